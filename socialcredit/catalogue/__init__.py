@@ -1,0 +1,50 @@
+"""The catalogue: what may be recorded, the prohibited-grounds firewall, and record validation.
+
+Load a catalogue (the shipped default or a policy bundle's) and validate incoming records:
+
+    >>> from datetime import UTC, datetime
+    >>> from socialcredit.catalogue import default_catalogue, make_uscc
+    >>> catalogue = default_catalogue()
+    >>> record = catalogue.validate(
+    ...     {"subject_id": make_uscc("110105", 1), "subject_kind": "organisation",
+    ...      "kind": "wage_arrears", "occurred_at": "2024-03-01", "source": "labour-bureau"},
+    ...     now=datetime(2025, 1, 1, tzinfo=UTC),
+    ... )
+    >>> record.payload()["occurred_at"]
+    '2024-03-01T00:00:00Z'
+
+Loading raises :class:`~socialcredit.errors.CatalogueError` listing every problem; validation
+raises :class:`~socialcredit.errors.RecordRefusedError` listing every problem.
+"""
+
+from socialcredit.catalogue.firewall import PROHIBITED_CATEGORIES, PROHIBITED_TERMS
+from socialcredit.catalogue.identifiers import (
+    make_resident_id,
+    make_uscc,
+    mask_subject_id,
+    validate_resident_id,
+    validate_uscc,
+)
+from socialcredit.catalogue.loader import AMOUNT_UNITS, default_catalogue, load_catalogue
+from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
+from socialcredit.catalogue.records import RECORD_FIELDS, Catalogue
+
+__all__ = [
+    "AMOUNT_UNITS",
+    "PROHIBITED_CATEGORIES",
+    "PROHIBITED_TERMS",
+    "RECORD_FIELDS",
+    "Catalogue",
+    "FieldSpec",
+    "Gravity",
+    "RecordKind",
+    "SubjectKind",
+    "ValidRecord",
+    "default_catalogue",
+    "load_catalogue",
+    "make_resident_id",
+    "make_uscc",
+    "mask_subject_id",
+    "validate_resident_id",
+    "validate_uscc",
+]

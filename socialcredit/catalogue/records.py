@@ -1,0 +1,281 @@
+"""The catalogue object and the validation of incoming records -- the hot path of ingest.
+
+:meth:`Catalogue.validate` turns one raw record (a CSV row of strings, a JSON object, or a row of
+Parquet/Arrow-typed Python values) into a :class:`~socialcredit.catalogue.model.ValidRecord`, or
+refuses it with every problem listed.
+
+Two paths give the same answers. A fast path handles the common shape (text values, a string or
+int amount) with no exceptions and no regexes, using per-kind rules compiled at load and bounded
+caches of identifier checks and parsed timestamps; on anything unusual it gives up and the
+thorough path (``_values.check_record``) re-examines the record, collecting every problem. Tests
+check that the two agree.
+
+Evidence is accepted for every kind unless its catalogue entry says otherwise: a reference to the
+document behind a record (case or decision number) is what lets the subject contest it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from socialcredit.catalogue import _values
+from socialcredit.catalogue._cache import BoundedMemo
+from socialcredit.catalogue._timestamps import EARLIEST_US, UTC, parse_timestamp, to_us
+from socialcredit.catalogue._values import (
+    FUTURE_TOLERANCE_US,
+    MAX_AMOUNT,
+    MAX_EVIDENCE,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_SOURCE,
+    RECORD_FIELDS,
+    KindRule,
+)
+from socialcredit.catalogue.identifiers import organisation_facts, person_facts
+from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
+from socialcredit.errors import CatalogueError, NotFoundError, Problem
+
+__all__ = ["RECORD_FIELDS", "Catalogue"]
+
+_FIELD_SET = frozenset(RECORD_FIELDS)
+_SUBJECT_KINDS = {kind.value: kind for kind in SubjectKind}
+_PERSON_FACTS = person_facts.values
+_ORG_FACTS = organisation_facts.values
+_PARSED = parse_timestamp.values
+_PARSED_MAX = parse_timestamp.maxsize
+_fromisoformat = datetime.fromisoformat
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[ValidRecord, Any], None]:
+    setter: Callable[[ValidRecord, Any], None] = ValidRecord.__dict__[name].__set__
+    return setter
+
+
+# A frozen dataclass's __init__ assigns each field through object.__setattr__, which costs about
+# twice as much as setting the slots directly; the fast path builds records with these setters.
+_set_subject_id = _slot_setter("subject_id")
+_set_subject_kind = _slot_setter("subject_kind")
+_set_kind = _slot_setter("kind")
+_set_occurred_at = _slot_setter("occurred_at")
+_set_occurred_at_us = _slot_setter("occurred_at_us")
+_set_source = _slot_setter("source")
+_set_amount = _slot_setter("amount")
+_set_evidence = _slot_setter("evidence")
+_set_idempotency_key = _slot_setter("idempotency_key")
+
+
+class Catalogue:
+    """The whitelist of record kinds, and the validator of incoming records.
+
+    Build one with :func:`~socialcredit.catalogue.load_catalogue` (which runs every load-time
+    check); the constructor only refuses duplicate ids, and each :class:`RecordKind` refuses
+    prohibited grounds on its own.
+
+    Raises:
+        CatalogueError: if two kinds share an id.
+    """
+
+    def __init__(
+        self,
+        kinds: Iterable[RecordKind],
+        *,
+        contexts: Iterable[str],
+        categories: Iterable[str] = (),
+        version: int = 1,
+    ) -> None:
+        self.version = version
+        self.contexts: tuple[str, ...] = tuple(contexts)
+        self.categories: tuple[str, ...] = tuple(categories)
+        by_id: dict[str, RecordKind] = {}
+        for kind in kinds:
+            if kind.id in by_id:
+                raise CatalogueError("duplicate kind", [Problem(kind.id, "duplicate kind id")])
+            by_id[kind.id] = kind
+        self._kinds = MappingProxyType(by_id)
+        self._rules = {kind_id: KindRule(kind) for kind_id, kind in by_id.items()}
+        self._clock: tuple[datetime | None, int] = (None, 0)
+
+    @property
+    def kinds(self) -> Mapping[str, RecordKind]:
+        """Read-only mapping of kind id to kind, in catalogue order."""
+        return self._kinds
+
+    def kind(self, kind_id: str) -> RecordKind:
+        """Return the kind with this id.
+
+        Raises:
+            NotFoundError: if the catalogue has no such kind.
+        """
+        try:
+            return self._kinds[kind_id]
+        except KeyError:
+            raise NotFoundError(f"no record kind {kind_id!r} in the catalogue") from None
+
+    def __iter__(self) -> Iterator[RecordKind]:
+        return iter(self._kinds.values())
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def __contains__(self, kind_id: object) -> bool:
+        return kind_id in self._kinds
+
+    def __repr__(self) -> str:
+        return f"<Catalogue version={self.version} kinds={len(self._kinds)}>"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The catalogue as it is written in YAML; ``load_catalogue`` of it gives an equal one."""
+        return {
+            "version": self.version,
+            "contexts": list(self.contexts),
+            "categories": list(self.categories),
+            "kinds": [kind.as_dict() for kind in self],
+        }
+
+    def validate(self, raw: Mapping[str, object], *, now: datetime) -> ValidRecord:
+        """Check one incoming record against the catalogue and normalise it.
+
+        Args:
+            raw: the record's fields (``subject_id``, ``subject_kind``, ``kind``, ``occurred_at``,
+                ``source`` and optionally ``amount``, ``evidence``, ``idempotency_key``) as text
+                (an empty string means absent), JSON values or Arrow-typed Python values.
+            now: the current time (aware); bounds ``occurred_at`` and the minors check. Passing
+                the same object for a whole batch saves converting it each time.
+
+        Returns:
+            The record with normalised values.
+
+        Raises:
+            RecordRefusedError: listing every problem (field and reason) if the record is refused.
+            ValueError: if ``now`` is naive.
+        """
+        clock = self._clock
+        now_us = clock[1] if clock[0] is now else self._set_clock(now)
+        # Fast path: every check inline, no exceptions; any doubt -> the thorough path decides.
+        get: Callable[[str], Any] = raw.get
+        subject_id = get("subject_id")
+        subject_kind = get("subject_kind")
+        when = get("occurred_at")
+        try:
+            rule = self._rules.get(get("kind"))
+            if rule is None or not _FIELD_SET.issuperset(raw):
+                return _values.check_record(self._rules, raw, now_us)
+            facts: Any = None
+            if subject_kind == "person":
+                if rule.person:
+                    facts = _PERSON_FACTS.get(subject_id) or _person_facts_checked(subject_id)
+            elif subject_kind == "organisation" and rule.organisation:
+                facts = _ORG_FACTS.get(subject_id) or _organisation_facts_checked(subject_id)
+            parsed: Any = _PARSED.get(when) or _parse_checked(when)
+            source = _SOURCES.get(get("source")) or _source_checked(get("source"))
+        except TypeError:  # an unhashable value; the thorough path names it
+            return _values.check_record(self._rules, raw, now_us)
+        if facts is None or facts.__class__ is str or parsed.__class__ is str:
+            return _values.check_record(self._rules, raw, now_us)
+        occurred_at, us = parsed
+        if (
+            us > now_us + FUTURE_TOLERANCE_US
+            or us < EARLIEST_US
+            or (len(facts) == 3 and (us < facts[2] or now_us < facts[2]))
+            or not source
+        ):
+            return _values.check_record(self._rules, raw, now_us)
+        amount = get("amount")
+        if amount is None or (amount.__class__ is str and not amount):
+            amount = None
+            if rule.amount_required:
+                return _values.check_record(self._rules, raw, now_us)
+        elif rule.amount is None:
+            return _values.check_record(self._rules, raw, now_us)
+        elif amount.__class__ is str:
+            # At most 15 digits keeps below MAX_AMOUNT and clear of int()'s 4300-digit limit.
+            if not (len(amount) <= 15 and amount.isdigit() and amount.isascii()):
+                return _values.check_record(self._rules, raw, now_us)
+            amount = int(amount)
+        elif amount.__class__ is not int or not 0 <= amount <= MAX_AMOUNT:
+            return _values.check_record(self._rules, raw, now_us)
+        evidence = get("evidence")
+        if evidence is not None:
+            if evidence.__class__ is not str:
+                return _values.check_record(self._rules, raw, now_us)
+            evidence = evidence.strip() or None
+            if evidence is not None and (rule.evidence is None or len(evidence) > MAX_EVIDENCE):
+                return _values.check_record(self._rules, raw, now_us)
+        if evidence is None and rule.evidence_required:
+            return _values.check_record(self._rules, raw, now_us)
+        key = get("idempotency_key")
+        if key is not None:
+            if key.__class__ is not str or len(key) > MAX_IDEMPOTENCY_KEY:
+                return _values.check_record(self._rules, raw, now_us)
+            key = key or None
+        record = _new(ValidRecord)
+        _set_subject_id(record, facts[0])
+        _set_subject_kind(record, _SUBJECT_KINDS[subject_kind])
+        _set_kind(record, rule.kind.id)
+        _set_occurred_at(record, occurred_at)
+        _set_occurred_at_us(record, us)
+        _set_source(record, source)
+        _set_amount(record, amount)
+        _set_evidence(record, evidence)
+        _set_idempotency_key(record, key)
+        return record
+
+    def _set_clock(self, now: datetime) -> int:
+        if now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        now_us = to_us(now.astimezone(UTC))
+        self._clock = (now, now_us)  # one tuple, so concurrent readers never see a torn pair
+        return now_us
+
+
+def _person_facts_checked(value: object) -> tuple[str, int, int] | str | None:
+    """Memoised resident-id facts, or None when the value is not something to memoise."""
+    if value.__class__ is not str or len(value) > 32:
+        return None  # keeps junk out of the memo; the thorough path explains the problem
+    return person_facts.compute(value)
+
+
+def _organisation_facts_checked(value: object) -> tuple[str] | str | None:
+    if value.__class__ is not str or len(value) > 32:
+        return None
+    return organisation_facts.compute(value)
+
+
+def _source_checked(value: object) -> str:
+    """Memoised normalised source, or "" when the fast path should not accept it."""
+    if value.__class__ is not str or len(value) > 4 * MAX_SOURCE:
+        return ""
+    return _source_memo.compute(value)
+
+
+def _normalise_source(value: str) -> str:
+    stripped = value.strip()
+    return stripped if len(stripped) <= MAX_SOURCE else ""
+
+
+def _parse_checked(value: object) -> tuple[datetime, int] | str:
+    """Parse and memoise a timestamp the memo missed, or say the fast path cannot use it."""
+    if value.__class__ is not str or len(value) > 40:
+        return "not handled by the fast path"
+    if len(value) == 20 and value[19] == "Z" and value[10] == "T":
+        # The usual form, parsed here rather than through two more calls: most are distinct.
+        try:
+            moment = _fromisoformat(value)
+        except ValueError:
+            return "not an ISO 8601 date-time"
+        if moment.tzinfo is not UTC:  # never expected for ...Z, but to_us assumes UTC fields
+            return parse_timestamp.compute(value)
+        parsed: tuple[datetime, int] | str = (moment, to_us(moment))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[value] = parsed
+        return parsed
+    return parse_timestamp.compute(value)
+
+
+# Sources are few: memoising their normalisation beats stripping and measuring every time.
+_source_memo: BoundedMemo[str, str] = BoundedMemo(_normalise_source, maxsize=2**12)
+_SOURCES = _source_memo.values

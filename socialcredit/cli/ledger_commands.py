@@ -1,0 +1,241 @@
+"""Ledger commands: init, ingest, verify, checkpoint, prove, consistency, check-proof."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from ..catalogue import default_catalogue
+from ..errors import IntegrityError, Problem, ValidationError
+from ..ingest import FORMATS, BatchAck, IngestSummary, ingest_file
+from ..ledger import (
+    SignedCheckpoint,
+    check_consistency_proof,
+    check_inclusion_proof,
+    consistency_document,
+    inclusion_document,
+    verify_ledger,
+)
+from ..ledger.checkpoints import public_key_text
+from ..service import init_ledger, open_ledger, pinned_public_key
+from . import cli, emit_json, settings_of
+
+
+@cli.command()
+@click.option("--origin", help="A name for this ledger, written into every checkpoint.")
+@click.pass_context
+def init(ctx: click.Context, origin: str | None) -> None:
+    """Create an empty ledger in the store, and its signing key if there is none."""
+    settings = settings_of(ctx)
+    ledger = init_ledger(settings, origin)
+    click.echo(f"created ledger {ledger.origin} in {settings.store}")
+    click.echo(f"signing key: {settings.signing_key_path()}")
+    click.echo(f"public key:  {public_key_text(ledger.public_key)}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the suffix.")
+@click.option("--batch-size", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where refused rows go. Default: FILE.rejects.jsonl",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "bar", "lines", "none"]),
+    default="auto",
+    show_default=True,
+    help="'lines' prints one line per durable batch.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    file: Path,
+    fmt: str | None,
+    batch_size: int,
+    rejects: Path | None,
+    progress: str,
+    as_json: bool,
+) -> None:
+    """Ingest records from FILE (CSV, JSON Lines or Parquet) into the ledger.
+
+    Accepted rows are committed batch by batch; refused rows go to the rejects file with
+    every reason. Exit status 0 even when rows are refused (see the summary).
+    """
+    ledger = open_ledger(settings_of(ctx), write=True)
+    mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
+    with _Progress(mode) as report:
+        summary = ingest_file(
+            ledger,
+            default_catalogue(),
+            file,
+            fmt=fmt,
+            batch_size=batch_size,
+            rejects_path=rejects,
+            on_batch=report,
+        )
+    _print_summary(summary, as_json)
+
+
+class _Progress:
+    """A progress bar on a terminal, or one line per durable batch."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.rows = 0
+        self._bar: Any = (
+            click.progressbar(length=None, label="ingest", file=sys.stderr)
+            if mode == "bar"
+            else None
+        )
+
+    def __call__(self, ack: BatchAck) -> None:
+        done = ack.last_row - self.rows
+        self.rows = ack.last_row
+        if self._bar is not None:
+            self._bar.update(done)
+        elif self.mode == "lines":
+            last = ack.results[-1].position if ack.results else None
+            click.echo(f"durable batch={ack.batch} rows_to={ack.last_row} last_position={last}")
+            sys.stdout.flush()
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _print_summary(summary: IngestSummary, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    rate = summary.rows / summary.seconds if summary.seconds else 0.0
+    click.echo(
+        f"rows {summary.rows}: accepted {summary.accepted}, "
+        f"duplicates {summary.duplicates}, refused {summary.refused} "
+        f"in {summary.seconds:.2f}s ({rate:,.0f} rows/s)"
+    )
+    if summary.refused:
+        click.echo(f"refused rows written to {summary.rejects_path}")
+        for reason, count in sorted(summary.refusal_reasons.items(), key=lambda kv: -kv[1])[:5]:
+            click.echo(f"  {count} x {reason}")
+
+
+@cli.command()
+@click.option(
+    "--public-key",
+    help="Pinned Ed25519 public key (base64). "
+    "Default: the signing key file's, else the store's own copy (with a warning).",
+)
+@click.option(
+    "--witness",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint JSON kept from earlier; the ledger must still contain it.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx: click.Context, public_key: str | None, witness: Path | None, as_json: bool) -> None:
+    """Recompute every hash from the stored entries and check every signed checkpoint.
+
+    Exit status 1 on any failure, with the first bad position.
+    """
+    settings = settings_of(ctx)
+    ledger = open_ledger(settings)
+    pinned = pinned_public_key(settings, ledger, public_key)
+    if pinned.from_store:
+        click.echo("warning: no independent public key; trusting the store's own copy", err=True)
+    kept = SignedCheckpoint.from_json(_read_json(witness)) if witness else None
+    report = verify_ledger(ledger.store, pinned.key, witness=kept)
+    result = {
+        "ok": report.ok,
+        "size": report.size,
+        "entries_checked": report.entries_checked,
+        "checkpoints_checked": report.checkpoints_checked,
+        "root": report.root.hex() if report.root else None,
+        "first_bad_position": report.first_bad_position,
+        "problems": report.problems,
+        "seconds": round(report.seconds, 3),
+        "public_key_source": pinned.source,
+    }
+    if as_json:
+        emit_json(result)
+    elif report.ok:
+        rate = report.size / report.seconds if report.seconds else 0.0
+        click.echo(
+            f"ok: {report.size} entries, {report.checkpoints_checked} checkpoints, "
+            f"root {result['root']} ({report.seconds:.2f}s, {rate:,.0f} entries/s)"
+        )
+    else:
+        click.echo(f"FAILED: first bad position {report.first_bad_position}")
+        for problem in report.problems[:20]:
+            click.echo(f"  {problem}")
+    if not report.ok:
+        raise IntegrityError(
+            "verification failed", {"first_bad_position": report.first_bad_position}
+        )
+
+
+@cli.command()
+@click.option("--new", "sign_new", is_flag=True, help="Sign a fresh checkpoint (needs the key).")
+@click.pass_context
+def checkpoint(ctx: click.Context, sign_new: bool) -> None:
+    """Print the latest signed checkpoint as JSON (keep it: it is a witness for `verify`)."""
+    ledger = open_ledger(settings_of(ctx), write=sign_new)
+    signed = ledger.checkpoint() if sign_new else ledger.latest_checkpoint()
+    emit_json({**signed.to_json(), "public_key": public_key_text(ledger.public_key)})
+
+
+@cli.command()
+@click.argument("entry", type=click.IntRange(0))
+@click.option("--size", type=click.IntRange(0), help="A checkpointed tree size (default: latest).")
+@click.pass_context
+def prove(ctx: click.Context, entry: int, size: int | None) -> None:
+    """Print the inclusion proof of ENTRY (its position) as JSON."""
+    emit_json(inclusion_document(open_ledger(settings_of(ctx)), entry, size))
+
+
+@cli.command()
+@click.argument("old_size", type=click.IntRange(0))
+@click.argument("new_size", type=click.IntRange(0), required=False)
+@click.pass_context
+def consistency(ctx: click.Context, old_size: int, new_size: int | None) -> None:
+    """Print the consistency proof between two checkpointed sizes as JSON."""
+    emit_json(consistency_document(open_ledger(settings_of(ctx)), old_size, new_size))
+
+
+@cli.command("check-proof")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", required=True, help="The ledger's Ed25519 public key (base64).")
+def check_proof(file: Path, public_key: str) -> None:
+    """Check an inclusion or consistency proof FILE offline, with only the public key."""
+    from ..ledger.checkpoints import public_key_from_text
+
+    document = _read_json(file)
+    key = public_key_from_text(public_key)
+    kind = document.get("version") if isinstance(document, dict) else None
+    checker = check_consistency_proof if kind == "ConsistencyProofV1" else check_inclusion_proof
+    result = checker(document, key)
+    if not result.ok:
+        raise IntegrityError("proof does not verify: " + "; ".join(result.problems))
+    click.echo(f"ok: {kind} verifies")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ValidationError("cannot read JSON", [Problem(str(path), str(exc))]) from exc
+    if not isinstance(data, dict):
+        raise ValidationError("cannot read JSON", [Problem(str(path), "expected an object")])
+    return data

@@ -1,0 +1,275 @@
+"""The ledger: an append-only, Merkle-committed, signed log of typed entries.
+
+Every fact of the system is an entry here; everything else is a projection. An append is
+durable when :meth:`Ledger.append` returns, and each append ends with a signed checkpoint of
+the new size and root, so tampering with the stored rows is detected by ``verify``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..errors import ConfigurationError, LedgerError, NotFoundError
+from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+from .checkpoints import (
+    Checkpoint,
+    SignedCheckpoint,
+    Signer,
+    public_key_from_text,
+    public_key_text,
+)
+from .entries import Entry, PendingEntry, decode_entry, encode_entry, format_time
+from .hashing import leaf_hash, unpack_bundle
+from .tiles import append_entries, node_reader, root_at
+
+__all__ = ["AppendResult", "Ledger", "utc_now_us"]
+
+_SUBJECT_CACHE_LIMIT = 1_000_000
+
+
+def utc_now_us() -> int:
+    """The current UTC time in microseconds since the Unix epoch."""
+    return time.time_ns() // 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where an appended entry landed; ``duplicate`` if its idempotency key was seen before."""
+
+    position: int
+    duplicate: bool = False
+
+
+class Ledger:
+    """The ledger over a store. Reading needs no key; appending needs the signer.
+
+    Args:
+        store: the backing store (already initialised; see :meth:`create`).
+        signer: signs a checkpoint after every append; None opens the ledger read-only.
+        clock: ledger time in microseconds since the epoch (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        signer: Signer | None = None,
+        clock: Callable[[], int] = utc_now_us,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+        meta = store.meta()
+        self.origin = meta["origin"]
+        self.public_key = public_key_from_text(meta["public_key"])
+        if signer is not None and public_key_text(signer.public_key) != meta["public_key"]:
+            raise ConfigurationError("the signing key does not match this ledger's public key")
+        self._subjects: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def create(
+        cls,
+        store: LedgerStore,
+        signer: Signer,
+        origin: str,
+        clock: Callable[[], int] = utc_now_us,
+    ) -> Ledger:
+        """Initialise an empty ledger named ``origin`` in ``store``, signed by ``signer``.
+
+        Raises:
+            ConfigurationError: if the store already holds a ledger.
+        """
+        store.initialise(
+            {
+                "origin": origin,
+                "public_key": public_key_text(signer.public_key),
+                "created_at": format_time(clock()),
+            }
+        )
+        ledger = cls(store, signer, clock)
+        with store.write() as txn:
+            ledger._sign_checkpoint(txn, LogState(0, 0), clock())
+        return ledger
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self, entries: Sequence[PendingEntry], *, checked: bool = False
+    ) -> list[AppendResult]:
+        """Append ``entries`` atomically, in order; durable and checkpointed on return.
+
+        An entry whose idempotency key is already in the ledger (or earlier in the same call)
+        is not appended again: its result carries the original position and ``duplicate``.
+
+        Args:
+            entries: the entries to append.
+            checked: the caller guarantees every entry's data is canonical (skips the walk).
+
+        Raises:
+            LedgerError: if the ledger was opened without a signing key.
+            ValidationError: if an entry cannot be encoded; nothing is written.
+            LedgerOverloadedError: if the store pushes back; nothing is written.
+        """
+        if self.signer is None:
+            raise LedgerError("the ledger is open read-only (no signing key)")
+        with self.store.write() as txn:
+            state = txn.state()
+            results, fresh, new_keys = self._deduplicate(txn, state.size, entries)
+            if not fresh:
+                return results
+            recorded_us = max(self.clock(), state.last_recorded_at_us)
+            at = format_time(recorded_us)
+            encoded = [encode_entry(entry, at, checked=checked) for entry in fresh]
+            self._register_subjects(txn, fresh)
+            append_entries(txn, state.size, encoded)
+            if new_keys:
+                txn.put_idempotency_keys(list(new_keys.items()))
+            new_state = LogState(state.size + len(fresh), recorded_us)
+            txn.set_state(new_state)
+            self._sign_checkpoint(txn, new_state, recorded_us)
+        return results
+
+    def _deduplicate(
+        self, txn: WriteTransaction, size: int, entries: Sequence[PendingEntry]
+    ) -> tuple[list[AppendResult], list[PendingEntry], dict[str, int]]:
+        keys = [e.idempotency_key for e in entries if e.idempotency_key is not None]
+        seen = txn.find_idempotency_keys(keys) if keys else {}
+        results: list[AppendResult] = []
+        fresh: list[PendingEntry] = []
+        new_keys: dict[str, int] = {}
+        for entry in entries:
+            key = entry.idempotency_key
+            if key is not None and key in seen:
+                results.append(AppendResult(seen[key], duplicate=True))
+                continue
+            position = size + len(fresh)
+            if key is not None:
+                seen[key] = new_keys[key] = position
+            fresh.append(entry)
+            results.append(AppendResult(position))
+        return results, fresh, new_keys
+
+    def _register_subjects(self, txn: WriteTransaction, entries: Iterable[PendingEntry]) -> None:
+        """Give each subject first seen in ``entries`` the next dense internal id."""
+        unknown = list(
+            dict.fromkeys(
+                e.subject
+                for e in entries
+                if e.subject is not None and e.subject not in self._subjects
+            )
+        )
+        if not unknown:
+            return
+        if len(self._subjects) > _SUBJECT_CACHE_LIMIT:
+            self._subjects.clear()
+        found = txn.find_subjects(unknown)
+        self._subjects.update(found)
+        next_id = txn.subject_count()
+        rows = []
+        for subject in unknown:
+            if subject is not None and subject not in found:
+                rows.append((next_id, subject[0], subject[1]))
+                self._subjects[subject] = next_id
+                next_id += 1
+        if rows:
+            txn.put_subjects(rows)
+
+    def _sign_checkpoint(self, txn: WriteTransaction, state: LogState, time_us: int) -> None:
+        assert self.signer is not None
+        root = root_at(txn, state.size)
+        signed = self.signer.sign(Checkpoint(self.origin, state.size, root, time_us))
+        txn.put_checkpoint(StoredCheckpoint(state.size, root, time_us, signed.signature))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def size(self) -> int:
+        """The number of durable entries."""
+        return self.store.state().size
+
+    def raw_entries(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """``(position, canonical bytes)`` of entries ``start <= position < stop``, in order.
+
+        Raises:
+            StorageError: if a stored bundle is missing or malformed.
+        """
+        stop = self.size() if stop is None else min(stop, self.size())
+        expected = start // BUNDLE_SIZE
+        for index, data in self.store.read_bundles(expected, -(-stop // BUNDLE_SIZE)):
+            if index != expected:
+                raise LedgerError(f"bundle {expected} is missing; run `socialcredit verify`")
+            base = index * BUNDLE_SIZE
+            for offset, raw in enumerate(unpack_bundle(data)):
+                if start <= base + offset < stop:
+                    yield base + offset, raw
+            expected += 1
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
+        """Decoded entries ``start <= position < stop``, in order."""
+        for position, raw in self.raw_entries(start, stop):
+            yield decode_entry(position, raw)
+
+    def entry_bytes(self, position: int) -> bytes:
+        """The canonical bytes of the entry at ``position``.
+
+        Raises:
+            NotFoundError: if there is no such entry.
+        """
+        for _, raw in self.raw_entries(position, position + 1):
+            return raw
+        raise NotFoundError(f"no entry at position {position} (ledger size {self.size()})")
+
+    def entry(self, position: int) -> Entry:
+        """The decoded entry at ``position``. Raises NotFoundError if there is none."""
+        return decode_entry(position, self.entry_bytes(position))
+
+    def subject_id(self, kind: str, external_id: str) -> int | None:
+        """The dense internal id of a subject, or None if the ledger has never seen it."""
+        return self.store.find_subjects([(kind, external_id)]).get((kind, external_id))
+
+    # -- checkpoints and proofs ------------------------------------------------------------
+
+    def latest_checkpoint(self) -> SignedCheckpoint:
+        """The latest signed checkpoint.
+
+        Raises:
+            LedgerError: if the store holds none (it always should).
+        """
+        stored = self.store.latest_checkpoint()
+        if stored is None:
+            raise LedgerError("the ledger has no checkpoint; run `socialcredit verify`")
+        return self._signed(stored)
+
+    def checkpoint_at(self, size: int) -> SignedCheckpoint:
+        """The stored checkpoint for exactly ``size`` entries. Raises NotFoundError if none."""
+        for stored in self.store.checkpoints(size):
+            if stored.size == size:
+                return self._signed(stored)
+            break
+        raise NotFoundError(f"no checkpoint for size {size}")
+
+    def checkpoint(self) -> SignedCheckpoint:
+        """Sign a fresh checkpoint of the current size and root, and return it.
+
+        Raises:
+            LedgerError: if the ledger was opened without a signing key.
+        """
+        if self.signer is None:
+            raise LedgerError("the ledger is open read-only (no signing key)")
+        with self.store.write() as txn:
+            self._sign_checkpoint(
+                txn, txn.state(), max(self.clock(), txn.state().last_recorded_at_us)
+            )
+        return self.latest_checkpoint()
+
+    def _signed(self, stored: StoredCheckpoint) -> SignedCheckpoint:
+        cp = Checkpoint(self.origin, stored.size, bytes(stored.root), stored.time_us)
+        return SignedCheckpoint(cp, bytes(stored.signature))
+
+    def node_reader(self, size: int) -> Callable[[int, int], bytes]:
+        """``get_node(height, index)`` over the stored tiles of the tree of ``size``."""
+        return node_reader(self.store, size)
+
+    def leaf_hash(self, position: int) -> bytes:
+        """The RFC 6962 leaf hash of the entry at ``position``."""
+        return leaf_hash(self.entry_bytes(position))

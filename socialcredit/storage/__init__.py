@@ -1,0 +1,56 @@
+"""Stores behind one port, selected by URL: ``sqlite:///path.db`` (the embedded default).
+
+``open_store(url)`` is the only place that knows the concrete backends; the domain packages
+depend on :class:`LedgerStore` alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..errors import ConfigurationError
+from .port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+
+__all__ = [
+    "BUNDLE_SIZE",
+    "LedgerStore",
+    "LogState",
+    "StoredCheckpoint",
+    "WriteTransaction",
+    "open_store",
+    "sqlite_path",
+]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file path of a ``sqlite:///`` URL (three slashes: relative; four: absolute), else None.
+
+    Raises:
+        ConfigurationError: if the URL is ``sqlite:`` but names no file.
+    """
+    if not url.startswith("sqlite:"):
+        return None
+    if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
+        raise ConfigurationError(
+            f"store URL {url!r}: expected sqlite:///relative/path.db or sqlite:////absolute/path.db"
+        )
+    return Path(url[len("sqlite:///") :])
+
+
+def open_store(url: str) -> LedgerStore:
+    """Open the store named by ``url``.
+
+    Raises:
+        ConfigurationError: if the scheme is unknown or the URL malformed.
+        StorageError: if the store cannot be opened.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(path)
+    scheme = urlparse(url).scheme or "(none)"
+    raise ConfigurationError(
+        f"store URL {url!r}: unknown scheme {scheme!r}; supported: sqlite:///path.db"
+    )

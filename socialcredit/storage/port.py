@@ -1,0 +1,171 @@
+"""The storage port: what the ledger needs from a backing store, and nothing more.
+
+The ledger (``socialcredit.ledger``) decides *what* to write — entry bundles, Merkle tiles,
+checkpoints, index rows — and a store only persists it, atomically, in a write transaction
+that also serialises writers (one global order). Layout, after Trillian Tessera:
+
+* **bundles** — entries ``[256 k, 256 k + 256)`` packed into bundle ``k`` (the last one may be
+  partial and is rewritten as it fills);
+* **tiles** — tile ``(level, k)`` holds the hashes of the perfect subtrees of height
+  ``8 * level`` with indices ``[256 k, 256 k + 256)``; level-0 tiles are the leaf hashes;
+* **checkpoints** — signed (size, root, time) commitments;
+* **idempotency** and **subjects** — indexes that are projections of the entries and are
+  written in the same transaction as the entries they index.
+
+Every backend passes the contract tests in ``tests/storage_contract.py``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+__all__ = ["BUNDLE_SIZE", "LedgerStore", "LogState", "StoredCheckpoint", "WriteTransaction"]
+
+BUNDLE_SIZE = 256
+"""Entries per bundle and hashes per tile (a tile spans 8 tree levels)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogState:
+    """The durable size of the log and the ledger time of its last entry."""
+
+    size: int
+    last_recorded_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: size, root, time and Ed25519 signature."""
+
+    size: int
+    root: bytes
+    time_us: int
+    signature: bytes
+
+
+class WriteTransaction(ABC):
+    """One atomic write; everything put here becomes durable together or not at all."""
+
+    @abstractmethod
+    def state(self) -> LogState:
+        """The log state as of the start of this transaction (after taking the write lock)."""
+
+    @abstractmethod
+    def read_bundle(self, index: int) -> bytes | None:
+        """Bundle ``index`` as this transaction sees it, or None."""
+
+    @abstractmethod
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        """Tile ``(level, index)`` as this transaction sees it, or None."""
+
+    @abstractmethod
+    def put_bundle(self, index: int, data: bytes) -> None:
+        """Insert or replace bundle ``index``."""
+
+    @abstractmethod
+    def put_tile(self, level: int, index: int, hashes: bytes) -> None:
+        """Insert or replace tile ``(level, index)``."""
+
+    @abstractmethod
+    def put_idempotency_keys(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Record ``(key, position)`` pairs; keys are new (checked under the same lock)."""
+
+    @abstractmethod
+    def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Record new subjects as ``(internal_id, kind, external_id)``."""
+
+    @abstractmethod
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Record a signed checkpoint."""
+
+    @abstractmethod
+    def set_state(self, state: LogState) -> None:
+        """Set the new log state; the entries up to ``state.size`` must have been put."""
+
+    @abstractmethod
+    def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        """The positions of those ``keys`` already recorded (under the write lock)."""
+
+    @abstractmethod
+    def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Internal ids of those ``(kind, external_id)`` already known (under the lock)."""
+
+    @abstractmethod
+    def subject_count(self) -> int:
+        """How many subjects are known (the next internal id)."""
+
+
+class LedgerStore(ABC):
+    """A durable home for one ledger. Reads see only committed data."""
+
+    url: str
+
+    @abstractmethod
+    def initialise(self, meta: dict[str, str]) -> None:
+        """Create the schema in an empty store and write ``meta``.
+
+        Raises:
+            ConfigurationError: if the store already holds a ledger.
+        """
+
+    @abstractmethod
+    def is_initialised(self) -> bool:
+        """True if the store holds a ledger."""
+
+    @abstractmethod
+    def meta(self) -> dict[str, str]:
+        """The ledger's metadata (origin, public key, schema version, ...)."""
+
+    @abstractmethod
+    def state(self) -> LogState:
+        """The committed log state."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[WriteTransaction]:
+        """Begin a write transaction holding the store's single writer lock.
+
+        Commits on normal exit, rolls back on an exception.
+
+        Raises:
+            LedgerOverloadedError: if the lock cannot be taken in time (push back).
+            StorageError: if the store fails.
+        """
+
+    @abstractmethod
+    def read_bundles(self, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+        """Stored bundles with ``start <= index < stop``, in index order, as stored."""
+
+    @abstractmethod
+    def read_tiles(self, level: int, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+        """Stored tiles of ``level`` with ``start <= index < stop``, in index order."""
+
+    @abstractmethod
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        """One tile, or None if absent."""
+
+    @abstractmethod
+    def checkpoints(self, min_size: int = 0) -> Iterator[StoredCheckpoint]:
+        """Stored checkpoints with ``size >= min_size``, by increasing size."""
+
+    @abstractmethod
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint with the largest size, or None."""
+
+    @abstractmethod
+    def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        """The positions of those ``keys`` already recorded."""
+
+    @abstractmethod
+    def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
+        """Known subjects ``(internal_id, kind, external_id)`` from ``start`` on, by id."""
+
+    @abstractmethod
+    def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Internal ids of those ``(kind, external_id)`` already known."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store's resources."""

@@ -1,0 +1,260 @@
+"""The embedded default store: one SQLite file in WAL mode, durable at every commit.
+
+``synchronous=FULL`` makes a commit durable once it returns (the WAL is fsynced), which is what
+lets the ledger acknowledge an append only when it is safe. Writers serialise on
+``BEGIN IMMEDIATE``; readers never block them (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
+from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA_VERSION = "1"
+_CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE log_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    size INTEGER NOT NULL,
+    last_recorded_at_us INTEGER NOT NULL
+);
+INSERT INTO log_state VALUES (1, 0, 0);
+CREATE TABLE bundles (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE tiles (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY, root BLOB NOT NULL, time_us INTEGER NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE TABLE idempotency (key TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE subjects (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, external_id TEXT NOT NULL,
+    UNIQUE (kind, external_id)
+);
+"""
+
+
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class _SQLiteWrite(WriteTransaction):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        row = conn.execute("SELECT size, last_recorded_at_us FROM log_state").fetchone()
+        self._state = LogState(row[0], row[1])
+
+    def state(self) -> LogState:
+        return self._state
+
+    def read_bundle(self, index: int) -> bytes | None:
+        row = self._conn.execute("SELECT data FROM bundles WHERE idx = ?", (index,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        return _read_tile(self._conn, level, index)
+
+    def put_bundle(self, index: int, data: bytes) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO bundles VALUES (?, ?)", (index, data))
+
+    def put_tile(self, level: int, index: int, hashes: bytes) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?)", (level, index, hashes))
+
+    def put_idempotency_keys(self, rows: Sequence[tuple[str, int]]) -> None:
+        self._conn.executemany("INSERT INTO idempotency VALUES (?, ?)", rows)
+
+    def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        self._conn.executemany("INSERT INTO subjects VALUES (?, ?, ?)", rows)
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
+            (checkpoint.size, checkpoint.root, checkpoint.time_us, checkpoint.signature),
+        )
+
+    def set_state(self, state: LogState) -> None:
+        self._conn.execute(
+            "UPDATE log_state SET size = ?, last_recorded_at_us = ?",
+            (state.size, state.last_recorded_at_us),
+        )
+
+    def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        return _find_keys(self._conn, keys)
+
+    def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return _find_subjects(self._conn, keys)
+
+    def subject_count(self) -> int:
+        row = self._conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM subjects").fetchone()
+        return int(row[0])
+
+
+def _read_tile(conn: sqlite3.Connection, level: int, index: int) -> bytes | None:
+    row = conn.execute(
+        "SELECT hashes FROM tiles WHERE level = ? AND idx = ?", (level, index)
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _find_keys(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT key, position FROM idempotency WHERE key IN ({marks})"
+        found.update(conn.execute(sql, tuple(chunk)).fetchall())
+    return found
+
+
+def _find_subjects(
+    conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, external_id in keys:
+        by_kind.setdefault(kind, []).append(external_id)
+    for kind, ids in by_kind.items():
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT external_id, id FROM subjects WHERE kind = ? AND external_id IN ({marks})"
+            )
+            for external_id, internal in conn.execute(sql, (kind, *chunk)):
+                found[(kind, external_id)] = internal
+    return found
+
+
+class SQLiteStore(LedgerStore):
+    """A ledger in one SQLite file (``sqlite:///relative.db`` or ``sqlite:////abs/path.db``)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        try:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
+            self._configure()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite store {self.path}: {exc}") from exc
+
+    def _configure(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA page_size = 16384")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA wal_autocheckpoint = 4000")
+
+    def initialise(self, meta: dict[str, str]) -> None:
+        if self.is_initialised():
+            raise ConfigurationError(f"{self.url} already holds a ledger")
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+            rows = {**meta, "schema_version": SCHEMA_VERSION}
+            self._conn.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+
+    def is_initialised(self) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_state'"
+        ).fetchone()
+        return row is not None
+
+    def meta(self) -> dict[str, str]:
+        self._require_initialised()
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def state(self) -> LogState:
+        self._require_initialised()
+        row = self._conn.execute("SELECT size, last_recorded_at_us FROM log_state").fetchone()
+        return LogState(row[0], row[1])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LedgerOverloadedError("the ledger is busy; retry later", 1.0) from exc
+            raise StorageError(f"cannot begin a write on {self.url}: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._conn.execute("ROLLBACK")
+            raise StorageError(f"commit failed on {self.url}: {exc}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTransaction]:
+        self._require_initialised()
+        with self._transaction():
+            try:
+                yield _SQLiteWrite(self._conn)
+            except sqlite3.Error as exc:
+                raise StorageError(f"write failed on {self.url}: {exc}") from exc
+
+    def read_bundles(self, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+        yield from self._conn.execute(
+            "SELECT idx, data FROM bundles WHERE idx >= ? AND idx < ? ORDER BY idx", (start, stop)
+        )
+
+    def read_tiles(self, level: int, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+        yield from self._conn.execute(
+            "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            (level, start, stop),
+        )
+
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        return _read_tile(self._conn, level, index)
+
+    def checkpoints(self, min_size: int = 0) -> Iterator[StoredCheckpoint]:
+        for row in self._conn.execute(
+            "SELECT size, root, time_us, signature FROM checkpoints WHERE size >= ? ORDER BY size",
+            (min_size,),
+        ):
+            yield StoredCheckpoint(*row)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._conn.execute(
+            "SELECT size, root, time_us, signature FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else StoredCheckpoint(*row)
+
+    def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        return _find_keys(self._conn, keys)
+
+    def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
+        yield from self._conn.execute(
+            "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id", (start,)
+        )
+
+    def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return _find_subjects(self._conn, keys)
+
+    def _require_initialised(self) -> None:
+        if not self.is_initialised():
+            raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+
+    def close(self) -> None:
+        self._conn.close()

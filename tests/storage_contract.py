@@ -1,0 +1,100 @@
+"""The contract every store must pass. A backend's test module subclasses ``StoreContract``
+and provides the ``store`` fixture (an empty, uninitialised store)."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialcredit.errors import ConfigurationError
+from socialcredit.storage import LedgerStore, LogState, StoredCheckpoint
+
+
+class _Boom(Exception):
+    pass
+
+
+class StoreContract:
+    """Behaviour shared by every ``LedgerStore``."""
+
+    @pytest.fixture
+    def ready(self, store: LedgerStore) -> LedgerStore:
+        store.initialise({"origin": "test/contract", "public_key": "k"})
+        return store
+
+    def test_initialise_writes_meta_once(self, store: LedgerStore) -> None:
+        assert not store.is_initialised()
+        store.initialise({"origin": "o", "public_key": "k"})
+        assert store.is_initialised()
+        assert store.meta()["origin"] == "o"
+        with pytest.raises(ConfigurationError):
+            store.initialise({"origin": "again", "public_key": "k"})
+
+    def test_uninitialised_store_refuses_reads(self, store: LedgerStore) -> None:
+        with pytest.raises(ConfigurationError, match="init"):
+            store.state()
+
+    def test_state_starts_empty_and_is_set_atomically(self, ready: LedgerStore) -> None:
+        assert ready.state() == LogState(0, 0)
+        with ready.write() as txn:
+            txn.put_bundle(0, b"bundle")
+            txn.set_state(LogState(1, 42))
+        assert ready.state() == LogState(1, 42)
+
+    def test_failed_write_leaves_nothing(self, ready: LedgerStore) -> None:
+        with pytest.raises(_Boom), ready.write() as txn:
+            txn.put_bundle(0, b"x")
+            txn.put_tile(0, 0, b"y" * 32)
+            txn.put_idempotency_keys([("k", 0)])
+            txn.put_subjects([(0, "person", "p")])
+            txn.set_state(LogState(1, 1))
+            raise _Boom
+        assert ready.state() == LogState(0, 0)
+        assert list(ready.read_bundles(0, 10)) == []
+        assert ready.read_tile(0, 0) is None
+        assert ready.find_idempotency_keys(["k"]) == {}
+        assert list(ready.subjects()) == []
+
+    def test_bundles_and_tiles_are_replaced_and_read_in_order(self, ready: LedgerStore) -> None:
+        with ready.write() as txn:
+            for i in (2, 0, 1):
+                txn.put_bundle(i, bytes([i]))
+                txn.put_tile(1, i, bytes([i]) * 32)
+            txn.put_bundle(1, b"replaced")
+        assert [i for i, _ in ready.read_bundles(0, 10)] == [0, 1, 2]
+        assert dict(ready.read_bundles(1, 2)) == {1: b"replaced"}
+        assert [i for i, _ in ready.read_tiles(1, 1, 3)] == [1, 2]
+        assert ready.read_tile(1, 2) == bytes([2]) * 32
+        assert ready.read_tile(0, 2) is None
+
+    def test_transaction_sees_its_own_writes(self, ready: LedgerStore) -> None:
+        with ready.write() as txn:
+            txn.put_bundle(5, b"b")
+            txn.put_tile(0, 5, b"t")
+            assert txn.read_bundle(5) == b"b"
+            assert txn.read_tile(0, 5) == b"t"
+            txn.put_idempotency_keys([("a", 3)])
+            assert txn.find_idempotency_keys(["a", "b"]) == {"a": 3}
+
+    def test_idempotency_keys_and_subjects(self, ready: LedgerStore) -> None:
+        keys = [(f"key-{i}", i) for i in range(1200)]  # more than one IN (...) chunk
+        with ready.write() as txn:
+            txn.put_idempotency_keys(keys)
+            txn.put_subjects([(0, "person", "a"), (1, "organisation", "a")])
+            assert txn.subject_count() == 2
+        found = ready.find_idempotency_keys([k for k, _ in keys] + ["missing"])
+        assert found == dict(keys)
+        assert ready.find_subjects([("person", "a"), ("organisation", "a"), ("person", "b")]) == {
+            ("person", "a"): 0,
+            ("organisation", "a"): 1,
+        }
+        assert list(ready.subjects(1)) == [(1, "organisation", "a")]
+
+    def test_checkpoints_ordered_and_latest(self, ready: LedgerStore) -> None:
+        assert ready.latest_checkpoint() is None
+        with ready.write() as txn:
+            for size in (5, 1, 3):
+                txn.put_checkpoint(StoredCheckpoint(size, b"r" * 32, size, b"s" * 64))
+        assert [c.size for c in ready.checkpoints()] == [1, 3, 5]
+        assert [c.size for c in ready.checkpoints(2)] == [3, 5]
+        latest = ready.latest_checkpoint()
+        assert latest is not None and latest.size == 5

@@ -1,0 +1,128 @@
+"""Ingest: every format, refused rows to the rejects file, good rows committed, idempotent."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue.identifiers import make_resident_id
+from socialcredit.errors import ConfigurationError
+from socialcredit.ingest import BatchAck, ingest_file
+from socialcredit.ledger import Ledger, verify_ledger
+
+from .records_factory import FIELDS, valid_rows, write_csv
+
+MakeLedger = Callable[..., Ledger]
+
+
+def rejects(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_csv_good_rows_committed_bad_rows_rejected(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    rows = valid_rows(50)
+    rows[3]["kind"] = "church_attendance"
+    rows[7]["occurred_at"] = "2025-01-01T08:00:00"  # no timezone
+    minor = make_resident_id("110101", date(2015, 5, 5), 1)
+    rows[9].update(subject_id=minor, subject_kind="person")
+    source = write_csv(tmp_path / "in.csv", rows)
+    acks: list[BatchAck] = []
+    summary = ingest_file(ledger, default_catalogue(), source, batch_size=8, on_batch=acks.append)
+    assert (summary.rows, summary.accepted, summary.refused) == (50, 47, 3)
+    assert ledger.size() == 47
+    refused = rejects(summary.rejects_path)  # type: ignore[arg-type]
+    assert [r["row"] for r in refused] == [4, 8, 10]
+    assert refused[0]["problems"][0]["field"] == "kind"
+    assert refused[1]["problems"][0]["field"] == "occurred_at"
+    assert any("minor" in p["reason"] for p in refused[2]["problems"])
+    assert len(acks) == 7 and acks[-1].last_row == 50
+    assert verify_ledger(ledger.store, ledger.public_key).ok
+
+
+def test_unknown_column_refuses_each_row_naming_it(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    path = tmp_path / "extra.csv"
+    rows = [{**r, "religion": "x"} for r in valid_rows(3)]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, [*FIELDS, "religion"])
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = ingest_file(ledger, default_catalogue(), path)
+    assert summary.refused == 3 and ledger.size() == 0
+    assert all(r["problems"][0]["field"] == "religion" for r in rejects(summary.rejects_path))  # type: ignore[arg-type]
+
+
+def test_jsonl_with_malformed_lines(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    rows = valid_rows(5)
+    rows[0]["amount"] = 1200 if "amount" in rows[0] else None
+    lines = [orjson.dumps({k: v for k, v in r.items() if v is not None}) for r in rows]
+    lines.insert(2, b"{not json")
+    lines.insert(4, b"[1, 2]")
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    summary = ingest_file(ledger, default_catalogue(), path)
+    assert (summary.accepted, summary.refused) == (5, 2)
+    assert [r["row"] for r in rejects(summary.rejects_path)] == [3, 5]  # type: ignore[arg-type]
+
+
+def test_parquet_with_typed_values(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    rows = valid_rows(20)
+    table = pa.table(
+        {
+            "subject_id": [r["subject_id"] for r in rows],
+            "subject_kind": [r["subject_kind"] for r in rows],
+            "kind": [r["kind"] for r in rows],
+            "occurred_at": [datetime(2025, 3, 1, 12, tzinfo=UTC)] * 20,
+            "source": [r["source"] for r in rows],
+            "amount": pa.array(
+                [int(r["amount"]) if "amount" in r else None for r in rows], pa.int64()
+            ),
+            "evidence": [r.get("evidence") for r in rows],
+            "idempotency_key": [r["idempotency_key"] for r in rows],
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    summary = ingest_file(ledger, default_catalogue(), path)
+    assert summary.accepted == 20, summary.refusal_reasons
+    assert ledger.entry(0).data["occurred_at"] == "2025-03-01T12:00:00Z"
+
+
+def test_reingest_is_idempotent(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    source = write_csv(tmp_path / "in.csv", valid_rows(40))
+    first = ingest_file(ledger, default_catalogue(), source, batch_size=16)
+    second = ingest_file(ledger, default_catalogue(), source, batch_size=7)
+    assert (first.accepted, second.accepted, second.duplicates) == (40, 0, 40)
+    assert ledger.size() == 40
+
+
+def test_entries_carry_the_normalised_record(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    ledger = make_ledger()
+    row = valid_rows(1)[0]
+    row["occurred_at"] = "2025-06-01T10:00:00+08:00"
+    ingest_file(ledger, default_catalogue(), write_csv(tmp_path / "one.csv", [row]))
+    entry = ledger.entry(0)
+    assert entry.type == "RecordFiled"
+    assert entry.data["occurred_at"] == "2025-06-01T02:00:00Z"
+    assert entry.data["subject"] == {"kind": row["subject_kind"], "id": row["subject_id"]}
+    assert ledger.subject_id(row["subject_kind"], row["subject_id"]) == 0
+
+
+def test_unknown_format_is_a_clear_error(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    path = tmp_path / "records.txt"
+    path.write_text("x")
+    with pytest.raises(ConfigurationError, match="--format"):
+        ingest_file(make_ledger(), default_catalogue(), path)
