@@ -131,6 +131,21 @@ def main() -> None:
     print(f"validation: median {rate:,.0f} records/s ({1e6 / rate:.2f} µs/record) over {N:,} rows,")
     print(f"  3 cold runs: {runs}")
     print(f"csv.DictReader + validation: median {statistics.median(end_to_end):,.0f} records/s")
+    print(f"the same 1,000 rows 200 times over (all caches warm): {warm(text, now):,.0f} records/s")
+
+
+def warm(text: str, now: datetime) -> float:
+    """Records/s validating 1,000 rows again and again: the floor the cold runs approach."""
+    rows = list(itertools.islice(csv.DictReader(io.StringIO(text)), 1_000))
+    validate = default_catalogue().validate
+    rates = []
+    for _ in range(3):
+        began = time.process_time()
+        for _ in range(200):
+            for row in rows:
+                validate(row, now=now)
+        rates.append(200_000 / (time.process_time() - began))
+    return statistics.median(rates)
 
 
 if __name__ == "__main__":

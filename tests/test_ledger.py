@@ -147,3 +147,16 @@ def test_proof_for_unknown_size_or_position(make_ledger: MakeLedger) -> None:
         inclusion_document(ledger, 5)
     with pytest.raises(NotFoundError):
         inclusion_document(ledger, 0, size=7)
+
+
+def test_pre_encoded_data_gives_the_same_canonical_bytes() -> None:
+    import orjson
+
+    from socialcredit.ledger.entries import encode_entry
+
+    data = {"b": [1, "é\n"], "a": {"z": None, "y": True}}
+    plain = PendingEntry("RecordFiled", data)
+    fast = PendingEntry(
+        "RecordFiled", {}, data_json=orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    )
+    assert encode_entry(fast, "2026-01-01T00:00:00Z") == encode_entry(plain, "2026-01-01T00:00:00Z")

@@ -27,6 +27,7 @@ from socialcredit.catalogue import (
     make_resident_id,
     make_uscc,
 )
+from socialcredit.catalogue._cache import BoundedMemo
 from socialcredit.errors import Problem, RecordRefusedError
 
 CASES_DIR = Path(__file__).parent / "cases" / "records"
@@ -423,3 +424,35 @@ def test_typical_records_never_leave_the_fast_path(monkeypatch: pytest.MonkeyPat
     for raw in _BASES[:4]:
         catalogue.validate(raw, now=NOW)
     catalogue.validate(csv_row(amount=1200, evidence=None, idempotency_key="k"), now=NOW)
+
+
+def test_memos_stay_bounded() -> None:
+    memo: BoundedMemo[str, str] = BoundedMemo(str.upper, maxsize=3)
+    assert [memo(k) for k in "abcd"] == ["A", "B", "C", "D"]
+    assert len(memo.values) <= 3
+    assert memo("d") == "D"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    source=st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != ""),
+    evidence=st.none() | st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != ""),
+    key=st.none() | st.text(min_size=1, max_size=20),
+    amount=st.none() | st.integers(0, 10**12),
+)
+def test_payload_json_is_the_canonical_encoding_of_payload(
+    source: str, evidence: str | None, key: str | None, amount: int | None
+) -> None:
+    import orjson
+
+    row = csv_row(source=source, amount="" if amount is None else str(amount))
+    if evidence is not None:
+        row["evidence"] = evidence
+    if key is not None:
+        row["idempotency_key"] = key
+    try:
+        record = default_catalogue().validate(row, now=NOW)
+    except RecordRefusedError:
+        return
+    expected = orjson.dumps(record.payload(), option=orjson.OPT_SORT_KEYS)
+    assert record.payload_json() == expected

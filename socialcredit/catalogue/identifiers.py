@@ -22,11 +22,17 @@ from datetime import UTC, date, datetime
 from socialcredit.catalogue._cache import BoundedMemo
 
 __all__ = [
+    "AGE_OF_MAJORITY",
+    "EARLIEST_BIRTH_YEAR",
     "RESIDENT_ID_PROVINCES",
     "USCC_ALPHABET",
     "make_resident_id",
     "make_uscc",
     "mask_subject_id",
+    "organisation_facts",
+    "person_facts",
+    "resident_id_check_char",
+    "uscc_check_char",
     "validate_resident_id",
     "validate_uscc",
 ]
@@ -61,14 +67,22 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def resident_id_check_char(body: str) -> str:
-    """Return the ISO 7064 MOD 11-2 check character for the first 17 digits of a resident id."""
+    """Return the ISO 7064 MOD 11-2 check character for the first 17 digits of a resident id.
+
+    Raises:
+        ValueError: if ``body`` is not 17 ASCII digits.
+    """
     if len(body) != 17 or not (body.isascii() and body.isdigit()):
         raise ValueError("the body of a resident id is 17 digits")
     return _RID_CHECK[2 * int(body, 13) % 11]
 
 
 def uscc_check_char(body: str) -> str:
-    """Return the GB 32100-2015 check character for the first 17 characters of a USCC."""
+    """Return the GB 32100-2015 check character for the first 17 characters of a USCC.
+
+    Raises:
+        ValueError: if ``body`` is not 17 characters of :data:`USCC_ALPHABET`.
+    """
     if len(body) != 17 or body.strip(USCC_ALPHABET):
         raise ValueError("the body of a USCC is 17 characters of its alphabet")
     return USCC_ALPHABET[-int(body.translate(_USCC_AS_DIGITS)[::-1], 34) % 31]

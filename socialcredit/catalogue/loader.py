@@ -39,7 +39,13 @@ from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, Subject
 from socialcredit.catalogue.records import Catalogue
 from socialcredit.errors import CatalogueError, Problem
 
-__all__ = ["AMOUNT_UNITS", "SUPPORTED_VERSION", "default_catalogue", "load_catalogue"]
+__all__ = [
+    "AMOUNT_UNITS",
+    "SUPPORTED_VERSION",
+    "default_catalogue",
+    "load_catalogue",
+    "retention_days",
+]
 
 SUPPORTED_VERSION = 1
 #: Units an ``amount`` may be measured in: yuan (whole), hours (volunteering), millilitres (blood

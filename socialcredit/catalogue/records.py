@@ -5,10 +5,11 @@ Parquet/Arrow-typed Python values) into a :class:`~socialcredit.catalogue.model.
 refuses it with every problem listed.
 
 Two paths give the same answers. A fast path handles the common shape (text values, a string or
-int amount) with no exceptions and no regexes, using per-kind rules compiled at load and bounded
-caches of identifier checks and parsed timestamps; on anything unusual it gives up and the
-thorough path (``_values.check_record``) re-examines the record, collecting every problem. Tests
-check that the two agree.
+int amount) with no exceptions raised and no regexes, using per-kind rules compiled at load and
+bounded memos of identifier checks, sources and timestamps (``YYYY-MM-DDTHH:MM:SSZ`` is cheaper
+to parse than to memoise, so only other forms are remembered); on anything unusual it gives up
+and the thorough path (``_values.check_record``) re-examines the record, collecting every
+problem. Tests check that the two agree.
 
 Evidence is accepted for every kind unless its catalogue entry says otherwise: a reference to the
 document behind a record (case or decision number) is what lets the subject contest it.
@@ -44,7 +45,6 @@ _SUBJECT_KINDS = {kind.value: kind for kind in SubjectKind}
 _PERSON_FACTS = person_facts.values
 _ORG_FACTS = organisation_facts.values
 _PARSED = parse_timestamp.values
-_PARSED_MAX = parse_timestamp.maxsize
 _fromisoformat = datetime.fromisoformat
 _new = object.__new__
 
@@ -257,22 +257,18 @@ def _normalise_source(value: str) -> str:
 
 
 def _parse_checked(value: object) -> tuple[datetime, int] | str:
-    """Parse and memoise a timestamp the memo missed, or say the fast path cannot use it."""
+    """Parse a timestamp the memo missed, or say the fast path cannot use it."""
     if value.__class__ is not str or len(value) > 40:
         return "not handled by the fast path"
     if len(value) == 20 and value[19] == "Z" and value[10] == "T":
-        # The usual form, parsed here rather than through two more calls: most are distinct.
+        # The usual form costs less to parse than to memoise (second-resolution timestamps are
+        # mostly distinct), so it is parsed here and not remembered.
         try:
             moment = _fromisoformat(value)
         except ValueError:
             return "not an ISO 8601 date-time"
-        if moment.tzinfo is not UTC:  # never expected for ...Z, but to_us assumes UTC fields
-            return parse_timestamp.compute(value)
-        parsed: tuple[datetime, int] | str = (moment, to_us(moment))
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[value] = parsed
-        return parsed
+        if moment.tzinfo is UTC:  # always so for ...Z; to_us relies on it
+            return moment, to_us(moment)
     return parse_timestamp.compute(value)
 
 

@@ -8,7 +8,7 @@ every hash from the stored entries.
 
 from .checkpoints import Checkpoint, SignedCheckpoint, Signer, create_key_file
 from .entries import Entry, PendingEntry, decode_entry, encode_entry, register_entry_type
-from .ledger import AppendResult, Ledger, utc_now_us
+from .ledger import AppendResult, AppendResults, Ledger, utc_now_us
 from .proofs import (
     ProofCheck,
     check_consistency_proof,
@@ -20,6 +20,7 @@ from .verify import VerifyReport, verify_ledger
 
 __all__ = [
     "AppendResult",
+    "AppendResults",
     "Checkpoint",
     "Entry",
     "Ledger",

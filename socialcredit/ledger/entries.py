@@ -14,10 +14,10 @@ with :func:`register_entry_type`; decoding an unregistered type is an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -29,6 +29,7 @@ __all__ = [
     "PendingEntry",
     "check_canonical",
     "decode_entry",
+    "encode_batch",
     "encode_entry",
     "entry_types",
     "format_time",
@@ -83,9 +84,11 @@ def parse_time(text: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-@dataclass(frozen=True, slots=True)
-class PendingEntry:
+class PendingEntry(NamedTuple):
     """An entry waiting to be appended: its type, data, and what the ledger should index.
+
+    A named tuple rather than a frozen dataclass: ingest makes one per record, and a frozen
+    dataclass costs four times as much to construct.
 
     Attributes:
         type: a registered entry type, e.g. ``"RecordFiled"``.
@@ -94,6 +97,8 @@ class PendingEntry:
         subject: ``(subject_kind, external_id)`` when the entry concerns a subject, so the
             ledger can give that subject a dense internal id.
         version: the version of ``data``'s schema.
+        data_json: ``data`` already in canonical JSON, when the caller has it (ingest); the
+            ledger then uses it as is. It must equal the canonical encoding of ``data``.
     """
 
     type: str
@@ -101,6 +106,7 @@ class PendingEntry:
     idempotency_key: str | None = None
     subject: tuple[str, str] | None = None
     version: int = 1
+    data_json: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +135,20 @@ def encode_entry(entry: PendingEntry, recorded_at: str, *, checked: bool = False
         ValidationError: if the type is unregistered or the data holds a float, a non-string
             key or an integer outside ±(2**53 - 1).
     """
-    if entry.version not in _ENTRY_TYPES.get(entry.type, ()):
-        raise ValidationError(
-            "entry refused",
-            [Problem("type", f"unknown entry type {entry.type!r} v{entry.version}")],
+    _check_type(entry)
+    if entry.data_json is not None:
+        # Keys "at" < "data" < "type" < "v": this concatenation is the canonical encoding.
+        return b"".join(
+            (
+                b'{"at":"',
+                recorded_at.encode(),
+                b'","data":',
+                entry.data_json,
+                b',"type":"',
+                entry.type.encode(),
+                b'","v":',
+                b"%d}" % entry.version,
+            )
         )
     if not checked:
         check_canonical(entry.data)
@@ -143,6 +159,44 @@ def encode_entry(entry: PendingEntry, recorded_at: str, *, checked: bool = False
         )
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise ValidationError("entry refused", [Problem("data", str(exc))]) from exc
+
+
+def encode_batch(
+    entries: Sequence[PendingEntry], recorded_at: str, *, checked: bool = False
+) -> list[bytes]:
+    """:func:`encode_entry` for every entry of one append (same ledger time), done in bulk.
+
+    Entries that carry ``data_json`` are assembled from a shared prefix and a per-type
+    suffix, which is most of the cost saved on the ingest path.
+
+    Raises:
+        ValidationError: as :func:`encode_entry`.
+    """
+    prefix = b'{"at":"' + recorded_at.encode() + b'","data":'
+    suffixes: dict[tuple[str, int], bytes] = {}
+    out = []
+    for entry in entries:
+        data_json = entry.data_json
+        if data_json is None:
+            out.append(encode_entry(entry, recorded_at, checked=checked))
+            continue
+        suffix = suffixes.get((entry.type, entry.version))
+        if suffix is None:
+            _check_type(entry)
+            suffix = suffixes[(entry.type, entry.version)] = b',"type":"%s","v":%d}' % (
+                entry.type.encode(),
+                entry.version,
+            )
+        out.append(prefix + data_json + suffix)
+    return out
+
+
+def _check_type(entry: PendingEntry) -> None:
+    if entry.version not in _ENTRY_TYPES.get(entry.type, ()):
+        raise ValidationError(
+            "entry refused",
+            [Problem("type", f"unknown entry type {entry.type!r} v{entry.version}")],
+        )
 
 
 def check_canonical(data: Any, path: str = "data") -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
@@ -20,13 +21,16 @@ from .checkpoints import (
     public_key_from_text,
     public_key_text,
 )
-from .entries import Entry, PendingEntry, decode_entry, encode_entry, format_time
+from .entries import Entry, PendingEntry, decode_entry, encode_batch, format_time
 from .hashing import leaf_hash, unpack_bundle
 from .tiles import append_entries, node_reader, root_at
 
-__all__ = ["AppendResult", "Ledger", "utc_now_us"]
+__all__ = ["AppendResult", "AppendResults", "Ledger", "utc_now_us"]
 
 _SUBJECT_CACHE_LIMIT = 1_000_000
+
+
+_subject_of = attrgetter("subject")
 
 
 def utc_now_us() -> int:
@@ -34,12 +38,43 @@ def utc_now_us() -> int:
     return time.time_ns() // 1_000
 
 
-@dataclass(frozen=True, slots=True)
-class AppendResult:
+class AppendResult(NamedTuple):
     """Where an appended entry landed; ``duplicate`` if its idempotency key was seen before."""
 
     position: int
     duplicate: bool = False
+
+
+class AppendResults(Sequence[AppendResult]):
+    """The results of one append, one per entry, without building an object per entry."""
+
+    def __init__(self, positions: list[int], duplicates: set[int]) -> None:
+        self.positions = positions
+        self.duplicates = duplicates  # indices of the entries that were not appended again
+
+    @property
+    def appended(self) -> int:
+        """How many entries were appended (not duplicates)."""
+        return len(self.positions) - len(self.duplicates)
+
+    @overload
+    def __getitem__(self, index: int) -> AppendResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AppendResult]: ...
+
+    def __getitem__(self, index: int | slice) -> AppendResult | list[AppendResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        return AppendResult(self.positions[index], index in self.duplicates)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __repr__(self) -> str:
+        return f"AppendResults(positions={self.positions!r}, duplicates={self.duplicates!r})"
 
 
 class Ledger:
@@ -94,9 +129,7 @@ class Ledger:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(
-        self, entries: Sequence[PendingEntry], *, checked: bool = False
-    ) -> list[AppendResult]:
+    def append(self, entries: Sequence[PendingEntry], *, checked: bool = False) -> AppendResults:
         """Append ``entries`` atomically, in order; durable and checkpointed on return.
 
         An entry whose idempotency key is already in the ledger (or earlier in the same call)
@@ -119,8 +152,7 @@ class Ledger:
             if not fresh:
                 return results
             recorded_us = max(self.clock(), state.last_recorded_at_us)
-            at = format_time(recorded_us)
-            encoded = [encode_entry(entry, at, checked=checked) for entry in fresh]
+            encoded = encode_batch(fresh, format_time(recorded_us), checked=checked)
             self._register_subjects(txn, fresh)
             append_entries(txn, state.size, encoded)
             if new_keys:
@@ -132,33 +164,33 @@ class Ledger:
 
     def _deduplicate(
         self, txn: WriteTransaction, size: int, entries: Sequence[PendingEntry]
-    ) -> tuple[list[AppendResult], list[PendingEntry], dict[str, int]]:
+    ) -> tuple[AppendResults, Sequence[PendingEntry], dict[str, int]]:
         keys = [e.idempotency_key for e in entries if e.idempotency_key is not None]
-        seen = txn.find_idempotency_keys(keys) if keys else {}
-        results: list[AppendResult] = []
+        if not keys:
+            return AppendResults(list(range(size, size + len(entries))), set()), entries, {}
+        seen = txn.find_idempotency_keys(keys)
+        positions: list[int] = []
+        duplicates: set[int] = set()
         fresh: list[PendingEntry] = []
         new_keys: dict[str, int] = {}
-        for entry in entries:
+        for index, entry in enumerate(entries):
             key = entry.idempotency_key
             if key is not None and key in seen:
-                results.append(AppendResult(seen[key], duplicate=True))
+                positions.append(seen[key])
+                duplicates.add(index)
                 continue
             position = size + len(fresh)
             if key is not None:
                 seen[key] = new_keys[key] = position
             fresh.append(entry)
-            results.append(AppendResult(position))
-        return results, fresh, new_keys
+            positions.append(position)
+        return AppendResults(positions, duplicates), fresh, new_keys
 
     def _register_subjects(self, txn: WriteTransaction, entries: Iterable[PendingEntry]) -> None:
         """Give each subject first seen in ``entries`` the next dense internal id."""
-        unknown = list(
-            dict.fromkeys(
-                e.subject
-                for e in entries
-                if e.subject is not None and e.subject not in self._subjects
-            )
-        )
+        known = self._subjects
+        subjects = dict.fromkeys(map(_subject_of, entries))  # C-level pass, first-seen order
+        unknown = [s for s in subjects if s is not None and s not in known]
         if not unknown:
             return
         if len(self._subjects) > _SUBJECT_CACHE_LIMIT:

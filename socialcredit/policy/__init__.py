@@ -1,0 +1,1 @@
+"""Policy bundles; ``default/`` is the policy shipped with the engine."""
