@@ -98,3 +98,11 @@ class StoreContract:
         assert [c.size for c in ready.checkpoints(2)] == [3, 5]
         latest = ready.latest_checkpoint()
         assert latest is not None and latest.size == 5
+
+    def test_claim_idempotency_keys_is_all_or_nothing(self, ready: LedgerStore) -> None:
+        with ready.write() as txn:
+            assert txn.claim_idempotency_keys([("a", 0), ("b", 1)])
+            assert not txn.claim_idempotency_keys([("c", 2), ("a", 3)])
+            assert txn.find_idempotency_keys(["a", "b", "c"]) == {"a": 0, "b": 1}
+            assert txn.claim_idempotency_keys([("c", 2)])
+        assert ready.find_idempotency_keys(["a", "b", "c"]) == {"a": 0, "b": 1, "c": 2}

@@ -126,3 +126,24 @@ def test_unknown_format_is_a_clear_error(make_ledger: MakeLedger, tmp_path: Path
     path.write_text("x")
     with pytest.raises(ConfigurationError, match="--format"):
         ingest_file(make_ledger(), default_catalogue(), path)
+
+
+def test_reader_process_gives_the_same_ledger(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    rows = valid_rows(300)
+    rows[5]["kind"] = "no_such_kind"
+    source = write_csv(tmp_path / "in.csv", rows)
+    here, there = make_ledger("here"), make_ledger("there")
+    a = ingest_file(here, default_catalogue(), source, batch_size=64, reader_process=False,
+                    rejects_path=tmp_path / "a.jsonl")
+    b = ingest_file(there, default_catalogue(), source, batch_size=64, reader_process=True,
+                    rejects_path=tmp_path / "b.jsonl")
+    assert (a.accepted, a.refused) == (b.accepted, b.refused) == (299, 1)
+    assert [e.data for e in here.entries()] == [e.data for e in there.entries()]
+    assert rejects(tmp_path / "a.jsonl") == rejects(tmp_path / "b.jsonl")
+
+
+def test_reader_process_reports_an_unreadable_file(make_ledger: MakeLedger, tmp_path: Path) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(ConfigurationError, match="Parquet"):
+        ingest_file(make_ledger(), default_catalogue(), path, reader_process=True)

@@ -186,23 +186,18 @@ class ValidRecord:
         """:meth:`payload` in canonical JSON (sorted keys, compact): the ingest hot path.
 
         Equal, byte for byte, to ``orjson.dumps(self.payload(), option=OPT_SORT_KEYS)``
-        (tests/test_records.py checks it); assembled directly because building the dict and
-        sorting its keys cost more than the rest of encoding.
+        (tests/test_records.py checks it).
         """
-        parts = []
-        if self.amount is not None:
-            parts.append(b'"amount":%d' % self.amount)
-        if self.evidence is not None:
-            parts.append(b'"evidence":' + _json_text(self.evidence))
-        if self.idempotency_key is not None:
-            parts.append(b'"idempotency_key":' + _json_text(self.idempotency_key))
-        # Kind ids, canonical times and validated identifiers need no escaping.
-        parts.append(
-            b'"kind":"%s","occurred_at":"%s","source":%s,"subject":{"id":"%s","kind":"%s"}'
-            % (self.kind.encode(), _occurred_text(self.occurred_at_us),
-               _json_text(self.source), self.subject_id.encode(), self.subject_kind.encode())
+        return encode_payload(
+            self.kind,
+            self.subject_kind.value,
+            self.subject_id,
+            self.occurred_at_us,
+            self.source,
+            self.amount,
+            self.evidence,
+            self.idempotency_key,
         )
-        return b"{" + b",".join(parts) + b"}"
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> ValidRecord:
@@ -256,6 +251,42 @@ _json_text = orjson.dumps  # a str as a JSON string literal, escaped exactly as 
 _OCCURRED_TEXTS: dict[int, bytes] = {}
 
 
+def encode_payload(
+    kind: str,
+    subject_kind: str,
+    subject_id: str,
+    occurred_at_us: int,
+    source: str,
+    amount: int | None,
+    evidence: str | None,
+    idempotency_key: str | None,
+) -> bytes:
+    """The canonical JSON of a record payload from already-validated values.
+
+    Assembled directly because building the dict and sorting its keys cost more than the rest
+    of encoding; the key order below is the sorted order.
+    """
+    parts = []
+    if amount is not None:
+        parts.append(b'"amount":%d' % amount)
+    if evidence is not None:
+        parts.append(b'"evidence":' + _json_text(evidence))
+    if idempotency_key is not None:
+        parts.append(b'"idempotency_key":' + _json_text(idempotency_key))
+    # Kind ids, canonical times and validated identifiers need no escaping.
+    parts.append(
+        b'"kind":"%s","occurred_at":"%s","source":%s,"subject":{"id":"%s","kind":"%s"}'
+        % (
+            kind.encode(),
+            _occurred_text(occurred_at_us),
+            _json_text(source),
+            subject_id.encode(),
+            subject_kind.encode(),
+        )
+    )
+    return b"{" + b",".join(parts) + b"}"
+
+
 def _occurred_text(us: int) -> bytes:
     text = _OCCURRED_TEXTS.get(us)
     if text is None:
@@ -263,6 +294,7 @@ def _occurred_text(us: int) -> bytes:
             _OCCURRED_TEXTS.clear()
         text = _OCCURRED_TEXTS[us] = format_us(us).encode()
     return text
+
 
 _PAYLOAD_KEYS = frozenset(
     {"subject", "kind", "occurred_at", "source", "amount", "evidence", "idempotency_key"}

@@ -17,10 +17,10 @@ document behind a record (case or decision number) is what lets the subject cont
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialcredit.catalogue import _values
 from socialcredit.catalogue._cache import BoundedMemo
@@ -36,7 +36,10 @@ from socialcredit.catalogue._values import (
 )
 from socialcredit.catalogue.identifiers import organisation_facts, person_facts
 from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
-from socialcredit.errors import CatalogueError, NotFoundError, Problem
+from socialcredit.errors import CatalogueError, NotFoundError, Problem, RecordRefusedError
+
+if TYPE_CHECKING:
+    from socialcredit.catalogue.batch import EncodedRecord
 
 __all__ = ["RECORD_FIELDS", "Catalogue"]
 
@@ -222,6 +225,21 @@ class Catalogue:
         _set_evidence(record, evidence)
         _set_idempotency_key(record, key)
         return record
+
+    def validate_batch(
+        self, rows: Sequence[Mapping[str, object]], *, now: datetime
+    ) -> list[EncodedRecord | RecordRefusedError]:
+        """Validate many records at once, each to ledger-ready canonical JSON or its refusal.
+
+        The bulk form of :meth:`validate` (same answers, several times faster per record);
+        see :mod:`socialcredit.catalogue.batch`.
+
+        Raises:
+            ValueError: if ``now`` is naive.
+        """
+        from socialcredit.catalogue.batch import validate_batch
+
+        return validate_batch(self, rows, now=now)
 
     def _set_clock(self, now: datetime) -> int:
         if now.utcoffset() is None:

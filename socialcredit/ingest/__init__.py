@@ -1,16 +1,18 @@
 """Ingest of conduct records from files (CSV, JSON Lines, Parquet) into the ledger."""
 
 from .pipeline import BatchAck, IngestSummary, ingest_file, ingest_rows, rejects_path_for
-from .readers import FORMATS, RowError, detect_format, read_rows
+from .readers import FORMATS, RawChunk, RowError, detect_format, read_chunks, read_rows
 
 __all__ = [
     "FORMATS",
     "BatchAck",
     "IngestSummary",
+    "RawChunk",
     "RowError",
     "detect_format",
     "ingest_file",
     "ingest_rows",
+    "read_chunks",
     "read_rows",
     "rejects_path_for",
 ]

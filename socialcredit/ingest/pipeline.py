@@ -16,24 +16,26 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
 import orjson
 
-from ..catalogue import Catalogue, SubjectKind
-from ..errors import LedgerOverloadedError, RecordRefusedError
+from ..catalogue import Catalogue
+from ..catalogue.batch import EncodedRecord
+from ..errors import LedgerOverloadedError
 from ..ledger import AppendResults, Ledger, PendingEntry
-from .readers import Row, RowError, read_rows
+from .checking import CheckedChunk, Refusal, check_chunk
+from .reader_process import checked_chunks_from_process
+from .readers import RawChunk, Row, chunks_from_rows, detect_format, read_chunks
 
 __all__ = ["BatchAck", "IngestSummary", "ingest_file", "ingest_rows", "rejects_path_for"]
 
 DEFAULT_BATCH_SIZE = 10_000
+READER_PROCESS_MIN_BYTES = 8 * 2**20
 _NOTHING = AppendResults([], set())
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
-_KIND_TEXT = {kind: kind.value for kind in SubjectKind}  # enum .value is slow in a hot loop
 _RETRIES = 5
 
 
@@ -91,23 +93,28 @@ def ingest_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     rejects_path: str | Path | None = None,
     on_batch: Callable[[BatchAck], None] | None = None,
+    reader_process: bool | None = None,
 ) -> IngestSummary:
     """Ingest the records of a CSV, JSON Lines or Parquet file; see the module docstring.
+
+    Args:
+        reader_process: read and check the file in a second process, so that checking and
+            appending use a core each; None decides by file size (worth it from a few MiB).
 
     Raises:
         ConfigurationError: if the file cannot be read or its format is unknown.
         LedgerOverloadedError: if the ledger keeps pushing back; earlier batches are durable.
     """
+    detect_format(path, fmt)  # refuse an unknown format before starting anything
+    if reader_process is None:
+        reader_process = Path(path).stat().st_size >= READER_PROCESS_MIN_BYTES
     target = Path(rejects_path) if rejects_path is not None else rejects_path_for(path)
+    if reader_process:
+        chunks = checked_chunks_from_process(catalogue, path, fmt, batch_size)
+    else:
+        chunks = _checked_here(catalogue, read_chunks(path, fmt, batch_size))
     with _Rejects(target) as rejects:
-        summary = ingest_rows(
-            ledger,
-            catalogue,
-            read_rows(path, fmt),
-            rejects=rejects,
-            batch_size=batch_size,
-            on_batch=on_batch,
-        )
+        summary = _ingest_chunks(ledger, chunks, rejects, on_batch)
     summary.rejects_path = target
     return summary
 
@@ -117,22 +124,57 @@ def ingest_rows(
     catalogue: Catalogue,
     rows: Iterable[tuple[int, Row]],
     *,
-    rejects: _Rejects | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[BatchAck], None] | None = None,
 ) -> IngestSummary:
-    """Ingest numbered rows (as from :func:`read_rows`); refused rows go to ``rejects``."""
+    """Ingest numbered rows (as from :func:`read_rows`), checked in this process.
+
+    Refused rows are counted in the summary (``refusal_reasons``) but not written anywhere.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    chunks = _checked_here(catalogue, chunks_from_rows(rows, batch_size))
+    return _ingest_chunks(ledger, chunks, None, on_batch)
+
+
+def _checked_here(catalogue: Catalogue, chunks: Iterable[RawChunk]) -> Iterator[CheckedChunk]:
+    for chunk in chunks:
+        yield check_chunk(catalogue, chunk)
+
+
+def _ingest_chunks(
+    ledger: Ledger,
+    chunks: Iterable[CheckedChunk],
+    rejects: _Rejects | None,
+    on_batch: Callable[[BatchAck], None] | None,
+) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
     with _collector_paused(), _Writer(ledger, summary, on_batch) as writer:
-        for number, chunk in enumerate(_batches(rows, batch_size)):
-            writer.submit(number, chunk[-1][0], _validate(catalogue, chunk, summary, rejects))
+        for number, checked in enumerate(chunks):
+            summary.rows += checked.rows
+            for refusal in checked.refused:
+                _refuse(summary, rejects, refusal)
+            writer.submit(number, checked.last_row, _entries(checked.accepted))
             if number % 16 == 15:
                 gc.collect(1)  # whatever cycles refused rows' exceptions left behind
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _entries(accepted: list[EncodedRecord]) -> list[PendingEntry]:
+    # payload_json carries the data, so `data` itself is left empty.
+    return [
+        PendingEntry(
+            "RecordFiled",
+            _NO_DATA,
+            r.idempotency_key,
+            (r.subject_kind, r.subject_id),
+            1,
+            r.payload_json,
+        )
+        for r in accepted
+    ]
 
 
 @contextmanager
@@ -208,63 +250,13 @@ class _Writer:
             self._raise_if_failed()
 
 
-def _batches(rows: Iterable[tuple[int, Row]], size: int) -> Iterator[list[tuple[int, Row]]]:
-    batch: list[tuple[int, Row]] = []
-    for item in rows:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _validate(
-    catalogue: Catalogue,
-    chunk: list[tuple[int, Row]],
-    summary: IngestSummary,
-    rejects: _Rejects | None,
-) -> list[PendingEntry]:
-    now = datetime.now(UTC)
-    entries = []
-    validate = catalogue.validate
-    for number, row in chunk:
-        summary.rows += 1
-        if isinstance(row, RowError):
-            _refuse(summary, rejects, number, [{"field": "row", "reason": row.reason}], row.raw)
-            continue
-        try:
-            record = validate(row, now=now)
-        except RecordRefusedError as exc:
-            problems = [p.as_dict() for p in exc.problems]
-            _refuse(summary, rejects, number, problems, row)
-            continue
-        entries.append(
-            PendingEntry(
-                "RecordFiled",
-                _NO_DATA,  # data_json carries the data; `data` is unused when it is given
-                record.idempotency_key,
-                (_KIND_TEXT[record.subject_kind], record.subject_id),
-                1,
-                record.payload_json(),
-            )
-        )
-    return entries
-
-
-def _refuse(
-    summary: IngestSummary,
-    rejects: _Rejects | None,
-    number: int,
-    problems: list[dict[str, str]],
-    raw: Mapping[str, Any] | str | None,
-) -> None:
+def _refuse(summary: IngestSummary, rejects: _Rejects | None, refusal: Refusal) -> None:
     summary.refused += 1
-    for problem in problems:
+    for problem in refusal.problems:
         reason = f"{problem['field']}: {problem['reason']}"
         summary.refusal_reasons[reason] = summary.refusal_reasons.get(reason, 0) + 1
     if rejects is not None:
-        rejects.write(number, problems, raw)
+        rejects.write(refusal)
 
 
 def _append_with_retry(ledger: Ledger, entries: list[PendingEntry]) -> AppendResults:
@@ -300,10 +292,10 @@ class _Rejects:
         self._handle: IO[bytes] | None = None
         path.unlink(missing_ok=True)
 
-    def write(self, row: int, problems: list[dict[str, str]], raw: object) -> None:
+    def write(self, refusal: Refusal) -> None:
         if self._handle is None:
             self._handle = self.path.open("wb")
-        line = {"row": row, "problems": problems, "record": raw}
+        line = {"row": refusal.row, "problems": refusal.problems, "record": refusal.raw}
         self._handle.write(orjson.dumps(line, default=str) + b"\n")
 
     def __enter__(self) -> _Rejects:

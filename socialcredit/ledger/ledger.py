@@ -166,8 +166,19 @@ class Ledger:
         self, txn: WriteTransaction, size: int, entries: Sequence[PendingEntry]
     ) -> tuple[AppendResults, Sequence[PendingEntry], dict[str, int]]:
         keys = [e.idempotency_key for e in entries if e.idempotency_key is not None]
+        every = AppendResults(list(range(size, size + len(entries))), set())
         if not keys:
-            return AppendResults(list(range(size, size + len(entries))), set()), entries, {}
+            return every, entries, {}
+        if len(set(keys)) == len(keys):
+            # Optimistic: new keys are the rule, so claim them all at once; only a batch that
+            # holds a retry pays for the lookups below.
+            claims = [
+                (e.idempotency_key, p)
+                for e, p in zip(entries, every.positions, strict=True)
+                if e.idempotency_key is not None
+            ]
+            if txn.claim_idempotency_keys(claims):
+                return every, entries, {}
         seen = txn.find_idempotency_keys(keys)
         positions: list[int] = []
         duplicates: set[int] = set()

@@ -202,7 +202,7 @@ def _bundle_leaves(
     except (TypeError, ValueError) as exc:  # TypeError: the row no longer holds a blob
         report.fail(f"bundle {index} is malformed: {exc}", base)
         return None
-    for j in range(min(found, count)):
+    for j in range(0 if leaves == stored_leaves else min(found, count)):
         if leaves[j * _HASH : (j + 1) * _HASH] != stored_leaves[j * _HASH : (j + 1) * _HASH]:
             report.fail(f"entry {base + j} does not match its recorded leaf hash", base + j)
             return None

@@ -74,6 +74,14 @@ class WriteTransaction(ABC):
         """Record ``(key, position)`` pairs; keys are new (checked under the same lock)."""
 
     @abstractmethod
+    def claim_idempotency_keys(self, rows: Sequence[tuple[str, int]]) -> bool:
+        """Record all ``(key, position)`` pairs if none of the keys is known yet; else none.
+
+        Returns True if the keys were recorded (the common case, one index write per key),
+        False — having written nothing — if any key was already there.
+        """
+
+    @abstractmethod
     def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Record new subjects as ``(internal_id, kind, external_id)``."""
 

@@ -55,29 +55,61 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 
 class _SQLiteWrite(WriteTransaction):
+    """A write transaction; bundles and tiles are buffered and written in one call each.
+
+    Few, large calls into SQLite matter on the ingest path: each call releases and retakes the
+    GIL, and a thread validating the next batch holds it for up to the switch interval.
+    """
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         row = conn.execute("SELECT size, last_recorded_at_us FROM log_state").fetchone()
         self._state = LogState(row[0], row[1])
+        self._bundles: dict[int, bytes] = {}
+        self._tiles: dict[tuple[int, int], bytes] = {}
 
     def state(self) -> LogState:
         return self._state
 
     def read_bundle(self, index: int) -> bytes | None:
+        if index in self._bundles:
+            return self._bundles[index]
         row = self._conn.execute("SELECT data FROM bundles WHERE idx = ?", (index,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def read_tile(self, level: int, index: int) -> bytes | None:
-        return _read_tile(self._conn, level, index)
+        buffered = self._tiles.get((level, index))
+        return buffered if buffered is not None else _read_tile(self._conn, level, index)
 
     def put_bundle(self, index: int, data: bytes) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO bundles VALUES (?, ?)", (index, data))
+        self._bundles[index] = data
 
     def put_tile(self, level: int, index: int, hashes: bytes) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?)", (level, index, hashes))
+        self._tiles[(level, index)] = hashes
+
+    def flush(self) -> None:
+        """Write the buffered bundles and tiles (called once, before commit)."""
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO bundles VALUES (?, ?)", self._bundles.items()
+        )
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO tiles VALUES (?, ?, ?)",
+            [(level, index, hashes) for (level, index), hashes in self._tiles.items()],
+        )
 
     def put_idempotency_keys(self, rows: Sequence[tuple[str, int]]) -> None:
         self._conn.executemany("INSERT INTO idempotency VALUES (?, ?)", rows)
+
+    def claim_idempotency_keys(self, rows: Sequence[tuple[str, int]]) -> bool:
+        conn = self._conn
+        conn.execute("SAVEPOINT claim")
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO idempotency VALUES (?, ?)", rows)
+        claimed = conn.total_changes - before == len(rows)
+        if not claimed:
+            conn.execute("ROLLBACK TO claim")
+        conn.execute("RELEASE claim")
+        return claimed
 
     def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
         self._conn.executemany("INSERT INTO subjects VALUES (?, ?, ?)", rows)
@@ -210,7 +242,9 @@ class SQLiteStore(LedgerStore):
         self._require_initialised()
         with self._transaction():
             try:
-                yield _SQLiteWrite(self._conn)
+                txn = _SQLiteWrite(self._conn)
+                yield txn
+                txn.flush()
             except sqlite3.Error as exc:
                 raise StorageError(f"write failed on {self.url}: {exc}") from exc
 
