@@ -1,0 +1,21 @@
+"""The public surface of the simulator is curated: everything in __all__ exists, nothing more."""
+
+from __future__ import annotations
+
+import socialcredit.simulation as simulation
+
+
+def test_all_names_exist_and_are_sorted_by_kind() -> None:
+    for name in simulation.__all__:
+        assert hasattr(simulation, name), name
+    assert len(set(simulation.__all__)) == len(simulation.__all__)
+
+
+def test_every_public_attribute_is_exported() -> None:
+    modules = {"config", "engine", "games", "imitation", "metrics", "networks", "population"}
+    public = {
+        name
+        for name in vars(simulation)
+        if not name.startswith("_") and name not in modules | {"rewiring", "annotations"}
+    }
+    assert public == set(simulation.__all__)
