@@ -14,7 +14,7 @@ from ..catalogue.batch import EncodedRecord, validate_columns
 from ..errors import RecordRefusedError
 from .readers import RawChunk
 
-__all__ = ["CheckedChunk", "Refusal", "check_chunk"]
+__all__ = ["Accepted", "CheckedChunk", "Refusal", "check_chunk"]
 
 
 class Refusal(NamedTuple):
@@ -25,12 +25,22 @@ class Refusal(NamedTuple):
     raw: Any
 
 
+class Accepted(NamedTuple):
+    """The accepted records of a chunk, as parallel columns (cheap to send between processes:
+    lists of bytes and strings pickle in bulk, a list of small objects does not)."""
+
+    payload_json: list[bytes]
+    idempotency_key: list[str | None]
+    subject_kind: list[str]
+    subject_id: list[str]
+
+
 class CheckedChunk(NamedTuple):
     """A chunk of input rows after checking: what is accepted, encoded, and what is refused."""
 
     last_row: int
     rows: int
-    accepted: list[EncodedRecord]
+    accepted: Accepted
     refused: list[Refusal]
 
 
@@ -43,13 +53,20 @@ def check_chunk(catalogue: Catalogue, chunk: RawChunk) -> CheckedChunk:
         Refusal(number, [{"field": "row", "reason": error.reason}], error.raw)
         for number, error in chunk.errors
     ]
-    accepted = []
+    accepted = Accepted([], [], [], [])
     for index, result in enumerate(results):
         if isinstance(result, RecordRefusedError):
             problems = [p.as_dict() for p in result.problems]
             refused.append(Refusal(chunk.numbers[index], problems, chunk.row(index)))
         else:
-            accepted.append(result)
+            _add(accepted, result)
     if chunk.errors:
         refused.sort(key=lambda refusal: refusal.row)
     return CheckedChunk(chunk.last_row, chunk.rows, accepted, refused)
+
+
+def _add(accepted: Accepted, record: EncodedRecord) -> None:
+    accepted.payload_json.append(record.payload_json)
+    accepted.idempotency_key.append(record.idempotency_key)
+    accepted.subject_kind.append(record.subject_kind)
+    accepted.subject_id.append(record.subject_id)

@@ -23,10 +23,9 @@ from typing import IO, Any
 import orjson
 
 from ..catalogue import Catalogue
-from ..catalogue.batch import EncodedRecord
 from ..errors import LedgerOverloadedError
 from ..ledger import AppendResults, Ledger, PendingEntry
-from .checking import CheckedChunk, Refusal, check_chunk
+from .checking import Accepted, CheckedChunk, Refusal, check_chunk
 from .reader_process import checked_chunks_from_process
 from .readers import RawChunk, Row, chunks_from_rows, detect_format, read_chunks
 
@@ -162,18 +161,11 @@ def _ingest_chunks(
     return summary
 
 
-def _entries(accepted: list[EncodedRecord]) -> list[PendingEntry]:
+def _entries(accepted: Accepted) -> list[PendingEntry]:
     # payload_json carries the data, so `data` itself is left empty.
     return [
-        PendingEntry(
-            "RecordFiled",
-            _NO_DATA,
-            r.idempotency_key,
-            (r.subject_kind, r.subject_id),
-            1,
-            r.payload_json,
-        )
-        for r in accepted
+        PendingEntry("RecordFiled", _NO_DATA, key, (kind, subject), 1, payload)
+        for payload, key, kind, subject in zip(*accepted, strict=True)
     ]
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from .readers import read_chunks
 
 __all__ = ["checked_chunks_from_process"]
 
+_METHODS = multiprocessing.get_all_start_methods()
 _DONE = "done"
 _FAILED = "failed"
 
@@ -30,22 +33,30 @@ _FAILED = "failed"
 def checked_chunks_from_process(
     catalogue: Catalogue, path: str | Path, fmt: str | None, batch_size: int
 ) -> Iterator[CheckedChunk]:
-    """Checked chunks of ``path``, read and checked in a separate process, in file order.
+    """Start the reader process now; return the checked chunks of ``path`` in file order.
 
-    Raises:
+    The process is forked when this process runs a single thread (fast to start), spawned
+    otherwise (forking a threaded process is unsafe).
+
+    Raises (while iterating):
         ConfigurationError: if the file cannot be read (raised by the reader, passed on).
-        SocialCreditError: if the reader process fails or dies.
+        SocialCreditError: if the reader process dies.
     """
-    context = multiprocessing.get_context("spawn")
+    method = "fork" if threading.active_count() == 1 and "fork" in _METHODS else "spawn"
+    context: Any = multiprocessing.get_context(method)
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_read_and_check,
-        args=(catalogue.as_dict(), str(path), fmt, batch_size, sender),
+        args=(catalogue.as_dict(), str(path), fmt, batch_size, sender, receiver),
         name="socialcredit-ingest-reader",
         daemon=True,
     )
     process.start()
     sender.close()  # only the reader writes; its death then shows here as EOF
+    return _chunks(receiver, process)
+
+
+def _chunks(receiver: Connection, process: BaseProcess) -> Iterator[CheckedChunk]:
     try:
         yield from _receive(receiver)
     finally:
@@ -69,9 +80,17 @@ def _receive(receiver: Connection) -> Iterator[CheckedChunk]:
 
 
 def _read_and_check(
-    catalogue_doc: dict[str, Any], path: str, fmt: str | None, batch_size: int, out: Connection
+    catalogue_doc: dict[str, Any],
+    path: str,
+    fmt: str | None,
+    batch_size: int,
+    out: Connection,
+    parents_end: Connection,
 ) -> None:
     """The reader process: parse, check and send chunks until the file ends."""
+    # A forked reader inherits the reading end too; holding it would keep the pipe open after
+    # the ingesting process dies, and the reader would wait forever instead of exiting.
+    parents_end.close()
     gc.disable()  # as in the ingesting process: acyclic garbage, freed by reference counting
     try:
         catalogue = load_catalogue(catalogue_doc)

@@ -137,6 +137,17 @@ class CompactRange:
             self._push(level, subtree_root(block))
             done += 1 << level
 
+    def push_subtree(self, height: int, root: bytes) -> None:
+        """Append a whole perfect subtree of ``2**height`` leaves by its root hash.
+
+        Raises:
+            ValueError: if the subtree would not start at a multiple of its own size, or the
+                root is not 32 bytes.
+        """
+        if height < 0 or self._size % (1 << height):
+            raise ValueError(f"a subtree of height {height} cannot start at size {self._size}")
+        self._push(height, _check_hash(root, "subtree root"))
+
     def root(self) -> bytes:
         """The Merkle tree hash of every leaf appended so far (``SHA256(b"")`` when empty)."""
         if not self._hashes:
