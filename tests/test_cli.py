@@ -74,3 +74,11 @@ def test_demo_builds_verifies_and_proves(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "verify      ok" in result.stdout and "refused" in result.stdout
+
+
+def test_ingest_with_a_progress_bar(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").returncode == 0
+    source = write_csv(tmp_path / "r.csv", valid_rows(50))
+    result = run(tmp_path, "ingest", str(source), "--progress", "bar", "--batch-size", "10")
+    assert result.returncode == 0, result.stderr
+    assert "ingest" in result.stderr and "accepted 50" in result.stdout

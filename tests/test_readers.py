@@ -57,3 +57,14 @@ def test_bad_encoding_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"a,b\n1,\xff\xfe\n")
     with pytest.raises(ConfigurationError, match="cannot"):
         list(read_rows(path))
+
+
+def test_estimate_rows(tmp_path: Path) -> None:
+    from socialcredit.ingest import estimate_rows
+
+    path = tmp_path / "r.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    assert estimate_rows(path) == 2
+    lines = tmp_path / "r.jsonl"
+    lines.write_text('{"a": 1}\n{"a": 2}\n{"a": 3}\n')
+    assert estimate_rows(lines) == 3

@@ -11,7 +11,7 @@ import orjson
 
 from ..catalogue import default_catalogue
 from ..errors import IntegrityError, Problem, ValidationError
-from ..ingest import FORMATS, BatchAck, IngestSummary, ingest_file
+from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
 from ..ledger import (
     SignedCheckpoint,
     check_consistency_proof,
@@ -71,7 +71,8 @@ def ingest(
     """
     ledger = open_ledger(settings_of(ctx), write=True)
     mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
-    with _Progress(mode) as report:
+    total = estimate_rows(file, fmt) if mode == "bar" else 0
+    with _Progress(mode, total) as report:
         summary = ingest_file(
             ledger,
             default_catalogue(),
@@ -87,11 +88,11 @@ def ingest(
 class _Progress:
     """A progress bar on a terminal, or one line per durable batch."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, total: int) -> None:
         self.mode = mode
         self.rows = 0
         self._bar: Any = (
-            click.progressbar(length=None, label="ingest", file=sys.stderr)
+            click.progressbar(length=max(total, 1), label="ingest", file=sys.stderr)
             if mode == "bar"
             else None
         )

@@ -1,7 +1,15 @@
 """Ingest of conduct records from files (CSV, JSON Lines, Parquet) into the ledger."""
 
 from .pipeline import BatchAck, IngestSummary, ingest_file, ingest_rows, rejects_path_for
-from .readers import FORMATS, RawChunk, RowError, detect_format, read_chunks, read_rows
+from .readers import (
+    FORMATS,
+    RawChunk,
+    RowError,
+    detect_format,
+    estimate_rows,
+    read_chunks,
+    read_rows,
+)
 
 __all__ = [
     "FORMATS",
@@ -10,6 +18,7 @@ __all__ = [
     "RawChunk",
     "RowError",
     "detect_format",
+    "estimate_rows",
     "ingest_file",
     "ingest_rows",
     "read_chunks",

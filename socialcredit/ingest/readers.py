@@ -26,6 +26,7 @@ __all__ = [
     "RowError",
     "chunks_from_rows",
     "detect_format",
+    "estimate_rows",
     "read_chunks",
     "read_rows",
 ]
@@ -113,6 +114,28 @@ def read_chunks(path: str | Path, fmt: str | None, size: int) -> Iterator[RawChu
             yield from _rechunk(source, size)
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+
+
+def estimate_rows(path: str | Path, fmt: str | None = None) -> int:
+    """How many rows ``path`` holds: exact for Parquet, counted lines for CSV and JSON Lines
+    (a quoted value spanning lines makes that an overestimate). For progress display only.
+
+    Raises:
+        ConfigurationError: if the format is unknown.
+    """
+    kind = detect_format(path, fmt)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # an unreadable file: ingest itself will say why
+            return 0
+    lines = 0
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - (kind == "csv"), 0)
 
 
 def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, Row]]:
