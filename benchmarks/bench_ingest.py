@@ -36,22 +36,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
 from socialcredit.ingest import ingest_file, ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.storage.sqlite import SQLiteStore
 
-FIELDS = (
-    "subject_id",
-    "subject_kind",
-    "kind",
-    "occurred_at",
-    "source",
-    "amount",
-    "evidence",
-    "idempotency_key",
-)
+FIELDS = list(RECORD_FIELDS)
 BATCH = 10_000
 
 

@@ -19,18 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from socialcredit.catalogue import default_catalogue, make_resident_id, make_uscc  # noqa: E402
+from socialcredit.catalogue import (  # noqa: E402
+    RECORD_FIELDS,
+    default_catalogue,
+    make_resident_id,
+    make_uscc,
+)
 
-FIELDS = [
-    "subject_id",
-    "subject_kind",
-    "kind",
-    "occurred_at",
-    "source",
-    "amount",
-    "evidence",
-    "idempotency_key",
-]
+FIELDS = list(RECORD_FIELDS)
 SOURCES = {
     "judicial": "court:beijing-dongcheng",
     "finance": "bank:example-commercial",

@@ -8,19 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
 
-FIELDS = [
-    "subject_id",
-    "subject_kind",
-    "kind",
-    "occurred_at",
-    "source",
-    "amount",
-    "evidence",
-    "idempotency_key",
-]
+FIELDS = list(RECORD_FIELDS)
 
 
 def person(i: int) -> str:
