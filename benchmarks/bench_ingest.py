@@ -143,9 +143,9 @@ def ours(source: list[dict[str, Any]] | Path, directory: Path, expected: int) ->
 def run(label: str, repeat: int, n: int, plain_side: Any, ours_side: Any) -> None:
     times: dict[str, list[float]] = {"plain": [], "ours": []}
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
             times["plain"].append(plain_side(Path(tmp)))
-        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
             times["ours"].append(ours_side(Path(tmp)))
     p, o = statistics.median(times["plain"]), statistics.median(times["ours"])
     print(f"{label}: {n:,} rows, median of {repeat}")
@@ -164,7 +164,7 @@ def main() -> None:
     for keyed in (False, True):
         rows = make_rows(n, args.subjects, keyed)
         keys = "with" if keyed else "without"
-        with tempfile.TemporaryDirectory(dir=Path.cwd()) as data:
+        with tempfile.TemporaryDirectory() as data:
             source = write_csv(Path(data) / "records.csv", rows)
             run(
                 f"file, {keys} idempotency keys",

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--subjects", type=int, default=1_000_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "records.csv"
         write_file(source, args.rows, args.subjects)
         store = f"sqlite:///{Path(tmp) / 'l.db'}"

@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         ledger = build(Path(tmp), args.entries)
         ours, peer = [], []
         for _ in range(args.repeat):
