@@ -24,7 +24,7 @@ import orjson
 
 from ..catalogue import Catalogue
 from ..errors import LedgerOverloadedError
-from ..ledger import AppendResults, Ledger, PendingEntry
+from ..ledger import AppendResults, EncodedBatch, Ledger
 from .checking import Accepted, CheckedChunk, Refusal, check_chunk
 from .reader_process import checked_chunks_from_process
 from .readers import RawChunk, Row, chunks_from_rows, detect_format, read_chunks
@@ -161,12 +161,9 @@ def _ingest_chunks(
     return summary
 
 
-def _entries(accepted: Accepted) -> list[PendingEntry]:
-    # payload_json carries the data, so `data` itself is left empty.
-    return [
-        PendingEntry("RecordFiled", _NO_DATA, key, (kind, subject), 1, payload)
-        for payload, key, kind, subject in zip(*accepted, strict=True)
-    ]
+def _entries(accepted: Accepted) -> EncodedBatch:
+    subjects = list(zip(accepted.subject_kind, accepted.subject_id, strict=True))
+    return EncodedBatch("RecordFiled", accepted.payload_json, accepted.idempotency_key, subjects)
 
 
 @contextmanager
@@ -201,11 +198,11 @@ class _Writer:
         self._ledger = ledger
         self._summary = summary
         self._on_batch = on_batch
-        self._queue: queue.Queue[tuple[int, int, list[PendingEntry]] | None] = queue.Queue(1)
+        self._queue: queue.Queue[tuple[int, int, EncodedBatch] | None] = queue.Queue(1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
 
-    def submit(self, number: int, last_row: int, entries: list[PendingEntry]) -> None:
+    def submit(self, number: int, last_row: int, entries: EncodedBatch) -> None:
         while True:
             self._raise_if_failed()
             try:
@@ -218,7 +215,8 @@ class _Writer:
         try:
             while (item := self._queue.get()) is not None:
                 number, last_row, entries = item
-                results = _append_with_retry(self._ledger, entries) if entries else _NOTHING
+                has_any = bool(entries.data_json)
+                results = _append_with_retry(self._ledger, entries) if has_any else _NOTHING
                 _count(self._summary, results)
                 self._summary.batches += 1
                 if self._on_batch is not None:
@@ -251,10 +249,10 @@ def _refuse(summary: IngestSummary, rejects: _Rejects | None, refusal: Refusal) 
         rejects.write(refusal)
 
 
-def _append_with_retry(ledger: Ledger, entries: list[PendingEntry]) -> AppendResults:
+def _append_with_retry(ledger: Ledger, entries: EncodedBatch) -> AppendResults:
     for attempt in range(_RETRIES):
         try:
-            return ledger.append(entries, checked=True)
+            return ledger.append_encoded(entries)
         except LedgerOverloadedError as exc:
             if attempt == _RETRIES - 1:
                 raise

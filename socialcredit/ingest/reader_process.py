@@ -1,10 +1,10 @@
 """Reading and checking a file in a second process, so that ingest uses both cores.
 
-The reader process parses the file and checks every row (the CPU-heavy, GIL-bound part) and
-sends checked chunks down a pipe; the ingesting process only appends them. The pipe holds one
-chunk, so the reader works one chunk ahead. If the ingesting process dies, the reader's next
-send fails and it exits; if the reader dies, the ingest stops with an error and every batch
-already appended stays durable.
+Reader processes parse the file and check the rows (the CPU-heavy, GIL-bound part), each its
+share of the chunks, and send checked chunks down a pipe; the ingesting process only appends
+them, in file order. Each pipe holds one chunk, so each reader works one chunk ahead. If the
+ingesting process dies, a reader's next send fails and it exits; if a reader dies, the ingest
+stops with an error and every batch already appended stays durable.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import gc
 import multiprocessing
 import threading
 from collections.abc import Iterator
+from itertools import count
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -26,44 +27,70 @@ from .readers import read_chunks
 __all__ = ["checked_chunks_from_process"]
 
 _METHODS = multiprocessing.get_all_start_methods()
+READERS = 2
+"""Reader processes per ingest: with two cores, two readers keep the appender busy."""
 _DONE = "done"
 _FAILED = "failed"
 
 
 def checked_chunks_from_process(
-    catalogue: Catalogue, path: str | Path, fmt: str | None, batch_size: int
+    catalogue: Catalogue,
+    path: str | Path,
+    fmt: str | None,
+    batch_size: int,
+    readers: int = READERS,
 ) -> Iterator[CheckedChunk]:
-    """Start the reader process now; return the checked chunks of ``path`` in file order.
+    """Start the reader processes now; return the checked chunks of ``path`` in file order.
 
-    The process is forked when this process runs a single thread (fast to start), spawned
-    otherwise (forking a threaded process is unsafe).
+    Reader ``k`` of ``n`` checks chunks ``k, k + n, ...`` (every reader parses the whole file,
+    which costs far less than checking it). The processes are forked when this process runs a
+    single thread (fast to start), spawned otherwise (forking a threaded process is unsafe).
 
     Raises (while iterating):
-        ConfigurationError: if the file cannot be read (raised by the reader, passed on).
-        SocialCreditError: if the reader process dies.
+        ConfigurationError: if the file cannot be read (raised by a reader, passed on).
+        SocialCreditError: if a reader process dies.
     """
     method = "fork" if threading.active_count() == 1 and "fork" in _METHODS else "spawn"
     context: Any = multiprocessing.get_context(method)
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_read_and_check,
-        args=(catalogue.as_dict(), str(path), fmt, batch_size, sender, receiver),
-        name="socialcredit-ingest-reader",
-        daemon=True,
-    )
-    process.start()
-    sender.close()  # only the reader writes; its death then shows here as EOF
-    return _chunks(receiver, process)
+    pipes = [context.Pipe(duplex=False) for _ in range(readers)]
+    document = catalogue.as_dict()
+    processes = []
+    for part, (_, sender) in enumerate(pipes):
+        # A forked reader inherits every pipe end; it must close all but its own sending end,
+        # or a dead peer would never show as end-of-file.
+        foreign = [end for k, pair in enumerate(pipes) for end in pair if end is not sender]
+        process = context.Process(
+            target=_read_and_check,
+            args=(document, str(path), fmt, batch_size, part, readers, sender, foreign),
+            name=f"socialcredit-ingest-reader-{part}",
+            daemon=True,
+        )
+        process.start()
+        processes.append(process)
+    for _, sender in pipes:
+        sender.close()
+    return _chunks([receiver for receiver, _ in pipes], processes)
 
 
-def _chunks(receiver: Connection, process: BaseProcess) -> Iterator[CheckedChunk]:
+def _chunks(receivers: list[Connection], processes: list[BaseProcess]) -> Iterator[CheckedChunk]:
+    """Chunks from the readers in turn (chunk i from reader i mod n), until the file ends."""
+    streams = [_receive(receiver) for receiver in receivers]
     try:
-        yield from _receive(receiver)
+        for index in count():
+            chunk = next(streams[index % len(streams)], None)
+            if chunk is None:
+                break
+            yield chunk
+        for stream in streams:  # the others are done too; this surfaces a late failure
+            for _ in stream:
+                raise SocialCreditError("an ingest reader sent chunks past the end of the file")
     finally:
-        receiver.close()
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
+        for receiver in receivers:
+            receiver.close()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
 
 
 def _receive(receiver: Connection) -> Iterator[CheckedChunk]:
@@ -84,18 +111,20 @@ def _read_and_check(
     path: str,
     fmt: str | None,
     batch_size: int,
+    part: int,
+    parts: int,
     out: Connection,
-    parents_end: Connection,
+    foreign: list[Connection],
 ) -> None:
-    """The reader process: parse, check and send chunks until the file ends."""
-    # A forked reader inherits the reading end too; holding it would keep the pipe open after
-    # the ingesting process dies, and the reader would wait forever instead of exiting.
-    parents_end.close()
+    """Reader ``part`` of ``parts``: parse the file, check and send its share of chunks."""
+    for end in foreign:
+        end.close()
     gc.disable()  # as in the ingesting process: acyclic garbage, freed by reference counting
     try:
         catalogue = load_catalogue(catalogue_doc)
-        for chunk in read_chunks(path, fmt, batch_size):
-            out.send(("chunk", check_chunk(catalogue, chunk)))
+        for index, chunk in enumerate(read_chunks(path, fmt, batch_size)):
+            if index % parts == part:
+                out.send(("chunk", check_chunk(catalogue, chunk)))
         out.send((_DONE, None))
     except BrokenPipeError:
         return  # the ingesting process has gone; nothing left to do

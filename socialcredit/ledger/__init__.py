@@ -7,7 +7,14 @@ every hash from the stored entries.
 """
 
 from .checkpoints import Checkpoint, SignedCheckpoint, Signer, create_key_file
-from .entries import Entry, PendingEntry, decode_entry, encode_entry, register_entry_type
+from .entries import (
+    EncodedBatch,
+    Entry,
+    PendingEntry,
+    decode_entry,
+    encode_entry,
+    register_entry_type,
+)
 from .ledger import AppendResult, AppendResults, Ledger, utc_now_us
 from .proofs import (
     ProofCheck,
@@ -22,6 +29,7 @@ __all__ = [
     "AppendResult",
     "AppendResults",
     "Checkpoint",
+    "EncodedBatch",
     "Entry",
     "Ledger",
     "PendingEntry",

@@ -25,7 +25,9 @@ from ..errors import Problem, StorageError, ValidationError
 
 __all__ = [
     "ENCODING_VERSION",
+    "EncodedBatch",
     "Entry",
+    "EntryTemplate",
     "PendingEntry",
     "check_canonical",
     "decode_entry",
@@ -161,6 +163,41 @@ def encode_entry(entry: PendingEntry, recorded_at: str, *, checked: bool = False
         raise ValidationError("entry refused", [Problem("data", str(exc))]) from exc
 
 
+class EncodedBatch(NamedTuple):
+    """Entries of one type whose data is already canonical JSON, as parallel columns.
+
+    Attributes:
+        type: a registered entry type.
+        data_json: each entry's data in canonical JSON.
+        idempotency_keys: each entry's client key, or None.
+        subjects: each entry's ``(subject_kind, external_id)``, or None.
+        version: the version of the data's schema.
+    """
+
+    type: str
+    data_json: Sequence[bytes]
+    idempotency_keys: Sequence[str | None]
+    subjects: Sequence[tuple[str, str] | None]
+    version: int = 1
+
+
+class EntryTemplate:
+    """Encodes many entries of one type and version from canonical data JSON.
+
+    Raises:
+        ValidationError: on construction, if the type and version are not registered.
+    """
+
+    def __init__(self, type: str, version: int = 1) -> None:
+        _check_type(PendingEntry(type, {}, version=version))
+        self._suffix = b',"type":"%s","v":%d}' % (type.encode(), version)
+
+    def encode(self, data_json: Sequence[bytes], recorded_at: str) -> list[bytes]:
+        """The canonical entries (keys "at" < "data" < "type" < "v": plain concatenation)."""
+        prefix, suffix = b'{"at":"' + recorded_at.encode() + b'","data":', self._suffix
+        return [prefix + data + suffix for data in data_json]
+
+
 def encode_batch(
     entries: Sequence[PendingEntry], recorded_at: str, *, checked: bool = False
 ) -> list[bytes]:
@@ -172,22 +209,18 @@ def encode_batch(
     Raises:
         ValidationError: as :func:`encode_entry`.
     """
-    prefix = b'{"at":"' + recorded_at.encode() + b'","data":'
-    suffixes: dict[tuple[str, int], bytes] = {}
+    templates: dict[tuple[str, int], EntryTemplate] = {}
     out = []
     for entry in entries:
-        data_json = entry.data_json
-        if data_json is None:
+        if entry.data_json is None:
             out.append(encode_entry(entry, recorded_at, checked=checked))
             continue
-        suffix = suffixes.get((entry.type, entry.version))
-        if suffix is None:
-            _check_type(entry)
-            suffix = suffixes[(entry.type, entry.version)] = b',"type":"%s","v":%d}' % (
-                entry.type.encode(),
-                entry.version,
+        template = templates.get((entry.type, entry.version))
+        if template is None:
+            template = templates[(entry.type, entry.version)] = EntryTemplate(
+                entry.type, entry.version
             )
-        out.append(prefix + data_json + suffix)
+        out.extend(template.encode((entry.data_json,), recorded_at))
     return out
 
 

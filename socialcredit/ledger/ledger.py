@@ -8,8 +8,7 @@ the new size and root, so tampering with the stored rows is detected by ``verify
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError
@@ -21,16 +20,21 @@ from .checkpoints import (
     public_key_from_text,
     public_key_text,
 )
-from .entries import Entry, PendingEntry, decode_entry, encode_batch, format_time
+from .entries import (
+    EncodedBatch,
+    Entry,
+    EntryTemplate,
+    PendingEntry,
+    decode_entry,
+    encode_batch,
+    format_time,
+)
 from .hashing import leaf_hash, unpack_bundle
 from .tiles import append_entries, node_reader, root_at
 
 __all__ = ["AppendResult", "AppendResults", "Ledger", "utc_now_us"]
 
 _SUBJECT_CACHE_LIMIT = 1_000_000
-
-
-_subject_of = attrgetter("subject")
 
 
 def utc_now_us() -> int:
@@ -144,64 +148,93 @@ class Ledger:
             ValidationError: if an entry cannot be encoded; nothing is written.
             LedgerOverloadedError: if the store pushes back; nothing is written.
         """
+
+        def encode(keep: list[int] | None, at: str) -> list[bytes]:
+            fresh = entries if keep is None else [entries[i] for i in keep]
+            return encode_batch(fresh, at, checked=checked)
+
+        keys = [entry.idempotency_key for entry in entries]
+        return self._append(keys, [entry.subject for entry in entries], encode)
+
+    def append_encoded(self, batch: EncodedBatch) -> AppendResults:
+        """Append entries of one type whose data is already canonical JSON (the ingest path).
+
+        Same guarantees as :meth:`append`, without an object per entry.
+
+        Raises:
+            As :meth:`append`.
+        """
+        template = EntryTemplate(batch.type, batch.version)
+        data = batch.data_json
+
+        def encode(keep: list[int] | None, at: str) -> list[bytes]:
+            return template.encode(data if keep is None else [data[i] for i in keep], at)
+
+        return self._append(batch.idempotency_keys, batch.subjects, encode)
+
+    def _append(
+        self,
+        keys: Sequence[str | None],
+        subjects: Sequence[tuple[str, str] | None],
+        encode: Callable[[list[int] | None, str], list[bytes]],
+    ) -> AppendResults:
+        """The one write path: deduplicate, encode at ledger time, store, index, checkpoint."""
         if self.signer is None:
             raise LedgerError("the ledger is open read-only (no signing key)")
         with self.store.write() as txn:
             state = txn.state()
-            results, fresh, new_keys = self._deduplicate(txn, state.size, entries)
-            if not fresh:
+            results, keep, new_keys = self._deduplicate(txn, state.size, keys)
+            appended = len(keys) if keep is None else len(keep)
+            if not appended:
                 return results
             recorded_us = max(self.clock(), state.last_recorded_at_us)
-            encoded = encode_batch(fresh, format_time(recorded_us), checked=checked)
-            self._register_subjects(txn, fresh)
+            encoded = encode(keep, format_time(recorded_us))
+            self._register_subjects(txn, subjects if keep is None else [subjects[i] for i in keep])
             append_entries(txn, state.size, encoded)
             if new_keys:
                 txn.put_idempotency_keys(list(new_keys.items()))
-            new_state = LogState(state.size + len(fresh), recorded_us)
+            new_state = LogState(state.size + appended, recorded_us)
             txn.set_state(new_state)
             self._sign_checkpoint(txn, new_state, recorded_us)
         return results
 
     def _deduplicate(
-        self, txn: WriteTransaction, size: int, entries: Sequence[PendingEntry]
-    ) -> tuple[AppendResults, Sequence[PendingEntry], dict[str, int]]:
-        keys = [e.idempotency_key for e in entries if e.idempotency_key is not None]
-        every = AppendResults(list(range(size, size + len(entries))), set())
-        if not keys:
-            return every, entries, {}
-        if len(set(keys)) == len(keys):
+        self, txn: WriteTransaction, size: int, keys: Sequence[str | None]
+    ) -> tuple[AppendResults, list[int] | None, dict[str, int]]:
+        """Positions for every entry, the indices to append (None: all), and keys to record."""
+        given = [key for key in keys if key is not None]
+        every = AppendResults(list(range(size, size + len(keys))), set())
+        if not given:
+            return every, None, {}
+        if len(set(given)) == len(given):
             # Optimistic: new keys are the rule, so claim them all at once; only a batch that
             # holds a retry pays for the lookups below.
-            claims = [
-                (e.idempotency_key, p)
-                for e, p in zip(entries, every.positions, strict=True)
-                if e.idempotency_key is not None
-            ]
+            claims = [(k, p) for k, p in zip(keys, every.positions, strict=True) if k is not None]
             if txn.claim_idempotency_keys(claims):
-                return every, entries, {}
-        seen = txn.find_idempotency_keys(keys)
+                return every, None, {}
+        seen = txn.find_idempotency_keys(given)
         positions: list[int] = []
         duplicates: set[int] = set()
-        fresh: list[PendingEntry] = []
+        keep: list[int] = []
         new_keys: dict[str, int] = {}
-        for index, entry in enumerate(entries):
-            key = entry.idempotency_key
+        for index, key in enumerate(keys):
             if key is not None and key in seen:
                 positions.append(seen[key])
                 duplicates.add(index)
                 continue
-            position = size + len(fresh)
+            position = size + len(keep)
             if key is not None:
                 seen[key] = new_keys[key] = position
-            fresh.append(entry)
+            keep.append(index)
             positions.append(position)
-        return AppendResults(positions, duplicates), fresh, new_keys
+        return AppendResults(positions, duplicates), keep, new_keys
 
-    def _register_subjects(self, txn: WriteTransaction, entries: Iterable[PendingEntry]) -> None:
-        """Give each subject first seen in ``entries`` the next dense internal id."""
+    def _register_subjects(
+        self, txn: WriteTransaction, subjects: Sequence[tuple[str, str] | None]
+    ) -> None:
+        """Give each subject first seen in ``subjects`` the next dense internal id."""
         known = self._subjects
-        subjects = dict.fromkeys(map(_subject_of, entries))  # C-level pass, first-seen order
-        unknown = [s for s in subjects if s is not None and s not in known]
+        unknown = [s for s in dict.fromkeys(subjects) if s is not None and s not in known]
         if not unknown:
             return
         if len(self._subjects) > _SUBJECT_CACHE_LIMIT:
