@@ -160,3 +160,24 @@ def test_pre_encoded_data_gives_the_same_canonical_bytes() -> None:
         "RecordFiled", {}, data_json=orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     )
     assert encode_entry(fast, "2026-01-01T00:00:00Z") == encode_entry(plain, "2026-01-01T00:00:00Z")
+
+
+def test_append_encoded_matches_append(make_ledger: MakeLedger) -> None:
+    import orjson
+
+    from socialcredit.ledger import EncodedBatch
+
+    one, two = make_ledger("one"), make_ledger("two")
+    data = [{"n": i} for i in range(5)]
+    keys = ["a", None, "b", "a", None]
+    subjects = [("person", "x"), None, ("person", "y"), ("person", "x"), ("organisation", "z")]
+    first = one.append([PendingEntry("RecordFiled", d, k, s)
+                        for d, k, s in zip(data, keys, subjects, strict=True)])
+    blobs = [orjson.dumps(d, option=orjson.OPT_SORT_KEYS) for d in data]
+    second = two.append_encoded(EncodedBatch("RecordFiled", blobs, keys, subjects))
+    assert list(first) == list(second)
+    assert [(r.position, r.duplicate) for r in second][3] == (0, True)
+    assert [raw for _, raw in one.raw_entries()] == [raw for _, raw in two.raw_entries()]
+    assert two.subject_id("organisation", "z") == 2
+    with pytest.raises(ValidationError):
+        two.append_encoded(EncodedBatch("NoSuchType", blobs, keys, subjects))
