@@ -81,4 +81,4 @@ def main() -> None:
     cli(prog_name="socialcredit")
 
 
-from . import demo_commands, ledger_commands  # noqa: E402,F401  (registers the commands)
+from . import demo_commands, ledger_commands, policy_commands  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,209 @@
+"""Loading and checking a policy bundle: a directory of YAML files under a hashed manifest.
+
+A bundle holds ``manifest.yaml`` (:mod:`socialcredit.policy.manifest`), ``catalogue.yaml``
+(:mod:`socialcredit.catalogue.loader`) and ``scoring.yaml`` (:mod:`socialcredit.policy.scoring`).
+Every check runs and every problem is reported at once, keyed ``file:key.path``
+(``scoring.yaml:rules[3].kind``); a bundle with any problem is refused whole.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from socialcredit.catalogue import Catalogue, load_catalogue
+from socialcredit.catalogue.loader import _UniqueKeyLoader  # the same strict YAML as catalogues
+from socialcredit.errors import CatalogueError, Problem, ValidationError
+from socialcredit.policy.manifest import (
+    Manifest,
+    check_manifest,
+    file_hash,
+    manifest_document,
+    sign_manifest,
+)
+from socialcredit.policy.scoring import ScoringPolicy, check_scoring
+
+__all__ = [
+    "BUNDLE_FILES",
+    "MANIFEST",
+    "PolicyBundle",
+    "PolicyError",
+    "default_bundle",
+    "load_bundle",
+    "load_bundle_from_files",
+    "sign_bundle",
+]
+
+MANIFEST = "manifest.yaml"
+#: The files a bundle must list in its manifest (later parts add lists and measures).
+BUNDLE_FILES = ("catalogue.yaml", "scoring.yaml")
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class PolicyError(ValidationError):
+    """A policy bundle was refused (every problem listed), or cannot be published."""
+
+    code = "policy_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBundle:
+    """A checked policy bundle. Build one with :func:`load_bundle` or
+    :func:`load_bundle_from_files`.
+
+    Attributes:
+        manifest: the checked manifest.
+        catalogue: the checked catalogue.
+        scoring: the checked scoring policy.
+        files: every file of the bundle (manifest included), name to bytes.
+    """
+
+    manifest: Manifest
+    catalogue: Catalogue = field(compare=False)
+    scoring: ScoringPolicy
+    files: Mapping[str, bytes]
+
+    @property
+    def revision(self) -> int:
+        """The manifest's revision."""
+        return self.manifest.revision
+
+    @property
+    def effective_from(self) -> datetime:
+        """When the bundle takes effect (aware, UTC)."""
+        return self.manifest.effective_from
+
+    @property
+    def digest(self) -> str:
+        """The sha256 hex of the canonical manifest (which commits to every file's hash)."""
+        return self.manifest.digest()
+
+
+def load_bundle(path: str | os.PathLike[str]) -> PolicyBundle:
+    """Load and check the bundle in directory ``path``.
+
+    Every YAML file of the directory (not its subdirectories) is part of the bundle; other
+    files (a README) are ignored.
+
+    Raises:
+        PolicyError: listing every problem, or if the directory cannot be read.
+    """
+    directory = Path(path)
+    try:
+        files = {
+            p.name: p.read_bytes()
+            for p in sorted(directory.iterdir())
+            if p.is_file() and p.suffix in _YAML_SUFFIXES
+        }
+    except OSError as exc:
+        raise PolicyError("bundle cannot be read", [Problem(str(path), str(exc))]) from None
+    return load_bundle_from_files(files)
+
+
+def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
+    """Load and check a bundle from its files (name to bytes), e.g. as read back from the ledger.
+
+    Raises:
+        PolicyError: listing every problem found in any file.
+    """
+    problems: list[Problem] = []
+    manifest = _manifest(files, problems)
+    if manifest is not None:
+        _check_listing(manifest, files, problems)
+    catalogue = _catalogue(files, problems)
+    scoring = None
+    if "scoring.yaml" in files:
+        document = _parse("scoring.yaml", files["scoring.yaml"], problems)
+        if document is not None:
+            scoring, found = check_scoring(document, catalogue)
+            problems += [_under("scoring.yaml", p) for p in found]
+    if problems or manifest is None or catalogue is None or scoring is None:
+        raise PolicyError(f"policy bundle refused ({len(problems)} problems)", problems)
+    return PolicyBundle(manifest, catalogue, scoring, MappingProxyType(dict(files)))
+
+
+def _under(name: str, problem: Problem) -> Problem:
+    return Problem(f"{name}:{problem.field}", problem.reason)
+
+
+def _parse(name: str, data: bytes, problems: list[Problem]) -> object | None:
+    try:
+        return yaml.load(data.decode("utf-8"), Loader=_UniqueKeyLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(Problem(name, f"not valid UTF-8 YAML: {exc}"))
+        return None
+
+
+def _manifest(files: Mapping[str, bytes], problems: list[Problem]) -> Manifest | None:
+    if MANIFEST not in files:
+        problems.append(Problem(MANIFEST, "missing"))
+        return None
+    document = _parse(MANIFEST, files[MANIFEST], problems)
+    if document is None:
+        return None
+    manifest, found = check_manifest(document)
+    problems += [_under(MANIFEST, p) for p in found]
+    return manifest
+
+
+def _check_listing(manifest: Manifest, files: Mapping[str, bytes], problems: list[Problem]) -> None:
+    """Every listed file exists with its hash; every bundle file is listed; nothing else."""
+    for name in BUNDLE_FILES:
+        if name not in manifest.files:
+            problems.append(Problem(f"{MANIFEST}:files.{name}", "required"))
+    for name, digest in manifest.files.items():
+        path = f"{MANIFEST}:files.{name}"
+        if name not in BUNDLE_FILES:
+            problems.append(Problem(path, f"not a bundle file ({', '.join(BUNDLE_FILES)})"))
+        elif name not in files:
+            problems.append(Problem(path, "listed but missing"))
+        elif file_hash(files[name]) != digest:
+            problems.append(
+                Problem(path, f"hash mismatch: the file's sha256 is {file_hash(files[name])}")
+            )
+    for name in files:
+        if name != MANIFEST and name not in manifest.files:
+            problems.append(Problem(name, f"not listed in {MANIFEST} files"))
+
+
+def _catalogue(files: Mapping[str, bytes], problems: list[Problem]) -> Catalogue | None:
+    if "catalogue.yaml" not in files:
+        return None  # reported by the listing check (or as a missing manifest)
+    document = _parse("catalogue.yaml", files["catalogue.yaml"], problems)
+    if document is None:
+        return None
+    if not isinstance(document, Mapping):
+        # Checked here: load_catalogue would take a bare string for a path to open.
+        problems.append(Problem("catalogue.yaml:(catalogue)", "must be a mapping"))
+        return None
+    try:
+        return load_catalogue(document)
+    except CatalogueError as error:
+        problems += [_under("catalogue.yaml", p) for p in error.problems]
+        return None
+
+
+def sign_bundle(bundle: PolicyBundle, key: Ed25519PrivateKey) -> PolicyBundle:
+    """A copy of ``bundle`` whose ``manifest.yaml`` is signed with ``key`` (same digest)."""
+    manifest = sign_manifest(bundle.manifest, key)
+    text = yaml.safe_dump(manifest_document(manifest), sort_keys=False, allow_unicode=True)
+    return load_bundle_from_files({**bundle.files, MANIFEST: text.encode("utf-8")})
+
+
+def default_bundle() -> PolicyBundle:
+    """The bundle shipped with the engine (``socialcredit/policy/default``).
+
+    Raises:
+        PolicyError: if the shipped bundle fails its checks (a packaging bug).
+    """
+    root = resources.files("socialcredit").joinpath("policy/default")
+    names = (MANIFEST, *BUNDLE_FILES)
+    return load_bundle_from_files({name: root.joinpath(name).read_bytes() for name in names})
