@@ -32,7 +32,7 @@ SETTINGS = (
         "store",
         "SOCIALCREDIT_STORE",
         "sqlite:///socialcredit.db",
-        "Store URL: sqlite:///relative.db or sqlite:////absolute.db.",
+        "Store URL: sqlite:///relative.db, sqlite:////absolute.db or postgresql://user@host/db.",
     ),
     Setting(
         "key_file",

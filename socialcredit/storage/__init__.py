@@ -39,7 +39,7 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def open_store(url: str) -> LedgerStore:
-    """Open the store named by ``url``.
+    """Open the store named by ``url``: ``sqlite:///path.db`` or ``postgresql://user@host/db``.
 
     Raises:
         ConfigurationError: if the scheme is unknown or the URL malformed.
@@ -51,6 +51,16 @@ def open_store(url: str) -> LedgerStore:
 
         return SQLiteStore(path)
     scheme = urlparse(url).scheme or "(none)"
+    if scheme in ("postgresql", "postgres"):
+        # Imported here so that the embedded default never needs the PostgreSQL driver.
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"store URL {url!r} needs the PostgreSQL driver: pip install 'psycopg[binary]>=3.1'"
+            ) from exc
+        return PostgresStore(url)
     raise ConfigurationError(
-        f"store URL {url!r}: unknown scheme {scheme!r}; supported: sqlite:///path.db"
+        f"store URL {url!r}: unknown scheme {scheme!r}; "
+        "supported: sqlite:///path.db, postgresql://user@host:port/db"
     )
