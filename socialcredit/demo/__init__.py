@@ -1,8 +1,9 @@
-"""The demo: a fresh ledger, the shipped sample of records ingested, verified and proved.
+"""The demo: a fresh ledger with the default policy published, the shipped sample of records
+ingested, and the whole ledger verified and proved.
 
 Until the synthetic city exists this is the system's main job end to end: create a store,
-ingest ``sample_records.csv`` (which includes a few rows the catalogue must refuse), verify
-the whole ledger, and check an inclusion proof offline.
+publish the default policy bundle, ingest ``sample_records.csv`` (which includes a few rows the
+catalogue must refuse), verify the whole ledger, and check an inclusion proof offline.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..catalogue import default_catalogue
 from ..ingest import IngestSummary, ingest_file
 from ..ledger import Ledger, check_inclusion_proof, inclusion_document, verify_ledger
 from ..ledger.checkpoints import public_key_text
+from ..policy import default_bundle, publish
 from ..service import init_ledger
 from ..settings import Settings
 
@@ -47,6 +49,10 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> DemoResult
     ledger = init_ledger(settings, origin="socialcredit.demo/ledger")
     echo(f"store       {settings.store}")
     echo(f"public key  {public_key_text(ledger.public_key)}")
+    policy = default_bundle()
+    position = publish(ledger, policy)
+    echo(f"policy      revision {policy.revision} published at entry {position} "
+         f"(effective {policy.effective_from:%Y-%m-%d}, digest {policy.digest[:16]}…)")
     summary = ingest_file(
         ledger,
         default_catalogue(),
