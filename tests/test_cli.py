@@ -82,3 +82,38 @@ def test_ingest_with_a_progress_bar(tmp_path: Path) -> None:
     result = run(tmp_path, "ingest", str(source), "--progress", "bar", "--batch-size", "10")
     assert result.returncode == 0, result.stderr
     assert "ingest" in result.stderr and "accepted 50" in result.stdout
+
+
+def test_score_explain_rescore_history(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").returncode == 0
+    rows = valid_rows(60)
+    for row in rows:
+        row["occurred_at"] = "2025-06-01T08:00:00Z"
+    run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", rows)))
+    subject = rows[0]["subject_id"]
+    scored = run(tmp_path, "score", subject, "--json")
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout)
+    assert result["subject"]["id"] == subject and result["grade"] in {
+        "AAA",
+        "AA",
+        "A",
+        "B",
+        "C",
+        "D",
+    }
+    before = json.loads(run(tmp_path, "score", subject, "--as-of", "2025-01-01", "--json").stdout)
+    assert before["total"] == 1000 and before["contributions"] == []
+    explained = run(tmp_path, "explain", subject)
+    assert explained.returncode == 0 and subject in explained.stdout
+    batch = json.loads(run(tmp_path, "rescore", "--json").stdout)
+    mine = [s for s in batch["scores"] if s["subject_id"] == subject]
+    assert mine and mine[0]["total"] == result["total"]
+    points = json.loads(
+        run(
+            tmp_path, "history", subject, "--from", "2025-05-01", "--to", "2025-08-01", "--json"
+        ).stdout
+    )
+    assert points[0]["total"] == 1000 and len(points) == 4
+    bad = run(tmp_path, "score", "not-an-id")
+    assert bad.returncode == 2 and "SUBJECT" in bad.stderr

@@ -32,6 +32,7 @@ __all__ = [
     "organisation_facts",
     "person_facts",
     "resident_id_check_char",
+    "subject_kind_of",
     "uscc_check_char",
     "validate_resident_id",
     "validate_uscc",
@@ -164,6 +165,26 @@ def validate_resident_id(value: str) -> tuple[str, date]:
     if isinstance(checked, str):
         raise ValueError(checked)
     return checked[0], checked[1]
+
+
+def subject_kind_of(value: str) -> str:
+    """``"person"`` for a valid resident identity number, ``"organisation"`` for a valid USCC.
+
+    Raises:
+        ValueError: if the value is neither, with both reasons.
+    """
+    try:
+        validate_resident_id(value)
+        return "person"
+    except ValueError as as_person:
+        try:
+            validate_uscc(value)
+            return "organisation"
+        except ValueError as as_organisation:
+            raise ValueError(
+                f"neither a resident identity number ({as_person}) nor a Unified Social "
+                f"Credit Code ({as_organisation})"
+            ) from None
 
 
 def validate_uscc(value: str) -> str:

@@ -81,4 +81,9 @@ def main() -> None:
     cli(prog_name="socialcredit")
 
 
-from . import demo_commands, ledger_commands, policy_commands  # noqa: E402,F401  (registers the commands)
+from . import (  # noqa: E402,F401  (registers the commands)
+    demo_commands,
+    ledger_commands,
+    policy_commands,
+    scoring_commands,
+)

@@ -12,6 +12,7 @@ from socialcredit.scoring.engine import (
     score,
 )
 from socialcredit.scoring.records import RecordIndex, RecordRow, record_rows
+from socialcredit.scoring.reports import Rescore, history, rescore
 
 __all__ = [
     "CompiledPolicy",
@@ -21,9 +22,12 @@ __all__ = [
     "KindTerms",
     "RecordIndex",
     "RecordRow",
+    "Rescore",
     "ScoreResult",
     "compile_policy",
     "explain",
+    "history",
     "record_rows",
+    "rescore",
     "score",
 ]

@@ -1,0 +1,199 @@
+"""Scoring commands: score, explain, rescore, history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import click
+
+from ..catalogue.identifiers import subject_kind_of
+from ..errors import Problem, ValidationError
+from ..scoring import Explanation, ScoreResult, explain, history, rescore, score
+from ..service import open_ledger
+from . import cli, emit_json, settings_of
+
+
+def _moment(value: str | None, name: str) -> datetime:
+    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError("bad time", [Problem(name, str(exc))]) from exc
+    if moment.tzinfo is None:
+        raise ValidationError("bad time", [Problem(name, "give a time zone, e.g. Z")])
+    return moment.astimezone(UTC)
+
+
+def _subject(subject: str) -> tuple[str, str]:
+    try:
+        return subject_kind_of(subject), subject.strip().upper()
+    except ValueError as exc:
+        raise ValidationError("bad subject", [Problem("SUBJECT", str(exc))]) from exc
+
+
+def _result_json(result: ScoreResult) -> dict[str, Any]:
+    return {
+        "subject": {"kind": result.subject_kind, "id": result.subject_id},
+        "as_of": result.as_of.isoformat(),
+        "known_at": result.known_at.isoformat(),
+        "total": result.total,
+        "grade": result.grade,
+        "dimensions": result.dimensions,
+        "policy_revision": result.revision,
+        "contributions": [
+            {
+                "position": c.position,
+                "kind": c.kind,
+                "dimension": c.dimension,
+                "points": c.points,
+                "occurred_at": c.occurred_at.isoformat(),
+                "expires_at": c.expires_at.isoformat() if c.expires_at else None,
+                "reason": c.reason,
+            }
+            for c in result.contributions
+        ],
+    }
+
+
+time_options = [
+    click.option("--as-of", "as_of", metavar="DATE", help="Score as of this time (default: now)."),
+    click.option(
+        "--known-at",
+        "known_at",
+        metavar="DATE",
+        help="Use only what the ledger knew by then (default: the --as-of time).",
+    ),
+]
+
+
+def _with_times(command: Any) -> Any:
+    for option in reversed(time_options):
+        command = option(command)
+    return command
+
+
+@cli.command("score")
+@click.argument("subject")
+@_with_times
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def score_command(
+    ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """The score, per dimension and in total, and the grade of SUBJECT."""
+    when = _moment(as_of, "--as-of")
+    known = _moment(known_at, "--known-at") if known_at else when
+    result = score(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
+    if as_json:
+        emit_json(_result_json(result))
+        return
+    click.echo(
+        f"{result.subject_kind} {result.subject_id}: {result.total} ({result.grade}) "
+        f"as of {when:%Y-%m-%d}, policy revision {result.revision}"
+    )
+    for dimension, points in sorted(result.dimensions.items()):
+        if points:
+            click.echo(f"  {dimension:16s} {points:+d}")
+
+
+@cli.command("explain")
+@click.argument("subject")
+@_with_times
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def explain_command(
+    ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """Every record's contribution, the top reasons for the grade, and the way up."""
+    when = _moment(as_of, "--as-of")
+    known = _moment(known_at, "--known-at") if known_at else when
+    found = explain(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
+    if as_json:
+        emit_json(_explanation_json(found))
+        return
+    result = found.result
+    click.echo(f"{result.subject_id}: {result.total} ({result.grade})")
+    for c in result.contributions:
+        click.echo(f"  entry {c.position:>8}  {c.points:+5d}  {c.reason}")
+    if found.next_grade:
+        click.echo(f"to reach {found.next_grade}: {found.points_to_next_grade} points")
+    for step in found.expiries:
+        click.echo(f"  from {step.at:%Y-%m-%d}: {step.total} ({step.grade})")
+
+
+def _explanation_json(found: Explanation) -> dict[str, Any]:
+    return {
+        **_result_json(found.result),
+        "top_reasons": [c.position for c in found.top_reasons],
+        "next_grade": found.next_grade,
+        "points_to_next_grade": found.points_to_next_grade,
+        "expiries": [
+            {
+                "at": s.at.isoformat(),
+                "entries": list(s.positions),
+                "total": s.total,
+                "grade": s.grade,
+            }
+            for s in found.expiries
+        ],
+    }
+
+
+@cli.command("rescore")
+@_with_times
+@click.option("--json", "as_json", is_flag=True, help="Every subject's total and grade.")
+@click.pass_context
+def rescore_command(
+    ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool
+) -> None:
+    """Score every subject at once (batch, DuckDB) and print the grade distribution."""
+    when = _moment(as_of, "--as-of")
+    known = _moment(known_at, "--known-at") if known_at else when
+    done = rescore(open_ledger(settings_of(ctx)), as_of=when, known_at=known)
+    if as_json:
+        emit_json(
+            {
+                "as_of": when.isoformat(),
+                "policy_revision": done.revision,
+                "scores": [s._asdict() for s in done.scores],
+            }
+        )
+        return
+    click.echo(
+        f"{len(done.scores)} subjects scored as of {when:%Y-%m-%d} "
+        f"(policy revision {done.revision})"
+    )
+    for grade, count in sorted(done.grades().items()):
+        click.echo(f"  {grade:4s} {count}")
+
+
+@cli.command("history")
+@click.argument("subject")
+@click.option("--from", "start", metavar="DATE", required=True)
+@click.option("--to", "end", metavar="DATE", help="Default: now.")
+@click.option("--every-days", default=30, show_default=True, type=click.IntRange(1))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def history_command(
+    ctx: click.Context, subject: str, start: str, end: str | None, every_days: int, as_json: bool
+) -> None:
+    """SUBJECT's score over time, each point as known on its date."""
+    points = history(
+        open_ledger(settings_of(ctx)),
+        *_subject(subject),
+        start=_moment(start, "--from"),
+        end=_moment(end, "--to"),
+        every=timedelta(days=every_days),
+    )
+    if as_json:
+        emit_json(
+            [{"as_of": p.as_of.isoformat(), "total": p.total, "grade": p.grade} for p in points]
+        )
+        return
+    for p in points:
+        click.echo(f"{p.as_of:%Y-%m-%d}  {p.total:5d}  {p.grade}")

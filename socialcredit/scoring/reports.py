@@ -1,0 +1,72 @@
+"""Whole-ledger views built on the scoring definition: batch rescoring and score history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from socialcredit.ledger import Ledger
+from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
+from socialcredit.scoring.engine import ScoreResult, resolve_policy, score
+from socialcredit.scoring.records import RecordIndex, record_rows
+
+__all__ = ["Rescore", "history", "rescore"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rescore:
+    """Every subject's score at ``as_of`` (batch), with the grade distribution."""
+
+    as_of: datetime
+    known_at: datetime
+    revision: int | None
+    scores: list[BatchScore]
+
+    def grades(self) -> dict[str, int]:
+        """How many subjects hold each grade."""
+        return dict(Counter(s.grade for s in self.scores))
+
+
+def rescore(ledger: Ledger, *, as_of: datetime, known_at: datetime | None = None) -> Rescore:
+    """Score every subject of the ledger at once with the DuckDB evaluator.
+
+    Uses the policy in force at ``as_of`` as known at ``known_at`` (default ``as_of``).
+
+    Raises:
+        ValueError: if a time is naive.
+    """
+    known = as_of if known_at is None else known_at
+    policy = resolve_policy(ledger, as_of, known)
+    table = records_table(record_rows(ledger))
+    scores = batch_scores(table, policy, as_of=as_of, known_at=known)
+    return Rescore(as_of, known, policy.revision, scores)
+
+
+def history(
+    ledger: Ledger,
+    subject_kind: str,
+    subject_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    every: timedelta = timedelta(days=30),
+) -> list[ScoreResult]:
+    """The subject's score at ``start``, ``start + every``, ... up to ``end``, each as known
+    at that date (what the subject could have been told then).
+
+    Raises:
+        ValueError: if ``every`` is not positive or a time is naive.
+    """
+    if every <= timedelta(0):
+        raise ValueError("every must be a positive duration")
+    index = RecordIndex.build(ledger)
+    points = []
+    moment = start
+    while moment <= end:
+        points.append(moment)
+        moment += every
+    return [
+        score(index, subject_kind, subject_id, as_of=at, policy=resolve_policy(ledger, at, at))
+        for at in points
+    ]
