@@ -68,7 +68,18 @@ def test_errors_are_clear_and_exit_2(tmp_path: Path) -> None:
 
 def test_demo_builds_verifies_and_proves(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "socialcredit", "demo", "--dir", str(tmp_path / "demo")],
+        [
+            sys.executable,
+            "-m",
+            "socialcredit",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--residents",
+            "2000",
+            "--organisations",
+            "100",
+        ],
         capture_output=True,
         text=True,
     )

@@ -20,8 +20,12 @@ from . import cli
     show_default=True,
     help="Where the demo ledger is built.",
 )
-def demo(directory: Path) -> None:
-    """Create a ledger, ingest the shipped sample records, verify it and check a proof."""
-    result = run_demo(directory, click.echo)
+@click.option("--residents", default=100_000, show_default=True, type=click.IntRange(0))
+@click.option("--organisations", default=5_000, show_default=True, type=click.IntRange(0))
+@click.option("--seed", default=2026, show_default=True, type=int)
+def demo(directory: Path, residents: int, organisations: int, seed: int) -> None:
+    """Build the synthetic city into a fresh ledger, score everyone, verify, prove an entry."""
+    result = run_demo(directory, click.echo, residents=residents, organisations=organisations,
+                      seed=seed)
     if not (result.verified and result.proof_ok):
         raise IntegrityError("the demo ledger did not verify")

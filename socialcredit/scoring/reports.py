@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from socialcredit.ledger import Ledger
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
-from socialcredit.scoring.engine import ScoreResult, resolve_policy, score
-from socialcredit.scoring.records import RecordIndex, record_rows
+from socialcredit.scoring.definition import CompiledPolicy, record_points
+from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
+from socialcredit.scoring.records import RecordIndex, RecordRow, record_rows
 
 __all__ = ["Rescore", "history", "rescore"]
 
@@ -22,6 +23,7 @@ class Rescore:
     known_at: datetime
     revision: int | None
     scores: list[BatchScore]
+    reasons: list[tuple[str, int]]
 
     def grades(self) -> dict[str, int]:
         """How many subjects hold each grade."""
@@ -38,9 +40,22 @@ def rescore(ledger: Ledger, *, as_of: datetime, known_at: datetime | None = None
     """
     known = as_of if known_at is None else known_at
     policy = resolve_policy(ledger, as_of, known)
-    table = records_table(record_rows(ledger))
-    scores = batch_scores(table, policy, as_of=as_of, known_at=known)
-    return Rescore(as_of, known, policy.revision, scores)
+    rows = list(record_rows(ledger))
+    scores = batch_scores(records_table(rows), policy, as_of=as_of, known_at=known)
+    return Rescore(as_of, known, policy.revision, scores, _reasons(rows, policy, as_of, known))
+
+
+def _reasons(
+    rows: list[RecordRow], policy: CompiledPolicy, as_of: datetime, known_at: datetime
+) -> list[tuple[str, int]]:
+    """Record kinds by how many known records of that kind count against someone now."""
+    as_of_us, known_us = to_us(as_of), to_us(known_at)
+    counts = Counter(
+        row.kind for row in rows
+        if row.recorded_at_us <= known_us
+        and record_points(policy, row.kind, row.amount, row.occurred_at_us, as_of_us) < 0
+    )
+    return counts.most_common()
 
 
 def history(
