@@ -293,3 +293,35 @@ def test_policy_defaults_to_the_bundle_in_force(
     assert result(before, known_at=start + 2 * DAY) == (1000, 1)
     bundle = loan_default_doubled(3, "2025-01-01T00:00:00Z")
     assert score(index, "person", who, as_of=start + 2 * DAY, policy=bundle).revision == 3
+
+
+def test_expiry_schedule_equals_scoring_at_each_date() -> None:
+    """The schedule's fast path (no decay) equals a full evaluation on each expiry date."""
+    import random
+
+    from socialcredit.scoring.engine import compiled_bundle, evaluate
+
+    policy = compiled_bundle(default_bundle())
+    kinds = [
+        "fare_evasion",
+        "loan_default",
+        "volunteering",
+        "blood_donation",
+        "administrative_penalty_serious",
+        "tax_evasion",
+        "civic_award",
+    ]
+    rng = random.Random(3)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for trial in range(20):
+        rows = tuple(
+            RecordRow(i, "person", "s", kind, to_us(at), to_us(at), rng.choice([None, 5, 5000]))
+            for i, (kind, at) in enumerate(
+                (rng.choice(kinds), now - timedelta(days=rng.randrange(0, 1200)))
+                for _ in range(rng.randrange(1, 40))
+            )
+        )
+        found = explain(RecordIndex.from_rows(rows), "person", "s", as_of=now, policy=policy)
+        for step in found.expiries:
+            again = evaluate(policy, rows, ("person", "s"), step.at, now)
+            assert (step.total, step.grade) == (again.total, again.grade), trial

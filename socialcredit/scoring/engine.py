@@ -24,6 +24,7 @@ from socialcredit.policy import PolicyBundle, bundle_in_force, default_bundle
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     aggregate,
+    clamp,
     compile_policy,
     is_active,
     record_points,
@@ -272,6 +273,34 @@ def explain(
     )
 
 
+def _expiries_without_decay(
+    policy: CompiledPolicy,
+    rows: tuple[RecordRow, ...],
+    result: ScoreResult,
+    dates: dict[datetime, list[int]],
+) -> tuple[ExpiryStep, ...]:
+    """The expiry schedule when no kind decays: points are constant until expiry, so the
+    total after each date is the base plus the points of records expiring later — one sort
+    and one pass instead of a full evaluation per date (same answers as that evaluation)."""
+    as_of_us = to_us(result.as_of)
+    live = []
+    for row in rows:
+        points = record_points(policy, row.kind, row.amount, row.occurred_at_us, as_of_us)
+        if points:
+            live.append((row.occurred_at_us + policy.kinds[row.kind].expiry_us, points))
+    live.sort()
+    remaining = sum(points for _, points in live)
+    steps, cursor = [], 0
+    for at in sorted(dates):
+        at_us = to_us(at)
+        while cursor < len(live) and live[cursor][0] <= at_us:
+            remaining -= live[cursor][1]
+            cursor += 1
+        total = clamp(policy.base + remaining, policy.low, policy.high)
+        steps.append(ExpiryStep(at, tuple(sorted(dates[at])), total, policy.grade(total)))
+    return tuple(steps)
+
+
 def _severity(c: Contribution) -> tuple[int, int]:
     return c.points, c.position
 
@@ -290,6 +319,8 @@ def _expiries(
     subject = (result.subject_kind, result.subject_id)
     # Only the records counted now: no record occurring after as_of is assumed.
     rows = tuple(_known(rows, to_us(result.as_of), to_us(result.known_at)))
+    if not any(terms.linear for terms in policy.kinds.values()):
+        return _expiries_without_decay(policy, rows, result, dates)
     for at in sorted(dates):
         after = evaluate(policy, rows, subject, at, result.known_at)
         steps.append(ExpiryStep(at, tuple(sorted(dates[at])), after.total, after.grade))
