@@ -29,6 +29,12 @@ def _moment(value: str | None, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _times(as_of: str | None, known_at: str | None) -> tuple[datetime, datetime]:
+    """``--as-of`` (default now) and ``--known-at`` (default the ``--as-of`` time)."""
+    when = _moment(as_of, "--as-of")
+    return when, _moment(known_at, "--known-at") if known_at else when
+
+
 def _subject(subject: str) -> tuple[str, str]:
     try:
         return subject_kind_of(subject), subject.strip().upper()
@@ -86,8 +92,7 @@ def score_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """The score, per dimension and in total, and the grade of SUBJECT."""
-    when = _moment(as_of, "--as-of")
-    known = _moment(known_at, "--known-at") if known_at else when
+    when, known = _times(as_of, known_at)
     result = score(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
     if as_json:
         emit_json(_result_json(result))
@@ -110,8 +115,7 @@ def explain_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """Every record's contribution, the top reasons for the grade, and the way up."""
-    when = _moment(as_of, "--as-of")
-    known = _moment(known_at, "--known-at") if known_at else when
+    when, known = _times(as_of, known_at)
     found = explain(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
     if as_json:
         emit_json(_explanation_json(found))
@@ -152,8 +156,7 @@ def rescore_command(
     ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """Score every subject at once (batch, DuckDB) and print the grade distribution."""
-    when = _moment(as_of, "--as-of")
-    known = _moment(known_at, "--known-at") if known_at else when
+    when, known = _times(as_of, known_at)
     done = rescore(open_ledger(settings_of(ctx)), as_of=when, known_at=known)
     if as_json:
         emit_json(
