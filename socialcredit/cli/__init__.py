@@ -82,8 +82,14 @@ def main() -> None:
 
 
 from . import (  # noqa: E402,F401  (registers the commands)
+    consequence_commands,
     demo_commands,
     ledger_commands,
     policy_commands,
+    rating_commands,
+    rights_commands,
+    scale_commands,
     scoring_commands,
+    serve_commands,
+    simulation_commands,
 )

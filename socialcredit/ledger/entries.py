@@ -62,7 +62,38 @@ def entry_types() -> dict[str, frozenset[int]]:
     return dict(_ENTRY_TYPES)
 
 
-for _name in ("RecordFiled", "RecordCorrected", "RecordWithdrawn", "PolicyPublished"):
+# Every entry type the system writes is declared here, so that any reader (whatever packages
+# it imported) can decode the whole ledger. Add new types to this tuple.
+CORE_ENTRY_TYPES = (
+    # records and policy
+    "RecordFiled",
+    "RecordCorrected",
+    "RecordWithdrawn",
+    "RecordRecertified",
+    "PolicyPublished",
+    # rights: disputes, appeals, statements, reads
+    "DisputeOpened",
+    "DisputeAcknowledged",
+    "DisputeEvidenceAdded",
+    "DisputeDecided",
+    "AppealOpened",
+    "AppealDecided",
+    "StatementAttached",
+    "FileRead",
+    # consequences: lists, restoration, hardship, decisions
+    "ListingNoticed",
+    "RestorationRequested",
+    "RestorationGranted",
+    "HardshipRecorded",
+    "HardshipEnded",
+    "DecisionMade",
+    # ratings
+    "RatingTokenIssued",
+    "RatingGiven",
+    "RatingReplied",
+    "RatingDisputed",
+)
+for _name in CORE_ENTRY_TYPES:
     register_entry_type(_name)
 
 

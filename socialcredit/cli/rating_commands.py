@@ -1,0 +1,3 @@
+"""CLI commands for public ratings (rate, ratings): thin over the library."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""CLI commands for the subject's rights (report, disputes, appeals, statements)."""
+
+from __future__ import annotations

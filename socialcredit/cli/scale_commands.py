@@ -1,0 +1,3 @@
+"""CLI commands for scale-out (migrate, export, import): thin over the library."""
+
+from __future__ import annotations
