@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
 
-from ..catalogue.identifiers import subject_kind_of
-from ..errors import Problem, ValidationError
 from ..scoring import Explanation, ScoreResult, explain, history, rescore, score
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
-
-
-def _moment(value: str | None, name: str) -> datetime:
-    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now."""
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValidationError("bad time", [Problem(name, str(exc))]) from exc
-    if moment.tzinfo is None:
-        raise ValidationError("bad time", [Problem(name, "give a time zone, e.g. Z")])
-    return moment.astimezone(UTC)
-
-
-def _times(as_of: str | None, known_at: str | None) -> tuple[datetime, datetime]:
-    """``--as-of`` (default now) and ``--known-at`` (default the ``--as-of`` time)."""
-    when = _moment(as_of, "--as-of")
-    return when, _moment(known_at, "--known-at") if known_at else when
-
-
-def _subject(subject: str) -> tuple[str, str]:
-    try:
-        return subject_kind_of(subject), subject.strip().upper()
-    except ValueError as exc:
-        raise ValidationError("bad subject", [Problem("SUBJECT", str(exc))]) from exc
+from ._args import parse_moment, parse_subject, parse_times, with_times
 
 
 def _result_json(result: ScoreResult) -> dict[str, Any]:
@@ -66,34 +37,19 @@ def _result_json(result: ScoreResult) -> dict[str, Any]:
     }
 
 
-time_options = [
-    click.option("--as-of", "as_of", metavar="DATE", help="Score as of this time (default: now)."),
-    click.option(
-        "--known-at",
-        "known_at",
-        metavar="DATE",
-        help="Use only what the ledger knew by then (default: the --as-of time).",
-    ),
-]
-
-
-def _with_times(command: Any) -> Any:
-    for option in reversed(time_options):
-        command = option(command)
-    return command
-
-
 @cli.command("score")
 @click.argument("subject")
-@_with_times
+@with_times
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def score_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """The score, per dimension and in total, and the grade of SUBJECT."""
-    when, known = _times(as_of, known_at)
-    result = score(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
+    when, known = parse_times(as_of, known_at)
+    result = score(
+        open_ledger(settings_of(ctx)), *parse_subject(subject), as_of=when, known_at=known
+    )
     if as_json:
         emit_json(_result_json(result))
         return
@@ -108,15 +64,17 @@ def score_command(
 
 @cli.command("explain")
 @click.argument("subject")
-@_with_times
+@with_times
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def explain_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """Every record's contribution, the top reasons for the grade, and the way up."""
-    when, known = _times(as_of, known_at)
-    found = explain(open_ledger(settings_of(ctx)), *_subject(subject), as_of=when, known_at=known)
+    when, known = parse_times(as_of, known_at)
+    found = explain(
+        open_ledger(settings_of(ctx)), *parse_subject(subject), as_of=when, known_at=known
+    )
     if as_json:
         emit_json(_explanation_json(found))
         return
@@ -149,14 +107,14 @@ def _explanation_json(found: Explanation) -> dict[str, Any]:
 
 
 @cli.command("rescore")
-@_with_times
+@with_times
 @click.option("--json", "as_json", is_flag=True, help="Every subject's total and grade.")
 @click.pass_context
 def rescore_command(
     ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """Score every subject at once (batch, DuckDB) and print the grade distribution."""
-    when, known = _times(as_of, known_at)
+    when, known = parse_times(as_of, known_at)
     done = rescore(open_ledger(settings_of(ctx)), as_of=when, known_at=known)
     if as_json:
         emit_json(
@@ -188,9 +146,9 @@ def history_command(
     """SUBJECT's score over time, each point as known on its date."""
     points = history(
         open_ledger(settings_of(ctx)),
-        *_subject(subject),
-        start=_moment(start, "--from"),
-        end=_moment(end, "--to"),
+        *parse_subject(subject),
+        start=parse_moment(start, "--from"),
+        end=parse_moment(end, "--to"),
         every=timedelta(days=every_days),
     )
     if as_json:

@@ -1,0 +1,64 @@
+"""Argument parsing shared by the CLI commands: times and subject identifiers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+
+from ..catalogue.identifiers import subject_kind_of
+from ..errors import Problem, ValidationError
+
+__all__ = ["parse_moment", "parse_subject", "parse_times", "time_options", "with_times"]
+
+
+def parse_moment(value: str | None, name: str) -> datetime:
+    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError("bad time", [Problem(name, str(exc))]) from exc
+    if moment.tzinfo is None:
+        raise ValidationError("bad time", [Problem(name, "give a time zone, e.g. Z")])
+    return moment.astimezone(UTC)
+
+
+def parse_times(as_of: str | None, known_at: str | None) -> tuple[datetime, datetime]:
+    """``--as-of`` (default now) and ``--known-at`` (default the ``--as-of`` time)."""
+    when = parse_moment(as_of, "--as-of")
+    return when, parse_moment(known_at, "--known-at") if known_at else when
+
+
+def parse_subject(subject: str) -> tuple[str, str]:
+    """``(kind, id)`` of a resident id or USCC given on the command line.
+
+    Raises:
+        ValidationError: naming SUBJECT if it is neither.
+    """
+    try:
+        return subject_kind_of(subject), subject.strip().upper()
+    except ValueError as exc:
+        raise ValidationError("bad subject", [Problem("SUBJECT", str(exc))]) from exc
+
+
+time_options = [
+    click.option("--as-of", "as_of", metavar="DATE", help="Score as of this time (default: now)."),
+    click.option(
+        "--known-at",
+        "known_at",
+        metavar="DATE",
+        help="Use only what the ledger knew by then (default: the --as-of time).",
+    ),
+]
+
+
+def with_times(command: Any) -> Any:
+    """Add the ``--as-of`` / ``--known-at`` pair to a command."""
+    for option in reversed(time_options):
+        command = option(command)
+    return command
