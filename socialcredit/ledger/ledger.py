@@ -81,6 +81,10 @@ class AppendResults(Sequence[AppendResult]):
         return f"AppendResults(positions={self.positions!r}, duplicates={self.duplicates!r})"
 
 
+AppendListener = Callable[[int, Sequence[bytes]], None]
+"""Called with the first new position and the new entries' canonical bytes, after commit."""
+
+
 class Ledger:
     """The ledger over a store. Reading needs no key; appending needs the signer.
 
@@ -105,6 +109,7 @@ class Ledger:
         if signer is not None and public_key_text(signer.public_key) != meta["public_key"]:
             raise ConfigurationError("the signing key does not match this ledger's public key")
         self._subjects: dict[tuple[str, str], int] = {}
+        self._listeners: list[AppendListener] = []
 
     @classmethod
     def create(
@@ -196,7 +201,23 @@ class Ledger:
             new_state = LogState(state.size + appended, recorded_us)
             txn.set_state(new_state)
             self._sign_checkpoint(txn, new_state, recorded_us)
+        for listener in self._listeners:
+            listener(state.size, encoded)
         return results
+
+    def add_listener(self, listener: AppendListener) -> None:
+        """Call ``listener(first_position, encoded_entries)`` after every append that commits
+        through this object (projections kept current in process without re-reading).
+
+        Listeners run in the appending thread, after the commit; an exception propagates to
+        the appender but the entries are already durable.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: AppendListener) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _deduplicate(
         self, txn: WriteTransaction, size: int, keys: Sequence[str | None]

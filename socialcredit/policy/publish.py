@@ -12,7 +12,8 @@ at ``at``, as the system knew it at ``known_at``".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -105,11 +106,20 @@ def published_bundles(ledger: Ledger) -> list[PublishedBundle]:
     return list(_read_all(ledger))
 
 
+# Per ledger object: the bundles found so far and the first position not yet scanned, so
+# each call reads only the entries appended since the last one (the ledger is append-only).
+_SEEN: weakref.WeakKeyDictionary[Ledger, tuple[int, list[PublishedBundle]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _read_all(ledger: Ledger) -> Iterator[PublishedBundle]:
-    # A full scan: the ledger has no index by entry type yet.
-    for entry in ledger.entries():
-        if entry.type == ENTRY_TYPE:
-            yield _read(entry)
+    scanned, found = _SEEN.get(ledger, (0, []))
+    size = ledger.size()
+    if scanned < size:
+        found = found + [_read(e) for e in ledger.entries(scanned, size) if e.type == ENTRY_TYPE]
+        _SEEN[ledger] = (size, found)
+    return iter(found)
 
 
 def _read(entry: Entry) -> PublishedBundle:
@@ -155,9 +165,16 @@ def bundle_in_force(
     """
     if at.tzinfo is None or (known_at is not None and known_at.tzinfo is None):
         raise ValueError("at and known_at must be timezone-aware")
+    return in_force(_read_all(ledger), at, known_at)
+
+
+def in_force(
+    published: Iterable[PublishedBundle], at: datetime, known_at: datetime | None = None
+) -> PublishedBundle | None:
+    """The rule of :func:`bundle_in_force` applied to already-read ``published`` bundles."""
     candidates = [
         p
-        for p in _read_all(ledger)
+        for p in published
         if (known_at is None or p.recorded_at <= known_at) and p.effective_from <= at
     ]
     return max(candidates, key=lambda p: (p.effective_from, p.revision), default=None)
