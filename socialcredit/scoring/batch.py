@@ -1,9 +1,10 @@
 """The scoring definition as one DuckDB query: every subject's total and grade at once.
 
-The query reads the projected record rows (:class:`~.records.RecordRow`) and the compiled
-per-kind table (:class:`~.definition.KindTerms`) and implements :mod:`.definition` step by
-step with integer arithmetic only (``HUGEINT`` products, floor division of non-negative
-numbers), so its results equal the per-subject evaluator's exactly.
+The query reads the projected record rows (:class:`~.records.RecordRow`); the compiled
+per-kind terms (:class:`~.definition.KindTerms`) are compiled into it as constants
+(:func:`relational_plan`). It implements :mod:`.definition` step by step with integer
+arithmetic only (exact integer types, floor division of non-negative numbers), so its results
+equal the per-subject evaluator's exactly.
 
 Subjects scored: every subject with at least one record known at ``known_at``
 (``recorded_at <= known_at``), even if none of those records counts at ``as_of`` (its total
@@ -12,18 +13,28 @@ is then the base score).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple, TypeAlias
 
 import duckdb
 import pyarrow as pa
 
-from socialcredit.scoring.definition import CompiledPolicy
+from socialcredit.scoring.definition import CompiledPolicy, KindTerms
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
 
-__all__ = ["BatchScore", "batch_scores", "kinds_table", "records_table"]
+__all__ = [
+    "BatchScore",
+    "Records",
+    "batch_scores",
+    "batch_scores_table",
+    "kinds_table",
+    "records_table",
+    "relational_plan",
+]
 
 _RECORDS_SCHEMA = pa.schema(
     [
@@ -37,39 +48,67 @@ _RECORDS_SCHEMA = pa.schema(
     ]
 )
 
-_QUERY = """
+_SAFE = 2**62  # products below this fit BIGINT with room to spare; larger ones use HUGEINT
+
+_PLAN = """
 WITH known AS (
-    SELECT * FROM records WHERE recorded_at_us <= $known_at
-), subjects AS (
-    SELECT DISTINCT subject_kind, subject_id FROM known
-), active AS (
-    SELECT r.subject_kind, r.subject_id, k.per_unit, k.points, k.cap, k.linear, k.expiry_us,
-           r.occurred_at_us + k.expiry_us - $as_of AS remaining_us,
-           CAST(coalesce(r.amount, 0) AS HUGEINT) AS amount
-    FROM known r JOIN kinds k ON r.kind = k.kind
-    WHERE r.occurred_at_us <= $as_of AND $as_of < r.occurred_at_us + k.expiry_us
-), raw AS (
-    SELECT *, CASE WHEN per_unit = 0 THEN CAST(points AS HUGEINT)
-                   ELSE sign(per_unit) * least(abs(per_unit) * least(amount, cap), cap)
-              END AS raw
-    FROM active
-), decayed AS (
-    SELECT subject_kind, subject_id,
-           CASE WHEN linear THEN sign(raw) * ((abs(raw) * remaining_us) // expiry_us)
-                ELSE raw END AS points
-    FROM raw
-), sums AS (
-    SELECT subject_kind, subject_id, sum(points) AS points
-    FROM decayed GROUP BY subject_kind, subject_id
+    SELECT subject_kind, subject_id, kind, occurred_at_us, amount, {expiry} AS expiry_us
+    FROM records WHERE recorded_at_us <= $known_at
 ), totals AS (
-    SELECT s.subject_kind, s.subject_id,
-           CAST(greatest($low, least($high, $base + coalesce(t.points, 0))) AS BIGINT) AS total
-    FROM subjects s LEFT JOIN sums t USING (subject_kind, subject_id)
+    SELECT subject_kind, subject_id,
+           CAST(greatest($low, least($high, $base + coalesce(sum(
+               CASE WHEN occurred_at_us <= $as_of AND $as_of < occurred_at_us + expiry_us
+                    THEN {points} END), 0))) AS BIGINT) AS total
+    FROM known GROUP BY subject_kind, subject_id
 )
-SELECT t.subject_kind, t.subject_id, t.total, g.grade
-FROM totals t JOIN grades g ON t.total BETWEEN g.min AND g.max
-ORDER BY t.subject_kind, t.subject_id
+SELECT subject_kind, subject_id, total, {grade} AS grade
+FROM totals ORDER BY subject_kind, subject_id
 """
+
+
+def relational_plan(policy: CompiledPolicy) -> str:
+    """The definition compiled to one query for ``policy``: each kind's terms become constants
+    in two ``CASE kind`` expressions (its expiry, and its points while active), so the plan
+    is a single scan and aggregation with no join. Parameters: ``$as_of``, ``$known_at``,
+    ``$base``, ``$low``, ``$high``; relation ``records``. Grade bands become a ``CASE`` too.
+
+    Integer types are chosen per kind: ``BIGINT`` when every intermediate product is below
+    2**62, else ``HUGEINT`` — exact either way.
+    """
+    bands = " ".join(
+        f"WHEN total BETWEEN {b.min} AND {b.max} THEN {_literal(b.grade)}" for b in policy.grades
+    )
+    grade = f"CASE {bands} END"
+    terms = sorted(policy.kinds.values(), key=lambda t: t.kind)
+    if not terms:
+        return _PLAN.format(expiry="NULL::BIGINT", points="0", grade=grade)
+    expiry = " ".join(f"WHEN {_literal(t.kind)} THEN {t.expiry_us}" for t in terms)
+    points = " ".join(f"WHEN {_literal(t.kind)} THEN {_points_sql(t)}" for t in terms)
+    return _PLAN.format(
+        expiry=f"CASE kind {expiry} END", points=f"CASE kind {points} END", grade=grade
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _points_sql(terms: KindTerms) -> str:
+    """Steps 3 and 4 of the definition for one kind, as SQL over a record's columns."""
+    if terms.per_unit == 0:
+        raw, largest = str(terms.points), abs(terms.points)
+    else:
+        largest = terms.cap
+        wide = abs(terms.per_unit) * terms.cap >= _SAFE
+        amount = "CAST(coalesce(amount, 0) AS HUGEINT)" if wide else "coalesce(amount, 0)"
+        sign = "-" if terms.per_unit < 0 else ""
+        raw = f"{sign}least({abs(terms.per_unit)} * least({amount}, {terms.cap}), {terms.cap})"
+    if not terms.linear:
+        return raw
+    remaining = f"(occurred_at_us + {terms.expiry_us} - $as_of)"
+    if largest * terms.expiry_us >= _SAFE:
+        remaining = f"CAST{remaining[:-1]} AS HUGEINT)"
+    return f"sign({raw}) * ((abs({raw}) * {remaining}) // {terms.expiry_us})"
 
 
 class BatchScore(NamedTuple):
@@ -95,14 +134,13 @@ def kinds_table(policy: CompiledPolicy) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _grades_table(policy: CompiledPolicy) -> pa.Table:
-    rows = [{"grade": b.grade, "min": b.min, "max": b.max} for b in policy.grades]
-    schema = pa.schema([("grade", pa.string()), ("min", pa.int64()), ("max", pa.int64())])
-    return pa.Table.from_pylist(rows, schema=schema)
+Records: TypeAlias = pa.Table | Iterable[RecordRow] | str | Path
+"""Record rows: an Arrow table with :data:`RecordRow` columns, the rows themselves, or the path
+of Parquet file(s) with those columns (a glob is fine; read lazily, so larger than memory)."""
 
 
 def batch_scores(
-    records: pa.Table | Iterable[RecordRow],
+    records: Records,
     policy: CompiledPolicy,
     *,
     as_of: datetime,
@@ -112,7 +150,7 @@ def batch_scores(
     """Every subject's ``(subject_kind, subject_id, total, grade)``, sorted by subject.
 
     Args:
-        records: an Arrow table with :data:`RecordRow` columns, or the rows themselves.
+        records: the record rows (see :data:`Records`).
         policy: the compiled policy.
         as_of: the time scored (aware).
         known_at: only records recorded at or before it count (aware; default ``as_of``).
@@ -121,7 +159,27 @@ def batch_scores(
     Raises:
         ValueError: if ``as_of`` or ``known_at`` is naive.
     """
-    table = records if isinstance(records, pa.Table) else records_table(records)
+    out = batch_scores_table(records, policy, as_of=as_of, known_at=known_at, connection=connection)
+    return [
+        BatchScore(str(k), str(i), int(t), str(g))
+        for k, i, t, g in zip(*(out.column(c).to_pylist() for c in out.column_names), strict=True)
+    ]
+
+
+def batch_scores_table(
+    records: Records,
+    policy: CompiledPolicy,
+    *,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
+    """:func:`batch_scores` as an Arrow table (columns subject_kind, subject_id, total, grade),
+    without a Python object per subject — the form for millions of subjects.
+
+    Raises:
+        ValueError: if ``as_of`` or ``known_at`` is naive.
+    """
     params: dict[str, Any] = {
         "as_of": to_us(as_of),
         "known_at": to_us(as_of if known_at is None else known_at),
@@ -131,13 +189,21 @@ def batch_scores(
     }
     con = duckdb.connect() if connection is None else connection
     try:
-        con.register("records", table)
-        con.register("kinds", kinds_table(policy))
-        con.register("grades", _grades_table(policy))
-        out = con.execute(_QUERY, params).fetchall()
+        _register_records(con, records)
+        return con.sql(relational_plan(policy), params=params).to_arrow_table()
     finally:
-        for name in ("records", "kinds", "grades"):
-            con.unregister(name)
+        con.execute("DROP VIEW IF EXISTS records")
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("records")
         if connection is None:
             con.close()
-    return [BatchScore(str(k), str(i), int(t), str(g)) for k, i, t, g in out]
+
+
+def _register_records(con: duckdb.DuckDBPyConnection, records: Records) -> None:
+    """Make ``records`` visible to the query as the relation ``records``."""
+    if isinstance(records, str | Path):
+        path = str(records).replace("'", "''")
+        con.execute(f"CREATE TEMP VIEW records AS SELECT * FROM read_parquet('{path}')")
+        return
+    table = records if isinstance(records, pa.Table) else records_table(records)
+    con.register("records", table)
