@@ -9,7 +9,6 @@ from typing import Any
 import click
 import orjson
 
-from ..catalogue import default_catalogue
 from ..errors import IntegrityError, Problem, ValidationError
 from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
 from ..ledger import (
@@ -21,7 +20,7 @@ from ..ledger import (
     verify_ledger,
 )
 from ..ledger.checkpoints import public_key_text
-from ..service import init_ledger, open_ledger, pinned_public_key
+from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
 from . import cli, emit_json, settings_of
 
 
@@ -75,7 +74,7 @@ def ingest(
     with _Progress(mode, total) as report:
         summary = ingest_file(
             ledger,
-            default_catalogue(),
+            catalogue_in_force(ledger),
             file,
             fmt=fmt,
             batch_size=batch_size,
