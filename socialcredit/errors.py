@@ -7,7 +7,9 @@ place each; a domain function never raises anything adapter-specific.
     ├── ConfigurationError            code "configuration"       bad setting or store URL
     ├── ValidationError               code "invalid"             input refused; carries problems
     │   ├── RecordRefusedError        code "record_refused"      an incoming record is refused
-    │   └── CatalogueError            code "catalogue_invalid"   a catalogue is refused whole
+    │   ├── CatalogueError            code "catalogue_invalid"   a catalogue is refused whole
+    │   ├── ScenarioError             code "scenario_invalid"    a simulation scenario is refused
+    │   └── DisputeRefusedError       code "dispute_refused"     a rights action not allowed now
     ├── NotFoundError                 code "not_found"           no such entry, subject, checkpoint
     ├── LedgerError                   code "ledger"              the ledger cannot do what was asked
     │   ├── LedgerOverloadedError     code "ledger_overloaded"   push back: retry later
@@ -34,6 +36,7 @@ __all__ = [
     "NotFoundError",
     "Problem",
     "RecordRefusedError",
+    "ScenarioError",
     "SocialCreditError",
     "StorageError",
     "ValidationError",
@@ -133,3 +136,28 @@ class StorageError(SocialCreditError):
     """The backing store failed or holds something the ledger cannot read."""
 
     code = "storage"
+
+
+class ScenarioError(ValidationError):
+    """A simulation scenario (YAML) or a sweep's ``--vary`` was refused; problems name the keys."""
+
+    code = "scenario_invalid"
+
+
+class RatingRefusedError(ValidationError):
+    """A rating, rating token, reply or rating dispute was refused (bad or used token, scope)."""
+
+    code = "rating_refused"
+
+
+__all__ += ["RatingRefusedError"]
+
+
+class DisputeRefusedError(ValidationError):
+    """A dispute, appeal, statement or record lifecycle action is not allowed in the current
+    state (already open, already decided, appealed twice, same officer, not withdrawn, ...)."""
+
+    code = "dispute_refused"
+
+
+__all__ += ["DisputeRefusedError"]

@@ -2,7 +2,9 @@
 
 ``score(source, kind, id, as_of=..., known_at=...)`` applies :mod:`.definition` to the records
 of one subject that the system knew at ``known_at`` (``recorded_at <= known_at``) and that
-had occurred by ``as_of`` (``occurred_at <= as_of``).
+had occurred by ``as_of`` (``occurred_at <= as_of``): the *effective* records at ``known_at``
+(:meth:`.records.RecordIndex.effective`: corrections applied, withdrawn and dispute-suspended
+records left out).
 
 ``known_at`` defaults to ``as_of``: "the grade on 1 March, as known on 1 March", which is
 what the subject could have been told that day and is reproducible forever. Pass
@@ -235,7 +237,7 @@ def score(
     to_us(known_at)  # refuse naive times before touching the ledger
     index = _index(source)
     compiled = resolve_policy(index.ledger, as_of, known_at, policy)
-    rows = index.records(subject_kind, subject_id)
+    rows = index.effective(subject_kind, subject_id, to_us(known_at))
     return evaluate(compiled, rows, (subject_kind, subject_id), as_of, known_at)
 
 
@@ -260,7 +262,7 @@ def explain(
     to_us(known_at)
     index = _index(source)
     compiled = resolve_policy(index.ledger, as_of, known_at, policy)
-    rows = index.records(subject_kind, subject_id)
+    rows = index.effective(subject_kind, subject_id, to_us(known_at))
     result = evaluate(compiled, rows, (subject_kind, subject_id), as_of, known_at)
     negative = sorted((c for c in result.contributions if c.points < 0), key=_severity)
     better = compiled.better_band(result.grade)

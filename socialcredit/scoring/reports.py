@@ -6,11 +6,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyarrow as pa
+
+from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Ledger
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.definition import CompiledPolicy, record_points
 from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
-from socialcredit.scoring.records import RecordIndex, RecordRow, record_rows
+from socialcredit.scoring.records import RecordIndex, RecordRow
 
 __all__ = ["Rescore", "history", "rescore"]
 
@@ -30,19 +33,49 @@ class Rescore:
         return dict(Counter(s.grade for s in self.scores))
 
 
-def rescore(ledger: Ledger, *, as_of: datetime, known_at: datetime | None = None) -> Rescore:
-    """Score every subject of the ledger at once with the DuckDB evaluator.
+def rescore(
+    ledger: Ledger,
+    *,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    engine: str = "duckdb",
+    master: str = "local[2]",
+) -> Rescore:
+    """Score every subject of the ledger at once with the DuckDB evaluator, over the
+    effective records at ``known_at`` (corrections applied, withdrawn and suspended left out).
 
     Uses the policy in force at ``as_of`` as known at ``known_at`` (default ``as_of``).
+    ``engine`` ``"spark"`` runs the same definition on Apache Spark at ``master`` instead
+    (:mod:`socialcredit.scoring.spark`); the scores are identical.
 
     Raises:
         ValueError: if a time is naive.
+        ConfigurationError: if the engine is unknown, or Spark cannot start.
     """
     known = as_of if known_at is None else known_at
     policy = resolve_policy(ledger, as_of, known)
-    rows = list(record_rows(ledger))
-    scores = batch_scores(records_table(rows), policy, as_of=as_of, known_at=known)
+    rows = list(RecordIndex.build(ledger).effective_rows(to_us(known)))
+    scores = _engine_scores(engine, master, records_table(rows), policy, as_of, known)
     return Rescore(as_of, known, policy.revision, scores, _reasons(rows, policy, as_of, known))
+
+
+def _engine_scores(
+    engine: str,
+    master: str,
+    table: pa.Table,
+    policy: CompiledPolicy,
+    as_of: datetime,
+    known_at: datetime,
+) -> list[BatchScore]:
+    """The batch scores from the named evaluator (DuckDB in process, or Spark at ``master``)."""
+    if engine == "duckdb":
+        return batch_scores(table, policy, as_of=as_of, known_at=known_at)
+    if engine == "spark":
+        from socialcredit.scoring.spark import spark_batch_scores, spark_session
+
+        session = spark_session(master)
+        return spark_batch_scores(session, table, policy, as_of=as_of, known_at=known_at)
+    raise ConfigurationError(f"engine {engine!r} is unknown; expected 'duckdb' or 'spark'")
 
 
 def _reasons(
