@@ -79,9 +79,11 @@ def test_demo_builds_verifies_and_proves(tmp_path: Path) -> None:
             "2000",
             "--organisations",
             "100",
+            "--no-serve",
         ],
         capture_output=True,
         text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "verify      ok" in result.stdout and "refused" in result.stdout

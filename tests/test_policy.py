@@ -70,7 +70,13 @@ def test_default_bundle_loads_and_matches_the_catalogue() -> None:
     bundle = default_bundle()
     assert bundle.revision == 1
     assert bundle.effective_from == datetime(2020, 1, 1, tzinfo=UTC)
-    assert set(bundle.files) == {"manifest.yaml", "catalogue.yaml", "scoring.yaml"}
+    assert set(bundle.files) == {
+        "manifest.yaml",
+        "catalogue.yaml",
+        "scoring.yaml",
+        "listings.yaml",
+        "measures.yaml",
+    }
     assert [k.as_dict() for k in bundle.catalogue] == [k.as_dict() for k in default_catalogue()]
     for kind in bundle.catalogue:
         rule = bundle.scoring.rule(kind.id)

@@ -87,6 +87,7 @@ CORE_ENTRY_TYPES = (
     "HardshipRecorded",
     "HardshipEnded",
     "DecisionMade",
+    "LegalRepresentativeRecorded",
     # ratings
     "RatingTokenIssued",
     "RatingGiven",

@@ -9,7 +9,9 @@ which one was in force when::
     (1, 'A')
 
 Loading raises :class:`PolicyError` listing every problem in every file; a bundle with any
-problem is refused whole.
+problem is refused whole. Besides the catalogue and scoring rules, a bundle may hold red and
+black lists (``listings.yaml``, :mod:`.lists`) and measures with their links and services
+(``measures.yaml``, :mod:`.measures`).
 """
 
 from socialcredit.policy.bundle import (
@@ -22,7 +24,9 @@ from socialcredit.policy.bundle import (
     sign_bundle,
 )
 from socialcredit.policy.diff import Action, Area, Change, diff
+from socialcredit.policy.lists import Colour, ListDefinition
 from socialcredit.policy.manifest import Manifest, file_hash
+from socialcredit.policy.measures import Effect, Link, Measure, MeasurePolicy, Service
 from socialcredit.policy.publish import (
     PublishedBundle,
     bundle_in_force,
@@ -48,15 +52,22 @@ __all__ = [
     "Action",
     "Area",
     "Change",
+    "Colour",
     "Decay",
+    "Effect",
     "GradeBand",
+    "Link",
+    "ListDefinition",
     "Manifest",
+    "Measure",
+    "MeasurePolicy",
     "PerUnit",
     "PolicyBundle",
     "PolicyError",
     "PublishedBundle",
     "Rule",
     "ScoringPolicy",
+    "Service",
     "Tier",
     "bundle_in_force",
     "default_bundle",

@@ -1,7 +1,9 @@
 """Loading and checking a policy bundle: a directory of YAML files under a hashed manifest.
 
 A bundle holds ``manifest.yaml`` (:mod:`socialcredit.policy.manifest`), ``catalogue.yaml``
-(:mod:`socialcredit.catalogue.loader`) and ``scoring.yaml`` (:mod:`socialcredit.policy.scoring`).
+(:mod:`socialcredit.catalogue.loader`) and ``scoring.yaml`` (:mod:`socialcredit.policy.scoring`),
+and optionally ``listings.yaml`` (:mod:`socialcredit.policy.lists`) and ``measures.yaml``
+(:mod:`socialcredit.policy.measures`); a bundle without them has no lists and no measures.
 Every check runs and every problem is reported at once, keyed ``file:key.path``
 (``scoring.yaml:rules[3].kind``); a bundle with any problem is refused whole.
 """
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from socialcredit.catalogue import Catalogue, load_catalogue
 from socialcredit.catalogue.loader import _UniqueKeyLoader  # the same strict YAML as catalogues
 from socialcredit.errors import CatalogueError, Problem, ValidationError
+from socialcredit.policy.lists import ListDefinition, check_lists
 from socialcredit.policy.manifest import (
     Manifest,
     check_manifest,
@@ -29,11 +32,13 @@ from socialcredit.policy.manifest import (
     manifest_document,
     sign_manifest,
 )
+from socialcredit.policy.measures import MeasurePolicy, check_measures
 from socialcredit.policy.scoring import ScoringPolicy, check_scoring
 
 __all__ = [
     "BUNDLE_FILES",
     "MANIFEST",
+    "OPTIONAL_FILES",
     "PolicyBundle",
     "PolicyError",
     "default_bundle",
@@ -43,8 +48,10 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.yaml"
-#: The files a bundle must list in its manifest (later parts add lists and measures).
+#: The files a bundle must list in its manifest.
 BUNDLE_FILES = ("catalogue.yaml", "scoring.yaml")
+#: Files a bundle may add (lists, and measures with their links and services).
+OPTIONAL_FILES = ("listings.yaml", "measures.yaml")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -64,12 +71,20 @@ class PolicyBundle:
         catalogue: the checked catalogue.
         scoring: the checked scoring policy.
         files: every file of the bundle (manifest included), name to bytes.
+        lists: the checked red and black lists (empty without ``listings.yaml``).
+        measures: the checked measures, links and services.
     """
 
     manifest: Manifest
     catalogue: Catalogue = field(compare=False)
     scoring: ScoringPolicy
     files: Mapping[str, bytes]
+    lists: tuple[ListDefinition, ...] = ()
+    measures: MeasurePolicy = field(default_factory=MeasurePolicy)
+
+    def list_definition(self, list_id: str) -> ListDefinition | None:
+        """The list ``list_id``, or None."""
+        return next((d for d in self.lists if d.id == list_id), None)
 
     @property
     def revision(self) -> int:
@@ -125,9 +140,36 @@ def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
         if document is not None:
             scoring, found = check_scoring(document, catalogue)
             problems += [_under("scoring.yaml", p) for p in found]
+    lists, measures = _consequences(files, catalogue, scoring, problems)
     if problems or manifest is None or catalogue is None or scoring is None:
         raise PolicyError(f"policy bundle refused ({len(problems)} problems)", problems)
-    return PolicyBundle(manifest, catalogue, scoring, MappingProxyType(dict(files)))
+    return PolicyBundle(
+        manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures
+    )
+
+
+def _consequences(
+    files: Mapping[str, bytes],
+    catalogue: Catalogue | None,
+    scoring: ScoringPolicy | None,
+    problems: list[Problem],
+) -> tuple[tuple[ListDefinition, ...], MeasurePolicy]:
+    """The lists and measures of the bundle (empty when the files are absent)."""
+    lists: tuple[ListDefinition, ...] = ()
+    declared: frozenset[str] = frozenset()
+    if "listings.yaml" in files:
+        document = _parse("listings.yaml", files["listings.yaml"], problems)
+        if document is not None:
+            lists, found = check_lists(document, catalogue, scoring)
+            problems += [_under("listings.yaml", p) for p in found]
+            declared = _declared_lists(document)
+    measures = MeasurePolicy()
+    if "measures.yaml" in files:
+        document = _parse("measures.yaml", files["measures.yaml"], problems)
+        if document is not None:
+            measures, found = check_measures(document, catalogue, lists, declared)
+            problems += [_under("measures.yaml", p) for p in found]
+    return lists, measures
 
 
 def _under(name: str, problem: Problem) -> Problem:
@@ -161,8 +203,9 @@ def _check_listing(manifest: Manifest, files: Mapping[str, bytes], problems: lis
             problems.append(Problem(f"{MANIFEST}:files.{name}", "required"))
     for name, digest in manifest.files.items():
         path = f"{MANIFEST}:files.{name}"
-        if name not in BUNDLE_FILES:
-            problems.append(Problem(path, f"not a bundle file ({', '.join(BUNDLE_FILES)})"))
+        if name not in BUNDLE_FILES + OPTIONAL_FILES:
+            known = ", ".join(BUNDLE_FILES + OPTIONAL_FILES)
+            problems.append(Problem(path, f"not a bundle file ({known})"))
         elif name not in files:
             problems.append(Problem(path, "listed but missing"))
         elif file_hash(files[name]) != digest:
@@ -191,6 +234,14 @@ def _catalogue(files: Mapping[str, bytes], problems: list[Problem]) -> Catalogue
         return None
 
 
+def _declared_lists(document: object) -> frozenset[str]:
+    """The ids written in a lists document, whether or not their definitions passed."""
+    items = document.get("lists") if isinstance(document, Mapping) else None
+    if not isinstance(items, list):
+        return frozenset()
+    return frozenset(str(i["id"]) for i in items if isinstance(i, Mapping) and "id" in i)
+
+
 def sign_bundle(bundle: PolicyBundle, key: Ed25519PrivateKey) -> PolicyBundle:
     """A copy of ``bundle`` whose ``manifest.yaml`` is signed with ``key`` (same digest)."""
     manifest = sign_manifest(bundle.manifest, key)
@@ -205,5 +256,5 @@ def default_bundle() -> PolicyBundle:
         PolicyError: if the shipped bundle fails its checks (a packaging bug).
     """
     root = resources.files("socialcredit").joinpath("policy/default")
-    names = (MANIFEST, *BUNDLE_FILES)
+    names = (MANIFEST, *BUNDLE_FILES, *OPTIONAL_FILES)
     return load_bundle_from_files({name: root.joinpath(name).read_bytes() for name in names})

@@ -14,7 +14,9 @@ __all__ = ["Action", "Area", "Change", "diff"]
 
 _T = TypeVar("_T")
 # Enough to recognise an added or removed item in one line.
-_SUMMARY_ASPECTS = frozenset({"points", "dimension", "band", "expiry", "decay", "gravity"})
+_SUMMARY_ASPECTS = frozenset(
+    {"points", "dimension", "band", "expiry", "decay", "gravity", "colour", "effect", "measures"}
+)
 
 
 class Area(StrEnum):
@@ -27,6 +29,10 @@ class Area(StrEnum):
     BOUNDS = "bounds"
     DIMENSION = "dimension"
     KIND = "kind"
+    LIST = "list"
+    MEASURE = "measure"
+    LINK = "link"
+    SERVICE = "service"
 
 
 class Action(StrEnum):
@@ -64,7 +70,8 @@ class Change:
 
 def diff(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
     """Every change from ``old`` to ``new``: scoring first (rules, tiers, grades, base, bounds,
-    dimensions), then catalogue kinds. Empty if the two mean the same policy."""
+    dimensions), then catalogue kinds, then lists, measures, links and services. Empty if the
+    two mean the same policy."""
     a, b = old.scoring, new.scoring
     changes = _keyed(Area.RULE, _by(a.rules, "kind"), _by(b.rules, "kind"), _rule_aspects)
     changes += _keyed(
@@ -93,6 +100,26 @@ def diff(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
     )
     changes += _keyed(
         Area.KIND, dict(old.catalogue.kinds), dict(new.catalogue.kinds), _kind_aspects
+    )
+    return changes + _consequence_changes(old, new)
+
+
+def _consequence_changes(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
+    """Changes to lists, measures, links and services, item by item."""
+    a, b = old.measures, new.measures
+    changes = _keyed(Area.LIST, _by(old.lists, "id"), _by(new.lists, "id"), _kind_aspects)
+    changes += _keyed(Area.MEASURE, _by(a.measures, "id"), _by(b.measures, "id"), _kind_aspects)
+    changes += _keyed(
+        Area.LINK,
+        {link.key: link for link in a.links},
+        {link.key: link for link in b.links},
+        lambda link: {"legal_basis": str(link.legal_basis or "")},
+    )
+    changes += _keyed(
+        Area.SERVICE,
+        _by(a.services, "id"),
+        _by(b.services, "id"),
+        lambda s: {"name": s.name, "measures": ", ".join(s.measures)},
     )
     return changes
 

@@ -1,0 +1,235 @@
+"""Facts the consequences layer records: hardship, restoration, legal representatives.
+
+Each function checks its input completely before appending, and appends one atomic batch, so
+bad input never half-writes. The read functions build a :class:`ConsequenceView` of the whole
+ledger (use a long-lived :class:`DecisionService` for repeated questions).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from socialcredit.catalogue.identifiers import mask_subject_id, subject_kind_of
+from socialcredit.consequences.model import Membership, Status, SubjectConsequences
+from socialcredit.consequences.projection import DAY_US
+from socialcredit.consequences.service import ConsequenceView
+from socialcredit.errors import NotFoundError, Problem, ValidationError
+from socialcredit.ledger import Ledger, PendingEntry
+from socialcredit.ledger.entries import format_time
+from socialcredit.ledger.ledger import utc_now_us
+from socialcredit.policy.lists import ListDefinition
+from socialcredit.scoring.engine import to_us
+
+__all__ = [
+    "PublicListing",
+    "end_hardship",
+    "lists_in_force",
+    "memberships_of_list",
+    "record_hardship",
+    "record_legal_representative",
+    "request_restoration",
+    "subject_consequences",
+]
+
+
+def _at(at: datetime | None) -> int:
+    return utc_now_us() if at is None else to_us(at)
+
+
+def _subject(subject_kind: str, subject_id: str, field: str = "subject") -> dict[str, str]:
+    try:
+        kind = subject_kind_of(subject_id)
+    except ValueError as exc:
+        raise ValidationError("bad subject", [Problem(field, str(exc))]) from exc
+    if kind != subject_kind:
+        raise ValidationError(
+            "bad subject", [Problem(field, f"{subject_id} is a {kind}, not a {subject_kind}")]
+        )
+    return {"kind": subject_kind, "id": subject_id}
+
+
+def _view(ledger: Ledger) -> ConsequenceView:
+    view = ConsequenceView(ledger)
+    ledger.remove_listener(view._on_append)  # a one-off read: do not follow later appends
+    return view
+
+
+def subject_consequences(
+    ledger: Ledger, subject_kind: str, subject_id: str, at: datetime | None = None
+) -> SubjectConsequences:
+    """The subject's list memberships at ``at`` (default now, as known then) and every
+    ``DecisionMade`` entry about the subject.
+
+    Raises:
+        ValueError: if ``at`` is naive.
+    """
+    return _view(ledger).consequences(subject_kind, subject_id, _at(at))
+
+
+class PublicListing:
+    """One row of a public list: the subject masked, never its full identifier."""
+
+    __slots__ = ("masked_id", "membership", "subject_kind")
+
+    def __init__(self, subject_kind: str, masked_id: str, membership: Membership) -> None:
+        self.subject_kind, self.masked_id, self.membership = subject_kind, masked_id, membership
+
+    def to_json(self) -> dict[str, object]:
+        """The row as JSON-able values."""
+        return {
+            "subject": {"kind": self.subject_kind, "id": self.masked_id},
+            **self.membership.to_json(),
+        }
+
+
+def lists_in_force(ledger: Ledger, at: datetime | None = None) -> tuple[ListDefinition, ...]:
+    """The list definitions of the policy in force at ``at`` (default now), as known then."""
+    return tuple(_view(ledger).compiled_at(_at(at)).lists.values())
+
+
+def memberships_of_list(
+    ledger: Ledger, list_id: str, at: datetime | None = None
+) -> list[PublicListing]:
+    """Everyone on ``list_id`` at ``at`` (in effect, frozen or noticed), masked for publication.
+
+    Raises:
+        NotFoundError: if the policy in force has no such list.
+    """
+    at_us = _at(at)
+    view = _view(ledger)
+    if list_id not in view.compiled_at(at_us).lists:
+        raise NotFoundError(f"no list {list_id!r} in the policy in force")
+    public = (Status.LISTED, Status.FROZEN, Status.NOTICED)
+    return [
+        PublicListing(key[0], mask_subject_id(key[0], key[1]), member)
+        for key, member in view.subjects_on(list_id, at_us)
+        if member.status in public
+    ]
+
+
+def record_hardship(
+    ledger: Ledger, subject_kind: str, subject_id: str, reason: str, evidence: str | None = None
+) -> int:
+    """Record that the subject cannot pay (as opposed to will not pay); restrictions of lists
+    that ``hardship_freezes`` are frozen from now until :func:`end_hardship`. Returns the
+    entry's position.
+
+    Raises:
+        ValidationError: naming the field (bad subject, empty reason).
+    """
+    subject = _subject(subject_kind, subject_id)
+    if not reason.strip():
+        raise ValidationError("hardship refused", [Problem("reason", "must be non-empty text")])
+    data: dict[str, object] = {"subject": subject, "reason": reason}
+    if evidence:
+        data["evidence"] = evidence
+    entry = PendingEntry("HardshipRecorded", data, subject=(subject_kind, subject_id))
+    return ledger.append([entry])[0].position
+
+
+def end_hardship(ledger: Ledger, subject_kind: str, subject_id: str, reason: str) -> int:
+    """End the subject's hardship period; frozen restrictions apply again. Returns the position.
+
+    Raises:
+        ValidationError: naming the field (bad subject, empty reason, no open hardship).
+    """
+    subject = _subject(subject_kind, subject_id)
+    if not reason.strip():
+        raise ValidationError("hardship not ended", [Problem("reason", "must be non-empty text")])
+    view = _view(ledger)
+    facts = view._facts.get((subject_kind, subject_id))
+    if facts is None or not facts.hardship or not facts.hardship[-1][1]:
+        raise ValidationError(
+            "hardship not ended", [Problem("subject", "has no open hardship period")]
+        )
+    entry = PendingEntry(
+        "HardshipEnded", {"subject": subject, "reason": reason}, subject=(subject_kind, subject_id)
+    )
+    return ledger.append([entry])[0].position
+
+
+def request_restoration(
+    ledger: Ledger,
+    subject_kind: str,
+    subject_id: str,
+    list_id: str,
+    reason: str,
+    at: datetime | None = None,
+) -> int:
+    """Apply for early restoration from ``list_id``. Where the list allows restoration on
+    application and its waiting time has passed, the application and the grant are appended
+    together (the rule is formal: no discretion); returns the grant's position.
+
+    Raises:
+        ValidationError: naming the field: unknown list, not listed, the list allows no early
+            restoration, or the waiting time has not passed (with the date it does).
+    """
+    subject = _subject(subject_kind, subject_id)
+    at_us = _at(at)
+    view = _view(ledger)
+    definition = view.compiled_at(at_us).lists.get(list_id)
+    if definition is None:
+        raise ValidationError("restoration refused", [Problem("list", f"no list {list_id!r}")])
+    after = definition.restoration.on_application_after_days
+    if after is None:
+        raise ValidationError(
+            "restoration refused",
+            [Problem("list", f"{list_id} allows no early restoration on application; "
+                             "it ends on performance or at the end of its period")],
+        )  # fmt: skip
+    listed = [
+        m for m in view.memberships(subject_kind, subject_id, at_us)
+        if m.list_id == list_id and m.status in (Status.LISTED, Status.FROZEN)
+    ]  # fmt: skip
+    if not listed:
+        raise ValidationError("restoration refused", [Problem("subject", f"is not on {list_id}")])
+    eligible = min(m.from_us for m in listed) + after * DAY_US
+    if at_us < eligible:
+        raise ValidationError(
+            "restoration refused",
+            [
+                Problem(
+                    "list",
+                    f"restoration from {list_id} may be applied for from {format_time(eligible)}",
+                )
+            ],
+        )
+    data = {"subject": subject, "list": list_id, "reason": reason}
+    key = (subject_kind, subject_id)
+    granted = {
+        **data,
+        "basis": f"{list_id}: on application after {definition.restoration.on_application_after}",
+    }
+    results = ledger.append(
+        [
+            PendingEntry("RestorationRequested", data, subject=key),
+            PendingEntry("RestorationGranted", granted, subject=key),
+        ]
+    )
+    return results[1].position
+
+
+def record_legal_representative(
+    ledger: Ledger, organisation_id: str, representative_id: str | None, since: datetime
+) -> int:
+    """Record who legally represents an organisation from ``since`` (None: nobody). Only the
+    role-bound measures of the organisation's listings reach that person, and never their
+    score. Returns the entry's position.
+
+    Raises:
+        ValidationError: naming the field (an id of the wrong kind, a naive time).
+    """
+    _subject("organisation", organisation_id, "organisation")
+    if representative_id is not None:
+        _subject("person", representative_id, "representative")
+    if since.tzinfo is None:
+        raise ValidationError("bad time", [Problem("from", "must be timezone-aware (UTC)")])
+    data = {
+        "organisation": organisation_id,
+        "representative": representative_id,
+        "from": format_time(to_us(since)),
+    }
+    entry = PendingEntry(
+        "LegalRepresentativeRecorded", data, subject=("organisation", organisation_id)
+    )
+    return ledger.append([entry])[0].position

@@ -1,0 +1,404 @@
+"""The in-memory projection of list memberships, and the decision service built on it.
+
+:class:`ConsequenceView` reads the ledger once and then only what was appended since
+(incrementally, under a lock), keeping per subject the listings of the bundle in force. A
+question about a time at or after everything known about the subject is answered from
+memory; an earlier one ("as the system knew it then") is recomputed from the facts recorded
+by then. :class:`DecisionService` adds :meth:`~DecisionService.decide`, which writes every
+decision to the ledger as a ``DecisionMade`` entry through a group-commit
+:class:`~socialcredit.consequences.audit.AuditWriter`.
+
+Both are thread-safe: decisions read immutable tuples from dicts; catching up, appending and
+reading the store happen under one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from socialcredit.consequences.audit import AuditWriter
+from socialcredit.consequences.decisions import CompiledConsequences, make_decision
+from socialcredit.consequences.model import Decision, Membership, SubjectConsequences
+from socialcredit.consequences.projection import Listing, SubjectFacts, listings, membership_at
+from socialcredit.ledger import Entry, Ledger, PendingEntry
+from socialcredit.ledger.entries import parse_time
+from socialcredit.ledger.ledger import utc_now_us
+from socialcredit.policy import PolicyBundle, default_bundle
+from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
+from socialcredit.policy.publish import PublishedBundle, _read
+from socialcredit.scoring.engine import to_us
+from socialcredit.scoring.records import (
+    LIFECYCLE_ENTRY_TYPES,
+    RecordIndex,
+    RecordRow,
+    project_entry,
+)
+
+__all__ = ["ConsequenceView", "DecisionService", "effective_rows"]
+
+Key = tuple[str, str]
+DECISION_MADE = "DecisionMade"
+_DECISION_SUFFIX = b',"type":"DecisionMade","v":1}'
+_NO_FACTS = SubjectFacts()
+_CHUNK = 10_000
+_FACT_TYPES = ("RestorationGranted", "HardshipRecorded", "HardshipEnded")
+
+
+def effective_rows(
+    index: RecordIndex, subject_kind: str, subject_id: str, known_us: int
+) -> tuple[RecordRow, ...]:
+    """The subject's effective records known by ``known_us`` (corrections applied, withdrawn
+    and dispute-suspended ones left out, where the index supports it)."""
+    return index.effective(subject_kind, subject_id, known_us)
+
+
+def _subject(data: Any) -> Key | None:
+    subject = data.get("subject") if isinstance(data, dict) else None
+    if isinstance(subject, dict) and "kind" in subject and "id" in subject:
+        return str(subject["kind"]), str(subject["id"])
+    return None
+
+
+class ConsequenceView:
+    """List memberships of every subject, caught up from ``ledger``.
+
+    Args:
+        ledger: the ledger to read.
+        refresh_interval: how often (seconds) to look for entries appended by others.
+        lock: the lock guarding the ledger's store handle (shared with its other users).
+    """
+
+    def __init__(
+        self, ledger: Ledger, *, refresh_interval: float = 1.0, lock: threading.RLock | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.lock = lock or threading.RLock()
+        self.refresh_interval = refresh_interval
+        self._index = RecordIndex()
+        self._next = 0
+        self._stale = True
+        self._next_check = 0.0
+        self._facts: dict[Key, SubjectFacts] = {}
+        self._last: dict[Key, int] = {}  # ledger time of the latest fact about the subject
+        self._positions: dict[int, Key] = {}  # record position -> subject
+        self._listings: dict[Key, tuple[Listing, ...]] = {}
+        self._decisions: dict[Key, list[int]] = {}
+        # subjects with corrected, withdrawn or disputed records: a dispute left undecided past
+        # its deadline suspends a record at a *time*, with no entry, so their memberships are
+        # always computed for the time asked about instead of cached
+        self._volatile: set[Key] = set()
+        self._disputes: dict[str, Key] = {}
+        self._represents: dict[str, set[str]] = {}  # person -> organisations
+        self._representative: dict[
+            str, list[tuple[int, int, str | None]]
+        ] = {}  # org -> (from, rec, person)
+        self._published: list[PublishedBundle] = []
+        self._compiled: dict[str, CompiledConsequences] = {}
+        self._current = self._compile(default_bundle())
+        ledger.add_listener(self._on_append)
+        self.catch_up()
+
+    # -- catching up -------------------------------------------------------------------------
+
+    def _compile(self, bundle: PolicyBundle) -> CompiledConsequences:
+        found = self._compiled.get(bundle.digest)
+        if found is None:
+            found = self._compiled[bundle.digest] = CompiledConsequences(bundle)
+        return found
+
+    def _on_append(self, first: int, encoded: Sequence[bytes]) -> None:
+        with self.lock:
+            if first == self._next and all(e.endswith(_DECISION_SUFFIX) for e in encoded):
+                self._next += len(encoded)  # our own audit entries: indexed by the writer
+            else:
+                self._stale = True
+
+    def refresh(self) -> None:
+        """Catch up if something was appended through this ledger object, or if the refresh
+        interval has passed (appends by other processes)."""
+        if self._stale or time.monotonic() >= self._next_check:
+            self.catch_up()
+
+    def catch_up(self) -> int:
+        """Read the entries appended since the last call; returns how many were read."""
+        with self.lock:
+            self._stale = False
+            self._next_check = time.monotonic() + self.refresh_interval
+            size = self.ledger.size()
+            if size <= self._next:
+                return 0
+            dirty: set[Key] = set()
+            policy_changed = False
+            entries = self.ledger.entries(self._next, size)
+            # one decoding pass feeds both the record index and the facts, chunk by chunk
+            while chunk := list(islice(entries, _CHUNK)):
+                self._index.apply(chunk)
+                for entry in chunk:
+                    policy_changed |= self._apply(entry, dirty)
+            self._index.ledger = self.ledger
+            self._index.next_position = size
+            read, self._next = size - self._next, size
+            self._rebuild(None if policy_changed else dirty)
+            return read
+
+    def _apply(self, entry: Entry, dirty: set[Key]) -> bool:
+        """Take one entry into the facts; True if it published a policy."""
+        kind, data = entry.type, entry.data
+        if kind == POLICY_PUBLISHED:
+            self._published.append(_read(entry))
+            return True
+        if kind == DECISION_MADE:
+            key = _subject(data)
+            if key is not None:
+                self._decisions.setdefault(key, []).append(entry.position)
+            return False
+        row = project_entry(entry)
+        if row is not None:
+            key = (row.subject_kind, row.subject_id)
+            self._positions[row.position] = key
+        elif kind in LIFECYCLE_ENTRY_TYPES:
+            found = self._lifecycle_subject(entry)
+            if found is None:
+                return False
+            key = found
+            self._volatile.add(key)
+        elif kind == "LegalRepresentativeRecorded":
+            self._representative_recorded(entry, dirty)
+            return False
+        else:
+            key = _subject(data) or self._referenced(data)
+            if key is None:
+                return False
+            if kind in _FACT_TYPES:
+                facts = self._facts.setdefault(key, SubjectFacts())
+                if kind == "RestorationGranted":
+                    facts.restorations.append((str(data["list"]), entry.recorded_at_us))
+                else:
+                    facts.hardship.append((entry.recorded_at_us, kind == "HardshipRecorded"))
+        self._last[key] = entry.recorded_at_us
+        dirty.add(key)
+        return False
+
+    def _lifecycle_subject(self, entry: Entry) -> Key | None:
+        """The subject whose record a correction, withdrawal or dispute entry concerns."""
+        data = entry.data
+        key = _subject(data) or self._referenced(data)
+        if key is None and "dispute" in data:
+            key = self._disputes.get(str(data["dispute"]))
+        if key is not None and entry.type == "DisputeOpened":
+            self._disputes[str(data["dispute"])] = key
+        return key
+
+    def _referenced(self, data: dict[str, Any]) -> Key | None:
+        """The subject of a record an entry refers to by position (corrections, disputes)."""
+        for value in data.values():
+            if type(value) is int and value in self._positions:
+                return self._positions[value]
+        return None
+
+    def _representative_recorded(self, entry: Entry, dirty: set[Key]) -> None:
+        org, person = str(entry.data["organisation"]), entry.data.get("representative")
+        since = parse_time(entry.data["from"])
+        self._representative.setdefault(org, []).append((since, entry.recorded_at_us, person))
+        self._representative[org].sort(key=lambda item: item[:2])
+        if person is not None:
+            self._represents.setdefault(str(person), set()).add(org)
+            self._last[("person", str(person))] = entry.recorded_at_us
+        self._last[("organisation", org)] = entry.recorded_at_us
+
+    def _rebuild(self, dirty: set[Key] | None) -> None:
+        """Recompute the listings of ``dirty`` subjects (None: everyone) under the latest policy."""
+        self._current = self._compile(self._bundle_for(utc_now_us(), None).bundle)
+        keys = set(self._facts) | set(self._index.subjects()) if dirty is None else dirty
+        for key in keys:
+            found = self._compute(self._current, key, 2**62)
+            if found:
+                self._listings[key] = found
+            else:
+                self._listings.pop(key, None)
+
+    def _compute(
+        self, compiled: CompiledConsequences, key: Key, known_us: int
+    ) -> tuple[Listing, ...]:
+        rows = effective_rows(self._index, key[0], key[1], known_us)
+        relevant = compiled.relevant_kinds
+        if not any(r.kind in relevant for r in rows) and not compiled.may_reach_grade_list(rows):
+            return ()
+        facts = self._facts.get(key, _NO_FACTS)
+        return listings(compiled.bundle, compiled.scoring, rows, facts, key[0], known_us)
+
+    def _bundle_for(self, at_us: int, known_us: int | None) -> Any:
+        """The published bundle in force at ``at_us`` as known at ``known_us`` (None: now);
+        a stand-in holding the default bundle when none is published."""
+        best, rank = None, None
+        for published in self._published:
+            if known_us is not None and to_us(published.recorded_at) > known_us:
+                continue
+            if to_us(published.effective_from) > at_us:
+                continue
+            candidate = (published.effective_from, published.revision)
+            if rank is None or candidate > rank:
+                best, rank = published, candidate
+        return best if best is not None else _Default
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def compiled_at(self, at_us: int) -> CompiledConsequences:
+        """The compiled bundle in force at ``at_us``, as known then."""
+        found = self._bundle_for(at_us, at_us).bundle
+        current = self._current
+        # bundles are read once and kept, so identity is equality here (and far cheaper)
+        return current if found is current.bundle else self._compile(found)
+
+    def memberships(
+        self,
+        subject_kind: str,
+        subject_id: str,
+        at_us: int,
+        compiled: CompiledConsequences | None = None,
+    ) -> list[Membership]:
+        """The subject's memberships at ``at_us`` (as known then), in list order."""
+        compiled = compiled or self.compiled_at(at_us)
+        key = (subject_kind, subject_id)
+        if (
+            compiled is self._current
+            and at_us >= self._last.get(key, 0)
+            and key not in self._volatile
+        ):
+            found = self._listings.get(key, ())
+        else:
+            found = self._compute(compiled, key, at_us)
+        if not found:
+            return []
+        facts = self._facts.get(key)
+        hardship = facts is not None and bool(facts.hardship) and facts.hardship_at(at_us, at_us)
+        out = []
+        for listing in found:
+            frozen = hardship and compiled.lists[listing.list_id].hardship_freezes
+            member = membership_at(listing, at_us, frozen)
+            if member is not None:
+                out.append(member)
+        return out
+
+    def represented(
+        self, person_id: str, at_us: int, compiled: CompiledConsequences
+    ) -> list[tuple[str, Membership]]:
+        """``(organisation, membership)`` for organisations ``person_id`` legally represents at
+        ``at_us`` whose lists reach their representative."""
+        out = []
+        for org in sorted(self._represents.get(person_id, ())):
+            current = [
+                p for since, rec, p in self._representative[org] if since <= at_us and rec <= at_us
+            ]
+            if not current or current[-1] != person_id:
+                continue
+            for member in self.memberships("organisation", org, at_us, compiled):
+                if compiled.lists[member.list_id].representative:
+                    out.append((org, member))
+        return out
+
+    def subjects_on(self, list_id: str, at_us: int) -> list[tuple[Key, Membership]]:
+        """Every subject with a membership on ``list_id`` at ``at_us``, in subject order."""
+        with self.lock:  # a consistent set of subjects while others catch up
+            self.refresh()
+            compiled = self.compiled_at(at_us)
+            keys = sorted(set(self._listings) | set(self._facts) | self._volatile)
+        out = []
+        for key in keys:
+            for member in self.memberships(*key, at_us, compiled):
+                if member.list_id == list_id:
+                    out.append((key, member))
+        return out
+
+    def consequences(self, subject_kind: str, subject_id: str, at_us: int) -> SubjectConsequences:
+        """The subject's memberships at ``at_us`` and every decision recorded about them."""
+        with self.lock:
+            self.refresh()
+            members = tuple(self.memberships(subject_kind, subject_id, at_us))
+            positions = list(self._decisions.get((subject_kind, subject_id), ()))
+            decisions = tuple(self.ledger.entry(p) for p in positions)
+        return SubjectConsequences(subject_kind, subject_id, at_us, members, decisions)
+
+
+class _Default:
+    """Stands in for a published bundle when the ledger holds none."""
+
+    bundle = default_bundle()
+
+
+class DecisionService(ConsequenceView):
+    """Decisions at points of service, each audited in the ledger (thread-safe).
+
+    Args:
+        ledger: a writable ledger.
+        batch_size, interval, max_queue: of the group-commit audit writer.
+        refresh_interval: as for :class:`ConsequenceView`.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        batch_size: int = 500,
+        interval: float = 0.005,
+        max_queue: int = 200_000,
+        refresh_interval: float = 1.0,
+    ) -> None:
+        super().__init__(ledger, refresh_interval=refresh_interval)
+        self.writer = AuditWriter(
+            ledger, self.lock, batch_size=batch_size, interval=interval, max_queue=max_queue,
+            on_written=self._written,
+            checked=True,  # Decision.to_json holds only text, small integers, lists, dicts
+        )  # fmt: skip
+
+    def _written(self, batch: Sequence[PendingEntry], positions: Sequence[int]) -> None:
+        for entry, position in zip(batch, positions, strict=True):
+            if entry.subject is not None:
+                self._decisions.setdefault(entry.subject, []).append(position)
+
+    def decide(
+        self, subject_kind: str, subject_id: str, service: str, at: datetime | None = None
+    ) -> Decision:
+        """Allow, deny or reward ``service`` to the subject at ``at`` (default now), with the
+        reasons and recourse; the ``DecisionMade`` entry is queued for the audit writer.
+
+        Raises:
+            ValidationError: naming ``service`` if the policy has no such service.
+            LedgerOverloadedError: if the audit queue is full (the decision must not be used).
+            ValueError: if ``at`` is naive.
+        """
+        at_us = utc_now_us() if at is None else to_us(at)
+        self.refresh()
+        compiled = self.compiled_at(at_us)
+        members = self.memberships(subject_kind, subject_id, at_us, compiled)
+        represented = (
+            self.represented(subject_id, at_us, compiled)
+            if subject_kind == "person" and subject_id in self._represents
+            else ()
+        )
+        key = (subject_kind, subject_id)
+        decision = make_decision(compiled, key, service, at_us, members, represented)
+        self.writer.submit(PendingEntry(DECISION_MADE, decision.to_json(), subject=key))
+        return decision
+
+    def flush(self) -> int:
+        """Wait until every decision so far is durable in the ledger (see AuditWriter.flush)."""
+        return self.writer.flush()
+
+    def close(self) -> None:
+        """Flush the audit writer, stop it, and stop listening to the ledger."""
+        try:
+            self.writer.close()
+        finally:
+            self.ledger.remove_listener(self._on_append)
+
+    def __enter__(self) -> DecisionService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
