@@ -49,8 +49,10 @@ def _subject(subject_kind: str, subject_id: str, field: str = "subject") -> dict
 
 
 def _view(ledger: Ledger) -> ConsequenceView:
-    view = ConsequenceView(ledger)
-    ledger.remove_listener(view._on_append)  # a one-off read: do not follow later appends
+    """The consequence view attached to this ledger object, caught up (built once, then
+    only new entries are read)."""
+    view = ledger.projection("consequences", ConsequenceView)
+    view.catch_up()
     return view
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, overload
+from typing import NamedTuple, TypeVar, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
@@ -81,6 +81,8 @@ class AppendResults(Sequence[AppendResult]):
         return f"AppendResults(positions={self.positions!r}, duplicates={self.duplicates!r})"
 
 
+_P = TypeVar("_P")
+
 AppendListener = Callable[[int, Sequence[bytes]], None]
 """Called with the first new position and the new entries' canonical bytes, after commit."""
 
@@ -110,6 +112,7 @@ class Ledger:
             raise ConfigurationError("the signing key does not match this ledger's public key")
         self._subjects: dict[tuple[str, str], int] = {}
         self._listeners: list[AppendListener] = []
+        self._projections: dict[str, object] = {}
 
     @classmethod
     def create(
@@ -213,6 +216,16 @@ class Ledger:
         the appender but the entries are already durable.
         """
         self._listeners.append(listener)
+
+    def projection(self, name: str, build: Callable[[Ledger], _P]) -> _P:
+        """The in-memory projection ``name`` attached to this ledger object, built with
+        ``build(self)`` on first use and kept for the object's lifetime, so that one-off
+        library calls share one projection instead of rebuilding it from the whole ledger.
+        The projection is responsible for catching up with later appends."""
+        found = self._projections.get(name)
+        if found is None:
+            found = self._projections[name] = build(self)
+        return found  # type: ignore[return-value]
 
     def remove_listener(self, listener: AppendListener) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""

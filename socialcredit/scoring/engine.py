@@ -31,7 +31,7 @@ from socialcredit.scoring.definition import (
     is_active,
     record_points,
 )
-from socialcredit.scoring.records import RecordIndex, RecordRow
+from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index
 
 __all__ = [
     "Contribution",
@@ -172,7 +172,7 @@ def _default_policy() -> CompiledPolicy:
 
 
 def _index(source: RecordIndex | Ledger) -> RecordIndex:
-    return source if isinstance(source, RecordIndex) else RecordIndex.build(source)
+    return source if isinstance(source, RecordIndex) else ledger_index(source)
 
 
 def _known(rows: tuple[RecordRow, ...], as_of_us: int, known_at_us: int) -> list[RecordRow]:

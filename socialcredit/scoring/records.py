@@ -42,6 +42,7 @@ Withdrawn records stay out until a ``RecordRecertified`` entry brings them back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -57,6 +58,7 @@ __all__ = [
     "RecordIndex",
     "RecordRow",
     "RecordStatus",
+    "ledger_index",
     "project_entries",
     "record_rows",
 ]
@@ -447,3 +449,22 @@ class RecordIndex:
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
+
+
+class _SharedIndex:
+    """A record index attached to one ledger object, and the lock that serialises its
+    catching up."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.index = RecordIndex()
+        self.lock = threading.Lock()
+
+
+def ledger_index(ledger: Ledger) -> RecordIndex:
+    """The record index attached to ``ledger`` (this object), caught up with it: built on
+    first use, then only entries appended since the last call are read. Library calls that
+    take a ledger share it instead of rebuilding an index from the whole ledger each time."""
+    shared = ledger.projection("record_index", _SharedIndex)
+    with shared.lock:
+        shared.index.catch_up(ledger)
+    return shared.index

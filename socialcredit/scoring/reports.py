@@ -13,7 +13,7 @@ from socialcredit.ledger import Ledger
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.definition import CompiledPolicy, record_points
 from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
-from socialcredit.scoring.records import RecordIndex, RecordRow
+from socialcredit.scoring.records import RecordRow, ledger_index
 
 __all__ = ["Rescore", "history", "rescore"]
 
@@ -54,7 +54,7 @@ def rescore(
     """
     known = as_of if known_at is None else known_at
     policy = resolve_policy(ledger, as_of, known)
-    rows = list(RecordIndex.build(ledger).effective_rows(to_us(known)))
+    rows = list(ledger_index(ledger).effective_rows(to_us(known)))
     scores = _engine_scores(engine, master, records_table(rows), policy, as_of, known)
     return Rescore(as_of, known, policy.revision, scores, _reasons(rows, policy, as_of, known))
 
@@ -108,7 +108,7 @@ def history(
     """
     if every <= timedelta(0):
         raise ValueError("every must be a positive duration")
-    index = RecordIndex.build(ledger)
+    index = ledger_index(ledger)
     points = []
     moment = start
     while moment <= end:
