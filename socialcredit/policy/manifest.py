@@ -23,7 +23,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,11 @@ class Manifest:
     files: Mapping[str, str]
     signature: str | None = None
     public_key: str | None = None
+    _digest: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        # The digest is asked for on every decision and score: compute it once.
+        object.__setattr__(self, "_digest", hashlib.sha256(self.canonical()).hexdigest())
 
     def canonical(self) -> bytes:
         """The canonical JSON of the manifest without its signature: what is signed and hashed."""
@@ -77,7 +82,7 @@ class Manifest:
 
     def digest(self) -> str:
         """The sha256 hex of :meth:`canonical`: the bundle's identity."""
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return self._digest
 
 
 def _format(moment: datetime) -> str:
