@@ -1,3 +1,159 @@
-"""CLI commands for public ratings (rate, ratings): thin over the library."""
+"""CLI commands for public ratings: rating-token issue, rate, ratings, rating reply/dispute.
+
+Thin over :mod:`socialcredit.ratings`: parse, call one library function, print.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..ratings import RateeView, dispute, issue_token, rate, ratee_view, reply
+from ..service import open_ledger
+from . import cli, emit_json, settings_of
+from ._args import parse_moment
+
+_STAR = click.IntRange(1, 5)
+
+
+@cli.group("rating-token")
+def rating_token_group() -> None:
+    """Single-use rating tokens for verified interactions."""
+
+
+@rating_token_group.command("issue")
+@click.argument("rater")
+@click.argument("ratee")
+@click.option("--issuer", required=True, help="The issuing organisation's USCC, or record:N.")
+@click.option("--interaction", required=True, help="The issuer's reference of the interaction.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def issue_command(
+    ctx: click.Context, rater: str, ratee: str, issuer: str, interaction: str, as_json: bool
+) -> None:
+    """Issue a token for RATER to rate RATEE (USCC, or RESIDENT_ID:ROLE) once."""
+    issued = issue_token(
+        open_ledger(settings_of(ctx), write=True), issuer, rater, ratee, interaction
+    )
+    if as_json:
+        emit_json(
+            {
+                "token": issued.token,
+                "token_id": issued.token_id,
+                "position": issued.position,
+                "expires_at": issued.expires_at.isoformat(),
+            }
+        )
+        return
+    click.echo(f"{issued.token}  (entry {issued.position}, expires {issued.expires_at:%Y-%m-%d})")
+
+
+@cli.command("rate")
+@click.argument("token")
+@click.option("--rater", required=True, help="Your resident id (the token is bound to it).")
+@click.option("--ratee", required=True, help="USCC, or RESIDENT_ID:ROLE for a professional.")
+@click.option("--integrity", required=True, type=_STAR)
+@click.option("--professionalism", required=True, type=_STAR)
+@click.option("--service", required=True, type=_STAR)
+@click.option("--text", default=None, help="An optional short text (at most 500 characters).")
+@click.pass_context
+def rate_command(
+    ctx: click.Context,
+    token: str,
+    rater: str,
+    ratee: str,
+    integrity: int,
+    professionalism: int,
+    service: int,
+    text: str | None,
+) -> None:
+    """Rate with TOKEN: 1-5 stars on integrity, professionalism and service."""
+    stars = {"integrity": integrity, "professionalism": professionalism, "service": service}
+    position = rate(open_ledger(settings_of(ctx), write=True), token, rater, ratee, stars, text)
+    click.echo(f"rating recorded at entry {position}")
+
+
+@cli.command("ratings")
+@click.argument("ratee")
+@click.option("--at", "at", metavar="DATE", help="As of this time (default: now).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def ratings_command(ctx: click.Context, ratee: str, at: str | None, as_json: bool) -> None:
+    """RATEE's public rating: score, credible interval, evidence, and each shown rating."""
+    view = ratee_view(open_ledger(settings_of(ctx)), ratee, parse_moment(at, "--at"))
+    if as_json:
+        emit_json(_view_json(view))
+        return
+    a = view.aggregate
+    evidence = "  LOW EVIDENCE" if a.low_evidence else ""
+    click.echo(
+        f"{view.ratee}: {a.score:.2f} stars ({a.low:.2f}-{a.high:.2f}), {a.count} ratings{evidence}"
+    )
+    for dimension, (score, low, high) in a.per_dimension.items():
+        click.echo(f"  {dimension:16s} {score:.2f} ({low:.2f}-{high:.2f})")
+    for r in view.ratings:
+        stars = "/".join(str(v) for v in r.stars.values())
+        flags = ("" if r.status == "counted" else f" [{r.status}]") + (
+            " [disputed]" if r.disputed else ""
+        )
+        click.echo(f"  #{r.position} {r.at:%Y-%m-%d} {r.rater} {stars}{flags} {r.text or ''}")
+        if r.reply:
+            click.echo(f"      reply: {r.reply}")
+    if view.sealed:
+        click.echo(f"  {view.sealed} sealed until both sides have rated or the window ends")
+
+
+def _view_json(view: RateeView) -> dict[str, Any]:
+    a = view.aggregate
+    return {
+        "ratee": view.ratee,
+        "score": a.score,
+        "low": a.low,
+        "high": a.high,
+        "count": a.count,
+        "effective": a.effective,
+        "low_evidence": a.low_evidence,
+        "per_dimension": {d: list(v) for d, v in a.per_dimension.items()},
+        "sealed": view.sealed,
+        "ratings": [
+            {
+                "position": r.position,
+                "at": r.at.isoformat(),
+                "rater": r.rater,
+                "stars": r.stars,
+                "text": r.text,
+                "status": r.status,
+                "reply": r.reply,
+                "disputed": r.disputed,
+            }
+            for r in view.ratings
+        ],
+    }
+
+
+@cli.group("rating")
+def rating_group() -> None:
+    """The rated party's reply to, or dispute of, a rating."""
+
+
+@rating_group.command("reply")
+@click.argument("position", type=click.IntRange(0))
+@click.option("--ratee", required=True, help="The rated party (only it may reply).")
+@click.option("--text", required=True)
+@click.pass_context
+def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> None:
+    """Post the one public reply to the rating at entry POSITION."""
+    done = reply(open_ledger(settings_of(ctx), write=True), position, ratee, text)
+    click.echo(f"reply recorded at entry {done}")
+
+
+@rating_group.command("dispute")
+@click.argument("position", type=click.IntRange(0))
+@click.option("--ratee", required=True, help="The rated party (only it may dispute).")
+@click.option("--reason", required=True)
+@click.pass_context
+def dispute_command(ctx: click.Context, position: int, ratee: str, reason: str) -> None:
+    """Dispute the rating at entry POSITION (the same dispute process as for records)."""
+    done = dispute(open_ledger(settings_of(ctx), write=True), position, ratee, reason)
+    click.echo(f"dispute {done} opened (see `socialcredit dispute`)")

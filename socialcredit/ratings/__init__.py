@@ -1,0 +1,50 @@
+"""Public ratings of organisations and professionals, resistant to manipulation.
+
+Only verified interactions can be rated (single-use tokens bound to rater, ratee and
+interaction); the aggregate is a Dirichlet reputation with a prior and forgetting, reported
+with a credible interval and its evidence; raters are calibrated and weighted by EigenTrust
+from pre-trusted seeds; bursts and rings are detected, kept and excluded from the aggregate.
+See ``docs/ratings.md``.
+"""
+
+from .batch import BatchResult, RatingArrays, Status, aggregate_batch, rank_order
+from .model import DIMENSIONS, PROFESSIONAL_ROLES, Ratee, RatingParams
+from .projection import RatingsState, load_state
+from .service import (
+    DEFAULT_PARAMS,
+    IssuedToken,
+    PublicRating,
+    RateeView,
+    RatingAggregate,
+    dispute,
+    issue_token,
+    rate,
+    ratee_view,
+    rating_aggregate,
+    reply,
+)
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "DIMENSIONS",
+    "PROFESSIONAL_ROLES",
+    "BatchResult",
+    "IssuedToken",
+    "PublicRating",
+    "Ratee",
+    "RateeView",
+    "RatingAggregate",
+    "RatingArrays",
+    "RatingParams",
+    "RatingsState",
+    "Status",
+    "aggregate_batch",
+    "dispute",
+    "issue_token",
+    "load_state",
+    "rank_order",
+    "rate",
+    "ratee_view",
+    "rating_aggregate",
+    "reply",
+]
