@@ -40,6 +40,13 @@ SETTINGS = (
         None,
         "Ed25519 signing key (PEM). Default for SQLite: the database path + '.key'.",
     ),
+    Setting(
+        "accounts",
+        "SOCIALCREDIT_ACCOUNTS",
+        None,
+        "API keys, users and sessions (SQLite file). Default: the database path + "
+        "'.accounts.db'.",
+    ),
 )
 
 
@@ -49,6 +56,7 @@ class Settings:
 
     store: str = "sqlite:///socialcredit.db"
     key_file: Path | None = None
+    accounts: Path | None = None
 
     @classmethod
     def load(
@@ -68,7 +76,12 @@ class Settings:
             raise ConfigurationError("setting 'store' is empty")
         sqlite_path(store)  # validates sqlite URLs early, with the URL in the message
         key = resolved["key_file"]
-        return cls(store=store, key_file=Path(key) if key else None)
+        accounts = resolved["accounts"]
+        return cls(
+            store=store,
+            key_file=Path(key) if key else None,
+            accounts=Path(accounts) if accounts else None,
+        )
 
     def signing_key_path(self) -> Path:
         """Where the signing key is.
@@ -82,3 +95,16 @@ class Settings:
         if path is None:
             raise ConfigurationError("setting 'key_file' (SOCIALCREDIT_KEY_FILE) is required")
         return Path(f"{path}.key")
+
+    def accounts_path(self) -> Path:
+        """Where the API's accounts (keys, users, sessions) are kept.
+
+        Raises:
+            ConfigurationError: if it is not set and cannot be derived from the store URL.
+        """
+        if self.accounts is not None:
+            return self.accounts
+        path = sqlite_path(self.store)
+        if path is None:
+            raise ConfigurationError("setting 'accounts' (SOCIALCREDIT_ACCOUNTS) is required")
+        return Path(f"{path}.accounts.db")

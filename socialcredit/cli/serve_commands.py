@@ -1,3 +1,150 @@
-"""CLI commands for the HTTP API and portal (serve): thin over the library."""
+"""CLI commands for the HTTP API and portal: serve, and the accounts it admits."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..api.accounts import AccountStore
+from ..api.auth import Role
+from ..settings import Settings
+from . import cli, emit_json, settings_of
+from ._args import parse_subject
+
+_ROLES = click.Choice([role.value for role in Role if role is not Role.PUBLIC])
+
+
+def _accounts(settings: Settings, path: Path | None) -> AccountStore:
+    return AccountStore(path or settings.accounts_path())
+
+
+_accounts_option = click.option(
+    "--accounts",
+    "accounts_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Accounts file [env SOCIALCREDIT_ACCOUNTS]; default: the database path + '.accounts.db'.",
+)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--rate-limit",
+    default=200.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Requests per second per API key, session or client address (burst: twice that).",
+)
+@_accounts_option
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    rate_limit: float,
+    accounts_path: Path | None,
+) -> None:
+    """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the portal with uvicorn."""
+    import os
+
+    import uvicorn
+
+    settings = settings_of(ctx)
+    env = {
+        "SOCIALCREDIT_STORE": settings.store,
+        "SOCIALCREDIT_RATE_LIMIT": str(rate_limit),
+    }
+    if settings.key_file is not None:
+        env["SOCIALCREDIT_KEY_FILE"] = str(settings.key_file)
+    if accounts_path is not None or settings.accounts is not None:
+        env["SOCIALCREDIT_ACCOUNTS"] = str(accounts_path or settings.accounts)
+    os.environ.update(env)  # the app factory reads them in every worker process
+    click.echo(f"serving {settings.store} on http://{host}:{port} ({workers} worker(s))")
+    uvicorn.run(
+        "socialcredit.api.serving:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@cli.group()
+def account() -> None:
+    """API keys and users of the HTTP API and portal."""
+
+
+@account.command("add-key")
+@click.argument("role", type=_ROLES)
+@click.argument("name")
+@click.option("--subject", help="The subject's own id (role subject).")
+@click.option("--kind", "kinds", multiple=True, help="A record kind it may file (role source).")
+@_accounts_option
+@click.pass_context
+def add_key(
+    ctx: click.Context,
+    role: str,
+    name: str,
+    subject: str | None,
+    kinds: tuple[str, ...],
+    accounts_path: Path | None,
+) -> None:
+    """Create an API key with ROLE named NAME and print it (shown only this once)."""
+    store = _accounts(settings_of(ctx), accounts_path)
+    key = store.create_api_key(
+        role, name, subject=parse_subject(subject) if subject else None, allowed_kinds=kinds
+    )
+    click.echo(key)
+
+
+@account.command("add-user")
+@click.argument("username")
+@click.argument("role", type=_ROLES)
+@click.option("--subject", help="The subject's own id (role subject).")
+@click.option("--kind", "kinds", multiple=True, help="A record kind it may file (role source).")
+@click.password_option(help="Asked for when not given.")
+@_accounts_option
+@click.pass_context
+def add_user(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    subject: str | None,
+    kinds: tuple[str, ...],
+    password: str,
+    accounts_path: Path | None,
+) -> None:
+    """Create a portal user USERNAME with ROLE (password hashed with scrypt)."""
+    store = _accounts(settings_of(ctx), accounts_path)
+    store.create_user(
+        username,
+        password,
+        role,
+        subject=parse_subject(subject) if subject else None,
+        allowed_kinds=kinds,
+    )
+    click.echo(f"created user {username} ({role})")
+
+
+@account.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@_accounts_option
+@click.pass_context
+def list_accounts(ctx: click.Context, as_json: bool, accounts_path: Path | None) -> None:
+    """List API keys (by id) and users, never a secret."""
+    found = _accounts(settings_of(ctx), accounts_path).accounts()
+    if as_json:
+        emit_json([a.to_json() for a in found])
+        return
+    for a in found:
+        subject = f" subject {a.subject[1]}" if a.subject else ""
+        kinds = f" kinds {','.join(sorted(a.allowed_kinds))}" if a.allowed_kinds else ""
+        click.echo(f"{a.kind:8s} {a.id or a.name:20s} {a.role.value:15s} {a.name}{subject}{kinds}")

@@ -42,6 +42,7 @@ class DemoResult:
     ingest: IngestSummary
     verified: bool
     proof_ok: bool
+    settings: Settings
 
 
 def run_demo(
@@ -83,7 +84,7 @@ def run_demo(
     echo(f"proof       entry {proof['index']} is included in checkpoint "
          f"{proof['checkpoint']['size']}: {'ok' if check.ok else 'FAILED'}")
     echo(f"done in {time.perf_counter() - started:.1f}s")
-    return DemoResult(ledger, summary, report.ok, check.ok)
+    return DemoResult(ledger, summary, report.ok, check.ok, settings)
 
 
 def _print_scores(ledger: Ledger, echo: Callable[[str], None]) -> None:

@@ -1,0 +1,209 @@
+"""The ASGI application: one ledger opened once, the API routers under ``/api/v1``, the portal.
+
+``create_app(settings)`` builds a FastAPI app with an OpenAPI description at
+``/api/v1/openapi.json`` (docs at ``/api/v1/docs``). Shared objects live in
+``app.state.ctx`` (:class:`AppContext`). Every route must declare who may call it with
+:func:`~socialcredit.api.auth.require`; the app refuses to build with an unguarded API route.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
+from importlib import util as import_util
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from ..catalogue import Catalogue, default_catalogue
+from ..ledger import Ledger
+from ..policy import bundle_in_force
+from ..scoring import RecordIndex
+from ..service import open_ledger
+from ..settings import Settings
+from ._json import OrjsonResponse
+from .accounts import AccountStore
+from .auth import admitted_roles
+from .errors import install_error_handlers
+from .ratelimit import RateLimit, RateLimiter
+
+__all__ = ["API_PREFIX", "AppContext", "OrjsonResponse", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+class AppContext:
+    """The objects every request shares (``app.state.ctx``).
+
+    Attributes:
+        settings: the validated settings the app was built from.
+        ledger: the ledger, opened once with the signing key (writes: ingest, policy).
+        index: the record index (:class:`~socialcredit.scoring.RecordIndex`); use
+            :meth:`fresh_index` to read it caught up.
+        lock: serialises use of ``ledger`` and ``index`` between worker threads (one SQLite
+            connection); hold it around every call that reads or writes them.
+        accounts: API keys, users and sessions (:class:`~socialcredit.api.accounts.AccountStore`).
+        limiter: the per-caller token buckets.
+        decisions: the ``socialcredit.consequences.DecisionService`` (its own ledger
+            connection and group-commit audit writer), or None when that package is absent.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        accounts: AccountStore,
+        limit: RateLimit,
+        *,
+        owns_accounts: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.ledger: Ledger = open_ledger(settings, write=True)
+        self.index = RecordIndex()
+        self.lock = threading.RLock()
+        self.accounts = accounts
+        self.limiter = RateLimiter(limit)
+        self.decisions: Any = None
+        self._decisions_ledger: Ledger | None = None
+        self._running = 0
+        self._closed = False
+        self._owns_accounts = owns_accounts
+
+    @contextmanager
+    def fresh_index(self) -> Iterator[RecordIndex]:
+        """The record index caught up with the ledger, with :attr:`lock` held."""
+        with self.lock:
+            self.index.catch_up(self.ledger)
+            yield self.index
+
+    def catalogue(self, at: datetime | None = None) -> Catalogue:
+        """The catalogue of the bundle in force ``at`` (default now), else the default one."""
+        when = at or datetime.now(UTC)
+        with self.lock:
+            published = bundle_in_force(self.ledger, when, when)
+        return default_catalogue() if published is None else published.bundle.catalogue
+
+    def start(self) -> None:
+        """Begin serving (the app's lifespan): reopen the ledger if a previous lifespan closed
+        it, and start the decision service. Lifespans may nest; the last one out closes."""
+        with self.lock:
+            if self._closed:
+                self.ledger = open_ledger(self.settings, write=True)
+                self.index = RecordIndex()
+                if self._owns_accounts:
+                    self.accounts = AccountStore(self.accounts.path)
+                self._closed = False
+            self._running += 1
+            if self._running == 1:
+                self._start_decisions()
+
+    def _start_decisions(self) -> None:
+        module = _optional("socialcredit.consequences")
+        service = getattr(module, "DecisionService", None) if module else None
+        if service is None:
+            return
+        self._decisions_ledger = open_ledger(self.settings, write=True)
+        self.decisions = service(self._decisions_ledger)
+
+    def close(self) -> None:
+        """End a lifespan; the last one flushes and closes the decision audit writer, then
+        closes the ledgers (and the accounts file if the app opened it)."""
+        with self.lock:
+            self._running -= 1
+            if self._running > 0 or self._closed:
+                return
+            if self.decisions is not None:
+                self.decisions.close()
+                self.decisions = None
+            if self._decisions_ledger is not None:
+                self._decisions_ledger.store.close()
+                self._decisions_ledger = None
+            self.ledger.store.close()
+            if self._owns_accounts:
+                self.accounts.close()
+            self._closed = True
+
+
+def _optional(name: str) -> Any:
+    """The module ``name`` if it can be imported, else None (packages still being built)."""
+    if import_util.find_spec(name) is None:
+        return None
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        logging.getLogger("socialcredit.api").warning("%s not served: %s", name, exc)
+        return None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    accounts: AccountStore | None = None,
+    rate_limit: RateLimit | None = None,
+) -> FastAPI:
+    """Build the application over the ledger named by ``settings``.
+
+    Args:
+        settings: which store, key and accounts file to use.
+        accounts: an account store to use instead of the one named by ``settings``.
+        rate_limit: every caller's allowance (default :class:`RateLimit`).
+
+    Raises:
+        ConfigurationError: if the ledger, its signing key or the accounts cannot be opened.
+        RuntimeError: if an API route does not declare its roles (deny by default).
+    """
+    store = accounts or AccountStore(settings.accounts_path())
+    ctx = AppContext(settings, store, rate_limit or RateLimit(), owns_accounts=accounts is None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.start()
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="socialcredit",
+        summary="An open, auditable social credit engine on a tamper-evident ledger.",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    from .routes import routers
+
+    for router in routers():
+        _check_guarded(router)
+        app.include_router(router, prefix=API_PREFIX)
+    _mount_portal(app)
+    return app
+
+
+def _check_guarded(router: APIRouter) -> None:
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise RuntimeError(f"route {route!r} is not an API route")
+        if not any(admitted_roles(d.call) is not None for d in route.dependant.dependencies):
+            raise RuntimeError(f"route {route.path} does not declare its roles (require)")
+
+
+def _mount_portal(app: FastAPI) -> None:
+    web = _optional("socialcredit.web")
+    router = getattr(web, "router", None) if web else None
+    if router is not None:
+        app.include_router(router)
+    static = Path(__file__).resolve().parent.parent / "web" / "static"
+    if static.is_dir():
+        from starlette.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=static), name="static")

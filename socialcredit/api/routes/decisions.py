@@ -1,0 +1,190 @@
+"""Consequences: decisions at points of service (audited), public lists, a subject's
+memberships, hardship, restoration and legal representatives (``socialcredit.consequences``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from ...consequences import (
+    end_hardship,
+    lists_in_force,
+    memberships_of_list,
+    record_hardship,
+    record_legal_representative,
+    request_restoration,
+    subject_consequences,
+)
+from ...errors import LedgerOverloadedError
+from .._json import OrjsonResponse
+from .._params import moment, subject_of
+from ..auth import Principal, Role, require, require_own_subject
+from . import ctx_of
+
+router = APIRouter(tags=["consequences"])
+
+_DECIDERS = (Role.ADMIN, Role.OFFICER, Role.SERVICE_POINT)
+_READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+_OFFICERS = (Role.ADMIN, Role.OFFICER)
+_At = Annotated[str | None, Query(description="ISO 8601 time or date; default now.")]
+
+
+class DecisionIn(BaseModel):
+    """A point of service asks: may SUBJECT have SERVICE (at AT, default now)?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(max_length=64, description="Resident id or USCC.")
+    service: str = Field(max_length=128)
+    at: str | None = Field(default=None, max_length=64)
+
+
+class HardshipIn(BaseModel):
+    """Why the subject cannot (rather than will not) pay, or why the hardship ends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000)
+    evidence: str | None = Field(default=None, max_length=2000)
+
+
+class RestorationIn(BaseModel):
+    """An application for early restoration from a list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    list: str = Field(max_length=128)
+    reason: str = Field(max_length=2000)
+
+
+class RepresentativeIn(BaseModel):
+    """Who legally represents an organisation from ``since`` (null: nobody)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    representative: str | None = Field(default=None, max_length=64)
+    since: str = Field(max_length=64)
+
+
+@router.post("/decisions", response_model=None, responses={200: {"description": "Decision"}})
+async def decide(
+    request: Request,
+    body: DecisionIn,
+    _: Annotated[Principal, Depends(require(*_DECIDERS))],
+) -> Response:
+    """Allow, deny or reward a service, with reasons and recourse; every decision is written
+    to the ledger (``DecisionMade``) by the group-commit audit writer (503 if it is full)."""
+    key = subject_of(body.subject)
+    at = moment(body.at, "at") if body.at is not None else None
+    service = ctx_of(request).decisions
+    if service is None:  # only between lifespans (the server is starting or stopping)
+        raise LedgerOverloadedError("the decision service is not running", retry_after=1.0)
+    decision = service.decide(key[0], key[1], body.service, at)
+    # A response rather than a dict: skips FastAPI's response-model pass on the hot path.
+    return OrjsonResponse(decision.to_json())
+
+
+@router.get("/lists")
+def lists(
+    request: Request, _: Annotated[Principal, Depends(require(Role.PUBLIC))], at: _At = None
+) -> list[dict[str, Any]]:
+    """The lists of the policy in force (red and black), with their rules."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = lists_in_force(ctx.ledger, moment(at, "at"))
+    return [{"id": d.id, **d.as_dict()} for d in found]
+
+
+@router.get("/lists/{list_id}")
+def list_members(
+    request: Request,
+    list_id: str,
+    _: Annotated[Principal, Depends(require(Role.PUBLIC))],
+    at: _At = None,
+) -> dict[str, Any]:
+    """Everyone on a list (in effect, frozen or noticed), with masked identifiers only."""
+    ctx = ctx_of(request)
+    when = moment(at, "at")
+    with ctx.lock:
+        rows = memberships_of_list(ctx.ledger, list_id, when)
+    return {"list": list_id, "at": when.isoformat(), "members": [r.to_json() for r in rows]}
+
+
+@router.get("/subjects/{subject}/consequences")
+def consequences(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    at: _At = None,
+) -> dict[str, Any]:
+    """SUBJECT's list memberships (status, from, until, grounds) and every decision about them."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = subject_consequences(ctx.ledger, *key, moment(at, "at"))
+    result: dict[str, Any] = found.to_json()
+    return result
+
+
+@router.post("/subjects/{subject}/hardship", status_code=201)
+def hardship(
+    request: Request,
+    subject: str,
+    body: HardshipIn,
+    _: Annotated[Principal, Depends(require(*_OFFICERS))],
+) -> dict[str, int]:
+    """Record that SUBJECT cannot pay: restrictions that hardship freezes are frozen."""
+    key = subject_of(subject)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": record_hardship(ctx.ledger, *key, body.reason, body.evidence)}
+
+
+@router.post("/subjects/{subject}/hardship/end", status_code=201)
+def hardship_end(
+    request: Request,
+    subject: str,
+    body: HardshipIn,
+    _: Annotated[Principal, Depends(require(*_OFFICERS))],
+) -> dict[str, int]:
+    """End SUBJECT's hardship period (422 if none is open)."""
+    key = subject_of(subject)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": end_hardship(ctx.ledger, *key, body.reason)}
+
+
+@router.post("/subjects/{subject}/restoration", status_code=201)
+def restoration(
+    request: Request,
+    subject: str,
+    body: RestorationIn,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
+) -> dict[str, int]:
+    """Apply for early restoration from a list (granted by rule where the list allows it)."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": request_restoration(ctx.ledger, *key, body.list, body.reason)}
+
+
+@router.post("/organisations/{uscc}/representative", status_code=201)
+def representative(
+    request: Request,
+    uscc: str,
+    body: RepresentativeIn,
+    _: Annotated[Principal, Depends(require(*_OFFICERS))],
+) -> dict[str, int]:
+    """Record an organisation's legal representative (only role-bound measures reach them)."""
+    key = subject_of(uscc, "uscc")
+    person = subject_of(body.representative, "representative")[1] if body.representative else None
+    since = moment(body.since, "since")
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": record_legal_representative(ctx.ledger, key[1], person, since)}

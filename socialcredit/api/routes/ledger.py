@@ -1,0 +1,123 @@
+"""The ledger for auditors: size, signed checkpoints, inclusion and consistency proofs, verify.
+
+Auditors see hashes only: their inclusion proofs carry the leaf hash but not the entry (which
+may hold personal data). A subject may fetch the full proof of entries about themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...ledger import consistency_document, inclusion_document, verify_ledger
+from ...ledger.checkpoints import public_key_text
+from ...service import pinned_public_key
+from ...storage import open_store
+from .._params import Position
+from ..auth import Principal, Role, require, require_own_subject
+from . import ctx_of
+
+router = APIRouter(prefix="/ledger", tags=["ledger"])
+
+_LEDGER_READERS = (Role.ADMIN, Role.AUDITOR, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+_PROVERS = (Role.ADMIN, Role.AUDITOR, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+_Size = Annotated[
+    int | None, Query(ge=0, le=2**53, description="A checkpointed size; default latest.")
+]
+
+
+@router.get("")
+def ledger_state(
+    request: Request, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
+) -> dict[str, Any]:
+    """The ledger's name, size, public key and latest signed checkpoint."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        checkpoint = ctx.ledger.latest_checkpoint()
+        size = ctx.ledger.size()
+    return {
+        "origin": ctx.ledger.origin,
+        "size": size,
+        "public_key": public_key_text(ctx.ledger.public_key),
+        "checkpoint": checkpoint.to_json(),
+    }
+
+
+@router.get("/checkpoints/latest")
+def latest_checkpoint(
+    request: Request, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
+) -> dict[str, Any]:
+    """The latest signed checkpoint (keep it: it is a witness for later verification)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return ctx.ledger.latest_checkpoint().to_json()
+
+
+@router.get("/checkpoints/{size}")
+def checkpoint_at(
+    request: Request, size: Position, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
+) -> dict[str, Any]:
+    """The signed checkpoint of exactly ``size`` entries (404 if none was signed)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return ctx.ledger.checkpoint_at(size).to_json()
+
+
+@router.get("/proofs/inclusion/{position}")
+def inclusion_proof(
+    request: Request,
+    position: Position,
+    principal: Annotated[Principal, Depends(require(*_PROVERS))],
+    size: _Size = None,
+) -> dict[str, Any]:
+    """The inclusion proof (InclusionProofV1) of the entry at ``position``; for an auditor
+    without the entry itself."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        if principal.role is Role.SUBJECT:
+            subject = ctx.ledger.entry(position).data.get("subject")
+            about = (subject.get("kind"), subject.get("id")) if isinstance(subject, dict) else None
+            require_own_subject(principal, about)
+        document = inclusion_document(ctx.ledger, position, size)
+    if principal.role is Role.AUDITOR:
+        document.pop("entry", None)
+    return document
+
+
+@router.get("/proofs/consistency")
+def consistency_proof(
+    request: Request,
+    old: Annotated[int, Query(ge=0, le=2**53, description="The older checkpointed size.")],
+    _: Annotated[Principal, Depends(require(*_LEDGER_READERS))],
+    new: _Size = None,
+) -> dict[str, Any]:
+    """The consistency proof (ConsistencyProofV1) between two checkpointed sizes."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return consistency_document(ctx.ledger, old, new)
+
+
+@router.post("/verify")
+def verify(
+    request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN, Role.AUDITOR))]
+) -> dict[str, Any]:
+    """Recompute every hash and check every checkpoint (on a connection of its own)."""
+    ctx = ctx_of(request)
+    pinned = pinned_public_key(ctx.settings, ctx.ledger)
+    store = open_store(ctx.settings.store)
+    try:
+        report = verify_ledger(store, pinned.key)
+    finally:
+        store.close()
+    return {
+        "ok": report.ok,
+        "size": report.size,
+        "entries_checked": report.entries_checked,
+        "checkpoints_checked": report.checkpoints_checked,
+        "root": report.root.hex() if report.root else None,
+        "first_bad_position": report.first_bad_position,
+        "problems": report.problems[:100],
+        "seconds": round(report.seconds, 3),
+        "public_key_source": pinned.source,
+    }

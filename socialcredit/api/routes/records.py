@@ -1,0 +1,240 @@
+"""Records: file one or many (sources), read one or a subject's (officers, the subject)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import (
+    ConfigurationError,
+    NotFoundError,
+    Problem,
+    RecordRefusedError,
+    ValidationError,
+)
+from ...ingest import BatchAck, RowError, detect_format, ingest_file, ingest_rows, read_rows
+from ...ledger import Entry
+from ...scoring.records import RECORD_FILED
+from .._params import Position, subject_of
+from ..auth import Principal, Role, require, require_own_subject
+from ..errors import PermissionDeniedError
+from . import ctx_of
+from ._reads import PurposeQuery, log_file_read
+
+router = APIRouter(tags=["records"])
+_T = TypeVar("_T")
+
+MAX_BULK = 10_000
+_FILERS = (Role.ADMIN, Role.SOURCE)
+_READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+
+
+class RecordIn(BaseModel):
+    """A conduct record as a source files it (checked against the catalogue in force)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject_id: str = Field(max_length=64)
+    subject_kind: str = Field(max_length=32)
+    kind: str = Field(max_length=128)
+    occurred_at: str = Field(max_length=64)
+    source: str = Field(max_length=256)
+    amount: int | str | None = None
+    evidence: str | None = Field(default=None, max_length=1024)
+    idempotency_key: str | None = Field(default=None, max_length=256)
+
+
+class BulkIn(BaseModel):
+    """Up to 10,000 records in one request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[RecordIn] = Field(max_length=MAX_BULK)
+
+
+def _rows(records: list[RecordIn]) -> list[dict[str, Any]]:
+    return [r.model_dump(exclude_none=True) for r in records]
+
+
+def _check_kinds(principal: Principal, rows: list[dict[str, Any]]) -> None:
+    if principal.role is not Role.SOURCE:
+        return
+    refused = [
+        {"row": number, "kind": row.get("kind")}
+        for number, row in enumerate(rows, 1)
+        if row.get("kind") not in principal.allowed_kinds
+    ]
+    if refused:
+        raise PermissionDeniedError(
+            "this source may not file these record kinds; nothing was filed",
+            {"rows": refused[:100], "allowed_kinds": sorted(principal.allowed_kinds)},
+        )
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """An entry as JSON: position, type, ledger time and data."""
+    return {
+        "position": entry.position,
+        "type": entry.type,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "data": entry.data,
+    }
+
+
+@router.post("/records", status_code=201)
+def file_record(
+    request: Request,
+    record: RecordIn,
+    principal: Annotated[Principal, Depends(require(*_FILERS))],
+) -> dict[str, Any]:
+    """File one record. 201 with its position (``duplicate`` if its idempotency key was seen);
+    422 with every problem if the catalogue refuses it."""
+    ctx = ctx_of(request)
+    rows = _rows([record])
+    _check_kinds(principal, rows)
+    catalogue = ctx.catalogue()
+    catalogue.validate(rows[0], now=datetime.now(UTC))  # raises RecordRefusedError, 422
+    acks: list[BatchAck] = []
+    with ctx.lock:
+        summary = ingest_rows(ctx.ledger, catalogue, [(1, rows[0])], on_batch=acks.append)
+    if summary.refused or not acks or not acks[0].results:
+        reasons = list(summary.refusal_reasons) or ["refused"]
+        raise RecordRefusedError("record refused", _problems(reasons))
+    result = acks[0].results[0]
+    return {"position": result.position, "duplicate": result.duplicate}
+
+
+def _problems(reasons: list[str]) -> list[Any]:
+    return [Problem(*(r.split(": ", 1) if ": " in r else ("record", r))) for r in reasons]
+
+
+@router.post("/records/bulk")
+def file_records(
+    request: Request,
+    body: BulkIn,
+    principal: Annotated[Principal, Depends(require(*_FILERS))],
+) -> dict[str, Any]:
+    """File many records; refused rows are listed (row number from 1, every problem), the
+    others are appended in one durable batch."""
+    ctx = ctx_of(request)
+    rows = _rows(body.records)
+    _check_kinds(principal, rows)
+    catalogue = ctx.catalogue()
+    checked = catalogue.validate_batch(rows, now=datetime.now(UTC)) if rows else []
+    refused = [
+        {"row": number, "problems": [p.as_dict() for p in result.problems]}
+        for number, result in enumerate(checked, 1)
+        if isinstance(result, RecordRefusedError)
+    ]
+    with ctx.lock:
+        summary = ingest_rows(ctx.ledger, catalogue, enumerate(rows, 1), batch_size=MAX_BULK)
+    return {**summary.as_dict(), "refused_rows": refused}
+
+
+@router.post("/records/file")
+def file_upload(
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV (with header), JSON Lines or Parquet.")],
+    principal: Annotated[Principal, Depends(require(*_FILERS))],
+    format: Annotated[
+        str | None, Form(description="csv, jsonl or parquet; default: from the file name.")
+    ] = None,
+) -> dict[str, Any]:
+    """File the records of an uploaded file, batch by batch (as ``socialcredit ingest``);
+    refused rows are listed (the first 1,000) with every problem."""
+    ctx = ctx_of(request)
+    with tempfile.TemporaryDirectory(prefix="socialcredit-upload-") as directory:
+        path = _saved(file, Path(directory), format)
+        if principal.role is Role.SOURCE:
+            _check_kinds(principal, _rows_of(path, format))
+        rejects = Path(directory) / "rejects.jsonl"
+        catalogue = ctx.catalogue()
+        with ctx.lock:
+            summary = _unreadable_is_invalid(
+                lambda: ingest_file(ctx.ledger, catalogue, path, fmt=format, rejects_path=rejects)
+            )
+        refused = _rejects(rejects)
+    return {**summary.as_dict(), "rejects": None, "refused_rows": refused}
+
+
+def _saved(upload: UploadFile, directory: Path, fmt: str | None) -> Path:
+    name = Path(upload.filename or "upload").name or "upload"
+    path = directory / name
+    _unreadable_is_invalid(lambda: detect_format(path, fmt))
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, 1 << 20)
+    return path
+
+
+def _rows_of(path: Path, fmt: str | None) -> list[dict[str, Any]]:
+    def read() -> list[dict[str, Any]]:
+        return [dict(row) for _, row in read_rows(path, fmt) if not isinstance(row, RowError)]
+
+    return _unreadable_is_invalid(read)
+
+
+def _unreadable_is_invalid(action: Callable[[], _T]) -> _T:
+    """Run ``action``; an unreadable or unknown file format is the caller's input problem."""
+    try:
+        return action()
+    except ConfigurationError as exc:
+        raise ValidationError("cannot read the file", [Problem("file", exc.message)]) from exc
+
+
+def _rejects(path: Path, limit: int = 1000) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open("rb") as handle:
+        lines = [orjson.loads(line) for _, line in zip(range(limit), handle, strict=False)]
+    return [{"row": line["row"], "problems": line["problems"]} for line in lines]
+
+
+def _record_entry(request: Request, position: int) -> Entry:
+    ctx = ctx_of(request)
+    with ctx.lock:
+        entry = ctx.ledger.entry(position)
+    if entry.type != RECORD_FILED:
+        raise NotFoundError(f"entry {position} is not a record")
+    return entry
+
+
+@router.get("/records/{position}")
+def read_record(
+    request: Request,
+    position: Position,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """One filed record by its ledger position (a subject: only their own)."""
+    entry = _record_entry(request, position)
+    subject = entry.data.get("subject", {})
+    key = (str(subject.get("kind")), str(subject.get("id")))
+    require_own_subject(principal, key)
+    log_file_read(request, principal, key, purpose)
+    return entry_json(entry)
+
+
+@router.get("/subjects/{subject}/records")
+def subject_records(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """Every record filed about SUBJECT (resident id or USCC), in ledger order."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    log_file_read(request, principal, key, purpose)
+    ctx = ctx_of(request)
+    with ctx.fresh_index() as index:
+        positions = [row.position for row in index.records(*key)]
+        entries = [entry_json(ctx.ledger.entry(p)) for p in positions]
+    return {"subject": {"kind": key[0], "id": key[1]}, "records": entries}

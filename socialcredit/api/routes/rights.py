@@ -1,0 +1,355 @@
+"""The subject's rights (``socialcredit.rights``): report and export (purpose-bound, logged),
+reads of the file, disputes and appeals, statements, and the record lifecycle for sources.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import NotFoundError
+from ...rights import (
+    acknowledge,
+    add_evidence,
+    appeal,
+    attach_statement,
+    correct_record,
+    decide,
+    decide_appeal,
+    dispute_state,
+    disputes_of,
+    export_file,
+    open_dispute,
+    queue,
+    reads_of,
+    recertify,
+    subject_report,
+    withdraw_record,
+)
+from ...rights.reads import purposes
+from .._params import Position, subject_of
+from ..auth import Principal, Role, require, require_own_subject
+from ..errors import PermissionDeniedError
+from . import ctx_of
+from ._reads import PurposeQuery, purpose_of
+
+router = APIRouter(tags=["rights"])
+
+_FILE_READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+_OFFICERS = (Role.ADMIN, Role.OFFICER)
+_SOURCES = (Role.ADMIN, Role.SOURCE)
+
+
+class Text(BaseModel):
+    """Free text: dispute grounds, evidence, a statement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=4000)
+
+
+class DisputeIn(BaseModel):
+    """A dispute against the record or rating at ledger position ``target``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: int = Field(ge=0)
+    grounds: str = Field(max_length=4000)
+
+
+class DecisionIn(BaseModel):
+    """An officer's decision: the outcome, the reason, and changes for ``corrected``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(max_length=32)
+    reason: str = Field(max_length=4000)
+    changes: dict[str, int | str] | None = Field(default=None, max_length=8)
+
+
+class CorrectionIn(BaseModel):
+    """A source's correction (``amount`` and/or ``occurred_at``) with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    changes: dict[str, int | str] = Field(max_length=8)
+    reason: str = Field(max_length=4000)
+
+
+def _target_subject(request: Request, position: int) -> tuple[str, str] | None:
+    ctx = ctx_of(request)
+    with ctx.lock:
+        data = ctx.ledger.entry(position).data
+    subject = data.get("subject") if isinstance(data, dict) else None
+    if isinstance(subject, dict):
+        return str(subject.get("kind")), str(subject.get("id"))
+    return None
+
+
+def _own_dispute(request: Request, principal: Principal, dispute_id: str) -> None:
+    if principal.role is not Role.SUBJECT:
+        return
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = dispute_state(ctx.ledger, dispute_id)
+    require_own_subject(principal, found.subject)
+
+
+def _source_may_touch(request: Request, principal: Principal, position: int) -> None:
+    if principal.role is not Role.SOURCE:
+        return
+    ctx = ctx_of(request)
+    with ctx.lock:
+        entry = ctx.ledger.entry(position)
+    if entry.data.get("kind") not in principal.allowed_kinds:
+        raise PermissionDeniedError("this source may not change records of this kind")
+
+
+@router.get("/purposes")
+def list_purposes(_: Annotated[Principal, Depends(require(Role.PUBLIC))]) -> list[dict[str, Any]]:
+    """The whitelist of purposes for which a file may be read."""
+    return [
+        {"id": p.id, "description": p.description, "personal_data": p.personal_data}
+        for p in purposes().values()
+    ]
+
+
+@router.get("/subjects/{subject}/report")
+def report(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """The subject access report (records with source, legal basis, contribution, status,
+    statements and inclusion proofs; disputes; reads; consequences). The read is logged."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return subject_report(
+            ctx.ledger, *key, None, principal.name, purpose_of(principal, purpose)
+        )
+
+
+@router.get("/subjects/{subject}/export")
+def export(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """The whole file as JSON: the report plus every ledger entry about the subject."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return export_file(ctx.ledger, *key, principal.name, purpose_of(principal, purpose))
+
+
+@router.get("/subjects/{subject}/reads")
+def reads(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+) -> list[dict[str, Any]]:
+    """Every logged read of the subject's file: who, when, for which purpose."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return [read.to_json() for read in reads_of(ctx.ledger, key)]
+
+
+@router.get("/subjects/{subject}/disputes")
+def subject_disputes(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+) -> list[dict[str, Any]]:
+    """Every dispute about the subject's records and ratings, with state and deadlines."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return [found.to_json() for found in disputes_of(ctx.ledger, subject=key)]
+
+
+@router.post("/disputes", status_code=201)
+def open_(
+    request: Request,
+    body: DisputeIn,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
+) -> dict[str, str]:
+    """Open a dispute against a record (a subject: only one about themselves)."""
+    if principal.role is Role.SUBJECT:
+        require_own_subject(principal, _target_subject(request, body.target))
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"dispute": open_dispute(ctx.ledger, body.target, body.grounds)}
+
+
+@router.get("/disputes/queue")
+def dispute_queue(
+    request: Request,
+    _: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER))],
+) -> list[dict[str, Any]]:
+    """The officers' work, most urgent first: what to do, by when, whether overdue."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        items = queue(ctx.ledger)
+    return [
+        {
+            "action": i.action,
+            "due": i.due.isoformat() if i.due else None,
+            "overdue": i.overdue,
+            "dispute": i.dispute.to_json(),
+        }
+        for i in items
+    ]
+
+
+@router.get("/disputes/{dispute_id}")
+def dispute(
+    request: Request,
+    dispute_id: str,
+    principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+) -> dict[str, Any]:
+    """One dispute now: state, deadlines, evidence, decision, appeal."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = dispute_state(ctx.ledger, dispute_id)
+    require_own_subject(principal, found.subject)
+    result: dict[str, Any] = found.to_json()
+    return result
+
+
+@router.post("/disputes/{dispute_id}/acknowledge", status_code=201)
+def acknowledge_(
+    request: Request, dispute_id: str, principal: Annotated[Principal, Depends(require(*_OFFICERS))]
+) -> dict[str, int]:
+    """Acknowledge an open dispute (due within 5 business days of opening)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": acknowledge(ctx.ledger, dispute_id, principal.name)}
+
+
+@router.post("/disputes/{dispute_id}/evidence", status_code=201)
+def evidence(
+    request: Request,
+    dispute_id: str,
+    body: Text,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
+) -> dict[str, int]:
+    """Add new evidence (before the 30-day deadline it extends the decision deadline)."""
+    _own_dispute(request, principal, dispute_id)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": add_evidence(ctx.ledger, dispute_id, body.text, principal.name)}
+
+
+@router.post("/disputes/{dispute_id}/decision", status_code=201)
+def decide_(
+    request: Request,
+    dispute_id: str,
+    body: DecisionIn,
+    principal: Annotated[Principal, Depends(require(*_OFFICERS))],
+) -> dict[str, int]:
+    """Decide a dispute: upheld, corrected (with changes) or deleted (unverifiable)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        position = decide(
+            ctx.ledger, dispute_id, body.outcome, principal.name, body.reason, body.changes
+        )
+    return {"position": position}
+
+
+@router.post("/disputes/{dispute_id}/appeal", status_code=201)
+def appeal_(
+    request: Request,
+    dispute_id: str,
+    body: Text,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUBJECT))],
+) -> dict[str, str]:
+    """Appeal a decided dispute (once)."""
+    _own_dispute(request, principal, dispute_id)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"appeal": appeal(ctx.ledger, dispute_id, body.text)}
+
+
+@router.post("/disputes/{dispute_id}/appeal/decision", status_code=201)
+def decide_appeal_(
+    request: Request,
+    dispute_id: str,
+    body: DecisionIn,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.APPEAL_OFFICER))],
+) -> dict[str, int]:
+    """Decide an appeal (confirmed, corrected, deleted) — by another officer than the first."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        position = decide_appeal(
+            ctx.ledger, dispute_id, body.outcome, principal.name, body.reason, body.changes
+        )
+    return {"position": position}
+
+
+@router.post("/records/{position}/statement", status_code=201)
+def statement(
+    request: Request,
+    position: Position,
+    body: Text,
+    principal: Annotated[Principal, Depends(require(Role.SUBJECT))],
+) -> dict[str, int]:
+    """Attach the subject's statement to their record; it travels with the record."""
+    if principal.subject is None:
+        raise NotFoundError("this account has no file")
+    require_own_subject(principal, _target_subject(request, position))
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": attach_statement(ctx.ledger, principal.subject, position, body.text)}
+
+
+@router.post("/records/{position}/correction", status_code=201)
+def correction(
+    request: Request,
+    position: Position,
+    body: CorrectionIn,
+    principal: Annotated[Principal, Depends(require(*_SOURCES))],
+) -> dict[str, int]:
+    """The source corrects a record (amount and/or occurred_at)."""
+    _source_may_touch(request, principal, position)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = correct_record(ctx.ledger, position, body.changes, principal.name, body.reason)
+    return {"position": found}
+
+
+@router.post("/records/{position}/withdrawal", status_code=201)
+def withdrawal(
+    request: Request,
+    position: Position,
+    body: Text,
+    principal: Annotated[Principal, Depends(require(*_SOURCES))],
+) -> dict[str, int]:
+    """The source withdraws a record; it stops counting until recertified."""
+    _source_may_touch(request, principal, position)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": withdraw_record(ctx.ledger, position, principal.name, body.text)}
+
+
+@router.post("/records/{position}/recertification", status_code=201)
+def recertification(
+    request: Request,
+    position: Position,
+    body: Text,
+    principal: Annotated[Principal, Depends(require(*_SOURCES))],
+) -> dict[str, int]:
+    """Bring a withdrawn record back on the source's certification (the subject is told)."""
+    _source_may_touch(request, principal, position)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        return {"position": recertify(ctx.ledger, position, principal.name, body.text)}

@@ -1,0 +1,136 @@
+"""Scores, explanations and history of one subject, bitemporally (as of / known at)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...errors import Problem, ValidationError
+from ...scoring import Explanation, ScoreResult, explain, score
+from ...scoring.engine import resolve_policy
+from .._params import moment, subject_of, times
+from ..auth import Principal, Role, require, require_own_subject
+from . import ctx_of
+from ._reads import PurposeQuery, log_file_read
+
+router = APIRouter(tags=["scores"])
+
+_READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
+MAX_HISTORY_POINTS = 400
+_AsOf = Annotated[str | None, Query(description="ISO 8601 time or date; default now.")]
+_KnownAt = Annotated[str | None, Query(description="What the ledger knew then; default as_of.")]
+
+
+def result_json(result: ScoreResult) -> dict[str, Any]:
+    """A score as JSON (the same shape as ``socialcredit score --json``)."""
+    return {
+        "subject": {"kind": result.subject_kind, "id": result.subject_id},
+        "as_of": result.as_of.isoformat(),
+        "known_at": result.known_at.isoformat(),
+        "total": result.total,
+        "grade": result.grade,
+        "dimensions": result.dimensions,
+        "policy_revision": result.revision,
+        "contributions": [
+            {
+                "position": c.position,
+                "kind": c.kind,
+                "dimension": c.dimension,
+                "points": c.points,
+                "occurred_at": c.occurred_at.isoformat(),
+                "expires_at": c.expires_at.isoformat() if c.expires_at else None,
+                "reason": c.reason,
+            }
+            for c in result.contributions
+        ],
+    }
+
+
+def explanation_json(found: Explanation) -> dict[str, Any]:
+    """An explanation as JSON (the same shape as ``socialcredit explain --json``)."""
+    return {
+        **result_json(found.result),
+        "top_reasons": [c.position for c in found.top_reasons],
+        "next_grade": found.next_grade,
+        "points_to_next_grade": found.points_to_next_grade,
+        "expiries": [
+            {
+                "at": s.at.isoformat(),
+                "entries": list(s.positions),
+                "total": s.total,
+                "grade": s.grade,
+            }
+            for s in found.expiries
+        ],
+    }
+
+
+@router.get("/subjects/{subject}/score")
+def subject_score(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    as_of: _AsOf = None,
+    known_at: _KnownAt = None,
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """SUBJECT's score per dimension and in total, and the grade."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    when, known = times(as_of, known_at)
+    log_file_read(request, principal, key, purpose)
+    with ctx_of(request).fresh_index() as index:
+        return result_json(score(index, *key, as_of=when, known_at=known))
+
+
+@router.get("/subjects/{subject}/explanation")
+def subject_explanation(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    as_of: _AsOf = None,
+    known_at: _KnownAt = None,
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """Every record's contribution, the top reasons, the way up and when records expire."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    when, known = times(as_of, known_at)
+    log_file_read(request, principal, key, purpose)
+    with ctx_of(request).fresh_index() as index:
+        return explanation_json(explain(index, *key, as_of=when, known_at=known))
+
+
+@router.get("/subjects/{subject}/history")
+def subject_history(
+    request: Request,
+    subject: str,
+    principal: Annotated[Principal, Depends(require(*_READERS))],
+    start: Annotated[str, Query(alias="from", description="First date.")],
+    end: Annotated[str | None, Query(alias="to", description="Last date; default now.")] = None,
+    every_days: Annotated[int, Query(ge=1, le=3660)] = 30,
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
+    """SUBJECT's score from ``from`` to ``to`` every ``every_days``, each as known then."""
+    key = subject_of(subject)
+    require_own_subject(principal, key)
+    first, last = moment(start, "from"), moment(end, "to")
+    every = timedelta(days=every_days)
+    if first > last or (last - first) / every > MAX_HISTORY_POINTS:
+        raise ValidationError(
+            "bad period",
+            [Problem("from", f"must be before 'to', with at most {MAX_HISTORY_POINTS} points")],
+        )
+    log_file_read(request, principal, key, purpose)
+    ctx = ctx_of(request)
+    points = []
+    with ctx.fresh_index() as index:
+        at = first
+        while at <= last:
+            policy = resolve_policy(ctx.ledger, at, at)
+            found = score(index, *key, as_of=at, policy=policy)
+            points.append({"as_of": at.isoformat(), "total": found.total, "grade": found.grade})
+            at += every
+    return {"subject": {"kind": key[0], "id": key[1]}, "points": points}

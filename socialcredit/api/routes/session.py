@@ -1,0 +1,116 @@
+"""Health, who am I, login and logout, and API keys (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from .._json import OrjsonResponse
+from ..auth import (
+    SESSION_COOKIE,
+    Principal,
+    Role,
+    clear_session_cookie,
+    require,
+    set_session_cookie,
+)
+from . import ctx_of
+
+router = APIRouter(tags=["session"])
+
+
+class LoginIn(BaseModel):
+    """A username and password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(max_length=128)
+    password: str = Field(max_length=1024)
+
+
+class KeyIn(BaseModel):
+    """A new API key: its role, a name, the subject (subject role), the kinds (source role)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    name: str = Field(min_length=1, max_length=128)
+    subject: str | None = Field(default=None, max_length=64)
+    allowed_kinds: list[str] = Field(default_factory=list, max_length=1000)
+
+
+def principal_json(principal: Principal) -> dict[str, Any]:
+    """Who the caller is."""
+    subject = principal.subject
+    return {
+        "role": principal.role.value,
+        "name": principal.name,
+        "subject": None if subject is None else {"kind": subject[0], "id": subject[1]},
+        "allowed_kinds": sorted(principal.allowed_kinds),
+    }
+
+
+@router.get("/health", response_model=None, responses={200: {"description": "Up"}})
+async def health(_: Annotated[Principal, Depends(require(Role.PUBLIC))]) -> Response:
+    """A trivial JSON answer: the server is up."""
+    return OrjsonResponse({"status": "ok"})
+
+
+@router.get("/me")
+async def me(principal: Annotated[Principal, Depends(require(Role.PUBLIC))]) -> dict[str, Any]:
+    """The caller as the server sees them (role, name, own subject, kinds it may file)."""
+    return principal_json(principal)
+
+
+@router.post("/auth/login")
+def login(
+    request: Request,
+    response: Response,
+    body: LoginIn,
+    _: Annotated[Principal, Depends(require(Role.PUBLIC))],
+) -> dict[str, Any]:
+    """Log in: sets the session cookie and returns the CSRF token unsafe requests must send
+    (header ``X-CSRF-Token``)."""
+    accounts = ctx_of(request).accounts
+    session_id = accounts.login(body.username, body.password)
+    session = accounts.session(session_id)
+    assert session is not None
+    set_session_cookie(response, request, session_id)
+    return {**principal_json(session.principal), "csrf_token": session.csrf}
+
+
+@router.post("/auth/logout")
+def logout(
+    request: Request, response: Response, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
+) -> dict[str, bool]:
+    """End the session (if any) and clear the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is not None:
+        ctx_of(request).accounts.logout(cookie)
+    clear_session_cookie(response)
+    return {"logged_out": True}
+
+
+@router.get("/accounts")
+def list_accounts(
+    request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> list[dict[str, Any]]:
+    """Every API key and user (never a secret)."""
+    return [account.to_json() for account in ctx_of(request).accounts.accounts()]
+
+
+@router.post("/accounts/keys", status_code=201)
+def create_key(
+    request: Request, body: KeyIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Create an API key; the key is in this response only."""
+    from .._params import subject_of
+
+    subject = subject_of(body.subject) if body.subject else None
+    key = ctx_of(request).accounts.create_api_key(
+        body.role, body.name, subject=subject, allowed_kinds=body.allowed_kinds
+    )
+    return {"key": key, "id": key.split("_", 2)[1], "role": body.role.value, "name": body.name}

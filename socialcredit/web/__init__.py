@@ -1,0 +1,40 @@
+"""The portal: server-rendered pages over the library, for the public and for each role.
+
+``router`` is a FastAPI router that the HTTP API's app (:func:`socialcredit.api.app.create_app`)
+mounts at ``/``; the app also serves ``static/`` at ``/static``. Pages are plain HTML from
+Jinja2 templates with one small stylesheet and server-drawn SVG charts: they work without
+JavaScript and without any network beyond this server.
+
+Pages (role in brackets; docs/portal.md has the full table):
+
+- ``/``, ``/search``, ``/org/{n}``, ``/lists/{id}``, ``/policy``, ``/policy/{revision}``
+  (anyone: masked identifiers only);
+- ``/login``, ``/logout``;
+- ``/me``, ``/me/proof/{position}``, ``/me/export`` and the dispute, statement and appeal forms
+  (subject: their own file only);
+- ``/check`` (service point: decisions, never records);
+- ``/officer/disputes[/{id}]``, ``/officer/appeals[/{id}]`` (officer, appeal officer);
+- ``/audit``, ``/audit/verify`` (auditor: hashes and checkpoints, no personal data);
+- ``/admin/policy`` (admin: upload, check report, diff, publish).
+
+Library errors raised by a page are shown as an HTML page with the same code and message the
+API uses; a page that needs a login redirects to ``/login``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+
+def _router() -> APIRouter:
+    from . import admin, audit, login, officer, public, service_point, subject
+
+    main = APIRouter(include_in_schema=False)
+    for module in (public, login, subject, officer, service_point, audit, admin):
+        main.include_router(module.router)
+    return main
+
+
+router = _router()

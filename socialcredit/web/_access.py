@@ -1,0 +1,98 @@
+"""Who is asking, and the shared objects: the portal's one door to the API's auth and context.
+
+The HTTP API (:mod:`socialcredit.api`) owns accounts, sessions, roles and CSRF; the portal
+reads them through this module only, so a change there touches one file here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from ..api.auth import (
+    Principal,
+    Role,
+    clear_session_cookie,
+    csrf_token,
+    current_principal,
+    require,
+    set_session_cookie,
+)
+from ..ledger import Ledger
+from ..scoring import RecordIndex
+
+__all__ = [
+    "Principal",
+    "Role",
+    "context",
+    "csrf",
+    "end_session",
+    "login",
+    "principal",
+    "role_of",
+    "signed_in",
+    "system",
+]
+
+
+def context(request: Request) -> Any:
+    """The API's shared context (``app.state.ctx``)."""
+    return request.app.state.ctx
+
+
+@contextmanager
+def system(request: Request) -> Iterator[tuple[Ledger, RecordIndex]]:
+    """The app's ledger and its record index (caught up), with the app's lock held: the
+    ledger has one SQLite connection shared by the worker threads."""
+    ctx = context(request)
+    with ctx.fresh_index() as index:
+        yield ctx.ledger, index
+
+
+async def principal(request: Request) -> Principal:
+    """The caller (a session user, an API key, or the public)."""
+    return await current_principal(request)
+
+
+def signed_in(*roles: Role) -> Any:
+    """A route parameter default admitting only ``roles``: ``who = signed_in(Role.AUDITOR)``."""
+    return Depends(require(*roles))
+
+
+def role_of(who: Principal) -> str:
+    """The principal's role as its plain value (``"officer"``, ``"public"``...)."""
+    return who.role.value
+
+
+def csrf(request: Request) -> str:
+    """The CSRF token every form of this session carries as the hidden field ``csrf_token``."""
+    return csrf_token(request)
+
+
+def login(request: Request, response: Response, username: str, password: str) -> Principal:
+    """Check the credentials, open a session and set its cookie on ``response``.
+
+    Raises:
+        AuthenticationError: if the username or password is wrong.
+    """
+    accounts = context(request).accounts
+    session_id = accounts.login(username, password)
+    set_session_cookie(response, request, session_id)
+    session = accounts.session(session_id)
+    assert session is not None  # just opened
+    found: Principal = session.principal
+    return found
+
+
+def end_session(request: Request, response: Response) -> None:
+    """Log out: end the session (if any) and clear its cookie on ``response``."""
+    from ..api.auth import SESSION_COOKIE
+
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        context(request).accounts.logout(cookie)
+    clear_session_cookie(response)

@@ -1,0 +1,87 @@
+"""The administrator's page: upload a policy bundle, see the load-time check report and the
+diff against the bundle in force, and publish it if it passes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from ..errors import Problem
+from ..policy import PolicyError, bundle_in_force, diff, load_bundle_from_files, publish
+from . import _access
+from ._access import Principal, Role
+from ._render import render
+from ._routing import page_router
+
+__all__ = ["router"]
+
+router = page_router()
+_ADMIN = _access.signed_in(Role.ADMIN)
+
+#: Largest file accepted in an upload (policy files are a few kilobytes).
+MAX_FILE_BYTES = 1_000_000
+
+
+@router.get("/admin/policy", response_class=HTMLResponse)
+def policy_form(request: Request, who: Principal = _ADMIN) -> Response:
+    """The upload form, with the bundle in force for reference."""
+    return _form(request, who)
+
+
+def _form(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
+    now = datetime.now(UTC)
+    with _access.system(request) as (ledger, _):
+        in_force = bundle_in_force(ledger, now, now)
+    return render(request, who, "admin_policy.html", status, in_force=in_force, **values)
+
+
+@router.post("/admin/policy", response_class=HTMLResponse)
+def policy_upload(
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+    publish_it: Annotated[str, Form(alias="publish")] = "",
+    who: Principal = _ADMIN,
+) -> Response:
+    """Check the uploaded files as one bundle; publish it if asked and it passes."""
+    contents, problems = _contents(files)
+    names = sorted(contents)
+    try:
+        if problems:
+            raise PolicyError("upload refused", problems)
+        bundle = load_bundle_from_files(contents)
+    except PolicyError as error:
+        return _form(request, who, 422, names=names, problems=error.problems)
+    now = datetime.now(UTC)
+    position = None
+    with _access.system(request) as (ledger, _):
+        in_force = bundle_in_force(ledger, now, now)
+        changes = [] if in_force is None else diff(in_force.bundle, bundle)
+        try:
+            if publish_it == "yes":
+                position = publish(ledger, bundle)
+        except PolicyError as error:
+            problems = list(error.problems)
+    if problems:
+        return _form(request, who, 422, names=names, bundle=bundle, changes=changes,
+                     problems=problems)
+    return _form(request, who, names=names, bundle=bundle, changes=changes, published_at=position)
+
+
+def _contents(files: list[UploadFile]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The uploaded files by name, and a problem for each one that is too large."""
+    contents: dict[str, bytes] = {}
+    problems = []
+    for item in files:
+        if not item.filename:
+            continue
+        data = item.file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(Problem(item.filename, f"larger than {MAX_FILE_BYTES} bytes"))
+        contents[item.filename.rsplit("/", 1)[-1]] = data
+    if not contents:
+        problems.append(Problem("files", "choose the bundle's files (manifest.yaml and the rest)"))
+    return contents, problems

@@ -1,0 +1,51 @@
+"""The auditor's pages: ledger size, the latest signed checkpoint, verify, proof lookup.
+
+Auditors see hashes, sizes and signatures, never personal data: a proof is checked on the
+server and shown without the entry it proves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..ledger import Ledger, check_inclusion_proof, inclusion_document, verify_ledger
+from ..ledger.checkpoints import public_key_text
+from . import _access
+from ._access import Principal, Role
+from ._render import render
+from ._routing import page_router
+
+__all__ = ["router"]
+
+router = page_router()
+_AUDITOR = _access.signed_in(Role.AUDITOR)
+
+
+def _page(request: Request, who: Principal, ledger: Ledger, **values: Any) -> Response:
+    return render(
+        request, who, "audit.html", size=ledger.size(),
+        checkpoint=ledger.latest_checkpoint().to_json(),
+        public_key=public_key_text(ledger.public_key), **values,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, position: int | None = None, who: Principal = _AUDITOR) -> Response:
+    """The ledger at a glance, and the inclusion proof of entry ``position`` if asked."""
+    with _access.system(request) as (ledger, _):
+        if position is None:
+            return _page(request, who, ledger)
+        document = inclusion_document(ledger, position)
+        check = check_inclusion_proof(document, ledger.public_key)
+        document.pop("entry")  # the entry may hold personal data; its leaf hash stands in
+        return _page(request, who, ledger, proof=document, proof_check=check, position=position)
+
+
+@router.post("/audit/verify", response_class=HTMLResponse)
+def verify(request: Request, who: Principal = _AUDITOR) -> Response:
+    """Recompute every hash and check every signed checkpoint (``socialcredit verify``)."""
+    with _access.system(request) as (ledger, _):
+        return _page(request, who, ledger, report=verify_ledger(ledger.store, ledger.public_key))

@@ -1,0 +1,151 @@
+"""The officers' pages: the dispute queue with its deadlines, decisions, and the appeal queue.
+
+Officers decide under their own login name (the ledger records who decided); the rights
+library refuses an appeal decided by the officer who decided the dispute.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..errors import SocialCreditError
+from ..ledger import Ledger
+from ..rights import acknowledge, decide, decide_appeal, dispute_state, log_read, queue
+from ..rights.disputes import APPEAL_OUTCOMES, OUTCOMES, QueueItem
+from . import _access
+from ._access import Principal, Role
+from ._render import render
+from ._routing import page_router
+
+__all__ = ["router"]
+
+router = page_router()
+_OFFICER = _access.signed_in(Role.OFFICER)
+_APPEALS = _access.signed_in(Role.OFFICER, Role.APPEAL_OFFICER)
+#: The purpose of an officer reading a disputed record (from the rights whitelist).
+DISPUTE_HANDLING = "dispute_handling"
+
+
+def _record(ledger: Ledger, position: int) -> dict[str, Any]:
+    """What the officer needs to judge a disputed record: its kind, dates, source, amount."""
+    entry = ledger.entry(position)
+    data = dict(entry.data)
+    data.pop("subject", None)  # shown masked beside it
+    data.pop("idempotency_key", None)
+    return {"type": entry.type, "recorded_at": entry.recorded_at, **data}
+
+
+def _queue(ledger: Ledger, appeals: bool) -> list[QueueItem]:
+    return [i for i in queue(ledger) if (i.action == "decide-appeal") == appeals]
+
+
+@router.get("/officer/disputes", response_class=HTMLResponse)
+def disputes(request: Request, who: Principal = _OFFICER) -> Response:
+    """Open disputes, overdue first, then by the next deadline (no record content here)."""
+    with _access.system(request) as (ledger, _):
+        items = _queue(ledger, appeals=False)
+    return render(request, who, "disputes.html", items=items)
+
+
+@router.get("/officer/appeals", response_class=HTMLResponse)
+def appeals(request: Request, who: Principal = _APPEALS) -> Response:
+    """Appealed disputes waiting for a second officer."""
+    with _access.system(request) as (ledger, _):
+        items = _queue(ledger, appeals=True)
+    return render(request, who, "appeals.html", items=items)
+
+
+def _case(
+    request: Request, who: Principal, dispute_id: str, appeal: bool, status: int = 200,
+    **values: Any,
+) -> Response:
+    """One dispute with the disputed record: reading it is a logged read of the subject's file
+    (purpose ``dispute_handling``)."""
+    with _access.system(request) as (ledger, _):
+        found = dispute_state(ledger, dispute_id)
+        log_read(ledger, found.subject, who.name, DISPUTE_HANDLING, "file")
+        record = _record(ledger, found.target)
+    return render(
+        request, who, "dispute.html", status, dispute=found, record=record, appeal=appeal,
+        outcomes=APPEAL_OUTCOMES if appeal else OUTCOMES, **values,
+    )
+
+
+@router.get("/officer/disputes/{dispute_id}", response_class=HTMLResponse)
+def dispute_page(request: Request, dispute_id: str, who: Principal = _OFFICER) -> Response:
+    """A dispute to acknowledge and decide, with the record it is about."""
+    return _case(request, who, dispute_id, appeal=False)
+
+
+@router.get("/officer/appeals/{dispute_id}", response_class=HTMLResponse)
+def appeal_page(request: Request, dispute_id: str, who: Principal = _APPEALS) -> Response:
+    """An appealed dispute to decide, with the record and the first decision."""
+    return _case(request, who, dispute_id, appeal=True)
+
+
+@router.post("/officer/disputes/{dispute_id}/acknowledge", response_class=HTMLResponse)
+def acknowledge_dispute(request: Request, dispute_id: str, who: Principal = _OFFICER) -> Response:
+    """Acknowledge receipt of a dispute (due within 5 business days of its opening)."""
+    try:
+        with _access.system(request) as (ledger, _):
+            acknowledge(ledger, dispute_id, who.name)
+    except SocialCreditError as error:
+        return _case(request, who, dispute_id, False, _status(error), error=error)
+    return RedirectResponse(f"/officer/disputes/{dispute_id}", status_code=303)
+
+
+def _changes(amount: str, occurred_at: str) -> dict[str, Any]:
+    """The corrections an officer typed (empty fields change nothing)."""
+    changes: dict[str, Any] = {}
+    if amount.strip():
+        changes["amount"] = int(amount) if amount.strip().isdigit() else amount.strip()
+    if occurred_at.strip():
+        changes["occurred_at"] = occurred_at.strip()
+    return changes
+
+
+def _status(error: SocialCreditError) -> int:
+    return 404 if error.code == "not_found" else 422
+
+
+@router.post("/officer/disputes/{dispute_id}/decide", response_class=HTMLResponse)
+def decide_dispute(
+    request: Request,
+    dispute_id: str,
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    occurred_at: Annotated[str, Form()] = "",
+    who: Principal = _OFFICER,
+) -> Response:
+    """Decide a dispute: upheld, corrected (with the corrected values) or deleted."""
+    changes = _changes(amount, occurred_at) if outcome == "corrected" else None
+    try:
+        with _access.system(request) as (ledger, _):
+            decide(ledger, dispute_id, outcome, who.name, reason, changes)
+    except SocialCreditError as error:
+        return _case(request, who, dispute_id, False, _status(error), error=error)
+    return RedirectResponse(f"/officer/disputes?done={dispute_id}", status_code=303)
+
+
+@router.post("/officer/appeals/{dispute_id}/decide", response_class=HTMLResponse)
+def decide_an_appeal(
+    request: Request,
+    dispute_id: str,
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    occurred_at: Annotated[str, Form()] = "",
+    who: Principal = _APPEALS,
+) -> Response:
+    """Decide an appeal (confirmed, corrected or deleted) as a different officer."""
+    changes = _changes(amount, occurred_at) if outcome == "corrected" else None
+    try:
+        with _access.system(request) as (ledger, _):
+            decide_appeal(ledger, dispute_id, outcome, who.name, reason, changes)
+    except SocialCreditError as error:
+        return _case(request, who, dispute_id, True, _status(error), error=error)
+    return RedirectResponse(f"/officer/appeals?done={dispute_id}", status_code=303)

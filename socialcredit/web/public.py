@@ -1,0 +1,205 @@
+"""Public pages: organisation search and pages, the published policy and its history.
+
+Nothing here needs a login and nothing shows a full identifier: organisations are addressed by
+their dense internal number and shown with masked ids (:func:`mask_subject_id`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..catalogue import Gravity
+from ..catalogue.identifiers import mask_subject_id, validate_uscc
+from ..consequences import PublicListing, Status, memberships_of_list
+from ..errors import NotFoundError
+from ..ledger import Ledger
+from ..policy import PublishedBundle, bundle_in_force, diff, published_bundle, published_bundles
+from ..ratings import RateeView, ratee_view
+from ..scoring import Contribution, RecordIndex, explain
+from ..scoring.engine import to_us
+from . import _access
+from ._access import Principal, Role
+from ._render import render
+from ._routing import page_router
+
+__all__ = ["router"]
+
+router = page_router()
+_ANYONE = _access.signed_in(Role.PUBLIC)
+
+_ORGANISATION = "organisation"
+_RESULTS = 50
+_LIST_ROWS = 500
+#: The list statuses a public list shows (as consequences.memberships_of_list does).
+_PUBLISHED = frozenset({Status.LISTED, Status.FROZEN, Status.NOTICED})
+#: Record gravities an organisation page shows (minor penalties are not published, as in the
+#: market regulator's tiered publicity; positive records are shown as commendations).
+_PUBLIC_GRAVITIES = frozenset({Gravity.GENERAL, Gravity.SERIOUS, Gravity.POSITIVE})
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationHit:
+    """One search result: the organisation's number (its page) and its masked id."""
+
+    number: int
+    masked: str
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, who: Principal = _ANYONE) -> Response:
+    """The front page: search, public lists, the published policy, and the way in."""
+    now = datetime.now(UTC)
+    with _access.system(request) as (ledger, _):
+        size = ledger.size()
+        in_force = bundle_in_force(ledger, now, now)
+    lists = () if in_force is None else in_force.bundle.lists
+    return render(request, who, "home.html", size=size, lists=lists)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: str = "", who: Principal = _ANYONE) -> Response:
+    """Organisations whose id matches ``q``: a whole USCC goes straight to its page, a
+    fragment is matched against the visible characters of the masked ids."""
+    query = q.strip().upper()
+    with _access.system(request) as (ledger, index):
+        number = _number_of(ledger, query) if len(query) == 18 else None
+        hits = _matches(ledger, index, query) if query and number is None else []
+    if number is not None:
+        return RedirectResponse(f"/org/{number}", status_code=303)
+    return render(request, who, "search.html", q=q, hits=hits, limit=_RESULTS)
+
+
+def _number_of(ledger: Ledger, uscc: str) -> int | None:
+    try:
+        validate_uscc(uscc)
+    except ValueError:
+        return None
+    return ledger.subject_id(_ORGANISATION, uscc)
+
+
+def _matches(ledger: Ledger, index: RecordIndex, query: str) -> list[OrganisationHit]:
+    """Organisations with records whose masked id shows ``query``."""
+    found = []
+    for kind, subject_id in index.subjects():
+        if kind != _ORGANISATION:
+            continue
+        if query in mask_subject_id(kind, subject_id).replace("*", " "):
+            found.append((kind, subject_id))
+            if len(found) == _RESULTS:
+                break
+    numbers = ledger.store.find_subjects(found)
+    return [OrganisationHit(numbers[s], mask_subject_id(*s)) for s in found if s in numbers]
+
+
+@router.get("/org/{number}", response_class=HTMLResponse)
+def organisation(request: Request, number: int, who: Principal = _ANYONE) -> Response:
+    """An organisation's public page: score, grade, rating and public penalty records."""
+    now = datetime.now(UTC)
+    with _access.system(request) as (ledger, index):
+        subject = _organisation_at(ledger, number)
+        found = explain(index, *subject, as_of=now)
+        records = _public_records(found.result.contributions, bundle_in_force(ledger, now, now))
+        rating = _rating(ledger, subject, now)
+    return render(
+        request, who, "organisation.html", masked=mask_subject_id(*subject), found=found,
+        records=records, rating=rating, now=now,
+    )
+
+
+def _organisation_at(ledger: Ledger, number: int) -> tuple[str, str]:
+    """The organisation with internal ``number``.
+
+    Raises:
+        NotFoundError: if there is none (a person's number is not found either).
+    """
+    for found, kind, subject_id in ledger.store.subjects(max(number, 0)):
+        if found == number and kind == _ORGANISATION:
+            return kind, subject_id
+        break
+    raise NotFoundError(f"no organisation number {number}")
+
+
+def _public_records(
+    contributions: tuple[Contribution, ...], in_force: PublishedBundle | None
+) -> list[dict[str, Any]]:
+    """The records the public may see: general and serious penalties and commendations that
+    count today (a record that expired or carries no points is no longer published)."""
+    if in_force is None:
+        return []
+    catalogue = in_force.bundle.catalogue
+    out = []
+    for c in contributions:
+        kind = catalogue.kind(c.kind)
+        if c.points and kind.gravity in _PUBLIC_GRAVITIES:
+            out.append({"contribution": c, "kind": kind})
+    return out
+
+
+def _rating(ledger: Ledger, subject: tuple[str, str], now: datetime) -> RateeView:
+    """The organisation's public rating: aggregate with its interval, and the shown ratings
+    (raters masked)."""
+    return ratee_view(ledger, subject[1], now)
+
+
+@router.get("/lists/{list_id}", response_class=HTMLResponse)
+def public_list(request: Request, list_id: str, q: str = "", who: Principal = _ANYONE) -> Response:
+    """Everyone on a public list now (masked), with when the listing took effect and ends;
+    ``q`` filters by the visible characters of the masked ids."""
+    query = q.strip().upper()
+    now = datetime.now(UTC)
+    with _access.system(request) as (ledger, _):
+        in_force = bundle_in_force(ledger, now, now)
+        definition = None if in_force is None else in_force.bundle.list_definition(list_id)
+        if definition is None:
+            raise NotFoundError(f"no list {list_id!r} in the policy in force")
+        rows = _listed(request, ledger, list_id, now)
+    shown = [r for r in rows if query in r.masked_id] if query else rows
+    return render(request, who, "list.html", definition=definition, rows=shown[:_LIST_ROWS],
+                  total=len(rows), matching=len(shown), q=q, limit=_LIST_ROWS)
+
+
+def _listed(request: Request, ledger: Ledger, list_id: str, now: datetime) -> list[PublicListing]:
+    """The public rows of a list: from the app's decision service, whose projection is kept
+    current in memory, else projected from the ledger (:func:`memberships_of_list`, which
+    rebuilds the projection on every call)."""
+    view = _access.context(request).decisions
+    if view is None:
+        return memberships_of_list(ledger, list_id, now)
+    at_us = to_us(now)
+    with view.lock:
+        view.refresh()
+        members = view.subjects_on(list_id, at_us)
+    # The same rows memberships_of_list publishes: in effect, frozen or noticed; masked.
+    return [
+        PublicListing(key[0], mask_subject_id(*key), member)
+        for key, member in members
+        if member.status in _PUBLISHED
+    ]
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy(request: Request, who: Principal = _ANYONE) -> Response:
+    """The published policy: every revision, the one in force, and what each one changed."""
+    now = datetime.now(UTC)
+    with _access.system(request) as (ledger, _):
+        bundles = published_bundles(ledger)
+        in_force = bundle_in_force(ledger, now, now)
+    changes = [(new, diff(old.bundle, new.bundle)) for old, new in pairwise(bundles)]
+    return render(
+        request, who, "policy.html", bundles=bundles, in_force=in_force, history=changes[::-1]
+    )
+
+
+@router.get("/policy/{revision}", response_class=HTMLResponse)
+def policy_revision(request: Request, revision: int, who: Principal = _ANYONE) -> Response:
+    """One published revision with its files as published."""
+    with _access.system(request) as (ledger, _):
+        found = published_bundle(ledger, revision)
+    files = {name: raw.decode("utf-8") for name, raw in sorted(found.bundle.files.items())}
+    return render(request, who, "policy_revision.html", published=found, files=files)

@@ -1,0 +1,217 @@
+"""The portal over HTTP without a browser: access rules, masking, CSRF, errors, the chart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.consequences import memberships_of_list
+from socialcredit.scoring import RecordIndex, RecordRow, history
+from socialcredit.web.charts import line_chart
+from socialcredit.web.subject import HISTORY_SPAN, HISTORY_STEP, score_history
+
+from .conftest import Portal
+
+
+def client(portal: Portal) -> httpx.Client:
+    return httpx.Client(base_url=portal.url, follow_redirects=False, timeout=30)
+
+
+@contextmanager
+def logged_in(portal: Portal, role: str) -> Iterator[httpx.Client]:
+    with client(portal) as found:
+        login = portal.login(role)
+        answer = found.post("/login", data={"username": login.username,
+                                            "password": login.password})
+        assert answer.status_code == 303, answer.text
+        yield found
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match[1]
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [("subject", "/me"), ("officer", "/officer/disputes"), ("appeal_officer", "/officer/appeals"),
+     ("service_point", "/check"), ("auditor", "/audit"), ("admin", "/admin/policy")],
+)
+def test_each_role_lands_on_its_page_and_no_other(portal: Portal, role: str, home: str) -> None:
+    with logged_in(portal, role) as browser:
+        assert browser.get("/").status_code == 200
+        assert browser.get(home).status_code == 200
+        for other in ("/me", "/check", "/audit", "/admin/policy", "/officer/disputes"):
+            if other != home and not (role == "officer" and other == "/officer/appeals"):
+                answer = browser.get(other)
+                assert answer.status_code == 403, (role, other)
+                assert "forbidden" in answer.text or "may not" in answer.text
+
+
+def test_anonymous_visitors_are_sent_to_the_login_form(portal: Portal) -> None:
+    with client(portal) as anonymous:
+        answer = anonymous.get("/me")
+        assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/me"
+        assert anonymous.get("/me/proof/0").status_code == 303
+
+
+def test_wrong_password_is_refused_without_saying_which_part(portal: Portal) -> None:
+    with client(portal) as anonymous:
+        login = portal.login("auditor")
+        answer = anonymous.post("/login", data={"username": login.username, "password": "nope"})
+        assert answer.status_code == 401 and "Unknown user name or wrong password" in answer.text
+        assert "sc_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_login_never_redirects_off_site(portal: Portal) -> None:
+    login = portal.login("auditor")
+    for target in ("https://evil.example/", "//evil.example/x", "/policy"):
+        with client(portal) as anonymous:
+            answer = anonymous.post("/login", data={"username": login.username,
+                                                    "password": login.password, "next": target})
+            assert answer.headers["location"] == ("/policy" if target == "/policy" else "/audit")
+
+
+def test_forms_without_the_csrf_token_are_refused(portal: Portal) -> None:
+    with logged_in(portal, "auditor") as auditor:
+        assert auditor.post("/audit/verify").status_code == 403
+        token = csrf_of(auditor.get("/audit").text)
+        answer = auditor.post("/audit/verify", data={"csrf_token": token})
+        assert answer.status_code == 200 and "Verified" in answer.text
+
+
+def test_public_pages_show_masked_ids_only(portal: Portal) -> None:
+    organisations = [s for s in portal.subjects if s[0] == "organisation"]
+    with client(portal) as anonymous:
+        hits = anonymous.get("/search", params={"q": organisations[0][1][:5]}).text
+        numbers = re.findall(r'href="/org/(\d+)"', hits)
+        assert numbers and mask_subject_id(*organisations[0]) in hits
+        pages = [hits, *(anonymous.get(f"/org/{n}").text for n in numbers[:5])]
+        for page in pages:
+            for subject in portal.subjects:
+                assert subject[1] not in page
+
+
+def test_a_whole_uscc_goes_straight_to_the_organisation(portal: Portal) -> None:
+    organisation = next(s for s in portal.subjects if s[0] == "organisation")
+    with client(portal) as anonymous:
+        answer = anonymous.get("/search", params={"q": organisation[1].lower()})
+        assert answer.status_code == 303
+        assert mask_subject_id(*organisation) in anonymous.get(answer.headers["location"]).text
+
+
+def test_a_person_is_not_an_organisation_page(portal: Portal) -> None:
+    person = next(s for s in portal.subjects if s[0] == "person")
+    number = portal.ledger.subject_id(*person)
+    with client(portal) as anonymous:
+        answer = anonymous.get(f"/org/{number}")
+        assert answer.status_code == 404 and "not_found" in answer.text
+        assert person[1] not in answer.text
+
+
+def test_a_subject_gets_proofs_of_their_own_records_only(portal: Portal) -> None:
+    subject = portal.login("subject").subject
+    assert subject is not None
+    mine = {r.position for r in _records(portal, subject)}
+    other = next(s for s in portal.subjects if s != subject)
+    theirs = min(r.position for r in _records(portal, other))
+    with logged_in(portal, "subject") as browser:
+        proof = browser.get(f"/me/proof/{min(mine)}")
+        assert proof.status_code == 200 and proof.json()["index"] == min(mine)
+        assert browser.get(f"/me/proof/{theirs}").status_code == 404
+
+
+def _records(portal: Portal, subject: tuple[str, str]) -> list[RecordRow]:
+    return list(RecordIndex.build(portal.ledger).records(*subject))
+
+
+def test_viewing_my_file_is_a_logged_read(portal: Portal) -> None:
+    with logged_in(portal, "subject") as browser:
+        first = browser.get("/me").text.count("subject access")
+        page = browser.get("/me").text
+        assert page.count("subject access") == first + 1
+        assert "Records that count in your favour" in page and "volunteering (+" in page
+
+
+def test_the_policy_page_lists_every_revision(portal: Portal) -> None:
+    with client(portal) as anonymous:
+        page = anonymous.get("/policy").text
+        assert "In force now" in page and 'href="/policy/1"' in page
+        assert "scoring.yaml" in anonymous.get("/policy/1").text
+        assert anonymous.get("/policy/99").status_code == 404
+
+
+def test_static_stylesheet_is_served_locally(portal: Portal) -> None:
+    with client(portal) as anonymous:
+        home = anonymous.get("/").text
+        links = re.findall(r'(?:src|href)="([^"]*)"', home)
+        assert "/static/portal.css" in links
+        assert not [link for link in links if link.startswith(("http:", "https:", "//"))]
+        assert anonymous.get("/static/portal.css").status_code == 200
+
+
+def test_line_chart_is_accessible_svg() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    points = [(start + timedelta(days=30 * i), 1000 - 10 * i) for i in range(5)]
+    svg = line_chart(points, title="Score <history>", bands=[("A", 960), ("B", 850)])
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert "<title id=\"chart-title\">Score &lt;history&gt;</title>" in svg
+    assert "From 1000 on 2026-01-01 to 960 on 2026-05-01" in svg
+    assert svg.count("<circle") == 5
+    assert ">A</text>" in svg  # 960 is inside the plotted range
+    assert ">B</text>" not in svg  # 850 is outside the plotted range
+    with pytest.raises(ValueError):
+        line_chart([], title="empty")
+
+
+def test_public_lists_show_masked_members(portal: Portal) -> None:
+    with client(portal) as anonymous:
+        home = anonymous.get("/").text
+        lists = re.findall(r'href="/lists/([a-z_]+)"', home)
+        assert "dishonest_judgment_debtors" in lists
+        for list_id in lists:
+            page = anonymous.get(f"/lists/{list_id}")
+            assert page.status_code == 200
+            for subject in portal.subjects:
+                assert subject[1] not in page.text
+        debtors = anonymous.get("/lists/dishonest_judgment_debtors").text
+        published = memberships_of_list(portal.ledger, "dishonest_judgment_debtors")
+        assert f"{len(published)} on the list" in debtors  # the same rows as the library's
+        masked = re.findall(r"<code>([0-9A-Z*]{18})</code>", debtors)
+        assert masked and all("*" in m for m in masked)
+        fragment = masked[0][:4]
+        filtered = anonymous.get("/lists/dishonest_judgment_debtors", params={"q": fragment}).text
+        assert all(m.startswith(fragment) or fragment in m
+                   for m in re.findall(r"<code>([0-9A-Z*]{18})</code>", filtered))
+        assert anonymous.get("/lists/no_such_list").status_code == 404
+
+
+def test_my_score_chart_is_the_library_history(portal: Portal) -> None:
+    subject = portal.login("subject").subject
+    assert subject is not None
+    now = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    index = RecordIndex.build(portal.ledger)
+    shown = score_history(index, subject, now)
+    expected = history(portal.ledger, *subject, start=now - HISTORY_SPAN, end=now,
+                       every=HISTORY_STEP)
+    assert len(shown) == 37
+    assert [(p.as_of, p.total, p.grade) for p in shown] == [
+        (p.as_of, p.total, p.grade) for p in expected
+    ]
+    assert len({p.total for p in shown}) > 1  # the subject's score moved over the years
+
+
+def test_logging_out_ends_the_session(portal: Portal) -> None:
+    with logged_in(portal, "subject") as browser:
+        page = browser.get("/me")
+        assert page.status_code == 200
+        answer = browser.post("/logout", data={"csrf_token": csrf_of(page.text)})
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        assert browser.get("/me").status_code == 303  # back to the login form
