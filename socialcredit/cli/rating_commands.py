@@ -1,4 +1,4 @@
-"""CLI commands for public ratings: rating-token issue, rate, ratings, rating reply/dispute.
+"""CLI commands for public ratings: rating-token issue, rate, ratings, rating reply/dispute/assess.
 
 Thin over :mod:`socialcredit.ratings`: parse, call one library function, print.
 """
@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..ratings import RateeView, dispute, issue_token, rate, ratee_view, reply
+from ..ratings.assessment import assess
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import parse_moment
@@ -157,3 +158,17 @@ def dispute_command(ctx: click.Context, position: int, ratee: str, reason: str) 
     """Dispute the rating at entry POSITION (the same dispute process as for records)."""
     done = dispute(open_ledger(settings_of(ctx), write=True), position, ratee, reason)
     click.echo(f"dispute {done} opened (see `socialcredit dispute`)")
+
+
+@rating_group.command("assess")
+@click.option("--at", "at", metavar="DATE", help="Assess as of this time (default: now).")
+@click.pass_context
+def assess_command(ctx: click.Context, at: str | None) -> None:
+    """File each organisation's rating assessment (superseding its previous one), so that the
+    policy's public_rating rules turn public opinion into points."""
+    ledger = open_ledger(settings_of(ctx), write=True)
+    done = assess(ledger, parse_moment(at, "--at") if at else None)
+    click.echo(
+        f"assessed as of {done.at:%Y-%m-%d %H:%M}Z: {done.filed} filed, "
+        f"{done.withdrawn} superseded, {done.unchanged} unchanged"
+    )

@@ -59,6 +59,7 @@ __all__ = [
     "recertify",
     "record_index",
     "withdraw_record",
+    "withdrawal_entry",
 ]
 
 RATING_GIVEN = "RatingGiven"
@@ -678,11 +679,20 @@ def withdraw_record(ledger: Ledger, position: int, by: str, reason: str) -> int:
     row, index = checked_record(ledger, position)
     if index.status(position, _now(ledger)).state == "withdrawn":
         raise _refuse("record", f"record {position} is already withdrawn")
+    return _append_one(ledger, [withdrawal_entry(row, by, reason)])
+
+
+def withdrawal_entry(row: RecordRow, by: str, reason: str) -> PendingEntry:
+    """The ``RecordWithdrawn`` entry by which a source withdraws ``row`` (for callers that
+    append it together with other entries, atomically).
+
+    Raises:
+        ValidationError: on a bad actor or reason.
+    """
     data = {
-        "record": position,
+        "record": row.position,
         "by": checked_actor(by, "by"),
         "reason": checked_text(reason, "reason", row.subject_id),
         "recertification_required": False,
     }
-    subject = (row.subject_kind, row.subject_id)
-    return _append_one(ledger, [PendingEntry("RecordWithdrawn", data, None, subject)])
+    return PendingEntry("RecordWithdrawn", data, None, (row.subject_kind, row.subject_id))
