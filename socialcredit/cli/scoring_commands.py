@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from ..rights.statements import statements_of
 from ..scoring import Explanation, ScoreResult, explain, history, rescore, score
+from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject, parse_times, with_times
@@ -72,16 +74,21 @@ def explain_command(
 ) -> None:
     """Every record's contribution, the top reasons for the grade, and the way up."""
     when, known = parse_times(as_of, known_at)
-    found = explain(
-        open_ledger(settings_of(ctx)), *parse_subject(subject), as_of=when, known_at=known
-    )
+    ledger, who = open_ledger(settings_of(ctx)), parse_subject(subject)
+    found = explain(ledger, *who, as_of=when, known_at=known)
+    statements = statements_of(ledger, who, to_us(known))  # they travel with the record
     if as_json:
-        emit_json(_explanation_json(found))
+        emit_json(
+            _explanation_json(found)
+            | {"statements": {str(p): [s.to_json() for s in ss] for p, ss in statements.items()}}
+        )
         return
     result = found.result
     click.echo(f"{result.subject_id}: {result.total} ({result.grade})")
     for c in result.contributions:
         click.echo(f"  entry {c.position:>8}  {c.points:+5d}  {c.reason}")
+        for said in statements.get(c.position, ()):
+            click.echo(f"  {'':>14}  the subject's statement: {said.text}")
     if found.next_grade:
         click.echo(f"to reach {found.next_grade}: {found.points_to_next_grade} points")
     for step in found.expiries:
@@ -108,14 +115,35 @@ def _explanation_json(found: Explanation) -> dict[str, Any]:
 
 @cli.command("rescore")
 @with_times
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="The batch evaluator (identical results).",
+)
+@click.option(
+    "--master",
+    default="local[2]",
+    show_default=True,
+    metavar="URL",
+    help="The Spark master, with --engine spark.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Every subject's total and grade.")
 @click.pass_context
 def rescore_command(
-    ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool
+    ctx: click.Context,
+    as_of: str | None,
+    known_at: str | None,
+    engine: str,
+    master: str,
+    as_json: bool,
 ) -> None:
-    """Score every subject at once (batch, DuckDB) and print the grade distribution."""
+    """Score every subject at once (batch: DuckDB, or Spark) and print the grade distribution."""
     when, known = parse_times(as_of, known_at)
-    done = rescore(open_ledger(settings_of(ctx)), as_of=when, known_at=known)
+    done = rescore(
+        open_ledger(settings_of(ctx)), as_of=when, known_at=known, engine=engine, master=master
+    )
     if as_json:
         emit_json(
             {

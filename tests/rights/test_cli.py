@@ -83,6 +83,10 @@ def test_rights_commands(tmp_path: Path) -> None:
         "credit_decision_with_consent",
     )
     assert text.exit_code == 0 and "statement: It was repaid." in text.output
+    explained = run(tmp_path, "explain", ALICE)  # the statement travels with the record
+    assert explained.exit_code == 0 and "statement: It was repaid." in explained.output
+    as_json = json.loads(run(tmp_path, "explain", ALICE, "--json").output)
+    assert as_json["statements"]["0"][0]["text"] == "It was repaid."
     bad = run(tmp_path, "report", ALICE, "--purpose", "marketing")
     assert bad.exit_code == 2
     out = tmp_path / "file.json"
