@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import click
 
 from ..rights.statements import statements_of
-from ..scoring import Explanation, ScoreResult, explain, history, rescore, score
+from ..scoring import explain, history, rescore, score
 from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject, parse_times, with_times
-
-
-def _result_json(result: ScoreResult) -> dict[str, Any]:
-    return {
-        "subject": {"kind": result.subject_kind, "id": result.subject_id},
-        "as_of": result.as_of.isoformat(),
-        "known_at": result.known_at.isoformat(),
-        "total": result.total,
-        "grade": result.grade,
-        "dimensions": result.dimensions,
-        "policy_revision": result.revision,
-        "contributions": [
-            {
-                "position": c.position,
-                "kind": c.kind,
-                "dimension": c.dimension,
-                "points": c.points,
-                "occurred_at": c.occurred_at.isoformat(),
-                "expires_at": c.expires_at.isoformat() if c.expires_at else None,
-                "reason": c.reason,
-            }
-            for c in result.contributions
-        ],
-    }
 
 
 @cli.command("score")
@@ -53,7 +28,7 @@ def score_command(
         open_ledger(settings_of(ctx)), *parse_subject(subject), as_of=when, known_at=known
     )
     if as_json:
-        emit_json(_result_json(result))
+        emit_json(result.to_json())
         return
     click.echo(
         f"{result.subject_kind} {result.subject_id}: {result.total} ({result.grade}) "
@@ -79,7 +54,7 @@ def explain_command(
     statements = statements_of(ledger, who, to_us(known))  # they travel with the record
     if as_json:
         emit_json(
-            _explanation_json(found)
+            found.to_json()
             | {"statements": {str(p): [s.to_json() for s in ss] for p, ss in statements.items()}}
         )
         return
@@ -93,24 +68,6 @@ def explain_command(
         click.echo(f"to reach {found.next_grade}: {found.points_to_next_grade} points")
     for step in found.expiries:
         click.echo(f"  from {step.at:%Y-%m-%d}: {step.total} ({step.grade})")
-
-
-def _explanation_json(found: Explanation) -> dict[str, Any]:
-    return {
-        **_result_json(found.result),
-        "top_reasons": [c.position for c in found.top_reasons],
-        "next_grade": found.next_grade,
-        "points_to_next_grade": found.points_to_next_grade,
-        "expiries": [
-            {
-                "at": s.at.isoformat(),
-                "entries": list(s.positions),
-                "total": s.total,
-                "grade": s.grade,
-            }
-            for s in found.expiries
-        ],
-    }
 
 
 @cli.command("rescore")

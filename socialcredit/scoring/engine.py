@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from socialcredit.ledger import Ledger
 from socialcredit.policy import PolicyBundle, bundle_in_force, default_bundle
@@ -92,6 +93,18 @@ class Contribution:
     expires_at: datetime | None
     reason: str
 
+    def to_json(self) -> dict[str, Any]:
+        """The contribution as JSON-able values."""
+        return {
+            "position": self.position,
+            "kind": self.kind,
+            "dimension": self.dimension,
+            "points": self.points,
+            "occurred_at": self.occurred_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:
@@ -106,6 +119,19 @@ class ScoreResult:
     grade: str
     contributions: tuple[Contribution, ...]
     revision: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The score as JSON-able values (the shape of ``score --json`` and the API)."""
+        return {
+            "subject": {"kind": self.subject_kind, "id": self.subject_id},
+            "as_of": self.as_of.isoformat(),
+            "known_at": self.known_at.isoformat(),
+            "total": self.total,
+            "grade": self.grade,
+            "dimensions": self.dimensions,
+            "policy_revision": self.revision,
+            "contributions": [c.to_json() for c in self.contributions],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +162,24 @@ class Explanation:
     next_grade: str | None
     points_to_next_grade: int | None
     expiries: tuple[ExpiryStep, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The explanation as JSON-able values (``explain --json`` and the API)."""
+        return {
+            **self.result.to_json(),
+            "top_reasons": [c.position for c in self.top_reasons],
+            "next_grade": self.next_grade,
+            "points_to_next_grade": self.points_to_next_grade,
+            "expiries": [
+                {
+                    "at": s.at.isoformat(),
+                    "entries": list(s.positions),
+                    "total": s.total,
+                    "grade": s.grade,
+                }
+                for s in self.expiries
+            ],
+        }
 
 
 def resolve_policy(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ...errors import Problem, ValidationError
-from ...scoring import Explanation, ScoreResult, explain, score
+from ...scoring import explain, score
 from ...scoring.engine import resolve_policy
 from .._params import moment, subject_of, times
 from ..auth import Principal, Role, require, require_own_subject
@@ -21,50 +21,6 @@ _READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
 MAX_HISTORY_POINTS = 400
 _AsOf = Annotated[str | None, Query(description="ISO 8601 time or date; default now.")]
 _KnownAt = Annotated[str | None, Query(description="What the ledger knew then; default as_of.")]
-
-
-def result_json(result: ScoreResult) -> dict[str, Any]:
-    """A score as JSON (the same shape as ``socialcredit score --json``)."""
-    return {
-        "subject": {"kind": result.subject_kind, "id": result.subject_id},
-        "as_of": result.as_of.isoformat(),
-        "known_at": result.known_at.isoformat(),
-        "total": result.total,
-        "grade": result.grade,
-        "dimensions": result.dimensions,
-        "policy_revision": result.revision,
-        "contributions": [
-            {
-                "position": c.position,
-                "kind": c.kind,
-                "dimension": c.dimension,
-                "points": c.points,
-                "occurred_at": c.occurred_at.isoformat(),
-                "expires_at": c.expires_at.isoformat() if c.expires_at else None,
-                "reason": c.reason,
-            }
-            for c in result.contributions
-        ],
-    }
-
-
-def explanation_json(found: Explanation) -> dict[str, Any]:
-    """An explanation as JSON (the same shape as ``socialcredit explain --json``)."""
-    return {
-        **result_json(found.result),
-        "top_reasons": [c.position for c in found.top_reasons],
-        "next_grade": found.next_grade,
-        "points_to_next_grade": found.points_to_next_grade,
-        "expiries": [
-            {
-                "at": s.at.isoformat(),
-                "entries": list(s.positions),
-                "total": s.total,
-                "grade": s.grade,
-            }
-            for s in found.expiries
-        ],
-    }
 
 
 @router.get("/subjects/{subject}/score")
@@ -82,7 +38,7 @@ def subject_score(
     when, known = times(as_of, known_at)
     log_file_read(request, principal, key, purpose)
     with ctx_of(request).fresh_index() as index:
-        return result_json(score(index, *key, as_of=when, known_at=known))
+        return score(index, *key, as_of=when, known_at=known).to_json()
 
 
 @router.get("/subjects/{subject}/explanation")
@@ -100,7 +56,7 @@ def subject_explanation(
     when, known = times(as_of, known_at)
     log_file_read(request, principal, key, purpose)
     with ctx_of(request).fresh_index() as index:
-        return explanation_json(explain(index, *key, as_of=when, known_at=known))
+        return explain(index, *key, as_of=when, known_at=known).to_json()
 
 
 @router.get("/subjects/{subject}/history")
