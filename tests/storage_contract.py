@@ -106,3 +106,19 @@ class StoreContract:
             assert txn.find_idempotency_keys(["a", "b", "c"]) == {"a": 0, "b": 1}
             assert txn.claim_idempotency_keys([("c", 2)])
         assert ready.find_idempotency_keys(["a", "b", "c"]) == {"a": 0, "b": 1, "c": 2}
+
+    def test_new_store_is_at_the_latest_schema_and_migrate_is_idempotent(
+        self, ready: LedgerStore
+    ) -> None:
+        version = ready.schema_version()
+        assert version >= 2
+        assert ready.meta()["schema_version"] == str(version)
+        assert ready.migrate() == []
+        assert ready.migrate() == []
+        assert ready.state() == LogState(0, 0)
+
+    def test_idempotency_keys_are_listed_by_key(self, ready: LedgerStore) -> None:
+        keys = [(f"k{i:05d}", i) for i in range(12_000)]  # more than one page
+        with ready.write() as txn:
+            txn.put_idempotency_keys(keys[::-1])
+        assert list(ready.idempotency_keys()) == keys

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.synchronize import Barrier as BarrierType
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -51,7 +52,7 @@ def open_pg(database: str) -> Iterator[Callable[..., PostgresStore]]:
     """``open_pg(**options)`` opens another store on this test's database; all are closed."""
     opened: list[PostgresStore] = []
 
-    def factory(**options: float) -> PostgresStore:
+    def factory(**options: Any) -> PostgresStore:
         opened.append(PostgresStore(database, **options))
         return opened[-1]
 

@@ -1,3 +1,67 @@
 """CLI commands for scale-out (migrate, export, import): thin over the library."""
 
 from __future__ import annotations
+
+import click
+
+from ..errors import IntegrityError
+from ..storage import migrate_store
+from ..storage.transfer import TransferReport, transfer
+from . import cli, emit_json, settings_of
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply the store's pending schema migrations, in order (safe to run again)."""
+    store = settings_of(ctx).store
+    before, applied = migrate_store(store)
+    if not applied:
+        click.echo(f"{store}: already at schema version {before}")
+        return
+    for version in applied:
+        click.echo(f"{store}: schema {version - 1} -> {version}")
+
+
+def _finish(report: TransferReport, as_json: bool) -> None:
+    if as_json:
+        emit_json({**{k: getattr(report, k) for k in report.__slots__}, "ok": report.ok})
+    else:
+        click.echo(
+            f"{report.entries} entries ({report.records} records), {report.subjects} subjects, "
+            f"{report.idempotency_keys} idempotency keys, {report.checkpoints} signed "
+            f"checkpoints: {report.source} -> {report.target}"
+        )
+        click.echo(f"root {report.root}" + (", verified" if report.verified else ""))
+    if not report.ok:
+        raise IntegrityError("; ".join(report.problems))
+
+
+@cli.command("export")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL|DIR.parquet",
+    help="An empty store URL, or a new directory ending in .parquet.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def export_command(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Copy the whole ledger to another store or to Parquet; the root must be identical."""
+    _finish(transfer(settings_of(ctx).store, target), as_json)
+
+
+@cli.command("import")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="URL|DIR.parquet",
+    help="A store URL, or a Parquet export directory.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def import_command(ctx: click.Context, source: str, as_json: bool) -> None:
+    """Load a whole ledger into the (empty) store, then verify it; the root must match."""
+    _finish(transfer(source, settings_of(ctx).store), as_json)

@@ -18,6 +18,7 @@ __all__ = [
     "LogState",
     "StoredCheckpoint",
     "WriteTransaction",
+    "migrate_store",
     "open_store",
     "sqlite_path",
 ]
@@ -64,3 +65,17 @@ def open_store(url: str) -> LedgerStore:
         f"store URL {url!r}: unknown scheme {scheme!r}; "
         "supported: sqlite:///path.db, postgresql://user@host:port/db"
     )
+
+
+def migrate_store(url: str) -> tuple[int, list[int]]:
+    """Bring the store at ``url`` to the latest schema; ``(version before, versions applied)``.
+
+    Raises:
+        ConfigurationError: if the store holds no ledger or its schema is newer than known.
+        StorageError: if the store fails (a failed migration leaves nothing behind).
+    """
+    store = open_store(url)
+    try:
+        return store.schema_version(), store.migrate()
+    finally:
+        store.close()

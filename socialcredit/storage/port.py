@@ -22,7 +22,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-__all__ = ["BUNDLE_SIZE", "LedgerStore", "LogState", "StoredCheckpoint", "WriteTransaction"]
+from ..errors import ConfigurationError
+
+__all__ = [
+    "BUNDLE_SIZE",
+    "LedgerStore",
+    "LogState",
+    "StoredCheckpoint",
+    "WriteTransaction",
+    "schema_mismatch",
+]
 
 BUNDLE_SIZE = 256
 """Entries per bundle and hashes per tile (a tile spans 8 tree levels)."""
@@ -124,6 +133,28 @@ class LedgerStore(ABC):
         """True if the store holds a ledger."""
 
     @abstractmethod
+    def schema_version(self) -> int:
+        """The version of the schema the store holds (stores from before versions: 1).
+
+        Raises:
+            ConfigurationError: if the store holds no ledger.
+        """
+
+    @abstractmethod
+    def migrate(self) -> list[int]:
+        """Apply the pending schema migrations in order, each atomically and holding the
+        writers' lock; return the versions applied (empty if the schema is current).
+
+        Idempotent: running it again applies nothing. Migrations never change the entries,
+        so the Merkle root is the same before and after.
+
+        Raises:
+            ConfigurationError: if the store holds no ledger, or its schema is newer than
+                this code knows.
+            StorageError: if the store fails (the failed migration leaves nothing behind).
+        """
+
+    @abstractmethod
     def meta(self) -> dict[str, str]:
         """The ledger's metadata (origin, public key, schema version, ...)."""
 
@@ -175,5 +206,22 @@ class LedgerStore(ABC):
         """Internal ids of those ``(kind, external_id)`` already known."""
 
     @abstractmethod
+    def idempotency_keys(self) -> Iterator[tuple[str, int]]:
+        """Every recorded ``(key, position)``, by key, read in pages (bounded memory)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the store's resources."""
+
+
+def schema_mismatch(url: str, found: int, latest: int) -> ConfigurationError:
+    """The error for a store whose schema version is not the one this code reads."""
+    if found < latest:
+        return ConfigurationError(
+            f"{url} has schema version {found} and this socialcredit reads version {latest}: "
+            "run `socialcredit migrate`"
+        )
+    return ConfigurationError(
+        f"{url} has schema version {found}, newer than this socialcredit knows ({latest}); "
+        "upgrade socialcredit"
+    )

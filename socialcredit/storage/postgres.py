@@ -26,42 +26,13 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
-from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+from . import _pg_schema as schema
+from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
 
 __all__ = ["PostgresStore"]
 
-SCHEMA_VERSION = "1"
 _PAGE = 64  # bundles per read query: bounded memory when a reader walks the whole log
-
-# Keys are compared for equality only, so the "C" collation gives the same answers as any
-# other and keeps the unique indexes cheap under a linguistic database default.
-_SCHEMA = """
-CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
-CREATE TABLE log_state (
-    id integer PRIMARY KEY CHECK (id = 1),
-    size bigint NOT NULL,
-    last_recorded_at_us bigint NOT NULL
-);
-INSERT INTO log_state VALUES (1, 0, 0);
-CREATE TABLE bundles (idx bigint PRIMARY KEY, data bytea NOT NULL);
-CREATE TABLE tiles (
-    level integer NOT NULL, idx bigint NOT NULL, hashes bytea NOT NULL,
-    PRIMARY KEY (level, idx)
-);
-CREATE TABLE checkpoints (
-    size bigint PRIMARY KEY, root bytea NOT NULL, time_us bigint NOT NULL,
-    signature bytea NOT NULL
-);
-CREATE TABLE idempotency (key text COLLATE "C" PRIMARY KEY, position bigint NOT NULL);
-CREATE TABLE subjects (
-    id bigint PRIMARY KEY, kind text COLLATE "C" NOT NULL, external_id text COLLATE "C" NOT NULL,
-    UNIQUE (kind, external_id)
-);
--- Hashes do not compress and entry bundles are rewritten as they fill: compressing them on
--- every write costs more CPU than the disk it saves.
-ALTER TABLE bundles ALTER COLUMN data SET STORAGE EXTERNAL;
-ALTER TABLE tiles ALTER COLUMN hashes SET STORAGE EXTERNAL
-"""
+_ROWS_PAGE = 10_000  # index rows (subjects, idempotency keys) per read query
 
 # Any number of processes may race to initialise one empty database; this lock (held to the
 # end of the initialising transaction) lets exactly one of them create the schema.
@@ -86,8 +57,9 @@ class _PostgresWrite(WriteTransaction):
     is as of the moment this writer got its turn.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], partitions_end: int) -> None:
         self._conn = conn
+        self.partitions_end = partitions_end
         row = conn.execute(
             "SELECT size, last_recorded_at_us FROM log_state WHERE id = 1 FOR UPDATE"
         ).fetchone()
@@ -115,7 +87,10 @@ class _PostgresWrite(WriteTransaction):
         self._tiles[(level, index)] = hashes
 
     def flush(self) -> None:
-        """Write the buffered bundles and tiles (called once, before commit)."""
+        """Write the buffered bundles and tiles (called once, before commit), creating the
+        range partitions they need first."""
+        highest = max([*self._bundles, *(index for _, index in self._tiles)], default=-1)
+        self.partitions_end = schema.ensure_partitions(self._conn, highest, self.partitions_end)
         if self._bundles:
             self._conn.execute(
                 "INSERT INTO bundles SELECT * FROM unnest(%b::bigint[], %b::bytea[]) "
@@ -238,14 +213,25 @@ class PostgresStore(LedgerStore):
     Args:
         url: a libpq connection URL (``postgresql://`` or ``postgres://``).
         lock_timeout_s: how long a writer waits for its turn before pushing back.
+        partition_span: bundle indexes per range partition, used when the schema is created
+            or migrated (afterwards the store's recorded span applies).
 
     Raises:
         StorageError: if the database cannot be reached.
     """
 
-    def __init__(self, url: str, *, lock_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lock_timeout_s: float = 10.0,
+        partition_span: int = schema.DEFAULT_PARTITION_SPAN,
+    ) -> None:
         self.url = _redacted(url)
         self._initialised = False
+        self._current = False  # the schema version has been checked
+        self._partition_span = partition_span
+        self._partitions_end = 0  # bundle indexes below this have a partition (cached)
         self._lock_timeout_s = lock_timeout_s
         # Threads of one process share the write connection: they take turns here first,
         # then queue for the row lock with the other processes.
@@ -274,16 +260,14 @@ class PostgresStore(LedgerStore):
             return self._reader.execute(sql, params).fetchall()
 
     def initialise(self, meta: dict[str, str]) -> None:
-        rows = {**meta, "schema_version": SCHEMA_VERSION}
         with _driver_errors("initialising", self.url), self._writer.transaction():
             self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (_INIT_LOCK,))
             if _has_ledger(self._writer):
                 raise ConfigurationError(f"{self.url} already holds a ledger")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._writer.execute(statement)
+            schema.create_schema(self._writer, self._partition_span)
+            rows = {k: v for k, v in meta.items() if k != "schema_version"}
             self._writer.cursor().executemany("INSERT INTO meta VALUES (%s, %s)", rows.items())
-        self._initialised = True
+        self._initialised = self._current = True
 
     def is_initialised(self) -> bool:
         # Once a ledger is there it stays: only the negative answer needs asking again.
@@ -294,6 +278,26 @@ class PostgresStore(LedgerStore):
     def _require_initialised(self) -> None:
         if not self.is_initialised():
             raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        if not self._current:
+            found = self.schema_version()
+            if found != schema.LATEST_VERSION:
+                raise schema_mismatch(self.url, found, schema.LATEST_VERSION)
+            self._current = True
+
+    def schema_version(self) -> int:
+        if not self.is_initialised():
+            raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        return self._read("reading the schema version", schema.schema_version)
+
+    def migrate(self) -> list[int]:
+        if not self.is_initialised():
+            raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        with self._write_lock, _driver_errors("migrating", self.url), self._writer.transaction():
+            self._writer.execute("SELECT 1 FROM log_state WHERE id = 1 FOR UPDATE")
+            applied = schema.migrate(self._writer, self._partition_span)
+        self._current = False
+        self._partitions_end = 0
+        return applied
 
     def meta(self) -> dict[str, str]:
         self._require_initialised()
@@ -313,9 +317,11 @@ class PostgresStore(LedgerStore):
             raise LedgerOverloadedError("the ledger is busy; retry later", 1.0)
         try:
             with _driver_errors("writing", self.url), self._writer.transaction():
-                txn = _PostgresWrite(self._writer)
+                txn = _PostgresWrite(self._writer, self._partitions_end)
                 yield txn
                 txn.flush()
+            # Only a committed transaction's partitions are known to exist.
+            self._partitions_end = txn.partitions_end
         finally:
             self._write_lock.release()
 
@@ -374,12 +380,30 @@ class PostgresStore(LedgerStore):
         return self._read("finding idempotency keys", lambda c: _find_keys(c, keys))
 
     def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
-        rows = self._fetch(
-            "reading subjects",
-            "SELECT id, kind, external_id FROM subjects WHERE id >= %s ORDER BY id",
-            (start,),
-        )
-        return iter(rows)
+        while True:
+            rows = self._fetch(
+                "reading subjects",
+                "SELECT id, kind, external_id FROM subjects WHERE id >= %s ORDER BY id LIMIT %s",
+                (start, _ROWS_PAGE),
+            )
+            yield from rows
+            if len(rows) < _ROWS_PAGE:
+                return
+            start = rows[-1][0] + 1
+
+    def idempotency_keys(self) -> Iterator[tuple[str, int]]:
+        after: str | None = None
+        while True:
+            rows = self._fetch(
+                "reading idempotency keys",
+                "SELECT key, position FROM idempotency WHERE %s::text IS NULL OR key > %s "
+                "ORDER BY key LIMIT %s",
+                (after, after, _ROWS_PAGE),
+            )
+            yield from rows
+            if len(rows) < _ROWS_PAGE:
+                return
+            after = rows[-1][0]
 
     def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         return self._read("finding subjects", lambda c: _find_subjects(c, keys))

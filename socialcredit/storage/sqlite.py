@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
-from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = "1"
+LATEST_VERSION = 2
+"""Schema versions: 1, the first; 2 changes no table in SQLite (partitioning the log is a
+PostgreSQL matter: a single file has no partitions) and is recorded so that both stores count
+versions alike and ``migrate`` means the same on both."""
 _CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
+_ROWS_PAGE = 10_000  # index rows per read query
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -177,6 +181,7 @@ class SQLiteStore(LedgerStore):
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
+        self._current = False  # the schema version has been checked
         try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
@@ -200,8 +205,36 @@ class SQLiteStore(LedgerStore):
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._conn.execute(statement)
-            rows = {**meta, "schema_version": SCHEMA_VERSION}
+            rows = {**meta, "schema_version": "1"}
             self._conn.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+            self._migrate()
+        self._current = True
+
+    def schema_version(self) -> int:
+        if not self.is_initialised():
+            raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 1
+
+    def migrate(self) -> list[int]:
+        if not self.is_initialised():
+            raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        with self._transaction():
+            applied = self._migrate()
+        self._current = False
+        return applied
+
+    def _migrate(self) -> list[int]:
+        """Apply the pending migrations inside the caller's write transaction."""
+        version = self.schema_version()
+        if version > LATEST_VERSION:
+            raise schema_mismatch(self.url, version, LATEST_VERSION)
+        applied = list(range(version + 1, LATEST_VERSION + 1))
+        if applied:  # version 2 changes no table here (see LATEST_VERSION)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(applied[-1]),)
+            )
+        return applied
 
     def is_initialised(self) -> bool:
         row = self._conn.execute(
@@ -289,6 +322,24 @@ class SQLiteStore(LedgerStore):
     def _require_initialised(self) -> None:
         if not self.is_initialised():
             raise ConfigurationError(f"{self.url} holds no ledger; run `socialcredit init` first")
+        if not self._current:
+            found = self.schema_version()
+            if found != LATEST_VERSION:
+                raise schema_mismatch(self.url, found, LATEST_VERSION)
+            self._current = True
+
+    def idempotency_keys(self) -> Iterator[tuple[str, int]]:
+        rows = self._conn.execute(
+            "SELECT key, position FROM idempotency ORDER BY key LIMIT ?", (_ROWS_PAGE,)
+        ).fetchall()
+        while rows:
+            yield from rows
+            if len(rows) < _ROWS_PAGE:
+                return
+            rows = self._conn.execute(
+                "SELECT key, position FROM idempotency WHERE key > ? ORDER BY key LIMIT ?",
+                (rows[-1][0], _ROWS_PAGE),
+            ).fetchall()
 
     def close(self) -> None:
         self._conn.close()

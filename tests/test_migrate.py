@@ -1,0 +1,166 @@
+"""Schema migrations: stores refuse an old or unknown schema, ``migrate`` brings them up to
+date without changing the root, and PostgreSQL's log becomes range-partitioned.
+
+The version-1 stores are made the way version 1 made them (its schema script), then filled
+through the ledger so that entries, tiles and checkpoints are real.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from socialcredit.cli import cli
+from socialcredit.errors import ConfigurationError
+from socialcredit.ledger import Ledger, PendingEntry, create_key_file, verify_ledger
+from socialcredit.storage import _pg_schema
+from socialcredit.storage.postgres import PostgresStore
+from socialcredit.storage.sqlite import SQLiteStore
+
+from .conftest import Clock
+from .pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+
+SPAN = 2  # bundles per partition: a few hundred entries cross several partitions
+
+
+def records(start: int, count: int) -> list[PendingEntry]:
+    return [
+        PendingEntry("RecordFiled", {"n": i}, f"k{i}", ("person", f"s{i % 13}"))
+        for i in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def database(pg_cluster: PgCluster) -> str:  # noqa: F811
+    return pg_cluster.create_database("migrate")
+
+
+def partitions(url: str, table: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass ORDER BY 1",
+            (table,),
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def downgrade_postgres_to_v1(url: str) -> None:
+    """Replace the schema with version 1's, as a store made by the first release."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        with conn.transaction():
+            for statement in _pg_schema.SCHEMA_V1.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+
+def test_postgres_v1_store_is_refused_then_migrated_without_changing_the_root(
+    database: str, tmp_path: Path, clock: Clock
+) -> None:
+    # A version-2 ledger written across several partitions, then rebuilt as version 1 with
+    # the very same rows, stands for a store written by the first release.
+    store = PostgresStore(database, partition_span=SPAN)
+    ledger = Ledger.create(store, create_key_file(tmp_path / "l.key"), "test/mig", clock)
+    ledger.append(records(0, 700))
+    root, size = ledger.latest_checkpoint().root, ledger.size()
+    assert partitions(database, "bundles") == ["bundles_p000000", "bundles_p000001"]
+    rows = _dump(database)
+    store.close()
+    downgrade_postgres_to_v1(database)
+    _restore(database, rows, version="1")
+
+    old = PostgresStore(database, partition_span=SPAN)
+    with pytest.raises(ConfigurationError, match="socialcredit migrate"):
+        Ledger(old)
+    assert old.migrate() == [2]
+    assert old.migrate() == []
+    assert partitions(database, "bundles") == ["bundles_p000000"]  # the old table, attached
+    migrated = Ledger(old, ledger.signer, clock)
+    assert migrated.latest_checkpoint().root == root and migrated.size() == size
+    assert verify_ledger(old, migrated.public_key).ok
+    # New entries land in partitions created on demand, and everything still verifies.
+    migrated.append(records(700, 600))
+    # The attached table spans bundles [0, 4) (700 entries rounded up to whole spans).
+    assert partitions(database, "bundles") == ["bundles_p000000", "bundles_p000002"]
+    assert partitions(database, "tiles") == ["tiles_p000000", "tiles_p000002"]
+    assert verify_ledger(old, migrated.public_key).ok
+    assert [e.data["n"] for e in migrated.entries(698, 702)] == [698, 699, 700, 701]
+    old.close()
+
+
+def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    tables = ("meta", "log_state", "bundles", "tiles", "checkpoints", "idempotency", "subjects")
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+
+
+def _restore(url: str, rows: dict[str, list[tuple[object, ...]]], version: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM log_state")
+        for table, values in rows.items():
+            if table == "meta":
+                values = [(k, version if k == "schema_version" else v) for k, v in values]
+                values = [
+                    (k, v) for k, v in values if k not in ("partition_span", "partitions_end")
+                ]
+            if values:
+                marks = ", ".join(["%s"] * len(values[0]))
+                conn.cursor().executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+
+
+def test_a_newer_schema_is_refused_by_store_and_migrate(database: str, tmp_path: Path) -> None:
+    store = PostgresStore(database)
+    store.initialise({"origin": "o", "public_key": "k"})
+    store.close()
+    with psycopg.connect(database) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    newer = PostgresStore(database)
+    for attempt in (newer.state, newer.migrate):
+        with pytest.raises(ConfigurationError, match="newer than this socialcredit"):
+            attempt()
+    newer.close()
+
+
+def test_sqlite_v1_store_is_refused_until_migrated(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "old.db"
+    ledger = Ledger.create(SQLiteStore(path), create_key_file(tmp_path / "k.key"), "t/s", clock)
+    ledger.append(records(0, 300))
+    root = ledger.latest_checkpoint().root
+    ledger.store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old = SQLiteStore(path)
+    with pytest.raises(ConfigurationError, match="socialcredit migrate"):
+        old.state()
+    assert old.schema_version() == 1
+    assert old.migrate() == [2] and old.migrate() == []
+    assert Ledger(old).latest_checkpoint().root == root
+    old.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    newer = SQLiteStore(path)
+    with pytest.raises(ConfigurationError, match="newer"):
+        newer.migrate()
+    newer.close()
+
+
+def test_migrate_command(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "cli.db"
+    Ledger.create(
+        SQLiteStore(path), create_key_file(tmp_path / "k.key"), "t/c", clock
+    ).store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    runner = CliRunner()
+    url = f"sqlite:///{path}"
+    first = runner.invoke(cli, ["--store", url, "migrate"])
+    assert first.exit_code == 0, first.output
+    assert "1 -> 2" in first.output
+    again = runner.invoke(cli, ["--store", url, "migrate"])
+    assert again.exit_code == 0 and "already at schema version 2" in again.output
