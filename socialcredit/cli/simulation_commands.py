@@ -1,3 +1,181 @@
 """CLI commands for the policy lab (simulate, sweep, lab report): thin over the library."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..simulation.lab import run_seeds, write_parquet
+from ..simulation.report import findings, findings_markdown, load_results, render_html
+from ..simulation.scenario import load_scenario, shipped_scenarios
+from ..simulation.sweep import parse_vary, sweep
+from . import cli, emit_json
+
+
+def _seeds(count: int, base: int) -> list[int]:
+    return list(range(base, base + count))
+
+
+@cli.command("simulate")
+@click.argument("scenarios", nargs=-1)
+@click.option("--shipped", is_flag=True, help="run every shipped scenario")
+@click.option("--seeds", type=click.IntRange(min=1), help="seeds per scenario [scenario's]")
+@click.option("--seed", "base_seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), help="steps per run [scenario's]")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("lab-results"),
+    show_default=True,
+    help="folder for SCENARIO.parquet",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def simulate_command(
+    scenarios: tuple[str, ...],
+    shipped: bool,
+    seeds: int | None,
+    base_seed: int,
+    steps: int | None,
+    out: Path,
+    progress: bool,
+) -> None:
+    """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet."""
+    names = list(scenarios) + (sorted(shipped_scenarios()) if shipped else [])
+    if not names:
+        raise click.UsageError("name a SCENARIO or pass --shipped")
+    loaded = [load_scenario(name) for name in names]  # refuse bad input before any run
+    for scenario in loaded:
+        count = seeds or scenario.seeds
+        total = count * (steps or scenario.steps)
+        with click.progressbar(
+            length=total, label=scenario.name, hidden=not progress, file=sys.stderr
+        ) as bar:
+            table = run_seeds(scenario, _seeds(count, base_seed), steps=steps, progress=bar.update)
+        path = write_parquet(table, out / f"{scenario.name}.parquet")
+        click.echo(f"{scenario.name}: {count} seeds -> {path}")
+
+
+@cli.command("sweep")
+@click.argument("scenario")
+@click.option(
+    "--vary",
+    "vary",
+    multiple=True,
+    required=True,
+    metavar="KEY=V1,V2,...",
+    help="dotted scenario key and its values; repeat for a grid",
+)
+@click.option("--seeds", type=click.IntRange(min=1), help="seeds per point [scenario's]")
+@click.option("--seed", "base_seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), help="steps per run [scenario's]")
+@click.option("--workers", type=click.IntRange(min=1), help="processes [CPU count]")
+@click.option(
+    "--common-seeds",
+    is_flag=True,
+    help="same seeds at every point (common random numbers) instead of distinct seeds",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Parquet file [lab-results/sweep-SCENARIO.parquet]",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def sweep_command(
+    scenario: str,
+    vary: tuple[str, ...],
+    seeds: int | None,
+    base_seed: int,
+    steps: int | None,
+    workers: int | None,
+    common_seeds: bool,
+    out: Path | None,
+    progress: bool,
+) -> None:
+    """Run SCENARIO at every point of the --vary grid, in parallel processes."""
+    loaded = load_scenario(scenario)
+    grid = parse_vary(list(vary))
+    count = seeds or loaded.seeds
+    runs = count * len(list(_product_size(grid)))
+    with click.progressbar(
+        length=runs, label=f"sweep {loaded.name}", hidden=not progress, file=sys.stderr
+    ) as bar:
+        table = sweep(
+            loaded,
+            grid,
+            seeds=count,
+            base_seed=base_seed,
+            steps=steps,
+            workers=workers,
+            common_seeds=common_seeds,
+            progress=bar.update,
+        )
+    path = write_parquet(table, out or Path("lab-results") / f"sweep-{loaded.name}.parquet")
+    click.echo(f"{runs} runs -> {path}")
+
+
+def _product_size(grid: dict[str, list[object]]) -> range:
+    size = 1
+    for values in grid.values():
+        size *= len(values)
+    return range(size)
+
+
+@cli.group("lab")
+def lab_group() -> None:
+    """The policy lab's reports."""
+
+
+@lab_group.command("report")
+@click.argument("results", type=click.Path(path_type=Path), default=Path("lab-results"))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML file [RESULTS/report.html]",
+)
+@click.option(
+    "--markdown",
+    "markdown",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="also write the findings table as Markdown",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
+def report_command(results: Path, out: Path | None, markdown: Path | None, as_json: bool) -> None:
+    """Render the HTML report (inline SVG, works offline) comparing the RESULTS scenarios."""
+    table = load_results(results)
+    page = render_html(table)
+    target = out or results / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page)
+    found = findings(table)
+    if markdown is not None:
+        markdown.write_text(findings_markdown(found))
+    if as_json:
+        emit_json(
+            [
+                {
+                    "claim": f.claim,
+                    "scenario": f.scenario,
+                    "baseline": f.baseline,
+                    "measure": f.measure,
+                    "verdict": f.verdict,
+                    "difference": {
+                        "mean": f.difference.mean,
+                        "low": f.difference.low,
+                        "high": f.difference.high,
+                        "seeds": f.difference.n,
+                    },
+                }
+                for f in found
+            ]
+        )
+        return
+    click.echo(findings_markdown(found), nl=False)
+    click.echo(f"report -> {target}")

@@ -10,8 +10,12 @@ Layers, bottom up (each a module of its own):
 * :mod:`.metrics` — cooperation share, payoff mean and Gini, degree ratio, assortativity,
   components.
 * :mod:`.config` / :mod:`.engine` — the seeded :class:`Simulation` loop and its
-  :class:`Institution` seam, where observation, scoring with the real policy bundle and
-  consequences will plug in.
+  :class:`Institution` seam.
+* The policy lab on top: :mod:`.scenario` (YAML scenarios), :mod:`.institution` (observation
+  → scoring by the real policy bundle via :mod:`socialcredit.scoring.vectorised` →
+  consequences), :mod:`.observation`, :mod:`.mechanics` (the article's mechanics),
+  :mod:`.lab_metrics`, :mod:`.lab` (runs), :mod:`.sweep` (parallel sweeps), :mod:`.report`
+  (findings with confidence intervals, offline HTML). See ``docs/lab.md``.
 
 Everything random takes an explicit ``numpy.random.Generator``; a :class:`Simulation` is
 fully determined by ``(config, seed)``.
@@ -48,6 +52,8 @@ from socialcredit.simulation.imitation import (
     fermi_probability,
     fermi_synchronous,
 )
+from socialcredit.simulation.institution import PolicyInstitution, SanctionAware
+from socialcredit.simulation.lab import run_scenario, run_seeds
 from socialcredit.simulation.metrics import (
     assortativity,
     component_count,
@@ -70,7 +76,15 @@ from socialcredit.simulation.population import (
     Population,
     TraitParameters,
 )
+from socialcredit.simulation.report import findings, render_html
 from socialcredit.simulation.rewiring import rewire
+from socialcredit.simulation.scenario import (
+    Scenario,
+    load_scenario,
+    shipped_scenarios,
+    with_overrides,
+)
+from socialcredit.simulation.sweep import sweep
 
 __all__ = [
     "COOPERATE",
@@ -88,11 +102,14 @@ __all__ = [
     "Network",
     "NetworkSpec",
     "PayoffFunction",
+    "PolicyInstitution",
     "Population",
     "PrisonersDilemma",
     "PublicGoods",
     "Response",
+    "SanctionAware",
     "ScaleFreeSpec",
+    "Scenario",
     "Simulation",
     "SimulationConfig",
     "SmallWorldSpec",
@@ -108,15 +125,23 @@ __all__ = [
     "fermi_monte_carlo",
     "fermi_probability",
     "fermi_synchronous",
+    "findings",
     "gini",
+    "load_scenario",
     "mean",
     "prisoners_dilemma_payoffs",
     "public_goods_payoffs",
+    "render_html",
     "rewire",
+    "run_scenario",
+    "run_seeds",
     "scale_free",
+    "shipped_scenarios",
     "small_world",
     "square_lattice",
     "stochastic_blocks",
+    "sweep",
     "to_arrow",
     "trust_game_payoffs",
+    "with_overrides",
 ]

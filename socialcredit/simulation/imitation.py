@@ -119,11 +119,13 @@ def fermi_synchronous(
         active &= rng.random(network.n) < fraction
     # the usual case, everyone taking part, needs no index arrays: ~30 % faster at 1M agents
     x = None if active.all() else np.flatnonzero(active)
-    y = random_neighbours(network, x, rng.random(network.n if x is None else x.size))
+    # float32 draws: half the random bits of float64, and the payoffs are float32 anyway
+    draws = network.n if x is None else x.size
+    y = random_neighbours(network, x, rng.random(draws, dtype=np.float32))
     p = fermi_probability(_take(payoff, x), payoff[y], noise)
     if susceptibility is not None:
         p = p * _take(susceptibility, x)
-    adopt = rng.random(p.size) < p
+    adopt = rng.random(p.size, dtype=np.float32) < p
     if x is None:
         return np.where(adopt, strategy[y], strategy)
     new = strategy.copy()

@@ -12,7 +12,22 @@ def test_all_names_exist_and_are_sorted_by_kind() -> None:
 
 
 def test_every_public_attribute_is_exported() -> None:
-    modules = {"config", "engine", "games", "imitation", "metrics", "networks", "population"}
+    modules = {
+        "config",
+        "engine",
+        "games",
+        "imitation",
+        "metrics",
+        "networks",
+        "population",
+        "scenario",
+        "institution",
+        "lab",
+        "lab_metrics",
+        "mechanics",
+        "observation",
+        "report",
+    }
     public = {
         name
         for name in vars(simulation)

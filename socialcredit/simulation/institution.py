@@ -1,0 +1,380 @@
+"""The institution of the policy lab: observation → the real policy's scoring → consequences.
+
+:class:`PolicyInstitution` is an :class:`~.engine.Institution` hook. Every step it
+
+1. draws the agents' other acts (:func:`.observation.behave`): obligations, civic acts,
+   private dissent and its public expression;
+2. observes them (coverage, labelling errors) as records of real catalogue kinds, adds
+   informant reports, manipulation (fake ratings, bribes, tampering), and the simulator-only
+   penalties the engine refuses (association, expression) and informant rewards;
+3. files them into :class:`~socialcredit.scoring.vectorised.RunningScores` under the real
+   policy bundle (and a separate "not lawful" table for the refused mechanics), applies the
+   safeguards (disputes of false records, expiry, restoration, hardship);
+4. turns grades into measures (payoff per tie) and, for ostracism, cut-and-rewired ties;
+5. updates what agents perceive (fear of sanctions, trust in partners) and records the
+   step's measures in :attr:`history`.
+
+With ``spec=None`` (no system) it still simulates and measures the society: nothing is
+recorded and there are no consequences. :class:`SanctionAware` wraps an update rule with
+expected-sanction reasoning: a defector reconsiders with probability ``reasoning * fear``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from socialcredit.policy import default_bundle, load_bundle
+from socialcredit.scoring.definition import US_PER_DAY
+from socialcredit.scoring.engine import compiled_bundle
+from socialcredit.scoring.vectorised import KindTable, RunningScores
+from socialcredit.simulation._sparse import random_neighbours
+from socialcredit.simulation.engine import Acts, Response
+from socialcredit.simulation.imitation import UpdateContext, UpdateRule
+from socialcredit.simulation.lab_metrics import StepFacts, step_metrics
+from socialcredit.simulation.mechanics import (
+    inform,
+    manipulate,
+    not_lawful_table,
+    ostracism_cuts,
+)
+from socialcredit.simulation.networks import Network
+from socialcredit.simulation.observation import Batch, act_codes, behave, observe
+from socialcredit.simulation.population import COOPERATE, DEFECT
+from socialcredit.simulation.rewiring import rewire
+from socialcredit.simulation.scenario import Behaviour, InstitutionSpec
+
+__all__ = ["PolicyInstitution", "SanctionAware", "policy_table"]
+
+ORIGIN_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z: policy time of step 0
+_FALSE = (1, 2, 3)  # label error, false informant report, planted by tampering
+_LABEL, _INF_FALSE, _TAMPER, _INF_TRUE, _FAKE = 1, 2, 3, 4, 5
+_ASSOC, _EXPR, _REWARD = 6, 7, 8
+
+
+def policy_table(policy: str) -> KindTable:
+    """The lawful policy table: ``default`` or a bundle directory (checked on load)."""
+    bundle = default_bundle() if policy == "default" else load_bundle(policy)
+    return KindTable.of(compiled_bundle(bundle))
+
+
+class PolicyInstitution:
+    """The observation → scoring → consequences hook for one run (see the module docstring).
+
+    Attributes:
+        spec: the institution, or ``None`` for a society without a system.
+        behaviour: how agents act.
+        fear: each agent's perceived sanction risk, in ``[0, 1]``.
+        trust: each agent's behavioural trust in partners, in ``[0, 1]``.
+        history: one dict of measures per step.
+    """
+
+    def __init__(
+        self,
+        spec: InstitutionSpec | None,
+        behaviour: Behaviour,
+        n: int,
+        step_days: int,
+        *,
+        metrics_every: int = 10,
+        table: KindTable | None = None,
+    ) -> None:
+        """Set up the state of ``n`` agents.
+
+        Raises:
+            ValueError: if the act mapping names a kind without points in the policy.
+        """
+        self.spec, self.behaviour, self.n = spec, behaviour, n
+        self.metrics_every = metrics_every
+        self.fear = np.zeros(n, dtype=np.float32)
+        self.trust = np.full(n, 0.5, dtype=np.float32)
+        self._seen = np.zeros(n, dtype=np.float32)
+        self._streak = np.zeros(n, dtype=np.int32)
+        self.history: list[dict[str, float]] = []
+        self._roles: tuple[np.ndarray, np.ndarray] | None = None
+        self.grades: np.ndarray | None = None
+        if spec is None:
+            return
+        self.table = table or policy_table(spec.policy)
+        self.codes = act_codes(self.table)
+        step_us = step_days * US_PER_DAY
+        expire = spec.due_process.expiry
+        self.lawful = RunningScores(self.table, n, step_us, ORIGIN_US, expire=expire)
+        self.extra_table = not_lawful_table(spec.not_lawful_points)
+        self.extra = RunningScores(self.extra_table, n, step_us, ORIGIN_US, expire=expire)
+        mech = spec.mechanics
+        self._extra_on = any(m.enabled for m in (mech.contagion, mech.informants, mech.expression))
+        grades = [band.grade for band in self.table.policy.grades]
+        per_tie = spec.measures.per_tie
+        self._per_tie = np.array([per_tie.get(g, 0.0) for g in grades], dtype=np.float32)
+        self._low_codes = {
+            name: np.array([g in low for g in grades])
+            for name, low in (
+                ("contagion", spec.mechanics.contagion.low_grades),
+                ("ostracism", spec.mechanics.ostracism.low_grades),
+            )
+        }
+        self.grades = self.table.grade_codes(self.totals())
+
+    def totals(self) -> np.ndarray:
+        """Every agent's score now: base + lawful points + not-lawful points, clamped."""
+        policy = self.table.policy
+        points = self.lawful.points()
+        if self._extra_on:  # refused mechanics switched on: their points count too
+            points = points + self.extra.points()
+        return np.clip(policy.base + points, policy.low, policy.high)
+
+    def __call__(self, acts: Acts, rng: np.random.Generator) -> Response | None:
+        """Run one step of the institution (see the module docstring)."""
+        network, strategy = acts.network, acts.strategy
+        if self._roles is None:
+            self._roles = self._draw_roles(rng)
+        spec = self.spec
+        watched = spec is not None and spec.mechanics.expression.enabled
+        conduct = behave(acts.population, strategy, self.fear, self.behaviour, watched, rng)
+        facts = StepFacts(acts.step, network, strategy, acts.payoff, conduct)
+        response = None if spec is None else self._institution_step(acts, conduct, facts, rng)
+        partner = self._perceive(network, strategy, facts, rng)
+        facts.fear, facts.trust, facts.partner = self.fear, self.trust, partner
+        heavy = acts.step % self.metrics_every == 0
+        self.history.append(step_metrics(facts, heavy))
+        return response
+
+    # -- the system ---------------------------------------------------------------------
+
+    def _institution_step(
+        self, acts: Acts, conduct: Any, facts: StepFacts, rng: np.random.Generator
+    ) -> Response:
+        spec = self.spec
+        assert spec is not None and self._roles is not None
+        informants, gamers = self._roles
+        mech, dp = spec.mechanics, spec.due_process
+        parts = observe(conduct, self.codes, spec.coverage, spec.label_error, dp.hardship, rng)
+        violated = conduct.free_riding | conduct.defaulted
+        ride_kind = self.codes["free_riding"][0]
+        extra_parts: list[tuple[np.ndarray, int, int, int]] = []
+        if mech.informants.enabled:
+            reports = inform(
+                acts.network, np.flatnonzero(informants), violated, mech.informants, rng
+            )
+            parts.append((reports.target[reports.true], ride_kind, 0, _INF_TRUE))
+            parts.append((reports.target[~reports.true], ride_kind, 0, _INF_FALSE))
+            reward = self.extra_table.code("informant_reward")
+            extra_parts.append((reports.informant, reward, 0, _REWARD))
+            facts.reports = reports
+        batch = Batch.of(parts)
+        if mech.manipulation.enabled:
+            batch = self._manipulate(batch, gamers, facts, rng)
+        negative = self.table.points[batch.kind] + self.table.per_unit[batch.kind] < 0
+        self.lawful.file(
+            batch.subject,
+            batch.kind,
+            batch.amount,
+            batch.cause,
+            self._dispute_delays(batch.cause, rng),
+        )
+        extra_parts += self._refused_penalties(acts.network, conduct, rng)
+        extra = Batch.of(extra_parts)
+        self.extra.file(extra.subject, extra.kind, extra.amount, extra.cause)
+        facts.records = (batch.subject[negative], batch.cause[negative])
+        facts.extra_records = (extra.subject, extra.cause)
+        self._restoration(violated)
+        before = self.grades
+        totals = self.totals()
+        self.grades = self.table.grade_codes(totals)
+        facts.totals, facts.grades, facts.previous_grades = totals, self.grades, before
+        facts.low = self._low_codes["ostracism"][self.grades]
+        modifier = self._per_tie[self.grades] * acts.network.degree_float
+        facts.modifier = modifier
+        facts.disputed = self.lawful.advance()
+        self.extra.advance()
+        return Response(payoff=modifier, network=self._ostracise(acts, rng))
+
+    def _manipulate(
+        self, batch: Batch, gamers: np.ndarray, facts: StepFacts, rng: np.random.Generator
+    ) -> Batch:
+        spec = self.spec
+        assert spec is not None
+        negative = self.table.points[batch.kind] + self.table.per_unit[batch.kind] < 0
+        outcome = manipulate(gamers, batch.subject, negative, spec.mechanics.manipulation, rng)
+        batch = batch.drop(outcome.keep)
+        if outcome.deleted.size:
+            select = np.zeros(self.n, dtype=bool)
+            select[outcome.deleted] = True
+            self.lawful.restore(select)
+        fake_kind = self.codes["fake_rating"][0]
+        ride_kind = self.codes["free_riding"][0]
+        facts.manipulation = (outcome.attempts, outcome.successes)
+        return _join(
+            batch,
+            Batch.of(
+                [
+                    (outcome.fakes, fake_kind, 0, _FAKE),
+                    (outcome.planted, ride_kind, 0, _TAMPER),
+                ]
+            ),
+        )
+
+    def _refused_penalties(
+        self, network: Network, conduct: Any, rng: np.random.Generator
+    ) -> list[tuple[np.ndarray, int, int, int]]:
+        spec = self.spec
+        assert spec is not None and self.grades is not None
+        mech, parts = spec.mechanics, []
+        if mech.contagion.enabled:
+            low = self._low_codes["contagion"][self.grades].astype(np.float32)
+            count = network.neighbour_sum(low)
+            who = np.flatnonzero(count > 0)
+            code = self.extra_table.code("association_penalty")
+            amounts = np.rint(count[who]).astype(np.int64)
+            parts += [(who[amounts == a], code, int(a), _ASSOC) for a in np.unique(amounts)]
+        if mech.expression.enabled:
+            watched = rng.random(self.n, dtype=np.float32) < mech.expression.coverage
+            seen = conduct.expressed & watched
+            parts.append(
+                (np.flatnonzero(seen), self.extra_table.code("expression_penalty"), 0, _EXPR)
+            )
+        return parts
+
+    def _dispute_delays(self, cause: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+        """Steps until each false record is withdrawn after an upheld dispute (-1: never).
+
+        A subject disputes a false record each step with ``dispute_rate`` and is upheld with
+        ``dispute_success``: the delay is geometric, drawn once when the record is filed.
+        """
+        spec = self.spec
+        assert spec is not None
+        dp = spec.due_process
+        p = dp.dispute_rate * dp.dispute_success
+        if not dp.disputes or p <= 0:
+            return None
+        delays = np.full(cause.size, -1, dtype=np.int64)
+        false = np.isin(cause, _FALSE)
+        delays[false] = rng.geometric(p, int(false.sum()))
+        return delays
+
+    def _restoration(self, violated: np.ndarray) -> None:
+        """Restoration: after ``restoration_steps`` steps without a violation, an agent's
+        negative records are removed early (the obligation performed, conduct corrected)."""
+        spec = self.spec
+        assert spec is not None
+        dp = spec.due_process
+        if not dp.restoration:
+            return
+        self._streak += 1
+        np.copyto(self._streak, 0, where=violated)
+        ready = self._streak >= dp.restoration_steps
+        if ready.any():
+            self.lawful.restore(ready)
+            np.copyto(self._streak, 0, where=ready)
+
+    def _ostracise(self, acts: Acts, rng: np.random.Generator) -> Network | None:
+        spec = self.spec
+        assert spec is not None and self.grades is not None
+        params = spec.mechanics.ostracism
+        if not params.enabled or acts.step % params.every != params.every - 1:
+            return None
+        low = self._low_codes["ostracism"][self.grades]
+        cuts = ostracism_cuts(acts.network, low, params.rate, rng)
+        if cuts.size == 0:
+            return None
+        return rewire(acts.network, cuts, rng)
+
+    # -- perception ---------------------------------------------------------------------
+
+    def _perceive(
+        self, network: Network, strategy: np.ndarray, facts: StepFacts, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Fear and trust from one partner met this step (a random neighbour).
+
+        Fear: smoothed share of partners seen sanctioned this step (or oneself reported by
+        an informant), as Epstein's ``1 - exp(-k * seen)``. Trust: smoothed share of
+        partners who cooperated, zero when the agent was reported by an informant.
+        """
+        m = np.float32(self.behaviour.memory)
+        has = network.degree > 0
+        if has.all():  # the usual case needs no index arrays
+            partner = random_neighbours(network, None, rng.random(self.n, dtype=np.float32))
+        else:
+            partner = np.arange(self.n)
+            partner[has] = random_neighbours(
+                network, np.flatnonzero(has), rng.random(int(has.sum()), dtype=np.float32)
+            )
+        sanctioned = np.zeros(self.n, dtype=bool)
+        if facts.records is not None:
+            sanctioned[facts.records[0]] = True
+        if facts.extra_records is not None:
+            subject, cause = facts.extra_records
+            sanctioned[subject[cause != _REWARD]] = True
+        reported = np.zeros(self.n, dtype=bool)
+        if facts.reports is not None:
+            reported[facts.reports.target] = True
+        # one gather for both facts about the partner: bit 1 sanctioned, bit 0 cooperated
+        state = sanctioned.view(np.int8) * np.int8(2) + (strategy == COOPERATE).view(np.int8)
+        met = state[partner]
+        if not has.all():
+            met[~has] = 0
+        seen = (met >= 2) | reported
+        good = ((met & 1) == 1) & ~reported
+        self._seen *= 1 - m
+        np.add(self._seen, m, out=self._seen, where=seen)
+        k = np.float32(self.behaviour.fear_k * self.behaviour.fear_scale)
+        fear = np.multiply(self._seen, -k)
+        np.exp(fear, out=fear)
+        np.subtract(np.float32(1), fear, out=fear)
+        self.fear = fear
+        trust = self.trust * (1 - m)
+        np.add(trust, m, out=trust, where=good)
+        self.trust = trust
+        return partner
+
+    def _draw_roles(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        spec = self.spec
+        if spec is None:
+            return np.zeros(self.n, bool), np.zeros(self.n, bool)
+        mech = spec.mechanics
+        informants = rng.random(self.n) < (mech.informants.share if mech.informants.enabled else 0)
+        gamers = rng.random(self.n) < (
+            mech.manipulation.insider_share if mech.manipulation.enabled else 0
+        )
+        return informants, gamers
+
+
+def _join(a: Batch, b: Batch) -> Batch:
+    return Batch(
+        *(
+            np.concatenate([getattr(a, f), getattr(b, f)])
+            for f in ("subject", "kind", "amount", "cause")
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionAware:
+    """An update rule plus expected-sanction reasoning.
+
+    After ``inner`` imitation, each defector switches to cooperation with probability
+    ``reasoning * fear`` (its perceived risk of a sanction, read from ``institution``).
+    """
+
+    inner: UpdateRule
+    institution: PolicyInstitution
+    reasoning: float = 0.1
+
+    def __call__(
+        self,
+        network: Network,
+        strategy: np.ndarray,
+        payoff: np.ndarray,
+        rng: np.random.Generator,
+        context: UpdateContext,
+    ) -> np.ndarray:
+        """Imitate, then reconsider under fear."""
+        new = self.inner(network, strategy, payoff, rng, context)
+        if self.reasoning <= 0 or self.institution.spec is None:
+            return new
+        p = np.float32(self.reasoning) * self.institution.fear
+        switch = (new == DEFECT) & (rng.random(new.size, dtype=np.float32) < p)
+        return np.where(switch, np.int8(COOPERATE), new).astype(new.dtype)

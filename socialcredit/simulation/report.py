@@ -1,0 +1,348 @@
+"""The lab report: the article's claims answered one by one, with numbers and CIs over seeds.
+
+:func:`load_results` reads the Parquet files written by ``socialcredit simulate``;
+:func:`summarise` reduces each (scenario, seed) run to one value per measure (the mean over
+the last quarter of the steps; heavy measures: the last step) and gives mean and 95 %
+confidence interval over seeds (Student t); :func:`findings` compares scenarios claim by
+claim, as paired differences over common seeds (same seed, same network and population);
+:func:`render_html` writes a self-contained page — inline SVG charts generated here, no
+CDN, no JavaScript — and :func:`findings_markdown` the same table for the docs.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from socialcredit.errors import Problem, ScenarioError
+from socialcredit.simulation.lab_metrics import METRIC_NAMES
+
+__all__ = [
+    "CLAIMS",
+    "Estimate",
+    "Finding",
+    "findings",
+    "findings_markdown",
+    "load_results",
+    "render_html",
+    "summarise",
+]
+
+_HEAVY = {"payoff_gini", "score_assortativity", "components"}
+
+CLAIMS: tuple[tuple[str, str, str, str], ...] = (
+    ("Does the system raise compliance / cooperation?", "lawful_core", "no_system", "cooperation"),
+    ("Does the system raise compliance / cooperation?", "article", "no_system", "cooperation"),
+    (
+        "Does the system raise compliance (obligations met)?",
+        "lawful_core",
+        "no_system",
+        "compliance",
+    ),
+    ("Does the system raise compliance (obligations met)?", "article", "no_system", "compliance"),
+    ("Does the system raise behavioural trust?", "lawful_core", "no_system", "trust"),
+    ("Does the system raise behavioural trust?", "article", "no_system", "trust"),
+    ("Welfare (mean payoff with measures)", "article", "lawful_core", "welfare"),
+    ("Contagion isolates low-score agents", "contagion_only", "lawful_core", "low_share"),
+    ("Contagion isolates low-score agents", "contagion_only", "lawful_core", "score_assortativity"),
+    (
+        "Ostracism isolates low-score agents (degree ratio)",
+        "ostracism_only",
+        "lawful_core",
+        "low_degree_ratio",
+    ),
+    ("Informants raise fear", "informants_only", "lawful_core", "fear"),
+    ("Informants lower trust (suspicion)", "informants_only", "lawful_core", "trust"),
+    ("Informants bring false reports", "informants_only", "lawful_core", "fdr_informant_false"),
+    (
+        "Expression surveillance brings self-censorship",
+        "expression_only",
+        "lawful_core",
+        "self_censorship",
+    ),
+    (
+        "Expression penalties are false sanctions",
+        "expression_only",
+        "lawful_core",
+        "false_positive_rate",
+    ),
+    (
+        "Manipulation plants false records (no ledger)",
+        "manipulation_no_ledger",
+        "lawful_core",
+        "fdr_tampering",
+    ),
+    (
+        "The verified ledger curbs manipulation",
+        "manipulation_only",
+        "manipulation_no_ledger",
+        "manipulation_success",
+    ),
+    (
+        "False sanctions: the article's system vs the lawful core",
+        "article",
+        "lawful_core",
+        "false_positive_rate",
+    ),
+    ("Score inequality", "article", "lawful_core", "score_gini"),
+)
+"""(claim, scenario, baseline, measure): one row of the findings table each."""
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A mean over seeds with its 95 % confidence interval (NaN bounds for one seed)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def text(self) -> str:
+        """``mean [low, high]`` with 3 significant decimals."""
+        if math.isnan(self.mean):
+            return "n/a"
+        if math.isnan(self.low):
+            return f"{self.mean:.3f}"
+        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One claim: scenario and baseline estimates, and their paired difference."""
+
+    claim: str
+    scenario: str
+    baseline: str
+    measure: str
+    value: Estimate
+    base: Estimate
+    difference: Estimate
+
+    @property
+    def verdict(self) -> str:
+        """``higher`` / ``lower`` when the difference's CI excludes 0, else ``no clear change``."""
+        d = self.difference
+        if math.isnan(d.mean) or math.isnan(d.low):
+            return "n/a"
+        if d.low > 0:
+            return "higher"
+        if d.high < 0:
+            return "lower"
+        return "no clear change"
+
+
+def load_results(folder: Path) -> dict[str, np.ndarray]:
+    """Every ``simulate`` result (``*.parquet``) in ``folder``, stacked; sweep tables
+    (``sweep-*.parquet``, one scenario at many points) are left out.
+
+    Raises:
+        ScenarioError: if the folder holds no result file.
+    """
+    import pyarrow.parquet as pq
+
+    files = [f for f in sorted(Path(folder).glob("*.parquet")) if not f.name.startswith("sweep-")]
+    if not files:
+        raise ScenarioError("no results", [Problem(str(folder), "no *.parquet result files")])
+    tables = [pq.read_table(f).to_pydict() for f in files]
+    columns = [c for c in tables[0] if all(c in t for t in tables)]
+    return {c: np.array([v for t in tables for v in t[c]]) for c in columns}
+
+
+def _per_seed(table: dict[str, np.ndarray], scenario: str, measure: str) -> dict[int, float]:
+    mine = table["scenario"] == scenario
+    out = {}
+    for seed in np.unique(table["seed"][mine]):
+        rows = mine & (table["seed"] == seed)
+        steps, values = table["step"][rows], table[measure][rows].astype(np.float64)
+        if measure in _HEAVY:
+            value = values[np.argmax(steps)]
+        else:
+            tail = steps >= steps.max() - max(1, (steps.max() + 1) // 4) + 1
+            finite = values[tail][~np.isnan(values[tail])]
+            value = float(finite.mean()) if finite.size else float("nan")
+        out[int(seed)] = float(value)
+    return out
+
+
+def _estimate(values: list[float]) -> Estimate:
+    x = np.array([v for v in values if not math.isnan(v)])
+    if x.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    if x.size == 1:
+        return Estimate(float(x[0]), float("nan"), float("nan"), 1)
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return Estimate(float(x.mean()), float(x.mean()) - half, float(x.mean()) + half, int(x.size))
+
+
+def summarise(table: dict[str, np.ndarray]) -> dict[str, dict[str, Estimate]]:
+    """``{scenario: {measure: estimate over seeds}}``."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for scenario in sorted(set(table["scenario"].tolist())):
+        out[scenario] = {
+            m: _estimate(list(_per_seed(table, scenario, m).values()))
+            for m in METRIC_NAMES
+            if m in table
+        }
+    return out
+
+
+def findings(table: dict[str, np.ndarray]) -> list[Finding]:
+    """The :data:`CLAIMS` whose scenarios are in ``table``, as paired comparisons."""
+    present = set(table["scenario"].tolist())
+    out = []
+    for claim, scenario, baseline, measure in CLAIMS:
+        if scenario not in present or baseline not in present:
+            continue
+        a, b = _per_seed(table, scenario, measure), _per_seed(table, baseline, measure)
+        common = sorted(set(a) & set(b))
+        out.append(
+            Finding(
+                claim,
+                scenario,
+                baseline,
+                measure,
+                _estimate(list(a.values())),
+                _estimate(list(b.values())),
+                _estimate([a[s] - b[s] for s in common]),
+            )
+        )
+    return out
+
+
+def findings_markdown(found: list[Finding]) -> str:
+    """The findings as a Markdown table (mean [95 % CI] over seeds)."""
+    lines = [
+        "| claim | scenario vs baseline | measure | scenario | baseline | difference | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in found:
+        lines.append(
+            f"| {f.claim} | {f.scenario} vs {f.baseline} | `{f.measure}` | {f.value.text()} "
+            f"| {f.base.text()} | {f.difference.text()} | {f.verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# -- HTML with inline SVG -------------------------------------------------------------------
+
+_COLOURS = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+    "#1f78b4",
+    "#b2df8a",
+)
+_CHARTS = (
+    "cooperation",
+    "compliance",
+    "trust",
+    "fear",
+    "self_censorship",
+    "low_share",
+    "false_positive_rate",
+    "score_mean",
+    "welfare",
+)
+
+
+def _line_chart(table: dict[str, np.ndarray], measure: str, scenarios: list[str]) -> str:
+    width, height, pad = 420, 220, 36
+    series = {}
+    for s in scenarios:
+        rows = table["scenario"] == s
+        steps = np.unique(table["step"][rows])
+        averages = []
+        for step in steps:
+            v = table[measure][rows & (table["step"] == step)].astype(np.float64)
+            v = v[~np.isnan(v)]
+            averages.append(float(v.mean()) if v.size else float("nan"))
+        series[s] = (steps, np.array(averages))
+    finite = np.concatenate([m[~np.isnan(m)] for _, m in series.values()] + [np.zeros(0)])
+    if finite.size == 0:
+        return ""
+    lo, hi = float(finite.min()), float(finite.max())
+    hi = hi if hi > lo else lo + 1.0
+    last = max(int(st.max()) for st, _ in series.values() if st.size) or 1
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{measure} over steps">',
+        f'<text x="{pad}" y="14" font-size="12">{html.escape(measure)}</text>',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - 8}" y2="{height - pad}" '
+        'stroke="#999"/>',
+        f'<text x="2" y="{pad}" font-size="10">{hi:.3g}</text>',
+        f'<text x="2" y="{height - pad}" font-size="10">{lo:.3g}</text>',
+        f'<text x="{width - 40}" y="{height - 20}" font-size="10">step {last}</text>',
+    ]
+    for i, (s, (steps, means)) in enumerate(series.items()):
+        pts = [
+            f"{pad + (width - pad - 8) * st / last:.1f},"
+            f"{height - pad - (height - pad - 20) * (m - lo) / (hi - lo):.1f}"
+            for st, m in zip(steps, means, strict=True)
+            if not math.isnan(m)
+        ]
+        colour = _COLOURS[i % len(_COLOURS)]
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+            f'points="{" ".join(pts)}"><title>{html.escape(s)}</title></polyline>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(scenarios: list[str]) -> str:
+    items = [
+        f'<span style="color:{_COLOURS[i % len(_COLOURS)]}">&#9632; {html.escape(s)}</span>'
+        for i, s in enumerate(scenarios)
+    ]
+    return '<p class="legend">' + " &nbsp; ".join(items) + "</p>"
+
+
+def render_html(table: dict[str, np.ndarray], title: str = "Policy lab report") -> str:
+    """A self-contained HTML page: findings, summary by scenario, and charts over steps."""
+    scenarios = sorted(set(table["scenario"].tolist()))
+    seeds = len(set(table["seed"].tolist()))
+    found = findings(table)
+    summary = summarise(table)
+    rows = "".join(
+        f"<tr><td>{html.escape(f.claim)}</td><td>{f.scenario} vs {f.baseline}</td>"
+        f"<td><code>{f.measure}</code></td><td>{f.value.text()}</td><td>{f.base.text()}</td>"
+        f"<td>{f.difference.text()}</td><td><b>{f.verdict}</b></td></tr>"
+        for f in found
+    )
+    measures = [m for m in METRIC_NAMES if m in table]
+    head = "".join(f"<th>{m}</th>" for m in measures)
+    body = "".join(
+        f"<tr><th>{html.escape(s)}</th>"
+        + "".join(f"<td>{summary[s][m].text()}</td>" for m in measures)
+        + "</tr>"
+        for s in scenarios
+    )
+    charts = "".join(_line_chart(table, m, scenarios) for m in _CHARTS if m in table)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}
+table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;padding:3px 6px}}
+.wide{{overflow-x:auto}}svg{{margin:6px;border:1px solid #eee}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Scenarios: {len(scenarios)}; seeds per scenario: up to {seeds}. Values are means over
+seeds of each run's mean over its last quarter of steps (heavy measures: the last step),
+with 95 % confidence intervals (Student t); differences are paired by seed. Mechanics marked
+NOT LAWFUL exist only in the simulator: the real engine refuses them.</p>
+<h2>The article's claims</h2>
+<table><tr><th>claim</th><th>comparison</th><th>measure</th><th>scenario</th>
+<th>baseline</th><th>difference</th><th>verdict</th></tr>{rows}</table>
+<h2>Over time (mean over seeds)</h2>{_legend(scenarios)}<div>{charts}</div>
+<h2>Every measure by scenario</h2><div class="wide"><table><tr><th></th>{head}</tr>{body}
+</table></div></body></html>
+"""
