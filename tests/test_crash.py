@@ -33,8 +33,10 @@ def cli(tmp_path: Path, *args: str) -> list[str]:
     ]
 
 
-def ingest_and_kill(tmp_path: Path, source: Path, delay: float) -> int:
-    """Start an ingest, SIGKILL it after ``delay`` seconds; return the last acknowledged row."""
+def ingest_and_kill(tmp_path: Path, source: Path, delay: float, after_first_ack: bool) -> int:
+    """Start an ingest and SIGKILL it ``delay`` seconds after it started (or after its first
+    durable batch, so that start-up time does not decide where the kill lands); return the
+    last acknowledged row."""
     process = subprocess.Popen(
         cli(tmp_path, "ingest", str(source), "--progress", "lines", "--batch-size", "1000"),
         stdout=subprocess.PIPE,
@@ -42,15 +44,19 @@ def ingest_and_kill(tmp_path: Path, source: Path, delay: float) -> int:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     acked = [0]
+    first_ack = threading.Event()
 
     def read_acks() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             if line.startswith("durable"):
                 acked[0] = int(line.split("rows_to=")[1].split()[0])
+                first_ack.set()
 
     reader = threading.Thread(target=read_acks)
     reader.start()
+    if after_first_ack:
+        first_ack.wait(timeout=120)
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -66,8 +72,9 @@ def test_sigkill_during_ingest_never_loses_or_duplicates(tmp_path: Path) -> None
     subprocess.run(cli(tmp_path, "init"), check=True, capture_output=True)
     rng = random.Random(7)
     partial = 0
-    for delay in [0.05, 0.4, *(rng.uniform(0.6, 1.6) for _ in range(6))]:
-        acked = ingest_and_kill(tmp_path, source, delay)
+    kills = [(0.05, False), (0.0, True), *((rng.uniform(0.02, 1.0), True) for _ in range(6))]
+    for delay, after_first_ack in kills:
+        acked = ingest_and_kill(tmp_path, source, delay, after_first_ack)
         partial += 0 < acked < ROWS
         store = SQLiteStore(tmp_path / "l.db")
         ledger = Ledger(store)

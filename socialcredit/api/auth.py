@@ -17,13 +17,13 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from starlette.responses import Response
 
 from .errors import AuthenticationError, CsrfError, PermissionDeniedError
+from .roles import Role
 
 if TYPE_CHECKING:
     from .accounts import Session
@@ -47,19 +47,6 @@ SESSION_COOKIE = "sc_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class Role(StrEnum):
-    """The roles of the system (see docs/api.md for what each may do)."""
-
-    ADMIN = "admin"
-    SOURCE = "source"
-    OFFICER = "officer"
-    APPEAL_OFFICER = "appeal_officer"
-    SERVICE_POINT = "service_point"
-    SUBJECT = "subject"
-    AUDITOR = "auditor"
-    PUBLIC = "public"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..api.accounts import AccountStore
-from ..api.auth import Role
+from ..api.roles import Role
 from ..settings import Settings
 from . import cli, emit_json, settings_of
 from ._args import parse_subject
+
+if TYPE_CHECKING:
+    from ..api.accounts import AccountStore
 
 _ROLES = click.Choice([role.value for role in Role if role is not Role.PUBLIC])
 
 
 def _accounts(settings: Settings, path: Path | None) -> AccountStore:
+    from ..api.accounts import AccountStore
+
     return AccountStore(path or settings.accounts_path())
 
 

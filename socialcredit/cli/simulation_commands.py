@@ -7,10 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..simulation.lab import run_seeds, write_parquet
-from ..simulation.report import findings, findings_markdown, load_results, render_html
-from ..simulation.scenario import load_scenario, shipped_scenarios
-from ..simulation.sweep import parse_vary, sweep
 from . import cli, emit_json
 
 
@@ -43,6 +39,9 @@ def simulate_command(
     progress: bool,
 ) -> None:
     """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet."""
+    from ..simulation.lab import run_seeds, write_parquet
+    from ..simulation.scenario import load_scenario, shipped_scenarios
+
     names = list(scenarios) + (sorted(shipped_scenarios()) if shipped else [])
     if not names:
         raise click.UsageError("name a SCENARIO or pass --shipped")
@@ -97,6 +96,10 @@ def sweep_command(
     progress: bool,
 ) -> None:
     """Run SCENARIO at every point of the --vary grid, in parallel processes."""
+    from ..simulation.lab import write_parquet
+    from ..simulation.scenario import load_scenario
+    from ..simulation.sweep import parse_vary, sweep
+
     loaded = load_scenario(scenario)
     grid = parse_vary(list(vary))
     count = seeds or loaded.seeds
@@ -149,6 +152,8 @@ def lab_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
 def report_command(results: Path, out: Path | None, markdown: Path | None, as_json: bool) -> None:
     """Render the HTML report (inline SVG, works offline) comparing the RESULTS scenarios."""
+    from ..simulation.report import findings, findings_markdown, load_results, render_html
+
     table = load_results(results)
     page = render_html(table)
     target = out or results / "report.html"
