@@ -14,8 +14,9 @@ from socialcredit.errors import IntegrityError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.policy import publish
-from socialcredit.scoring import score
-from socialcredit.scoring.engine import from_us
+from socialcredit.scoring import RecordIndex, score
+from socialcredit.scoring.batch import batch_scores
+from socialcredit.scoring.engine import from_us, resolve_policy
 from socialcredit.scoring.projection import LiveScores
 from tests.records_factory import valid_rows
 from tests.test_scoring import loan_default_doubled
@@ -24,12 +25,21 @@ DAY_S = 86_400
 
 
 def engine_snapshot(ledger: Ledger, subjects: list[tuple[str, str]], at_us: int) -> dict:
+    """Scores replayed from scratch (a fresh index of the whole ledger) by the per-subject
+    engine, checked equal to the DuckDB batch over the same effective records."""
     at = from_us(at_us)
-    return {
+    index = RecordIndex.build(ledger)
+    replayed = {
         key: (found.total, found.grade)
         for key in subjects
-        for found in [score(ledger, *key, as_of=at, known_at=at)]
+        for found in [score(index, *key, as_of=at, known_at=at)]
     }
+    policy = resolve_policy(ledger, at, at)
+    batch = batch_scores(list(index.effective_rows(at_us)), policy, as_of=at, known_at=at)
+    in_batch = {(b.subject_kind, b.subject_id): (b.total, b.grade) for b in batch}
+    assert in_batch or not subjects
+    assert {k: v for k, v in replayed.items() if k in in_batch} == in_batch
+    return replayed
 
 
 def test_follows_appends_and_equals_the_engine(
