@@ -7,6 +7,7 @@ the new size and root, so tampering with the stored rows is detected by ``verify
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, TypeVar, overload
@@ -113,6 +114,9 @@ class Ledger:
         self._subjects: dict[tuple[str, str], int] = {}
         self._listeners: list[AppendListener] = []
         self._projections: dict[str, object] = {}
+        # Appends through this object are serialised (threads share one store handle), and
+        # listeners see the batches in ledger order.
+        self._write_lock = threading.RLock()
 
     @classmethod
     def create(
@@ -189,6 +193,15 @@ class Ledger:
         """The one write path: deduplicate, encode at ledger time, store, index, checkpoint."""
         if self.signer is None:
             raise LedgerError("the ledger is open read-only (no signing key)")
+        with self._write_lock:
+            return self._append_locked(keys, subjects, encode)
+
+    def _append_locked(
+        self,
+        keys: Sequence[str | None],
+        subjects: Sequence[tuple[str, str] | None],
+        encode: Callable[[list[int] | None, str], list[bytes]],
+    ) -> AppendResults:
         with self.store.write() as txn:
             state = txn.state()
             results, keep, new_keys = self._deduplicate(txn, state.size, keys)
@@ -366,7 +379,7 @@ class Ledger:
         """
         if self.signer is None:
             raise LedgerError("the ledger is open read-only (no signing key)")
-        with self.store.write() as txn:
+        with self._write_lock, self.store.write() as txn:
             self._sign_checkpoint(
                 txn, txn.state(), max(self.clock(), txn.state().last_recorded_at_us)
             )
