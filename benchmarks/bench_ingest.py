@@ -13,7 +13,8 @@ Two settings: **file** — both read the same CSV file (plain with ``csv.reader`
 what ``socialcredit ingest`` does; and **memory** — both take rows already in memory (dicts of
 strings), ours with ``ingest_rows`` in one process.
 
-Prints the median of ``--repeat`` runs for each side and their ratio.
+Prints the median of ``--repeat`` runs for each side and their ratio, and the machine's load
+average after the runs (the figures mean little on a busy machine).
 
     .venv/bin/python benchmarks/bench_ingest.py --rows 1000000
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import sqlite3
 import statistics
@@ -148,7 +150,8 @@ def run(label: str, repeat: int, n: int, plain_side: Any, ours_side: Any) -> Non
         with tempfile.TemporaryDirectory() as tmp:
             times["ours"].append(ours_side(Path(tmp)))
     p, o = statistics.median(times["plain"]), statistics.median(times["ours"])
-    print(f"{label}: {n:,} rows, median of {repeat}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{label}: {n:,} rows, median of {repeat} (load average {load})")
     print(f"  plain SQLite executemany  {n / p:>12,.0f} rows/s")
     print(f"  socialcredit ingest       {n / o:>12,.0f} rows/s")
     print(f"  ratio ours / plain        {p / o:>12.2f}")

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.catalogue.batch import EncodedRecord
+from socialcredit.catalogue._timestamps import parse_canonical_columns, parse_timestamp
+from socialcredit.catalogue.batch import EncodedRecord, _kernels, rows_to_arrays
+from socialcredit.catalogue.identifiers import (
+    make_resident_id,
+    make_uscc,
+    organisation_facts,
+    person_facts,
+    person_facts_columns,
+    uscc_columns,
+)
 from socialcredit.catalogue.records import Catalogue
 from socialcredit.errors import RecordRefusedError
 
 from .records_factory import valid_rows
-from .test_records import _BASES, _VALUES, NOW
+from .test_records import _BASES, _VALUES, ADULT, NOW, ORG
 
 
 def per_record(raw: dict[str, Any]) -> object:
@@ -65,7 +77,130 @@ def test_typical_rows_never_leave_the_batch_path(monkeypatch: pytest.MonkeyPatch
     rows = valid_rows(500)
     catalogue = default_catalogue()
     monkeypatch.setattr(Catalogue, "validate", fail)
-    from datetime import UTC, datetime
-
     batch = catalogue.validate_batch(rows, now=datetime.now(UTC))
     assert all(isinstance(r, EncodedRecord) for r in batch)
+
+
+# --- the Arrow column kernels (validate_arrays) -------------------------------------------------
+
+_NASTY_TEXT = ['a"b', "a\\b", "tab\there", "nl\n", "\x00", "\x1f", "\u3000case", "case\xa0",
+               "\x85x", "（2024）京0105执1号", "é", "\U0001f600", " ", "\u2028", "x" * 1000,
+               "x" * 1001, "y" * 200, "y" * 201, "/<>", "\x7f"]
+_TEXT_VALUES: dict[str, list[str]] = {
+    "subject_id": [ADULT, ORG, "11010519800102002x", "11010520070301001X", "91110105000000019R",
+                   ADULT + " ", "91110105000000019q", "110105200802290015",
+                   "99010519850615123X", "110105190002290018", "ＡＢ"],
+    "subject_kind": ["person", "organisation", "Person", "org"],
+    "kind": ["loan_default", "fare_evasion", "wage_arrears", "debtor_refuses_to_perform",
+             "volunteering", "nope", " loan_default"],
+    "occurred_at": ["2024-03-01T10:00:00Z", "2024-03-01", "2024-02-30", "2024-02-29",
+                    "2023-02-29", "2024-03-01T10:00:00", "2025-01-01T00:05:00Z",
+                    "2025-01-01T00:05:01Z", "1949-09-30T23:59:59Z", "1949-10-01",
+                    "2024-03-01T24:00:00Z", "2024-03-01T23:59:60Z", "2024-03-01T18:00:00+08:00",
+                    "2024-03-01t10:00:00Z", " 2024-03-01", "2024-03-01T10:00:00.5Z",
+                    "2026-06-15", "2025-06-15T00:00:00Z", "２０２４-03-01"],
+    "source": ["bank-a", " bank-a ", "s" * 100, "s" * 101, 'quote"d', "back\\slash", "银行"],
+    "amount": ["1200", "0", "007", " 7", "1.50", "-1", "999999999999999",
+               "1000000000000000", "١٢", "12a"],
+    "evidence": ["case 1", " case 1 ", *_NASTY_TEXT],
+    "idempotency_key": ["key", " key ", *_NASTY_TEXT],
+}
+
+
+@st.composite
+def text_rows(draw: st.DrawFn) -> dict[str, Any]:
+    """Rows of text only (so the whole batch takes the Arrow kernels), near valid or nasty."""
+    raw = {k: v for k, v in draw(st.sampled_from(_BASES)).items() if isinstance(v, str)}
+    for field in draw(st.lists(st.sampled_from(sorted(_TEXT_VALUES)), max_size=4, unique=True)):
+        choice = draw(st.integers(0, 5))
+        if choice == 0:
+            raw.pop(field, None)
+        elif choice == 1:
+            raw[field] = draw(st.text(max_size=25))
+        else:
+            raw[field] = draw(st.sampled_from(_TEXT_VALUES[field]))
+    return raw
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(text_rows(), min_size=1, max_size=16))
+def test_array_kernels_agree_with_per_record_validation(rows: list[dict[str, Any]]) -> None:
+    assert rows_to_arrays(rows) is not None
+    batch = default_catalogue().validate_batch(rows, now=NOW)
+    assert [outcome(r) for r in batch] == [per_record(r) for r in rows]
+
+
+@pytest.mark.parametrize("birthday", ["2007-03-01", "2008-03-01"])
+def test_minors_on_their_18th_birthday(birthday: str) -> None:
+    subject = make_resident_id("110105", date.fromisoformat(birthday), 1)
+    leap = "110105200802290015"  # born 29 February 2008: 18 on 1 March 2026
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    rows = [
+        {**_BASES[0], "subject_id": who, "occurred_at": when}
+        for who in (subject, leap)
+        for when in ("2025-02-28", "2025-03-01", "2026-02-28T23:59:59Z", "2026-03-01")
+    ]
+    catalogue = default_catalogue()
+    batch = catalogue.validate_batch(rows, now=now)
+    expected = []
+    for row in rows:
+        try:
+            record = catalogue.validate(row, now=now)
+        except RecordRefusedError as refusal:
+            expected.append(refusal.problems)
+            continue
+        expected.append(EncodedRecord(record.payload_json(), record.idempotency_key,
+                                      record.subject_kind.value, record.subject_id))
+    assert [outcome(r) for r in batch] == expected
+    assert sum(isinstance(r, EncodedRecord) for r in batch) >= 1
+
+
+def test_typical_text_rows_are_all_accepted_by_the_kernels() -> None:
+    rows = [{k: v for k, v in r.items() if v is not None} for r in valid_rows(300)]
+    arrays = rows_to_arrays(rows)
+    assert arrays is not None
+    catalogue = default_catalogue()
+    now = datetime.now(UTC)
+    sure, encoded = _kernels(catalogue, arrays, len(rows), catalogue._set_clock(now))
+    assert sure.all()
+    expected = [catalogue.validate(r, now=now).payload_json() for r in rows]
+    assert encoded.payload_json == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789XxABQRYZ ", min_size=17, max_size=19), max_size=30),
+       st.integers(0, 500))
+def test_identifier_columns_agree_with_the_scalar_checks(values: list[str], seed: int) -> None:
+    rng = random.Random(seed)
+    values = [*values, *(make_resident_id("110101", date(1900 + rng.randrange(125), 1 + i % 12,
+                                                          1 + rng.randrange(28)), i)
+                         for i in range(5)), *(make_uscc("110000", rng.randrange(10**8))
+                                                for _ in range(5))]
+    eighteen = [v for v in values if len(v.encode()) == 18]
+    chars = np.frombuffer("".join(eighteen).encode(), dtype=np.uint8).reshape(-1, 18)
+    valid, born, adult = person_facts_columns(chars)
+    for i, value in enumerate(eighteen):
+        facts = person_facts(value)
+        if valid[i]:
+            assert facts == (value, born[i], adult[i])
+        elif not isinstance(facts, str):
+            assert facts[0] != value  # only a value that needed normalising is left to the scalar
+    for ok, value in zip(uscc_columns(chars), eighteen, strict=True):
+        facts = organisation_facts(value)
+        assert facts == (value,) if ok else (isinstance(facts, str) or facts[0] != value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ") if d.microsecond % 2 else f"{d:%Y-%m-%d}"),
+    st.text(alphabet="0123456789-:TZ ", min_size=10, max_size=20),
+), max_size=40))
+def test_timestamp_columns_agree_with_the_scalar_parse(values: list[str]) -> None:
+    data = [v.encode().ljust(20)[:20] for v in values]
+    chars = np.frombuffer(b"".join(data), dtype=np.uint8).reshape(-1, 20)
+    parsed, us = parse_canonical_columns(chars, np.array([len(v.encode()) for v in values]))
+    for ok, micro, value in zip(parsed, us, values, strict=True):
+        if ok:
+            scalar = parse_timestamp(value)
+            assert not isinstance(scalar, str) and scalar[1] == micro

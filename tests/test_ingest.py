@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -15,8 +16,9 @@ import pytest
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id
-from socialcredit.errors import ConfigurationError
-from socialcredit.ingest import BatchAck, ingest_file
+from socialcredit.errors import ConfigurationError, RecordRefusedError
+from socialcredit.ingest import BatchAck, ingest_file, ingest_rows, read_chunks
+from socialcredit.ingest.checking import check_chunk
 from socialcredit.ledger import Ledger, verify_ledger
 
 from .records_factory import FIELDS, valid_rows, write_csv
@@ -147,3 +149,71 @@ def test_reader_process_reports_an_unreadable_file(make_ledger: MakeLedger, tmp_
     path.write_bytes(b"not parquet at all")
     with pytest.raises(ConfigurationError, match="Parquet"):
         ingest_file(make_ledger(), default_catalogue(), path, reader_process=True)
+
+
+def _nasty_rows() -> list[dict[str, Any]]:
+    """Valid rows, then the same rows with values the column kernels must leave to the
+    per-record path (or must encode exactly as it does)."""
+    rows = valid_rows(60, keys="k")
+    twists: list[dict[str, Any]] = [
+        {"evidence": 'say "no"'}, {"evidence": "back\\slash"}, {"evidence": "tab\tin"},
+        {"evidence": "（2024）京0105执1号"}, {"evidence": "  padded  "}, {"evidence": "\u3000x"},
+        {"idempotency_key": 'k"1'}, {"idempotency_key": " spaced "}, {"idempotency_key": "é"},
+        {"source": " agency:test "}, {"source": 'q"uote'}, {"amount": "0042"},
+        {"occurred_at": "2025-03-01T10:00:00+08:00"}, {"occurred_at": "2025-03-01 10:00:00Z"},
+        {"occurred_at": "2025-02-29"}, {"occurred_at": "2024-02-29T23:59:59Z"},
+        {"subject_id": make_resident_id("110101", date(1990, 1, 1), 10)[:17] + "x"},
+        {"subject_id": make_resident_id("110101", date(2008, 2, 29), 3)},
+        {"kind": "church_attendance"}, {"subject_kind": "Person"},
+    ]
+    for row, twist in zip(rows[::3], twists, strict=False):
+        row.update(twist)
+    return rows
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_nasty_values_give_the_per_record_answers(
+    make_ledger: MakeLedger, tmp_path: Path, reader_process: bool
+) -> None:
+    rows = _nasty_rows()
+    source = write_csv(tmp_path / "nasty.csv", rows)
+    ledger = make_ledger()
+    summary = ingest_file(ledger, default_catalogue(), source, batch_size=16,
+                          reader_process=reader_process)
+    now = datetime.now(UTC)
+    expected, refused = [], []
+    for number, row in enumerate(rows, 1):
+        try:
+            expected.append(default_catalogue().validate(row, now=now).payload())
+        except RecordRefusedError as refusal:
+            refused.append((number, [p.as_dict() for p in refusal.problems]))
+    assert [e.data for e in ledger.entries()] == expected
+    got = [(r["row"], r["problems"]) for r in rejects(summary.rejects_path)]  # type: ignore[arg-type]
+    assert got == refused and summary.refused >= 4
+
+
+def test_checked_chunks_are_byte_identical_to_the_per_record_encoder(tmp_path: Path) -> None:
+    rows = _nasty_rows()
+    source = write_csv(tmp_path / "nasty.csv", rows)
+    catalogue = default_catalogue()
+    now = datetime.now(UTC)
+    payloads = []
+    for chunk in read_chunks(source, None, 25):
+        assert chunk.arrays is not None
+        payloads.extend(check_chunk(catalogue, chunk).accepted.payload_json)
+    expected = []
+    for row in rows:
+        try:
+            expected.append(catalogue.validate(row, now=now).payload_json())
+        except RecordRefusedError:
+            continue
+    assert payloads == expected
+
+
+def test_rows_of_mixed_types_take_the_list_path(make_ledger: MakeLedger) -> None:
+    rows: list[dict[str, Any]] = valid_rows(30)
+    for row in rows[::2]:
+        if "amount" in row:
+            row["amount"] = int(row["amount"])
+    summary = ingest_rows(make_ledger(), default_catalogue(), enumerate(rows, 1), batch_size=8)
+    assert (summary.accepted, summary.refused) == (30, 0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import numpy as np
+
 from socialcredit.catalogue._cache import BoundedMemo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -114,3 +116,74 @@ def parse_canonical(text: str) -> tuple[datetime, int] | None:
     if isinstance(parsed, str) or format_us(parsed[1]) != text:
         return None
     return parsed
+
+
+# -- the column form: many timestamps at once -------------------------------------------------
+
+_DIGIT_AT_DATE = [0, 1, 2, 3, 5, 6, 8, 9]
+_DIGIT_AT_TIME = [11, 12, 14, 15, 17, 18]
+
+
+def is_leap_year(year: np.ndarray) -> np.ndarray:
+    """Gregorian leap years, element-wise."""
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """True where (year, month, day) is a date Python's ``date`` accepts (years 1-9999)."""
+    good_month = (month >= 1) & (month <= 12)
+    days = _MONTH_DAYS[np.where(good_month, month, 0)] + ((month == 2) & is_leap_year(year))
+    return (year >= 1) & (year <= 9999) & good_month & (day >= 1) & (day <= days)
+
+
+def epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to each (valid) proleptic Gregorian date, element-wise (int64).
+
+    H. Hinnant's ``days_from_civil``: integer arithmetic only, valid for any year.
+    """
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+
+
+def parse_canonical_columns(
+    chars: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse many timestamps in the two usual forms, ``YYYY-MM-DD`` and ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Args:
+        chars: (n, 20) uint8 array, the first bytes of each UTF-8 value (padding is ignored).
+        lengths: the byte length of each value.
+
+    Returns:
+        ``(parsed, us)``: True where the value is in one of the two forms and denotes a real
+        instant, and its microseconds since the epoch there (0 elsewhere). Exactly what
+        :func:`parse_timestamp` gives for those values; every other value is left to it.
+    """
+    digits = chars - np.uint8(48)  # wraps around: a digit is exactly a value <= 9
+    is_digit = digits <= 9
+    is_date = (lengths == 10) | (lengths == 20)
+    is_date &= is_digit[:, _DIGIT_AT_DATE].all(axis=1) & (chars[:, 4] == 45) & (chars[:, 7] == 45)
+    is_time = (lengths == 20) & is_digit[:, _DIGIT_AT_TIME].all(axis=1)
+    is_time &= (chars[:, 10] == 84) & (chars[:, 13] == 58) & (chars[:, 16] == 58)
+    is_time &= chars[:, 19] == 90
+
+    def number(*at: int) -> np.ndarray:
+        value = np.zeros(len(chars), dtype=np.int64)
+        for i in at:
+            value = value * 10 + digits[:, i]
+        return value
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    is_time &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    parsed = is_date & calendar_dates(year, month, day) & ((lengths == 10) | is_time)
+    seconds = np.where(lengths == 20, hour * 3_600 + minute * 60 + second, 0)
+    days = epoch_days(np.where(parsed, year, 1970), month.clip(1, 12), day)
+    us = np.where(parsed, days * US_PER_DAY + seconds * 1_000_000, 0)
+    return parsed, us

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import numpy as np
+
 from socialcredit.catalogue._cache import BoundedMemo
+from socialcredit.catalogue._timestamps import (
+    US_PER_DAY,
+    calendar_dates,
+    epoch_days,
+    is_leap_year,
+)
 
 __all__ = [
     "AGE_OF_MAJORITY",
@@ -31,9 +39,11 @@ __all__ = [
     "mask_subject_id",
     "organisation_facts",
     "person_facts",
+    "person_facts_columns",
     "resident_id_check_char",
     "subject_kind_of",
     "uscc_check_char",
+    "uscc_columns",
     "validate_resident_id",
     "validate_uscc",
 ]
@@ -302,3 +312,57 @@ def _person_facts(value: str) -> tuple[str, int, int] | str:
 person_facts: BoundedMemo[str, tuple[str, int, int] | str] = BoundedMemo(_person_facts)
 #: Memoised USCC check for the ingest hot path: ``(normalised,)`` or the reason it is invalid.
 organisation_facts: BoundedMemo[str, tuple[str] | str] = BoundedMemo(_check_uscc)
+
+
+# -- the column form: many identifiers at once, as an (n, 18) array of bytes ------------------
+
+_RID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_RID_CHECK_CODES = np.frombuffer(_RID_CHECK.encode(), dtype=np.uint8)
+_PROVINCE = np.zeros(100, dtype=bool)
+_PROVINCE[[int(p) for p in RESIDENT_ID_PROVINCES]] = True
+_USCC_CODES = np.full(256, 255, dtype=np.uint8)
+_USCC_CODES[np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)] = np.arange(31)
+_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+
+
+def person_facts_columns(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:data:`person_facts` for many values at once.
+
+    Args:
+        chars: (n, 18) uint8 array, the bytes of values that are 18 bytes long.
+
+    Returns:
+        ``(valid, born_us, adult_us)``: True where the value is a valid resident identity
+        number already in normal form (so ``person_facts`` gives it back unchanged), with the
+        instants of birth and of the 18th birthday there (0 elsewhere). A False row may still
+        be valid after normalisation (a lower-case ``x``): the scalar check decides those.
+    """
+    digits = chars[:, :17] - np.uint8(48)  # wraps around: a digit is exactly a value <= 9
+    valid = np.asarray((digits <= 9).all(axis=1))
+    wide = digits.astype(np.int64)
+    valid &= _PROVINCE[np.minimum(wide[:, 0] * 10 + wide[:, 1], 99)]
+    year = wide[:, 6] * 1000 + wide[:, 7] * 100 + wide[:, 8] * 10 + wide[:, 9]
+    month = wide[:, 10] * 10 + wide[:, 11]
+    day = wide[:, 12] * 10 + wide[:, 13]
+    valid &= calendar_dates(year, month, day) & (year >= EARLIEST_BIRTH_YEAR)
+    valid &= _RID_CHECK_CODES[(wide @ _RID_WEIGHTS) % 11] == chars[:, 17]
+    year = np.where(valid, year, 1970)
+    month, day = np.where(valid, month, 1), np.where(valid, day, 1)
+    born = epoch_days(year, month, day)
+    # A 29 February birthday comes of age on 1 March (the 18th year is never a leap year).
+    moved = (month == 2) & (day == 29) & ~is_leap_year(year + AGE_OF_MAJORITY)
+    adult = epoch_days(year + AGE_OF_MAJORITY, np.where(moved, 3, month), np.where(moved, 1, day))
+    return valid, np.where(valid, born * US_PER_DAY, 0), np.where(valid, adult * US_PER_DAY, 0)
+
+
+def uscc_columns(chars: np.ndarray) -> np.ndarray:
+    """:data:`organisation_facts` for many values at once: True where the value is a valid
+    Unified Social Credit Code already in normal form.
+
+    Args:
+        chars: (n, 18) uint8 array, the bytes of values that are 18 bytes long.
+    """
+    values = _USCC_CODES[chars]
+    valid = (values < 31).all(axis=1) & (values[:, 2:8] < 10).all(axis=1)
+    total = (values[:, :17].astype(np.int64) @ _USCC_WEIGHTS) % 31
+    return valid & ((31 - total) % 31 == values[:, 17])

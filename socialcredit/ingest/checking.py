@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..catalogue import Catalogue
-from ..catalogue.batch import EncodedRecord, validate_columns
+from ..catalogue.batch import EncodedRecord, validate_arrays, validate_columns
 from ..errors import RecordRefusedError
 from .readers import RawChunk
 
@@ -45,24 +45,36 @@ class CheckedChunk(NamedTuple):
 
 
 def check_chunk(catalogue: Catalogue, chunk: RawChunk) -> CheckedChunk:
-    """Check every row of ``chunk`` against the catalogue (``validate_columns``)."""
-    results = validate_columns(
-        catalogue, chunk.columns, len(chunk.numbers), now=datetime.now(UTC), row=chunk.row
-    )
+    """Check every row of ``chunk`` against the catalogue (``validate_arrays`` when the chunk
+    holds Arrow arrays, else ``validate_columns``)."""
+    now = datetime.now(UTC)
     refused = [
         Refusal(number, [{"field": "row", "reason": error.reason}], error.raw)
         for number, error in chunk.errors
     ]
-    accepted = Accepted([], [], [], [])
-    for index, result in enumerate(results):
-        if isinstance(result, RecordRefusedError):
-            problems = [p.as_dict() for p in result.problems]
-            refused.append(Refusal(chunk.numbers[index], problems, chunk.row(index)))
-        else:
-            _add(accepted, result)
+    if chunk.arrays is not None:
+        accepted, refusals = validate_arrays(catalogue, chunk.arrays, len(chunk.numbers), now=now)
+        for index, error in refusals:
+            refused.append(_refusal(chunk, index, error))
+        columns = Accepted(*accepted)
+    else:
+        results = validate_columns(
+            catalogue, chunk.columns, len(chunk.numbers), now=now, row=chunk.row
+        )
+        columns = Accepted([], [], [], [])
+        for index, result in enumerate(results):
+            if isinstance(result, RecordRefusedError):
+                refused.append(_refusal(chunk, index, result))
+            else:
+                _add(columns, result)
     if chunk.errors:
         refused.sort(key=lambda refusal: refusal.row)
-    return CheckedChunk(chunk.last_row, chunk.rows, accepted, refused)
+    return CheckedChunk(chunk.last_row, chunk.rows, columns, refused)
+
+
+def _refusal(chunk: RawChunk, index: int, error: RecordRefusedError) -> Refusal:
+    problems = [p.as_dict() for p in error.problems]
+    return Refusal(chunk.numbers[index], problems, chunk.row(index))
 
 
 def _add(accepted: Accepted, record: EncodedRecord) -> None:

@@ -27,8 +27,9 @@ from .readers import read_chunks
 __all__ = ["checked_chunks_from_process"]
 
 _METHODS = multiprocessing.get_all_start_methods()
-READERS = 2
-"""Reader processes per ingest: with two cores, two readers keep the appender busy."""
+READERS = 1
+"""Reader processes per ingest: with the column kernels one reader outpaces the appender, and
+a second would only parse the file twice."""
 _DONE = "done"
 _FAILED = "failed"
 

@@ -1,23 +1,27 @@
 """Streaming readers for record files: CSV, JSON Lines and Parquet, chunk by chunk.
 
 :func:`read_chunks` yields :class:`RawChunk` s of at most ``size`` rows — never the whole file —
-held as columns (field → list of values, None where absent), which is how the catalogue checks
+held as columns (field → Arrow array, null where absent), which is how the catalogue checks
 them fastest. CSV and Parquet are parsed by Apache Arrow (CSV with every column read as text,
-so values reach the catalogue exactly as written); JSON Lines row by row. A row that cannot
-even be parsed becomes a :class:`RowError` with its number. Rows are numbered from 1 in file
-order (a CSV header is not a row; blank lines are skipped and not counted).
+so values reach the catalogue exactly as written) and stay Arrow arrays; JSON Lines and rows
+given in memory are parsed row by row and converted to text arrays where they fit (else kept
+as Python lists). A row that cannot even be parsed becomes a :class:`RowError` with its
+number. Rows are numbered from 1 in file order (a CSV header is not a row; blank lines are
+skipped and not counted).
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ..catalogue.batch import rows_to_arrays
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -48,19 +52,42 @@ class RowError:
 Row = Mapping[str, Any] | RowError
 
 
-@dataclass(slots=True)
 class RawChunk:
     """Consecutive input rows: the parsed ones as columns, the unparseable ones as errors.
 
+    The columns are held as Arrow arrays where the rows came as such (CSV, Parquet, or rows
+    that convert to text arrays), which the catalogue checks fastest, else as Python lists;
+    :attr:`columns` gives Python lists either way.
+
     Attributes:
         numbers: the row number of each parsed row (the columns' order).
-        columns: field name → one value per parsed row (None where the row has none).
         errors: ``(row number, RowError)`` for the rows that could not be parsed.
+        arrays: field name → Arrow array, one value per parsed row (null where absent), or
+            None when the chunk is held as Python lists only.
     """
 
-    numbers: list[int] = field(default_factory=list)
-    columns: dict[str, list[Any]] = field(default_factory=dict)
-    errors: list[tuple[int, RowError]] = field(default_factory=list)
+    __slots__ = ("_columns", "arrays", "errors", "numbers")
+
+    def __init__(
+        self,
+        numbers: list[int] | None = None,
+        columns: dict[str, list[Any]] | None = None,
+        errors: list[tuple[int, RowError]] | None = None,
+        *,
+        arrays: dict[str, Any] | None = None,
+    ) -> None:
+        self.numbers = numbers if numbers is not None else []
+        self.errors = errors if errors is not None else []
+        self.arrays = arrays
+        self._columns = columns if columns is not None or arrays is not None else {}
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """Field name → one Python value per parsed row (None where the row has none)."""
+        if self._columns is None:
+            assert self.arrays is not None
+            self._columns = {name: array.to_pylist() for name, array in self.arrays.items()}
+        return self._columns
 
     @property
     def rows(self) -> int:
@@ -75,7 +102,11 @@ class RawChunk:
 
     def row(self, index: int) -> dict[str, Any]:
         """The parsed row at ``index`` as a mapping (absent fields left out)."""
-        return {name: values[index] for name, values in self.columns.items()
+        if self._columns is None:
+            assert self.arrays is not None
+            values = {name: array[index].as_py() for name, array in self.arrays.items()}
+            return {name: value for name, value in values.items() if value is not None}
+        return {name: values[index] for name, values in self._columns.items()
                 if values[index] is not None}
 
 
@@ -152,35 +183,32 @@ def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, R
 
 def chunks_from_rows(rows: Iterable[tuple[int, Row]], size: int) -> Iterator[RawChunk]:
     """Group numbered rows (mappings or RowErrors) into column chunks of ``size`` rows."""
-    batch: list[tuple[int, Row]] = []
-    for item in rows:
-        batch.append(item)
-        if len(batch) == size:
-            yield _chunk_of(batch)
-            batch = []
-    if batch:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
         yield _chunk_of(batch)
 
 
 def _chunk_of(batch: list[tuple[int, Row]]) -> RawChunk:
-    chunk = RawChunk()
-    parsed: list[Mapping[str, Any]] = []
-    for number, row in batch:
-        if isinstance(row, RowError):
-            chunk.errors.append((number, row))
-        else:
-            chunk.numbers.append(number)
-            parsed.append(row)
+    numbers = [number for number, _ in batch]
+    parsed: list[Any] = [row for _, row in batch]
+    errors: list[tuple[int, RowError]] = []
+    if RowError in set(map(type, parsed)):
+        errors = [(n, row) for n, row in batch if isinstance(row, RowError)]
+        numbers = [n for n, row in batch if not isinstance(row, RowError)]
+        parsed = [row for row in parsed if not isinstance(row, RowError)]
+    arrays = rows_to_arrays(parsed) if parsed else None
+    if arrays is not None:
+        return RawChunk(numbers, None, errors, arrays=arrays)
     names = dict.fromkeys(name for row in parsed for name in row)
-    chunk.columns = {name: [row.get(name) for row in parsed] for name in names}
-    return chunk
+    return RawChunk(numbers, {name: [row.get(name) for row in parsed] for name in names}, errors)
 
 
 def _rechunk(source: Iterator[RawChunk], size: int) -> Iterator[RawChunk]:
-    """Cut or join the parser's chunks into chunks of exactly ``size`` rows (the last fewer)."""
-    pending = RawChunk()
+    """Cut or join the parser's chunks (of Arrow arrays) into chunks of exactly ``size`` rows
+    (the last fewer)."""
+    pending = RawChunk(arrays={})
     for piece in source:
-        _extend(pending, piece)
+        pending = _joined(pending, piece)
         while pending.rows >= size:
             head, pending = _split(pending, size)
             yield head
@@ -188,14 +216,23 @@ def _rechunk(source: Iterator[RawChunk], size: int) -> Iterator[RawChunk]:
         yield pending
 
 
-def _extend(target: RawChunk, piece: RawChunk) -> None:
-    count = len(target.numbers)
-    for name in piece.columns.keys() - target.columns.keys():
-        target.columns[name] = [None] * count
-    for name, values in target.columns.items():
-        values.extend(piece.columns.get(name) or [None] * len(piece.numbers))
-    target.numbers.extend(piece.numbers)
-    target.errors.extend(piece.errors)
+def _joined(first: RawChunk, second: RawChunk) -> RawChunk:
+    import pyarrow as pa
+
+    a, b = first.arrays or {}, second.arrays or {}
+    types = {name: array.type for name, array in (*b.items(), *a.items())}
+    sizes = (len(first.numbers), len(second.numbers))
+
+    def column(name: str) -> Any:
+        parts = [arrays.get(name) for arrays in (a, b)]
+        parts = [
+            p if p is not None else pa.nulls(n, types[name])
+            for p, n in zip(parts, sizes, strict=True)
+        ]
+        return pa.concat_arrays(parts) if sizes[0] else parts[1]
+
+    return RawChunk([*first.numbers, *second.numbers], None, [*first.errors, *second.errors],
+                    arrays={name: column(name) for name in types})
 
 
 def _split(chunk: RawChunk, size: int) -> tuple[RawChunk, RawChunk]:
@@ -205,12 +242,11 @@ def _split(chunk: RawChunk, size: int) -> tuple[RawChunk, RawChunk]:
         parsed = sum(1 for n in chunk.numbers if n <= cut)
     else:
         cut, parsed = chunk.numbers[size - 1], size
-    head = RawChunk(chunk.numbers[:parsed],
-                    {name: values[:parsed] for name, values in chunk.columns.items()},
-                    [e for e in chunk.errors if e[0] <= cut])
-    tail = RawChunk(chunk.numbers[parsed:],
-                    {name: values[parsed:] for name, values in chunk.columns.items()},
-                    [e for e in chunk.errors if e[0] > cut])
+    arrays = chunk.arrays or {}
+    head = RawChunk(chunk.numbers[:parsed], None, [e for e in chunk.errors if e[0] <= cut],
+                    arrays={name: array.slice(0, parsed) for name, array in arrays.items()})
+    tail = RawChunk(chunk.numbers[parsed:], None, [e for e in chunk.errors if e[0] > cut],
+                    arrays={name: array.slice(parsed) for name, array in arrays.items()})
     return head, tail
 
 
@@ -254,8 +290,8 @@ def _csv_columns(path: Path) -> Iterator[RawChunk]:
             errors = [(n - 1, error) for n, error in bad]
             bad.clear()
             numbers = numbering.take(batch.num_rows, {n for n, _ in errors})
-            columns = {name: batch.column(i).to_pylist() for i, name in enumerate(header)}
-            yield RawChunk(numbers, columns, errors)
+            arrays = {name: batch.column(i) for i, name in enumerate(header)}
+            yield RawChunk(numbers, None, errors, arrays=arrays)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"cannot parse CSV file {path}: {exc}") from exc
 
@@ -311,5 +347,5 @@ def _parquet_columns(path: Path) -> Iterator[RawChunk]:
     for batch in parquet.iter_batches(batch_size=8192):
         numbers = list(range(number + 1, number + 1 + batch.num_rows))
         number += batch.num_rows
-        columns = {name: batch.column(i).to_pylist() for i, name in enumerate(batch.schema.names)}
-        yield RawChunk(numbers, columns, [])
+        arrays = {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
+        yield RawChunk(numbers, None, [], arrays=arrays)
