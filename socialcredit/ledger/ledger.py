@@ -281,9 +281,12 @@ class Ledger:
     ) -> None:
         """Give each subject first seen in ``subjects`` the next dense internal id."""
         known = self._subjects
-        unknown = [s for s in dict.fromkeys(subjects) if s is not None and s not in known]
-        if not unknown:
+        distinct = dict.fromkeys(subjects)
+        new = distinct.keys() - known.keys()  # set arithmetic in C: most batches stop here
+        new.discard(None)
+        if not new:
             return
+        unknown = [s for s in distinct if s is not None and s in new]  # first-seen order: ids
         if len(self._subjects) > _SUBJECT_CACHE_LIMIT:
             self._subjects.clear()
         found = txn.find_subjects(unknown)
