@@ -14,7 +14,8 @@ is then the base score).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
@@ -27,8 +28,11 @@ from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
 
 __all__ = [
+    "DUCKDB",
+    "SPARK",
     "BatchScore",
     "Records",
+    "SqlDialect",
     "batch_scores",
     "batch_scores_table",
     "kinds_table",
@@ -53,39 +57,69 @@ _SAFE = 2**62  # products below this fit BIGINT with room to spare; larger ones 
 _PLAN = """
 WITH known AS (
     SELECT subject_kind, subject_id, kind, occurred_at_us, amount, {expiry} AS expiry_us
-    FROM records WHERE recorded_at_us <= $known_at
+    FROM {records} WHERE recorded_at_us <= {known_at}
 ), totals AS (
     SELECT subject_kind, subject_id,
-           CAST(greatest($low, least($high, $base + coalesce(sum(
-               CASE WHEN occurred_at_us <= $as_of AND $as_of < occurred_at_us + expiry_us
+           CAST(greatest({low}, least({high}, {base} + coalesce(sum(
+               CASE WHEN occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us
                     THEN {points} END), 0))) AS BIGINT) AS total
     FROM known GROUP BY subject_kind, subject_id
 )
 SELECT subject_kind, subject_id, total, {grade} AS grade
-FROM totals ORDER BY subject_kind, subject_id
+FROM totals{order}
 """
 
 
-def relational_plan(policy: CompiledPolicy) -> str:
+@dataclass(frozen=True, slots=True)
+class SqlDialect:
+    """What differs between the SQL engines the plan is compiled for.
+
+    Attributes:
+        wide: the exact integer type for products that may not fit 64 bits.
+        div: the integer division operator (floor division of non-negative numbers).
+        order: whether the plan sorts its output (else the caller sorts).
+    """
+
+    wide: str
+    div: str
+    order: bool
+
+
+DUCKDB = SqlDialect(wide="HUGEINT", div="//", order=True)
+SPARK = SqlDialect(wide="DECIMAL(38,0)", div="div", order=False)
+_DUCKDB_VALUES = {k: f"${k}" for k in ("as_of", "known_at", "base", "low", "high")}
+
+
+def relational_plan(
+    policy: CompiledPolicy,
+    dialect: SqlDialect = DUCKDB,
+    values: Mapping[str, object] = _DUCKDB_VALUES,
+    records: str = "records",
+) -> str:
     """The definition compiled to one query for ``policy``: each kind's terms become constants
     in two ``CASE kind`` expressions (its expiry, and its points while active), so the plan
-    is a single scan and aggregation with no join. Parameters: ``$as_of``, ``$known_at``,
-    ``$base``, ``$low``, ``$high``; relation ``records``. Grade bands become a ``CASE`` too.
+    is a single scan and aggregation with no join. ``values`` gives ``as_of``, ``known_at``
+    (microseconds), ``base``, ``low``, ``high`` — DuckDB parameters by default, or literals;
+    ``records`` names the relation of record rows. Grade bands become a ``CASE`` too.
 
     Integer types are chosen per kind: ``BIGINT`` when every intermediate product is below
-    2**62, else ``HUGEINT`` — exact either way.
+    2**62, else the dialect's wide type — exact either way.
     """
     bands = " ".join(
         f"WHEN total BETWEEN {b.min} AND {b.max} THEN {_literal(b.grade)}" for b in policy.grades
     )
-    grade = f"CASE {bands} END"
+    common = {**values, "records": records, "grade": f"CASE {bands} END"}
+    common["order"] = " ORDER BY subject_kind, subject_id" if dialect.order else ""
     terms = sorted(policy.kinds.values(), key=lambda t: t.kind)
     if not terms:
-        return _PLAN.format(expiry="NULL::BIGINT", points="0", grade=grade)
+        return _PLAN.format(expiry="CAST(NULL AS BIGINT)", points="0", **common)
+    as_of = str(values["as_of"])
     expiry = " ".join(f"WHEN {_literal(t.kind)} THEN {t.expiry_us}" for t in terms)
-    points = " ".join(f"WHEN {_literal(t.kind)} THEN {_points_sql(t)}" for t in terms)
+    points = " ".join(
+        f"WHEN {_literal(t.kind)} THEN {_points_sql(t, dialect, as_of)}" for t in terms
+    )
     return _PLAN.format(
-        expiry=f"CASE kind {expiry} END", points=f"CASE kind {points} END", grade=grade
+        expiry=f"CASE kind {expiry} END", points=f"CASE kind {points} END", **common
     )
 
 
@@ -93,22 +127,25 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _points_sql(terms: KindTerms) -> str:
+def _points_sql(terms: KindTerms, dialect: SqlDialect, as_of: str) -> str:
     """Steps 3 and 4 of the definition for one kind, as SQL over a record's columns."""
     if terms.per_unit == 0:
         raw, largest = str(terms.points), abs(terms.points)
     else:
         largest = terms.cap
         wide = abs(terms.per_unit) * terms.cap >= _SAFE
-        amount = "CAST(coalesce(amount, 0) AS HUGEINT)" if wide else "coalesce(amount, 0)"
+        amount = f"CAST(coalesce(amount, 0) AS {dialect.wide})" if wide else "coalesce(amount, 0)"
         sign = "-" if terms.per_unit < 0 else ""
         raw = f"{sign}least({abs(terms.per_unit)} * least({amount}, {terms.cap}), {terms.cap})"
     if not terms.linear:
         return raw
-    remaining = f"(occurred_at_us + {terms.expiry_us} - $as_of)"
+    remaining = f"(occurred_at_us + {terms.expiry_us} - {as_of})"
     if largest * terms.expiry_us >= _SAFE:
-        remaining = f"CAST{remaining[:-1]} AS HUGEINT)"
-    return f"sign({raw}) * ((abs({raw}) * {remaining}) // {terms.expiry_us})"
+        remaining = f"CAST({remaining} AS {dialect.wide})"
+    # sign(raw) * ((|raw| * remaining) div expiry), without a floating-point sign function
+    fade = f"(({{r}}) * {remaining}) {dialect.div} {terms.expiry_us}"
+    positive, negative = fade.format(r=raw), fade.format(r=f"-({raw})")
+    return f"CASE WHEN ({raw}) >= 0 THEN {positive} ELSE -({negative}) END"
 
 
 class BatchScore(NamedTuple):

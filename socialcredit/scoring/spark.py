@@ -3,14 +3,15 @@
 :func:`spark_scores` runs :mod:`.definition` as one Spark SQL query over record rows with the
 :class:`~.records.RecordRow` columns — read from a Parquet export (``records/`` of
 ``socialcredit export --to DIR.parquet``, see ``docs/scale.md``), from any JDBC table or query
-with those columns, or handed over as rows — and the per-kind table of the
-:class:`~.definition.CompiledPolicy` (the same table :func:`.batch.kinds_table` builds for
-DuckDB; no rule is restated here). Its result equals :func:`.batch.batch_scores` row for row.
+with those columns, or handed over as rows. The query is the plan DuckDB runs,
+:func:`.batch.relational_plan`, compiled from the :class:`~.definition.CompiledPolicy` in
+Spark's dialect (no rule is restated here). Its result equals :func:`.batch.batch_scores` row
+for row.
 
-Integer arithmetic follows the definition exactly: 64-bit ``bigint`` where the policy's
-largest products provably fit (:func:`needs_decimal` says when not; then ``decimal(38,0)``),
-truncating division only of non-negative numbers (``div``), and ANSI mode on, so an overflow
-is an error, never a wrong score.
+Integer arithmetic follows the definition exactly: 64-bit ``bigint`` where a kind's largest
+products provably fit, ``decimal(38,0)`` otherwise (:func:`needs_decimal` says whether a
+policy has such a kind), truncating division only of non-negative numbers (``div``), and ANSI
+mode on, so an overflow is an error, never a wrong score.
 
 PySpark is an optional dependency (``pip install 'socialcredit[spark]'``) and needs Java 17;
 :func:`spark_session` raises :class:`~socialcredit.errors.ConfigurationError` naming what is
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from socialcredit.errors import ConfigurationError
-from socialcredit.scoring.batch import BatchScore, kinds_table, records_table
+from socialcredit.scoring.batch import SPARK, BatchScore, records_table, relational_plan
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
@@ -59,44 +60,6 @@ _RECORDS_DDL = (
     "occurred_at_us BIGINT, recorded_at_us BIGINT, amount BIGINT"
 )
 _LONG_MAX = 2**63 - 1
-
-# Steps 1-5 of the definition. {num} is the type of the products: BIGINT or DECIMAL(38,0).
-# One pass: every known record contributes (0 if its kind is unruled or it is inactive), so a
-# subject with known records but no active one still gets the base score, as in DuckDB.
-_QUERY = """
-WITH known AS (
-    SELECT r.subject_kind, r.subject_id, r.occurred_at_us,
-           CAST(coalesce(r.amount, 0) AS {num}) AS amount,
-           k.points, k.per_unit, k.cap, k.expiry_us, k.linear
-    FROM sc_records r LEFT JOIN sc_kinds k ON r.kind = k.kind
-    WHERE r.recorded_at_us <= {known_at}
-), raw AS (
-    SELECT subject_kind, subject_id, linear, expiry_us,
-           occurred_at_us + expiry_us - {as_of} AS remaining_us,
-           CASE WHEN expiry_us IS NULL
-                  OR NOT (occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us)
-                THEN NULL
-                WHEN per_unit = 0 THEN CAST(points AS {num})
-                WHEN per_unit > 0 THEN least(CAST(per_unit AS {num}) * least(amount, cap), cap)
-                ELSE -least(CAST(-per_unit AS {num}) * least(amount, cap), cap)
-           END AS raw
-    FROM known
-), decayed AS (
-    SELECT subject_kind, subject_id,
-           CASE WHEN raw IS NULL THEN 0
-                WHEN NOT linear THEN raw
-                WHEN raw >= 0 THEN (raw * remaining_us) div expiry_us
-                ELSE -((-raw * remaining_us) div expiry_us)
-           END AS points
-    FROM raw
-), totals AS (
-    SELECT subject_kind, subject_id,
-           CAST(greatest({low}, least({high}, {base} + sum(points))) AS BIGINT) AS total
-    FROM decayed GROUP BY subject_kind, subject_id
-)
-SELECT t.subject_kind, t.subject_id, t.total, g.grade
-FROM totals t JOIN sc_grades g ON t.total BETWEEN g.min AND g.max
-"""
 
 
 def _require_pyspark() -> None:
@@ -212,20 +175,6 @@ def _as_frame(spark: SparkSession, records: Any) -> DataFrame:
     return spark.createDataFrame(rows, schema=_RECORDS_DDL)
 
 
-def _policy_frames(spark: SparkSession, policy: CompiledPolicy) -> tuple[DataFrame, DataFrame]:
-    kinds = kinds_table(policy).to_pylist()
-    kinds_frame = spark.createDataFrame(
-        [tuple(k.values()) for k in kinds],
-        schema="kind STRING, points BIGINT, per_unit BIGINT, cap BIGINT, expiry_us BIGINT, "
-        "linear BOOLEAN",
-    )
-    grades_frame = spark.createDataFrame(
-        [(b.grade, b.min, b.max) for b in policy.grades],
-        schema="grade STRING, min BIGINT, max BIGINT",
-    )
-    return kinds_frame, grades_frame
-
-
 @contextmanager
 def _views(spark: SparkSession, frames: dict[str, DataFrame]) -> Iterator[None]:
     for name, frame in frames.items():
@@ -258,24 +207,17 @@ def spark_scores(
     Raises:
         ValueError: if ``as_of`` or ``known_at`` is naive.
     """
-    from pyspark.sql.functions import broadcast
-
-    as_of_us = to_us(as_of)
-    known_us = to_us(as_of if known_at is None else known_at)
-    kinds_frame, grades_frame = _policy_frames(spark, policy)
-    frames = {
-        "sc_records": _as_frame(spark, records),
-        "sc_kinds": broadcast(kinds_frame),
-        "sc_grades": broadcast(grades_frame),
+    values = {
+        "as_of": to_us(as_of),
+        "known_at": to_us(as_of if known_at is None else known_at),
+        "base": policy.base,
+        "low": policy.low,
+        "high": policy.high,
     }
-    query = _QUERY.format(
-        num="DECIMAL(38,0)" if needs_decimal(policy) else "BIGINT",
-        as_of=as_of_us,
-        known_at=known_us,
-        low=policy.low,
-        high=policy.high,
-        base=policy.base,
-    )
+    # The same plan as DuckDB's, compiled from the policy (kind terms as constants), in
+    # Spark's dialect: no join, one scan and one aggregation.
+    query = relational_plan(policy, SPARK, values, records="sc_records")
+    frames = {"sc_records": _as_frame(spark, records)}
     with _views(spark, frames):
         table = _to_arrow(spark.sql(query))
     # Sorting the (one row per subject) result on the driver is cheaper than a distributed
