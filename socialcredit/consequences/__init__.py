@@ -13,10 +13,13 @@ See docs/consequences.md for the rules.
 """
 
 from socialcredit.consequences.actions import (
+    PUBLIC_STATUSES,
+    PUBLISHED_GRAVITIES,
     PublicListing,
     end_hardship,
     lists_in_force,
     memberships_of_list,
+    public_records,
     record_hardship,
     record_legal_representative,
     request_restoration,
@@ -35,6 +38,8 @@ from socialcredit.consequences.model import (
 from socialcredit.consequences.service import ConsequenceView, DecisionService
 
 __all__ = [
+    "PUBLIC_STATUSES",
+    "PUBLISHED_GRAVITIES",
     "AuditWriter",
     "CompiledConsequences",
     "ConsequenceView",
@@ -50,6 +55,7 @@ __all__ = [
     "lists_in_force",
     "make_decision",
     "memberships_of_list",
+    "public_records",
     "record_hardship",
     "record_legal_representative",
     "request_restoration",

@@ -7,8 +7,10 @@ ledger (use a long-lived :class:`DecisionService` for repeated questions).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from socialcredit.catalogue import Catalogue, Gravity, RecordKind
 from socialcredit.catalogue.identifiers import mask_subject_id, subject_kind_of
 from socialcredit.consequences.model import Membership, Status, SubjectConsequences
 from socialcredit.consequences.projection import DAY_US
@@ -18,13 +20,16 @@ from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import format_time
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy.lists import ListDefinition
-from socialcredit.scoring.engine import to_us
+from socialcredit.scoring.engine import Contribution, to_us
 
 __all__ = [
+    "PUBLIC_STATUSES",
+    "PUBLISHED_GRAVITIES",
     "PublicListing",
     "end_hardship",
     "lists_in_force",
     "memberships_of_list",
+    "public_records",
     "record_hardship",
     "record_legal_representative",
     "request_restoration",
@@ -89,24 +94,55 @@ def lists_in_force(ledger: Ledger, at: datetime | None = None) -> tuple[ListDefi
     return tuple(_view(ledger).compiled_at(_at(at)).lists.values())
 
 
+#: The list statuses a public list shows: in effect, frozen by hardship, or noticed.
+PUBLIC_STATUSES = frozenset({Status.LISTED, Status.FROZEN, Status.NOTICED})
+#: The record gravities published on an organisation's public page: general and serious
+#: penalties and commendations; minor penalties are never published (the market regulator's
+#: tiered publicity).
+PUBLISHED_GRAVITIES = frozenset({Gravity.GENERAL, Gravity.SERIOUS, Gravity.POSITIVE})
+
+
 def memberships_of_list(
-    ledger: Ledger, list_id: str, at: datetime | None = None
+    ledger: Ledger,
+    list_id: str,
+    at: datetime | None = None,
+    *,
+    view: ConsequenceView | None = None,
 ) -> list[PublicListing]:
-    """Everyone on ``list_id`` at ``at`` (in effect, frozen or noticed), masked for publication.
+    """Everyone on ``list_id`` at ``at`` (:data:`PUBLIC_STATUSES`), masked for publication.
+
+    Args:
+        view: a consequence view the caller keeps current (e.g. a server's decision
+            service); default: the one attached to ``ledger``.
 
     Raises:
         NotFoundError: if the policy in force has no such list.
     """
     at_us = _at(at)
-    view = _view(ledger)
-    if list_id not in view.compiled_at(at_us).lists:
-        raise NotFoundError(f"no list {list_id!r} in the policy in force")
-    public = (Status.LISTED, Status.FROZEN, Status.NOTICED)
+    view = _view(ledger) if view is None else view
+    with view.lock:
+        view.refresh()
+        if list_id not in view.compiled_at(at_us).lists:
+            raise NotFoundError(f"no list {list_id!r} in the policy in force")
+        members = view.subjects_on(list_id, at_us)
     return [
         PublicListing(key[0], mask_subject_id(key[0], key[1]), member)
-        for key, member in view.subjects_on(list_id, at_us)
-        if member.status in public
+        for key, member in members
+        if member.status in PUBLIC_STATUSES
     ]
+
+
+def public_records(
+    contributions: Iterable[Contribution], catalogue: Catalogue
+) -> list[tuple[Contribution, RecordKind]]:
+    """The records of an organisation the public may see, with their kinds: those of
+    :data:`PUBLISHED_GRAVITIES` that count now (an expired record is no longer published)."""
+    out = []
+    for c in contributions:
+        kind = catalogue.kinds.get(c.kind)
+        if c.points and kind is not None and kind.gravity in PUBLISHED_GRAVITIES:
+            out.append((c, kind))
+    return out
 
 
 def record_hardship(

@@ -14,15 +14,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..catalogue import Gravity
 from ..catalogue.identifiers import mask_subject_id, validate_uscc
-from ..consequences import PublicListing, Status, memberships_of_list
+from ..consequences import PublicListing, memberships_of_list, public_records
 from ..errors import NotFoundError
 from ..ledger import Ledger
 from ..policy import PublishedBundle, bundle_in_force, diff, published_bundle, published_bundles
 from ..ratings import RateeView, ratee_view
 from ..scoring import Contribution, RecordIndex, explain
-from ..scoring.engine import to_us
 from . import _access
 from ._access import Principal, Role
 from ._render import render
@@ -36,11 +34,6 @@ _ANYONE = _access.signed_in(Role.PUBLIC)
 _ORGANISATION = "organisation"
 _RESULTS = 50
 _LIST_ROWS = 500
-#: The list statuses a public list shows (as consequences.memberships_of_list does).
-_PUBLISHED = frozenset({Status.LISTED, Status.FROZEN, Status.NOTICED})
-#: Record gravities an organisation page shows (minor penalties are not published, as in the
-#: market regulator's tiered publicity; positive records are shown as commendations).
-_PUBLIC_GRAVITIES = frozenset({Gravity.GENERAL, Gravity.SERIOUS, Gravity.POSITIVE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +121,11 @@ def _organisation_at(ledger: Ledger, number: int) -> tuple[str, str]:
 def _public_records(
     contributions: tuple[Contribution, ...], in_force: PublishedBundle | None
 ) -> list[dict[str, Any]]:
-    """The records the public may see: general and serious penalties and commendations that
-    count today (a record that expired or carries no points is no longer published)."""
+    """The organisation's published records (:func:`consequences.public_records`)."""
     if in_force is None:
         return []
-    catalogue = in_force.bundle.catalogue
-    out = []
-    for c in contributions:
-        kind = catalogue.kind(c.kind)
-        if c.points and kind.gravity in _PUBLIC_GRAVITIES:
-            out.append({"contribution": c, "kind": kind})
-    return out
+    published = public_records(contributions, in_force.bundle.catalogue)
+    return [{"contribution": c, "kind": kind} for c, kind in published]
 
 
 def _rating(ledger: Ledger, subject: tuple[str, str], now: datetime) -> RateeView:
@@ -165,22 +152,9 @@ def public_list(request: Request, list_id: str, q: str = "", who: Principal = _A
 
 
 def _listed(request: Request, ledger: Ledger, list_id: str, now: datetime) -> list[PublicListing]:
-    """The public rows of a list: from the app's decision service, whose projection is kept
-    current in memory, else projected from the ledger (:func:`memberships_of_list`, which
-    rebuilds the projection on every call)."""
-    view = _access.context(request).decisions
-    if view is None:
-        return memberships_of_list(ledger, list_id, now)
-    at_us = to_us(now)
-    with view.lock:
-        view.refresh()
-        members = view.subjects_on(list_id, at_us)
-    # The same rows memberships_of_list publishes: in effect, frozen or noticed; masked.
-    return [
-        PublicListing(key[0], mask_subject_id(*key), member)
-        for key, member in members
-        if member.status in _PUBLISHED
-    ]
+    """The public rows of a list, from the app's decision service's projection (kept current
+    in memory) when there is one."""
+    return memberships_of_list(ledger, list_id, now, view=_access.context(request).decisions)
 
 
 @router.get("/policy", response_class=HTMLResponse)
