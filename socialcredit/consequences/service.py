@@ -30,8 +30,8 @@ from socialcredit.ledger.entries import parse_time
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
-from socialcredit.policy.publish import PublishedBundle, _read
-from socialcredit.scoring.engine import to_us
+from socialcredit.policy.publish import PublishedBundle, _read, in_force
+from socialcredit.scoring.engine import from_us, to_us
 from socialcredit.scoring.records import (
     LIFECYCLE_ENTRY_TYPES,
     RecordIndex,
@@ -213,7 +213,7 @@ class ConsequenceView:
 
     def _rebuild(self, dirty: set[Key] | None) -> None:
         """Recompute the listings of ``dirty`` subjects (None: everyone) under the latest policy."""
-        self._current = self._compile(self._bundle_for(utc_now_us(), None).bundle)
+        self._current = self._compile(self._bundle_for(utc_now_us(), None))
         keys = set(self._facts) | set(self._index.subjects()) if dirty is None else dirty
         for key in keys:
             found = self._compute(self._current, key, 2**62)
@@ -232,25 +232,19 @@ class ConsequenceView:
         facts = self._facts.get(key, _NO_FACTS)
         return listings(compiled.bundle, compiled.scoring, rows, facts, key[0], known_us)
 
-    def _bundle_for(self, at_us: int, known_us: int | None) -> Any:
-        """The published bundle in force at ``at_us`` as known at ``known_us`` (None: now);
-        a stand-in holding the default bundle when none is published."""
-        best, rank = None, None
-        for published in self._published:
-            if known_us is not None and to_us(published.recorded_at) > known_us:
-                continue
-            if to_us(published.effective_from) > at_us:
-                continue
-            candidate = (published.effective_from, published.revision)
-            if rank is None or candidate > rank:
-                best, rank = published, candidate
-        return best if best is not None else _Default
+    def _bundle_for(self, at_us: int, known_us: int | None) -> PolicyBundle:
+        """The bundle in force at ``at_us`` as known at ``known_us`` (None: now), by the one
+        in-force rule (:func:`socialcredit.policy.publish.in_force`); the default bundle when
+        none is published."""
+        known = None if known_us is None else from_us(known_us)
+        found = in_force(self._published, from_us(at_us), known)
+        return default_bundle() if found is None else found.bundle
 
     # -- reading -----------------------------------------------------------------------------
 
     def compiled_at(self, at_us: int) -> CompiledConsequences:
         """The compiled bundle in force at ``at_us``, as known then."""
-        found = self._bundle_for(at_us, at_us).bundle
+        found = self._bundle_for(at_us, at_us)
         current = self._current
         # bundles are read once and kept, so identity is equality here (and far cheaper)
         return current if found is current.bundle else self._compile(found)
@@ -323,12 +317,6 @@ class ConsequenceView:
             positions = list(self._decisions.get((subject_kind, subject_id), ()))
             decisions = tuple(self.ledger.entry(p) for p in positions)
         return SubjectConsequences(subject_kind, subject_id, at_us, members, decisions)
-
-
-class _Default:
-    """Stands in for a published bundle when the ledger holds none."""
-
-    bundle = default_bundle()
 
 
 class DecisionService(ConsequenceView):

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -249,6 +250,7 @@ def sign_bundle(bundle: PolicyBundle, key: Ed25519PrivateKey) -> PolicyBundle:
     return load_bundle_from_files({**bundle.files, MANIFEST: text.encode("utf-8")})
 
 
+@cache
 def default_bundle() -> PolicyBundle:
     """The bundle shipped with the engine (``socialcredit/policy/default``).
 
