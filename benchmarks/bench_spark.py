@@ -11,9 +11,9 @@ minor and positive tiers, so every step of the definition runs):
 Both return every subject's total and grade as an Arrow table sorted by subject (no Python
 object per subject), checked equal before any timing counts. Spark's
 start-up (JVM and session) is timed and reported separately; each engine then runs
-``--repeat`` times (default 3) and the medians and their ratio are printed.
+``--repeat`` times (default 5) and the medians and their ratio are printed.
 
-    .venv/bin/python benchmarks/bench_spark.py [--rows 10000000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_spark.py [--rows 10000000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def timed(run: Callable[[], _T]) -> tuple[float, _T]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     compiled = policy()
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:

@@ -61,6 +61,18 @@ _RECORDS_DDL = (
 )
 _LONG_MAX = 2**63 - 1
 
+_SCORING_SQL_CONF = {
+    # An overflow is an error, never a wrong score.
+    "spark.sql.ansi.enabled": "true",
+    # Scoring groups by every subject: millions of keys. Spark's first-level "fast" hash map
+    # holds 65,536 groups, so past that every row probes a full first level before the real
+    # map; without it, 10M records over 500k subjects score 25-30 % faster (bench_spark.py).
+    "spark.sql.codegen.aggregate.map.twolevel.enabled": "false",
+    # Larger scan splits (still at most one per core's share of the input): fewer partial
+    # aggregations, each reducing more, so fewer rows are shuffled.
+    "spark.sql.files.maxPartitionBytes": str(512 * 1024 * 1024),
+}
+
 
 def _require_pyspark() -> None:
     try:
@@ -78,7 +90,8 @@ def spark_session(
     shuffle_partitions: int = 4,
     jars: Iterable[str] = (),
 ) -> SparkSession:
-    """A Spark session for scoring: no UI, UTC, ANSI arithmetic, few shuffle partitions.
+    """A Spark session for scoring: no UI, UTC, ANSI arithmetic, few shuffle partitions, and
+    an aggregation tuned for millions of groups (see :data:`_SCORING_SQL_CONF`).
 
     An existing active session is reused (Spark allows one per process), with these SQL
     settings applied to it.
@@ -101,9 +114,7 @@ def spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
@@ -117,7 +128,8 @@ def spark_session(
         raise ConfigurationError(f"cannot start Spark with master {master!r}: {exc}") from exc
     session.sparkContext.setLogLevel("ERROR")
     session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    session.conf.set("spark.sql.ansi.enabled", "true")
+    for key, value in _SCORING_SQL_CONF.items():
+        session.conf.set(key, value)
     return session
 
 
