@@ -20,8 +20,12 @@ from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry, verify_ledger
+from socialcredit.policy import default_bundle
+from socialcredit.rights.disputes import correct_record, withdraw_record
 from socialcredit.scoring import record_rows
-from socialcredit.scoring.batch import records_table
+from socialcredit.scoring.batch import batch_scores, records_table
+from socialcredit.scoring.engine import compiled_bundle, from_us
+from socialcredit.scoring.reports import rescore
 from socialcredit.storage import LedgerStore, open_store
 from socialcredit.storage.transfer import transfer
 
@@ -123,3 +127,26 @@ def test_export_and_import_commands(source: Ledger, tmp_path: Path) -> None:
     assert '"verified": true' in done.output
     again = runner.invoke(cli, ["--store", target, "import", "--from", parquet])
     assert again.exit_code == 2 and "already holds a ledger" in again.output
+
+
+def test_effective_records_of_an_export_give_the_ledgers_scores(
+    source: Ledger, tmp_path: Path
+) -> None:
+    """``effective.parquet`` folds corrections and withdrawals in, so a batch over it scores
+    as ``rescore`` does from the ledger; ``records.parquet`` (as filed) does not."""
+    rows = list(record_rows(source))
+    withdraw_record(source, rows[0].position, "source:court", "filed in error")
+    correct_record(
+        source, rows[1].position, {"occurred_at": "2015-01-01T00:00:00Z"}, "source:court", "date"
+    )
+    export = tmp_path / "fixed.parquet"
+    assert transfer(source.store.url, str(export)).ok
+    when = from_us(source.store.state().last_recorded_at_us)
+    policy = compiled_bundle(default_bundle())
+    expected = rescore(source, as_of=when).scores
+    assert batch_scores(str(export / "effective.parquet"), policy, as_of=when) == expected
+    effective = pq.read_table(export / "effective.parquet")
+    assert effective.num_rows == len(rows) - 1
+    assert rows[0].position not in effective.column("position").to_pylist()
+    as_filed = batch_scores(str(export / "records.parquet"), policy, as_of=when)
+    assert as_filed != expected  # the withdrawn and the corrected record still count there

@@ -178,6 +178,11 @@ def test_spark_scores_a_parquet_export(spark: object, city_ledger: Ledger, tmp_p
     frame = read_parquet_records(spark, str(export / "records.parquet"))  # type: ignore[arg-type]
     got = spark_batch_scores(spark, frame, DEFAULT, as_of=when)  # type: ignore[arg-type]
     assert got == batch_scores(record_rows(city_ledger), DEFAULT, as_of=when)
+    # the records in effect at the export's last entry score as rescore does from the ledger
+    last = from_us(city_ledger.store.state().last_recorded_at_us)
+    frame = read_parquet_records(spark, str(export / "effective.parquet"))  # type: ignore[arg-type]
+    got = spark_batch_scores(spark, frame, DEFAULT, as_of=last)  # type: ignore[arg-type]
+    assert got == rescore(city_ledger, as_of=last).scores
 
 
 @pytest.mark.skipif(JDBC_JAR is None, reason="no PostgreSQL JDBC driver jar in ~/.m2")

@@ -17,7 +17,12 @@ Parquet layout (a directory, ``DIR.parquet`` by convention), one file per table:
   entry bytes the Merkle tree commits to; the only column an import reads);
 * ``records.parquet`` — the ``RecordFiled`` entries decoded into the scoring columns
   (``position, subject_kind, subject_id, kind, occurred_at_us, recorded_at_us, amount``),
-  which DuckDB and Spark read directly (:mod:`socialcredit.scoring.spark`);
+  as filed;
+* ``effective.parquet`` — the same columns, but the records as the system held them at the
+  export's last entry (``last_recorded_at_us``): corrections applied, withdrawn and suspended
+  records left out, grouped by subject — what a rescore reads, so DuckDB or Spark over it
+  give the scores ``socialcredit rescore`` gives from the ledger
+  (:mod:`socialcredit.scoring.spark`);
 * ``subjects.parquet`` — ``id`` int64, ``kind``, ``external_id``;
 * ``idempotency.parquet`` — ``key``, ``position`` int64;
 * ``checkpoints.parquet`` — ``size`` int64, ``root`` binary, ``time_us`` int64,
@@ -34,7 +39,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,6 +52,9 @@ from ..ledger.tiles import append_entries
 from ..ledger.verify import verify_ledger
 from . import open_store, sqlite_path
 from .port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
+
+if TYPE_CHECKING:
+    from ..scoring.records import RecordIndex
 
 __all__ = ["FORMAT", "TransferReport", "transfer"]
 
@@ -328,9 +336,10 @@ def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> 
     """Write ``entries.parquet`` and ``records.parquet``; return the recomputed tree."""
     from ..ledger.entries import decode_entry
     from ..scoring.batch import records_table
-    from ..scoring.records import project_entry
+    from ..scoring.records import RecordIndex, project_entry
 
     compact = CompactRange()
+    index = RecordIndex()  # each record's lifecycle, for effective.parquet
     with (
         pq.ParquetWriter(directory / "entries.parquet", _SCHEMAS["entries"]) as entries,
         pq.ParquetWriter(directory / "records.parquet", records_table([]).schema) as records,
@@ -343,10 +352,23 @@ def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> 
             )
             rows = [row for row in map(project_entry, decoded) if row is not None]
             records.write_table(records_table(rows))
+            index.apply(decoded)
             compact.extend(leaf_hashes(batch))
             report.entries += len(batch)
             report.records += len(rows)
+    _write_effective(directory, index, reader.state().last_recorded_at_us)
     return compact
+
+
+def _write_effective(directory: Path, index: RecordIndex, known_us: int) -> None:
+    """Write ``effective.parquet``: the records in effect at ledger time ``known_us``."""
+    from ..scoring.batch import records_table
+
+    schema = records_table([]).schema
+    with pq.ParquetWriter(directory / "effective.parquet", schema) as writer:
+        writer.write_table(schema.empty_table())
+        for rows in _batches(index.effective_rows(known_us), ROW_BATCH):
+            writer.write_table(records_table(rows))
 
 
 def _write_rows(directory: Path, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
