@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.cli import cli
-from socialcredit.errors import ConfigurationError
+from socialcredit.errors import ConfigurationError, StorageError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry, verify_ledger
 from socialcredit.policy import default_bundle
@@ -112,6 +112,24 @@ def test_a_tampered_export_is_caught_on_import(source: Ledger, tmp_path: Path) -
     report = transfer(str(parquet), f"sqlite:///{tmp_path / 't.db'}")
     assert not report.ok
     assert any("differs from the source's signed checkpoint" in p for p in report.problems)
+    # nothing that failed its checks is left where a ledger is expected
+    assert not [p.name for p in tmp_path.iterdir() if "t.db" in p.name]
+
+
+def test_an_interrupted_import_leaves_no_ledger_behind(source: Ledger, tmp_path: Path) -> None:
+    parquet = tmp_path / "i.parquet"
+    assert transfer(source.store.url, str(parquet)).ok
+    entries = pq.read_table(parquet / "entries.parquet")
+    # the file ends part-way: the import fails while streaming entries
+    pq.write_table(entries.slice(0, 700), parquet / "entries.parquet", row_group_size=100)
+    report = transfer(str(parquet), f"sqlite:///{tmp_path / 'i.db'}")
+    assert not report.ok and any("700 entries read" in p for p in report.problems)
+    assert not (tmp_path / "i.db").exists()
+    broken = tmp_path / "i.parquet" / "entries.parquet"
+    broken.write_bytes(broken.read_bytes()[:5_000])  # a torn file: reading raises
+    with pytest.raises(StorageError):
+        transfer(str(parquet), f"sqlite:///{tmp_path / 'i.db'}")
+    assert not [p.name for p in tmp_path.iterdir() if "i.db" in p.name]
     assert any("verify:" in p for p in report.problems)
 
 

@@ -7,7 +7,9 @@ re-signed — no key is needed — and nothing is trusted: the target's bundles 
 are rebuilt from the entry bytes, the root is recomputed while streaming and must equal the
 source's latest signed checkpoint, and a store target is then checked end to end with
 :func:`~socialcredit.ledger.verify.verify_ledger` (every leaf, tile and checkpoint signature).
-The target must be empty; a failed transfer leaves a partial target to be discarded.
+The target must be empty. An import into SQLite is built beside the target and moved into
+place only when it checks out; a failed import into PostgreSQL leaves a partial target to be
+discarded.
 
 Parquet layout (a directory, ``DIR.parquet`` by convention), one file per table:
 
@@ -35,6 +37,7 @@ only by the adapters, never by :mod:`socialcredit.storage` itself.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -209,15 +212,19 @@ def _open_source(location: str) -> _Source:
     return _StoreSource(store)
 
 
-def _open_target_store(location: str) -> LedgerStore:
+def _refuse_a_ledger_at(location: str) -> None:
+    """Raise ConfigurationError if the store at ``location`` already holds a ledger."""
     path = sqlite_path(location)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None and not path.exists():
+        return  # nothing there (and nothing created by looking)
     store = open_store(location)
-    if store.is_initialised():
+    try:
+        if store.is_initialised():
+            raise ConfigurationError(
+                f"{location} already holds a ledger; import needs an empty store"
+            )
+    finally:
         store.close()
-        raise ConfigurationError(f"{location} already holds a ledger; import needs an empty store")
-    return store
 
 
 def transfer(source: str, target: str) -> TransferReport:
@@ -263,7 +270,30 @@ def _check_root(reader: _Source, compact: CompactRange, report: TransferReport) 
 
 
 def _to_store(reader: _Source, location: str, report: TransferReport) -> None:
-    store = _open_target_store(location)
+    """Import into the store at ``location``. A SQLite ledger is built in a sibling file and
+    moved into place only once it checks out, so a failed or interrupted import leaves no
+    half-written ledger at the target; a PostgreSQL target is left partial and must be
+    discarded (``report.ok`` is False, or the error propagates)."""
+    _refuse_a_ledger_at(location)
+    path = sqlite_path(location)
+    if path is None:
+        _import_into(reader, location, report)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.importing-{os.getpid()}")
+    try:
+        _import_into(reader, f"sqlite:///{staging}", report)
+        if report.ok:
+            os.replace(staging, path)
+    except OSError as exc:
+        raise StorageError(f"cannot move the imported ledger to {path}: {exc}") from exc
+    finally:
+        for leftover in (staging, *(Path(f"{staging}{end}") for end in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+
+
+def _import_into(reader: _Source, location: str, report: TransferReport) -> None:
+    store = open_store(location)
     try:
         meta = reader.meta()
         store.initialise({k: v for k, v in meta.items() if k not in _STORE_OWNED_META})
