@@ -15,10 +15,10 @@ between the two neighbouring star bins so that the evidence keeps its mean.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
 
 from .model import DIMENSIONS
 
@@ -164,7 +164,7 @@ def summarise_moments(
     mean = (first + 3.0 * prior_strength) / alpha0
     moment2 = (second + 11.0 * prior_strength) / alpha0
     sd = np.sqrt(np.maximum(moment2 - mean**2, 0.0) / (alpha0 + 1.0))
-    z = float(ndtri(0.5 + credible / 2.0))
+    z = NormalDist().inv_cdf(0.5 + credible / 2.0)
     score, half = mean.mean(axis=1), z * sd.mean(axis=1)
     return DirichletSummary(
         score=score,

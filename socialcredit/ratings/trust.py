@@ -15,9 +15,13 @@ capped at 1: ordinary customers count fully, thinly connected accounts count a l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["eigentrust", "trust_weights"]
 
@@ -77,6 +81,8 @@ def _graph(
     np.cumsum(np.bincount(rater, minlength=n_raters), out=indptr[1:])
     ones = np.ones(len(key), dtype=np.float64)
     indices = np.asarray(ratee, dtype=index_type)
+    from scipy import sparse  # imported on use: it is slow to import (CLI start-up)
+
     return sparse.csr_matrix((ones, indices, indptr), shape=(n_raters, n_ratees))
 
 

@@ -18,14 +18,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-import duckdb
 import pyarrow as pa
 
 from socialcredit.scoring.definition import CompiledPolicy, KindTerms
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "DUCKDB",
@@ -224,6 +226,8 @@ def batch_scores_table(
         "low": policy.low,
         "high": policy.high,
     }
+    import duckdb  # imported on use: it is slow to import (CLI start-up)
+
     con = duckdb.connect() if connection is None else connection
     try:
         _register_records(con, records)
