@@ -15,6 +15,7 @@ views show only that a rating is sealed. The entry itself is in the ledger from 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,11 +92,55 @@ class RatingsState:
 def load_state(ledger: Ledger, known_at_us: int | None = None) -> RatingsState:
     """The ratings state from entries recorded at or before ``known_at_us`` (None: all).
 
+    The current state (``known_at_us`` None or not before the ledger's last entry) comes from
+    a projection attached to the ledger object and caught up with the entries appended since
+    the last call, so that a page view does not re-read the whole ledger; a past state is
+    read from the start. Either way the result equals a rebuild from the entries. The
+    returned state is the caller's (a snapshot of the projection's tables).
+    """
+    shared = ledger.projection("ratings_state", _SharedState)
+    with shared.lock:
+        shared.catch_up(ledger)
+        if known_at_us is None or known_at_us >= shared.last_recorded_us:
+            return shared.snapshot()
+    state = RatingsState()
+    _read(state, ledger, 0, None, known_at_us)
+    _set_reveal(state)
+    return state
+
+
+class _SharedState:
+    """The ratings state of every entry of one ledger object read so far."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.state = RatingsState()
+        self.next_position = 0
+        self.last_recorded_us = 0
+        self.lock = threading.Lock()
+
+    def catch_up(self, ledger: Ledger) -> None:
+        """Apply the entries appended since the last call (up to the size read now)."""
+        log = ledger.store.state()
+        if log.size > self.next_position:
+            _read(self.state, ledger, self.next_position, log.size, None)
+            _set_reveal(self.state)
+            self.next_position = log.size
+        self.last_recorded_us = log.last_recorded_at_us
+
+    def snapshot(self) -> RatingsState:
+        state = self.state
+        return RatingsState(dict(state.tokens), dict(state.ratings), dict(state.disputed))
+
+
+def _read(
+    state: RatingsState, ledger: Ledger, start: int, stop: int | None, known_at_us: int | None
+) -> None:
+    """Apply the rating entries at ``start <= position < stop`` recorded by ``known_at_us``.
+
     Only entries whose canonical bytes name one of the types read here are decoded (a quote
     inside a JSON string is escaped, so ``"type":"Rating`` cannot occur inside a value).
     """
-    state = RatingsState()
-    for position, raw in ledger.raw_entries():
+    for position, raw in ledger.raw_entries(start, stop):
         if not any(marker in raw for marker in _MARKERS):
             continue
         entry = decode_entry(position, raw)
@@ -103,8 +148,6 @@ def load_state(ledger: Ledger, known_at_us: int | None = None) -> RatingsState:
             break
         if entry.type in _TYPES:
             _apply(state, entry)
-    _set_reveal(state)
-    return state
 
 
 def _apply(state: RatingsState, entry: Entry) -> None:

@@ -255,3 +255,38 @@ def test_sham_tokens_to_own_fake_accounts_are_shown_but_not_counted(
     statuses = [r.status for r in view.ratings]
     assert statuses == ["counted"] * 30 + ["burst"] * 20
     assert view.aggregate.count == 30 and view.aggregate.score < 2.2
+
+
+def test_the_caught_up_ratings_state_equals_a_rebuild_at_every_step(
+    ledger: Ledger, clock: Clock
+) -> None:
+    """``load_state`` catches its ledger-attached projection up with each append; at every
+    step it equals the state rebuilt from scratch through a fresh ledger object, and a past
+    ``known_at`` is still answered from the entries recorded by then."""
+    lawyer, accountant = person(11), person(12)
+
+    def rebuilt() -> object:
+        return load_state(Ledger(ledger.store))
+
+    steps: list[Callable[[], object]] = [
+        lambda: issue_token(ledger, SHOP, lawyer, f"{accountant}:accountant", "e-1"),
+        lambda: issue_token(ledger, SHOP, accountant, f"{lawyer}:lawyer", "e-1"),
+    ]
+    for step in steps:
+        step()
+        clock.advance(DAY)
+        assert load_state(ledger) == rebuilt()
+    first_at = now(clock)
+    issued = issue_token(ledger, SHOP, person(1), SHOP, "order-1")
+    position = rate(ledger, issued.token, person(1), SHOP, STARS)
+    assert load_state(ledger) == rebuilt()
+    clock.advance(DAY)
+    reply(ledger, position, SHOP, "thank you")
+    dispute_id = dispute(ledger, position, SHOP, "the order was cancelled")
+    assert load_state(ledger) == rebuilt()
+    clock.advance(DAY)
+    decide(ledger, dispute_id, "deleted", "officer-7", "no delivery took place")
+    current = load_state(ledger)
+    assert current == rebuilt() and current.ratings[position].deleted
+    past = load_state(ledger, int(first_at.timestamp() * 1_000_000) - 1)
+    assert position not in past.ratings and len(past.tokens) == 2
