@@ -98,26 +98,55 @@ def main() -> None:
     pairs = leaves[: len(leaves) // 64 * 64]
     n, half = len(entries), len(pairs) // 64
     backend = f"{native._native.BACKEND}, {native._native.OPENSSL_VERSION}" if native.NATIVE else ""
-    print(f"{n:,} entries of ~{args.size} bytes, median of {args.repeat} runs; "
-          f"native extension: {'yes (' + backend + ')' if native.NATIVE else 'NOT BUILT'}")
+    print(
+        f"{n:,} entries of ~{args.size} bytes, median of {args.repeat} runs; "
+        f"native extension: {'yes (' + backend + ')' if native.NATIVE else 'NOT BUILT'}"
+    )
     impls = [("native", native)] if native.NATIVE else []
     impls.append(("pure Python", pure))
     rows: list[tuple[str, str, float]] = []
     for name, impl in impls:
-        rows.append(("leaf hashes", name,
-                     median_rate(partial(impl.leaf_hashes, entries), n, args.repeat)))
-        rows.append(("leaf hashes from a bundle", name,
-                     median_rate(partial(impl.bundle_leaf_hashes, bundle), n, args.repeat)))
-        rows.append(("parent level", name,
-                     median_rate(partial(impl.parent_level, pairs), half, args.repeat)))
-        rows.append(("root of all leaves (nodes)", name,
-                     median_rate(partial(impl.subtree_root, leaves), n - 1, args.repeat)))
-    rows.append(("leaf hashes", "plain hashlib", median_rate(lambda: plain_leaves(entries), n,
-                                                             args.repeat)))
-    rows.append(("parent level", "plain hashlib",
-                 median_rate(lambda: plain_parents(leaf_list), half, args.repeat)))
-    rows.append(("root of all leaves (nodes)", "plain hashlib",
-                 median_rate(lambda: plain_root(leaf_list), n - 1, args.repeat)))
+        rows.append(
+            ("leaf hashes", name, median_rate(partial(impl.leaf_hashes, entries), n, args.repeat))
+        )
+        rows.append(
+            (
+                "leaf hashes from a bundle",
+                name,
+                median_rate(partial(impl.bundle_leaf_hashes, bundle), n, args.repeat),
+            )
+        )
+        rows.append(
+            (
+                "parent level",
+                name,
+                median_rate(partial(impl.parent_level, pairs), half, args.repeat),
+            )
+        )
+        rows.append(
+            (
+                "root of all leaves (nodes)",
+                name,
+                median_rate(partial(impl.subtree_root, leaves), n - 1, args.repeat),
+            )
+        )
+    rows.append(
+        ("leaf hashes", "plain hashlib", median_rate(lambda: plain_leaves(entries), n, args.repeat))
+    )
+    rows.append(
+        (
+            "parent level",
+            "plain hashlib",
+            median_rate(lambda: plain_parents(leaf_list), half, args.repeat),
+        )
+    )
+    rows.append(
+        (
+            "root of all leaves (nodes)",
+            "plain hashlib",
+            median_rate(lambda: plain_root(leaf_list), n - 1, args.repeat),
+        )
+    )
     for what in dict.fromkeys(row[0] for row in rows):
         print(f"\n  {what}")
         for row_what, name, rate in rows:

@@ -136,8 +136,10 @@ def main() -> None:
     print(f"the same 1,000 rows 200 times over (all caches warm): {warm(text, now):,.0f} records/s")
     rates = [N / seconds for seconds in (run_columns(text) for _ in range(3))]
     rate = statistics.median(rates)
-    print(f"ingest check of Arrow chunks (validate_arrays, 10,000 rows each, canonical JSON out): "
-          f"median {rate:,.0f} records/s ({1e6 / rate:.2f} µs/record)")
+    print(
+        f"ingest check of Arrow chunks (validate_arrays, 10,000 rows each, canonical JSON out): "
+        f"median {rate:,.0f} records/s ({1e6 / rate:.2f} µs/record)"
+    )
 
 
 def run_columns(text: str) -> float:

@@ -44,8 +44,7 @@ SETTINGS = (
         "accounts",
         "SOCIALCREDIT_ACCOUNTS",
         None,
-        "API keys, users and sessions (SQLite file). Default: the database path + "
-        "'.accounts.db'.",
+        "API keys, users and sessions (SQLite file). Default: the database path + '.accounts.db'.",
     ),
 )
 

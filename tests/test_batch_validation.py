@@ -34,8 +34,9 @@ def per_record(raw: dict[str, Any]) -> object:
         record = default_catalogue().validate(raw, now=NOW)
     except RecordRefusedError as refusal:
         return refusal.problems
-    return EncodedRecord(record.payload_json(), record.idempotency_key,
-                         record.subject_kind.value, record.subject_id)
+    return EncodedRecord(
+        record.payload_json(), record.idempotency_key, record.subject_kind.value, record.subject_id
+    )
 
 
 def outcome(result: EncodedRecord | RecordRefusedError) -> object:
@@ -83,25 +84,86 @@ def test_typical_rows_never_leave_the_batch_path(monkeypatch: pytest.MonkeyPatch
 
 # --- the Arrow column kernels (validate_arrays) -------------------------------------------------
 
-_NASTY_TEXT = ['a"b', "a\\b", "tab\there", "nl\n", "\x00", "\x1f", "\u3000case", "case\xa0",
-               "\x85x", "（2024）京0105执1号", "é", "\U0001f600", " ", "\u2028", "x" * 1000,
-               "x" * 1001, "y" * 200, "y" * 201, "/<>", "\x7f"]
+_NASTY_TEXT = [
+    'a"b',
+    "a\\b",
+    "tab\there",
+    "nl\n",
+    "\x00",
+    "\x1f",
+    "\u3000case",
+    "case\xa0",
+    "\x85x",
+    "（2024）京0105执1号",
+    "é",
+    "\U0001f600",
+    " ",
+    "\u2028",
+    "x" * 1000,
+    "x" * 1001,
+    "y" * 200,
+    "y" * 201,
+    "/<>",
+    "\x7f",
+]
 _TEXT_VALUES: dict[str, list[str]] = {
-    "subject_id": [ADULT, ORG, "11010519800102002x", "11010520070301001X", "91110105000000019R",
-                   ADULT + " ", "91110105000000019q", "110105200802290015",
-                   "99010519850615123X", "110105190002290018", "ＡＢ"],
+    "subject_id": [
+        ADULT,
+        ORG,
+        "11010519800102002x",
+        "11010520070301001X",
+        "91110105000000019R",
+        ADULT + " ",
+        "91110105000000019q",
+        "110105200802290015",
+        "99010519850615123X",
+        "110105190002290018",
+        "ＡＢ",
+    ],
     "subject_kind": ["person", "organisation", "Person", "org"],
-    "kind": ["loan_default", "fare_evasion", "wage_arrears", "debtor_refuses_to_perform",
-             "volunteering", "nope", " loan_default"],
-    "occurred_at": ["2024-03-01T10:00:00Z", "2024-03-01", "2024-02-30", "2024-02-29",
-                    "2023-02-29", "2024-03-01T10:00:00", "2025-01-01T00:05:00Z",
-                    "2025-01-01T00:05:01Z", "1949-09-30T23:59:59Z", "1949-10-01",
-                    "2024-03-01T24:00:00Z", "2024-03-01T23:59:60Z", "2024-03-01T18:00:00+08:00",
-                    "2024-03-01t10:00:00Z", " 2024-03-01", "2024-03-01T10:00:00.5Z",
-                    "2026-06-15", "2025-06-15T00:00:00Z", "２０２４-03-01"],
+    "kind": [
+        "loan_default",
+        "fare_evasion",
+        "wage_arrears",
+        "debtor_refuses_to_perform",
+        "volunteering",
+        "nope",
+        " loan_default",
+    ],
+    "occurred_at": [
+        "2024-03-01T10:00:00Z",
+        "2024-03-01",
+        "2024-02-30",
+        "2024-02-29",
+        "2023-02-29",
+        "2024-03-01T10:00:00",
+        "2025-01-01T00:05:00Z",
+        "2025-01-01T00:05:01Z",
+        "1949-09-30T23:59:59Z",
+        "1949-10-01",
+        "2024-03-01T24:00:00Z",
+        "2024-03-01T23:59:60Z",
+        "2024-03-01T18:00:00+08:00",
+        "2024-03-01t10:00:00Z",
+        " 2024-03-01",
+        "2024-03-01T10:00:00.5Z",
+        "2026-06-15",
+        "2025-06-15T00:00:00Z",
+        "２０２４-03-01",
+    ],
     "source": ["bank-a", " bank-a ", "s" * 100, "s" * 101, 'quote"d', "back\\slash", "银行"],
-    "amount": ["1200", "0", "007", " 7", "1.50", "-1", "999999999999999",
-               "1000000000000000", "١٢", "12a"],
+    "amount": [
+        "1200",
+        "0",
+        "007",
+        " 7",
+        "1.50",
+        "-1",
+        "999999999999999",
+        "1000000000000000",
+        "١٢",
+        "12a",
+    ],
     "evidence": ["case 1", " case 1 ", *_NASTY_TEXT],
     "idempotency_key": ["key", " key ", *_NASTY_TEXT],
 }
@@ -149,8 +211,14 @@ def test_minors_on_their_18th_birthday(birthday: str) -> None:
         except RecordRefusedError as refusal:
             expected.append(refusal.problems)
             continue
-        expected.append(EncodedRecord(record.payload_json(), record.idempotency_key,
-                                      record.subject_kind.value, record.subject_id))
+        expected.append(
+            EncodedRecord(
+                record.payload_json(),
+                record.idempotency_key,
+                record.subject_kind.value,
+                record.subject_id,
+            )
+        )
     assert [outcome(r) for r in batch] == expected
     assert sum(isinstance(r, EncodedRecord) for r in batch) >= 1
 
@@ -168,14 +236,22 @@ def test_typical_text_rows_are_all_accepted_by_the_kernels() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet="0123456789XxABQRYZ ", min_size=17, max_size=19), max_size=30),
-       st.integers(0, 500))
+@given(
+    st.lists(st.text(alphabet="0123456789XxABQRYZ ", min_size=17, max_size=19), max_size=30),
+    st.integers(0, 500),
+)
 def test_identifier_columns_agree_with_the_scalar_checks(values: list[str], seed: int) -> None:
     rng = random.Random(seed)
-    values = [*values, *(make_resident_id("110101", date(1900 + rng.randrange(125), 1 + i % 12,
-                                                          1 + rng.randrange(28)), i)
-                         for i in range(5)), *(make_uscc("110000", rng.randrange(10**8))
-                                                for _ in range(5))]
+    values = [
+        *values,
+        *(
+            make_resident_id(
+                "110101", date(1900 + rng.randrange(125), 1 + i % 12, 1 + rng.randrange(28)), i
+            )
+            for i in range(5)
+        ),
+        *(make_uscc("110000", rng.randrange(10**8)) for _ in range(5)),
+    ]
     eighteen = [v for v in values if len(v.encode()) == 18]
     chars = np.frombuffer("".join(eighteen).encode(), dtype=np.uint8).reshape(-1, 18)
     valid, born, adult = person_facts_columns(chars)
@@ -191,11 +267,17 @@ def test_identifier_columns_agree_with_the_scalar_checks(values: list[str], seed
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(
-    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
-        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ") if d.microsecond % 2 else f"{d:%Y-%m-%d}"),
-    st.text(alphabet="0123456789-:TZ ", min_size=10, max_size=20),
-), max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+                lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ") if d.microsecond % 2 else f"{d:%Y-%m-%d}"
+            ),
+            st.text(alphabet="0123456789-:TZ ", min_size=10, max_size=20),
+        ),
+        max_size=40,
+    )
+)
 def test_timestamp_columns_agree_with_the_scalar_parse(values: list[str]) -> None:
     data = [v.encode().ljust(20)[:20] for v in values]
     chars = np.frombuffer(b"".join(data), dtype=np.uint8).reshape(-1, 20)

@@ -233,8 +233,9 @@ def _run_isolated(env_value: str | None) -> str:
     if env_value is not None:
         env["SOCIALCREDIT_PURE_PYTHON"] = env_value
     code = "from socialcredit.ledger.hashing import NATIVE; print(NATIVE)"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 

@@ -135,10 +135,22 @@ def test_reader_process_gives_the_same_ledger(make_ledger: MakeLedger, tmp_path:
     rows[5]["kind"] = "no_such_kind"
     source = write_csv(tmp_path / "in.csv", rows)
     here, there = make_ledger("here"), make_ledger("there")
-    a = ingest_file(here, default_catalogue(), source, batch_size=64, reader_process=False,
-                    rejects_path=tmp_path / "a.jsonl")
-    b = ingest_file(there, default_catalogue(), source, batch_size=64, reader_process=True,
-                    rejects_path=tmp_path / "b.jsonl")
+    a = ingest_file(
+        here,
+        default_catalogue(),
+        source,
+        batch_size=64,
+        reader_process=False,
+        rejects_path=tmp_path / "a.jsonl",
+    )
+    b = ingest_file(
+        there,
+        default_catalogue(),
+        source,
+        batch_size=64,
+        reader_process=True,
+        rejects_path=tmp_path / "b.jsonl",
+    )
     assert (a.accepted, a.refused) == (b.accepted, b.refused) == (299, 1)
     assert [e.data for e in here.entries()] == [e.data for e in there.entries()]
     assert rejects(tmp_path / "a.jsonl") == rejects(tmp_path / "b.jsonl")
@@ -156,15 +168,26 @@ def _nasty_rows() -> list[dict[str, Any]]:
     per-record path (or must encode exactly as it does)."""
     rows = valid_rows(60, keys="k")
     twists: list[dict[str, Any]] = [
-        {"evidence": 'say "no"'}, {"evidence": "back\\slash"}, {"evidence": "tab\tin"},
-        {"evidence": "（2024）京0105执1号"}, {"evidence": "  padded  "}, {"evidence": "\u3000x"},
-        {"idempotency_key": 'k"1'}, {"idempotency_key": " spaced "}, {"idempotency_key": "é"},
-        {"source": " agency:test "}, {"source": 'q"uote'}, {"amount": "0042"},
-        {"occurred_at": "2025-03-01T10:00:00+08:00"}, {"occurred_at": "2025-03-01 10:00:00Z"},
-        {"occurred_at": "2025-02-29"}, {"occurred_at": "2024-02-29T23:59:59Z"},
+        {"evidence": 'say "no"'},
+        {"evidence": "back\\slash"},
+        {"evidence": "tab\tin"},
+        {"evidence": "（2024）京0105执1号"},
+        {"evidence": "  padded  "},
+        {"evidence": "\u3000x"},
+        {"idempotency_key": 'k"1'},
+        {"idempotency_key": " spaced "},
+        {"idempotency_key": "é"},
+        {"source": " agency:test "},
+        {"source": 'q"uote'},
+        {"amount": "0042"},
+        {"occurred_at": "2025-03-01T10:00:00+08:00"},
+        {"occurred_at": "2025-03-01 10:00:00Z"},
+        {"occurred_at": "2025-02-29"},
+        {"occurred_at": "2024-02-29T23:59:59Z"},
         {"subject_id": make_resident_id("110101", date(1990, 1, 1), 10)[:17] + "x"},
         {"subject_id": make_resident_id("110101", date(2008, 2, 29), 3)},
-        {"kind": "church_attendance"}, {"subject_kind": "Person"},
+        {"kind": "church_attendance"},
+        {"subject_kind": "Person"},
     ]
     for row, twist in zip(rows[::3], twists, strict=False):
         row.update(twist)
@@ -178,8 +201,9 @@ def test_nasty_values_give_the_per_record_answers(
     rows = _nasty_rows()
     source = write_csv(tmp_path / "nasty.csv", rows)
     ledger = make_ledger()
-    summary = ingest_file(ledger, default_catalogue(), source, batch_size=16,
-                          reader_process=reader_process)
+    summary = ingest_file(
+        ledger, default_catalogue(), source, batch_size=16, reader_process=reader_process
+    )
     now = datetime.now(UTC)
     expected, refused = [], []
     for number, row in enumerate(rows, 1):

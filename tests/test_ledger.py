@@ -171,8 +171,9 @@ def test_append_encoded_matches_append(make_ledger: MakeLedger) -> None:
     data = [{"n": i} for i in range(5)]
     keys = ["a", None, "b", "a", None]
     subjects = [("person", "x"), None, ("person", "y"), ("person", "x"), ("organisation", "z")]
-    first = one.append([PendingEntry("RecordFiled", d, k, s)
-                        for d, k, s in zip(data, keys, subjects, strict=True)])
+    first = one.append(
+        [PendingEntry("RecordFiled", d, k, s) for d, k, s in zip(data, keys, subjects, strict=True)]
+    )
     blobs = [orjson.dumps(d, option=orjson.OPT_SORT_KEYS) for d in data]
     second = two.append_encoded(EncodedBatch("RecordFiled", blobs, keys, subjects))
     assert list(first) == list(second)

@@ -26,9 +26,7 @@ from socialcredit.ledger.merkle import (
     verify_inclusion,
 )
 
-PROPERTY = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EMPTY = hashlib.sha256(b"").digest()
 
 # -- the reference: RFC 6962 section 2.1, verbatim recursions -------------------------------
@@ -151,8 +149,16 @@ def flip(value: bytes, bit: int) -> bytes:
 
 
 entry_lists = st.lists(st.binary(max_size=12), max_size=300)
-CT_ENTRIES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
-              bytes(range(0x50, 0x58)), bytes(range(0x60, 0x70))]
+CT_ENTRIES = [
+    b"",
+    b"\x00",
+    b"\x10",
+    b"\x20\x21",
+    b"\x30\x31",
+    b"\x40\x41\x42\x43",
+    bytes(range(0x50, 0x58)),
+    bytes(range(0x60, 0x70)),
+]
 CT_ROOTS = [  # the Certificate Transparency reference test vectors
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -290,8 +296,9 @@ def test_inclusion_rejects_any_bit_flip(entries: list[bytes], data: st.DataObjec
 
 
 @PROPERTY
-@given(entries=st.lists(st.binary(max_size=12), min_size=1, max_size=300, unique=True),
-       data=st.data())
+@given(
+    entries=st.lists(st.binary(max_size=12), min_size=1, max_size=300, unique=True), data=st.data()
+)
 def test_inclusion_rejects_wrong_index_or_size(entries: list[bytes], data: st.DataObject) -> None:
     leaves = [ref_leaf(e) for e in entries]
     size = len(leaves)
@@ -315,8 +322,13 @@ def test_inclusion_size_is_bound_by_the_root_not_the_proof() -> None:
 
 
 @PROPERTY
-@given(leaf=st.binary(max_size=40), index=st.integers(-5, 2**64), size=st.integers(-5, 2**64),
-       proof=st.lists(st.binary(max_size=40), max_size=70), root=st.binary(max_size=40))
+@given(
+    leaf=st.binary(max_size=40),
+    index=st.integers(-5, 2**64),
+    size=st.integers(-5, 2**64),
+    proof=st.lists(st.binary(max_size=40), max_size=70),
+    root=st.binary(max_size=40),
+)
 def test_verify_inclusion_never_raises(
     leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes
 ) -> None:
@@ -408,9 +420,13 @@ def test_consistency_proof_rejects_bad_sizes(size1: int, size2: int) -> None:
 
 
 @PROPERTY
-@given(size1=st.integers(-3, 2**64), size2=st.integers(-3, 2**64),
-       root1=st.binary(max_size=40), root2=st.binary(max_size=40),
-       proof=st.lists(st.binary(min_size=31, max_size=33), max_size=70))
+@given(
+    size1=st.integers(-3, 2**64),
+    size2=st.integers(-3, 2**64),
+    root1=st.binary(max_size=40),
+    root2=st.binary(max_size=40),
+    proof=st.lists(st.binary(min_size=31, max_size=33), max_size=70),
+)
 def test_verify_consistency_never_raises(
     size1: int, size2: int, root1: bytes, root2: bytes, proof: list[bytes]
 ) -> None:

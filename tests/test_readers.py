@@ -13,7 +13,7 @@ from socialcredit.ingest import RowError, read_chunks, read_rows
 def test_csv_row_numbers_skip_nothing_and_bad_rows_are_errors(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(
-        "\ufeffa,b\n1,x\n2,\"quoted, comma\"\n3,y,extra\n\n4,\n5,\"two\nlines\"\n6,z\n",
+        '\ufeffa,b\n1,x\n2,"quoted, comma"\n3,y,extra\n\n4,\n5,"two\nlines"\n6,z\n',
         encoding="utf-8",
     )
     rows = list(read_rows(path))

@@ -479,13 +479,19 @@ def _kernels(
     source_json = _strings([_json_text(s).decode() for s in sources]).take(source_at)
 
     amount_present, amount_ok, amount_text = _amount(arrays.get("amount"), count)
-    sure &= np.where(amount_present, amount_ok & per_rule(lambda r: r.amount is not None),
-                     ~per_rule(lambda r: r.amount_required))
+    sure &= np.where(
+        amount_present,
+        amount_ok & per_rule(lambda r: r.amount is not None),
+        ~per_rule(lambda r: r.amount_required),
+    )
     evidence_present = _byte_lengths(evidence) > 0
     evidence_ok = ~_bools(pc.match_substring_regex(evidence, _NEEDS_CARE))
     evidence_ok &= _char_lengths(evidence) <= MAX_EVIDENCE
-    sure &= np.where(evidence_present, evidence_ok & per_rule(lambda r: r.evidence is not None),
-                     ~per_rule(lambda r: r.evidence_required))
+    sure &= np.where(
+        evidence_present,
+        evidence_ok & per_rule(lambda r: r.evidence is not None),
+        ~per_rule(lambda r: r.evidence_required),
+    )
     key_present = _byte_lengths(key) > 0
     key_ok = ~_bools(pc.match_substring_regex(key, _ESCAPED))
     key_ok &= _char_lengths(key) <= MAX_IDEMPOTENCY_KEY
@@ -497,9 +503,17 @@ def _kernels(
         _wrapped('"amount":', _only(amount_present, amount_text), ","),
         _wrapped('"evidence":"', _only(evidence_present, evidence), '",'),
         _wrapped('"idempotency_key":"', key, '",'),
-        _S['"kind":"'], kind_text, _S['","occurred_at":"'], occurred_text,
-        _S['","source":'], source_json, _S[',"subject":{"id":"'], subject_id,
-        _S['","kind":"'], subject_kind, _S['"}}'],
+        _S['"kind":"'],
+        kind_text,
+        _S['","occurred_at":"'],
+        occurred_text,
+        _S['","source":'],
+        source_json,
+        _S[',"subject":{"id":"'],
+        subject_id,
+        _S['","kind":"'],
+        subject_kind,
+        _S['"}}'],
         _S[""],
         null_handling="replace",
         null_replacement="",
@@ -543,9 +557,22 @@ def _strings(values: list[str]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
 
 
-_LITERALS = ["", "{", "T00:00:00Z", '"amount":', '"evidence":"', '"idempotency_key":"', ",",
-             '",', '"kind":"', '","occurred_at":"', '","source":', ',"subject":{"id":"',
-             '","kind":"', '"}}']
+_LITERALS = [
+    "",
+    "{",
+    "T00:00:00Z",
+    '"amount":',
+    '"evidence":"',
+    '"idempotency_key":"',
+    ",",
+    '",',
+    '"kind":"',
+    '","occurred_at":"',
+    '","source":',
+    ',"subject":{"id":"',
+    '","kind":"',
+    '"}}',
+]
 _S = dict(zip(_LITERALS, _strings(_LITERALS), strict=True))
 
 
@@ -560,8 +587,9 @@ def _only(present: np.ndarray, values: pa.Array) -> pa.Array:
         return values  # null exactly where absent already (no empty strings)
     validity = pa.py_buffer(np.packbits(present & _valid(values), bitorder="little"))
     _, offsets, data = values.buffers()
-    return pa.Array.from_buffers(values.type, len(values), [validity, offsets, data],
-                                 offset=values.offset)
+    return pa.Array.from_buffers(
+        values.type, len(values), [validity, offsets, data], offset=values.offset
+    )
 
 
 def _amount(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, pa.Array]:

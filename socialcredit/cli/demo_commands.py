@@ -36,16 +36,25 @@ from . import cli
 @click.option("--organisations", default=5_000, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option(
-    "--serve/--no-serve", default=True, show_default=True,
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
     help="After building, serve the portal and the API over the demo ledger.",
 )
 @click.option(
-    "--serve-for", "serve_for", type=click.FloatRange(min=0, min_open=True), default=None,
-    metavar="SECONDS", help="Stop serving after this many seconds (default: until Ctrl-C).",
+    "--serve-for",
+    "serve_for",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Stop serving after this many seconds (default: until Ctrl-C).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
-    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
     help="Port to serve on; if it is taken, a free port is used instead (0: always a free one).",
 )
 def demo(
@@ -60,8 +69,9 @@ def demo(
 ) -> None:
     """Build the synthetic city into a fresh ledger, score everyone, verify, prove an entry;
     then serve the portal, printing its address and a demo login for each role."""
-    result = run_demo(directory, click.echo, residents=residents, organisations=organisations,
-                      seed=seed)
+    result = run_demo(
+        directory, click.echo, residents=residents, organisations=organisations, seed=seed
+    )
     if not (result.verified and result.proof_ok):
         raise IntegrityError("the demo ledger did not verify")
     if serve:
@@ -136,8 +146,9 @@ def _watch(server: object, address: str, serve_for: float | None) -> None:
         time.sleep(0.05)
     try:
         with urllib.request.urlopen(f"{address}/", timeout=30) as response:
-            click.echo(f"check       GET {address}/ -> {response.status} "
-                       f"({len(response.read()):,} bytes)")
+            click.echo(
+                f"check       GET {address}/ -> {response.status} ({len(response.read()):,} bytes)"
+            )
     except OSError as exc:
         click.echo(f"check       GET {address}/ failed: {exc}", err=True)
     if serve_for is not None:

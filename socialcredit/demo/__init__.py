@@ -63,16 +63,32 @@ def run_demo(
     echo(f"store       {settings.store}")
     echo(f"public key  {public_key_text(ledger.public_key)}")
     policy = default_bundle()
-    city = build_city(ledger, default_catalogue(), residents=residents,
-                      organisations=organisations, seed=seed, policy=policy)
-    echo(f"policy      revision {policy.revision} published at entry 0 "
-         f"(effective {policy.effective_from:%Y-%m-%d}, digest {policy.digest[:16]}…)")
-    echo(f"city        {city.residents:,} residents, {city.organisations:,} organisations, "
-         f"{city.records:,} records filed month by month over 3 years ({city.seconds:.1f}s)")
-    summary = ingest_file(ledger, default_catalogue(), sample_records_path(),
-                          rejects_path=directory / "sample_records.rejects.jsonl")
-    echo(f"sample      {summary.accepted} records ingested today; refused {summary.refused} "
-         f"(reasons in {summary.rejects_path})")
+    city = build_city(
+        ledger,
+        default_catalogue(),
+        residents=residents,
+        organisations=organisations,
+        seed=seed,
+        policy=policy,
+    )
+    echo(
+        f"policy      revision {policy.revision} published at entry 0 "
+        f"(effective {policy.effective_from:%Y-%m-%d}, digest {policy.digest[:16]}…)"
+    )
+    echo(
+        f"city        {city.residents:,} residents, {city.organisations:,} organisations, "
+        f"{city.records:,} records filed month by month over 3 years ({city.seconds:.1f}s)"
+    )
+    summary = ingest_file(
+        ledger,
+        default_catalogue(),
+        sample_records_path(),
+        rejects_path=directory / "sample_records.rejects.jsonl",
+    )
+    echo(
+        f"sample      {summary.accepted} records ingested today; refused {summary.refused} "
+        f"(reasons in {summary.rejects_path})"
+    )
     for reason, count in sorted(summary.refusal_reasons.items()):
         echo(f"  refused {count} x {reason}")
     _print_scores(ledger, echo)
@@ -81,8 +97,10 @@ def run_demo(
     echo(f"verify      {'ok' if report.ok else 'FAILED'}: {report.size:,} entries, root {root}")
     proof = inclusion_document(ledger, ledger.size() - 1)
     check = check_inclusion_proof(proof, ledger.public_key)
-    echo(f"proof       entry {proof['index']} is included in checkpoint "
-         f"{proof['checkpoint']['size']}: {'ok' if check.ok else 'FAILED'}")
+    echo(
+        f"proof       entry {proof['index']} is included in checkpoint "
+        f"{proof['checkpoint']['size']}: {'ok' if check.ok else 'FAILED'}"
+    )
     echo(f"done in {time.perf_counter() - started:.1f}s")
     return DemoResult(ledger, summary, report.ok, check.ok, settings)
 
@@ -90,8 +108,10 @@ def run_demo(
 def _print_scores(ledger: Ledger, echo: Callable[[str], None]) -> None:
     done = rescore(ledger, as_of=datetime.now(UTC))
     grades = done.grades()
-    echo(f"scores      {len(done.scores):,} subjects with records, as of today "
-         f"(everyone else holds the base grade)")
+    echo(
+        f"scores      {len(done.scores):,} subjects with records, as of today "
+        f"(everyone else holds the base grade)"
+    )
     for band in GRADES:
         if band in grades:
             echo(f"  {band:4s} {grades[band]:>8,}")

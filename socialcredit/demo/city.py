@@ -29,24 +29,57 @@ __all__ = ["ORGANISATION_KINDS", "PERSON_KINDS", "CitySummary", "build_city"]
 
 # Relative frequency of each kind among a subject's records (illustrative weights).
 PERSON_KINDS: dict[str, float] = {
-    "fare_evasion": 20, "serious_traffic_offence": 4, "loan_default": 10,
-    "credit_card_default": 10, "overdue_debt_settled": 6, "tax_arrears": 3,
-    "administrative_penalty_minor": 8, "administrative_penalty_general": 3,
-    "debtor_refuses_to_perform": 2, "debtor_breaches_consumption_restriction": 0.5,
-    "judgment_performed": 1.5, "volunteering": 15, "blood_donation": 8,
-    "charitable_donation": 6, "civic_award": 1,
+    "fare_evasion": 20,
+    "serious_traffic_offence": 4,
+    "loan_default": 10,
+    "credit_card_default": 10,
+    "overdue_debt_settled": 6,
+    "tax_arrears": 3,
+    "administrative_penalty_minor": 8,
+    "administrative_penalty_general": 3,
+    "debtor_refuses_to_perform": 2,
+    "debtor_breaches_consumption_restriction": 0.5,
+    "judgment_performed": 1.5,
+    "volunteering": 15,
+    "blood_donation": 8,
+    "charitable_donation": 6,
+    "civic_award": 1,
 }
 ORGANISATION_KINDS: dict[str, float] = {
-    "administrative_penalty_minor": 20, "administrative_penalty_general": 10,
-    "administrative_penalty_serious": 2, "annual_report_not_filed": 8,
-    "registered_address_unreachable": 3, "product_quality_violation": 4,
-    "food_safety_violation": 1, "false_advertising": 3, "environmental_violation": 3,
-    "wage_arrears": 2, "social_insurance_arrears": 3, "tax_arrears": 4,
-    "debtor_refuses_to_perform": 2, "judgment_performed": 1.5, "a_grade_taxpayer": 6,
-    "charitable_donation": 2, "civic_award": 1,
+    "administrative_penalty_minor": 20,
+    "administrative_penalty_general": 10,
+    "administrative_penalty_serious": 2,
+    "annual_report_not_filed": 8,
+    "registered_address_unreachable": 3,
+    "product_quality_violation": 4,
+    "food_safety_violation": 1,
+    "false_advertising": 3,
+    "environmental_violation": 3,
+    "wage_arrears": 2,
+    "social_insurance_arrears": 3,
+    "tax_arrears": 4,
+    "debtor_refuses_to_perform": 2,
+    "judgment_performed": 1.5,
+    "a_grade_taxpayer": 6,
+    "charitable_donation": 2,
+    "civic_award": 1,
 }
-_DISTRICTS = ("110101", "110102", "110105", "110106", "110107", "110108", "110109",
-              "110111", "110112", "110113", "110114", "110115", "110116", "110117")
+_DISTRICTS = (
+    "110101",
+    "110102",
+    "110105",
+    "110106",
+    "110107",
+    "110108",
+    "110109",
+    "110111",
+    "110112",
+    "110113",
+    "110114",
+    "110115",
+    "110116",
+    "110117",
+)
 _AMOUNTS = {"CNY": (200, 200_000), "hours": (1, 40), "ml": (200, 400)}
 
 
@@ -155,9 +188,12 @@ def _records(
         for kind_index in rng.choice(len(kinds), size=int(count), p=probabilities):
             kind = catalogue.kind(kinds[kind_index])
             when = datetime.combine(start, datetime.min.time(), UTC) + timedelta(
-                seconds=int(rng.integers(0, span)))
+                seconds=int(rng.integers(0, span))
+            )
             row: dict[str, Any] = {
-                "subject_id": subject, "subject_kind": subject_kind, "kind": kind.id,
+                "subject_id": subject,
+                "subject_kind": subject_kind,
+                "kind": kind.id,
                 "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "source": f"{kind.context}:beijing",
             }

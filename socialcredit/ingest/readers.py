@@ -36,8 +36,14 @@ __all__ = [
 ]
 
 FORMATS = ("csv", "jsonl", "parquet")
-_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-             ".parquet": "parquet", ".pq": "parquet"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _CSV_BLOCK = 1 << 20
 
 
@@ -97,8 +103,9 @@ class RawChunk:
     @property
     def last_row(self) -> int:
         """The number of the chunk's last input row."""
-        return max(self.numbers[-1] if self.numbers else 0,
-                   self.errors[-1][0] if self.errors else 0)
+        return max(
+            self.numbers[-1] if self.numbers else 0, self.errors[-1][0] if self.errors else 0
+        )
 
     def row(self, index: int) -> dict[str, Any]:
         """The parsed row at ``index`` as a mapping (absent fields left out)."""
@@ -106,8 +113,11 @@ class RawChunk:
             assert self.arrays is not None
             values = {name: array[index].as_py() for name, array in self.arrays.items()}
             return {name: value for name, value in values.items() if value is not None}
-        return {name: values[index] for name, values in self._columns.items()
-                if values[index] is not None}
+        return {
+            name: values[index]
+            for name, values in self._columns.items()
+            if values[index] is not None
+        }
 
 
 def detect_format(path: str | Path, fmt: str | None = None) -> str:
@@ -231,8 +241,12 @@ def _joined(first: RawChunk, second: RawChunk) -> RawChunk:
         ]
         return pa.concat_arrays(parts) if sizes[0] else parts[1]
 
-    return RawChunk([*first.numbers, *second.numbers], None, [*first.errors, *second.errors],
-                    arrays={name: column(name) for name in types})
+    return RawChunk(
+        [*first.numbers, *second.numbers],
+        None,
+        [*first.errors, *second.errors],
+        arrays={name: column(name) for name in types},
+    )
 
 
 def _split(chunk: RawChunk, size: int) -> tuple[RawChunk, RawChunk]:
@@ -243,10 +257,18 @@ def _split(chunk: RawChunk, size: int) -> tuple[RawChunk, RawChunk]:
     else:
         cut, parsed = chunk.numbers[size - 1], size
     arrays = chunk.arrays or {}
-    head = RawChunk(chunk.numbers[:parsed], None, [e for e in chunk.errors if e[0] <= cut],
-                    arrays={name: array.slice(0, parsed) for name, array in arrays.items()})
-    tail = RawChunk(chunk.numbers[parsed:], None, [e for e in chunk.errors if e[0] > cut],
-                    arrays={name: array.slice(parsed) for name, array in arrays.items()})
+    head = RawChunk(
+        chunk.numbers[:parsed],
+        None,
+        [e for e in chunk.errors if e[0] <= cut],
+        arrays={name: array.slice(0, parsed) for name, array in arrays.items()},
+    )
+    tail = RawChunk(
+        chunk.numbers[parsed:],
+        None,
+        [e for e in chunk.errors if e[0] > cut],
+        arrays={name: array.slice(parsed) for name, array in arrays.items()},
+    )
     return head, tail
 
 
@@ -278,11 +300,13 @@ def _csv_columns(path: Path) -> Iterator[RawChunk]:
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
-                                           block_size=_CSV_BLOCK, use_threads=False),
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, block_size=_CSV_BLOCK, use_threads=False
+            ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True),
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+            ),
         )
         numbering = _Numbering()
         for batch in reader:

@@ -84,7 +84,8 @@ def _reasons(
     """Record kinds by how many known records of that kind count against someone now."""
     as_of_us, known_us = to_us(as_of), to_us(known_at)
     counts = Counter(
-        row.kind for row in rows
+        row.kind
+        for row in rows
         if row.recorded_at_us <= known_us
         and record_points(policy, row.kind, row.amount, row.occurred_at_us, as_of_us) < 0
     )

@@ -50,8 +50,7 @@ class PageRoute(APIRoute):
 
 def error_page(status: int, code: str, message: str, problems: Any = ()) -> HTMLResponse:
     """A plain error page with the error's stable code, message and problems."""
-    body = render_text("error.html", status=status, code=code, message=message,
-                       problems=problems)
+    body = render_text("error.html", status=status, code=code, message=message, problems=problems)
     return HTMLResponse(body, status_code=status)
 
 

@@ -66,8 +66,9 @@ def policy_upload(
         except PolicyError as error:
             problems = list(error.problems)
     if problems:
-        return _form(request, who, 422, names=names, bundle=bundle, changes=changes,
-                     problems=problems)
+        return _form(
+            request, who, 422, names=names, bundle=bundle, changes=changes, problems=problems
+        )
     return _form(request, who, names=names, bundle=bundle, changes=changes, published_at=position)
 
 

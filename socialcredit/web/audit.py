@@ -26,9 +26,13 @@ _AUDITOR = _access.signed_in(Role.AUDITOR)
 
 def _page(request: Request, who: Principal, ledger: Ledger, **values: Any) -> Response:
     return render(
-        request, who, "audit.html", size=ledger.size(),
+        request,
+        who,
+        "audit.html",
+        size=ledger.size(),
         checkpoint=ledger.latest_checkpoint().to_json(),
-        public_key=public_key_text(ledger.public_key), **values,
+        public_key=public_key_text(ledger.public_key),
+        **values,
     )
 
 

@@ -79,10 +79,8 @@ def _axes(low: int, high: int, start: datetime, end: datetime, y: _Scale) -> lis
     return [
         f'<line class="axis" x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{bottom}"/>',
         f'<line class="axis" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{bottom}" y2="{bottom}"/>',
-        f'<text class="tick" x="{_LEFT - 6}" y="{y(high) + 4:.1f}" '
-        f'text-anchor="end">{high}</text>',
-        f'<text class="tick" x="{_LEFT - 6}" y="{y(low):.1f}" '
-        f'text-anchor="end">{low}</text>',
+        f'<text class="tick" x="{_LEFT - 6}" y="{y(high) + 4:.1f}" text-anchor="end">{high}</text>',
+        f'<text class="tick" x="{_LEFT - 6}" y="{y(low):.1f}" text-anchor="end">{low}</text>',
         f'<text class="tick" x="{_LEFT}" y="{_HEIGHT - 8}">{start:%Y-%m-%d}</text>',
         f'<text class="tick" x="{_WIDTH - _RIGHT}" y="{_HEIGHT - 8}" '
         f'text-anchor="end">{end:%Y-%m-%d}</text>',

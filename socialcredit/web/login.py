@@ -48,8 +48,15 @@ def login(
     try:
         user = _access.login(request, response, username, password)
     except AuthenticationError:
-        return render(request, who, "login.html", 401, next=target, username=username,
-                      error="Unknown user name or wrong password.")
+        return render(
+            request,
+            who,
+            "login.html",
+            401,
+            next=target,
+            username=username,
+            error="Unknown user name or wrong password.",
+        )
     if not target:
         response.headers["location"] = ROLE_HOME.get(_access.role_of(user), ("/", ""))[0]
     return response

@@ -59,7 +59,11 @@ def appeals(request: Request, who: Principal = _APPEALS) -> Response:
 
 
 def _case(
-    request: Request, who: Principal, dispute_id: str, appeal: bool, status: int = 200,
+    request: Request,
+    who: Principal,
+    dispute_id: str,
+    appeal: bool,
+    status: int = 200,
     **values: Any,
 ) -> Response:
     """One dispute with the disputed record: reading it is a logged read of the subject's file
@@ -69,8 +73,15 @@ def _case(
         log_read(ledger, found.subject, who.name, DISPUTE_HANDLING, "file")
         record = _record(ledger, found.target)
     return render(
-        request, who, "dispute.html", status, dispute=found, record=record, appeal=appeal,
-        outcomes=APPEAL_OUTCOMES if appeal else OUTCOMES, **values,
+        request,
+        who,
+        "dispute.html",
+        status,
+        dispute=found,
+        record=record,
+        appeal=appeal,
+        outcomes=APPEAL_OUTCOMES if appeal else OUTCOMES,
+        **values,
     )
 
 

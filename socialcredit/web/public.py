@@ -100,8 +100,14 @@ def organisation(request: Request, number: int, who: Principal = _ANYONE) -> Res
         records = _public_records(found.result.contributions, bundle_in_force(ledger, now, now))
         rating = _rating(ledger, subject, now)
     return render(
-        request, who, "organisation.html", masked=mask_subject_id(*subject), found=found,
-        records=records, rating=rating, now=now,
+        request,
+        who,
+        "organisation.html",
+        masked=mask_subject_id(*subject),
+        found=found,
+        records=records,
+        rating=rating,
+        now=now,
     )
 
 
@@ -147,8 +153,17 @@ def public_list(request: Request, list_id: str, q: str = "", who: Principal = _A
             raise NotFoundError(f"no list {list_id!r} in the policy in force")
         rows = _listed(request, ledger, list_id, now)
     shown = [r for r in rows if query in r.masked_id] if query else rows
-    return render(request, who, "list.html", definition=definition, rows=shown[:_LIST_ROWS],
-                  total=len(rows), matching=len(shown), q=q, limit=_LIST_ROWS)
+    return render(
+        request,
+        who,
+        "list.html",
+        definition=definition,
+        rows=shown[:_LIST_ROWS],
+        total=len(rows),
+        matching=len(shown),
+        q=q,
+        limit=_LIST_ROWS,
+    )
 
 
 def _listed(request: Request, ledger: Ledger, list_id: str, now: datetime) -> list[PublicListing]:

@@ -85,17 +85,27 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         bands=_bands(in_force),
     )
     return render(
-        request, who, "me.html", status, found=found, points=points, chart=chart, now=now,
-        statuses=statuses, disputes=disputes, statements=statements, reads=reads[::-1],
+        request,
+        who,
+        "me.html",
+        status,
+        found=found,
+        points=points,
+        chart=chart,
+        now=now,
+        statuses=statuses,
+        disputes=disputes,
+        statements=statements,
+        reads=reads[::-1],
         open_targets={d.target for d in disputes if d.decided_us is None},
-        max_statement=MAX_STATEMENT, consequences=consequences,
-        positive=_positive_rules(in_force), **values,
+        max_statement=MAX_STATEMENT,
+        consequences=consequences,
+        positive=_positive_rules(in_force),
+        **values,
     )
 
 
-def score_history(
-    index: RecordIndex, subject: tuple[str, str], now: datetime
-) -> list[ScoreResult]:
+def score_history(index: RecordIndex, subject: tuple[str, str], now: datetime) -> list[ScoreResult]:
     """My score every :data:`HISTORY_STEP` over :data:`HISTORY_SPAN`, each as known on its
     date: what :func:`socialcredit.scoring.history` computes, scored on the app's index
     (kept caught up) instead of an index rebuilt from the whole ledger on every call."""

@@ -31,8 +31,14 @@ from socialcredit.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -73,8 +79,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     directory = tmp_path_factory.mktemp("portal")
     settings = Settings(store=f"sqlite:///{directory / 'city.db'}")
     ledger = init_ledger(settings, origin="test/portal")
-    build_city(ledger, default_catalogue(), residents=300, organisations=20, seed=7,
-               policy=default_bundle())
+    build_city(
+        ledger,
+        default_catalogue(),
+        residents=300,
+        organisations=20,
+        seed=7,
+        policy=default_bundle(),
+    )
     index = RecordIndex.build(ledger)
     subjects = sorted(index.subjects(), key=lambda s: -len(index.records(*s)))
     _rate_first_organisation(ledger, subjects)

@@ -74,8 +74,11 @@ def _revision_two(directory: Path) -> list[Path]:
     assert old_rule in files["scoring.yaml"]
     files["scoring.yaml"] = files["scoring.yaml"].replace(old_rule, old_rule.replace("30", "40"))
     manifest = re.sub(r"(?m)^revision: 1$", "revision: 2", files["manifest.yaml"])
-    manifest = re.sub(r"(?m)^(  scoring\.yaml: )[0-9a-f]{64}$",
-                      lambda m: m[1] + file_hash(files["scoring.yaml"].encode()), manifest)
+    manifest = re.sub(
+        r"(?m)^(  scoring\.yaml: )[0-9a-f]{64}$",
+        lambda m: m[1] + file_hash(files["scoring.yaml"].encode()),
+        manifest,
+    )
     files["manifest.yaml"] = manifest
     paths = []
     for name, text in files.items():

@@ -14,9 +14,25 @@ pytestmark = pytest.mark.slow  # two demo runs in subprocesses: about 25 s
 
 def test_demo_serves_the_portal_prints_logins_and_stops(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "socialcredit", "demo", "--dir", str(tmp_path / "demo"),
-         "--residents", "300", "--organisations", "20", "--port", "0", "--serve-for", "2"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "socialcredit",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--residents",
+            "300",
+            "--organisations",
+            "20",
+            "--port",
+            "0",
+            "--serve-for",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -31,9 +47,22 @@ def test_demo_serves_the_portal_prints_logins_and_stops(tmp_path: Path) -> None:
 
 def test_demo_without_serving_only_builds(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "socialcredit", "demo", "--dir", str(tmp_path / "demo"),
-         "--residents", "50", "--organisations", "5", "--no-serve"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "socialcredit",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--residents",
+            "50",
+            "--organisations",
+            "5",
+            "--no-serve",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "verify      ok" in result.stdout and "portal" not in result.stdout

@@ -27,8 +27,7 @@ def client(portal: Portal) -> httpx.Client:
 def logged_in(portal: Portal, role: str) -> Iterator[httpx.Client]:
     with client(portal) as found:
         login = portal.login(role)
-        answer = found.post("/login", data={"username": login.username,
-                                            "password": login.password})
+        answer = found.post("/login", data={"username": login.username, "password": login.password})
         assert answer.status_code == 303, answer.text
         yield found
 
@@ -41,8 +40,14 @@ def csrf_of(page: str) -> str:
 
 @pytest.mark.parametrize(
     ("role", "home"),
-    [("subject", "/me"), ("officer", "/officer/disputes"), ("appeal_officer", "/officer/appeals"),
-     ("service_point", "/check"), ("auditor", "/audit"), ("admin", "/admin/policy")],
+    [
+        ("subject", "/me"),
+        ("officer", "/officer/disputes"),
+        ("appeal_officer", "/officer/appeals"),
+        ("service_point", "/check"),
+        ("auditor", "/audit"),
+        ("admin", "/admin/policy"),
+    ],
 )
 def test_each_role_lands_on_its_page_and_no_other(portal: Portal, role: str, home: str) -> None:
     with logged_in(portal, role) as browser:
@@ -74,8 +79,10 @@ def test_login_never_redirects_off_site(portal: Portal) -> None:
     login = portal.login("auditor")
     for target in ("https://evil.example/", "//evil.example/x", "/policy"):
         with client(portal) as anonymous:
-            answer = anonymous.post("/login", data={"username": login.username,
-                                                    "password": login.password, "next": target})
+            answer = anonymous.post(
+                "/login",
+                data={"username": login.username, "password": login.password, "next": target},
+            )
             assert answer.headers["location"] == ("/policy" if target == "/policy" else "/audit")
 
 
@@ -162,7 +169,7 @@ def test_line_chart_is_accessible_svg() -> None:
     points = [(start + timedelta(days=30 * i), 1000 - 10 * i) for i in range(5)]
     svg = line_chart(points, title="Score <history>", bands=[("A", 960), ("B", 850)])
     assert svg.startswith("<svg") and 'role="img"' in svg
-    assert "<title id=\"chart-title\">Score &lt;history&gt;</title>" in svg
+    assert '<title id="chart-title">Score &lt;history&gt;</title>' in svg
     assert "From 1000 on 2026-01-01 to 960 on 2026-05-01" in svg
     assert svg.count("<circle") == 5
     assert ">A</text>" in svg  # 960 is inside the plotted range
@@ -188,8 +195,10 @@ def test_public_lists_show_masked_members(portal: Portal) -> None:
         assert masked and all("*" in m for m in masked)
         fragment = masked[0][:4]
         filtered = anonymous.get("/lists/dishonest_judgment_debtors", params={"q": fragment}).text
-        assert all(m.startswith(fragment) or fragment in m
-                   for m in re.findall(r"<code>([0-9A-Z*]{18})</code>", filtered))
+        assert all(
+            m.startswith(fragment) or fragment in m
+            for m in re.findall(r"<code>([0-9A-Z*]{18})</code>", filtered)
+        )
         assert anonymous.get("/lists/no_such_list").status_code == 404
 
 
@@ -199,8 +208,9 @@ def test_my_score_chart_is_the_library_history(portal: Portal) -> None:
     now = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     index = RecordIndex.build(portal.ledger)
     shown = score_history(index, subject, now)
-    expected = history(portal.ledger, *subject, start=now - HISTORY_SPAN, end=now,
-                       every=HISTORY_STEP)
+    expected = history(
+        portal.ledger, *subject, start=now - HISTORY_SPAN, end=now, every=HISTORY_STEP
+    )
     assert len(shown) == 37
     assert [(p.as_of, p.total, p.grade) for p in shown] == [
         (p.as_of, p.total, p.grade) for p in expected
