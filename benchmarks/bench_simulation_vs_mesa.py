@@ -10,7 +10,9 @@ Network construction is timed on its own; each implementation's setup (Mesa: nei
 lists and agent objects; engine: population) is timed separately from its steps. The runs
 alternate — Mesa, engine, Mesa, engine, ... — so that both see the same machine conditions,
 and the medians over ``--repeats`` runs are reported. The issue's target is a speed-up of at
-least 50x at 10,000 agents.
+least 50x at 10,000 agents *on the same scenario as the full simulator step*: that pair
+(the full ``lawful_core`` step against ``tests/simulation/mesa_twin_full.py``) is part 2 of
+``bench_simulation_full.py``; this script is the game-only comparison.
 
     .venv/bin/python benchmarks/bench_simulation_vs_mesa.py [--agents N] [--steps S] [--json]
 """
