@@ -246,6 +246,11 @@ class _Chunk:
 _CHUNK_FIELDS = ("subject", "kind", "raw", "filed", "cause", "early")
 
 
+def _merged(chunks: list[_Chunk]) -> _Chunk:
+    """One chunk holding the records of ``chunks``, in order."""
+    return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks]) for name in _CHUNK_FIELDS))
+
+
 class RunningScores:
     """Per-agent scores kept up to date step by step, by the definition, for the simulator.
 
@@ -311,6 +316,8 @@ class RunningScores:
                 counts at least in the step it is filed); negative: never.
         """
         kind = np.asarray(kind, dtype=np.int64)
+        if kind.size == 0:
+            return  # nothing filed: nothing changes
         amount = np.zeros(kind.size, dtype=np.int64) if amount is None else amount
         raw = raw_points(self.table, kind, amount).astype(np.int64)
         keep = raw != 0
@@ -328,35 +335,42 @@ class RunningScores:
             after = np.where(after == 0, 1, after)  # a record counts for at least its step
             early = (after >= 0) & (self.step + after < until)
             until = np.where(early, self.step + after, until)
+        if kind.size == 0:
+            return  # only kinds without points: nothing to keep
         filed = np.full(kind.size, self.step, np.int64)
-        for key in np.unique(until):
-            sel = until == key
-            chunk = _Chunk(subject[sel], kind[sel], raw[sel], filed[sel], cause[sel], early[sel])
-            self._ring.setdefault(int(key), []).append(chunk)
+        # one stable sort by leaving step, then a chunk per distinct step (records in order)
+        order = np.argsort(until, kind="stable")
+        keys, starts = np.unique(until[order], return_index=True)
+        fields = (subject, kind, raw, filed, cause, early)
+        parts = [np.split(a[order], starts[1:]) for a in fields]
+        for key, *chunk_fields in zip(keys.tolist(), *parts, strict=True):
+            self._ring.setdefault(key, []).append(_Chunk(*chunk_fields))
 
     def advance(self) -> int:
         """Move to the next step and retire the records leaving at it; returns how many of
         them left by withdrawal (not expiry)."""
         self.step += 1
-        withdrawn = 0
-        for chunk in self._ring.pop(self.step, []):
-            live = chunk.filed > self._restored[chunk.subject]
-            live |= chunk.raw > 0  # restoration voids negative records only
-            plain = live & ~self.table.linear[chunk.kind]
-            np.subtract.at(self.running, chunk.subject[plain], chunk.raw[plain])
-            neg = plain & (chunk.raw < 0)
-            np.subtract.at(self.negative, chunk.subject[neg], chunk.raw[neg])
-            withdrawn += int((live & chunk.early).sum())
-        return withdrawn
+        leaving = self._ring.pop(self.step, None)
+        if not leaving:
+            return 0
+        chunk = leaving[0] if len(leaving) == 1 else _merged(leaving)
+        live = chunk.filed > self._restored[chunk.subject]
+        live |= chunk.raw > 0  # restoration voids negative records only
+        plain = live & ~self.table.linear[chunk.kind]
+        np.subtract.at(self.running, chunk.subject[plain], chunk.raw[plain])
+        neg = plain & (chunk.raw < 0)
+        np.subtract.at(self.negative, chunk.subject[neg], chunk.raw[neg])
+        return int(np.count_nonzero(live & chunk.early))
 
     def restore(self, select: np.ndarray) -> int:
         """Void every live negative record of the agents where ``select`` holds (restoration,
         or deletion by a compromised official); returns how many agents had some."""
-        select = np.asarray(select, dtype=bool)
-        had = int(np.count_nonzero(select & (self.negative < 0)))
-        np.subtract(self.running, self.negative, out=self.running, where=select)
-        np.copyto(self.negative, 0, where=select)
-        np.copyto(self._restored, self.step, where=select)
+        who = np.flatnonzero(np.asarray(select, dtype=bool))
+        negative = self.negative[who]
+        had = int(np.count_nonzero(negative < 0))
+        self.running[who] -= negative
+        self.negative[who] = 0
+        self._restored[who] = self.step
         return had
 
     def points(self) -> np.ndarray:

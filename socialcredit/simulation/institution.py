@@ -50,6 +50,7 @@ __all__ = ["PolicyInstitution", "SanctionAware", "policy_table"]
 
 ORIGIN_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z: policy time of step 0
 _FALSE = (1, 2, 3)  # label error, false informant report, planted by tampering
+_IS_FALSE = np.isin(np.arange(9), _FALSE)  # by cause code: a lookup, cheaper than isin
 _LABEL, _INF_FALSE, _TAMPER, _INF_TRUE, _FAKE = 1, 2, 3, 4, 5
 _ASSOC, _EXPR, _REWARD = 6, 7, 8
 
@@ -229,7 +230,7 @@ class PolicyInstitution:
             who = np.flatnonzero(count > 0)
             code = self.extra_table.code("association_penalty")
             amounts = np.rint(count[who]).astype(np.int64)
-            parts += [(who[amounts == a], code, int(a), _ASSOC) for a in np.unique(amounts)]
+            parts += [(group, code, a, _ASSOC) for group, a in _grouped(who, amounts)]
         if mech.expression.enabled:
             watched = rng.random(self.n, dtype=np.float32) < mech.expression.coverage
             seen = conduct.expressed & watched
@@ -251,7 +252,7 @@ class PolicyInstitution:
         if not dp.disputes or p <= 0:
             return None
         delays = np.full(cause.size, -1, dtype=np.int64)
-        false = np.isin(cause, _FALSE)
+        false = _IS_FALSE[cause]
         delays[false] = rng.geometric(p, int(false.sum()))
         return delays
 
@@ -340,6 +341,17 @@ class PolicyInstitution:
             mech.manipulation.insider_share if mech.manipulation.enabled else 0
         )
         return informants, gamers
+
+
+def _grouped(who: np.ndarray, values: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """``who`` split by ``values``: one ``(members, value)`` per distinct value, ascending,
+    members in their order in ``who`` (one stable sort, not one pass per value)."""
+    if values.size == 0:
+        return []
+    order = np.argsort(values, kind="stable")
+    distinct, starts = np.unique(values[order], return_index=True)
+    groups = np.split(who[order], starts[1:])
+    return [(group, int(value)) for group, value in zip(groups, distinct, strict=True)]
 
 
 def _join(a: Batch, b: Batch) -> Batch:

@@ -52,6 +52,8 @@ _CAUSE_COLUMNS = {
     7: "expression",
 }
 _FALSE_CAUSES = np.array([1, 2, 3, 6, 7])
+_IS_FALSE = np.isin(np.arange(9), _FALSE_CAUSES)  # by cause code (observation.CAUSES)
+_IS_SANCTION = np.isin(np.arange(9), (6, 7))  # refused penalties: association, expression
 
 METRIC_NAMES = (
     "cooperation",
@@ -138,15 +140,15 @@ def _records(facts: StepFacts) -> dict[str, float]:
     if facts.records is None:
         return out
     subject, cause = facts.records
-    if facts.extra_records is not None:
+    if facts.extra_records is not None and facts.extra_records[1].size:
         extra_subject, extra_cause = facts.extra_records
-        sanction = np.isin(extra_cause, (6, 7))
+        sanction = _IS_SANCTION[extra_cause]
         subject = np.concatenate([subject, extra_subject[sanction]])
         cause = np.concatenate([cause, extra_cause[sanction]])
-    false = np.isin(cause, _FALSE_CAUSES)
-    out["false_discovery_rate"] = _ratio(int(false.sum()), cause.size)
+    by_cause = np.bincount(cause, minlength=_IS_FALSE.size)
+    out["false_discovery_rate"] = _ratio(int(by_cause[_IS_FALSE].sum()), cause.size)
     for code, name in _CAUSE_COLUMNS.items():
-        out[f"fdr_{name}"] = _ratio(int((cause == code).sum()), cause.size)
+        out[f"fdr_{name}"] = _ratio(int(by_cause[code]), cause.size)
     innocent = ~(c.free_riding | c.defaulted)
     hit = np.zeros(innocent.size, dtype=bool)
     hit[subject] = True
