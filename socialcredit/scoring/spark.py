@@ -71,7 +71,21 @@ _SCORING_SQL_CONF = {
     # Larger scan splits (still at most one per core's share of the input): fewer partial
     # aggregations, each reducing more, so fewer rows are shuffled.
     "spark.sql.files.maxPartitionBytes": str(512 * 1024 * 1024),
+    # The result (one row per subject) comes back to Python in few, large Arrow batches.
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "1000000",
 }
+
+
+def _launch_conf(master: str) -> dict[str, str]:
+    """Settings that only take effect when the JVMs start: the throughput garbage collector
+    (a batch job, not an interactive one), and — in local mode, where shuffle files never
+    cross a network — no compression of shuffle and spill files. Measured on 10M records
+    (bench_spark.py): together about 8 % faster."""
+    gc = "-XX:+UseParallelGC"
+    conf = {"spark.driver.extraJavaOptions": gc, "spark.executor.extraJavaOptions": gc}
+    if master.startswith("local"):
+        conf |= {"spark.shuffle.compress": "false", "spark.shuffle.spill.compress": "false"}
+    return conf
 
 
 def _require_pyspark() -> None:
@@ -119,6 +133,8 @@ def spark_session(
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
     )
+    for key, value in _launch_conf(master).items():
+        builder = builder.config(key, value)
     jar_list = ",".join(jars)
     if jar_list:
         builder = builder.config("spark.jars", jar_list)
