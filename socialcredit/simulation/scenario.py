@@ -337,6 +337,10 @@ def shipped_scenarios() -> dict[str, Scenario]:
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` with dotted keys replaced (``institution.coverage: 0.9``).
 
+    A mapping given for a mapping updates only the keys it names, recursively
+    (``institution: {coverage: 0.9}`` keeps the institution's other settings); any other
+    value replaces the old one.
+
     Raises:
         ScenarioError: if a key does not exist or a value is invalid.
     """
@@ -350,8 +354,18 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
             node = node[part]
         if parts[-1] not in node:
             raise ScenarioError("bad override", [Problem(key, "no such key")])
-        node[parts[-1]] = value
+        node[parts[-1]] = _updated(node[parts[-1]], value)
     return parse_scenario(data, "scenario with overrides")
+
+
+def _updated(old: Any, new: Any) -> Any:
+    """``new``, or — both being mappings — ``old`` with ``new``'s keys updated recursively."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    merged = dict(old)
+    for key, value in new.items():
+        merged[key] = _updated(merged[key], value) if key in merged else value
+    return merged
 
 
 def _as_data(value: Any) -> Any:

@@ -106,6 +106,19 @@ def test_overrides_are_checked_and_leave_the_original_alone() -> None:
     assert caught.value.problems[0].field == "institution.nope"
 
 
+def test_a_mapping_override_updates_only_the_keys_it_names() -> None:
+    core = shipped_scenarios()["lawful_core"]
+    assert core.institution is not None
+    changed = with_overrides(core, {"institution": {"coverage": 0.9, "due_process": {}}})
+    assert changed.institution is not None and changed.institution.coverage == 0.9
+    assert changed.institution.label_error == core.institution.label_error
+    assert changed.institution.due_process == core.institution.due_process
+    assert with_overrides(core, {"game": {"r": 7}}).game.noise == core.game.noise
+    with pytest.raises(ScenarioError) as caught:
+        with_overrides(core, {"institution": {"nope": 1}})
+    assert caught.value.problems[0].field == "institution.nope"
+
+
 def test_load_from_file_and_by_name(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\nagents: 100\ninstitution: {coverage: 0.3}\n")
