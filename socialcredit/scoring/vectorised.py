@@ -341,10 +341,11 @@ class RunningScores:
         # one stable sort by leaving step, then a chunk per distinct step (records in order)
         order = np.argsort(until, kind="stable")
         keys, starts = np.unique(until[order], return_index=True)
-        fields = (subject, kind, raw, filed, cause, early)
-        parts = [np.split(a[order], starts[1:]) for a in fields]
-        for key, *chunk_fields in zip(keys.tolist(), *parts, strict=True):
-            self._ring.setdefault(key, []).append(_Chunk(*chunk_fields))
+        fields = [a[order] for a in (subject, kind, raw, filed, cause, early)]
+        bounds = [*starts.tolist(), kind.size]
+        for i, key in enumerate(keys.tolist()):
+            part = slice(bounds[i], bounds[i + 1])
+            self._ring.setdefault(key, []).append(_Chunk(*(a[part] for a in fields)))
 
     def advance(self) -> int:
         """Move to the next step and retire the records leaving at it; returns how many of
