@@ -114,6 +114,22 @@ def test_a_tampered_export_is_caught_on_import(source: Ledger, tmp_path: Path) -
     assert any("differs from the source's signed checkpoint" in p for p in report.problems)
     # nothing that failed its checks is left where a ledger is expected
     assert not [p.name for p in tmp_path.iterdir() if "t.db" in p.name]
+    assert any(p.startswith("nothing was written to") for p in report.problems)
+
+
+def test_a_failed_import_into_postgresql_says_the_target_is_partial(
+    source: Ledger,
+    tmp_path: Path,
+    pg_cluster: PgCluster,  # noqa: F811
+) -> None:
+    parquet = tmp_path / "p.parquet"
+    assert transfer(source.store.url, str(parquet)).ok
+    entries = pq.read_table(parquet / "entries.parquet")
+    pq.write_table(entries.slice(0, 700), parquet / "entries.parquet")
+    target = pg_cluster.create_database("partial")
+    report = transfer(str(parquet), target)
+    assert not report.ok
+    assert any("holds a partial ledger: drop it" in p for p in report.problems)
 
 
 def test_an_interrupted_import_leaves_no_ledger_behind(source: Ledger, tmp_path: Path) -> None:

@@ -277,7 +277,13 @@ def _to_store(reader: _Source, location: str, report: TransferReport) -> None:
     _refuse_a_ledger_at(location)
     path = sqlite_path(location)
     if path is None:
-        _import_into(reader, location, report)
+        partial = f"the target {location} holds a partial ledger: drop it before retrying"
+        try:
+            _import_into(reader, location, report)
+        except StorageError as exc:
+            raise StorageError(f"{exc}; {partial}") from exc
+        if not report.ok:
+            report.problems.append(partial)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.importing-{os.getpid()}")
@@ -285,6 +291,8 @@ def _to_store(reader: _Source, location: str, report: TransferReport) -> None:
         _import_into(reader, f"sqlite:///{staging}", report)
         if report.ok:
             os.replace(staging, path)
+        else:
+            report.problems.append(f"nothing was written to {path}")
     except OSError as exc:
         raise StorageError(f"cannot move the imported ledger to {path}: {exc}") from exc
     finally:
