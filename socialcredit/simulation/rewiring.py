@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.simulation._edges import edge_keys, isin_sorted, redraw_targets
-from socialcredit.simulation.networks import Network, _from_edges
+from socialcredit.simulation.networks import Network, _from_csr_arrays
 
 __all__ = ["rewire"]
 
@@ -48,13 +48,36 @@ def rewire(
         raise ValueError("remove names an edge that is not in the network")
     if np.unique(cut).size != cut.size:
         raise ValueError("remove names the same edge more than once")
-    keep = ~isin_sorted(existing, np.sort(cut))
-    u, v = u_all[keep], v_all[keep]
+    new_u = new_v = np.zeros(0, dtype=np.int64)
     if reconnect and cut.size:
         _check_room(network, cut_u)
-        new_v = redraw_targets(cut_u, existing, n, rng)
-        u, v = np.concatenate([u, cut_u]), np.concatenate([v, new_v])
-    return _from_edges(n, u, v)
+        new_u, new_v = cut_u, redraw_targets(cut_u, existing, n, rng)
+    return _edited(network, (cut_u, cut_v), (new_u, new_v))
+
+
+def _edited(
+    network: Network,
+    removed: tuple[np.ndarray, np.ndarray],
+    added: tuple[np.ndarray, np.ndarray],
+) -> Network:
+    """``network`` without the ``removed`` edges (each present once) and with the ``added``
+    ones (absent, possibly twice), built from its canonical CSR in a few linear passes —
+    no re-sort of the whole edge list. The result is the canonical CSR of the new edge set.
+    """
+    n = network.n
+    keys = network.row_of_entry.astype(np.int64) * n + network.indices  # ascending
+    (ru, rv), (au, av) = removed, added
+    keep = np.ones(keys.size, dtype=bool)
+    keep[np.searchsorted(keys, np.concatenate([ru * n + rv, rv * n + ru]))] = False
+    new_keys = np.unique(np.concatenate([au * n + av, av * n + au]))
+    at = np.searchsorted(keys[keep], new_keys)
+    indices = np.insert(network.indices[keep], at, (new_keys % n).astype(network.indices.dtype))
+    degree = network.degree.astype(np.int64)
+    degree -= np.bincount(np.concatenate([ru, rv]), minlength=n)
+    degree += np.bincount(new_keys // n, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    return _from_csr_arrays(indptr, indices)
 
 
 def _check_room(network: Network, sources: np.ndarray) -> None:
