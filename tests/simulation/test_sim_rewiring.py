@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sim_helpers import assert_simple_undirected
 
-from socialcredit.simulation import rewire, small_world, square_lattice
+from socialcredit.simulation import Network, rewire, small_world, square_lattice
 
 
 def test_rewire_cuts_and_reconnects(rng: np.random.Generator) -> None:
@@ -61,3 +61,23 @@ def test_rewire_refuses_when_no_stranger_is_left() -> None:
     complete = Network.from_edges(4, u, v)
     with pytest.raises(ValueError, match="strangers"):
         rewire(complete, np.array([[0, 1]]), np.random.default_rng(0))
+
+
+def test_rewire_equals_the_network_built_from_the_new_edge_set(
+    rng: np.random.Generator,
+) -> None:
+    """The edited CSR is exactly the canonical network of (old - cut) + new edges."""
+    net = small_world(500, 8, 0.2, rng)
+    u, v = net.edges()
+    pick = rng.choice(u.size, 120, replace=False)
+    remove = np.stack([u[pick], v[pick]], axis=1)
+    new = rewire(net, remove, np.random.default_rng(7))
+    old_set = set(zip(u.tolist(), v.tolist(), strict=True))
+    new_set = set(zip(*(a.tolist() for a in new.edges()), strict=True))
+    cut = {(int(a), int(b)) for a, b in remove}
+    added = new_set - old_set
+    assert len(added) == len(cut) and new_set == (old_set - cut) | added
+    expected = Network.from_edges(500, *(np.array(sorted(new_set)).T))
+    assert np.array_equal(new.indptr, expected.indptr)
+    assert np.array_equal(new.indices, expected.indices)
+    assert new.indices.dtype == expected.indices.dtype
