@@ -55,10 +55,20 @@ def build_settings(directory: Path, records: int = 60) -> Settings:
     return settings
 
 
-def make_world(directory: Path, limit: RateLimit | None = None) -> Iterator[World]:
+def build_app(directory: Path, limit: RateLimit | None = None) -> tuple[FastAPI, AccountStore]:
+    """A seeded ledger in ``directory`` and an app over it; no thread runs until its lifespan."""
     settings = build_settings(directory)
     accounts = AccountStore(settings.accounts_path())
     app = create_app(settings, accounts=accounts, rate_limit=limit or RateLimit(10_000, 10_000))
+    return app, accounts
+
+
+def make_world(directory: Path, limit: RateLimit | None = None) -> Iterator[World]:
+    yield from world_over(*build_app(directory, limit))
+
+
+def world_over(app: FastAPI, accounts: AccountStore) -> Iterator[World]:
+    """Run ``app``'s lifespan, seed disputes and one key per role; the world, closed after."""
     with SyncClient(app) as client:
         ctx = app.state.ctx
         with ctx.fresh_index() as index:
@@ -102,3 +112,15 @@ def _file(ledger: Ledger, subject: tuple[str, str]) -> int:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from make_world(tmp_path_factory.mktemp("api"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each Schemathesis operation test its own node id.
+
+    Pytest 9 builds a test's node id from its original function name, so every operation of
+    ``test_no_server_errors`` got the same id: ``-k`` could not pick one, a failure did not say
+    which operation it was, and the progress line stopped short of 100 %.
+    """
+    for item in items:
+        if type(item).__name__ == "SchemathesisFunction" and item.name not in item.nodeid:
+            item._id = item.parent.id.child(item.name)  # type: ignore[union-attr]

@@ -19,7 +19,8 @@ vectorised random sequential update (:func:`fermi_monte_carlo`), from a random 5
 * fast tests (40x40, seeds 0-3 measured): all defect at r = 3.0 (after 9-13 Monte-Carlo
   steps), a stable mix at r = 4.5 (cooperator share 0.72-0.78 averaged over steps 100-1,000,
   never outside 0.66-0.84), all cooperate at r = 6.0 (after 250-1,038 steps);
-* slow tests (100x100): the thresholds bracketed, 3.6 < r_c1 < 3.9 and 5.3 < r_c2 < 5.8.
+* validation tests (100x100, about 30 s each; ``make validate``, run in CI): the thresholds
+  bracketed, 3.6 < r_c1 < 3.9 and 5.3 < r_c2 < 5.8.
   A one-seed sweep on 100x100 (3,000-10,000 steps) put them closer: cooperators died out at
   r = 3.7 (after 442 steps) and survived at 3.8 (share 0.28), matching 3.74; defectors
   survived at 5.4 and 5.5 (shares ≈ 1.5 % and 0.5 %, flat over 8,000 steps), were nearly
@@ -112,7 +113,7 @@ def test_public_goods_defectors_die_out_at_high_r(seed: int) -> None:
     assert share == 1.0, f"defectors still present after {steps} steps"
 
 
-@pytest.mark.slow
+@pytest.mark.validation
 @pytest.mark.parametrize(("r", "survive"), [(3.6, False), (3.9, True)])
 def test_public_goods_lower_threshold_is_bracketed(r: float, survive: bool) -> None:
     sim = public_goods(r, 100, 7)
@@ -123,13 +124,13 @@ def test_public_goods_lower_threshold_is_bracketed(r: float, survive: bool) -> N
         assert share == 0.0, f"cooperators still present after {steps} steps"
 
 
-@pytest.mark.slow
+@pytest.mark.validation
 def test_public_goods_defectors_survive_below_upper_threshold() -> None:
     shares = public_goods(5.3, 100, 7).run(1500)["cooperation"]
     assert 0.005 < 1 - shares[-500:].mean() < 0.05
 
 
-@pytest.mark.slow
+@pytest.mark.validation
 def test_public_goods_defectors_die_out_above_upper_threshold() -> None:
     steps, share = steps_to_absorption(public_goods(5.8, 100, 7), cap=4000)
     assert share == 1.0, f"defectors still present after {steps} steps"
