@@ -17,6 +17,7 @@ from .storage import open_store, sqlite_path
 __all__ = [
     "PinnedKey",
     "catalogue_in_force",
+    "check_store_exists",
     "init_ledger",
     "open_ledger",
     "pinned_public_key",
@@ -42,12 +43,32 @@ def init_ledger(settings: Settings, origin: str | None = None) -> Ledger:
     return Ledger.create(store, signer, name)
 
 
-def open_ledger(settings: Settings, *, write: bool = False) -> Ledger:
-    """Open the configured ledger; with ``write``, load the signing key too.
+def check_store_exists(url: str, option: str = "--store") -> None:
+    """Make sure there is a store at ``url`` to read, without creating one.
+
+    Opening an SQLite file creates it; only :func:`init_ledger` (and an import into a new
+    store) may do that, so every other caller checks first. ``option`` is the command-line
+    option that names the store, for the message.
 
     Raises:
-        ConfigurationError: if the store holds no ledger or the key does not match it.
+        ConfigurationError: if ``url`` names an SQLite file that does not exist.
     """
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise ConfigurationError(
+            f"no ledger at {url}; create one with `socialcredit init` or pass {option}"
+        )
+
+
+def open_ledger(settings: Settings, *, write: bool = False) -> Ledger:
+    """Open the configured ledger; with ``write``, load the signing key too. Never creates
+    a store.
+
+    Raises:
+        ConfigurationError: if there is no store, the store holds no ledger, or the key does
+            not match it.
+    """
+    check_store_exists(settings.store)
     store = open_store(settings.store)
     signer = Signer.from_key_file(settings.signing_key_path()) if write else None
     return Ledger(store, signer)

@@ -4,11 +4,16 @@ Every command opens the service, calls one or two library functions and prints t
 Errors are mapped to messages and exit statuses in exactly one place, :class:`_Group`:
 exit 1 when a check fails (verify, a proof), 2 for refused input or configuration, 3 when the
 ledger pushes back (retry later).
+
+``--store`` and ``--key-file`` are accepted before and after every command name
+(``socialcredit --store URL verify`` and ``socialcredit verify --store URL``); the one nearest
+the end wins. :func:`settings_of` is the one place that turns them into :class:`Settings`.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -20,9 +25,13 @@ from ..errors import (
     SocialCreditError,
     ValidationError,
 )
+from ..policy import GRADES
 from ..settings import SETTINGS, Settings
 
 __all__ = ["main"]
+
+_GIVEN = "socialcredit.settings.given"  # ctx.meta key: setting name -> value from an option
+_LOADED = "socialcredit.settings.loaded"  # ctx.meta key: the validated Settings
 
 
 def _exit_status(error: SocialCreditError) -> int:
@@ -33,8 +42,57 @@ def _exit_status(error: SocialCreditError) -> int:
     return 2
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Keep a ``--store`` / ``--key-file`` value; a later one (after the command) wins.
+
+    Contexts of a command line share ``meta``, and click processes the parent's options
+    before its subcommand's, so the value nearest the end is written last.
+    """
+    if value is not None and param.name is not None:
+        ctx.meta.setdefault(_GIVEN, {})[param.name] = value
+
+
+def _setting_options(hidden: bool = False) -> list[click.Option]:
+    """Fresh ``--store`` and ``--key-file`` options, as declared in :data:`SETTINGS`."""
+    return [
+        click.Option(
+            [f"--{setting.name.replace('_', '-')}"],
+            metavar=metavar,
+            help=f"{setting.help} [env {setting.env}]",
+            expose_value=False,
+            callback=_remember,
+            hidden=hidden,
+        )
+        for setting, metavar in zip(SETTINGS[:2], ("URL", "PATH"), strict=True)
+    ]
+
+
+class Command(click.Command):
+    """A command that also accepts ``--store`` and ``--key-file`` after its name."""
+
+    uses_store = True  # False: accept them, but leave them out of --help
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_setting_options(hidden=not self.uses_store))
+
+
+class StorelessCommand(Command):
+    """A command that reads no store (``--store`` and ``--key-file`` are hidden)."""
+
+    uses_store = False
+
+
 class _Group(click.Group):
-    """Maps every library error to one message shape and exit status."""
+    """Maps every library error to one message shape and exit status; its commands and
+    subgroups accept ``--store`` and ``--key-file`` too."""
+
+    command_class = Command
+    group_class = type  # subgroups (policy, lab, ...) are _Groups as well
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_setting_options())
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -53,27 +111,27 @@ def emit_json(data: Any) -> None:
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    """The validated settings of this invocation."""
-    settings: Settings = ctx.find_object(Settings)  # type: ignore[assignment]
-    return settings
+    """The validated settings of this invocation: options, then environment, then defaults.
+
+    Raises:
+        ConfigurationError: naming the setting that is invalid.
+    """
+    loaded: Settings | None = ctx.meta.get(_LOADED)
+    if loaded is None:
+        loaded = ctx.meta[_LOADED] = Settings.load(ctx.meta.get(_GIVEN, {}))
+    return loaded
+
+
+def by_grade(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """``counts`` per grade, best grade first: the order of every policy's bands."""
+    rank = {grade: i for i, grade in enumerate(GRADES)}
+    return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 
 @click.group(cls=_Group)
-@click.option(
-    "--store", "store", metavar="URL", help=SETTINGS[0].help + f" [env {SETTINGS[0].env}]"
-)
-@click.option(
-    "--key-file", "key_file", metavar="PATH", help=SETTINGS[1].help + f" [env {SETTINGS[1].env}]"
-)
 @click.version_option(package_name="socialcredit")
-@click.pass_context
-def cli(ctx: click.Context, store: str | None, key_file: str | None) -> None:
+def cli() -> None:
     """socialcredit: an open, auditable social credit engine on a tamper-evident ledger."""
-    try:
-        ctx.obj = Settings.load({"store": store, "key_file": key_file})
-    except SocialCreditError as error:
-        click.echo(f"error [{error.code}]: {error.message}", err=True)
-        ctx.exit(2)
 
 
 def main() -> None:
@@ -82,6 +140,7 @@ def main() -> None:
 
 
 from . import (  # noqa: E402,F401  (registers the commands)
+    assess_commands,
     consequence_commands,
     demo_commands,
     ledger_commands,

@@ -20,10 +20,10 @@ from ..errors import ConfigurationError, IntegrityError
 from ..ledger import Ledger
 from ..scoring import RecordIndex
 from ..settings import Settings
-from . import cli
+from . import StorelessCommand, cli
 
 
-@cli.command()
+@cli.command(cls=StorelessCommand)
 @click.option(
     "--dir",
     "directory",
@@ -57,6 +57,11 @@ from . import cli
     type=click.IntRange(0, 65535),
     help="Port to serve on; if it is taken, a free port is used instead (0: always a free one).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace what is in --dir (an earlier demo's ledger and its signing key).",
+)
 def demo(
     directory: Path,
     residents: int,
@@ -66,9 +71,15 @@ def demo(
     serve_for: float | None,
     host: str,
     port: int,
+    force: bool,
 ) -> None:
     """Build the synthetic city into a fresh ledger, score everyone, verify, prove an entry;
-    then serve the portal, printing its address and a demo login for each role."""
+    then serve the portal, printing its address and a demo login for each role.
+
+    Refuses (exit 2) to replace what is already in --dir unless --force is given.
+    """
+    if not force:
+        _refuse_to_replace(directory)
     result = run_demo(
         directory, click.echo, residents=residents, organisations=organisations, seed=seed
     )
@@ -76,6 +87,30 @@ def demo(
         raise IntegrityError("the demo ledger did not verify")
     if serve:
         _serve(result.settings, result.ledger, host, port, serve_for)
+
+
+def _refuse_to_replace(directory: Path) -> None:
+    """Refuse to build over ``directory`` if it holds anything (the build deletes it first).
+
+    Raises:
+        ConfigurationError: saying what is there and that --force replaces it.
+    """
+    if not directory.is_dir():
+        if directory.exists():
+            raise ConfigurationError(f"--dir {directory} is a file, not a directory")
+        return
+    ledger = directory / "socialcredit.db"
+    entries = sum(1 for _ in directory.iterdir())
+    if ledger.exists():
+        what = f"an earlier demo's ledger ({ledger}, with its signing key)"
+    elif entries:
+        what = f"{entries} files or folders"
+    else:
+        return
+    raise ConfigurationError(
+        f"{directory} already holds {what}; pass --force to replace them "
+        "(the build deletes the directory first), or --dir for another place"
+    )
 
 
 def _serve(

@@ -11,6 +11,7 @@ import orjson
 
 from ..errors import IntegrityError, Problem, ValidationError
 from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
+from ..ingest.readers import check_header
 from ..ledger import (
     SignedCheckpoint,
     check_consistency_proof,
@@ -21,7 +22,7 @@ from ..ledger import (
 )
 from ..ledger.checkpoints import public_key_text
 from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
-from . import cli, emit_json, settings_of
+from . import StorelessCommand, cli, emit_json, settings_of
 
 
 @cli.command()
@@ -66,8 +67,10 @@ def ingest(
     """Ingest records from FILE (CSV, JSON Lines or Parquet) into the ledger.
 
     Accepted rows are committed batch by batch; refused rows go to the rejects file with
-    every reason. Exit status 0 even when rows are refused (see the summary).
+    every reason. Exit status 0 even when rows are refused (see the summary); 2, with nothing
+    ingested, when the file's header lacks a required column.
     """
+    check_header(file, fmt)
     ledger = open_ledger(settings_of(ctx), write=True)
     mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
     total = estimate_rows(file, fmt) if mode == "bar" else 0
@@ -143,7 +146,7 @@ def _print_summary(summary: IngestSummary, as_json: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A checkpoint JSON kept from earlier; the ledger must still contain it.",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, public_key: str | None, witness: Path | None, as_json: bool) -> None:
     """Recompute every hash from the stored entries and check every signed checkpoint.
@@ -214,7 +217,7 @@ def consistency(ctx: click.Context, old_size: int, new_size: int | None) -> None
     emit_json(consistency_document(open_ledger(settings_of(ctx)), old_size, new_size))
 
 
-@cli.command("check-proof")
+@cli.command("check-proof", cls=StorelessCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--public-key", required=True, help="The ledger's Ed25519 public key (base64).")
 def check_proof(file: Path, public_key: str) -> None:

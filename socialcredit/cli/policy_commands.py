@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from ..policy import diff, load_bundle, publish, published_bundle, published_bundles
+from ..ledger import Ledger
+from ..policy import (
+    bundle_in_force,
+    default_bundle,
+    diff,
+    load_bundle,
+    publish,
+    published_bundle,
+    published_bundles,
+)
 from ..service import open_ledger
-from . import cli, settings_of
+from . import StorelessCommand, cli, settings_of
 
 _BUNDLE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -18,7 +28,7 @@ def policy() -> None:
     """Check, publish and compare policy bundles."""
 
 
-@policy.command()
+@policy.command(cls=StorelessCommand)
 @click.argument("directory", metavar="DIR", type=_BUNDLE_DIR)
 def check(directory: Path) -> None:
     """Check the bundle in DIR; print every problem (exit 2) or a summary."""
@@ -58,10 +68,28 @@ def diff_command(ctx: click.Context, old: int, new: int) -> None:
 @policy.command(name="list")
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
-    """List the published bundles: revision, effective date, ledger position and time, digest."""
-    for item in published_bundles(open_ledger(settings_of(ctx))):
+    """List the published bundles: revision, effective date, ledger position and time, digest.
+
+    Says so when none is in force now, and scoring uses the built-in default policy.
+    """
+    ledger = open_ledger(settings_of(ctx))
+    published = published_bundles(ledger)
+    for item in published:
         click.echo(
             f"revision {item.revision}  effective {item.bundle.manifest.effective_from_text()}  "
             f"position {item.position}  recorded {item.recorded_at.isoformat()}  "
             f"{item.bundle.digest}"
         )
+    if not _in_force_now(ledger):
+        fallback = f"the built-in default policy (revision {default_bundle().revision}) is in force"
+        click.echo(
+            f"no bundle published; {fallback}"
+            if not published
+            else f"none of these is in force yet; {fallback}"
+        )
+
+
+def _in_force_now(ledger: Ledger) -> bool:
+    """Whether a published bundle is in force now (else scoring uses the built-in default)."""
+    now = datetime.now(UTC)
+    return bundle_in_force(ledger, now, now) is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import IntegrityError
+from ..service import check_store_exists
 from ..storage import migrate_store
 from ..storage.transfer import TransferReport, transfer
 from . import cli, emit_json, settings_of
@@ -15,6 +16,7 @@ from . import cli, emit_json, settings_of
 def migrate(ctx: click.Context) -> None:
     """Apply the store's pending schema migrations, in order (safe to run again)."""
     store = settings_of(ctx).store
+    check_store_exists(store)
     before, applied = migrate_store(store)
     if not applied:
         click.echo(f"{store}: already at schema version {before}")
@@ -49,7 +51,9 @@ def _finish(report: TransferReport, as_json: bool) -> None:
 @click.pass_context
 def export_command(ctx: click.Context, target: str, as_json: bool) -> None:
     """Copy the whole ledger to another store or to Parquet; the root must be identical."""
-    _finish(transfer(settings_of(ctx).store, target), as_json)
+    source = settings_of(ctx).store
+    check_store_exists(source)
+    _finish(transfer(source, target), as_json)
 
 
 @cli.command("import")
@@ -64,4 +68,5 @@ def export_command(ctx: click.Context, target: str, as_json: bool) -> None:
 @click.pass_context
 def import_command(ctx: click.Context, source: str, as_json: bool) -> None:
     """Load a whole ledger into the (empty) store, then verify it; the root must match."""
+    check_store_exists(source, "--from")
     _finish(transfer(source, settings_of(ctx).store), as_json)

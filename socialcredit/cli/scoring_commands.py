@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
+from ..errors import Problem, ValidationError
 from ..rights.statements import statements_of
-from ..scoring import explain, history, rescore, score
+from ..scoring import Explanation, explain, history, rescore, score
 from ..scoring.engine import to_us
 from ..service import open_ledger
-from . import cli, emit_json, settings_of
+from . import by_grade, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject, parse_times, with_times
+
+_JSON_HELP = "Print the result as JSON."
 
 
 @cli.command("score")
 @click.argument("subject")
 @with_times
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @click.pass_context
 def score_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
@@ -42,7 +45,7 @@ def score_command(
 @cli.command("explain")
 @click.argument("subject")
 @with_times
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @click.pass_context
 def explain_command(
     ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
@@ -64,8 +67,22 @@ def explain_command(
         click.echo(f"  entry {c.position:>8}  {c.points:+5d}  {c.reason}")
         for said in statements.get(c.position, ()):
             click.echo(f"  {'':>14}  the subject's statement: {said.text}")
+    _print_recourse(found)
+
+
+def _print_recourse(found: Explanation) -> None:
+    """The top reasons for the grade in words, the points to the next grade, and the
+    expiry schedule."""
+    if found.top_reasons:
+        click.echo("top reasons:")
+        for rank, c in enumerate(found.top_reasons, 1):
+            click.echo(f"  {rank}. {c.reason} (entry {c.position})")
+    else:
+        click.echo("top reasons: none (no record counts against the grade)")
     if found.next_grade:
         click.echo(f"to reach {found.next_grade}: {found.points_to_next_grade} points")
+    if found.expiries:
+        click.echo("as negative records expire (if nothing new is recorded):")
     for step in found.expiries:
         click.echo(f"  from {step.at:%Y-%m-%d}: {step.total} ({step.grade})")
 
@@ -114,26 +131,33 @@ def rescore_command(
         f"{len(done.scores)} subjects scored as of {when:%Y-%m-%d} "
         f"(policy revision {done.revision})"
     )
-    for grade, count in sorted(done.grades().items()):
+    for grade, count in by_grade(done.grades()):
         click.echo(f"  {grade:4s} {count}")
 
 
 @cli.command("history")
 @click.argument("subject")
-@click.option("--from", "start", metavar="DATE", required=True)
-@click.option("--to", "end", metavar="DATE", help="Default: now.")
-@click.option("--every-days", default=30, show_default=True, type=click.IntRange(1))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--from", "start", metavar="DATE", required=True, help="The first point.")
+@click.option("--to", "end", metavar="DATE", help="The last point at most (default: now).")
+@click.option(
+    "--every-days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Days between points (at least 1).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the points as JSON.")
 @click.pass_context
 def history_command(
     ctx: click.Context, subject: str, start: str, end: str | None, every_days: int, as_json: bool
 ) -> None:
     """SUBJECT's score over time, each point as known on its date."""
+    first, last = _time_range(start, end)
     points = history(
         open_ledger(settings_of(ctx)),
         *parse_subject(subject),
-        start=parse_moment(start, "--from"),
-        end=parse_moment(end, "--to"),
+        start=first,
+        end=last,
         every=timedelta(days=every_days),
     )
     if as_json:
@@ -143,3 +167,16 @@ def history_command(
         return
     for p in points:
         click.echo(f"{p.as_of:%Y-%m-%d}  {p.total:5d}  {p.grade}")
+
+
+def _time_range(start: str, end: str | None) -> tuple[datetime, datetime]:
+    """``--from`` and ``--to`` (default now), in order.
+
+    Raises:
+        ValidationError: naming --to if it is before --from.
+    """
+    first, last = parse_moment(start, "--from"), parse_moment(end, "--to")
+    if last < first:
+        reason = f"{end or 'now'} is before --from {start}; give --to on or after it"
+        raise ValidationError("bad time range", [Problem("--to", reason)])
+    return first, last

@@ -7,14 +7,26 @@ from pathlib import Path
 
 import click
 
-from . import cli, emit_json
+from . import StorelessCommand, cli, emit_json
 
 
 def _seeds(count: int, base: int) -> list[int]:
     return list(range(base, base + count))
 
 
-@cli.command("simulate")
+class _ListsShippedScenarios(StorelessCommand):
+    """A command whose ``--help`` ends with the shipped scenarios, read from the library."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..simulation.scenario import shipped_scenarios
+
+        shipped = shipped_scenarios()
+        with formatter.section("Shipped scenarios"):
+            formatter.write_dl([(name, shipped[name].description) for name in sorted(shipped)])
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command("simulate", cls=_ListsShippedScenarios)
 @click.argument("scenarios", nargs=-1)
 @click.option("--shipped", is_flag=True, help="run every shipped scenario")
 @click.option("--seeds", type=click.IntRange(min=1), help="seeds per scenario [scenario's]")
@@ -57,7 +69,7 @@ def simulate_command(
         click.echo(f"{scenario.name}: {count} seeds -> {path}")
 
 
-@cli.command("sweep")
+@cli.command("sweep", cls=_ListsShippedScenarios)
 @click.argument("scenario")
 @click.option(
     "--vary",
@@ -133,7 +145,7 @@ def lab_group() -> None:
     """The policy lab's reports."""
 
 
-@lab_group.command("report")
+@lab_group.command("report", cls=StorelessCommand)
 @click.argument("results", type=click.Path(path_type=Path), default=Path("lab-results"))
 @click.option(
     "--out",

@@ -8,6 +8,9 @@ given in memory are parsed row by row and converted to text arrays where they fi
 as Python lists). A row that cannot even be parsed becomes a :class:`RowError` with its
 number. Rows are numbered from 1 in file order (a CSV header is not a row; blank lines are
 skipped and not counted).
+
+The readers take any columns; :func:`check_header` is what refuses a file of records whose
+header lacks a record field every record needs (so no row of it could be accepted).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from typing import Any
 
 import orjson
 
+from ..catalogue import RECORD_FIELDS
 from ..catalogue.batch import rows_to_arrays
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, Problem, ValidationError
 
 __all__ = [
     "FORMATS",
     "RawChunk",
     "RowError",
+    "check_header",
     "chunks_from_rows",
     "detect_format",
     "estimate_rows",
@@ -45,6 +50,8 @@ _SUFFIXES = {
     ".pq": "parquet",
 }
 _CSV_BLOCK = 1 << 20
+# The record fields every record needs (the others are optional).
+_REQUIRED = ("subject_id", "subject_kind", "kind", "occurred_at", "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,46 @@ def read_chunks(path: str | Path, fmt: str | None, size: int) -> Iterator[RawChu
             yield from _rechunk(source, size)
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+
+
+def check_header(path: str | Path, fmt: str | None = None) -> None:
+    """Refuse a CSV or Parquet file of records whose header lacks a required field.
+
+    Such a file cannot yield a single record, so it is refused whole before any row is read;
+    the columns it has that are not record fields are named too (often the misspelt ones).
+    A header with every required field passes, extra columns and all (each row is then
+    refused naming them). JSON Lines has no header and always passes.
+
+    Raises:
+        ValidationError: naming each missing and each unknown column.
+        ConfigurationError: if the file cannot be read or its format is unknown.
+    """
+    kind = detect_format(path, fmt)
+    if kind == "jsonl":
+        return
+    try:
+        names = _csv_header(Path(path)) if kind == "csv" else _parquet_names(Path(path))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+    missing = [name for name in _REQUIRED if name not in names]
+    if not missing or not names:  # an empty file holds no rows to refuse
+        return
+    unknown = [name for name in names if name not in RECORD_FIELDS]
+    message = f"the header of {path} lacks the columns {', '.join(missing)}"
+    if unknown:
+        message += f" and has unknown columns {', '.join(unknown)}"
+    problems = [Problem(name, "missing column (every record needs it)") for name in missing]
+    problems += [Problem(name, "unknown column (not a record field)") for name in unknown]
+    raise ValidationError(message + "; no row was ingested", problems)
+
+
+def _parquet_names(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise ConfigurationError(f"cannot read Parquet file {path}: {exc}") from exc
 
 
 def estimate_rows(path: str | Path, fmt: str | None = None) -> int:
