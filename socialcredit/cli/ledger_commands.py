@@ -11,7 +11,6 @@ import orjson
 
 from ..errors import IntegrityError, Problem, ValidationError
 from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
-from ..ingest.readers import check_header
 from ..ledger import (
     SignedCheckpoint,
     check_consistency_proof,
@@ -70,7 +69,6 @@ def ingest(
     every reason. Exit status 0 even when rows are refused (see the summary); 2, with nothing
     ingested, when the file's header lacks a required column.
     """
-    check_header(file, fmt)
     ledger = open_ledger(settings_of(ctx), write=True)
     mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
     total = estimate_rows(file, fmt) if mode == "bar" else 0

@@ -140,7 +140,7 @@ def add_user(
 
 
 @account.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
 @_accounts_option
 @click.pass_context
 def list_accounts(ctx: click.Context, as_json: bool, accounts_path: Path | None) -> None:

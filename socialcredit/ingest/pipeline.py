@@ -27,7 +27,7 @@ from ..errors import LedgerOverloadedError
 from ..ledger import AppendResults, EncodedBatch, Ledger
 from .checking import Accepted, CheckedChunk, Refusal, check_chunk
 from .reader_process import checked_chunks_from_process
-from .readers import RawChunk, Row, chunks_from_rows, detect_format, read_chunks
+from .readers import RawChunk, Row, check_header, chunks_from_rows, read_chunks
 
 __all__ = ["BatchAck", "IngestSummary", "ingest_file", "ingest_rows", "rejects_path_for"]
 
@@ -102,9 +102,11 @@ def ingest_file(
 
     Raises:
         ConfigurationError: if the file cannot be read or its format is unknown.
+        ValidationError: naming each missing and unknown column, if the header lacks a
+            required column (the file is refused whole; nothing is written).
         LedgerOverloadedError: if the ledger keeps pushing back; earlier batches are durable.
     """
-    detect_format(path, fmt)  # refuse an unknown format before starting anything
+    check_header(path, fmt)  # an unknown format or a header without a record: refused whole
     if reader_process is None:
         reader_process = Path(path).stat().st_size >= READER_PROCESS_MIN_BYTES
     target = Path(rejects_path) if rejects_path is not None else rejects_path_for(path)

@@ -98,3 +98,16 @@ def test_an_unreadable_upload_is_422(world: World) -> None:
         )
         assert response.status_code == 422, (name, response.text)
         assert response.json()["details"]["problems"][0]["field"] == "file"
+
+
+def test_an_upload_whose_header_lacks_a_record_field_is_refused_whole(world: World) -> None:
+    size = world.app.state.ctx.ledger.size()
+    response = world.client.post(
+        "/api/v1/records/file",
+        files={"file": ("batch.csv", b"subj,kind\n110101199003077777,loan_default\n")},
+        headers=world.headers(Role.SOURCE),
+    )
+    assert response.status_code == 422, response.text
+    fields = {p["field"] for p in response.json()["details"]["problems"]}
+    assert {"subject_id", "subj"} <= fields
+    assert world.app.state.ctx.ledger.size() == size
