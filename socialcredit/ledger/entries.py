@@ -71,6 +71,8 @@ CORE_ENTRY_TYPES = (
     "RecordWithdrawn",
     "RecordRecertified",
     "PolicyPublished",
+    "GovernanceRecorded",
+    "ImpactAssessed",
     # rights: disputes, appeals, statements, reads
     "DisputeOpened",
     "DisputeAcknowledged",
