@@ -2,27 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import click
 
 from ..consequences import (
+    Decision,
     DecisionService,
+    IdentifiedListing,
+    Membership,
+    PublicListing,
     end_hardship,
+    identified_members_of_list,
     lists_in_force,
     memberships_of_list,
     record_hardship,
     request_restoration,
 )
 from ..consequences.model import time_text
+from ..errors import Problem, ValidationError
+from ..policy import PolicyBundle
+from ..rights.reads import PURPOSES, purposes
 from ..service import open_ledger
-from . import cli, emit_json, settings_of
+from . import Command, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject
 
+_Names = Callable[[PolicyBundle], Iterable[tuple[str, str]]]
 
-@cli.command("decide")
+
+class _NamesFromPolicy(Command):
+    """A command whose ``--help`` ends with names read from the default policy bundle (the
+    policy in force may differ: a wrong name is refused with the names in force)."""
+
+    def __init__(self, *args: Any, policy_names: tuple[str, _Names], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy_names = policy_names
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..policy import default_bundle
+
+        title, names = self.policy_names
+        with formatter.section(f"{title} (default policy)"):
+            formatter.write_dl(list(names(default_bundle())))
+        super().format_epilog(ctx, formatter)
+
+
+def _services(bundle: PolicyBundle) -> Iterable[tuple[str, str]]:
+    return ((s.id, s.name) for s in bundle.measures.services)
+
+
+def _lists(bundle: PolicyBundle) -> Iterable[tuple[str, str]]:
+    return ((d.id, f"{d.name} ({d.colour.value})") for d in bundle.lists)
+
+
+@cli.command("decide", cls=_NamesFromPolicy, policy_names=("Services", _services))
 @click.argument("subject")
 @click.argument("service")
 @click.option("--at", "at", metavar="DATE", help="Decide as of this time (default: now).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 @click.pass_context
 def decide_command(
     ctx: click.Context, subject: str, service: str, at: str | None, as_json: bool
@@ -34,39 +72,134 @@ def decide_command(
     if as_json:
         emit_json(decision.to_json())
         return
+    _echo_decision(decision, subject)
+
+
+def _echo_decision(decision: Decision, subject: str) -> None:
     click.echo(
-        f"{decision.outcome.value}: {service} for {subject} (policy revision {decision.revision})"
+        f"{decision.outcome.value}: {decision.service} for {subject} "
+        f"(policy revision {decision.revision})"
     )
+    if not decision.reasons and not decision.frozen:
+        click.echo("  because no list in force restricts or rewards this service for them")
     for reason in decision.reasons:
         click.echo(f"  because {reason.text}")
         click.echo(f"    legal basis: {reason.legal_basis}")
+    for frozen in decision.frozen:
+        click.echo(f"  because {frozen.text}")
     for line in decision.recourse:
         click.echo(f"  recourse: {line}")
 
 
-@cli.command("lists")
+@cli.command("lists", cls=_NamesFromPolicy, policy_names=("Lists", _lists))
 @click.argument("list_id", metavar="[LIST]", required=False)
 @click.option("--at", "at", metavar="DATE", help="The list as of this time (default: now).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--unmasked",
+    is_flag=True,
+    help="Show real identifiers (officers; needs --purpose and --reader; each is logged).",
+)
+@click.option(
+    "--purpose",
+    type=click.Choice(PURPOSES),
+    help="The permissible purpose of an --unmasked read (logged as a FileRead per subject).",
+)
+@click.option("--reader", help="Who reads the unmasked list (logged).")
+@click.option("--json", "as_json", is_flag=True, help="Print the lists or the list as JSON.")
 @click.pass_context
-def lists_command(ctx: click.Context, list_id: str | None, at: str | None, as_json: bool) -> None:
-    """The public view of LIST (identifiers masked), or the lists of the policy in force."""
+def lists_command(
+    ctx: click.Context,
+    list_id: str | None,
+    at: str | None,
+    unmasked: bool,
+    purpose: str | None,
+    reader: str | None,
+    as_json: bool,
+) -> None:
+    """The public view of LIST (identifiers masked), or the lists of the policy in force.
+
+    With --unmasked --purpose P --reader R, an officer sees the real identifiers; the read is
+    logged in each listed subject's file.
+    """
     when = parse_moment(at, "--at")
-    ledger = open_ledger(settings_of(ctx))
+    read = _unmasking(list_id, unmasked, purpose, reader)
     if list_id is None:
-        for definition in lists_in_force(ledger, when):
-            click.echo(f"{definition.id}  {definition.colour.value}  {definition.name}")
+        _echo_definitions(lists_in_force(open_ledger(settings_of(ctx)), when), as_json)
         return
-    rows = memberships_of_list(ledger, list_id, when)
+    rows: Sequence[IdentifiedListing | PublicListing]
+    if read is not None:
+        ledger = open_ledger(settings_of(ctx), write=True)
+        rows = identified_members_of_list(ledger, list_id, *read, when)
+    else:
+        rows = memberships_of_list(open_ledger(settings_of(ctx)), list_id, when)
     if as_json:
         emit_json([row.to_json() for row in rows])
         return
+    _echo_members(list_id, rows, unmasked)
+
+
+def _unmasking(
+    list_id: str | None, unmasked: bool, purpose: str | None, reader: str | None
+) -> tuple[str, str] | None:
+    """``(reader, purpose)`` of an --unmasked read, else None.
+
+    Raises:
+        ValidationError: naming the option: --unmasked without a LIST, a purpose or a reader,
+            or --purpose / --reader without --unmasked.
+    """
+    problems = []
+    if unmasked:
+        if list_id is None:
+            problems.append(Problem("LIST", "--unmasked shows the members of one list"))
+        if purpose is None:
+            allowed = ", ".join(p.id for p in purposes().values() if p.personal_data)
+            reason = f"unmasked identifiers need a permissible purpose: one of {allowed}"
+            problems.append(Problem("--purpose", reason))
+        if reader is None:
+            problems.append(Problem("--reader", "unmasked identifiers need a named reader"))
+    elif purpose is not None or reader is not None:
+        reason = "--purpose and --reader go with --unmasked (the masked list is public)"
+        problems.append(Problem("--unmasked", reason))
+    if problems:
+        raise ValidationError("unmasking refused", problems)
+    return (reader, purpose) if reader is not None and purpose is not None else None
+
+
+def _echo_definitions(definitions: Iterable[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json([{"id": d.id, **d.as_dict()} for d in definitions])
+        return
+    for definition in definitions:
+        click.echo(f"{definition.id}  {definition.colour.value}  {definition.name}")
+
+
+def _echo_members(
+    list_id: str, rows: Sequence[IdentifiedListing | PublicListing], unmasked: bool
+) -> None:
+    shown = "real identifiers; each read is logged in the subject's file" if unmasked else None
+    count = f"{len(rows)} subject{'' if len(rows) == 1 else 's'}"
+    click.echo(f"{list_id}: {count} ({shown or 'identifiers masked'})")
     for row in rows:
-        m = row.membership
-        until = time_text(m.until_us)
-        click.echo(
-            f"{row.masked_id}  {m.status.value:8s} from {time_text(m.from_us)} until {until}"
-        )
+        who = row.subject_id if isinstance(row, IdentifiedListing) else row.masked_id
+        click.echo(f"  {who}  {_membership_words(row.membership)}")
+
+
+def _membership_words(m: Membership) -> str:
+    """Status, from and until of a membership, in words."""
+    start, end = _day(m.from_us), _day(m.until_us) if m.until_us is not None else None
+    until = f"until {end}" if end else "while the grade lasts"
+    words = {
+        "listed": f"listed from {start} {until}",
+        "frozen": f"frozen (hardship recorded): listed from {start} {until}",
+        "noticed": f"noticed: takes effect on {start} unless the obligation is performed first",
+        "restored": f"restored on {end} ({m.ended_by})",
+        "expired": f"expired on {end}",
+    }
+    return words[m.status.value]
+
+
+def _day(us: int | None) -> str:
+    return (time_text(us) or "-")[:10]
 
 
 @cli.group("hardship")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..ratings import RateeView, dispute, issue_token, rate, ratee_view, reply
+from ..ratings import PublicRating, RateeView, dispute, issue_token, rate, ratee_view, reply
 from ..ratings.assessment import assess
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
@@ -28,7 +28,7 @@ def rating_token_group() -> None:
 @click.argument("ratee")
 @click.option("--issuer", required=True, help="The issuing organisation's USCC, or record:N.")
 @click.option("--interaction", required=True, help="The issuer's reference of the interaction.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the token as JSON.")
 @click.pass_context
 def issue_command(
     ctx: click.Context, rater: str, ratee: str, issuer: str, interaction: str, as_json: bool
@@ -78,7 +78,7 @@ def rate_command(
 @cli.command("ratings")
 @click.argument("ratee")
 @click.option("--at", "at", metavar="DATE", help="As of this time (default: now).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the rating page as JSON.")
 @click.pass_context
 def ratings_command(ctx: click.Context, ratee: str, at: str | None, as_json: bool) -> None:
     """RATEE's public rating: score, credible interval, evidence, and each shown rating."""
@@ -89,20 +89,43 @@ def ratings_command(ctx: click.Context, ratee: str, at: str | None, as_json: boo
     a = view.aggregate
     evidence = "  LOW EVIDENCE" if a.low_evidence else ""
     click.echo(
-        f"{view.ratee}: {a.score:.2f} stars ({a.low:.2f}-{a.high:.2f}), {a.count} ratings{evidence}"
+        f"{view.ratee}: {a.score:.2f} stars ({a.low:.2f}-{a.high:.2f}), "
+        f"{_count(a.count, 'counted rating')}{evidence}"
     )
     for dimension, (score, low, high) in a.per_dimension.items():
         click.echo(f"  {dimension:16s} {score:.2f} ({low:.2f}-{high:.2f})")
     for r in view.ratings:
-        stars = "/".join(str(v) for v in r.stars.values())
-        flags = ("" if r.status == "counted" else f" [{r.status}]") + (
-            " [disputed]" if r.disputed else ""
-        )
-        click.echo(f"  #{r.position} {r.at:%Y-%m-%d} {r.rater} {stars}{flags} {r.text or ''}")
-        if r.reply:
-            click.echo(f"      reply: {r.reply}")
+        _echo_rating(r)
     if view.sealed:
-        click.echo(f"  {view.sealed} sealed until both sides have rated or the window ends")
+        click.echo(
+            f"  {_count(view.sealed, 'rating')} sealed until both sides have rated or the "
+            "window ends"
+        )
+
+
+_STATUS = {
+    "counted": "counted",
+    "repeat": "not counted: a repeat by the same rater in one period",
+    "burst": "not counted: part of a suspicious burst",
+    "ring": "not counted: from a suspected rating ring",
+}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _echo_rating(r: PublicRating) -> None:
+    """One shown rating: masked rater, stars, status, text, reply and disputes, in words."""
+    stars = ", ".join(f"{d} {v}" for d, v in r.stars.items())
+    status = _STATUS.get(r.status, r.status)
+    click.echo(f"  #{r.position} {r.at:%Y-%m-%d} by {r.rater}: {stars} ({status})")
+    if r.text:
+        click.echo(f"      text: {r.text}")
+    if r.reply:
+        click.echo(f"      reply: {r.reply}")
+    for opened in r.disputes:
+        click.echo(f"      disputed: dispute {opened} (see `socialcredit dispute queue`)")
 
 
 def _view_json(view: RateeView) -> dict[str, Any]:
@@ -127,6 +150,7 @@ def _view_json(view: RateeView) -> dict[str, Any]:
                 "status": r.status,
                 "reply": r.reply,
                 "disputed": r.disputed,
+                "disputes": list(r.disputes),
             }
             for r in view.ratings
         ],
@@ -141,7 +165,7 @@ def rating_group() -> None:
 @rating_group.command("reply")
 @click.argument("position", type=click.IntRange(0))
 @click.option("--ratee", required=True, help="The rated party (only it may reply).")
-@click.option("--text", required=True)
+@click.option("--text", required=True, help="The reply (public).")
 @click.pass_context
 def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> None:
     """Post the one public reply to the rating at entry POSITION."""
@@ -152,7 +176,7 @@ def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> N
 @rating_group.command("dispute")
 @click.argument("position", type=click.IntRange(0))
 @click.option("--ratee", required=True, help="The rated party (only it may dispute).")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="The grounds of the dispute.")
 @click.pass_context
 def dispute_command(ctx: click.Context, position: int, ratee: str, reason: str) -> None:
     """Dispute the rating at entry POSITION (the same dispute process as for records)."""

@@ -3,12 +3,18 @@ recertification."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import orjson
 
+from ..errors import Problem, ValidationError
+from ..ledger import Ledger
 from ..ledger.entries import format_time
 from ..rights import disputes as d
 from ..rights.reads import PURPOSES
@@ -31,8 +37,11 @@ _reader = click.option(
 )
 
 
-def _ledger(ctx: click.Context) -> Any:
+def _ledger(ctx: click.Context) -> Ledger:
     return open_ledger(settings_of(ctx), write=True)
+
+
+# -- the report -----------------------------------------------------------------------------
 
 
 @cli.command("report")
@@ -40,13 +49,13 @@ def _ledger(ctx: click.Context) -> Any:
 @click.option("--at", "at", metavar="DATE", help="The file as the ledger held it then.")
 @_purpose
 @_reader
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def report_command(
     ctx: click.Context, subject: str, at: str | None, purpose: str, reader: str, as_json: bool
 ) -> None:
     """SUBJECT's file: records, sources, legal bases, contributions, statuses, proofs,
-    disputes and every read (this read is logged)."""
+    lists, hardship, decisions, disputes and every read (this read is logged)."""
     moment = parse_moment(at, "--at") if at else None
     found = subject_report(_ledger(ctx), *parse_subject(subject), moment, reader, purpose)
     if as_json:
@@ -54,7 +63,19 @@ def report_command(
         return
     score = found["score"]
     click.echo(f"{found['subject']['id']}: {score['total']} ({score['grade']}) at {found['as_of']}")
-    for r in found["records"]:
+    _echo_records(found["records"])
+    _echo_consequences(found["consequences"])
+    for dispute in found["disputes"]:
+        click.echo(f"  dispute {dispute['id']} of entry {dispute['target']}: {_status(dispute)}")
+    for read in found["reads"]:
+        click.echo(
+            f"  read {read['at']} by {read['reader']} for {read['purpose']} ({read['what']})"
+        )
+    _echo_proof_help(found)
+
+
+def _echo_records(records: list[dict[str, Any]]) -> None:
+    for r in records:
         points = r["contribution"]["points"] if r["contribution"] else 0
         click.echo(
             f"  entry {r['position']:>8}  {points:+5d}  {r['kind']:32s} {r['status']['state']:10s}"
@@ -62,23 +83,165 @@ def report_command(
         )
         for s in r["statements"]:
             click.echo(f"      statement: {s.get('text', '(withheld)')}")
-    for dispute in found["disputes"]:
-        click.echo(f"  dispute {dispute['id']} on {dispute['target']}: {dispute['state']}")
-    for read in found["reads"]:
-        click.echo(f"  read {read['at']} by {read['reader']} for {read['purpose']}")
+        proof = r["inclusion_proof"]
+        click.echo(
+            f"      inclusion proof: leaf {proof['index']} of the signed tree of size "
+            f"{proof['checkpoint']['size']} (included in the --json report)"
+        )
+
+
+def _echo_consequences(found: Any) -> None:
+    """List memberships, hardship and decisions, in words (``found`` is [] without them)."""
+    if not found:
+        return
+    for m in found["memberships"]:
+        click.echo(f"  on list {m['list']} ({m.get('list_name', m['list'])}): {_listing(m)}")
+        for effect, verb in (("restriction", "restricts"), ("reward", "rewards")):
+            names = [x["name"] for x in m.get("measures", ()) if x["effect"] == effect]
+            if names:
+                click.echo(f"      {verb}: {'; '.join(names)}")
+    hardship = found.get("hardship")
+    if hardship:
+        click.echo(f"  hardship (cannot pay) recorded since {hardship['since'][:10]}")
+        frozen: dict[str, list[str]] = {}
+        for f in hardship["frozen"]:
+            frozen.setdefault(f["list"], []).append(f["measure_name"])
+        for list_id, names in frozen.items():
+            click.echo(f"      frozen while it lasts, on list {list_id}: {'; '.join(names)}")
+    for decision in found["decisions"]:
+        click.echo(
+            f"  decision {decision['at'][:10]}: {decision['outcome']} {decision['service']}"
+            f" (entry {decision['position']}, policy revision {decision['revision']})"
+        )
+        for reason in [*decision["reasons"], *decision.get("frozen", ())]:
+            click.echo(f"      because {reason['text']}")
+
+
+def _listing(m: dict[str, Any]) -> str:
+    """A membership's status, from and until, in words."""
+    start, end = m["from"][:10], (m["until"] or "")[:10]
+    until = f"until {end}" if end else "while the grade lasts"
+    grounds = ", ".join(f"entry {g}" for g in m["grounds"]) or ", ".join(m["kinds"])
+    words = {
+        "listed": f"listed from {start} {until}",
+        "frozen": f"frozen while hardship is recorded; listed from {start} {until}",
+        "noticed": f"noticed: takes effect on {start} unless the obligation is performed first",
+        "restored": f"restored on {end} ({m['ended_by']})",
+        "expired": f"expired on {end}",
+    }
+    return f"{words[m['status']]} (grounds: {grounds})"
+
+
+def _echo_proof_help(found: dict[str, Any]) -> None:
+    if not found["records"]:
+        return
+    checkpoint = found["checkpoint"]
+    click.echo(
+        f"  proofs: each record's inclusion proof is against the checkpoint of size "
+        f"{checkpoint['size']} signed at {checkpoint['time']}. Save one (`socialcredit prove "
+        "POSITION > proof.json`, or records[].inclusion_proof of `report --json`) and check it "
+        "offline: `socialcredit check-proof proof.json --public-key "
+        f"{found['public_key']}`"
+    )
+
+
+# -- dispute deadlines and states in words ----------------------------------------------------
+
+
+def _status(dispute: dict[str, Any]) -> str:
+    """Where a dispute (as JSON) stands and its next deadline, in words."""
+    deadlines = dispute["deadlines"]
+    ack, decide = deadlines["acknowledge_by"], deadlines["decide_by"]
+    if deadlines["extended"]:
+        decide += " (extended to 45 days by new evidence)"
+    appeal = dispute["appeal"] or {}
+    decided = f"decided {dispute['outcome']} on {(dispute['decided_at'] or '')[:10]}"
+    return {
+        "open": f"open: acknowledge by {ack}, decide by {decide}",
+        "overdue-ack": f"overdue: acknowledge by {ack} (overdue), decide by {decide}",
+        "acknowledged": f"acknowledged: decide by {decide}",
+        "overdue-decision": f"overdue: decide by {decide} (overdue: the record is suspended)",
+        "decided": f"{decided}: it may be appealed once",
+        "appealed": f"appealed: appeal {appeal.get('id')} awaits another officer ({decided})",
+        "appeal-decided": f"closed: appeal decided {appeal.get('outcome')} ({decided})",
+    }[dispute["state"]]
+
+
+def _echo_dispute(ledger: Ledger, dispute: str, done: str) -> None:
+    """Print what was done and where the dispute stands now."""
+    click.echo(f"{done}. Now {_status(d.dispute_state(ledger, dispute).to_json())}.")
+
+
+def _effect(ledger: Ledger, dispute: str, outcome: str) -> str:
+    """What a decision's ``outcome`` does to the disputed record or rating, in words."""
+    if d.dispute_state(ledger, dispute).target_type == d.RATING_GIVEN:
+        return {
+            "deleted": "The rating is removed from view and from the aggregate.",
+        }.get(outcome, "The rating stands.")
+    return {
+        "corrected": "The record counts as corrected.",
+        "deleted": "The record no longer counts unless its source recertifies it.",
+    }.get(outcome, "The record stands.")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _staged(out: Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside ``out`` that replaces ``out`` if the block succeeds.
+
+    Created before the block runs, so that an unwritable --out is refused before anything is
+    read or logged; a failed block leaves ``out`` as it was.
+
+    Raises:
+        ValidationError: naming --out if its folder is missing or not writable.
+    """
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    except OSError as exc:
+        raise _unwritable(out, exc) from exc
+    staging = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.replace(staging, out)
+        except OSError as exc:
+            raise _unwritable(out, exc) from exc
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _unwritable(out: Path, exc: OSError) -> ValidationError:
+    reason = f"cannot write {out}: {exc.strerror or exc}"
+    return ValidationError("cannot write the export", [Problem("--out", reason)])
 
 
 @cli.command("export-file")
 @click.argument("subject")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSON file to write (its folder must exist; written atomically).",
+)
 @_purpose
 @_reader
 @click.pass_context
 def export_command(ctx: click.Context, subject: str, out: Path, purpose: str, reader: str) -> None:
     """Write SUBJECT's whole file (report and every entry about them) as JSON to --out."""
-    found = export_file(_ledger(ctx), *parse_subject(subject), reader, purpose)
-    out.write_bytes(orjson.dumps(found, option=orjson.OPT_INDENT_2))
+    ledger, who = _ledger(ctx), parse_subject(subject)
+    with _staged(out) as staging:
+        found = export_file(ledger, *who, reader, purpose)
+        staging.write(orjson.dumps(found, option=orjson.OPT_INDENT_2))
     click.echo(f"wrote {len(found['records'])} records to {out}")
+
+
+# -- disputes --------------------------------------------------------------------------------
 
 
 @cli.group("dispute")
@@ -92,7 +255,9 @@ def dispute_group() -> None:
 @click.pass_context
 def dispute_open(ctx: click.Context, position: int, grounds: str) -> None:
     """Dispute the record (or rating) at ledger POSITION."""
-    click.echo(d.open_dispute(_ledger(ctx), position, grounds))
+    ledger = _ledger(ctx)
+    dispute = d.open_dispute(ledger, position, grounds)
+    _echo_dispute(ledger, dispute, f"Dispute {dispute} opened on entry {position}")
 
 
 @dispute_group.command("ack")
@@ -101,17 +266,21 @@ def dispute_open(ctx: click.Context, position: int, grounds: str) -> None:
 @click.pass_context
 def dispute_ack(ctx: click.Context, dispute: str, by: str) -> None:
     """Acknowledge DISPUTE (within 5 business days of opening)."""
-    click.echo(d.acknowledge(_ledger(ctx), dispute, by))
+    ledger = _ledger(ctx)
+    position = d.acknowledge(ledger, dispute, by)
+    _echo_dispute(ledger, dispute, f"Dispute {dispute} acknowledged by {by} (entry {position})")
 
 
 @dispute_group.command("evidence")
 @click.argument("dispute")
 @click.argument("text")
-@click.option("--by", default="subject", show_default=True)
+@click.option("--by", default="subject", show_default=True, help="Who brings the evidence.")
 @click.pass_context
 def dispute_evidence(ctx: click.Context, dispute: str, text: str, by: str) -> None:
     """Add new evidence to DISPUTE (before day 30 it extends the deadline to 45 days)."""
-    click.echo(d.add_evidence(_ledger(ctx), dispute, text, by))
+    ledger = _ledger(ctx)
+    position = d.add_evidence(ledger, dispute, text, by)
+    _echo_dispute(ledger, dispute, f"Evidence added to dispute {dispute} (entry {position})")
 
 
 def _changes(amount: int | None, occurred_at: str | None) -> dict[str, Any] | None:
@@ -125,7 +294,7 @@ def _changes(amount: int | None, occurred_at: str | None) -> dict[str, Any] | No
 
 _decision_options = [
     click.option("--by", required=True, help="The deciding officer."),
-    click.option("--reason", required=True),
+    click.option("--reason", required=True, help="The reasons of the decision."),
     click.option("--amount", type=click.IntRange(0), help="Corrected amount."),
     click.option("--occurred-at", "occurred_at", metavar="DATE", help="Corrected time."),
 ]
@@ -152,8 +321,13 @@ def dispute_decide(
     occurred_at: str | None,
 ) -> None:
     """Decide DISPUTE: upheld, corrected (give --amount/--occurred-at) or deleted."""
-    changes = _changes(amount, occurred_at)
-    click.echo(d.decide(_ledger(ctx), dispute, outcome, by, reason, changes))
+    ledger = _ledger(ctx)
+    position = d.decide(ledger, dispute, outcome, by, reason, _changes(amount, occurred_at))
+    click.echo(
+        f"Dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
+        f"{_effect(ledger, dispute, outcome)} It may be appealed once: "
+        f"`socialcredit dispute appeal {dispute} GROUNDS`."
+    )
 
 
 @dispute_group.command("appeal")
@@ -162,7 +336,12 @@ def dispute_decide(
 @click.pass_context
 def dispute_appeal(ctx: click.Context, dispute: str, grounds: str) -> None:
     """Appeal the decision of DISPUTE (once)."""
-    click.echo(d.appeal(_ledger(ctx), dispute, grounds))
+    appeal = d.appeal(_ledger(ctx), dispute, grounds)
+    click.echo(
+        f"Appeal {appeal} of dispute {dispute} opened; an officer other than the first decider "
+        f"decides it with `socialcredit dispute decide-appeal {dispute} "
+        "confirmed|corrected|deleted --by OFFICER --reason R`."
+    )
 
 
 @dispute_group.command("decide-appeal")
@@ -180,35 +359,45 @@ def dispute_decide_appeal(
     occurred_at: str | None,
 ) -> None:
     """Decide the appeal of DISPUTE (an officer other than the first decider)."""
+    ledger = _ledger(ctx)
     changes = _changes(amount, occurred_at)
-    click.echo(d.decide_appeal(_ledger(ctx), dispute, outcome, by, reason, changes))
+    position = d.decide_appeal(ledger, dispute, outcome, by, reason, changes)
+    click.echo(
+        f"Appeal of dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
+        f"{_effect(ledger, dispute, outcome)} The dispute is closed."
+    )
 
 
 @dispute_group.command("queue")
 @click.option("--at", "at", metavar="DATE", help="The queue as it stood then (default now).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the queue as JSON.")
 @click.pass_context
 def dispute_queue(ctx: click.Context, at: str | None, as_json: bool) -> None:
     """The officers' queue, most urgent first."""
     at_us = to_us(parse_moment(at, "--at")) if at else None
     items = d.queue(open_ledger(settings_of(ctx)), at_us)
     if as_json:
-        emit_json(
-            [
-                {
-                    "action": i.action,
-                    "due": i.due.isoformat() if i.due else None,
-                    "overdue": i.overdue,
-                    **i.dispute.to_json(),
-                }
-                for i in items
-            ]
-        )
+        emit_json([_queue_json(i) for i in items])
         return
+    if not items:
+        click.echo("no dispute or appeal is waiting for an officer")
     for i in items:
-        flag = "OVERDUE" if i.overdue else ""
-        due = i.due.isoformat() if i.due else "-"
-        click.echo(f"{due}  {i.action:13s} {i.dispute.id:14s} {i.dispute.state:16s} {flag}")
+        click.echo(f"{i.dispute.id:14s} {_next_step(i)}  (dispute of entry {i.dispute.target})")
+
+
+def _queue_json(item: d.QueueItem) -> dict[str, Any]:
+    due = item.due.isoformat() if item.due else None
+    return {"action": item.action, "due": due, "overdue": item.overdue, **item.dispute.to_json()}
+
+
+def _next_step(item: d.QueueItem) -> str:
+    """What an officer must do next and by when, e.g. ``acknowledge by 2026-03-05 (overdue)``."""
+    if item.due is None:
+        return "decide the appeal (no statutory deadline)"
+    return f"{item.action} by {item.due.isoformat()}{' (overdue)' if item.overdue else ''}"
+
+
+# -- statements and recertification ------------------------------------------------------------
 
 
 @cli.command("statement")
@@ -218,7 +407,11 @@ def dispute_queue(ctx: click.Context, at: str | None, as_json: bool) -> None:
 @click.pass_context
 def statement_command(ctx: click.Context, subject: str, position: int, text: str) -> None:
     """Attach SUBJECT's statement TEXT to their record at POSITION."""
-    click.echo(attach_statement(_ledger(ctx), parse_subject(subject), position, text))
+    done = attach_statement(_ledger(ctx), parse_subject(subject), position, text)
+    click.echo(
+        f"Statement attached to record {position} of {subject} (entry {done}); it is shown "
+        "wherever the record is shown."
+    )
 
 
 @cli.command("recertify")
@@ -228,4 +421,8 @@ def statement_command(ctx: click.Context, subject: str, position: int, text: str
 @click.pass_context
 def recertify_command(ctx: click.Context, position: int, by: str, evidence: str) -> None:
     """Bring the withdrawn record at POSITION back (a notice goes to its subject)."""
-    click.echo(d.recertify(_ledger(ctx), position, by, evidence))
+    done = d.recertify(_ledger(ctx), position, by, evidence)
+    click.echo(
+        f"Record {position} recertified by {by} (entry {done}); it counts again and its "
+        "subject was sent a notice."
+    )

@@ -15,8 +15,10 @@ See docs/consequences.md for the rules.
 from socialcredit.consequences.actions import (
     PUBLIC_STATUSES,
     PUBLISHED_GRAVITIES,
+    IdentifiedListing,
     PublicListing,
     end_hardship,
+    identified_members_of_list,
     lists_in_force,
     memberships_of_list,
     public_records,
@@ -26,9 +28,15 @@ from socialcredit.consequences.actions import (
     subject_consequences,
 )
 from socialcredit.consequences.audit import AuditWriter
-from socialcredit.consequences.decisions import CompiledConsequences, make_decision
+from socialcredit.consequences.decisions import (
+    CompiledConsequences,
+    frozen_restrictions,
+    make_decision,
+)
 from socialcredit.consequences.model import (
     Decision,
+    FrozenRestriction,
+    ListTerms,
     Membership,
     Outcome,
     Reason,
@@ -45,6 +53,9 @@ __all__ = [
     "ConsequenceView",
     "Decision",
     "DecisionService",
+    "FrozenRestriction",
+    "IdentifiedListing",
+    "ListTerms",
     "Membership",
     "Outcome",
     "PublicListing",
@@ -52,6 +63,8 @@ __all__ = [
     "Status",
     "SubjectConsequences",
     "end_hardship",
+    "frozen_restrictions",
+    "identified_members_of_list",
     "lists_in_force",
     "make_decision",
     "memberships_of_list",

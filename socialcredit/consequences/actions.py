@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from socialcredit.catalogue import Catalogue, Gravity, RecordKind
 from socialcredit.catalogue.identifiers import mask_subject_id, subject_kind_of
@@ -20,13 +21,16 @@ from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import format_time
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy.lists import ListDefinition
+from socialcredit.rights.reads import checked_reader, read_entry
 from socialcredit.scoring.engine import Contribution, to_us
 
 __all__ = [
     "PUBLIC_STATUSES",
     "PUBLISHED_GRAVITIES",
+    "IdentifiedListing",
     "PublicListing",
     "end_hardship",
+    "identified_members_of_list",
     "lists_in_force",
     "memberships_of_list",
     "public_records",
@@ -118,17 +122,69 @@ def memberships_of_list(
     Raises:
         NotFoundError: if the policy in force has no such list.
     """
-    at_us = _at(at)
-    view = _view(ledger) if view is None else view
+    members = _shown(_view(ledger) if view is None else view, list_id, _at(at))
+    return [
+        PublicListing(key[0], mask_subject_id(key[0], key[1]), member) for key, member in members
+    ]
+
+
+def _shown(
+    view: ConsequenceView, list_id: str, at_us: int
+) -> list[tuple[tuple[str, str], Membership]]:
+    """The subjects a list shows at ``at_us`` (:data:`PUBLIC_STATUSES`), unmasked.
+
+    Raises:
+        NotFoundError: if the policy in force has no such list.
+    """
     with view.lock:
         view.refresh()
         if list_id not in view.compiled_at(at_us).lists:
             raise NotFoundError(f"no list {list_id!r} in the policy in force")
         members = view.subjects_on(list_id, at_us)
+    return [(key, member) for key, member in members if member.status in PUBLIC_STATUSES]
+
+
+class IdentifiedListing(NamedTuple):
+    """One row of a list read with a purpose: the subject's real identifier, its membership,
+    and the position of the ``FileRead`` entry that logged the read."""
+
+    subject_kind: str
+    subject_id: str
+    membership: Membership
+    read_position: int
+
+    def to_json(self) -> dict[str, object]:
+        """The row as JSON-able values."""
+        return {
+            "subject": {"kind": self.subject_kind, "id": self.subject_id},
+            **self.membership.to_json(),
+            "read": self.read_position,
+        }
+
+
+def identified_members_of_list(
+    ledger: Ledger, list_id: str, reader: str, purpose: str, at: datetime | None = None
+) -> list[IdentifiedListing]:
+    """Everyone on ``list_id`` at ``at`` (:data:`PUBLIC_STATUSES`) with their real identifiers,
+    for an officer with a whitelisted purpose that may see personal data. A ``FileRead``
+    (``what: listing``) is logged for every subject shown, in one append, before the rows are
+    returned; the subject sees it in their report.
+
+    Raises:
+        NotFoundError: if the policy in force has no such list.
+        ValidationError: naming ``purpose`` if it is not whitelisted or may not see identifying
+            data, or ``reader`` if it is not a short code; nothing is written then.
+    """
+    if not checked_reader(reader, purpose).personal_data:
+        reason = f"{purpose!r} may not see identifying data: read the masked list"
+        raise ValidationError("read refused", [Problem("purpose", reason)])
+    members = _shown(_view(ledger), list_id, _at(at))
+    if not members:
+        return []
+    logged = ledger.append([read_entry(key, reader, purpose, "listing") for key, _ in members])
     return [
-        PublicListing(key[0], mask_subject_id(key[0], key[1]), member)
-        for key, member in members
-        if member.status in PUBLIC_STATUSES
+        IdentifiedListing(key[0], key[1], member, result.position)
+        for (key, member), result in zip(members, logged, strict=True)
     ]
 
 

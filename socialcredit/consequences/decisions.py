@@ -8,9 +8,18 @@ the same decision, which is what lets a ``DecisionMade`` entry be replayed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
-from socialcredit.consequences.model import Decision, Membership, Outcome, Reason, Status
+from socialcredit.consequences.model import (
+    Decision,
+    FrozenRestriction,
+    ListTerms,
+    Membership,
+    Outcome,
+    Reason,
+    Status,
+)
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
@@ -19,7 +28,7 @@ from socialcredit.scoring.definition import CompiledPolicy, raw_points
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.records import RecordRow
 
-__all__ = ["CompiledConsequences", "add_working_days", "make_decision"]
+__all__ = ["CompiledConsequences", "add_working_days", "frozen_restrictions", "make_decision"]
 
 _HUMAN_REVIEW = (
     "You may dispute any record behind this decision, and ask for a human review of this "
@@ -50,6 +59,9 @@ class CompiledConsequences:
                 if link.measure in service.measures:
                     by_list.setdefault(link.list, []).append(measures[link.measure])
             self.services[service.id] = {k: tuple(v) for k, v in by_list.items()}
+        self.by_list: dict[str, tuple[Measure, ...]] = {}  # list -> every measure it triggers
+        for link in bundle.measures.links:
+            self.by_list[link.list] = (*self.by_list.get(link.list, ()), measures[link.measure])
         self.relevant_kinds = frozenset(
             kind
             for d in bundle.lists
@@ -71,6 +83,12 @@ class CompiledConsequences:
             if terms is not None:
                 best += max(0, raw_points(terms, row.amount))
         return best >= self.grade_floor
+
+    def terms(self, list_id: str) -> ListTerms:
+        """The name and measures of ``list_id`` (a list of this bundle)."""
+        d = self.lists[list_id]
+        measures = tuple((m.id, m.name, m.effect.value) for m in self.by_list.get(list_id, ()))
+        return ListTerms(d.id, d.name, d.colour.value, measures, d.hardship_freezes)
 
     def triggers(self, service: str) -> dict[str, tuple[Measure, ...]]:
         """The lists that bear on ``service`` and their measures.
@@ -151,6 +169,31 @@ def _recourse(definition: ListDefinition, member: Membership, at_us: int) -> lis
     return out
 
 
+def frozen_restrictions(
+    compiled: CompiledConsequences,
+    memberships: Iterable[Membership],
+    since_us: int | None,
+    service: str | None = None,
+) -> tuple[FrozenRestriction, ...]:
+    """The restrictions that hardship freezes: those of the frozen ``memberships`` (that bear
+    on ``service``, if given), once each.
+
+    Raises:
+        ValidationError: naming ``service`` if the policy has no such service.
+    """
+    triggers = compiled.by_list if service is None else compiled.triggers(service)
+    found: dict[tuple[str, str], FrozenRestriction] = {}
+    for member in memberships:
+        if member.status != Status.FROZEN:
+            continue
+        name = compiled.lists[member.list_id].name
+        for m in triggers.get(member.list_id, ()):
+            if m.effect == Effect.RESTRICTION:
+                key = (m.id, member.list_id)
+                found[key] = FrozenRestriction(m.id, m.name, member.list_id, name, since_us)
+    return tuple(found.values())
+
+
 def make_decision(
     compiled: CompiledConsequences,
     subject: tuple[str, str],
@@ -158,6 +201,8 @@ def make_decision(
     at_us: int,
     memberships: Iterable[Membership],
     represented: Sequence[tuple[str, Membership]] = (),
+    *,
+    hardship_since_us: int | None = None,
 ) -> Decision:
     """The decision for ``subject`` asking for ``service`` at ``at_us``.
 
@@ -165,11 +210,14 @@ def make_decision(
         memberships: the subject's memberships at ``at_us`` (any status).
         represented: ``(organisation id, membership)`` of organisations the subject is the
             legal representative of; only their role-bound measures reach the subject.
+        hardship_since_us: when the subject's open hardship period began, if any; the
+            decision names the restrictions it freezes (see :func:`frozen_restrictions`).
 
     Raises:
         ValidationError: naming ``service`` if the policy has no such service.
     """
     triggers = compiled.triggers(service)
+    memberships = list(memberships)
     applied: dict[str, Reason] = {}  # one reason per measure: a measure never stacks
     recourse: list[str] = []
     warnings: list[str] = []
@@ -188,7 +236,9 @@ def make_decision(
             if (org is None or measure.role_bound) and measure.id not in applied:
                 applied[measure.id] = _reason(compiled, measure, member, org)
                 recourse += _recourse(compiled.lists[member.list_id], member, at_us)
-    return _decision(compiled, subject, service, at_us, applied, recourse, warnings)
+    decision = _decision(compiled, subject, service, at_us, applied, recourse, warnings)
+    frozen = frozen_restrictions(compiled, memberships, hardship_since_us, service)
+    return replace(decision, frozen=frozen) if frozen else decision
 
 
 def _decision(

@@ -6,7 +6,8 @@ canonical ``...Z`` text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,8 @@ from socialcredit.ledger.entries import Entry, format_time
 
 __all__ = [
     "Decision",
+    "FrozenRestriction",
+    "ListTerms",
     "Membership",
     "Outcome",
     "Reason",
@@ -113,6 +116,67 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class FrozenRestriction:
+    """A restriction of a list that does not apply while hardship (cannot pay) is recorded.
+
+    Attributes:
+        measure, measure_name: the restriction.
+        list_id, list_name: the list that would impose it.
+        since_us: when the hardship period began (None if not known).
+    """
+
+    measure: str
+    measure_name: str
+    list_id: str
+    list_name: str
+    since_us: int | None
+
+    @property
+    def text(self) -> str:
+        """The freeze in words, e.g. for a person reading a decision."""
+        since = "" if self.since_us is None else f" (since {format_time(self.since_us)[:10]})"
+        return (
+            f'restriction "{self.measure_name}" ({self.measure}) of list {self.list_id} '
+            f"({self.list_name}) is frozen while hardship is recorded{since}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The freeze as JSON-able values."""
+        return {
+            "measure": self.measure,
+            "measure_name": self.measure_name,
+            "list": self.list_id,
+            "list_name": self.list_name,
+            "since": time_text(self.since_us),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListTerms:
+    """What a list is and what it does to its members: its name and its measures.
+
+    Attributes:
+        measures: ``(measure id, name, effect)`` of every measure the list triggers.
+    """
+
+    list_id: str
+    name: str
+    colour: str
+    measures: tuple[tuple[str, str, str], ...]
+    hardship_freezes: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The terms as JSON-able values."""
+        return {
+            "list_name": self.name,
+            "colour": self.colour,
+            "measures": [{"id": i, "name": n, "effect": e} for i, n, e in self.measures],
+            "hardship_freezes": self.hardship_freezes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The answer to ``decide``: outcome, reasons, recourse, and the policy it was made under.
 
@@ -125,6 +189,7 @@ class Decision:
         reasons: one per applied measure (empty for allow).
         recourse: what the subject can do, by when, and when the measure ends.
         revision: the policy revision in force; digest its content hash.
+        frozen: the restrictions that bear on the service but are frozen by hardship.
     """
 
     subject_kind: str
@@ -137,10 +202,13 @@ class Decision:
     recourse: tuple[str, ...]
     revision: int
     digest: str
+    frozen: tuple[FrozenRestriction, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The decision as JSON-able values; also the data of its ``DecisionMade`` entry."""
-        return {
+        """The decision as JSON-able values; also the data of its ``DecisionMade`` entry
+        (``frozen`` only when hardship freezes something, so that other entries keep their
+        shape)."""
+        out: dict[str, Any] = {
             "subject": {"kind": self.subject_kind, "id": self.subject_id},
             "service": self.service,
             "at": _at_text(self.at_us),
@@ -151,26 +219,49 @@ class Decision:
             "revision": self.revision,
             "digest": self.digest,
         }
+        if self.frozen:
+            out["frozen"] = [f.to_json() for f in self.frozen]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class SubjectConsequences:
-    """A subject's listings at ``at_us`` and every decision made about them so far."""
+    """A subject's listings at ``at_us`` and every decision made about them so far.
+
+    Attributes:
+        terms: the name and measures of each list the subject is on, by list id.
+        hardship_since_us: when the hardship period open at ``at_us`` began, else None.
+        frozen: the restrictions that hardship freezes at ``at_us``.
+    """
 
     subject_kind: str
     subject_id: str
     at_us: int
     memberships: tuple[Membership, ...]
     decisions: tuple[Entry, ...]
+    terms: Mapping[str, ListTerms] = field(default_factory=dict)
+    hardship_since_us: int | None = None
+    frozen: tuple[FrozenRestriction, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The whole view as JSON-able values."""
+        """The whole view as JSON-able values; each membership with its list's terms."""
+        hardship = None
+        if self.hardship_since_us is not None:
+            hardship = {
+                "since": format_time(self.hardship_since_us),
+                "frozen": [f.to_json() for f in self.frozen],
+            }
         return {
             "subject": {"kind": self.subject_kind, "id": self.subject_id},
             "at": format_time(self.at_us),
-            "memberships": [m.to_json() for m in self.memberships],
+            "memberships": [self._membership(m) for m in self.memberships],
+            "hardship": hardship,
             "decisions": [
                 {"position": e.position, "recorded_at": format_time(e.recorded_at_us), **e.data}
                 for e in self.decisions
             ],
         }
+
+    def _membership(self, member: Membership) -> dict[str, Any]:
+        terms = self.terms.get(member.list_id)
+        return {**member.to_json(), **({} if terms is None else terms.to_json())}

@@ -56,12 +56,17 @@ class SubjectFacts:
 
     def hardship_at(self, at_us: int, known_us: int) -> bool:
         """Whether a hardship period is open at ``at_us`` (facts known by ``known_us``)."""
-        state = False
+        return self.hardship_since(at_us, known_us) is not None
+
+    def hardship_since(self, at_us: int, known_us: int) -> int | None:
+        """When the hardship period open at ``at_us`` began (facts known by ``known_us``), or
+        None if none is open."""
+        since = None
         for when, started in self.hardship:
             if when > min(at_us, known_us):
                 break
-            state = started
-        return state
+            since = (when if since is None else since) if started else None
+        return since
 
 
 def listings(

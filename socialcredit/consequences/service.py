@@ -22,7 +22,11 @@ from itertools import islice
 from typing import Any
 
 from socialcredit.consequences.audit import AuditWriter
-from socialcredit.consequences.decisions import CompiledConsequences, make_decision
+from socialcredit.consequences.decisions import (
+    CompiledConsequences,
+    frozen_restrictions,
+    make_decision,
+)
 from socialcredit.consequences.model import Decision, Membership, SubjectConsequences
 from socialcredit.consequences.projection import Listing, SubjectFacts, listings, membership_at
 from socialcredit.ledger import Entry, Ledger, PendingEntry
@@ -309,14 +313,26 @@ class ConsequenceView:
                     out.append((key, member))
         return out
 
+    def hardship_since(self, subject_kind: str, subject_id: str, at_us: int) -> int | None:
+        """When the subject's hardship period open at ``at_us`` began (as known then), or None."""
+        facts = self._facts.get((subject_kind, subject_id))
+        return None if facts is None else facts.hardship_since(at_us, at_us)
+
     def consequences(self, subject_kind: str, subject_id: str, at_us: int) -> SubjectConsequences:
-        """The subject's memberships at ``at_us`` and every decision recorded about them."""
+        """The subject's memberships at ``at_us`` (with their lists' terms), the hardship open
+        then and the restrictions it freezes, and every decision recorded about them."""
         with self.lock:
             self.refresh()
-            members = tuple(self.memberships(subject_kind, subject_id, at_us))
+            compiled = self.compiled_at(at_us)
+            members = tuple(self.memberships(subject_kind, subject_id, at_us, compiled))
+            since = self.hardship_since(subject_kind, subject_id, at_us)
             positions = list(self._decisions.get((subject_kind, subject_id), ()))
             decisions = tuple(self.ledger.entry(p) for p in positions)
-        return SubjectConsequences(subject_kind, subject_id, at_us, members, decisions)
+        terms = {m.list_id: compiled.terms(m.list_id) for m in members}
+        frozen = frozen_restrictions(compiled, members, since)
+        return SubjectConsequences(
+            subject_kind, subject_id, at_us, members, decisions, terms, since, frozen
+        )
 
 
 class DecisionService(ConsequenceView):
@@ -370,7 +386,10 @@ class DecisionService(ConsequenceView):
             else ()
         )
         key = (subject_kind, subject_id)
-        decision = make_decision(compiled, key, service, at_us, members, represented)
+        since = self.hardship_since(subject_kind, subject_id, at_us)
+        decision = make_decision(
+            compiled, key, service, at_us, members, represented, hardship_since_us=since
+        )
         self.writer.submit(PendingEntry(DECISION_MADE, decision.to_json(), subject=key))
         return decision
 

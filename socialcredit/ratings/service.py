@@ -78,7 +78,12 @@ class RatingAggregate:
 
 @dataclass(frozen=True, slots=True)
 class PublicRating:
-    """One rating as the public sees it: the rater masked, sealed ones omitted."""
+    """One rating as the public sees it: the rater masked, sealed ones omitted.
+
+    Attributes:
+        status: ``counted``, or why it is not: ``repeat``, ``burst`` or ``ring``.
+        disputes: the ids of the disputes opened against it, oldest first.
+    """
 
     position: int
     at: datetime
@@ -88,6 +93,7 @@ class PublicRating:
     status: str
     reply: str | None
     disputed: bool
+    disputes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,4 +394,5 @@ def _public(rating: Any, status: str) -> PublicRating:
         status=status,
         reply=rating.reply[2] if rating.reply else None,
         disputed=bool(rating.disputes),
+        disputes=tuple(rating.disputes),
     )

@@ -6,6 +6,9 @@ written. The ``FileRead`` entry (data v1)::
 
     FileRead {"subject": {"kind", "id"}, "reader": str, "purpose": str, "what": str}
 
+``what`` is ``report``, ``export``, ``file``, or ``listing`` (the subject's identifier was
+shown unmasked on a list, see :func:`socialcredit.consequences.identified_members_of_list`).
+
 The subject sees every read of their file (who, when, why) in their report (:func:`reads_of`).
 """
 
@@ -30,15 +33,18 @@ __all__ = [
     "PURPOSES",
     "FileReadV1",
     "Purpose",
+    "checked_purpose",
+    "checked_reader",
     "log_read",
     "project_reads",
     "purposes",
+    "read_entry",
     "read_file",
     "reads_of",
 ]
 
 FILE_READ = "FileRead"
-WHAT = ("report", "export", "file")
+WHAT = ("report", "export", "file", "listing")  # "listing": seen unmasked on a list
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +82,34 @@ def checked_purpose(purpose: str) -> Purpose:
     return found
 
 
+def checked_reader(reader: str, purpose: str) -> Purpose:
+    """The whitelisted ``purpose``, after checking that ``reader`` is a short code that is
+    nobody's identity number (for reads about several subjects at once).
+
+    Raises:
+        ValidationError: naming ``purpose`` or ``reader``.
+    """
+    found = checked_purpose(purpose)
+    checked_actor(reader, "reader")
+    return found
+
+
 def log_read(
     ledger: Ledger, subject: tuple[str, str], reader: str, purpose: str, what: str = "file"
 ) -> int:
     """Check the purpose and append the ``FileRead`` entry; returns its position.
+
+    Raises:
+        ValidationError: as :func:`read_entry`; nothing is written then.
+    """
+    return ledger.append([read_entry(subject, reader, purpose, what)])[0].position
+
+
+def read_entry(
+    subject: tuple[str, str], reader: str, purpose: str, what: str = "file"
+) -> PendingEntry:
+    """The checked ``FileRead`` entry of one read, for callers that log several reads in
+    one append (:func:`log_read` logs one).
 
     Raises:
         ValidationError: if the purpose is not whitelisted, the reader is not a short code
@@ -95,7 +125,7 @@ def log_read(
         "purpose": purpose,
         "what": what,
     }
-    return ledger.append([PendingEntry(FILE_READ, data, None, subject)])[0].position
+    return PendingEntry(FILE_READ, data, None, subject)
 
 
 def read_file(

@@ -9,7 +9,8 @@ returns a JSON-able ``SubjectReportV1`` as the ledger held it at ``at``:
   checkpoint (checkable offline with :func:`socialcredit.ledger.proofs.check_inclusion_proof`);
 * every dispute and appeal, and every recertification notice;
 * every read of the file: who, when, for which permitted purpose (this one included);
-* the consequences: list memberships with their end dates, and decisions.
+* the consequences: list memberships with their end dates and what each list restricts, an
+  open hardship period and the restrictions it freezes, and decisions.
 
 :func:`export_file` is the same report plus every ledger entry about the subject.
 The whole ledger is read once, and only the entries a report needs are decoded.
@@ -251,6 +252,11 @@ def _redacted(report: dict[str, Any]) -> dict[str, Any]:
         dispute["grounds"] = None
         dispute["evidence"] = [{"at": e["at"], "by": e["by"]} for e in dispute["evidence"]]
     report["notices"] = [{k: v for k, v in n.items() if k != "text"} for n in report["notices"]]
+    consequences = report["consequences"]
+    if consequences:  # it and every decision in it name the subject
+        consequences["subject"] = report["subject"]
+        for decision in consequences["decisions"]:
+            decision["subject"] = report["subject"]
     report["redacted"] = True
     return report
 

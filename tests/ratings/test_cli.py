@@ -55,7 +55,39 @@ def test_issue_rate_reply_dispute_and_show(tmp_path: Path) -> None:
     assert rating["reply"] == "Sorry!" and rating["disputed"]
     assert person(1) not in shown.output and rating["rater"].startswith(person(1)[:4])
     text = run(tmp_path, "ratings", SHOP).output
-    assert "LOW EVIDENCE" in text and "reply: Sorry!" in text and "[disputed]" in text
+    assert "LOW EVIDENCE" in text and "reply: Sorry!" in text
+    assert rating["disputes"] == [f"D{position}-1"]
+
+
+def test_text_page_says_each_ratings_status_in_words(tmp_path: Path) -> None:
+    """Issue 22, point 6: "1 rating" (not "1 ratings"); each shown rating with its masked
+    rater, stars, status, reply and dispute."""
+    run(tmp_path, "init")
+    position = _rated(tmp_path, 1, "order-1")
+    run(tmp_path, "rating", "reply", position, "--ratee", SHOP, "--text", "Sorry!")
+    run(tmp_path, "rating", "dispute", position, "--ratee", SHOP, "--reason", "never sold")
+    text = run(tmp_path, "ratings", SHOP).output
+    assert "1 counted rating " in text and "ratings" not in text.splitlines()[0]
+    (line,) = [x for x in text.splitlines() if x.startswith(f"  #{position} ")]
+    assert f"by {person(1)[:4]}" in line and person(1) not in text
+    assert "integrity 5, professionalism 4, service 2 (counted)" in line
+    assert "      reply: Sorry!" in text
+    assert f"      disputed: dispute D{position}-1" in text
+    _rated(tmp_path, 2, "order-2")
+    assert "2 counted ratings" in run(tmp_path, "ratings", SHOP).output
+
+
+def _rated(tmp_path: Path, rater: int, interaction: str) -> str:
+    """Issue a token to person ``rater`` and rate SHOP with it; returns the rating's position."""
+    issued = run(
+        tmp_path, "rating-token", "issue", person(rater), SHOP, "--issuer", SHOP,
+        "--interaction", interaction, "--json",
+    )  # fmt: skip
+    token = json.loads(issued.output)["token"]
+    stars = ["--integrity", "5", "--professionalism", "4", "--service", "2"]
+    rated = run(tmp_path, "rate", token, "--rater", person(rater), "--ratee", SHOP, *stars)
+    assert rated.exit_code == 0, rated.output
+    return rated.output.split()[-1]
 
 
 def test_refusals_name_the_field_and_exit_2(tmp_path: Path) -> None:
