@@ -1,18 +1,24 @@
-"""Rebuild ``socialcredit/demo/sample_records.csv``, the demo's shipped sample (seeded).
+"""Rebuild ``socialcredit/demo/sample_records.csv``, the demo's shipped sample.
 
-About 200 records over 40 residents and 10 organisations, drawn from the default catalogue,
-plus a handful of rows the engine must refuse — a kind outside the catalogue, a record about a
-minor, a time without a time zone, a fractional amount, a bad check character — so the demo
-shows refusals next to accepted records.
+About 200 records over 40 residents and 10 organisations, plus a handful of rows the engine must
+refuse — a kind outside the catalogue, a record about a minor, a time without a time zone, a
+fractional amount, a bad check character — so the demo shows refusals next to accepted records.
 
-    .venv/bin/python scripts/make_sample_records.py
+The output is a function of the seed alone: with the default seed a run rewrites the committed
+file byte for byte (``tests/test_sample_records.py``). Records are drawn from the fixed list
+:data:`SAMPLE_KINDS`, not from whatever the catalogue holds today, so kinds added to the catalogue
+later do not change the sample.
+
+    .venv/bin/python scripts/make_sample_records.py [--out PATH] [--seed N]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import random
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -21,11 +27,14 @@ sys.path.insert(0, str(ROOT))
 
 from socialcredit.catalogue import (  # noqa: E402
     RECORD_FIELDS,
+    RecordKind,
     default_catalogue,
     make_resident_id,
     make_uscc,
 )
 
+DEFAULT_OUT = ROOT / "socialcredit" / "demo" / "sample_records.csv"
+DEFAULT_SEED = 2026
 FIELDS = list(RECORD_FIELDS)
 SOURCES = {
     "judicial": "court:beijing-dongcheng",
@@ -37,11 +46,53 @@ SOURCES = {
     "environment": "eco-env:beijing",
     "labour": "hrss:beijing",
 }
+# The kinds the sample draws from, in this order: the default catalogue as it was when the sample
+# was first made. Drawing from the live catalogue instead made every added kind reshuffle the file.
+SAMPLE_KINDS = (
+    "debtor_refuses_to_perform",
+    "debtor_obstructs_enforcement",
+    "debtor_evades_enforcement",
+    "debtor_breaches_asset_reporting",
+    "debtor_breaches_consumption_restriction",
+    "debtor_refuses_enforcement_settlement",
+    "judgment_performed",
+    "inability_to_pay_declared",
+    "loan_default",
+    "credit_card_default",
+    "overdue_debt_settled",
+    "tax_arrears",
+    "tax_evasion",
+    "false_vat_invoices",
+    "a_grade_taxpayer",
+    "administrative_penalty_minor",
+    "administrative_penalty_general",
+    "administrative_penalty_serious",
+    "annual_report_not_filed",
+    "registered_address_unreachable",
+    "product_quality_violation",
+    "food_safety_violation",
+    "false_advertising",
+    "environmental_violation",
+    "wage_arrears",
+    "social_insurance_arrears",
+    "fare_evasion",
+    "serious_traffic_offence",
+    "volunteering",
+    "blood_donation",
+    "charitable_donation",
+    "civic_award",
+)
 
 
-def main() -> None:
-    rng = random.Random(2026)
+def build_rows(seed: int) -> list[dict[str, str]]:
+    """The sample's rows, accepted and refused, in file order; the same seed gives the same rows.
+
+    Raises:
+        NotFoundError: if a kind of :data:`SAMPLE_KINDS` is no longer in the default catalogue.
+    """
+    rng = random.Random(seed)
     catalogue = default_catalogue()
+    pool = [catalogue.kind(kind_id) for kind_id in SAMPLE_KINDS]
     people = [
         make_resident_id(
             "110101",
@@ -51,28 +102,38 @@ def main() -> None:
         for i in range(40)
     ]
     orgs = [make_uscc("110101", 1000 + i) for i in range(10)]
-    rows = []
-    for i in range(200):
-        subject_kind = "organisation" if rng.random() < 0.3 else "person"
-        kinds = [k for k in catalogue if subject_kind in k.subject_kinds]
-        kind = rng.choice(kinds)
-        row = {
-            "subject_id": rng.choice(orgs if subject_kind == "organisation" else people),
-            "subject_kind": subject_kind,
-            "kind": kind.id,
-            "occurred_at": f"202{3 + rng.randrange(3)}-{1 + rng.randrange(12):02d}-"
-            f"{1 + rng.randrange(28):02d}T{rng.randrange(24):02d}:00:00+08:00",
-            "source": SOURCES.get(kind.context, "agency:beijing"),
-            "evidence": f"case-{2025_0000 + i}",
-            "idempotency_key": f"sample-{i}",
-        }
-        if kind.amount is not None and (kind.amount.required or rng.random() < 0.5):
-            row["amount"] = str(rng.choice([200, 500, 2000, 8000, 50_000]))
-        if kind.evidence is None:
-            del row["evidence"]
-        rows.append(row)
+    rows = [_draw_row(rng, i, pool, people, orgs) for i in range(200)]
+    for offset, row in zip((17, 55, 93, 131, 170), _refused_rows(rows, people), strict=True):
+        rows.insert(offset, row)
+    return rows
+
+
+def _draw_row(
+    rng: random.Random, i: int, pool: list[RecordKind], people: list[str], orgs: list[str]
+) -> dict[str, str]:
+    subject_kind = "organisation" if rng.random() < 0.3 else "person"
+    kind = rng.choice([k for k in pool if subject_kind in k.subject_kinds])
+    row = {
+        "subject_id": rng.choice(orgs if subject_kind == "organisation" else people),
+        "subject_kind": subject_kind,
+        "kind": kind.id,
+        "occurred_at": f"202{3 + rng.randrange(3)}-{1 + rng.randrange(12):02d}-"
+        f"{1 + rng.randrange(28):02d}T{rng.randrange(24):02d}:00:00+08:00",
+        "source": SOURCES.get(kind.context, "agency:beijing"),
+        "evidence": f"case-{2025_0000 + i}",
+        "idempotency_key": f"sample-{i}",
+    }
+    if kind.amount is not None and (kind.amount.required or rng.random() < 0.5):
+        row["amount"] = str(rng.choice([200, 500, 2000, 8000, 50_000]))
+    if kind.evidence is None:
+        del row["evidence"]
+    return row
+
+
+def _refused_rows(rows: list[dict[str, str]], people: list[str]) -> list[dict[str, str]]:
+    """Five rows the engine must refuse, each a copy of an accepted row with one thing wrong."""
     minor = make_resident_id("110101", date(2012, 6, 1), 7)
-    bad = [
+    return [
         {**rows[0], "kind": "church_attendance", "idempotency_key": "bad-1"},
         {
             **rows[1],
@@ -98,15 +159,39 @@ def main() -> None:
             "idempotency_key": "bad-5",
         },
     ]
-    for offset, row in zip((17, 55, 93, 131, 170), bad, strict=True):
-        rows.insert(offset, row)
-    target = ROOT / "socialcredit" / "demo" / "sample_records.csv"
-    with target.open("w", newline="") as handle:
+
+
+def write_rows(rows: list[dict[str, str]], target: Path) -> None:
+    """Write ``rows`` as CSV with the catalogue's record fields as header (``\\r\\n`` line ends)."""
+    with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {target}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, build the sample and write it; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        description="Rebuild the demo's sample records CSV (deterministic for a given seed)."
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="where to write the CSV (default: the committed %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="random seed; the default reproduces the committed file (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    rows = build_rows(args.seed)
+    write_rows(rows, args.out)
+    print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

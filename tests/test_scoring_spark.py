@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -30,7 +32,7 @@ from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import from_us, to_us
 from socialcredit.storage.transfer import transfer
 from tests.pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
-from tests.records_factory import valid_rows
+from tests.records_factory import valid_rows, write_csv
 from tests.test_scoring import DEFAULT, LINEAR
 from tests.test_scoring_batch import KINDS, SPAN, START, SUBJECTS
 
@@ -202,3 +204,21 @@ def test_spark_reads_records_over_jdbc(spark: object, pg_cluster: PgCluster) -> 
     when = from_us(START + SPAN // 2)
     got = spark_batch_scores(spark, frame, LINEAR, as_of=when)  # type: ignore[arg-type]
     assert got == batch_scores(rows, LINEAR, as_of=when)
+
+
+def test_a_spark_rescore_prints_no_start_up_noise(tmp_path: Path) -> None:
+    """Spark's JVM starts in a fresh process: no log4j banner or WARN lines, no JVM notice about
+    incubator modules, no pandas FutureWarning from PySpark; the result alone on stdout."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        store = f"sqlite:///{tmp_path / 'quiet.db'}"
+        command = [sys.executable, "-m", "socialcredit", "--store", store, *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+    assert run("init").returncode == 0
+    assert run("ingest", str(write_csv(tmp_path / "r.csv", valid_rows(20)))).returncode == 0
+    rescored = run("rescore", "--engine", "spark", "--master", "local[1]")
+    assert rescored.returncode == 0, rescored.stderr
+    assert "subjects scored" in rescored.stdout
+    for noise in ("log4j", "WARN", "FutureWarning", "Setting default log level"):
+        assert noise not in rescored.stderr, rescored.stderr

@@ -3,10 +3,13 @@
 :func:`load_results` reads the Parquet files written by ``socialcredit simulate``;
 :func:`summarise` reduces each (scenario, seed) run to one value per measure (the mean over
 the last quarter of the steps; heavy measures: the last step) and gives mean and 95 %
-confidence interval over seeds (Student t); :func:`findings` compares scenarios claim by
-claim, as paired differences over common seeds (same seed, same network and population);
-:func:`render_html` writes a self-contained page — inline SVG charts generated here, no
-CDN, no JavaScript — and :func:`findings_markdown` the same table for the docs.
+interval over seeds: a percentile bootstrap for the measures confined to [0, 1]
+(:data:`UNIT_MEASURES`), so that the interval stays inside the range, and Student t for the
+others. :func:`findings` compares scenarios claim by claim, as paired differences over common
+seeds (same seed, same network and population; Student t). With fewer than
+:data:`MIN_SEEDS` seeds no interval is given, nor a verdict. :func:`render_html` writes a
+self-contained page — inline SVG charts generated here, no CDN, no JavaScript — and
+:func:`findings_markdown` the same table for the docs.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from socialcredit.simulation.lab_metrics import METRIC_NAMES
 
 __all__ = [
     "CLAIMS",
+    "MIN_SEEDS",
+    "UNIT_MEASURES",
     "Estimate",
     "Finding",
     "findings",
@@ -34,6 +39,36 @@ __all__ = [
 ]
 
 _HEAVY = {"payoff_gini", "score_assortativity", "components"}
+
+MIN_SEEDS = 3
+"""Fewest seeds for an interval: with two, a 95 % Student t interval is the mean ± 12.7
+half-ranges, and a bootstrap has four resamples; neither says anything."""
+
+UNIT_MEASURES = frozenset(
+    {
+        "cooperation",
+        "compliance",
+        "civic",
+        "trust",
+        "fear",
+        "self_censorship",
+        "score_gini",
+        "low_share",
+        "grade_mobility",
+        "false_positive_rate",
+        "false_discovery_rate",
+        *(m for m in METRIC_NAMES if m.startswith("fdr_")),
+        "report_precision",
+        "manipulation_success",
+        "payoff_gini",
+    }
+)
+"""The measures confined to [0, 1] by definition (see the table of
+:mod:`~socialcredit.simulation.lab_metrics`): shares and rates, the mean trust and fear of
+agents (each in [0, 1]), and Gini coefficients of non-negative values."""
+
+_NO_INTERVAL = "too few seeds for an interval"
+_BOOTSTRAP_RESAMPLES = 20_000
 
 CLAIMS: tuple[tuple[str, str, str, str], ...] = (
     ("Does the system raise compliance / cooperation?", "lawful_core", "no_system", "cooperation"),
@@ -96,7 +131,7 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """A mean over seeds with its 95 % confidence interval (NaN bounds for one seed)."""
+    """A mean over ``n`` seeds with its 95 % interval (NaN bounds below :data:`MIN_SEEDS`)."""
 
     mean: float
     low: float
@@ -126,10 +161,13 @@ class Finding:
 
     @property
     def verdict(self) -> str:
-        """``higher`` / ``lower`` when the difference's CI excludes 0, else ``no clear change``."""
+        """``higher`` / ``lower`` when the difference's CI excludes 0, else ``no clear change``;
+        ``too few seeds`` below :data:`MIN_SEEDS` common seeds, ``n/a`` with none."""
         d = self.difference
-        if math.isnan(d.mean) or math.isnan(d.low):
+        if math.isnan(d.mean):
             return "n/a"
+        if math.isnan(d.low):
+            return "too few seeds"
         if d.low > 0:
             return "higher"
         if d.high < 0:
@@ -170,14 +208,38 @@ def _per_seed(table: dict[str, np.ndarray], scenario: str, measure: str) -> dict
     return out
 
 
-def _estimate(values: list[float]) -> Estimate:
-    x = np.array([v for v in values if not math.isnan(v)])
+def _estimate(values: list[float], *, unit: bool = False) -> Estimate:
+    """Mean and 95 % interval of the finite ``values``: percentile bootstrap if ``unit`` (the
+    values lie in [0, 1]), else Student t; no interval below :data:`MIN_SEEDS` values."""
+    x = np.array([v for v in values if not math.isnan(v)], dtype=np.float64)
     if x.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    if x.size == 1:
-        return Estimate(float(x[0]), float("nan"), float("nan"), 1)
+    mean = float(x.mean())
+    if x.size < MIN_SEEDS:
+        return Estimate(mean, float("nan"), float("nan"), int(x.size))
+    low, high = _bootstrap_interval(x) if unit else _t_interval(x)
+    return Estimate(mean, low, high, int(x.size))
+
+
+def _t_interval(x: np.ndarray) -> tuple[float, float]:
     half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return Estimate(float(x.mean()), float(x.mean()) - half, float(x.mean()) + half, int(x.size))
+    return float(x.mean()) - half, float(x.mean()) + half
+
+
+def _bootstrap_interval(x: np.ndarray) -> tuple[float, float]:
+    """The expanded percentile bootstrap interval of the mean (Hesterberg 2015, "What teachers
+    should know about the bootstrap", section 5): percentiles of resampled means, taken at
+    ``2 Phi(-sqrt(n / (n - 1)) t_{0.975, n-1})`` in place of 5 %, which makes up for the plain
+    percentile interval's narrowness at a few seeds. Percentiles of means of resamples lie
+    between the smallest and the largest value, so the interval stays within the measure's
+    range. The resampling is seeded: the same results give the same report."""
+    n = x.size
+    rng = np.random.default_rng(0)
+    means = x[rng.integers(0, n, size=(_BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
+    tail = float(stats.norm.cdf(-math.sqrt(n / (n - 1)) * stats.t.ppf(0.975, n - 1)))
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    mean = float(x.mean())
+    return min(float(low), mean), max(float(high), mean)  # only rounding could leave it out
 
 
 def summarise(table: dict[str, np.ndarray]) -> dict[str, dict[str, Estimate]]:
@@ -185,7 +247,7 @@ def summarise(table: dict[str, np.ndarray]) -> dict[str, dict[str, Estimate]]:
     out: dict[str, dict[str, Estimate]] = {}
     for scenario in sorted(set(table["scenario"].tolist())):
         out[scenario] = {
-            m: _estimate(list(_per_seed(table, scenario, m).values()))
+            m: _estimate(list(_per_seed(table, scenario, m).values()), unit=m in UNIT_MEASURES)
             for m in METRIC_NAMES
             if m in table
         }
@@ -201,22 +263,34 @@ def findings(table: dict[str, np.ndarray]) -> list[Finding]:
             continue
         a, b = _per_seed(table, scenario, measure), _per_seed(table, baseline, measure)
         common = sorted(set(a) & set(b))
+        unit = measure in UNIT_MEASURES
         out.append(
             Finding(
                 claim,
                 scenario,
                 baseline,
                 measure,
-                _estimate(list(a.values())),
-                _estimate(list(b.values())),
+                _estimate(list(a.values()), unit=unit),
+                _estimate(list(b.values()), unit=unit),
                 _estimate([a[s] - b[s] for s in common]),
             )
         )
     return out
 
 
+def _too_few_seeds_note(estimates: list[Estimate]) -> str:
+    """A sentence saying why some intervals are missing, or ``""`` if none is."""
+    if not any(0 < e.n < MIN_SEEDS for e in estimates):
+        return ""
+    return (
+        f"Fewer than {MIN_SEEDS} seeds: {_NO_INTERVAL}, so values are means alone and "
+        "comparisons have no verdict."
+    )
+
+
 def findings_markdown(found: list[Finding]) -> str:
-    """The findings as a Markdown table (mean [95 % CI] over seeds)."""
+    """The findings as a Markdown table (mean [95 % CI] over seeds), followed by a note when
+    some have too few seeds for an interval."""
     lines = [
         "| claim | scenario vs baseline | measure | scenario | baseline | difference | verdict |",
         "|---|---|---|---|---|---|---|",
@@ -226,6 +300,9 @@ def findings_markdown(found: list[Finding]) -> str:
             f"| {f.claim} | {f.scenario} vs {f.baseline} | `{f.measure}` | {f.value.text()} "
             f"| {f.base.text()} | {f.difference.text()} | {f.verdict} |"
         )
+    note = _too_few_seeds_note([e for f in found for e in (f.value, f.base, f.difference)])
+    if note:
+        lines += ["", f"*{note}*"]
     return "\n".join(lines) + "\n"
 
 
@@ -329,6 +406,8 @@ def render_html(table: dict[str, np.ndarray], title: str = "Policy lab report") 
         for s in scenarios
     )
     charts = "".join(_line_chart(table, m, scenarios) for m in _CHARTS if m in table)
+    note = _too_few_seeds_note([e for by in summary.values() for e in by.values()])
+    warning = f'<p class="note"><b>{html.escape(note)}</b></p>' if note else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}
@@ -337,8 +416,10 @@ table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;pad
 <h1>{html.escape(title)}</h1>
 <p>Scenarios: {len(scenarios)}; seeds per scenario: up to {seeds}. Values are means over
 seeds of each run's mean over its last quarter of steps (heavy measures: the last step),
-with 95 % confidence intervals (Student t); differences are paired by seed. Mechanics marked
-NOT LAWFUL exist only in the simulator: the real engine refuses them.</p>
+with 95 % intervals over seeds: percentile bootstrap for the measures confined to [0, 1]
+(shares, rates, trust, fear, Gini coefficients), Student t for the others and for differences,
+which are paired by seed. Mechanics marked NOT LAWFUL exist only in the simulator: the real
+engine refuses them.</p>{warning}
 <h2>The article's claims</h2>
 <table><tr><th>claim</th><th>comparison</th><th>measure</th><th>scenario</th>
 <th>baseline</th><th>difference</th><th>verdict</th></tr>{rows}</table>
