@@ -122,3 +122,26 @@ class StoreContract:
         with ready.write() as txn:
             txn.put_idempotency_keys(keys[::-1])
         assert list(ready.idempotency_keys()) == keys
+
+    def test_checkpoint_lookups_in_a_transaction(self, ready: LedgerStore) -> None:
+        with ready.write() as txn:
+            assert txn.checkpoint_at_most(10) is None and txn.checkpoint_count(10) == 0
+            for size in (5, 1, 3):
+                txn.put_checkpoint(StoredCheckpoint(size, b"r" * 32, size, b"s" * 64 + b"chain"))
+            found = txn.checkpoint_at_most(4)
+            assert found is not None and found.size == 3
+            same = txn.checkpoint_at_most(5)
+            assert same is not None and bytes(same.signature) == b"s" * 64 + b"chain"
+            assert txn.checkpoint_at_most(0) is None
+            assert [txn.checkpoint_count(b) for b in (0, 1, 2, 5, 6)] == [0, 0, 1, 2, 3]
+
+    def test_index_rows_are_streamed_by_position_and_by_id(self, ready: LedgerStore) -> None:
+        keys = [(f"k{i:05d}", (i * 7919) % 12_000) for i in range(12_000)]  # positions shuffled
+        keys.append(("a-second-key", 5))
+        with ready.write() as txn:
+            txn.put_idempotency_keys(keys)
+            txn.put_subjects([(1, "person", "b"), (0, "person", "a")])
+            by_position = sorted(keys, key=lambda row: (row[1], row[0]))
+            assert list(txn.idempotency_keys_by_position()) == by_position
+            assert list(txn.subjects()) == [(0, "person", "a"), (1, "person", "b")]
+        assert list(ready.idempotency_keys_by_position()) == by_position

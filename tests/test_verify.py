@@ -1,15 +1,38 @@
-"""``verify`` finds every edit, deletion, insertion and reordering, at the first bad position."""
+"""``verify`` finds every edit, deletion, insertion and reordering, at the first bad position;
+and every tampering of the corpus in ``tests/cases/tampering`` (derived tables, deleted
+checkpoints, values of the wrong type), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+import yaml
 
-from socialcredit.ledger import Ledger, PendingEntry, verify_ledger
+from socialcredit.errors import LedgerError
+from socialcredit.ledger import (
+    Checkpoint,
+    Ledger,
+    PendingEntry,
+    SignedCheckpoint,
+    check_inclusion_proof,
+    create_key_file,
+    inclusion_document,
+    utc_now_us,
+    verify_ledger,
+)
 from socialcredit.ledger.hashing import leaf_hashes, pack_bundle, unpack_bundle
 from socialcredit.ledger.verify import VerifyReport
+from socialcredit.storage import LedgerStore
+from socialcredit.storage.postgres import PostgresStore
+from socialcredit.storage.sqlite import SQLiteStore
+
+from .pg import pg_cluster  # noqa: F401  (the fixture, for pytest to find)
 
 MakeLedger = Callable[..., Ledger]
 
@@ -162,3 +185,217 @@ def test_bundle_turned_into_text_is_reported(make_ledger: MakeLedger) -> None:
     raw_db(ledger).execute("UPDATE bundles SET data = CAST(data AS TEXT) WHERE idx = 1")
     report = check(ledger)
     assert not report.ok and report.first_bad_position == 256
+
+
+# -- the tampering corpus: tests/cases/tampering/*.yaml ---------------------------------------
+
+CASES = Path(__file__).parent / "cases" / "tampering"
+START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+
+
+class _Steps:
+    """A ledger clock one second per call, that a case may set."""
+
+    def __init__(self) -> None:
+        self.now_us = START_US
+
+    def __call__(self) -> int:
+        self.now_us += 1_000_000
+        return self.now_us
+
+
+def record(n: int) -> PendingEntry:
+    subject = ("person", f"s{n % 50}")
+    data = {"n": n, "idempotency_key": f"k{n}", "subject": {"kind": "person", "id": subject[1]}}
+    return PendingEntry("RecordFiled", data, f"k{n}", subject)
+
+
+def standard_ledger(store: LedgerStore, key_path: Path, clock: Callable[[], int]) -> Ledger:
+    """601 entries appended 10 at a time (keys k0..k599 carried in the data, subjects s0..s49
+    registered by the first 50 entries), then a statement whose key is not in its data;
+    a checkpoint per append: sizes 0, 10, ..., 600, 601."""
+    ledger = Ledger.create(store, create_key_file(key_path), "test/tampering", clock)
+    for start in range(0, 600, 10):
+        ledger.append([record(n) for n in range(start, start + 10)])
+    ledger.append([PendingEntry("StatementAttached", {"text": "mine"}, "stmt:1")])
+    return ledger
+
+
+def _corpus() -> list[Any]:
+    params = []
+    for path in sorted(CASES.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text()):
+            for backend in case.get("backends", ["sqlite", "postgres"]):
+                name = f"{path.stem}: {case['name']} [{backend}]"
+                params.append(pytest.param(case, backend, id=name))
+    return params
+
+
+def _tamper(backend: str, location: str, statements: list[str]) -> None:
+    if backend == "sqlite":
+        db = sqlite3.connect(location, isolation_level=None)
+        for statement in statements:
+            db.execute(statement)
+        db.close()
+        return
+    with psycopg.connect(location, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _then(ledger: Ledger, clock: _Steps, then: dict[str, Any]) -> None:
+    """The log goes on, with its real key, after the tampering."""
+    if "clock" in then:
+        clock.now_us = then["clock"]
+    if "append" in then:
+        ledger.append([record(n) for n in range(1000, 1000 + then["append"])])
+    if "data_json" in then:
+        ledger.append([PendingEntry("RecordFiled", {}, data_json=then["data_json"].encode())])
+
+
+@pytest.mark.parametrize(("case", "backend"), _corpus())
+def test_tampering_case(
+    case: dict[str, Any], backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend == "postgres":
+        location = request.getfixturevalue("pg_cluster").create_database("tamper")
+        store: LedgerStore = PostgresStore(location)
+    else:
+        location = str(tmp_path / "ledger.db")
+        store = SQLiteStore(location)
+    clock = _Steps()
+    ledger = standard_ledger(store, tmp_path / "ledger.key", clock)
+    assert verify_ledger(store, ledger.public_key).ok
+    _tamper(backend, location, case.get(backend, case.get("sql", [])))
+    _then(ledger, clock, case.get("then", {}))
+    now = utc_now_us() if case.get("now") else None
+    report = verify_ledger(store, ledger.public_key, now_us=now)
+    store.close()
+    expect = case["expect"]
+    assert not report.ok
+    found = [
+        f
+        for f in report.failures
+        if f.check == expect["check"]
+        and f.position == expect["position"]
+        and expect.get("message", "") in f.message
+    ]
+    assert found, report.failures
+    if expect["position"] is not None:
+        assert report.first_bad_position == expect["position"], report.failures
+
+
+def test_the_corpus_covers_every_attack_of_issue_14() -> None:
+    attacks = " ".join(
+        str(case.get("attack", ""))
+        for path in CASES.glob("*.yaml")
+        for case in yaml.safe_load(path.read_text())
+    )
+    for attack in ("re-ingest duplicate", "2100", "36 middle checkpoints", "invalid UTF-8"):
+        assert attack in attacks, attack
+
+
+# -- deleted keys: the issue's story, and the chain ------------------------------------------
+
+
+def test_deleted_keys_let_a_retry_duplicate_records_and_verify_says_so(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "l.db")
+    ledger = standard_ledger(store, tmp_path / "l.key", _Steps())
+    raw_db(ledger).execute("DELETE FROM idempotency WHERE position >= 300 AND position < 500")
+    report = check(ledger)
+    assert report.first("idempotency") is not None
+    assert report.first_bad_position == 300
+    retried = ledger.append([record(n) for n in range(300, 500)])
+    assert retried.appended == 200  # what the check warns of: the retry is not deduplicated
+
+
+def test_checkpoints_are_numbered_and_name_their_predecessor(make_ledger: MakeLedger) -> None:
+    ledger = filled(make_ledger)  # checkpoints at 0, 500, 800, 837
+    chain = [Ledger(ledger.store).checkpoint_at(size).chain for size in (0, 500, 800, 837)]
+    assert [link.number for link in chain if link] == [0, 1, 2, 3]
+    assert [link.previous_size for link in chain if link] == [None, 0, 500, 800]
+    latest = ledger.latest_checkpoint()
+    assert latest.chain is not None and latest.chain.previous_hash == (
+        ledger.checkpoint_at(800).checkpoint.digest()
+    )
+    assert SignedCheckpoint.from_json(latest.to_json()) == latest
+    document = inclusion_document(ledger, 3)
+    assert check_inclusion_proof(document, ledger.public_key).ok
+
+
+def test_a_fresh_signature_of_the_same_size_keeps_the_chain(make_ledger: MakeLedger) -> None:
+    ledger = filled(make_ledger)
+    before = ledger.latest_checkpoint()
+    ledger.checkpoint()
+    again = ledger.latest_checkpoint()
+    assert again.chain == before.chain
+    ledger.append([PendingEntry("RecordFiled", {"n": -1}, "later")])
+    assert check(ledger).ok
+
+
+def test_append_refuses_while_the_latest_checkpoint_is_missing(make_ledger: MakeLedger) -> None:
+    ledger = filled(make_ledger)
+    raw_db(ledger).execute("DELETE FROM checkpoints WHERE size = 837")
+    with pytest.raises(LedgerError, match="checkpoint of the ledger's size 837 is missing"):
+        ledger.append([PendingEntry("RecordFiled", {"n": -1})])
+
+
+def _unchain(ledger: Ledger) -> None:
+    """Re-sign every stored checkpoint as the log did before checkpoints were chained."""
+    assert ledger.signer is not None
+    db = raw_db(ledger)
+    for size, root, time_us in db.execute("SELECT size, root, time_us FROM checkpoints").fetchall():
+        old = ledger.signer.sign(Checkpoint(ledger.origin, size, root, time_us))
+        db.execute("UPDATE checkpoints SET signature = ? WHERE size = ?", (old.signature, size))
+
+
+def test_a_ledger_from_before_the_chain_verifies_and_chains_on(make_ledger: MakeLedger) -> None:
+    ledger = filled(make_ledger)
+    _unchain(ledger)
+    assert ledger.latest_checkpoint().chain is None
+    assert check(ledger).ok
+    ledger.append([PendingEntry("RecordFiled", {"n": -1}, "after", ("person", "new"))])
+    first = ledger.latest_checkpoint().chain
+    assert first is not None and first.number == 4 and first.previous_size == 837
+    assert first.subjects == 1
+    assert check(ledger).ok
+    # A checkpoint from before the chain, deleted now, is counted missing by the chain.
+    raw_db(ledger).execute("DELETE FROM checkpoints WHERE size = 500")
+    report = check(ledger)
+    assert report.first("checkpoints") is not None and report.first_bad_position == 0
+
+
+def test_verify_never_raises_whatever_a_cell_holds(make_ledger: MakeLedger) -> None:
+    """Seeded: a cell of any table replaced by a value of another type yields a report."""
+    rng = random.Random(14)
+    values: list[object] = [None, 0, -1, 2**62, 1.5, "", "x" * 40, b"", b"\xff" * 33]
+    tables = {  # table: (primary key columns, columns to corrupt)
+        "bundles": (("idx",), ("data", "idx")),
+        "tiles": (("level", "idx"), ("hashes", "idx", "level")),
+        "checkpoints": (("size",), ("root", "time_us", "signature", "size")),
+        "idempotency": (("key",), ("key", "position")),
+        "subjects": (("id",), ("kind", "external_id", "id")),
+        "log_state": (("id",), ("size", "last_recorded_at_us")),
+        "meta": (("key",), ("value",)),
+    }
+    corrupted = 0
+    for round_ in range(40):
+        ledger = make_ledger(f"fuzz{round_}")
+        for start, stop in ((0, 300), (300, 340)):
+            ledger.append([record(n) for n in range(start, stop)])
+        db = raw_db(ledger)
+        table = rng.choice(sorted(tables))
+        keys, columns = tables[table]
+        row = rng.choice(db.execute(f"SELECT {', '.join(keys)} FROM {table}").fetchall())
+        where = " AND ".join(f"{key} = ?" for key in keys)
+        try:
+            db.execute(
+                f"UPDATE {table} SET {rng.choice(columns)} = ? WHERE {where}",
+                (rng.choice(values), *row),
+            )
+        except sqlite3.Error:
+            continue  # a constraint refused it (NOT NULL, a duplicate key)
+        corrupted += 1
+        report = check(ledger)  # must not raise
+        assert isinstance(report.ok, bool)
+    assert corrupted >= 20

@@ -151,4 +151,5 @@ from . import (  # noqa: E402,F401  (registers the commands)
     scoring_commands,
     serve_commands,
     simulation_commands,
+    witness_commands,
 )

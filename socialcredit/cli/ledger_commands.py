@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from ..ledger import (
     check_inclusion_proof,
     consistency_document,
     inclusion_document,
+    utc_now_us,
     verify_ledger,
 )
 from ..ledger.checkpoints import public_key_text
 from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
 from . import StorelessCommand, cli, emit_json, settings_of
+from .witness_commands import witnessed_checkpoint
 
 
 @cli.command()
@@ -144,9 +147,27 @@ def _print_summary(summary: IngestSummary, as_json: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A checkpoint JSON kept from earlier; the ledger must still contain it.",
 )
+@click.option(
+    "--witness-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A witness's directory (`socialcredit witness`); the ledger must contain the "
+    "checkpoint it cosigned last.",
+)
+@click.option(
+    "--witness-key",
+    help="The witness's public key (base64), pinned. Default: the one its store names "
+    "(with a warning).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def verify(ctx: click.Context, public_key: str | None, witness: Path | None, as_json: bool) -> None:
+def verify(
+    ctx: click.Context,
+    public_key: str | None,
+    witness: Path | None,
+    witness_dir: Path | None,
+    witness_key: str | None,
+    as_json: bool,
+) -> None:
     """Recompute every hash from the stored entries and check every signed checkpoint.
 
     Exit status 1 on any failure, with the first bad position.
@@ -157,7 +178,8 @@ def verify(ctx: click.Context, public_key: str | None, witness: Path | None, as_
     if pinned.from_store:
         click.echo("warning: no independent public key; trusting the store's own copy", err=True)
     kept = SignedCheckpoint.from_json(_read_json(witness)) if witness else None
-    report = verify_ledger(ledger.store, pinned.key, witness=kept)
+    kept = witnessed_checkpoint(ledger, witness_dir, witness_key, kept)
+    report = verify_ledger(ledger.store, pinned.key, witness=kept, now_us=utc_now_us())
     result = {
         "ok": report.ok,
         "size": report.size,
@@ -166,6 +188,7 @@ def verify(ctx: click.Context, public_key: str | None, witness: Path | None, as_
         "root": report.root.hex() if report.root else None,
         "first_bad_position": report.first_bad_position,
         "problems": report.problems,
+        "failures": [asdict(failure) for failure in report.failures],
         "seconds": round(report.seconds, 3),
         "public_key_source": pinned.source,
     }

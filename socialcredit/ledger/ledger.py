@@ -2,7 +2,9 @@
 
 Every fact of the system is an entry here; everything else is a projection. An append is
 durable when :meth:`Ledger.append` returns, and each append ends with a signed checkpoint of
-the new size and root, so tampering with the stored rows is detected by ``verify``.
+the new size and root, chained to the one before (its number, size and hash) and committing
+to the index rows the append wrote, so tampering with the stored rows is detected by
+``verify``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, TypeVar, overload
 
-from ..errors import ConfigurationError, LedgerError, NotFoundError
+from ..errors import ConfigurationError, LedgerError, NotFoundError, StorageError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
 from .checkpoints import (
+    ChainLink,
     Checkpoint,
+    IndexDigest,
     SignedCheckpoint,
     Signer,
+    index_digest,
     public_key_from_text,
     public_key_text,
 )
@@ -84,6 +89,11 @@ class AppendResults(Sequence[AppendResult]):
 
 _P = TypeVar("_P")
 
+KeyRow = tuple[int, str]
+"""An idempotency row as the chain digests it: ``(position, key)``."""
+SubjectRow = tuple[int, str, str]
+"""A subject row: ``(internal_id, kind, external_id)``."""
+
 AppendListener = Callable[[int, Sequence[bytes]], None]
 """Called with the first new position and the new entries' canonical bytes, after commit."""
 
@@ -140,7 +150,7 @@ class Ledger:
         )
         ledger = cls(store, signer, clock)
         with store.write() as txn:
-            ledger._sign_checkpoint(txn, LogState(0, 0), clock())
+            ledger._sign_checkpoint(txn, LogState(0, 0), clock(), _fresh_link(txn, origin, 0))
         return ledger
 
     # -- writing ---------------------------------------------------------------------------
@@ -204,19 +214,27 @@ class Ledger:
     ) -> AppendResults:
         with self.store.write() as txn:
             state = txn.state()
-            results, keep, new_keys = self._deduplicate(txn, state.size, keys)
+            results, keep, new_keys, key_rows = self._deduplicate(txn, state.size, keys)
             appended = len(keys) if keep is None else len(keep)
             if not appended:
                 return results
+            previous = _previous_link(txn, self.origin, state.size)
             recorded_us = max(self.clock(), state.last_recorded_at_us)
             encoded = encode(keep, format_time(recorded_us))
-            self._register_subjects(txn, subjects if keep is None else [subjects[i] for i in keep])
+            subject_rows = self._register_subjects(
+                txn, subjects if keep is None else [subjects[i] for i in keep]
+            )
             append_entries(txn, state.size, encoded)
             if new_keys:
                 txn.put_idempotency_keys(list(new_keys.items()))
             new_state = LogState(state.size + appended, recorded_us)
             txn.set_state(new_state)
-            self._sign_checkpoint(txn, new_state, recorded_us)
+            link = (
+                _fresh_link(txn, self.origin, new_state.size)
+                if previous is None
+                else _next_link(previous, key_rows, subject_rows)
+            )
+            self._sign_checkpoint(txn, new_state, recorded_us, link)
         for listener in self._listeners:
             listener(state.size, encoded)
         return results
@@ -247,18 +265,19 @@ class Ledger:
 
     def _deduplicate(
         self, txn: WriteTransaction, size: int, keys: Sequence[str | None]
-    ) -> tuple[AppendResults, list[int] | None, dict[str, int]]:
-        """Positions for every entry, the indices to append (None: all), and keys to record."""
+    ) -> tuple[AppendResults, list[int] | None, dict[str, int], list[KeyRow]]:
+        """Positions for every entry, the indices to append (None: all), the keys still to
+        record, and every key row this append records, by position."""
         given = [key for key in keys if key is not None]
         every = AppendResults(list(range(size, size + len(keys))), set())
         if not given:
-            return every, None, {}
+            return every, None, {}, []
         if len(set(given)) == len(given):
             # Optimistic: new keys are the rule, so claim them all at once; only a batch that
             # holds a retry pays for the lookups below.
             claims = [(k, p) for k, p in zip(keys, every.positions, strict=True) if k is not None]
             if txn.claim_idempotency_keys(claims):
-                return every, None, {}
+                return every, None, {}, [(p, k) for k, p in claims]
         seen = txn.find_idempotency_keys(given)
         positions: list[int] = []
         duplicates: set[int] = set()
@@ -274,18 +293,20 @@ class Ledger:
                 seen[key] = new_keys[key] = position
             keep.append(index)
             positions.append(position)
-        return AppendResults(positions, duplicates), keep, new_keys
+        rows = [(p, k) for k, p in new_keys.items()]
+        return AppendResults(positions, duplicates), keep, new_keys, rows
 
     def _register_subjects(
         self, txn: WriteTransaction, subjects: Sequence[tuple[str, str] | None]
-    ) -> None:
-        """Give each subject first seen in ``subjects`` the next dense internal id."""
+    ) -> list[SubjectRow]:
+        """Give each subject first seen in ``subjects`` the next dense internal id; return
+        the rows recorded."""
         known = self._subjects
         distinct = dict.fromkeys(subjects)
         new = distinct.keys() - known.keys()  # set arithmetic in C: most batches stop here
         new.discard(None)
         if not new:
-            return
+            return []
         unknown = [s for s in distinct if s is not None and s in new]  # first-seen order: ids
         if len(self._subjects) > _SUBJECT_CACHE_LIMIT:
             self._subjects.clear()
@@ -300,12 +321,15 @@ class Ledger:
                 next_id += 1
         if rows:
             txn.put_subjects(rows)
+        return rows
 
-    def _sign_checkpoint(self, txn: WriteTransaction, state: LogState, time_us: int) -> None:
+    def _sign_checkpoint(
+        self, txn: WriteTransaction, state: LogState, time_us: int, link: ChainLink
+    ) -> None:
         assert self.signer is not None
         root = root_at(txn, state.size)
-        signed = self.signer.sign(Checkpoint(self.origin, state.size, root, time_us))
-        txn.put_checkpoint(StoredCheckpoint(state.size, root, time_us, signed.signature))
+        signed = self.signer.sign(Checkpoint(self.origin, state.size, root, time_us, link))
+        txn.put_checkpoint(signed.stored())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -383,14 +407,13 @@ class Ledger:
         if self.signer is None:
             raise LedgerError("the ledger is open read-only (no signing key)")
         with self._write_lock, self.store.write() as txn:
-            self._sign_checkpoint(
-                txn, txn.state(), max(self.clock(), txn.state().last_recorded_at_us)
-            )
+            state = txn.state()
+            link = _fresh_link(txn, self.origin, state.size)
+            self._sign_checkpoint(txn, state, max(self.clock(), state.last_recorded_at_us), link)
         return self.latest_checkpoint()
 
     def _signed(self, stored: StoredCheckpoint) -> SignedCheckpoint:
-        cp = Checkpoint(self.origin, stored.size, bytes(stored.root), stored.time_us)
-        return SignedCheckpoint(cp, bytes(stored.signature))
+        return _parse_stored(self.origin, stored)
 
     def node_reader(self, size: int) -> Callable[[int, int], bytes]:
         """``get_node(height, index)`` over the stored tiles of the tree of ``size``."""
@@ -399,3 +422,83 @@ class Ledger:
     def leaf_hash(self, position: int) -> bytes:
         """The RFC 6962 leaf hash of the entry at ``position``."""
         return leaf_hash(self.entry_bytes(position))
+
+
+# -- the checkpoint chain --------------------------------------------------------------------
+
+
+def _parse_stored(origin: str, stored: StoredCheckpoint) -> SignedCheckpoint:
+    try:
+        return SignedCheckpoint.from_stored(origin, stored)
+    except ValueError as exc:
+        raise StorageError(
+            f"the checkpoint at size {stored.size} is corrupt ({exc}); run `socialcredit verify`"
+        ) from exc
+
+
+def _previous_link(txn: WriteTransaction, origin: str, size: int) -> SignedCheckpoint | None:
+    """The checkpoint of ``size`` that an append extends, if it is chained; None if it was
+    signed before checkpoints were chained (the next link is then computed afresh).
+
+    Raises:
+        LedgerError: if there is no checkpoint of ``size``: the latest checkpoint was removed,
+            and chaining past the gap would hide it.
+    """
+    stored = txn.checkpoint_at_most(size)
+    if stored is None or stored.size != size:
+        raise LedgerError(
+            f"the checkpoint of the ledger's size {size} is missing; "
+            "nothing is appended until `socialcredit verify` has been run"
+        )
+    signed = _parse_stored(origin, stored)
+    return signed if signed.chain is not None else None
+
+
+def _next_link(
+    previous: SignedCheckpoint, key_rows: Sequence[KeyRow], subject_rows: Sequence[SubjectRow]
+) -> ChainLink:
+    """The link of the checkpoint after ``previous`` (chained), for an append that recorded
+    ``key_rows`` and ``subject_rows``."""
+    link = previous.chain
+    assert link is not None
+    keys, subjects = IndexDigest(link.keys_digest), IndexDigest(link.subjects_digest)
+    keys.add_all(key_rows)
+    subjects.add_all(subject_rows)
+    return ChainLink(
+        number=link.number + 1,
+        previous_size=previous.size,
+        previous_hash=previous.checkpoint.digest(),
+        keys_digest=keys.digest(),
+        subjects=link.subjects + len(subject_rows),
+        subjects_digest=subjects.digest(),
+    )
+
+
+def _fresh_link(txn: WriteTransaction, origin: str, size: int) -> ChainLink:
+    """The link of a checkpoint of the current ``size`` signed afresh.
+
+    It keeps the link of the checkpoint it replaces if that one is chained. Otherwise (a new
+    ledger, or the first chained checkpoint of a ledger from before the chain) it is numbered
+    after every stored smaller checkpoint, linked to the largest, and digests the whole index
+    tables, read once.
+    """
+    same = txn.checkpoint_at_most(size)
+    if same is not None and same.size == size:
+        chain = _parse_stored(origin, same).chain
+        if chain is not None:
+            return chain
+    before = txn.checkpoint_at_most(size - 1) if size else None
+    previous = None if before is None else _parse_stored(origin, before)
+    subjects = IndexDigest()
+    count = 0
+    for row in txn.subjects():
+        subjects.add(row)
+        count += 1
+    return ChainLink(
+        number=txn.checkpoint_count(size),
+        previous_size=None if previous is None else previous.size,
+        previous_hash=None if previous is None else previous.checkpoint.digest(),
+        keys_digest=index_digest(None, ((p, k) for k, p in txn.idempotency_keys_by_position())),
+        subjects=count,
+        subjects_digest=subjects.digest(),
+    )

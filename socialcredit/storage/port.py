@@ -8,9 +8,11 @@ that also serialises writers (one global order). Layout, after Trillian Tessera:
   partial and is rewritten as it fills);
 * **tiles** — tile ``(level, k)`` holds the hashes of the perfect subtrees of height
   ``8 * level`` with indices ``[256 k, 256 k + 256)``; level-0 tiles are the leaf hashes;
-* **checkpoints** — signed (size, root, time) commitments;
+* **checkpoints** — signed (size, root, time) commitments; a chained checkpoint's chain lines
+  (see ``socialcredit.ledger.checkpoints``) are kept after its 64-byte signature;
 * **idempotency** and **subjects** — indexes that are projections of the entries and are
-  written in the same transaction as the entries they index.
+  written in the same transaction as the entries they index (chained checkpoints commit to
+  digests of both, which ``verify`` recomputes from these rows).
 
 Every backend passes the contract tests in ``tests/storage_contract.py``.
 """
@@ -47,7 +49,8 @@ class LogState:
 
 @dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
-    """A signed checkpoint as stored: size, root, time and Ed25519 signature."""
+    """A signed checkpoint as stored: size, root, time and Ed25519 signature (followed, for a
+    chained checkpoint, by its chain lines in ASCII)."""
 
     size: int
     root: bytes
@@ -114,9 +117,31 @@ class WriteTransaction(ABC):
     def subject_count(self) -> int:
         """How many subjects are known (the next internal id)."""
 
+    @abstractmethod
+    def checkpoint_at_most(self, size: int) -> StoredCheckpoint | None:
+        """The stored checkpoint with the largest size ``<= size``, or None."""
+
+    @abstractmethod
+    def checkpoint_count(self, below: int) -> int:
+        """How many checkpoints are stored with a size ``< below``."""
+
+    @abstractmethod
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        """Every ``(key, position)`` as this transaction sees it, by position then key,
+        streamed (bounded memory)."""
+
+    @abstractmethod
+    def subjects(self) -> Iterator[tuple[int, str, str]]:
+        """Every ``(internal_id, kind, external_id)`` as this transaction sees it, by id,
+        streamed."""
+
 
 class LedgerStore(ABC):
-    """A durable home for one ledger. Reads see only committed data."""
+    """A durable home for one ledger. Reads see only committed data.
+
+    A read that meets a value the store cannot decode (corruption) raises
+    :class:`~socialcredit.errors.StorageError`, never a driver error.
+    """
 
     url: str
 
@@ -208,6 +233,15 @@ class LedgerStore(ABC):
     @abstractmethod
     def idempotency_keys(self) -> Iterator[tuple[str, int]]:
         """Every recorded ``(key, position)``, by key, read in pages (bounded memory)."""
+
+    @abstractmethod
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        """Every recorded ``(key, position)``, by position then key, streamed from one
+        sorted read (bounded memory): how ``verify`` walks the keys beside the entries.
+
+        Raises:
+            StorageError: if the store fails or a row cannot be read.
+        """
 
     @abstractmethod
     def close(self) -> None:

@@ -16,6 +16,7 @@ driver error leaves this module as :class:`StorageError` (or, for a lock wait th
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -147,6 +148,39 @@ class _PostgresWrite(WriteTransaction):
         row = self._conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM subjects").fetchone()
         assert row is not None
         return int(row[0])
+
+    def checkpoint_at_most(self, size: int) -> StoredCheckpoint | None:
+        row = self._conn.execute(
+            "SELECT size, root, time_us, signature FROM checkpoints WHERE size <= %s "
+            "ORDER BY size DESC LIMIT 1",
+            (size,),
+        ).fetchone()
+        return None if row is None else StoredCheckpoint(*row)
+
+    def checkpoint_count(self, below: int) -> int:
+        return int(_one(self._conn, "SELECT COUNT(*) FROM checkpoints WHERE size < %s", (below,)))
+
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        return _server_rows(self._conn, _KEYS_BY_POSITION, hold=False)
+
+    def subjects(self) -> Iterator[tuple[int, str, str]]:
+        return _server_rows(self._conn, _SUBJECTS_BY_ID, hold=False)
+
+
+_KEYS_BY_POSITION = "SELECT key, position FROM idempotency ORDER BY position, key"
+_SUBJECTS_BY_ID = "SELECT id, kind, external_id FROM subjects ORDER BY id"
+_cursor_names = itertools.count()
+
+
+def _server_rows(conn: psycopg.Connection[Any], sql: str, *, hold: bool) -> Iterator[Any]:
+    """The rows of one sorted query through a server-side cursor, fetched a page at a time
+    (bounded memory on both sides). ``hold``: the connection is in autocommit mode, so the
+    cursor must outlive the statement's own transaction (``WITH HOLD``)."""
+    name = f"socialcredit_rows_{next(_cursor_names)}"
+    with conn.cursor(name=name, withhold=hold) as cursor:
+        cursor.itersize = _ROWS_PAGE
+        cursor.execute(sql)
+        yield from cursor
 
 
 def _copy(conn: psycopg.Connection[Any], target: str, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -404,6 +438,10 @@ class PostgresStore(LedgerStore):
             if len(rows) < _ROWS_PAGE:
                 return
             after = rows[-1][0]
+
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        with _driver_errors("reading idempotency keys", self.url):
+            yield from _server_rows(self._reader, _KEYS_BY_POSITION, hold=True)
 
     def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         return self._read("finding subjects", lambda c: _find_subjects(c, keys))

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
 from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
@@ -56,6 +56,30 @@ _T = TypeVar("_T")
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _stream(
+    conn: sqlite3.Connection, doing: str, sql: str, params: tuple[object, ...] = ()
+) -> Iterator[Any]:
+    """The rows of one query, streamed; a driver error (a value that cannot be decoded, say)
+    leaves as :class:`StorageError` naming what was being read."""
+    try:
+        yield from conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        raise StorageError(f"reading {doing} failed: {exc}") from exc
+
+
+def _checkpoint_at_most(conn: sqlite3.Connection, size: int) -> StoredCheckpoint | None:
+    row = conn.execute(
+        "SELECT size, root, time_us, signature FROM checkpoints WHERE size <= ? "
+        "ORDER BY size DESC LIMIT 1",
+        (size,),
+    ).fetchone()
+    return None if row is None else StoredCheckpoint(*row)
+
+
+_KEYS_BY_POSITION = "SELECT key, position FROM idempotency ORDER BY position, key"
+_SUBJECTS_FROM = "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id"
 
 
 class _SQLiteWrite(WriteTransaction):
@@ -139,6 +163,19 @@ class _SQLiteWrite(WriteTransaction):
     def subject_count(self) -> int:
         row = self._conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM subjects").fetchone()
         return int(row[0])
+
+    def checkpoint_at_most(self, size: int) -> StoredCheckpoint | None:
+        return _checkpoint_at_most(self._conn, size)
+
+    def checkpoint_count(self, below: int) -> int:
+        row = self._conn.execute("SELECT COUNT(*) FROM checkpoints WHERE size < ?", (below,))
+        return int(row.fetchone()[0])
+
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        return _stream(self._conn, "idempotency keys", _KEYS_BY_POSITION)
+
+    def subjects(self) -> Iterator[tuple[int, str, str]]:
+        return _stream(self._conn, "subjects", _SUBJECTS_FROM, (0,))
 
 
 def _read_tile(conn: sqlite3.Connection, level: int, index: int) -> bytes | None:
@@ -244,12 +281,16 @@ class SQLiteStore(LedgerStore):
 
     def meta(self) -> dict[str, str]:
         self._require_initialised()
-        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        return dict(_stream(self._conn, "meta", "SELECT key, value FROM meta"))
 
     def state(self) -> LogState:
         self._require_initialised()
-        row = self._conn.execute("SELECT size, last_recorded_at_us FROM log_state").fetchone()
-        return LogState(row[0], row[1])
+        rows = list(
+            _stream(self._conn, "the log state", "SELECT size, last_recorded_at_us FROM log_state")
+        )
+        if len(rows) != 1:
+            raise StorageError(f"{self.url}: the log state has {len(rows)} rows, not 1")
+        return LogState(rows[0][0], rows[0][1])
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -282,12 +323,17 @@ class SQLiteStore(LedgerStore):
                 raise StorageError(f"write failed on {self.url}: {exc}") from exc
 
     def read_bundles(self, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
-        yield from self._conn.execute(
-            "SELECT idx, data FROM bundles WHERE idx >= ? AND idx < ? ORDER BY idx", (start, stop)
+        return _stream(
+            self._conn,
+            "bundles",
+            "SELECT idx, data FROM bundles WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (start, stop),
         )
 
     def read_tiles(self, level: int, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
-        yield from self._conn.execute(
+        return _stream(
+            self._conn,
+            "tiles",
             "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
             (level, start, stop),
         )
@@ -296,25 +342,20 @@ class SQLiteStore(LedgerStore):
         return _read_tile(self._conn, level, index)
 
     def checkpoints(self, min_size: int = 0) -> Iterator[StoredCheckpoint]:
-        for row in self._conn.execute(
-            "SELECT size, root, time_us, signature FROM checkpoints WHERE size >= ? ORDER BY size",
-            (min_size,),
-        ):
+        sql = "SELECT size, root, time_us, signature FROM checkpoints WHERE size >= ? ORDER BY size"
+        for row in _stream(self._conn, "checkpoints", sql, (min_size,)):
             yield StoredCheckpoint(*row)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        row = self._conn.execute(
-            "SELECT size, root, time_us, signature FROM checkpoints ORDER BY size DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else StoredCheckpoint(*row)
+        sql = "SELECT size, root, time_us, signature FROM checkpoints ORDER BY size DESC LIMIT 1"
+        rows = list(_stream(self._conn, "the latest checkpoint", sql))
+        return StoredCheckpoint(*rows[0]) if rows else None
 
     def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
         return _find_keys(self._conn, keys)
 
     def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
-        yield from self._conn.execute(
-            "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id", (start,)
-        )
+        return _stream(self._conn, "subjects", _SUBJECTS_FROM, (start,))
 
     def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         return _find_subjects(self._conn, keys)
@@ -327,6 +368,10 @@ class SQLiteStore(LedgerStore):
             if found != LATEST_VERSION:
                 raise schema_mismatch(self.url, found, LATEST_VERSION)
             self._current = True
+
+    def idempotency_keys_by_position(self) -> Iterator[tuple[str, int]]:
+        # One sorted read: SQLite's sorter spills to temporary files, so memory stays bounded.
+        return _stream(self._conn, "idempotency keys", _KEYS_BY_POSITION)
 
     def idempotency_keys(self) -> Iterator[tuple[str, int]]:
         rows = self._conn.execute(
