@@ -20,10 +20,11 @@ from socialcredit.policy import PolicyBundle, PolicyError, default_bundle, load_
 from socialcredit.policy.manifest import file_hash
 
 CASES_DIR = Path(__file__).parent / "cases" / "policy"
-_SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[(\w+)=([^\]]+)\]")
+_SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[(\w+)=([^\]]+)\]")
 
 
-def _segments(path: str) -> list[str | int | tuple[str, str]]:
+def segments(path: str) -> list[str | int | tuple[str, str]]:
+    """The keys, indices and ``[field=value]`` selectors of a path like ``kinds[id=x].name``."""
     out: list[str | int | tuple[str, str]] = []
     position = 0
     while position < len(path):
@@ -35,19 +36,20 @@ def _segments(path: str) -> list[str | int | tuple[str, str]]:
     return out
 
 
-def _step(node: Any, segment: str | int | tuple[str, str]) -> Any:
+def step(node: Any, segment: str | int | tuple[str, str]) -> Any:
+    """The key or index ``segment`` selects in ``node`` (a selector becomes the item's index)."""
     if isinstance(segment, tuple):
         return next(i for i, item in enumerate(node) if str(item.get(segment[0])) == segment[1])
     return segment
 
 
-def _parent(document: Any, path: str) -> tuple[Any, Any]:
+def parent(document: Any, path: str) -> tuple[Any, Any]:
     """The container holding the last segment of ``path``, and the key or index in it."""
     node = document
-    segments = _segments(path)
-    for segment in segments[:-1]:
-        node = node[_step(node, segment)]
-    return node, _step(node, segments[-1])
+    parts = segments(path)
+    for segment in parts[:-1]:
+        node = node[step(node, segment)]
+    return node, step(node, parts[-1])
 
 
 def edit_files(
@@ -73,13 +75,13 @@ def edit_files(
         name = edit["file"]
         document = documents.setdefault(name, yaml.safe_load(files[name]))
         if "set" in edit:
-            container, key = _parent(document, edit["set"])
+            container, key = parent(document, edit["set"])
             container[key] = edit["value"]
         elif "delete" in edit:
-            container, key = _parent(document, edit["delete"])
+            container, key = parent(document, edit["delete"])
             del container[key]
         else:
-            container, key = _parent(document, edit["append"])
+            container, key = parent(document, edit["append"])
             container[key].append(edit["value"])
     manifest = documents.pop("manifest.yaml", None) or yaml.safe_load(files["manifest.yaml"])
     for name, document in documents.items():

@@ -210,9 +210,10 @@ def test_evidence_refused_for_a_kind_that_takes_none() -> None:
         subject_kinds=(SubjectKind.PERSON,),
         context="transport",
         gravity=Gravity.MINOR,
-        legal_basis="Railway Law, Art. 14",
+        legal_basis="railway-law/art14",
         retention="1y",
         retention_days=365,
+        category="fare_payment",
         amount=FieldSpec(unit="CNY"),
         evidence=None,
     )

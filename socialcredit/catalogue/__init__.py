@@ -1,6 +1,10 @@
-"""The catalogue: what may be recorded, the prohibited-grounds firewall, and record validation.
+"""The catalogue: what may be recorded, the guardrails around it, and record validation.
 
-Load a catalogue (the shipped default or a policy bundle's) and validate incoming records:
+Three pieces of engine data bound every catalogue a policy bundle may hold: the closed conduct
+taxonomy (:mod:`.taxonomy`: categories, contexts, authority kinds), the legal-basis registry
+(:mod:`.legal_basis`: what each article authorises) and the prohibited-grounds firewall
+(:mod:`.firewall`: the word screen). Load a catalogue (the shipped default or a policy
+bundle's) and validate incoming records:
 
     >>> from datetime import UTC, datetime
     >>> from socialcredit.catalogue import default_catalogue, make_uscc
@@ -25,9 +29,11 @@ from socialcredit.catalogue.identifiers import (
     validate_resident_id,
     validate_uscc,
 )
+from socialcredit.catalogue.legal_basis import Registry, registry
 from socialcredit.catalogue.loader import AMOUNT_UNITS, default_catalogue, load_catalogue
 from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
 from socialcredit.catalogue.records import RECORD_FIELDS, Catalogue
+from socialcredit.catalogue.taxonomy import Category, Taxonomy, conduct_taxonomy
 
 __all__ = [
     "AMOUNT_UNITS",
@@ -35,16 +41,21 @@ __all__ = [
     "PROHIBITED_TERMS",
     "RECORD_FIELDS",
     "Catalogue",
+    "Category",
     "FieldSpec",
     "Gravity",
     "RecordKind",
+    "Registry",
     "SubjectKind",
+    "Taxonomy",
     "ValidRecord",
+    "conduct_taxonomy",
     "default_catalogue",
     "load_catalogue",
     "make_resident_id",
     "make_uscc",
     "mask_subject_id",
+    "registry",
     "validate_resident_id",
     "validate_uscc",
 ]

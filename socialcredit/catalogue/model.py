@@ -1,8 +1,9 @@
 """The catalogue's value types: subject kinds, gravity tiers, record kinds and valid records.
 
 A :class:`RecordKind` is one entry of the whitelist of what may be recorded. It re-checks the
-prohibited-grounds firewall when it is constructed, so that no code path -- not even one that
-bypasses the loader -- can make a kind that records a prohibited ground.
+taxonomy, the legal-basis registry and the prohibited-grounds firewall when it is constructed,
+so that no code path -- not even one that bypasses the loader -- can make a kind outside the
+engine's taxonomy, without an authorising legal basis, or naming a prohibited ground.
 
 A :class:`ValidRecord` is an incoming record that passed validation, with every value normalised;
 :meth:`ValidRecord.payload` is the canonical JSON-able content of its ledger entry.
@@ -20,6 +21,8 @@ import orjson
 
 from socialcredit.catalogue import firewall
 from socialcredit.catalogue._timestamps import format_us, parse_canonical
+from socialcredit.catalogue.legal_basis import registry
+from socialcredit.catalogue.taxonomy import conduct_taxonomy
 from socialcredit.errors import CatalogueError, Problem, RecordRefusedError
 
 __all__ = ["FieldSpec", "Gravity", "RecordKind", "SubjectKind", "ValidRecord"]
@@ -67,23 +70,27 @@ class FieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class RecordKind:
-    """One kind of record the catalogue allows.
+    """One kind of record the catalogue allows: a choice within the engine's taxonomy.
 
     Attributes:
         id: snake_case identifier used in records.
         name: human-readable name.
-        subject_kinds: who a record of this kind may be about.
-        context: the context the conduct belongs to (purpose binding starts here).
-        gravity: gravity tier.
-        legal_basis: the statute or regulation (and article) that allows recording it.
+        subject_kinds: who a record of this kind may be about (within the category's).
+        context: the context the conduct belongs to: always the category's (purpose binding
+            starts here).
+        gravity: gravity tier (one the category allows).
+        legal_basis: the id of the legal-basis registry entry that authorises recording the
+            category (``spc-dishonest-debtors-2017/art1-1``).
         retention: the retention period as written (``5y``, ``180d``).
-        retention_days: the same period in days (a year counts 365 days, a month 30, a week 7).
-        categories: declared data categories the kind touches.
+        retention_days: the same period in days (a year counts 365 days, a month 30, a week 7);
+            at most the category's maximum.
+        category: the taxonomy category the kind belongs to.
         amount: how the kind takes an ``amount``, or None if it takes none.
         evidence: how the kind takes ``evidence``, or None if it takes none.
 
     Raises:
-        CatalogueError: on construction, if the kind records a prohibited ground.
+        CatalogueError: on construction, if the kind leaves its taxonomy category, cites a
+            registry entry that does not authorise the category, or names a prohibited ground.
     """
 
     id: str
@@ -94,18 +101,21 @@ class RecordKind:
     legal_basis: str
     retention: str
     retention_days: int
-    categories: tuple[str, ...] = ()
+    category: str = ""
     amount: FieldSpec | None = None
     evidence: FieldSpec | None = None
 
     def __post_init__(self) -> None:
         # Defence in depth: the loader reports these with key paths; this refuses them anywhere.
-        problems = [
-            Problem(f"kind {self.id}", reason)
-            for reason in _firewall_reasons(self.id, self.name, self.context, self.categories)
-        ]
+        problems = [Problem(f"kind {self.id}", reason) for reason in _refusals(self)]
         if problems:
-            raise CatalogueError(f"record kind {self.id!r} records a prohibited ground", problems)
+            raise CatalogueError(f"record kind {self.id!r} refused", problems)
+
+    @property
+    def citation(self) -> str:
+        """The full citation of the kind's legal basis, with its registry id."""
+        entry = registry().entry(self.legal_basis)
+        return self.legal_basis if entry is None else f"{entry.citation} [{entry.id}]"
 
     def as_dict(self) -> dict[str, Any]:
         """The kind as it is written in catalogue YAML (loading it gives an equal kind)."""
@@ -117,27 +127,34 @@ class RecordKind:
         return {
             "id": self.id,
             "name": self.name,
+            "category": self.category,
             "subject_kinds": [s.value for s in self.subject_kinds],
-            "context": self.context,
             "gravity": self.gravity.value,
             "legal_basis": self.legal_basis,
             "retention": self.retention,
-            "categories": list(self.categories),
             "fields": fields,
         }
 
 
-def _firewall_reasons(
-    kind_id: str, name: str, context: str, categories: tuple[str, ...]
-) -> list[str]:
-    """Every reason the firewall refuses a kind with these attributes (empty if none)."""
-    reasons: list[str] = []
-    for category in (*categories, context):
-        reason = firewall.prohibited_category_reason(category)
-        reasons.extend([reason] if reason is not None else firewall.term_reasons(category))
-    for text in (kind_id, name):
-        reasons.extend(firewall.term_reasons(text))
-    return reasons
+def _refusals(kind: RecordKind) -> list[str]:
+    """Every reason the taxonomy, the registry or the firewall refuses ``kind`` (empty if none)."""
+    texts = [kind.id, kind.name, kind.context, kind.category, kind.legal_basis]
+    texts += [spec.unit for spec in (kind.amount, kind.evidence) if spec and spec.unit]
+    reasons = [r for text in texts for r in firewall.term_reasons(text)]
+    category = conduct_taxonomy().category(kind.category)
+    if category is None:
+        return [*reasons, f"category {kind.category!r} is not in the engine's taxonomy"]
+    if kind.context != category.context:
+        reasons.append(f"context {kind.context!r} is not its category's ({category.context})")
+    outside = [s.value for s in kind.subject_kinds if s.value not in category.subject_kinds]
+    if outside:
+        reasons.append(f"subject kinds {outside} are outside category {category.id!r}")
+    if kind.gravity.value not in category.gravities:
+        reasons.append(f"gravity {kind.gravity.value!r} is outside category {category.id!r}")
+    if kind.retention_days > category.max_retention_days:
+        reasons.append(f"retention {kind.retention} exceeds {category.max_retention}")
+    basis = registry().record_reason(kind.legal_basis, category.id)
+    return reasons + ([basis] if basis else [])
 
 
 @dataclass(frozen=True, slots=True)

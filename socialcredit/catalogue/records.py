@@ -35,7 +35,9 @@ from socialcredit.catalogue._values import (
     KindRule,
 )
 from socialcredit.catalogue.identifiers import organisation_facts, person_facts
+from socialcredit.catalogue.legal_basis import registry
 from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
+from socialcredit.catalogue.taxonomy import conduct_taxonomy
 from socialcredit.errors import CatalogueError, NotFoundError, Problem, RecordRefusedError
 
 if TYPE_CHECKING:
@@ -75,7 +77,14 @@ class Catalogue:
 
     Build one with :func:`~socialcredit.catalogue.load_catalogue` (which runs every load-time
     check); the constructor only refuses duplicate ids, and each :class:`RecordKind` refuses
-    prohibited grounds on its own.
+    on its own anything outside the taxonomy, the registry or the firewall.
+
+    Attributes:
+        version: the catalogue format version.
+        contexts: the engine's contexts (the taxonomy's; a bundle cannot add any).
+        categories: the taxonomy's category ids.
+        taxonomy_version: the taxonomy version the catalogue was checked against.
+        registry_version: the legal-basis registry version its kinds cite.
 
     Raises:
         CatalogueError: if two kinds share an id.
@@ -85,13 +94,20 @@ class Catalogue:
         self,
         kinds: Iterable[RecordKind],
         *,
-        contexts: Iterable[str],
-        categories: Iterable[str] = (),
-        version: int = 1,
+        contexts: Iterable[str] | None = None,
+        categories: Iterable[str] | None = None,
+        version: int = 2,
+        taxonomy_version: int | None = None,
+        registry_version: int | None = None,
     ) -> None:
+        shipped = conduct_taxonomy()
         self.version = version
-        self.contexts: tuple[str, ...] = tuple(contexts)
-        self.categories: tuple[str, ...] = tuple(categories)
+        self.contexts: tuple[str, ...] = tuple(shipped.contexts if contexts is None else contexts)
+        self.categories: tuple[str, ...] = tuple(
+            shipped.categories if categories is None else categories
+        )
+        self.taxonomy_version = shipped.version if taxonomy_version is None else taxonomy_version
+        self.registry_version = registry().version if registry_version is None else registry_version
         by_id: dict[str, RecordKind] = {}
         for kind in kinds:
             if kind.id in by_id:
@@ -133,8 +149,8 @@ class Catalogue:
         """The catalogue as it is written in YAML; ``load_catalogue`` of it gives an equal one."""
         return {
             "version": self.version,
-            "contexts": list(self.contexts),
-            "categories": list(self.categories),
+            "taxonomy": self.taxonomy_version,
+            "legal_basis_registry": self.registry_version,
             "kinds": [kind.as_dict() for kind in self],
         }
 

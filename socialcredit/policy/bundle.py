@@ -6,12 +6,18 @@ and optionally ``listings.yaml`` (:mod:`socialcredit.policy.lists`) and ``measur
 (:mod:`socialcredit.policy.measures`); a bundle without them has no lists and no measures.
 Every check runs and every problem is reported at once, keyed ``file:key.path``
 (``scoring.yaml:rules[3].kind``); a bundle with any problem is refused whole.
+
+A bundle only chooses within engine data it cannot extend: the conduct taxonomy and the
+legal-basis registry (:mod:`socialcredit.catalogue.taxonomy`, :mod:`.legal_basis`); every name
+it writes passes the prohibited-grounds firewall. :func:`authorisations` says, per kind, list,
+measure and link, which registry entry authorises it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -22,7 +28,7 @@ from types import MappingProxyType
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from socialcredit.catalogue import Catalogue, load_catalogue
+from socialcredit.catalogue import Catalogue, firewall, load_catalogue, registry
 from socialcredit.catalogue.loader import _UniqueKeyLoader  # the same strict YAML as catalogues
 from socialcredit.errors import CatalogueError, Problem, ValidationError
 from socialcredit.policy.lists import ListDefinition, check_lists
@@ -40,8 +46,10 @@ __all__ = [
     "BUNDLE_FILES",
     "MANIFEST",
     "OPTIONAL_FILES",
+    "Authorisation",
     "PolicyBundle",
     "PolicyError",
+    "authorisations",
     "default_bundle",
     "load_bundle",
     "load_bundle_from_files",
@@ -54,6 +62,10 @@ BUNDLE_FILES = ("catalogue.yaml", "scoring.yaml")
 #: Files a bundle may add (lists, and measures with their links and services).
 OPTIONAL_FILES = ("listings.yaml", "measures.yaml")
 _YAML_SUFFIXES = (".yaml", ".yml")
+#: Detached signatures over the bundle's digest (:mod:`.governance`): beside the bundle, not in it.
+SIGNATURES = "signatures.yaml"
+# Set while the loader builds a bundle from files it has just checked.
+_LOADING: ContextVar[bool] = ContextVar("policy_bundle_loading", default=False)
 
 
 class PolicyError(ValidationError):
@@ -66,6 +78,10 @@ class PolicyError(ValidationError):
 class PolicyBundle:
     """A checked policy bundle. Build one with :func:`load_bundle` or
     :func:`load_bundle_from_files`.
+
+    A bundle is always what its files say: built any other way (``dataclasses.replace``, the
+    constructor), it re-loads its files and refuses to exist unless they pass every check and
+    give the same content, so that no unchecked bundle can reach :func:`~.publish.publish`.
 
     Attributes:
         manifest: the checked manifest.
@@ -82,6 +98,25 @@ class PolicyBundle:
     files: Mapping[str, bytes]
     lists: tuple[ListDefinition, ...] = ()
     measures: MeasurePolicy = field(default_factory=MeasurePolicy)
+
+    def __post_init__(self) -> None:
+        """Refuse a bundle that was not built by the loader from files that pass its checks.
+
+        Raises:
+            PolicyError: listing every problem of the files, or if the content differs from
+                what the files say.
+        """
+        if _LOADING.get():
+            return
+        checked = load_bundle_from_files(self.files)
+        same_kinds = [k.as_dict() for k in checked.catalogue] == [
+            k.as_dict() for k in self.catalogue
+        ]
+        if checked != self or not same_kinds:
+            raise PolicyError(
+                "policy bundle refused",
+                [Problem("(bundle)", "the bundle object does not match its files")],
+            )
 
     def list_definition(self, list_id: str) -> ListDefinition | None:
         """The list ``list_id``, or None."""
@@ -107,7 +142,7 @@ def load_bundle(path: str | os.PathLike[str]) -> PolicyBundle:
     """Load and check the bundle in directory ``path``.
 
     Every YAML file of the directory (not its subdirectories) is part of the bundle; other
-    files (a README) are ignored.
+    files (a README) and the detached ``signatures.yaml`` are ignored.
 
     Raises:
         PolicyError: listing every problem, or if the directory cannot be read.
@@ -117,7 +152,7 @@ def load_bundle(path: str | os.PathLike[str]) -> PolicyBundle:
         files = {
             p.name: p.read_bytes()
             for p in sorted(directory.iterdir())
-            if p.is_file() and p.suffix in _YAML_SUFFIXES
+            if p.is_file() and p.suffix in _YAML_SUFFIXES and p.name != SIGNATURES
         }
     except OSError as exc:
         raise PolicyError("bundle cannot be read", [Problem(str(path), str(exc))]) from None
@@ -141,12 +176,17 @@ def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
         if document is not None:
             scoring, found = check_scoring(document, catalogue)
             problems += [_under("scoring.yaml", p) for p in found]
+            problems += _screen_scoring(document)
     lists, measures = _consequences(files, catalogue, scoring, problems)
     if problems or manifest is None or catalogue is None or scoring is None:
         raise PolicyError(f"policy bundle refused ({len(problems)} problems)", problems)
-    return PolicyBundle(
-        manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures
-    )
+    token = _LOADING.set(True)
+    try:
+        return PolicyBundle(
+            manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures
+        )
+    finally:
+        _LOADING.reset(token)
 
 
 def _consequences(
@@ -171,6 +211,19 @@ def _consequences(
             measures, found = check_measures(document, catalogue, lists, declared)
             problems += [_under("measures.yaml", p) for p in found]
     return lists, measures
+
+
+def _screen_scoring(document: object) -> list[Problem]:
+    """The firewall over grade names (scoring.py screens the dimensions itself)."""
+    grades = document.get("grades") if isinstance(document, Mapping) else None
+    if not isinstance(grades, list):
+        return []
+    return [
+        Problem(f"scoring.yaml:grades[{i}].grade", reason)
+        for i, band in enumerate(grades)
+        if isinstance(band, Mapping) and isinstance(band.get("grade"), str)
+        for reason in firewall.term_reasons(band["grade"])
+    ]
 
 
 def _under(name: str, problem: Problem) -> Problem:
@@ -260,3 +313,81 @@ def default_bundle() -> PolicyBundle:
     root = resources.files("socialcredit").joinpath("policy/default")
     names = (MANIFEST, *BUNDLE_FILES, *OPTIONAL_FILES)
     return load_bundle_from_files({name: root.joinpath(name).read_bytes() for name in names})
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """Which legal-basis registry entry authorises one item of a bundle, and to do what.
+
+    Attributes:
+        area: ``kind``, ``list``, ``measure`` or ``link``.
+        item: the item's id (``list->measure`` for a link).
+        legal_basis: the registry entry's id.
+        citation: the entry's full citation.
+        checked: whether the entry's article was checked against a published text.
+        authorises: what the entry allows this item to do (``recording debt in finance``).
+    """
+
+    area: str
+    item: str
+    legal_basis: str
+    citation: str
+    checked: bool
+    authorises: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        mark = "" if self.checked else " [article unchecked]"
+        return (
+            f"{self.area} {self.item}: {self.authorises} -- {self.legal_basis}: "
+            f"{self.citation}{mark}"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """The authorisation as a JSON-able mapping."""
+        return {
+            "area": self.area,
+            "item": self.item,
+            "legal_basis": self.legal_basis,
+            "citation": self.citation,
+            "checked": self.checked,
+            "authorises": self.authorises,
+        }
+
+
+def authorisations(bundle: PolicyBundle) -> list[Authorisation]:
+    """Per kind, list, measure and link of ``bundle``, the registry entry that authorises it.
+
+    A link within one context has no basis of its own: the measure's basis covers it. Every
+    entry named exists and authorises its item, since the bundle was checked when loaded.
+    """
+    out = [
+        _authorised("kind", k.id, k.legal_basis, f"recording {k.category} in {k.context}")
+        for k in bundle.catalogue
+    ]
+    out += [
+        _authorised("list", d.id, d.legal_basis, f"{d.colour}_listing in {d.context}")
+        for d in bundle.lists
+    ]
+    measures = {m.id: m for m in bundle.measures.measures}
+    out += [
+        _authorised("measure", m.id, m.legal_basis, f"{m.type} in {m.context}")
+        for m in measures.values()
+    ]
+    contexts = {d.id: d.context for d in bundle.lists}
+    for link in bundle.measures.links:
+        measure, trigger = measures[link.measure], contexts[link.list]
+        if link.legal_basis is None:
+            what = f"{measure.type} in {measure.context}, same context (the measure's basis)"
+            out.append(_authorised("link", link.key, measure.legal_basis, what))
+        else:
+            what = f"{measure.type} in {measure.context}, triggered from {trigger}"
+            out.append(_authorised("link", link.key, link.legal_basis, what))
+    return out
+
+
+def _authorised(area: str, item: str, basis: str, what: str) -> Authorisation:
+    entry = registry().entry(basis)
+    if entry is None:  # only for a bundle built around the loader
+        return Authorisation(area, item, basis, "not in the registry", False, what)
+    return Authorisation(area, item, basis, entry.citation, entry.checked, what)

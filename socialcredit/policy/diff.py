@@ -15,7 +15,19 @@ __all__ = ["Action", "Area", "Change", "diff"]
 _T = TypeVar("_T")
 # Enough to recognise an added or removed item in one line.
 _SUMMARY_ASPECTS = frozenset(
-    {"points", "dimension", "band", "expiry", "decay", "gravity", "colour", "effect", "measures"}
+    {
+        "points",
+        "dimension",
+        "band",
+        "expiry",
+        "decay",
+        "category",
+        "type",
+        "gravity",
+        "colour",
+        "effect",
+        "measures",
+    }
 )
 
 

@@ -7,9 +7,9 @@ A list file looks like this::
         name: List of dishonest judgment debtors
         colour: black                      # black (restrictions) or red (rewards)
         subject_kinds: [person, organisation]
-        context: judicial                  # a catalogue context (purpose binding)
+        context: judicial                  # an engine context (purpose binding)
         gravity: general                   # no graver than its mildest ground; red lists: positive
-        legal_basis: SPC Provisions ... Arts. 1-2
+        legal_basis: spc-dishonest-debtors-2017/art1   # registry entry: black_listing in judicial
         notice: 10d                        # warning before the listing takes effect
         grounds:                           # entry by specific records: each one lists the subject
           - {kind: debtor_obstructs_enforcement, period: 2y}
@@ -23,7 +23,10 @@ A list file looks like this::
         representative: true               # role-bound measures reach an organisation's legal rep.
 
 Every listing ends: each ground has a finite period, an escalated listing takes its own list's
-``period``, and a grade list may not include the grade of a subject with no records.
+``period``, and a grade list may not include the grade of a subject with no records. Listing is
+itself a measure: a list's legal basis must be an entry of the legal-basis registry that
+authorises ``black_listing`` (or ``red_listing``) in the list's context, and its id and name
+pass the prohibited-grounds firewall.
 :func:`check_lists` collects every problem with its key path.
 """
 
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from socialcredit.catalogue import Catalogue, Gravity
+from socialcredit.catalogue import Catalogue, Gravity, conduct_taxonomy, firewall, registry
 from socialcredit.errors import Problem
 from socialcredit.policy.scoring import ScoringPolicy, duration_days
 
@@ -198,6 +201,7 @@ class _ListChecker:
         for key in raw:
             if key not in _KEYS:
                 self.refuse(f"{p}.{key}", "unknown key")
+                self.screen(f"{p}.{key}", key)
         for key, required in _KEYS.items():
             if required and key not in raw:
                 self.refuse(f"{p}.{key}", "required")
@@ -208,8 +212,10 @@ class _ListChecker:
         kinds = self.subject_kinds(f"{p}.subject_kinds", raw["subject_kinds"])
         context = self.context(f"{p}.context", raw["context"])
         gravity = self.gravity(f"{p}.gravity", raw["gravity"], colour)
-        basis = self.text(f"{p}.legal_basis", raw["legal_basis"])
+        basis = self.basis(f"{p}.legal_basis", raw["legal_basis"], colour, context)
         self.text(f"{p}.name", raw["name"])
+        for key in ("id", "name"):
+            self.screen(f"{p}.{key}", raw[key])
         notice = self.duration(f"{p}.notice", raw["notice"], allow_zero=True)
         grounds = self.grounds(f"{p}.grounds", raw.get("grounds", []), gravity, colour, kinds)
         escalation = self.escalation(f"{p}.escalation", raw.get("escalation"), ids, list_id)
@@ -244,6 +250,25 @@ class _ListChecker:
             return None
         return value
 
+    def screen(self, path: str, value: object) -> None:
+        """Refuse ``value`` for every prohibited term the firewall finds in it."""
+        if isinstance(value, str):
+            for reason in firewall.term_reasons(value):
+                self.refuse(path, reason)
+
+    def basis(self, path: str, value: object, colour: str, context: str | None) -> str | None:
+        """A registry entry authorising black (red) listing in the list's context."""
+        self.screen(path, value)
+        measure = "black_listing" if colour == Colour.BLACK else "red_listing"
+        if context is None:
+            _, reason = registry().lookup(value)
+        else:
+            reason = registry().measure_reason(value, measure, context)
+        if reason is not None:
+            self.refuse(path, reason)
+            return None
+        return str(value)
+
     def flag(self, path: str, value: object) -> bool:
         if not isinstance(value, bool):
             self.refuse(path, "must be true or false")
@@ -271,8 +296,8 @@ class _ListChecker:
         return tuple(value)
 
     def context(self, path: str, value: object) -> str | None:
-        if self.catalogue is not None and value not in self.catalogue.contexts:
-            self.refuse(path, f"unknown context {value!r} (not in the catalogue)")
+        if value not in conduct_taxonomy().contexts:
+            self.refuse(path, f"unknown context {value!r} (not an engine context)")
             return None
         return str(value)
 

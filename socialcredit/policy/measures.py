@@ -5,22 +5,25 @@
     measures:
       - id: no_air_travel
         name: No air travel
-        effect: restriction                # restriction or reward
-        context: transport                 # where the measure is applied
+        type: air_travel_restriction       # one of the registry's measure types
+        effect: restriction                # restriction or reward: the type's
+        context: transport                 # where the measure is applied (an engine context)
         gravity: general                   # restrictions: minor/general/serious; rewards: positive
-        legal_basis: SPC Provisions on Restricting High Consumption (2015), Art. 3(1)
+        legal_basis: spc-high-consumption-2015/art3-1   # a registry entry for type in context
         role_bound: false                  # true: also reaches a listed organisation's legal rep.
     links:                                 # which list triggers which measure
       - {list: dishonest_judgment_debtors, measure: no_air_travel,
-         legal_basis: "..."}               # required when the contexts differ (purpose binding)
+         legal_basis: spc-high-consumption-2015/art3-1}   # when the contexts differ
     services:                              # what a point of service can ask about
       air_travel: {name: Air travel, measures: [no_air_travel]}
 
-Load-time checks (:func:`check_measures`) refuse a disproportionate link (a measure graver than
-the list that triggers it), stacking (the same list and measure linked twice, or one record
-kind reaching the same measure through two lists), a measure in another context than its
-trigger's without a legal basis on the link, and a reward on a black list or a restriction on a
-red one. Every problem is keyed by its path.
+Load-time checks (:func:`check_measures`) refuse a measure whose legal basis is not an entry of
+the legal-basis registry authorising its measure type in its context, a disproportionate link
+(a measure graver than the list that triggers it), stacking (the same list and measure linked
+twice, or one record kind reaching the same measure through two lists), a measure in another
+context than its trigger's without a legal basis on the link that authorises the crossing
+(purpose binding), a reward on a black list or a restriction on a red one, and any id or name
+the prohibited-grounds firewall refuses. Every problem is keyed by its path.
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from socialcredit.catalogue import Catalogue, Gravity
+from socialcredit.catalogue import Catalogue, Gravity, conduct_taxonomy, firewall, registry
 from socialcredit.errors import Problem
 from socialcredit.policy.lists import _SNAKE, GRAVITY_RANK, Colour, ListDefinition
 
 __all__ = ["Effect", "Link", "Measure", "MeasurePolicy", "Service", "check_measures"]
 
-_MEASURE_KEYS = {"id", "name", "effect", "context", "gravity", "legal_basis", "role_bound"}
+_MEASURE_KEYS = {"id", "name", "type", "effect", "context", "gravity", "legal_basis", "role_bound"}
 _LINK_KEYS = {"list", "measure", "legal_basis"}
 
 
@@ -49,7 +52,7 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """One reward or restriction."""
+    """One reward or restriction; ``type`` is its measure type in the legal-basis registry."""
 
     id: str
     name: str
@@ -58,11 +61,13 @@ class Measure:
     gravity: Gravity
     legal_basis: str
     role_bound: bool = False
+    type: str = ""
 
     def as_dict(self) -> dict[str, str]:
         """The measure as comparable text values (for diffs)."""
         return {
             "name": self.name,
+            "type": self.type,
             "effect": self.effect.value,
             "context": self.context,
             "gravity": self.gravity.value,
@@ -128,7 +133,8 @@ def check_measures(
     problems: list[Problem] = []
     if not isinstance(doc, Mapping) or not set(doc) <= {"measures", "links", "services"}:
         return MeasurePolicy(), [Problem("(measures)", "must map measures, links, services")]
-    contexts = None if catalogue is None else catalogue.contexts
+    # The engine's contexts, whatever the catalogue: a bundle cannot add any.
+    contexts = tuple(conduct_taxonomy().contexts)
     measures = _measures(doc.get("measures", []), contexts, problems)
     by_list = {d.id: d for d in lists}
     links = _links(doc.get("links", []), {m.id: m for m in measures}, by_list, problems, declared)
@@ -159,7 +165,10 @@ def _measure(
         out.append(Problem(p, "must be a mapping"))
         return None
     before = len(out)
-    out += [Problem(f"{p}.{k}", "unknown key") for k in raw if k not in _MEASURE_KEYS]
+    for key in raw:
+        if key not in _MEASURE_KEYS:
+            out.append(Problem(f"{p}.{key}", "unknown key"))
+            out += screen(f"{p}.{key}", str(key))
     out += [
         Problem(f"{p}.{k}", "required")
         for k in sorted(_MEASURE_KEYS - {"role_bound"})
@@ -177,9 +186,11 @@ def _measure(
         out.append(Problem(f"{p}.gravity", f"a {effect} must be {' / '.join(allowed)}"))
     if contexts is not None and raw["context"] not in contexts:
         out.append(Problem(f"{p}.context", f"unknown context {raw['context']!r}"))
-    for key in ("name", "legal_basis"):
-        if not isinstance(raw[key], str) or not raw[key].strip():
-            out.append(Problem(f"{p}.{key}", "must be non-empty text"))
+    if not isinstance(raw["name"], str) or not raw["name"].strip():
+        out.append(Problem(f"{p}.name", "must be non-empty text"))
+    for key in ("id", "name", "type", "legal_basis"):
+        out += screen(f"{p}.{key}", raw[key])
+    out += _type_problems(p, raw, contexts)
     role_bound = raw.get("role_bound", False)
     if not isinstance(role_bound, bool):
         out.append(Problem(f"{p}.role_bound", "must be true or false"))
@@ -187,8 +198,43 @@ def _measure(
         return None
     return Measure(
         raw["id"], raw["name"], Effect(effect), str(raw["context"]), Gravity(raw["gravity"]),
-        raw["legal_basis"], role_bound,
+        raw["legal_basis"], role_bound, str(raw["type"]),
     )  # fmt: skip
+
+
+def _type_problems(
+    p: str, raw: Mapping[str, Any], contexts: tuple[str, ...] | None
+) -> list[Problem]:
+    """The measure type is the registry's, has the measure's effect, and the basis grants it
+    (in the measure's context; an unknown context is reported on its own)."""
+    known = registry()
+    kind = known.measure_types.get(raw["type"]) if isinstance(raw["type"], str) else None
+    if kind is None:
+        return [
+            Problem(
+                f"{p}.type",
+                f"unknown measure type {raw['type']!r}: the measure types are the engine's "
+                f"(registry version {known.version}: {', '.join(known.measure_types)})",
+            )
+        ]
+    problems = []
+    if raw["effect"] in ("restriction", "reward") and raw["effect"] != kind.effect:
+        problems.append(
+            Problem(f"{p}.effect", f"a measure of type {kind.id} is a {kind.effect}, not a "
+                    f"{raw['effect']}")
+        )  # fmt: skip
+    if contexts is not None and raw["context"] not in contexts:
+        _, reason = known.lookup(raw["legal_basis"])
+    else:
+        reason = known.measure_reason(raw["legal_basis"], kind.id, str(raw["context"]))
+    return problems + ([Problem(f"{p}.legal_basis", reason)] if reason else [])
+
+
+def screen(path: str, value: object) -> list[Problem]:
+    """One problem per prohibited term the firewall finds in ``value`` (if it is text)."""
+    if not isinstance(value, str):
+        return []
+    return [Problem(path, reason) for reason in firewall.term_reasons(value)]
 
 
 def _links(
@@ -240,19 +286,22 @@ def _link(
         out.append(Problem(f"{p}.list", f"unknown list {raw['list']!r}"))
     if measure is None:
         out.append(Problem(f"{p}.measure", f"unknown measure {raw['measure']!r}"))
-    basis = raw.get("legal_basis")
-    if basis is not None and (not isinstance(basis, str) or not basis.strip()):
-        out.append(Problem(f"{p}.legal_basis", "must be non-empty text"))
-        return None
+    basis, before = raw.get("legal_basis"), len(out)
+    if basis is not None:
+        out += screen(f"{p}.legal_basis", basis)
+        _, reason = registry().lookup(basis)
+        out += [Problem(f"{p}.legal_basis", reason)] if reason else []
     if trigger is None or measure is None:
         return None
-    before = len(out)
-    out += _link_problems(p, trigger, measure, basis)
-    return None if len(out) > before else Link(trigger.id, measure.id, basis)
+    # A basis already refused (not text, none, unknown) is not looked at again below.
+    out += _link_problems(p, trigger, measure, basis, checked=len(out) == before)
+    if len(out) > before:
+        return None
+    return Link(trigger.id, measure.id, None if basis is None else str(basis))
 
 
 def _link_problems(
-    p: str, trigger: ListDefinition, measure: Measure, basis: str | None
+    p: str, trigger: ListDefinition, measure: Measure, basis: object, *, checked: bool
 ) -> list[Problem]:
     problems = []
     wanted = Effect.RESTRICTION if trigger.colour == Colour.BLACK else Effect.REWARD
@@ -279,6 +328,9 @@ def _link_problems(
                 f"from {trigger.context}; the link needs an explicit legal basis",
             )
         )
+    elif basis is not None and checked:
+        why = registry().measure_reason(basis, measure.type, measure.context, trigger.context)
+        problems += [Problem(f"{p}.legal_basis", why)] if why else []
     return problems
 
 
@@ -295,6 +347,7 @@ def _services(raw: object, measures: set[str], out: list[Problem]) -> tuple[Serv
         if not isinstance(item, Mapping) or set(item) != {"name", "measures"}:
             out.append(Problem(p, "must be a mapping of name and measures"))
             continue
+        out += screen(p, service_id) + screen(f"{p}.name", item["name"])
         listed: Any = item["measures"]
         if not isinstance(listed, list) or not listed:
             out.append(Problem(f"{p}.measures", "must be a non-empty list of measures"))

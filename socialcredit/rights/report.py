@@ -112,7 +112,7 @@ def _kind_terms(catalogue: Catalogue, kind: str) -> dict[str, Any]:
         found = catalogue.kind(kind)
     except NotFoundError:
         return {"legal_basis": None, "context": None}
-    return {"legal_basis": found.legal_basis, "context": found.context}
+    return {"legal_basis": found.citation, "context": found.context}
 
 
 def _history(shared: list[Entry], position: int, known_us: int) -> list[dict[str, Any]]:
