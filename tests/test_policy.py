@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import doctest
 import hashlib
+import json
 import shutil
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from socialcredit.policy import (
 )
 
 from .conftest import Clock
+from .test_governance import publish_governed
 from .test_policy_cases import assert_problems, edit_files
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "socialcredit" / "policy" / "default"
@@ -177,13 +179,13 @@ def test_publish_with_a_policy_key_signs_the_manifest(
 
 
 def test_revision_must_increase(make_ledger: Callable[..., Ledger]) -> None:
-    ledger = make_ledger()
-    publish(ledger, revised(2, "2021-01-01T00:00:00Z"))
-    for bundle in (default_bundle(), revised(2, "2022-01-01T00:00:00Z")):
-        with pytest.raises(PolicyError) as caught:
-            publish(ledger, bundle)
+    ledger = make_ledger()  # ledger time 2026-01-01
+    publish(ledger, revised(2, "2021-01-01T00:00:00Z"))  # the genesis
+    for bundle in (revised(1, "2026-03-01T00:00:00Z"), revised(2, "2026-03-01T00:00:00Z")):
+        with pytest.raises(PolicyError) as caught:  # signed, assessed, noticed: still refused
+            publish_governed(ledger, bundle)
         assert_problems(caught.value.problems, [("manifest.yaml:revision", "greater than 2")])
-    publish(ledger, revised(3, "2020-06-01T00:00:00Z"))
+    publish_governed(ledger, revised(3, "2026-03-01T00:00:00Z"))
     assert [p.revision for p in published_bundles(ledger)] == [2, 3]
     with pytest.raises(NotFoundError):
         published_bundle(ledger, 1)
@@ -193,8 +195,8 @@ def test_bundle_in_force_is_bitemporal(make_ledger: Callable[..., Ledger], clock
     ledger = make_ledger()  # ledger time starts 2026-01-01
     publish(ledger, default_bundle())
     first_known = datetime(2026, 1, 1, 12, tzinfo=UTC)
-    clock.advance(90 * 86_400)  # rev 2 is recorded on 2026-04-01
-    publish(ledger, revised(2, "2026-06-01T00:00:00Z"))
+    clock.advance(90 * 86_400)  # rev 2 is recorded on 2026-04-01 (signed, assessed, noticed)
+    publish_governed(ledger, revised(2, "2026-06-01T00:00:00Z"))
     before, after = datetime(2026, 5, 31, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
 
     def revision(at: datetime, known_at: datetime | None = None) -> int | None:
@@ -226,11 +228,11 @@ def test_a_tampered_published_entry_is_refused(make_ledger: Callable[..., Ledger
 def test_diff_lists_each_change() -> None:
     catalogue_kind = {
         "id": "metro_fare_overpaid",
-        "name": "Metro fare overpaid",
+        "name": "Metro fare not made good",
+        "category": "fare_payment",
         "subject_kinds": ["person"],
-        "context": "transport",
-        "gravity": "positive",
-        "legal_basis": "Railway Law, Art. 14",
+        "gravity": "minor",
+        "legal_basis": "railway-law/art14",
         "retention": "1y",
     }
     new = revised(
@@ -242,7 +244,7 @@ def test_diff_lists_each_change() -> None:
         {
             "file": "scoring.yaml",
             "append": "rules",
-            "value": {"kind": "metro_fare_overpaid", "dimension": "transport", "points": 5},
+            "value": {"kind": "metro_fare_overpaid", "dimension": "transport", "points": -5},
         },
         {
             "file": "scoring.yaml",
@@ -265,13 +267,20 @@ def test_diff_lists_each_change() -> None:
             Action.REMOVED,
             old="points -30, dimension market_conduct",
         ),
-        Change(Area.RULE, "metro_fare_overpaid", Action.ADDED, new="points 5, dimension transport"),
+        Change(
+            Area.RULE, "metro_fare_overpaid", Action.ADDED, new="points -5, dimension transport"
+        ),
         Change(Area.TIER, "minor", Action.CHANGED, "expiry", "3m", "6m"),
         Change(Area.TIER, "minor", Action.CHANGED, "decay", "none", "linear"),
         Change(Area.GRADE, "AA", Action.CHANGED, "band", "1030..1049", "1040..1049"),
         Change(Area.GRADE, "A", Action.CHANGED, "band", "960..1029", "960..1039"),
         Change(Area.BASE, "", Action.CHANGED, "", "1000", "1010"),
-        Change(Area.KIND, "metro_fare_overpaid", Action.ADDED, new="gravity positive"),
+        Change(
+            Area.KIND,
+            "metro_fare_overpaid",
+            Action.ADDED,
+            new="category fare_payment, gravity minor",
+        ),
         Change(Area.KIND, "tax_arrears", Action.CHANGED, "retention", "5y", "3y"),
     }
     assert len(changes) == 11
@@ -295,15 +304,20 @@ def test_cli_check_publish_list_diff(tmp_path: Path) -> None:
     assert run("init").exit_code == 0
     checked = run("policy", "check", str(DEFAULT_DIR))
     assert checked.exit_code == 0 and checked.output.startswith("ok: revision 1")
-    assert run("policy", "publish", str(DEFAULT_DIR)).exit_code == 0
+    assert run("policy", "publish", str(DEFAULT_DIR)).exit_code == 0  # the genesis
     second = tmp_path / "rev2"
     second.mkdir()
     changes = [{"file": "scoring.yaml", "set": "rules[kind=loan_default].points", "value": -40}]
-    for name, data in revised(2, "2026-06-01T00:00:00Z", *changes).files.items():
+    effective = f"{datetime.now(UTC).date() + timedelta(days=40)}T00:00:00Z"  # past the notice
+    for name, data in revised(2, effective, *changes).files.items():
         (second / name).write_bytes(data)
+    operator = ["--key", f"{tmp_path / 'p.db'}.key", "--role", "ledger_operator"]
+    assert run("policy", "sign", str(second), *operator).exit_code == 0
+    small = ["--residents", "300", "--organisations", "20"]
+    assert run("policy", "assess", str(second), *small).exit_code == 0
     published = run("policy", "publish", str(second))
-    assert published.exit_code == 0 and "published revision 2 at position 1" in published.output
-    listed = run("policy", "list").output.splitlines()
+    assert published.exit_code == 0 and "published revision 2 at position 3" in published.output
+    listed = [line for line in run("policy", "list").output.splitlines() if "revision" in line]
     assert [line.split()[1] for line in listed] == ["1", "2"]
     assert run("policy", "diff", "1", "2").output == "rule loan_default: points -30 -> -40\n"
     missing = run("policy", "diff", "1", "7")
@@ -324,3 +338,48 @@ def test_cli_check_prints_every_problem_and_exits_2(tmp_path: Path) -> None:
     assert "manifest.yaml:files.scoring.yaml: hash mismatch" in result.output
     assert "scoring.yaml:base: 5000 is outside bounds" in result.output
     assert "lists.yaml: not listed in manifest.yaml files" in result.output
+
+
+def test_cli_check_says_which_registry_entry_authorises_each_item(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["policy", "check", str(DEFAULT_DIR)])
+    assert result.exit_code == 0
+    assert "taxonomy 1, legal-basis registry 1:" in result.output
+    assert (
+        "  kind loan_default: recording debt in finance -- credit-reporting-regulation-2013/art15: "
+        "Regulation on the Administration of the Credit Reporting Industry"
+    ) in result.output
+    assert (
+        "  measure no_air_travel: air_travel_restriction in transport -- "
+        "spc-high-consumption-2015/art3-1"
+    ) in result.output
+    assert "triggered from judicial" in result.output
+    as_json = CliRunner().invoke(cli, ["policy", "check", str(DEFAULT_DIR), "--json"])
+    data = json.loads(as_json.output)
+    assert as_json.exit_code == 0 and data["ok"] and data["digest"] == default_bundle().digest
+    items = {(a["area"], a["item"]): a for a in data["authorisations"]}
+    bundle = default_bundle()
+    assert {k.id for k in bundle.catalogue} == {i for a, i in items if a == "kind"}
+    assert {m.id for m in bundle.measures.measures} == {i for a, i in items if a == "measure"}
+    assert items[("kind", "volunteering")]["checked"] is True
+    assert items[("kind", "tax_arrears")]["checked"] is False
+
+
+def test_cli_check_json_lists_every_problem(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    edits = [
+        {"file": "catalogue.yaml", "set": "kinds[id=loan_default].legal_basis", "value": "none"}
+    ]
+    for name, data in edit_files(edits).items():
+        (broken / name).write_bytes(data)
+    result = CliRunner().invoke(cli, ["policy", "check", str(broken), "--json"])
+    assert result.exit_code == 2
+    refused = json.loads(result.output)
+    assert refused["ok"] is False and refused["code"] == "policy_invalid"
+    assert refused["details"]["problems"] == [
+        {
+            "field": "catalogue.yaml:kinds[8].legal_basis",
+            "reason": "'none' is not a legal basis: cite an entry of the legal-basis registry "
+            "(version 1), e.g. spc-dishonest-debtors-2017/art1-1",
+        }
+    ]

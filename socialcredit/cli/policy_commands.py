@@ -1,24 +1,38 @@
-"""Policy commands: check, publish, diff and list policy bundles."""
+"""Policy commands: check, sign, publish, diff and list policy bundles; the governance."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..ledger import Ledger
+from ..ledger import Ledger, Signer, create_key_file
+from ..ledger.checkpoints import public_key_text
 from ..policy import (
+    RevisionStatus,
+    audit_publications,
     bundle_in_force,
     default_bundle,
     diff,
+    governance_history,
+    governance_in_force,
     load_bundle,
+    load_governance_file,
+    policy_revisions,
     publish,
     published_bundle,
     published_bundles,
+    read_signatures,
+    record_governance,
+    revision_status,
 )
+from ..policy.governance import RecordedGovernance, sign_governance_file
+from ..policy.signatures import sign_bundle_directory
 from ..service import open_ledger
-from . import StorelessCommand, cli, settings_of
+from . import StorelessCommand, cli, emit_json, settings_of
 
 _BUNDLE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -30,25 +44,60 @@ def policy() -> None:
 
 @policy.command(cls=StorelessCommand)
 @click.argument("directory", metavar="DIR", type=_BUNDLE_DIR)
-def check(directory: Path) -> None:
-    """Check the bundle in DIR; print every problem (exit 2) or a summary."""
-    bundle = load_bundle(directory)
+@click.option("--json", "as_json", is_flag=True, help="Print the result (or problems) as JSON.")
+@click.pass_context
+def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
+    """Check the bundle in DIR; print every problem (exit 2), or a summary and, per kind, list,
+    measure and link, the legal-basis registry entry that authorises it."""
+    from ..catalogue import conduct_taxonomy, registry
+    from ..policy.bundle import PolicyError, authorisations
+
+    try:
+        bundle = load_bundle(directory)
+    except PolicyError as error:
+        if not as_json:
+            raise
+        emit_json({"ok": False, **error.as_dict()})
+        ctx.exit(2)
+    found = authorisations(bundle)
+    if as_json:
+        emit_json(
+            {
+                "ok": True,
+                "revision": bundle.revision,
+                "effective_from": bundle.manifest.effective_from_text(),
+                "digest": bundle.digest,
+                "taxonomy": conduct_taxonomy().version,
+                "legal_basis_registry": registry().version,
+                "authorisations": [a.as_dict() for a in found],
+            }
+        )
+        return
     click.echo(
         f"ok: revision {bundle.revision}, effective from {bundle.manifest.effective_from_text()}, "
         f"{len(bundle.catalogue.kinds)} kinds, {len(bundle.scoring.rules)} rules"
     )
     click.echo(f"digest: {bundle.digest}")
+    click.echo(f"taxonomy {conduct_taxonomy().version}, legal-basis registry {registry().version}:")
+    for item in found:
+        click.echo(f"  {item.describe()}")
 
 
 @policy.command(name="publish")
 @click.argument("directory", metavar="DIR", type=_BUNDLE_DIR)
 @click.pass_context
 def publish_command(ctx: click.Context, directory: Path) -> None:
-    """Check the bundle in DIR and publish it into the ledger."""
+    """Check the bundle in DIR and publish it into the ledger with the signatures in
+    DIR/signatures.yaml. After the ledger's genesis it needs k signatures of the governance
+    in force, an effective date at least the notice period away, and an impact assessment
+    (`policy assess DIR`); every missing one is listed (exit 2) and nothing is written."""
     bundle = load_bundle(directory)
-    position = publish(open_ledger(settings_of(ctx), write=True), bundle)
+    ledger = open_ledger(settings_of(ctx), write=True)
+    position = publish(ledger, bundle, signatures=read_signatures(directory))
     click.echo(f"published revision {bundle.revision} at position {position}")
     click.echo(f"digest: {bundle.digest}")
+    status = revision_status(ledger, position)
+    click.echo(f"status: {status.describe()}")
 
 
 @policy.command(name="diff")
@@ -68,18 +117,23 @@ def diff_command(ctx: click.Context, old: int, new: int) -> None:
 @policy.command(name="list")
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
-    """List the published bundles: revision, effective date, ledger position and time, digest.
+    """List the published bundles: revision, status (in force, pending until DATE,
+    superseded), effective date, ledger position and time, digest; under a pending one, what
+    it changes from the bundle in force and its impact assessment.
 
     Says so when none is in force now, and scoring uses the built-in default policy.
     """
     ledger = open_ledger(settings_of(ctx))
     published = published_bundles(ledger)
-    for item in published:
+    for status in policy_revisions(ledger):
+        item = status.published
         click.echo(
-            f"revision {item.revision}  effective {item.bundle.manifest.effective_from_text()}  "
+            f"revision {item.revision}  {status.describe()}  "
+            f"effective {item.bundle.manifest.effective_from_text()}  "
             f"position {item.position}  recorded {item.recorded_at.isoformat()}  "
             f"{item.bundle.digest}"
         )
+        _echo_pending(status)
     if not _in_force_now(ledger):
         fallback = f"the built-in default policy (revision {default_bundle().revision}) is in force"
         click.echo(
@@ -89,7 +143,145 @@ def list_command(ctx: click.Context) -> None:
         )
 
 
+def _echo_pending(status: RevisionStatus) -> None:
+    """Under a pending revision: its changes from the bundle in force, and its assessment."""
+    if status.status != "pending":
+        return
+    click.echo(f"  changes from the bundle in force ({len(status.changes)}):")
+    for change in status.changes:
+        click.echo(f"    {change.describe()}")
+    found = status.assessment
+    if found is None:
+        click.echo("  impact assessment: none recorded")
+        return
+    click.echo(
+        f"  impact assessment: recorded at position {found.position} "
+        f"on {found.recorded_at:%Y-%m-%d}; {_assessment_line(found.assessment)}"
+    )
+
+
+def _assessment_line(data: Mapping[str, Any]) -> str:
+    """The assessment's headline figures (read back by the lab's own reader)."""
+    from ..simulation.impact import ImpactAssessment  # slow import, only when needed
+
+    try:
+        found = ImpactAssessment.from_json(data)
+    except ValueError as error:
+        return str(error)
+    return (
+        f"grade down for {found.moved_down:,}, up for {found.moved_up:,}; newly restricted "
+        f"{found.newly_restricted:,}; false-listing rate {found.false_listing.rate}"
+    )
+
+
 def _in_force_now(ledger: Ledger) -> bool:
     """Whether a published bundle is in force now (else scoring uses the built-in default)."""
     now = datetime.now(UTC)
     return bundle_in_force(ledger, now, now) is not None
+
+
+_KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@policy.command(name="sign", cls=StorelessCommand)
+@click.argument("directory", metavar="DIR", type=_BUNDLE_DIR)
+@click.option("--key", "key_path", required=True, type=_KEY_FILE, help="Ed25519 key (PEM).")
+@click.option("--role", required=True, help="The governance role the key signs for.")
+def sign_command(directory: Path, key_path: Path, role: str) -> None:
+    """Sign the digest of the bundle in DIR as ROLE with the private key in KEY, and keep
+    the signature in DIR/signatures.yaml (which is not part of the bundle)."""
+    signer = Signer.from_key_file(key_path)
+    digest, count = sign_bundle_directory(directory, signer, role)
+    click.echo(f"signed digest {digest} as {role} ({public_key_text(signer.public_key)})")
+    click.echo(f"{count} signature{'s' if count != 1 else ''} in {directory / 'signatures.yaml'}")
+
+
+@policy.command(name="audit")
+@click.pass_context
+def audit_command(ctx: click.Context) -> None:
+    """Re-check from the ledger alone that every governance change and every publication
+    obeyed the rules in force when it was recorded (signatures, notice, assessment); print
+    every breach and exit 1 if there is any."""
+    ledger = open_ledger(settings_of(ctx))
+    problems = audit_publications(ledger)
+    for problem in problems:
+        click.echo(f"{problem.field}: {problem.reason}")
+    if problems:
+        ctx.exit(1)
+    published, changes = len(published_bundles(ledger)), len(governance_history(ledger))
+    click.echo(f"ok: {published} publications and {changes} governance entries obeyed the rules")
+
+
+@policy.group()
+def governance() -> None:
+    """Show and change who must sign a bundle (k of n roles) and the notice period."""
+
+
+@governance.command(name="show")
+@click.option("--json", "as_json", is_flag=True, help="Print the governance as JSON.")
+@click.pass_context
+def governance_show(ctx: click.Context, as_json: bool) -> None:
+    """Show the governance in force: roles and keys, threshold, notice period."""
+    found = governance_in_force(open_ledger(settings_of(ctx)))
+    if as_json:
+        emit_json(None if found is None else _governance_json(found))
+        return
+    if found is None:
+        click.echo(
+            "no governance recorded; publishing the first bundle records the default: "
+            "ledger_operator (the ledger's own key), 1 of 1, 30 days' notice"
+        )
+        return
+    rule = found.governance
+    click.echo(f"governance {rule.describe()}")
+    click.echo(
+        f"digest {rule.digest()}; recorded at position {found.position} "
+        f"on {found.recorded_at.isoformat()}"
+    )
+    for role in rule.roles:
+        click.echo(f"  {role.name:<28} {role.public_key}")
+    signed = ", ".join(s.role for s in found.signatures) or "none (the ledger's first)"
+    click.echo(f"signed by: {signed}")
+
+
+def _governance_json(found: RecordedGovernance) -> dict[str, Any]:
+    return {
+        **found.governance.as_dict(),
+        "digest": found.governance.digest(),
+        "position": found.position,
+        "recorded_at": found.recorded_at.isoformat(),
+        "signed_by": [s.role for s in found.signatures],
+    }
+
+
+@governance.command(name="set")
+@click.argument("file", metavar="FILE", type=_KEY_FILE)
+@click.pass_context
+def governance_set(ctx: click.Context, file: Path) -> None:
+    """Record the governance in FILE (YAML: version, roles, threshold, notice_days,
+    signatures). A change needs k signatures of the governance in force over its digest
+    (`policy governance sign`); only a ledger's first governance needs none."""
+    rule, signed = load_governance_file(file)
+    position = record_governance(open_ledger(settings_of(ctx), write=True), rule, signed)
+    click.echo(f"recorded governance {rule.describe()} at position {position}")
+    click.echo(f"digest: {rule.digest()}")
+
+
+@governance.command(name="sign", cls=StorelessCommand)
+@click.argument("file", metavar="FILE", type=_KEY_FILE)
+@click.option("--key", "key_path", required=True, type=_KEY_FILE, help="Ed25519 key (PEM).")
+@click.option("--role", required=True, help="The role (of the governance in force) signing.")
+def governance_sign(file: Path, key_path: Path, role: str) -> None:
+    """Sign the governance document in FILE as ROLE with KEY; keep it in FILE's
+    signatures list."""
+    signer = Signer.from_key_file(key_path)
+    digest, count = sign_governance_file(file, signer, role)
+    click.echo(f"signed governance digest {digest} as {role}; {count} signature(s) in {file}")
+
+
+@governance.command(name="keygen", cls=StorelessCommand)
+@click.argument("path", metavar="KEYFILE", type=click.Path(path_type=Path))
+def governance_keygen(path: Path) -> None:
+    """Make a new Ed25519 key in KEYFILE (mode 0600, never overwriting) for a role holder,
+    and print its public key for the governance file."""
+    click.echo(public_key_text(create_key_file(path).public_key))

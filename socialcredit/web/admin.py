@@ -1,5 +1,7 @@
-"""The administrator's page: upload a policy bundle, see the load-time check report and the
-diff against the bundle in force, and publish it if it passes.
+"""The administrator's page: upload a policy bundle (with its detached ``signatures.yaml``),
+see the load-time check report and the diff against the bundle in force, and publish it if it
+passes; a governed publication refused lists every reason, and one accepted says whether it is
+in force or pending until its date.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from ..errors import Problem
-from ..policy import PolicyError, bundle_in_force, diff, load_bundle_from_files, publish
+from ..policy import (
+    PolicyError,
+    bundle_in_force,
+    diff,
+    load_bundle_from_files,
+    publish,
+    revision_status,
+    split_signatures,
+)
 from . import _access
 from ._access import Principal, Role
 from ._render import render
@@ -49,6 +59,7 @@ def policy_upload(
     """Check the uploaded files as one bundle; publish it if asked and it passes."""
     contents, problems = _contents(files)
     names = sorted(contents)
+    contents, signatures = split_signatures(contents)
     try:
         if problems:
             raise PolicyError("upload refused", problems)
@@ -56,20 +67,19 @@ def policy_upload(
     except PolicyError as error:
         return _form(request, who, 422, names=names, problems=error.problems)
     now = datetime.now(UTC)
-    position = None
+    published = None
     with _access.system(request) as (ledger, _):
         in_force = bundle_in_force(ledger, now, now)
         changes = [] if in_force is None else diff(in_force.bundle, bundle)
         try:
             if publish_it == "yes":
-                position = publish(ledger, bundle)
+                published = revision_status(ledger, publish(ledger, bundle, signatures=signatures))
         except PolicyError as error:
             problems = list(error.problems)
+    values: dict[str, Any] = {"names": names, "bundle": bundle, "changes": changes}
     if problems:
-        return _form(
-            request, who, 422, names=names, bundle=bundle, changes=changes, problems=problems
-        )
-    return _form(request, who, names=names, bundle=bundle, changes=changes, published_at=position)
+        return _form(request, who, 422, problems=problems, **values)
+    return _form(request, who, published=published, signatures=signatures.signatures, **values)
 
 
 def _contents(files: list[UploadFile]) -> tuple[dict[str, bytes], list[Problem]]:

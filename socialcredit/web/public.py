@@ -18,7 +18,16 @@ from ..catalogue.identifiers import mask_subject_id, validate_uscc
 from ..consequences import PublicListing, memberships_of_list, public_records
 from ..errors import NotFoundError
 from ..ledger import Ledger
-from ..policy import PublishedBundle, bundle_in_force, diff, published_bundle, published_bundles
+from ..policy import (
+    PublishedBundle,
+    RevisionStatus,
+    bundle_in_force,
+    diff,
+    governance_in_force,
+    policy_revisions,
+    published_bundle,
+    published_bundles,
+)
 from ..ratings import RateeView, ratee_view
 from ..scoring import Contribution, RecordIndex, explain
 from . import _access
@@ -174,15 +183,39 @@ def _listed(request: Request, ledger: Ledger, list_id: str, now: datetime) -> li
 
 @router.get("/policy", response_class=HTMLResponse)
 def policy(request: Request, who: Principal = _ANYONE) -> Response:
-    """The published policy: every revision, the one in force, and what each one changed."""
+    """The published policy: every revision with its status, the one in force, each pending
+    one with its date, its changes and its impact assessment, what each one changed, and the
+    governance that signs them."""
     now = datetime.now(UTC)
     with _access.system(request) as (ledger, _):
         bundles = published_bundles(ledger)
         in_force = bundle_in_force(ledger, now, now)
+        revisions = policy_revisions(ledger, now)
+        governance = governance_in_force(ledger)
     changes = [(new, diff(old.bundle, new.bundle)) for old, new in pairwise(bundles)]
+    pending = [(r, _assessment_lines(r)) for r in revisions if r.status == "pending"]
     return render(
-        request, who, "policy.html", bundles=bundles, in_force=in_force, history=changes[::-1]
+        request,
+        who,
+        "policy.html",
+        revisions=revisions[::-1],
+        in_force=in_force,
+        pending=pending,
+        governance=governance,
+        history=changes[::-1],
     )
+
+
+def _assessment_lines(revision: RevisionStatus) -> list[str]:
+    """A pending revision's impact assessment as text (empty when none is recorded)."""
+    if revision.assessment is None:
+        return []
+    from ..simulation.impact import ImpactAssessment  # slow import, only when needed
+
+    try:
+        return ImpactAssessment.from_json(revision.assessment.assessment).summary_lines()
+    except ValueError as error:
+        return [f"(the recorded assessment cannot be read: {error})"]
 
 
 @router.get("/policy/{revision}", response_class=HTMLResponse)

@@ -1,4 +1,7 @@
-"""Policy bundles: the published ones and their differences (public); check and publish (admin)."""
+"""Policy bundles: the published ones, their status and differences (public); check and
+publish (admin). A publication carries its detached signatures as ``signatures.yaml`` among
+the files; it is refused (422, every reason) unless governed as :func:`~socialcredit.policy.publish`
+says."""
 
 from __future__ import annotations
 
@@ -10,16 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import NotFoundError
 from ...policy import (
+    Change,
     PolicyBundle,
     PublishedBundle,
+    RevisionStatus,
+    SignatureSet,
     bundle_in_force,
     diff,
     load_bundle_from_files,
+    policy_revisions,
     publish,
     published_bundle,
-    published_bundles,
+    revision_status,
+    split_signatures,
 )
-from .._params import moment
+from .._params import Moment
 from ..auth import Principal, Role, require
 from . import ctx_of
 
@@ -27,7 +35,8 @@ router = APIRouter(prefix="/policy", tags=["policy"])
 
 
 class BundleIn(BaseModel):
-    """A policy bundle's files by name (manifest.yaml, catalogue.yaml, scoring.yaml, ...)."""
+    """A policy bundle's files by name (manifest.yaml, catalogue.yaml, scoring.yaml, ...),
+    and its detached ``signatures.yaml`` if signed."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +50,8 @@ def _published_json(item: PublishedBundle, *, files: bool = False) -> dict[str, 
         "position": item.position,
         "recorded_at": item.recorded_at.isoformat(),
         "digest": item.bundle.digest,
+        "governance_version": item.governance_version,
+        "signed_by": [s.role for s in item.signatures],
     }
     if files:
         found["files"] = {n: raw.decode("utf-8") for n, raw in sorted(item.bundle.files.items())}
@@ -48,28 +59,41 @@ def _published_json(item: PublishedBundle, *, files: bool = False) -> dict[str, 
 
 
 def _changes(old: PolicyBundle, new: PolicyBundle) -> list[dict[str, Any]]:
-    return [
-        {
-            "area": str(c.area),
-            "key": c.key,
-            "action": str(c.action),
-            "aspect": c.aspect,
-            "old": c.old,
-            "new": c.new,
-            "description": c.describe(),
-        }
-        for c in diff(old, new)
-    ]
+    return [_change_json(c) for c in diff(old, new)]
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    return {
+        "area": str(c.area),
+        "key": c.key,
+        "action": str(c.action),
+        "aspect": c.aspect,
+        "old": c.old,
+        "new": c.new,
+        "description": c.describe(),
+    }
 
 
 @router.get("/bundles")
 def list_bundles(
     request: Request, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
 ) -> list[dict[str, Any]]:
-    """Every published bundle: revision, effective date, ledger position and time, digest."""
+    """Every published bundle: revision, status (``in force``, ``pending``, ``superseded``),
+    effective date, ledger position and time, digest, signers; a pending one with its changes
+    from the bundle in force and whether it was assessed."""
     ctx = ctx_of(request)
     with ctx.lock:
-        return [_published_json(item) for item in published_bundles(ctx.ledger)]
+        revisions = policy_revisions(ctx.ledger)
+    return [_revision_json(r) for r in revisions]
+
+
+def _revision_json(revision: RevisionStatus) -> dict[str, Any]:
+    found = {**_published_json(revision.published), "status": revision.status}
+    if revision.status == "pending":
+        found["changes_from_in_force"] = [_change_json(c) for c in revision.changes]
+        assessed = revision.assessment
+        found["assessment_position"] = None if assessed is None else assessed.position
+    return found
 
 
 @router.get("/bundles/{revision}")
@@ -86,10 +110,10 @@ def read_bundle(
 def in_force(
     request: Request,
     _: Annotated[Principal, Depends(require(Role.PUBLIC))],
-    at: Annotated[str | None, Query(description="ISO 8601 time or date; default now.")] = None,
+    at: Annotated[Moment | None, Query(description="Default: now.")] = None,
 ) -> dict[str, Any]:
     """The bundle in force at ``at`` as known now (404 if none is published)."""
-    when = moment(at, "at")
+    when = at or datetime.now(UTC)
     ctx = ctx_of(request)
     with ctx.lock:
         found = bundle_in_force(ctx.ledger, when, datetime.now(UTC))
@@ -113,8 +137,9 @@ def diff_revisions(
     return {"old": old, "new": new, "changes": _changes(before, after)}
 
 
-def _load(body: BundleIn) -> PolicyBundle:
-    return load_bundle_from_files({name: text.encode() for name, text in body.files.items()})
+def _load(body: BundleIn) -> tuple[PolicyBundle, SignatureSet]:
+    files, signatures = split_signatures({n: text.encode() for n, text in body.files.items()})
+    return load_bundle_from_files(files), signatures
 
 
 @router.post("/check")
@@ -123,7 +148,7 @@ def check_bundle(
 ) -> dict[str, Any]:
     """Run the load-time checks on a bundle (422 with every problem) and diff it against the
     bundle in force now."""
-    bundle = _load(body)
+    bundle = _load(body)[0]
     ctx = ctx_of(request)
     now = datetime.now(UTC)
     with ctx.lock:
@@ -144,10 +169,19 @@ def check_bundle(
 def publish_bundle(
     request: Request, body: BundleIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
-    """Check a bundle and publish it into the ledger (its revision must exceed every
-    published one)."""
-    bundle = _load(body)
+    """Check a bundle and publish it into the ledger: its revision must exceed every
+    published one and, after genesis, it needs k signatures of the governance in force
+    (``signatures.yaml``), an effective date past the notice period and an impact assessment.
+    A published revision is pending until its effective date."""
+    bundle, signatures = _load(body)
     ctx = ctx_of(request)
     with ctx.lock:
-        position = publish(ctx.ledger, bundle)
-    return {"revision": bundle.revision, "position": position, "digest": bundle.digest}
+        position = publish(ctx.ledger, bundle, signatures=signatures)
+        status = revision_status(ctx.ledger, position)
+    return {
+        "revision": bundle.revision,
+        "position": position,
+        "digest": bundle.digest,
+        "status": status.status,
+        "effective_from": bundle.manifest.effective_from_text(),
+    }
