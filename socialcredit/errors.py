@@ -11,6 +11,7 @@ place each; a domain function never raises anything adapter-specific.
     │   ├── ScenarioError             code "scenario_invalid"    a simulation scenario is refused
     │   └── DisputeRefusedError       code "dispute_refused"     a rights action not allowed now
     ├── NotFoundError                 code "not_found"           no such entry, subject, checkpoint
+    ├── PayloadTooLargeError          code "payload_too_large"   a request body over its limit
     ├── LedgerError                   code "ledger"              the ledger cannot do what was asked
     │   ├── LedgerOverloadedError     code "ledger_overloaded"   push back: retry later
     │   └── IntegrityError            code "integrity"           verification found tampering
@@ -34,6 +35,7 @@ __all__ = [
     "LedgerError",
     "LedgerOverloadedError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "Problem",
     "RecordRefusedError",
     "ScenarioError",
@@ -108,6 +110,17 @@ class NotFoundError(SocialCreditError):
     """The entry, subject or checkpoint asked for does not exist."""
 
     code = "not_found"
+
+
+class PayloadTooLargeError(SocialCreditError):
+    """A request body is larger than the limit for its kind (``limit`` bytes); it was refused
+    before more than ``limit`` bytes of it were read."""
+
+    code = "payload_too_large"
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message, {"limit": limit})
+        self.limit = limit
 
 
 class LedgerError(SocialCreditError):

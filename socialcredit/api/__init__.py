@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .accounts import AccountStore, DemoLogin, seed_demo_accounts
     from .app import API_PREFIX, AppContext, create_app
     from .auth import Principal, csrf_token, current_principal, require
+    from .gate import BodyLimits
     from .ratelimit import RateLimit
     from .roles import Role
 
@@ -25,6 +26,7 @@ _HOME = {
     "API_PREFIX": "app",
     "AppContext": "app",
     "create_app": "app",
+    "BodyLimits": "gate",
     "Principal": "auth",
     "csrf_token": "auth",
     "current_principal": "auth",
@@ -44,6 +46,7 @@ __all__ = [
     "API_PREFIX",
     "AccountStore",
     "AppContext",
+    "BodyLimits",
     "DemoLogin",
     "Principal",
     "RateLimit",

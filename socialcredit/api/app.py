@@ -4,6 +4,8 @@
 ``/api/v1/openapi.json`` (docs at ``/api/v1/docs``). Shared objects live in
 ``app.state.ctx`` (:class:`AppContext`). Every route must declare who may call it with
 :func:`~socialcredit.api.auth.require`; the app refuses to build with an unguarded API route.
+In front of it all, the :class:`~socialcredit.api.gate.RequestGate` checks the caller and the
+body's size before a body is read.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from ..service import open_ledger
 from ..settings import Settings
 from ._json import OrjsonResponse
 from .accounts import AccountStore
-from .auth import admitted_roles
-from .errors import install_error_handlers
+from .auth import SECURITY_SCHEMES, admitted_roles, document_roles
+from .errors import ERROR_RESPONSES, install_error_handlers
+from .gate import BodyLimits, RequestGate, RouteTable
 from .ratelimit import RateLimit, RateLimiter
 
 __all__ = ["API_PREFIX", "AppContext", "OrjsonResponse", "create_app"]
@@ -145,6 +148,7 @@ def create_app(
     *,
     accounts: AccountStore | None = None,
     rate_limit: RateLimit | None = None,
+    body_limits: BodyLimits | None = None,
 ) -> FastAPI:
     """Build the application over the ledger named by ``settings``.
 
@@ -152,6 +156,8 @@ def create_app(
         settings: which store, key and accounts file to use.
         accounts: an account store to use instead of the one named by ``settings``.
         rate_limit: every caller's allowance (default :class:`RateLimit`).
+        body_limits: the largest request bodies (default :class:`BodyLimits`: JSON 1 MiB,
+            uploads 64 MiB).
 
     Raises:
         ConfigurationError: if the ledger, its signing key or the accounts cannot be opened.
@@ -182,9 +188,13 @@ def create_app(
     install_error_handlers(app)
     from .routes import routers
 
-    for router in routers():
+    api = routers()
+    for router in api:
         _check_guarded(router)
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.state.routes = RouteTable(api, API_PREFIX)
+    app.add_middleware(RequestGate, limits=body_limits or BodyLimits(), routes=app.state.routes)
+    _describe_security(app)
     _mount_portal(app)
     return app
 
@@ -195,6 +205,20 @@ def _check_guarded(router: APIRouter) -> None:
             raise RuntimeError(f"route {route!r} is not an API route")
         if not any(admitted_roles(d.call) is not None for d in route.dependant.dependencies):
             raise RuntimeError(f"route {route.path} does not declare its roles (require)")
+        document_roles(route)
+
+
+def _describe_security(app: FastAPI) -> None:
+    """Add the API key and session schemes to the OpenAPI description (FastAPI adds only
+    schemes that come from its own security dependencies)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            build().setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _mount_portal(app: FastAPI) -> None:

@@ -6,8 +6,10 @@ import os
 
 from fastapi import FastAPI
 
+from ..errors import ConfigurationError
 from ..settings import Settings
 from .app import create_app
+from .gate import BodyLimits
 from .ratelimit import RateLimit
 
 __all__ = ["app_from_environment"]
@@ -21,4 +23,23 @@ def app_from_environment() -> FastAPI:
     """
     settings = Settings.load({})
     rate = float(os.environ.get("SOCIALCREDIT_RATE_LIMIT", "200"))
-    return create_app(settings, rate_limit=RateLimit(rate, 2 * rate))
+    defaults = BodyLimits()
+    limits = BodyLimits(
+        _bytes("SOCIALCREDIT_MAX_BODY", defaults.json),
+        _bytes("SOCIALCREDIT_MAX_UPLOAD", defaults.upload),
+    )
+    return create_app(settings, rate_limit=RateLimit(rate, 2 * rate), body_limits=limits)
+
+
+def _bytes(name: str, default: int) -> int:
+    """The whole number of bytes in environment variable ``name`` (``default`` if unset).
+
+    Raises:
+        ConfigurationError: naming the variable if it is not a positive whole number.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of bytes, not {text!r}")
+    return int(text)

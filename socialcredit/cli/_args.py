@@ -1,4 +1,8 @@
-"""Argument parsing shared by the CLI commands: times and subject identifiers."""
+"""Argument parsing shared by the CLI commands: times, ledger positions and identifiers.
+
+Every value is range-checked here, where it comes in: a bad one is refused with exit status 2
+naming the argument, never a traceback from deeper down.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,66 @@ from typing import Any
 
 import click
 
+from ..api._moments import check_year
 from ..catalogue.identifiers import subject_kind_of
 from ..errors import Problem, ValidationError
 
-__all__ = ["parse_moment", "parse_subject", "parse_times", "time_options", "with_times"]
+__all__ = [
+    "ISSUER",
+    "MAX_POSITION",
+    "POSITION",
+    "parse_moment",
+    "parse_subject",
+    "parse_times",
+    "time_options",
+    "with_times",
+]
+
+#: Ledger positions are below 2**63 (a signed 64-bit integer in every store).
+MAX_POSITION = 2**63 - 1
+#: A ledger position argument: exit 2 naming it if it is negative or too large.
+POSITION = click.IntRange(0, MAX_POSITION)
 
 
 def parse_moment(value: str | None, name: str) -> datetime:
-    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now."""
+    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now.
+
+    Raises:
+        ValidationError: naming ``name`` if it is not such a time, or its year is out of range
+            (see :mod:`socialcredit.api._moments`).
+    """
     if value is None:
         return datetime.now(UTC)
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        check_year(moment.year)
     except ValueError as exc:
         raise ValidationError("bad time", [Problem(name, str(exc))]) from exc
     if moment.tzinfo is None:
         raise ValidationError("bad time", [Problem(name, "give a time zone, e.g. Z")])
     return moment.astimezone(UTC)
+
+
+class _Issuer(click.ParamType):
+    """A rating token's issuer: a USCC, or ``record:<position>`` with a position in range."""
+
+    name = "ISSUER"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        kind, colon, position = str(value).partition(":")
+        if (
+            colon
+            and kind == "record"
+            and not (position.isdigit() and int(position) <= MAX_POSITION)
+        ):
+            self.fail(f"record:<position> needs a position 0-{MAX_POSITION}", param, ctx)
+        return value
+
+
+ISSUER = _Issuer()
 
 
 def parse_times(as_of: str | None, known_at: str | None) -> tuple[datetime, datetime]:

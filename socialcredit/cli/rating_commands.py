@@ -13,7 +13,7 @@ from ..ratings import PublicRating, RateeView, dispute, issue_token, rate, ratee
 from ..ratings.assessment import assess
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
-from ._args import parse_moment
+from ._args import ISSUER, POSITION, parse_moment
 
 _STAR = click.IntRange(1, 5)
 
@@ -26,7 +26,9 @@ def rating_token_group() -> None:
 @rating_token_group.command("issue")
 @click.argument("rater")
 @click.argument("ratee")
-@click.option("--issuer", required=True, help="The issuing organisation's USCC, or record:N.")
+@click.option(
+    "--issuer", required=True, type=ISSUER, help="The issuing organisation's USCC, or record:N."
+)
 @click.option("--interaction", required=True, help="The issuer's reference of the interaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the token as JSON.")
 @click.pass_context
@@ -163,7 +165,7 @@ def rating_group() -> None:
 
 
 @rating_group.command("reply")
-@click.argument("position", type=click.IntRange(0))
+@click.argument("position", type=POSITION)
 @click.option("--ratee", required=True, help="The rated party (only it may reply).")
 @click.option("--text", required=True, help="The reply (public).")
 @click.pass_context
@@ -174,7 +176,7 @@ def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> N
 
 
 @rating_group.command("dispute")
-@click.argument("position", type=click.IntRange(0))
+@click.argument("position", type=POSITION)
 @click.option("--ratee", required=True, help="The rated party (only it may dispute).")
 @click.option("--reason", required=True, help="The grounds of the dispute.")
 @click.pass_context

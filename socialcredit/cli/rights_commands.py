@@ -23,7 +23,7 @@ from ..rights.statements import attach_statement
 from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
-from ._args import parse_moment, parse_subject
+from ._args import POSITION, parse_moment, parse_subject
 
 _purpose = click.option(
     "--purpose",
@@ -250,7 +250,7 @@ def dispute_group() -> None:
 
 
 @dispute_group.command("open")
-@click.argument("position", type=int)
+@click.argument("position", type=POSITION)
 @click.argument("grounds")
 @click.pass_context
 def dispute_open(ctx: click.Context, position: int, grounds: str) -> None:
@@ -402,7 +402,7 @@ def _next_step(item: d.QueueItem) -> str:
 
 @cli.command("statement")
 @click.argument("subject")
-@click.argument("position", type=int)
+@click.argument("position", type=POSITION)
 @click.argument("text")
 @click.pass_context
 def statement_command(ctx: click.Context, subject: str, position: int, text: str) -> None:
@@ -415,7 +415,7 @@ def statement_command(ctx: click.Context, subject: str, position: int, text: str
 
 
 @cli.command("recertify")
-@click.argument("position", type=int)
+@click.argument("position", type=POSITION)
 @click.option("--by", required=True, help="The source certifying the record.")
 @click.option("--evidence", required=True, help="What the certification rests on.")
 @click.pass_context

@@ -16,10 +16,13 @@ from starlette.responses import Response
 from ..api.auth import (
     Principal,
     Role,
+    check_login_csrf,
     clear_session_cookie,
     csrf_token,
     current_principal,
+    issue_login_csrf,
     require,
+    set_login_csrf_cookie,
     set_session_cookie,
 )
 from ..ledger import Ledger
@@ -28,12 +31,15 @@ from ..scoring import RecordIndex
 __all__ = [
     "Principal",
     "Role",
+    "check_login_csrf",
     "context",
     "csrf",
     "end_session",
+    "issue_login_csrf",
     "login",
     "principal",
     "role_of",
+    "set_login_csrf_cookie",
     "signed_in",
     "system",
 ]

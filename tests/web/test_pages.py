@@ -27,7 +27,7 @@ def client(portal: Portal) -> httpx.Client:
 def logged_in(portal: Portal, role: str) -> Iterator[httpx.Client]:
     with client(portal) as found:
         login = portal.login(role)
-        answer = found.post("/login", data={"username": login.username, "password": login.password})
+        answer = post_login(found, login.username, login.password)
         assert answer.status_code == 303, answer.text
         yield found
 
@@ -36,6 +36,13 @@ def csrf_of(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, "the page has no CSRF token"
     return match[1]
+
+
+def post_login(browser: httpx.Client, username: str, password: str, **extra: str) -> httpx.Response:
+    """Fill in the login form as served (with its CSRF token) and send it."""
+    token = csrf_of(browser.get("/login").text)
+    form = {"username": username, "password": password, "csrf_token": token, **extra}
+    return browser.post("/login", data=form)
 
 
 @pytest.mark.parametrize(
@@ -70,19 +77,36 @@ def test_anonymous_visitors_are_sent_to_the_login_form(portal: Portal) -> None:
 def test_wrong_password_is_refused_without_saying_which_part(portal: Portal) -> None:
     with client(portal) as anonymous:
         login = portal.login("auditor")
-        answer = anonymous.post("/login", data={"username": login.username, "password": "nope"})
+        answer = post_login(anonymous, login.username, "nope")
         assert answer.status_code == 401 and "Unknown user name or wrong password" in answer.text
         assert "sc_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_login_requires_the_csrf_token_like_every_other_form(portal: Portal) -> None:
+    login = portal.login("auditor")
+    credentials = {"username": login.username, "password": login.password}
+    with client(portal) as forger:  # another site's form: no token, no login cookie
+        answer = forger.post("/login", data=credentials)
+        assert answer.status_code == 403 and "sc_session" not in answer.headers.get(
+            "set-cookie", ""
+        )
+        assert forger.get("/audit").status_code == 303  # still not logged in
+    with client(portal) as browser:
+        served = csrf_of(browser.get("/login").text)
+        wrong = browser.post("/login", data={**credentials, "csrf_token": served[::-1]})
+        assert wrong.status_code == 403 and "sc_session" not in wrong.headers.get("set-cookie", "")
+        browser.cookies.clear()  # a token from a form served to someone else
+        stolen = browser.post("/login", data={**credentials, "csrf_token": served})
+        assert stolen.status_code == 403
+        assert post_login(browser, **credentials).status_code == 303
+        assert browser.get("/audit").status_code == 200
 
 
 def test_login_never_redirects_off_site(portal: Portal) -> None:
     login = portal.login("auditor")
     for target in ("https://evil.example/", "//evil.example/x", "/policy"):
         with client(portal) as anonymous:
-            answer = anonymous.post(
-                "/login",
-                data={"username": login.username, "password": login.password, "next": target},
-            )
+            answer = post_login(anonymous, login.username, login.password, next=target)
             assert answer.headers["location"] == ("/policy" if target == "/policy" else "/audit")
 
 

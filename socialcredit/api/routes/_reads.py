@@ -5,16 +5,37 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
+from pydantic import AfterValidator, WithJsonSchema
 
 from ..auth import Principal, Role
 from . import ctx_of
 
-__all__ = ["PurposeQuery", "log_file_read", "purpose_of"]
+__all__ = ["PURPOSES", "PurposeQuery", "log_file_read", "purpose_of"]
+
+
+def _whitelist() -> tuple[str, ...]:
+    from ..app import _optional
+
+    rights = _optional("socialcredit.rights.reads")
+    return tuple(rights.PURPOSES) if rights is not None else ()
+
+
+#: The permissible purposes of a read (``socialcredit.rights``' whitelist).
+PURPOSES = _whitelist()
+
+
+def _whitelisted(purpose: str) -> str:
+    if PURPOSES and purpose not in PURPOSES:
+        raise ValueError(f"{purpose!r} is not a permissible purpose; one of: {', '.join(PURPOSES)}")
+    return purpose
+
 
 PurposeQuery = Annotated[
     str | None,
-    Query(max_length=64, description="Why a person's file is read (see /purposes; default "
-          "dispute_handling); a subject's own reads are always subject_access."),
+    AfterValidator(lambda value: None if value is None else _whitelisted(value)),
+    WithJsonSchema({"type": "string", "enum": list(PURPOSES)} if PURPOSES else {"type": "string"}),
+    Query(description="Why a person's file is read (see /purposes; default dispute_handling); "
+          "a subject's own reads are always subject_access."),
 ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ memberships, hardship, restoration and legal representatives (``socialcredit.con
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,7 +22,7 @@ from ...consequences import (
 )
 from ...errors import LedgerOverloadedError
 from .._json import OrjsonResponse
-from .._params import moment, subject_of
+from .._params import Moment, ResidentId, SubjectId, Text, Uscc, subject_of
 from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 
@@ -30,7 +31,7 @@ router = APIRouter(tags=["consequences"])
 _DECIDERS = (Role.ADMIN, Role.OFFICER, Role.SERVICE_POINT)
 _READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
 _OFFICERS = (Role.ADMIN, Role.OFFICER)
-_At = Annotated[str | None, Query(description="ISO 8601 time or date; default now.")]
+_At = Annotated[Moment | None, Query(description="Default: now.")]
 
 
 class DecisionIn(BaseModel):
@@ -38,9 +39,9 @@ class DecisionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(max_length=64, description="Resident id or USCC.")
-    service: str = Field(max_length=128)
-    at: str | None = Field(default=None, max_length=64)
+    subject: SubjectId
+    service: str = Field(max_length=128, description="A service of the policy in force.")
+    at: Moment | None = Field(default=None, description="Default: now.")
 
 
 class HardshipIn(BaseModel):
@@ -48,7 +49,7 @@ class HardshipIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(max_length=2000)
+    reason: Text
     evidence: str | None = Field(default=None, max_length=2000)
 
 
@@ -58,7 +59,7 @@ class RestorationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     list: str = Field(max_length=128)
-    reason: str = Field(max_length=2000)
+    reason: Text
 
 
 class RepresentativeIn(BaseModel):
@@ -66,8 +67,8 @@ class RepresentativeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    representative: str | None = Field(default=None, max_length=64)
-    since: str = Field(max_length=64)
+    representative: ResidentId | None = None
+    since: Moment
 
 
 @router.post("/decisions", response_model=None, responses={200: {"description": "Decision"}})
@@ -79,11 +80,10 @@ async def decide(
     """Allow, deny or reward a service, with reasons and recourse; every decision is written
     to the ledger (``DecisionMade``) by the group-commit audit writer (503 if it is full)."""
     key = subject_of(body.subject)
-    at = moment(body.at, "at") if body.at is not None else None
     service = ctx_of(request).decisions
     if service is None:  # only between lifespans (the server is starting or stopping)
         raise LedgerOverloadedError("the decision service is not running", retry_after=1.0)
-    decision = service.decide(key[0], key[1], body.service, at)
+    decision = service.decide(key[0], key[1], body.service, body.at)
     # A response rather than a dict: skips FastAPI's response-model pass on the hot path.
     return OrjsonResponse(decision.to_json())
 
@@ -95,7 +95,7 @@ def lists(
     """The lists of the policy in force (red and black), with their rules."""
     ctx = ctx_of(request)
     with ctx.lock:
-        found = lists_in_force(ctx.ledger, moment(at, "at"))
+        found = lists_in_force(ctx.ledger, _now(at))
     return [{"id": d.id, **d.as_dict()} for d in found]
 
 
@@ -108,7 +108,7 @@ def list_members(
 ) -> dict[str, Any]:
     """Everyone on a list (in effect, frozen or noticed), with masked identifiers only."""
     ctx = ctx_of(request)
-    when = moment(at, "at")
+    when = _now(at)
     with ctx.lock:
         rows = memberships_of_list(ctx.ledger, list_id, when)
     return {"list": list_id, "at": when.isoformat(), "members": [r.to_json() for r in rows]}
@@ -117,7 +117,7 @@ def list_members(
 @router.get("/subjects/{subject}/consequences")
 def consequences(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
     at: _At = None,
 ) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def consequences(
     require_own_subject(principal, key)
     ctx = ctx_of(request)
     with ctx.lock:
-        found = subject_consequences(ctx.ledger, *key, moment(at, "at"))
+        found = subject_consequences(ctx.ledger, *key, _now(at))
     result: dict[str, Any] = found.to_json()
     return result
 
@@ -134,7 +134,7 @@ def consequences(
 @router.post("/subjects/{subject}/hardship", status_code=201)
 def hardship(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     body: HardshipIn,
     _: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
@@ -148,7 +148,7 @@ def hardship(
 @router.post("/subjects/{subject}/hardship/end", status_code=201)
 def hardship_end(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     body: HardshipIn,
     _: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
@@ -162,7 +162,7 @@ def hardship_end(
 @router.post("/subjects/{subject}/restoration", status_code=201)
 def restoration(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     body: RestorationIn,
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, int]:
@@ -177,14 +177,17 @@ def restoration(
 @router.post("/organisations/{uscc}/representative", status_code=201)
 def representative(
     request: Request,
-    uscc: str,
+    uscc: Uscc,
     body: RepresentativeIn,
     _: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Record an organisation's legal representative (only role-bound measures reach them)."""
-    key = subject_of(uscc, "uscc")
-    person = subject_of(body.representative, "representative")[1] if body.representative else None
-    since = moment(body.since, "since")
+    person = subject_of(body.representative)[1] if body.representative else None
     ctx = ctx_of(request)
     with ctx.lock:
-        return {"position": record_legal_representative(ctx.ledger, key[1], person, since)}
+        found = record_legal_representative(ctx.ledger, uscc.strip().upper(), person, body.since)
+    return {"position": found}
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)

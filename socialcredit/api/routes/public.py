@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import Problem, ValidationError
+from ...catalogue.identifiers import validate_uscc
 from ...scoring import score
-from .._params import subject_of
+from .._params import Uscc
 from ..auth import Principal, Role, require
 from . import ctx_of
 
@@ -18,13 +18,11 @@ router = APIRouter(tags=["public"])
 
 @router.get("/organisations/{uscc}")
 def organisation(
-    request: Request, uscc: str, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
+    request: Request, uscc: Uscc, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
 ) -> dict[str, Any]:
     """An organisation's grade today and its records (a USCC is public; people are never
     shown here)."""
-    key = subject_of(uscc, "uscc")
-    if key[0] != "organisation":
-        raise ValidationError("not an organisation", [Problem("uscc", "give a USCC")])
+    key = ("organisation", validate_uscc(uscc))
     now = datetime.now(UTC)
     with ctx_of(request).fresh_index() as index:
         found = score(index, *key, as_of=now)

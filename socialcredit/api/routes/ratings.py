@@ -8,19 +8,63 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from starlette.convertors import Convertor, register_url_convertor
 
+from ...catalogue.identifiers import validate_uscc
 from ...ratings import dispute, issue_token, rate, ratee_view, reply
-from ...ratings.model import Ratee
-from .._params import Position, moment
+from ...ratings.model import MAX_TEXT, Ratee
+from .._params import MAX_POSITION, Moment, Position, RateeId, ResidentId, Stars, Text, text
 from ..auth import Principal, Role, require
 from ..errors import PermissionDeniedError
 from . import ctx_of
 
+
+class _RateeConvertor(Convertor[str]):
+    """Only what looks like a ratee routes to ``GET /ratings/{ratee}``, so that a wrong method
+    on ``/ratings/tokens`` is a 405, not a ratee called "tokens"."""
+
+    regex = "[0-9A-Za-z]{18}(?::[a-z_]+)?"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("ratee", _RateeConvertor())
 router = APIRouter(prefix="/ratings", tags=["ratings"])
 
 _ISSUERS = (Role.ADMIN, Role.SOURCE)
 _RATEES = (Role.ADMIN, Role.SOURCE, Role.SUBJECT)
+
+
+def _issuer(value: str) -> str:
+    kind, colon, position = value.partition(":")
+    if not colon:
+        validate_uscc(value)
+    elif kind != "record" or not position.isdigit() or int(position) > MAX_POSITION:
+        raise ValueError(f"an organisation's USCC, or record:<position up to {MAX_POSITION}>")
+    return value
+
+
+Issuer = Annotated[
+    str,
+    AfterValidator(_issuer),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "issuer",
+            "description": "The issuing organisation's USCC, or record:<position> of a filed "
+            "record of the interaction.",
+        }
+    ),
+]
+Token = Annotated[
+    str,
+    Field(pattern=r"^rt_[0-9a-f]{16}\.[A-Za-z0-9_-]{24}$", description="As issued."),
+]
 
 
 class TokenIn(BaseModel):
@@ -28,10 +72,20 @@ class TokenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    issuer: str = Field(max_length=64, description="The issuer's USCC or record:<position>.")
-    rater: str = Field(max_length=64, description="The rater's resident id.")
-    ratee: str = Field(max_length=128, description="USCC, or RESIDENT_ID:ROLE.")
-    interaction: str = Field(max_length=128)
+    issuer: Issuer
+    rater: ResidentId
+    ratee: RateeId
+    interaction: str = text(100)
+
+
+class StarsIn(BaseModel):
+    """One to five stars on every dimension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integrity: Stars
+    professionalism: Stars
+    service: Stars
 
 
 class RatingIn(BaseModel):
@@ -39,22 +93,29 @@ class RatingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token: str = Field(max_length=256)
-    rater: str | None = Field(
-        default=None, max_length=64, description="The rater's resident id (a subject: own)."
-    )
-    ratee: str = Field(max_length=128)
-    stars: dict[str, int] = Field(max_length=16)
-    text: str | None = Field(default=None, max_length=4000)
+    token: Token
+    rater: ResidentId | None = Field(default=None, description="A subject rates as themselves.")
+    ratee: RateeId
+    stars: StarsIn
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
-class RateeText(BaseModel):
-    """The ratee's reply or dispute grounds."""
+class ReplyIn(BaseModel):
+    """The ratee's reply."""
 
     model_config = ConfigDict(extra="forbid")
 
-    ratee: str = Field(max_length=128)
-    text: str = Field(max_length=4000)
+    ratee: RateeId
+    text: str = text(MAX_TEXT)
+
+
+class RatingDisputeIn(BaseModel):
+    """The ratee's grounds for disputing a rating."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ratee: RateeId
+    text: Text
 
 
 def _as_ratee(principal: Principal, ratee: str) -> str:
@@ -97,7 +158,8 @@ def give(
         rater = body.rater or ""
     ctx = ctx_of(request)
     with ctx.lock:
-        position = rate(ctx.ledger, body.token, rater, body.ratee, body.stars, body.text)
+        stars = body.stars.model_dump()
+        position = rate(ctx.ledger, body.token, rater, body.ratee, stars, body.text)
     return {"position": position}
 
 
@@ -105,7 +167,7 @@ def give(
 def reply_(
     request: Request,
     position: Position,
-    body: RateeText,
+    body: ReplyIn,
     principal: Annotated[Principal, Depends(require(*_RATEES))],
 ) -> dict[str, int]:
     """The ratee's one public reply to a rating."""
@@ -119,7 +181,7 @@ def reply_(
 def dispute_(
     request: Request,
     position: Position,
-    body: RateeText,
+    body: RatingDisputeIn,
     principal: Annotated[Principal, Depends(require(*_RATEES))],
 ) -> dict[str, str]:
     """The ratee disputes a rating (the same dispute machinery as records)."""
@@ -129,16 +191,16 @@ def dispute_(
         return {"dispute": dispute(ctx.ledger, position, ratee, body.text)}
 
 
-@router.get("/{ratee}")
+@router.get("/{ratee:ratee}")
 def ratee_page(
     request: Request,
-    ratee: str,
+    ratee: RateeId,
     _: Annotated[Principal, Depends(require(Role.PUBLIC))],
-    at: Annotated[str | None, Query(description="ISO 8601 time or date; default now.")] = None,
+    at: Annotated[Moment | None, Query(description="Default: now.")] = None,
 ) -> dict[str, Any]:
     """A ratee's public page: aggregate with its interval, shown ratings (raters masked),
     how many are still sealed."""
-    when = moment(at, "at") if at else datetime.now(UTC)
+    when = at or datetime.now(UTC)
     ctx = ctx_of(request)
     with ctx.lock:
         view = ratee_view(ctx.ledger, ratee, when)

@@ -4,10 +4,10 @@ reads of the file, disputes and appeals, statements, and the record lifecycle fo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...errors import NotFoundError
 from ...rights import (
@@ -29,7 +29,7 @@ from ...rights import (
     withdraw_record,
 )
 from ...rights.reads import purposes
-from .._params import Position, subject_of
+from .._params import Amount, Moment, Position, PositionValue, SubjectId, Text, subject_of
 from ..auth import Principal, Role, require, require_own_subject
 from ..errors import PermissionDeniedError
 from . import ctx_of
@@ -40,14 +40,21 @@ router = APIRouter(tags=["rights"])
 _FILE_READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
 _OFFICERS = (Role.ADMIN, Role.OFFICER)
 _SOURCES = (Role.ADMIN, Role.SOURCE)
+DisputeId = Annotated[
+    str,
+    Path(
+        pattern=r"^D[0-9]{1,18}-[0-9]{1,9}$",
+        description="D<position of the disputed entry>-<n>, as POST /disputes answered.",
+    ),
+]
 
 
-class Text(BaseModel):
+class TextIn(BaseModel):
     """Free text: dispute grounds, evidence, a statement."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=4000)
+    text: Text
 
 
 class DisputeIn(BaseModel):
@@ -55,8 +62,35 @@ class DisputeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target: int = Field(ge=0)
-    grounds: str = Field(max_length=4000)
+    target: PositionValue
+    grounds: Text
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class ChangesIn(BaseModel):
+    """What a correction changes: the amount (null: none) and/or the time of the conduct."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    amount: Amount | None = None
+    # Absent: unchanged. Not Optional: null is not a time, and the description says so.
+    occurred_at: Moment = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ChangesIn:
+        if not self.model_fields_set:
+            raise ValueError("a correction must change something")
+        return self
+
+    def as_changes(self) -> dict[str, Any]:
+        """The changes as the library takes them (only the fields given)."""
+        found = self.model_dump(exclude_unset=True)
+        if "occurred_at" in found:
+            found["occurred_at"] = found["occurred_at"].isoformat()
+        return found
 
 
 class DecisionIn(BaseModel):
@@ -64,9 +98,19 @@ class DecisionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: str = Field(max_length=32)
-    reason: str = Field(max_length=4000)
-    changes: dict[str, int | str] | None = Field(default=None, max_length=8)
+    outcome: Literal["upheld", "corrected", "deleted"]
+    reason: Text
+    changes: ChangesIn | None = None
+
+
+class AppealDecisionIn(BaseModel):
+    """An appeal officer's decision: the outcome, the reason, and changes for ``corrected``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirmed", "corrected", "deleted"]
+    reason: Text
+    changes: ChangesIn | None = None
 
 
 class CorrectionIn(BaseModel):
@@ -74,8 +118,12 @@ class CorrectionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    changes: dict[str, int | str] = Field(max_length=8)
-    reason: str = Field(max_length=4000)
+    changes: ChangesIn
+    reason: Text
+
+
+def _changes(changes: ChangesIn | None) -> dict[str, Any] | None:
+    return None if changes is None else changes.as_changes()
 
 
 def _target_subject(request: Request, position: int) -> tuple[str, str] | None:
@@ -119,7 +167,7 @@ def list_purposes(_: Annotated[Principal, Depends(require(Role.PUBLIC))]) -> lis
 @router.get("/subjects/{subject}/report")
 def report(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
@@ -137,7 +185,7 @@ def report(
 @router.get("/subjects/{subject}/export")
 def export(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
@@ -152,7 +200,7 @@ def export(
 @router.get("/subjects/{subject}/reads")
 def reads(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
 ) -> list[dict[str, Any]]:
     """Every logged read of the subject's file: who, when, for which purpose."""
@@ -166,7 +214,7 @@ def reads(
 @router.get("/subjects/{subject}/disputes")
 def subject_disputes(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
 ) -> list[dict[str, Any]]:
     """Every dispute about the subject's records and ratings, with state and deadlines."""
@@ -214,7 +262,7 @@ def dispute_queue(
 @router.get("/disputes/{dispute_id}")
 def dispute(
     request: Request,
-    dispute_id: str,
+    dispute_id: DisputeId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
 ) -> dict[str, Any]:
     """One dispute now: state, deadlines, evidence, decision, appeal."""
@@ -228,7 +276,9 @@ def dispute(
 
 @router.post("/disputes/{dispute_id}/acknowledge", status_code=201)
 def acknowledge_(
-    request: Request, dispute_id: str, principal: Annotated[Principal, Depends(require(*_OFFICERS))]
+    request: Request,
+    dispute_id: DisputeId,
+    principal: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Acknowledge an open dispute (due within 5 business days of opening)."""
     ctx = ctx_of(request)
@@ -239,8 +289,8 @@ def acknowledge_(
 @router.post("/disputes/{dispute_id}/evidence", status_code=201)
 def evidence(
     request: Request,
-    dispute_id: str,
-    body: Text,
+    dispute_id: DisputeId,
+    body: TextIn,
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, int]:
     """Add new evidence (before the 30-day deadline it extends the decision deadline)."""
@@ -253,7 +303,7 @@ def evidence(
 @router.post("/disputes/{dispute_id}/decision", status_code=201)
 def decide_(
     request: Request,
-    dispute_id: str,
+    dispute_id: DisputeId,
     body: DecisionIn,
     principal: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
@@ -261,7 +311,12 @@ def decide_(
     ctx = ctx_of(request)
     with ctx.lock:
         position = decide(
-            ctx.ledger, dispute_id, body.outcome, principal.name, body.reason, body.changes
+            ctx.ledger,
+            dispute_id,
+            body.outcome,
+            principal.name,
+            body.reason,
+            _changes(body.changes),
         )
     return {"position": position}
 
@@ -269,8 +324,8 @@ def decide_(
 @router.post("/disputes/{dispute_id}/appeal", status_code=201)
 def appeal_(
     request: Request,
-    dispute_id: str,
-    body: Text,
+    dispute_id: DisputeId,
+    body: TextIn,
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUBJECT))],
 ) -> dict[str, str]:
     """Appeal a decided dispute (once)."""
@@ -283,15 +338,20 @@ def appeal_(
 @router.post("/disputes/{dispute_id}/appeal/decision", status_code=201)
 def decide_appeal_(
     request: Request,
-    dispute_id: str,
-    body: DecisionIn,
+    dispute_id: DisputeId,
+    body: AppealDecisionIn,
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.APPEAL_OFFICER))],
 ) -> dict[str, int]:
     """Decide an appeal (confirmed, corrected, deleted) — by another officer than the first."""
     ctx = ctx_of(request)
     with ctx.lock:
         position = decide_appeal(
-            ctx.ledger, dispute_id, body.outcome, principal.name, body.reason, body.changes
+            ctx.ledger,
+            dispute_id,
+            body.outcome,
+            principal.name,
+            body.reason,
+            _changes(body.changes),
         )
     return {"position": position}
 
@@ -300,7 +360,7 @@ def decide_appeal_(
 def statement(
     request: Request,
     position: Position,
-    body: Text,
+    body: TextIn,
     principal: Annotated[Principal, Depends(require(Role.SUBJECT))],
 ) -> dict[str, int]:
     """Attach the subject's statement to their record; it travels with the record."""
@@ -323,7 +383,9 @@ def correction(
     _source_may_touch(request, principal, position)
     ctx = ctx_of(request)
     with ctx.lock:
-        found = correct_record(ctx.ledger, position, body.changes, principal.name, body.reason)
+        found = correct_record(
+            ctx.ledger, position, body.changes.as_changes(), principal.name, body.reason
+        )
     return {"position": found}
 
 
@@ -331,7 +393,7 @@ def correction(
 def withdrawal(
     request: Request,
     position: Position,
-    body: Text,
+    body: TextIn,
     principal: Annotated[Principal, Depends(require(*_SOURCES))],
 ) -> dict[str, int]:
     """The source withdraws a record; it stops counting until recertified."""
@@ -345,7 +407,7 @@ def withdrawal(
 def recertification(
     request: Request,
     position: Position,
-    body: Text,
+    body: TextIn,
     principal: Annotated[Principal, Depends(require(*_SOURCES))],
 ) -> dict[str, int]:
     """Bring a withdrawn record back on the source's certification (the subject is told)."""

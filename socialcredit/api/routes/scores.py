@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ...errors import Problem, ValidationError
 from ...scoring import explain, score
 from ...scoring.engine import resolve_policy
-from .._params import moment, subject_of, times
+from .._params import Moment, SubjectId, subject_of, times
 from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read
@@ -19,14 +19,14 @@ router = APIRouter(tags=["scores"])
 
 _READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
 MAX_HISTORY_POINTS = 400
-_AsOf = Annotated[str | None, Query(description="ISO 8601 time or date; default now.")]
-_KnownAt = Annotated[str | None, Query(description="What the ledger knew then; default as_of.")]
+_AsOf = Annotated[Moment | None, Query(description="Default: now.")]
+_KnownAt = Annotated[Moment | None, Query(description="What the ledger knew then; default as_of.")]
 
 
 @router.get("/subjects/{subject}/score")
 def subject_score(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
     as_of: _AsOf = None,
     known_at: _KnownAt = None,
@@ -44,7 +44,7 @@ def subject_score(
 @router.get("/subjects/{subject}/explanation")
 def subject_explanation(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
     as_of: _AsOf = None,
     known_at: _KnownAt = None,
@@ -62,17 +62,17 @@ def subject_explanation(
 @router.get("/subjects/{subject}/history")
 def subject_history(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
-    start: Annotated[str, Query(alias="from", description="First date.")],
-    end: Annotated[str | None, Query(alias="to", description="Last date; default now.")] = None,
+    start: Annotated[Moment, Query(alias="from", description="First date.")],
+    end: Annotated[Moment | None, Query(alias="to", description="Last date; default now.")] = None,
     every_days: Annotated[int, Query(ge=1, le=3660)] = 30,
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """SUBJECT's score from ``from`` to ``to`` every ``every_days``, each as known then."""
     key = subject_of(subject)
     require_own_subject(principal, key)
-    first, last = moment(start, "from"), moment(end, "to")
+    first, last = start, end or datetime.now(UTC)
     every = timedelta(days=every_days)
     if first > last or (last - first) / every > MAX_HISTORY_POINTS:
         raise ValidationError(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from starlette.responses import Response
 
 from .._json import OrjsonResponse
+from .._params import SubjectId, subject_of
 from ..auth import (
     SESSION_COOKIE,
     Principal,
@@ -31,15 +32,32 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=1024)
 
 
+_KEY_ROLES: list[JsonValue] = [role.value for role in Role if role is not Role.PUBLIC]
+
+
 class KeyIn(BaseModel):
     """A new API key: its role, a name, the subject (subject role), the kinds (source role)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": Role.SUBJECT.value}}},
+            "then": {"required": ["subject"], "properties": {"subject": {"type": "string"}}},
+        },
+    )
 
-    role: Role
+    role: Role = Field(json_schema_extra={"enum": _KEY_ROLES})
     name: str = Field(min_length=1, max_length=128)
-    subject: str | None = Field(default=None, max_length=64)
+    subject: SubjectId | None = Field(default=None, description="Required for role subject.")
     allowed_kinds: list[str] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _subject_has_one(self) -> KeyIn:
+        if self.role is Role.PUBLIC:
+            raise ValueError("the public needs no key")
+        if self.role is Role.SUBJECT and self.subject is None:
+            raise ValueError("a subject key needs the subject")
+        return self
 
 
 def principal_json(principal: Principal) -> dict[str, Any]:
@@ -107,8 +125,6 @@ def create_key(
     request: Request, body: KeyIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     """Create an API key; the key is in this response only."""
-    from .._params import subject_of
-
     subject = subject_of(body.subject) if body.subject else None
     key = ctx_of(request).accounts.create_api_key(
         body.role, body.name, subject=subject, allowed_kinds=body.allowed_kinds
