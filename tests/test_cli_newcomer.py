@@ -19,11 +19,12 @@ from socialcredit.ingest.readers import check_header
 from socialcredit.policy import GRADES
 from socialcredit.simulation.scenario import shipped_scenarios
 
-from .records_factory import FIELDS, person, valid_rows, write_csv
+from .records_factory import FIELDS, organisation, person, valid_rows, write_csv
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "socialcredit" / "policy" / "default"
 NO_ENV = {"SOCIALCREDIT_STORE": None, "SOCIALCREDIT_KEY_FILE": None}
 SUBJECT = person(1)
+ORGANISATION = organisation(1)
 
 
 def invoke(*args: str) -> Result:
@@ -37,6 +38,10 @@ def store(tmp_path: Path) -> str:
     created = invoke("init", "--store", url)
     assert created.exit_code == 0, created.output
     return url
+
+
+#: A person's file is read for a purpose, and the read is logged.
+READ = ("--purpose", "subject_access")
 
 
 def ingested(store: str, tmp_path: Path, rows: list[dict[str, Any]]) -> None:
@@ -116,7 +121,9 @@ def test_policy_list_says_the_built_in_default_is_in_force(store: str) -> None:
     assert listed.exit_code == 0
     expected = "no bundle published; the built-in default policy (revision 1) is in force"
     assert listed.stdout.strip() == expected
-    assert "policy revision 1" in invoke("--store", store, "score", SUBJECT).stdout
+    # An organisation: a read of a person's file is logged, and then the ledger is not empty.
+    organisation = invoke("--store", store, "score", ORGANISATION, *READ).stdout
+    assert "policy revision 1" in organisation
     assert invoke("--store", store, "policy", "publish", str(DEFAULT_POLICY)).exit_code == 0
     published = invoke("--store", store, "policy", "list").stdout.splitlines()
     assert len(published) == 1 and published[0].startswith("revision 1 ")
@@ -132,21 +139,21 @@ def test_explain_prints_the_top_reasons_in_words(store: str, tmp_path: Path) -> 
     ingested(store, tmp_path, rows)
     found = None
     for subject in dict.fromkeys(r["subject_id"] for r in rows):
-        explained = json.loads(invoke("--store", store, "explain", subject, "--json").stdout)
+        explained = json.loads(invoke("--store", store, "explain", subject, *READ, "--json").stdout)
         if explained["top_reasons"]:
             found = subject, explained
             break
     assert found is not None
     subject, explained = found
     reasons = {c["position"]: c["reason"] for c in explained["contributions"]}
-    text = invoke("--store", store, "explain", subject).stdout
+    text = invoke("--store", store, "explain", subject, *READ).stdout
     lines = text.split("top reasons:\n", 1)[1].splitlines()
     for rank, position in enumerate(explained["top_reasons"], 1):
         assert lines[rank - 1] == f"  {rank}. {reasons[position]} (entry {position})"
 
 
 def test_explain_says_when_nothing_counts_against(store: str) -> None:
-    text = invoke("--store", store, "explain", SUBJECT).stdout
+    text = invoke("--store", store, "explain", SUBJECT, *READ).stdout
     assert "top reasons: none" in text
 
 
@@ -160,7 +167,7 @@ def test_history_refuses_to_before_from(store: str) -> None:
     assert backward.exit_code == 2
     assert "--to: " in backward.stderr and "before --from" in backward.stderr
     one_day = ["--from", "2025-01-01", "--to", "2025-01-01", "--json"]
-    point = invoke("--store", store, "history", SUBJECT, *one_day)
+    point = invoke("--store", store, "history", SUBJECT, *READ, *one_day)
     assert point.exit_code == 0 and len(json.loads(point.stdout)) == 1
     zero = invoke("--store", store, "history", SUBJECT, "--from", "2025-01-01", "--every-days", "0")
     assert zero.exit_code == 2 and "--every-days" in zero.output

@@ -27,6 +27,7 @@ from ..rights.reads import PURPOSES, purposes
 from ..service import open_ledger
 from . import Command, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject
+from ._reads import with_read
 
 _Names = Callable[[PolicyBundle], Iterable[tuple[str, str]]]
 
@@ -60,15 +61,28 @@ def _lists(bundle: PolicyBundle) -> Iterable[tuple[str, str]]:
 @click.argument("subject")
 @click.argument("service")
 @click.option("--at", "at", metavar="DATE", help="Decide as of this time (default: now).")
+@with_read(
+    reader_default=None,
+    purpose_help="Why the subject is asked about (default: the service decision itself).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 @click.pass_context
 def decide_command(
-    ctx: click.Context, subject: str, service: str, at: str | None, as_json: bool
+    ctx: click.Context,
+    subject: str,
+    service: str,
+    at: str | None,
+    purpose: str | None,
+    reader: str,
+    as_json: bool,
 ) -> None:
-    """Allow, deny or reward SERVICE to SUBJECT, with reasons and recourse (audited)."""
+    """Allow, deny or reward SERVICE to SUBJECT, with reasons and recourse (audited: the
+    ``DecisionMade`` entry names --reader, who asks, and the purpose)."""
     when = parse_moment(at, "--at")
     with DecisionService(open_ledger(settings_of(ctx), write=True)) as decisions:
-        decision = decisions.decide(*parse_subject(subject), service, when)
+        decision = decisions.decide(
+            *parse_subject(subject), service, when, requester=reader, purpose=purpose
+        )
     if as_json:
         emit_json(decision.to_json())
         return

@@ -24,6 +24,7 @@ from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import POSITION, parse_moment, parse_subject
+from ._reads import logged_read, with_read
 
 _purpose = click.option(
     "--purpose",
@@ -370,12 +371,17 @@ def dispute_decide_appeal(
 
 @dispute_group.command("queue")
 @click.option("--at", "at", metavar="DATE", help="The queue as it stood then (default now).")
+@with_read(reader_default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the queue as JSON.")
 @click.pass_context
-def dispute_queue(ctx: click.Context, at: str | None, as_json: bool) -> None:
-    """The officers' queue, most urgent first."""
+def dispute_queue(
+    ctx: click.Context, at: str | None, purpose: str | None, reader: str, as_json: bool
+) -> None:
+    """The officers' queue, most urgent first (each person on it is a logged read)."""
     at_us = to_us(parse_moment(at, "--at")) if at else None
-    items = d.queue(open_ledger(settings_of(ctx)), at_us)
+    ledger = _ledger(ctx)
+    items = d.queue(ledger, at_us)
+    logged_read(ledger, (i.dispute.subject for i in items), reader, purpose, "listing")
     if as_json:
         emit_json([_queue_json(i) for i in items])
         return

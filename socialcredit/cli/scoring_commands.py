@@ -13,6 +13,7 @@ from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import by_grade, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject, parse_times, with_times
+from ._reads import logged_read, with_read
 
 _JSON_HELP = "Print the result as JSON."
 
@@ -20,16 +21,23 @@ _JSON_HELP = "Print the result as JSON."
 @cli.command("score")
 @click.argument("subject")
 @with_times
+@with_read()
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @click.pass_context
 def score_command(
-    ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
+    ctx: click.Context,
+    subject: str,
+    as_of: str | None,
+    known_at: str | None,
+    purpose: str | None,
+    reader: str,
+    as_json: bool,
 ) -> None:
-    """The score, per dimension and in total, and the grade of SUBJECT."""
+    """The score, per dimension and in total, and the grade of SUBJECT (a logged read)."""
     when, known = parse_times(as_of, known_at)
-    result = score(
-        open_ledger(settings_of(ctx)), *parse_subject(subject), as_of=when, known_at=known
-    )
+    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    logged_read(ledger, [who], reader, purpose)
+    result = score(ledger, *who, as_of=when, known_at=known)
     if as_json:
         emit_json(result.to_json())
         return
@@ -45,14 +53,23 @@ def score_command(
 @cli.command("explain")
 @click.argument("subject")
 @with_times
+@with_read()
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @click.pass_context
 def explain_command(
-    ctx: click.Context, subject: str, as_of: str | None, known_at: str | None, as_json: bool
+    ctx: click.Context,
+    subject: str,
+    as_of: str | None,
+    known_at: str | None,
+    purpose: str | None,
+    reader: str,
+    as_json: bool,
 ) -> None:
-    """Every record's contribution, the top reasons for the grade, and the way up."""
+    """Every record's contribution, the top reasons for the grade, and the way up (a logged
+    read)."""
     when, known = parse_times(as_of, known_at)
-    ledger, who = open_ledger(settings_of(ctx)), parse_subject(subject)
+    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    logged_read(ledger, [who], reader, purpose)
     found = explain(ledger, *who, as_of=when, known_at=known)
     statements = statements_of(ledger, who, to_us(known))  # they travel with the record
     if as_json:
@@ -146,16 +163,26 @@ def rescore_command(
     type=click.IntRange(1),
     help="Days between points (at least 1).",
 )
+@with_read()
 @click.option("--json", "as_json", is_flag=True, help="Print the points as JSON.")
 @click.pass_context
 def history_command(
-    ctx: click.Context, subject: str, start: str, end: str | None, every_days: int, as_json: bool
+    ctx: click.Context,
+    subject: str,
+    start: str,
+    end: str | None,
+    every_days: int,
+    purpose: str | None,
+    reader: str,
+    as_json: bool,
 ) -> None:
-    """SUBJECT's score over time, each point as known on its date."""
+    """SUBJECT's score over time, each point as known on its date (a logged read)."""
     first, last = _time_range(start, end)
+    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    logged_read(ledger, [who], reader, purpose)
     points = history(
-        open_ledger(settings_of(ctx)),
-        *parse_subject(subject),
+        ledger,
+        *who,
         start=first,
         end=last,
         every=timedelta(days=every_days),

@@ -35,6 +35,7 @@ from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy.publish import PublishedBundle, _read, in_force
+from socialcredit.rights.reads import checked_purpose
 from socialcredit.scoring.engine import from_us, to_us
 from socialcredit.scoring.records import (
     LIFECYCLE_ENTRY_TYPES,
@@ -43,7 +44,7 @@ from socialcredit.scoring.records import (
     project_entry,
 )
 
-__all__ = ["ConsequenceView", "DecisionService", "effective_rows"]
+__all__ = ["ConsequenceView", "DecisionService", "effective_rows", "service_purpose"]
 
 Key = tuple[str, str]
 DECISION_MADE = "DecisionMade"
@@ -59,6 +60,11 @@ def effective_rows(
     """The subject's effective records known by ``known_us`` (corrections applied, withdrawn
     and dispute-suspended ones left out, where the index supports it)."""
     return index.effective(subject_kind, subject_id, known_us)
+
+
+def service_purpose(service: str) -> str:
+    """The purpose of a decision when its requester names none: the service decision itself."""
+    return f"service_decision:{service}"
 
 
 def _subject(data: Any) -> Key | None:
@@ -366,16 +372,31 @@ class DecisionService(ConsequenceView):
                 self._decisions.setdefault(entry.subject, []).append(position)
 
     def decide(
-        self, subject_kind: str, subject_id: str, service: str, at: datetime | None = None
+        self,
+        subject_kind: str,
+        subject_id: str,
+        service: str,
+        at: datetime | None = None,
+        *,
+        requester: str | None = None,
+        purpose: str | None = None,
     ) -> Decision:
         """Allow, deny or reward ``service`` to the subject at ``at`` (default now), with the
         reasons and recourse; the ``DecisionMade`` entry is queued for the audit writer.
 
+        The entry is attributed: ``requested_by`` is ``requester`` (the asking account, as the
+        adapter knows it; null if the caller named none) and ``purpose`` is ``purpose``
+        (default :func:`service_purpose` of the service). The subject sees both among the
+        enquiries about them.
+
         Raises:
-            ValidationError: naming ``service`` if the policy has no such service.
+            ValidationError: naming ``service`` if the policy has no such service, or
+                ``purpose`` if it is not on the whitelist.
             LedgerOverloadedError: if the audit queue is full (the decision must not be used).
             ValueError: if ``at`` is naive.
         """
+        if purpose is not None:
+            checked_purpose(purpose)
         at_us = utc_now_us() if at is None else to_us(at)
         self.refresh()
         compiled = self.compiled_at(at_us)
@@ -390,7 +411,10 @@ class DecisionService(ConsequenceView):
         decision = make_decision(
             compiled, key, service, at_us, members, represented, hardship_since_us=since
         )
-        self.writer.submit(PendingEntry(DECISION_MADE, decision.to_json(), subject=key))
+        data = decision.to_json()
+        data["requested_by"] = requester
+        data["purpose"] = purpose or service_purpose(service)
+        self.writer.submit(PendingEntry(DECISION_MADE, data, subject=key))
         return decision
 
     def flush(self) -> int:

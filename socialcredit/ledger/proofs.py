@@ -107,7 +107,8 @@ def _checkpoint(
 
 
 def check_inclusion_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> ProofCheck:
-    """Check an InclusionProofV1 using nothing but the document and the public key.
+    """Check an InclusionProofV1 using nothing but the document and the public key (the
+    entry's bytes, or, in a proof without them, its ``leaf_hash``).
 
     Raises:
         ValidationError: if the document is malformed (names the field).
@@ -117,12 +118,13 @@ def check_inclusion_proof(document: dict[str, Any], public_key: Ed25519PublicKey
         if document.get("version") != INCLUSION_V1:
             raise ValueError(f"version must be {INCLUSION_V1}")
         checkpoint = _checkpoint(document["checkpoint"], public_key, "checkpoint", problems)
-        entry = base64.b64decode(document["entry"], validate=True)
+        # A proof for a reader without a purpose carries the leaf hash, not the entry.
+        entry = base64.b64decode(document["entry"], validate=True) if "entry" in document else None
+        computed = leaf_hash(entry) if entry is not None else bytes.fromhex(document["leaf_hash"])
         index = int(document["index"])
         hashes = _hashes(document)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError("inclusion proof is malformed", [Problem("proof", str(exc))]) from exc
-    computed = leaf_hash(entry)
     if document.get("leaf_hash") not in (None, computed.hex()):
         problems.append("leaf_hash does not match the entry")
     if not verify_inclusion(computed, index, checkpoint.size, hashes, checkpoint.root):

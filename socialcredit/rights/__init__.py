@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the real types for checkers; at run time the names load on 
         recertify,
         withdraw_record,
     )
-    from .reads import PURPOSES, log_read, read_file, reads_of
+    from .reads import PURPOSES, enquiries_of, log_read, log_reads, read_file, reads_of
     from .report import export_file, subject_report
     from .statements import attach_statement, statements_of
 
@@ -55,6 +55,8 @@ _EXPORTS = {
     "statements_of": "statements",
     "PURPOSES": "reads",
     "log_read": "reads",
+    "log_reads": "reads",
+    "enquiries_of": "reads",
     "read_file": "reads",
     "reads_of": "reads",
     "export_file": "report",
@@ -76,8 +78,10 @@ __all__ = [
     "dispute_deadlines",
     "dispute_state",
     "disputes_of",
+    "enquiries_of",
     "export_file",
     "log_read",
+    "log_reads",
     "open_dispute",
     "queue",
     "read_file",

@@ -6,8 +6,10 @@ written. The ``FileRead`` entry (data v1)::
 
     FileRead {"subject": {"kind", "id"}, "reader": str, "purpose": str, "what": str}
 
-``what`` is ``report``, ``export``, ``file``, or ``listing`` (the subject's identifier was
-shown unmasked on a list, see :func:`socialcredit.consequences.identified_members_of_list`).
+``what`` is ``report``, ``export``, ``file``, ``listing`` (the subject's identifier was
+shown unmasked on a list, see :func:`socialcredit.consequences.identified_members_of_list`,
+or on the officers' dispute queue), ``entry`` (one ledger entry about the subject, e.g. in an
+inclusion proof), ``disputes`` or ``consequences`` (those parts of the file on their own).
 
 The subject sees every read of their file (who, when, why) in their report (:func:`reads_of`).
 """
@@ -26,25 +28,36 @@ import yaml
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.ledger.proofs import inclusion_document
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor
 
 __all__ = [
+    "DECISION_MADE",
     "PURPOSES",
+    "EnquiryV1",
     "FileReadV1",
     "Purpose",
     "checked_purpose",
     "checked_reader",
+    "enquiries_of",
+    "entry_subject",
     "log_read",
+    "log_reads",
+    "project_enquiries",
     "project_reads",
+    "proof_for",
     "purposes",
     "read_entry",
     "read_file",
     "reads_of",
+    "required_purpose",
 ]
 
 FILE_READ = "FileRead"
-WHAT = ("report", "export", "file", "listing")  # "listing": seen unmasked on a list
+DECISION_MADE = "DecisionMade"  # an enquiry: a service asked about the subject
+# "listing": seen unmasked on a list; "entry": one entry's bytes (an inclusion proof)
+WHAT = ("report", "export", "file", "listing", "entry", "disputes", "consequences")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,21 @@ def checked_purpose(purpose: str) -> Purpose:
     return found
 
 
+def required_purpose(purpose: str | None, name: str = "purpose") -> str:
+    """``purpose``, which a read of personal data must name and which must be whitelisted.
+
+    Raises:
+        ValidationError: naming ``name`` if it is missing or not on the whitelist.
+    """
+    if purpose is None:
+        reason = f"a read of a person's file must name its purpose: one of {', '.join(PURPOSES)}"
+        raise ValidationError("read refused", [Problem(name, reason)])
+    try:
+        return checked_purpose(purpose).id
+    except ValidationError as error:
+        raise ValidationError("read refused", [Problem(name, error.problems[0].reason)]) from None
+
+
 def checked_reader(reader: str, purpose: str) -> Purpose:
     """The whitelisted ``purpose``, after checking that ``reader`` is a short code that is
     nobody's identity number (for reads about several subjects at once).
@@ -103,6 +131,68 @@ def log_read(
         ValidationError: as :func:`read_entry`; nothing is written then.
     """
     return ledger.append([read_entry(subject, reader, purpose, what)])[0].position
+
+
+def log_reads(
+    ledger: Ledger,
+    subjects: Iterable[tuple[str, str]],
+    reader: str,
+    purpose: str,
+    what: str = "listing",
+) -> list[int]:
+    """Log one read per distinct person in ``subjects`` in one append (organisations' files
+    are not personal data); their positions.
+
+    Raises:
+        ValidationError: as :func:`read_entry`; nothing is written then.
+    """
+    people = [s for s in dict.fromkeys(subjects) if s[0] == "person"]
+    if not people:
+        checked_purpose(purpose)
+        return []
+    entries = [read_entry(subject, reader, purpose, what) for subject in people]
+    return [result.position for result in ledger.append(entries)]
+
+
+def entry_subject(ledger: Ledger, entry: Entry) -> tuple[str, str] | None:
+    """Whom ``entry`` is about: its ``subject``, else that of the record, dispute or target
+    it refers to (a correction, a decision on a dispute); None for entries about nobody."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    subject = data.get("subject")
+    if isinstance(subject, dict) and "kind" in subject and "id" in subject:
+        return str(subject["kind"]), str(subject["id"])
+    for key in ("record", "target"):
+        referred = data.get(key)
+        if isinstance(referred, int) and 0 <= referred < entry.position:
+            return entry_subject(ledger, ledger.entry(referred))
+    dispute = data.get("dispute")
+    if isinstance(dispute, str) and dispute.startswith("D") and "-" in dispute:
+        target = dispute[1:].split("-", 1)[0]
+        if target.isdigit() and int(target) < entry.position:
+            return entry_subject(ledger, ledger.entry(int(target)))
+    return None
+
+
+def proof_for(
+    ledger: Ledger, position: int, size: int | None, reader: str, purpose: str | None
+) -> dict[str, Any]:
+    """The inclusion proof (InclusionProofV1) of the entry at ``position`` in the tree of
+    ``size`` (default latest). It carries the entry itself only for a ``purpose`` that covers
+    personal data, after logging the read (``entry``) of the file of the person it is about;
+    without a purpose it carries the leaf hash only.
+
+    Raises:
+        ValidationError: if the purpose is not whitelisted or the reader is refused.
+        NotFoundError: if there is no such entry or checkpoint.
+    """
+    document = inclusion_document(ledger, position, size)
+    if purpose is None or not checked_purpose(purpose).personal_data:
+        document.pop("entry", None)
+        return document
+    about = entry_subject(ledger, ledger.entry(position))
+    if about is not None:
+        log_reads(ledger, [about], reader, purpose, "entry")
+    return document
 
 
 def read_entry(
@@ -186,6 +276,63 @@ def project_reads(
                 entry.position, entry.recorded_at_us, d["reader"], d["purpose"], d["what"]
             )
             out.append(read)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EnquiryV1:
+    """One enquiry about the subject: who asked for which service, when, and the outcome
+    (a ``DecisionMade`` entry; ``requested_by`` is None for decisions made before they were
+    attributed)."""
+
+    position: int
+    at_us: int
+    requested_by: str | None
+    purpose: str | None
+    service: str
+    outcome: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The enquiry as JSON-able values."""
+        return {
+            "position": self.position,
+            "at": format_time(self.at_us),
+            "requested_by": self.requested_by,
+            "purpose": self.purpose,
+            "service": self.service,
+            "outcome": self.outcome,
+        }
+
+
+def enquiries_of(
+    ledger: Ledger, subject: tuple[str, str], at: datetime | int | None = None
+) -> list[EnquiryV1]:
+    """Every decision asked about the subject recorded by ``at`` (default now), oldest first."""
+    known = ledger_now(ledger) if at is None else at
+    known_us = known if isinstance(known, int) else _us(known)
+    entries = scan(ledger, {DECISION_MADE}, containing=subject[1].encode())
+    return project_enquiries(entries, subject, known_us)
+
+
+def project_enquiries(
+    entries: Iterable[Entry], subject: tuple[str, str], known_us: int
+) -> list[EnquiryV1]:
+    """:func:`enquiries_of` over already-read entries (in ledger order; other types ignored)."""
+    out = []
+    for entry in entries:
+        d = entry.data
+        if entry.type != DECISION_MADE or entry.recorded_at_us > known_us:
+            continue
+        if (d["subject"]["kind"], d["subject"]["id"]) == subject:
+            found = EnquiryV1(
+                entry.position,
+                entry.recorded_at_us,
+                d.get("requested_by"),
+                d.get("purpose"),
+                d["service"],
+                d["outcome"],
+            )
+            out.append(found)
     return out
 
 

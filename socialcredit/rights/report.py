@@ -9,6 +9,8 @@ returns a JSON-able ``SubjectReportV1`` as the ledger held it at ``at``:
   checkpoint (checkable offline with :func:`socialcredit.ledger.proofs.check_inclusion_proof`);
 * every dispute and appeal, and every recertification notice;
 * every read of the file: who, when, for which permitted purpose (this one included);
+* every enquiry about the subject (a decision at a point of service): who asked, for which
+  service and purpose, when, and the outcome;
 * the consequences: list memberships with their end dates and what each list restricts, an
   open hardship period and the restrictions it freezes, and decisions.
 
@@ -34,7 +36,14 @@ from socialcredit.ledger.proofs import inclusion_document
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.rights._scan import entry_type, ledger_now
 from socialcredit.rights.disputes import DISPUTE_TYPES, project_disputes
-from socialcredit.rights.reads import FILE_READ, checked_purpose, log_read, project_reads
+from socialcredit.rights.reads import (
+    DECISION_MADE,
+    FILE_READ,
+    checked_purpose,
+    log_read,
+    project_enquiries,
+    project_reads,
+)
 from socialcredit.rights.statements import STATEMENT_ATTACHED, group
 from socialcredit.scoring.engine import Explanation, explain, from_us, to_us
 from socialcredit.scoring.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, RecordIndex
@@ -42,7 +51,7 @@ from socialcredit.scoring.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, Re
 __all__ = ["REPORT_VERSION", "build_report", "export_file", "subject_report"]
 
 REPORT_VERSION = "SubjectReportV1"
-_PER_SUBJECT = frozenset({RECORD_FILED, STATEMENT_ATTACHED, FILE_READ})
+_PER_SUBJECT = frozenset({RECORD_FILED, STATEMENT_ATTACHED, FILE_READ, DECISION_MADE})
 _SHARED = LIFECYCLE_ENTRY_TYPES | DISPUTE_TYPES
 
 Subject = tuple[str, str]
@@ -55,7 +64,7 @@ class _File:
     subject: Subject
     filed: dict[int, Entry] = field(default_factory=dict)
     shared: list[Entry] = field(default_factory=list)
-    own: list[Entry] = field(default_factory=list)  # statements and reads about the subject
+    own: list[Entry] = field(default_factory=list)  # statements, reads, enquiries about them
 
     def ordered(self) -> list[Entry]:
         return sorted([*self.filed.values(), *self.shared, *self.own], key=_position)
@@ -227,6 +236,7 @@ def build_report(
         "disputes": [d.to_json() for d in project_disputes(file.shared, known_us, subject=subject)],
         "notices": _notices(file, known_us),
         "reads": [r.to_json() for r in project_reads(file.own, subject, known_us)],
+        "enquiries": [e.to_json() for e in project_enquiries(file.own, subject, known_us)],
         "consequences": _consequences(ledger, subject, moment),
         "checkpoint": checkpoint.to_json(),
         "public_key": public_key_text(ledger.public_key),

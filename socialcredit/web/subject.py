@@ -22,6 +22,7 @@ from ..rights import (
     attach_statement,
     dispute_state,
     disputes_of,
+    enquiries_of,
     export_file,
     log_read,
     open_dispute,
@@ -60,7 +61,8 @@ def _subject(who: Principal) -> tuple[str, str]:
 @router.get("/me", response_class=HTMLResponse)
 def my_file(request: Request, who: Principal = _SUBJECT) -> Response:
     """My file: grade and reasons, the way up, the score chart, every record with its status,
-    statements and proof, my disputes, and who read my file. Viewing it is a logged read."""
+    statements and proof, my disputes, who read my file and who enquired about me (the
+    decisions asked about me). Viewing it is a logged read."""
     return _my_page(request, who)
 
 
@@ -78,6 +80,7 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         disputes = [d for d in disputes_of(ledger) if d.subject == subject]
         statements = statements_of(ledger, subject)
         reads = reads_of(ledger, subject)
+        enquiries = enquiries_of(ledger, subject)
         consequences = _consequences(request, ledger, subject, now)
     chart = line_chart(
         [(p.as_of, p.total) for p in points],
@@ -97,6 +100,7 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         disputes=disputes,
         statements=statements,
         reads=reads[::-1],
+        enquiries=enquiries[::-1],
         open_targets={d.target for d in disputes if d.decided_us is None},
         max_statement=MAX_STATEMENT,
         consequences=consequences,

@@ -15,6 +15,8 @@ from socialcredit.storage.sqlite import SQLiteStore
 
 from .helpers import play, subject
 
+ASKER = ("--reader", "airline:ca")  # who asks, recorded in the DecisionMade entry
+
 
 class _Clock:
     def __init__(self) -> None:
@@ -47,13 +49,13 @@ def test_decide_lists_hardship_restore(tmp_path: Path) -> None:
     )
     person, org = subject("person:1")[1], subject("organisation:1")[1]
     denied = runner.invoke(
-        cli, [*base, "decide", person, "air_travel", "--at", "2026-02-01", "--json"]
+        cli, [*base, "decide", person, "air_travel", *ASKER, "--at", "2026-02-01", "--json"]
     )
     assert denied.exit_code == 0, denied.output
     assert json.loads(denied.output)["outcome"] == "deny"
-    text = runner.invoke(cli, [*base, "decide", person, "air_travel", "--at", "2026-02-01"])
+    text = runner.invoke(cli, [*base, "decide", person, "air_travel", *ASKER, "--at", "2026-02-01"])
     assert text.output.startswith("deny: air_travel") and "recourse:" in text.output
-    bad = runner.invoke(cli, [*base, "decide", person, "nothing"])
+    bad = runner.invoke(cli, [*base, "decide", person, "nothing", *ASKER])
     assert bad.exit_code == 2 and "service" in bad.output
     listed = runner.invoke(
         cli, [*base, "lists", "dishonest_judgment_debtors", "--at", "2026-02-01"]
@@ -91,7 +93,7 @@ def test_decide_says_which_restriction_hardship_freezes(tmp_path: Path) -> None:
     """Issue 22, point 7: not a bare "allow"."""
     base = _store(tmp_path, [*DEBTOR, {"hardship": "record", "at": "2026-01-20"}])
     person = subject("person:1")[1]
-    allowed = CliRunner().invoke(cli, [*base, "decide", person, "air_travel"])
+    allowed = CliRunner().invoke(cli, [*base, "decide", person, "air_travel", *ASKER])
     assert allowed.exit_code == 0, allowed.output
     assert allowed.output.startswith("allow: air_travel")
     assert (
@@ -100,7 +102,7 @@ def test_decide_says_which_restriction_hardship_freezes(tmp_path: Path) -> None:
         " (since 2026-01-20)" in allowed.output
     )
     as_json = json.loads(
-        CliRunner().invoke(cli, [*base, "decide", person, "air_travel", "--json"]).output
+        CliRunner().invoke(cli, [*base, "decide", person, "air_travel", *ASKER, "--json"]).output
     )
     assert [(f["measure"], f["list"], f["since"]) for f in as_json["frozen"]] == [
         ("no_air_travel", DEBTORS, "2026-01-20T00:00:00Z")

@@ -37,7 +37,7 @@ def test_a_decision_names_the_restrictions_hardship_freezes_and_replays(
     play(ledger, clock, [*DEBTOR, HARDSHIP], "person:1")
     who = subject("person:1")
     with DecisionService(ledger) as service:
-        decision = service.decide(*who, "air_travel", FEB)
+        decision = service.decide(*who, "air_travel", FEB, requester="airline:ca")
     assert decision.outcome.value == "allow" and not decision.reasons
     (frozen,) = decision.frozen
     assert (frozen.measure, frozen.list_id, frozen.since_us) == (
@@ -47,13 +47,14 @@ def test_a_decision_names_the_restrictions_hardship_freezes_and_replays(
     )
     assert frozen.text.endswith("is frozen while hardship is recorded (since 2026-01-20)")
     (audited,) = [e for e in ledger.entries() if e.type == "DecisionMade"]
-    assert audited.data == decision.to_json()
+    asked = {"requested_by": "airline:ca", "purpose": "service_decision:air_travel"}
+    assert audited.data == decision.to_json() | asked
     view = subject_consequences(ledger, *who, FEB)
     again = make_decision(
         CompiledConsequences(default_bundle()), who, "air_travel", to_us(FEB),
         view.memberships, hardship_since_us=view.hardship_since_us,
     )  # fmt: skip
-    assert again.to_json() == audited.data
+    assert again.to_json() | asked == audited.data
 
 
 def test_a_decision_without_hardship_freezes_nothing(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from socialcredit.catalogue import default_catalogue
+from socialcredit.demo.filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.scoring.engine import to_us
@@ -40,7 +41,7 @@ def file_record(
         "subject_id": subject[1],
         "kind": kind,
         "occurred_at": occurred_at,
-        "source": "agency:test",
+        "source": source_of(default_catalogue().kind(kind)).name,
     }
     if amount is not None:
         row["amount"] = str(amount)

@@ -18,6 +18,8 @@ from tests.consequences.helpers import play, subject
 from tests.records_factory import person, write_csv
 
 ALICE = person(1)
+QUEUE = ("--purpose", "dispute_handling", "--reader", "officer:li")  # a logged read
+ASKER = ("--reader", "airline:ca")  # who asks, recorded in the DecisionMade entry
 
 
 def run(tmp_path: Path, *args: str) -> Result:
@@ -33,7 +35,7 @@ def test_rights_commands(tmp_path: Path) -> None:
         "subject_kind": "person",
         "kind": "loan_default",
         "occurred_at": "2025-06-01T00:00:00Z",
-        "source": "agency:test",
+        "source": "creditor_under_contract:example-commercial-bank",
         "amount": "900",
     }
     assert run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", [row]))).exit_code == 0
@@ -52,7 +54,7 @@ def test_rights_commands(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     assert added.output.startswith("Evidence added to dispute D0-1 (entry ")
     assert "(extended to 45 days by new evidence)" in added.output
-    queue = run(tmp_path, "dispute", "queue", "--json")
+    queue = run(tmp_path, "dispute", "queue", *QUEUE, "--json")
     assert [item["action"] for item in json.loads(queue.output)] == ["decide"]
     decided = run(
         tmp_path,
@@ -105,9 +107,13 @@ def test_rights_commands(tmp_path: Path) -> None:
         "credit_decision_with_consent",
     )
     assert text.exit_code == 0 and "statement: It was repaid." in text.output
-    explained = run(tmp_path, "explain", ALICE)  # the statement travels with the record
+    explained = run(
+        tmp_path, "explain", ALICE, "--purpose", "subject_access"
+    )  # the statement travels with the record
     assert explained.exit_code == 0 and "statement: It was repaid." in explained.output
-    as_json = json.loads(run(tmp_path, "explain", ALICE, "--json").output)
+    as_json = json.loads(
+        run(tmp_path, "explain", ALICE, "--purpose", "subject_access", "--json").output
+    )
     assert as_json["statements"]["0"][0]["text"] == "It was repaid."
     bad = run(tmp_path, "report", ALICE, "--purpose", "marketing")
     assert bad.exit_code == 2
@@ -127,7 +133,7 @@ def _filed(tmp_path: Path) -> None:
         "subject_kind": "person",
         "kind": "loan_default",
         "occurred_at": "2025-06-01T00:00:00Z",
-        "source": "agency:test",
+        "source": "creditor_under_contract:example-commercial-bank",
         "amount": "900",
     }
     assert run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", [row]))).exit_code == 0
@@ -185,14 +191,14 @@ def test_queue_says_what_is_due_by_when_and_whether_it_is_overdue(tmp_path: Path
     """Issue 22, point 9."""
     _filed(tmp_path)
     assert run(tmp_path, "dispute", "open", "0", "I repaid it.").exit_code == 0
-    (item,) = json.loads(run(tmp_path, "dispute", "queue", "--json").output)
+    (item,) = json.loads(run(tmp_path, "dispute", "queue", *QUEUE, "--json").output)
     ack_by = item["deadlines"]["acknowledge_by"]
     assert (
         f"D0-1           acknowledge by {ack_by}  (dispute of entry 0)"
-        in run(tmp_path, "dispute", "queue").output
+        in run(tmp_path, "dispute", "queue", *QUEUE).output
     )
     late = (date.fromisoformat(ack_by) + timedelta(days=1)).isoformat()
-    overdue = run(tmp_path, "dispute", "queue", "--at", late).output
+    overdue = run(tmp_path, "dispute", "queue", *QUEUE, "--at", late).output
     assert f"acknowledge by {ack_by} (overdue)" in overdue
     report = run(tmp_path, "report", ALICE, "--at", late).output
     assert f"dispute D0-1 of entry 0: overdue: acknowledge by {ack_by} (overdue)" in report
@@ -208,7 +214,7 @@ def test_text_report_says_lists_hardship_decisions_and_proofs(
     ledger = make_ledger("cli")  # the store `run` uses, with a clock in early 2026
     play(ledger, clock, [*DEBTOR, {"hardship": "record", "at": "2026-01-20"}], "person:1")
     debtor = subject("person:1")[1]
-    denied = run(tmp_path, "decide", debtor, "air_travel", "--at", "2026-01-15")
+    denied = run(tmp_path, "decide", debtor, "air_travel", *ASKER, "--at", "2026-01-15")
     assert denied.output.startswith("deny")
     listed = run(tmp_path, "report", debtor, "--at", "2026-01-15").output
     assert (
@@ -221,7 +227,7 @@ def test_text_report_says_lists_hardship_decisions_and_proofs(
     assert re.search(r"inclusion proof: leaf 0 of the signed tree of size \d+", listed)
     assert "socialcredit check-proof proof.json --public-key " in listed
     assert "hardship (cannot pay) recorded" not in listed
-    assert run(tmp_path, "decide", debtor, "air_travel").output.startswith("allow")
+    assert run(tmp_path, "decide", debtor, "air_travel", *ASKER).output.startswith("allow")
     frozen = run(tmp_path, "report", debtor).output
     assert "listed from 2026-01-12" in frozen and "): frozen while hardship is recorded" in frozen
     assert "  hardship (cannot pay) recorded since 2026-01-20" in frozen
@@ -239,7 +245,7 @@ def test_a_report_without_personal_data_masks_the_consequences_too(
     ledger = make_ledger("cli")
     play(ledger, clock, DEBTOR, "person:1")
     debtor = subject("person:1")[1]
-    assert run(tmp_path, "decide", debtor, "air_travel").exit_code == 0
+    assert run(tmp_path, "decide", debtor, "air_travel", *ASKER).exit_code == 0
     audit = ["--purpose", "audit_without_personal_data", "--reader", "auditor:x", "--json"]
     shown = run(tmp_path, "report", debtor, *audit)
     assert shown.exit_code == 0, shown.output

@@ -68,7 +68,7 @@ def test_report_contents_and_offline_proofs(ledger: Ledger, clock: Any) -> None:
     assert report["version"] == "SubjectReportV1"
     assert [r["position"] for r in report["records"]] == [0, 1]
     loan, volunteering = report["records"]
-    assert loan["source"] == "agency:test"
+    assert loan["source"] == "creditor_under_contract:example-commercial-bank"
     assert "Credit Reporting Industry" in loan["legal_basis"] and loan["context"] == "finance"
     assert loan["status"]["state"] == "disputed" and loan["status"]["dispute"] == dispute
     assert loan["contribution"]["points"] == -30

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Query, Request
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
+from ...ledger import Ledger
 from ..auth import Principal, Role
 from . import ctx_of
 
-__all__ = ["PURPOSES", "PurposeQuery", "log_file_read", "purpose_of"]
+__all__ = [
+    "PURPOSES",
+    "PurposeQuery",
+    "entry_subject",
+    "log_file_read",
+    "log_reads",
+    "purpose_of",
+    "sees_content",
+]
 
 
 def _whitelist() -> tuple[str, ...]:
@@ -39,6 +49,18 @@ PurposeQuery = Annotated[
 ]  # fmt: skip
 
 
+PurposeField = Annotated[
+    str | None,
+    AfterValidator(lambda value: None if value is None else _whitelisted(value)),
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "enum": list(PURPOSES)} if PURPOSES else {"type": "string"},
+        {"type": "null"},
+    ]}),
+    Field(default=None, description="Why the subject is asked about; default: the service "
+          "decision itself."),
+]  # fmt: skip
+
+
 def purpose_of(principal: Principal, purpose: str | None) -> str:
     """The purpose of a read: the subject's own is ``subject_access``; others name one from the
     whitelist (default ``dispute_handling``)."""
@@ -47,8 +69,66 @@ def purpose_of(principal: Principal, purpose: str | None) -> str:
     return purpose or "dispute_handling"
 
 
+def entry_subject(ledger: Ledger, position: int) -> tuple[str, str] | None:
+    """Whom the entry at ``position`` is about (see ``socialcredit.rights.entry_subject``);
+    without the rights package, its ``subject`` field only.
+
+    Raises:
+        NotFoundError: if there is no such entry.
+    """
+    from ..app import _optional
+
+    entry = ledger.entry(position)
+    rights = _optional("socialcredit.rights.reads")
+    if rights is not None:
+        found: tuple[str, str] | None = rights.entry_subject(ledger, entry)
+        return found
+    subject = entry.data.get("subject")
+    return (subject["kind"], subject["id"]) if isinstance(subject, dict) else None
+
+
+def sees_content(principal: Principal, purpose: str | None) -> bool:
+    """Whether a caller who named ``purpose`` (or none) may see personal content rather than
+    hashes: a subject (their own), or anyone naming a purpose that covers personal data."""
+    if principal.role is Role.SUBJECT:
+        return True
+    if principal.role is Role.AUDITOR or purpose is None:
+        return False
+    from ..app import _optional
+
+    rights = _optional("socialcredit.rights.reads")
+    return rights is None or bool(rights.purposes()[purpose].personal_data)
+
+
+def log_reads(
+    request: Request,
+    principal: Principal,
+    subjects: Iterable[tuple[str, str]],
+    purpose: str | None,
+    what: str,
+) -> None:
+    """Log a read (``what``) of each person's file in ``subjects``, in one append, before
+    they are read; the caller holds no lock.
+
+    Raises:
+        ValidationError: if the purpose is not on the whitelist (nothing is read then).
+    """
+    from ..app import _optional
+
+    rights = _optional("socialcredit.rights.reads")
+    if rights is None:
+        return
+    ctx = ctx_of(request)
+    with ctx.lock:
+        rights.log_reads(ctx.ledger, subjects, principal.name, purpose_of(principal, purpose), what)
+
+
 def log_file_read(
-    request: Request, principal: Principal, subject: tuple[str, str], purpose: str | None
+    request: Request,
+    principal: Principal,
+    subject: tuple[str, str],
+    purpose: str | None,
+    what: str = "file",
 ) -> None:
     """Log a read of a person's file (a ``FileRead`` entry) before it happens.
 
@@ -67,4 +147,4 @@ def log_file_read(
         return
     ctx = ctx_of(request)
     with ctx.lock:
-        rights.log_read(ctx.ledger, subject, principal.name, purpose_of(principal, purpose), "file")
+        rights.log_read(ctx.ledger, subject, principal.name, purpose_of(principal, purpose), what)

@@ -25,6 +25,7 @@ from .._json import OrjsonResponse
 from .._params import Moment, ResidentId, SubjectId, Text, Uscc, subject_of
 from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
+from ._reads import PurposeField, PurposeQuery, log_file_read
 
 router = APIRouter(tags=["consequences"])
 
@@ -42,6 +43,7 @@ class DecisionIn(BaseModel):
     subject: SubjectId
     service: str = Field(max_length=128, description="A service of the policy in force.")
     at: Moment | None = Field(default=None, description="Default: now.")
+    purpose: PurposeField = None
 
 
 class HardshipIn(BaseModel):
@@ -75,15 +77,18 @@ class RepresentativeIn(BaseModel):
 async def decide(
     request: Request,
     body: DecisionIn,
-    _: Annotated[Principal, Depends(require(*_DECIDERS))],
+    principal: Annotated[Principal, Depends(require(*_DECIDERS))],
 ) -> Response:
     """Allow, deny or reward a service, with reasons and recourse; every decision is written
-    to the ledger (``DecisionMade``) by the group-commit audit writer (503 if it is full)."""
+    to the ledger (``DecisionMade``, attributed to the calling account and its purpose, default
+    the service decision) by the group-commit audit writer (503 if it is full)."""
     key = subject_of(body.subject)
     service = ctx_of(request).decisions
     if service is None:  # only between lifespans (the server is starting or stopping)
         raise LedgerOverloadedError("the decision service is not running", retry_after=1.0)
-    decision = service.decide(key[0], key[1], body.service, body.at)
+    decision = service.decide(
+        key[0], key[1], body.service, body.at, requester=principal.name, purpose=body.purpose
+    )
     # A response rather than a dict: skips FastAPI's response-model pass on the hot path.
     return OrjsonResponse(decision.to_json())
 
@@ -120,10 +125,13 @@ def consequences(
     subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
     at: _At = None,
+    purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
-    """SUBJECT's list memberships (status, from, until, grounds) and every decision about them."""
+    """SUBJECT's list memberships (status, from, until, grounds) and every decision about them
+    (the read is logged)."""
     key = subject_of(subject)
     require_own_subject(principal, key)
+    log_file_read(request, principal, key, purpose, "consequences")
     ctx = ctx_of(request)
     with ctx.lock:
         found = subject_consequences(ctx.ledger, *key, _now(at))

@@ -1,7 +1,8 @@
 """The ledger for auditors: size, signed checkpoints, inclusion and consistency proofs, verify.
 
-Auditors see hashes only: their inclusion proofs carry the leaf hash but not the entry (which
-may hold personal data). A subject may fetch the full proof of entries about themselves.
+Auditors, and callers naming no purpose that covers personal data, see hashes only: their
+inclusion proofs carry the leaf hash but not the entry. A subject may fetch the full proof of
+entries about themselves; an officer naming a purpose gets the entry, and the read is logged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ...storage import open_store
 from .._params import Position
 from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
+from ._reads import PurposeQuery, entry_subject, log_file_read, sees_content
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -70,18 +72,21 @@ def inclusion_proof(
     position: Position,
     principal: Annotated[Principal, Depends(require(*_PROVERS))],
     size: _Size = None,
+    purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
-    """The inclusion proof (InclusionProofV1) of the entry at ``position``; for an auditor
-    without the entry itself."""
+    """The inclusion proof (InclusionProofV1) of the entry at ``position``. The entry itself
+    comes only to its subject, or to a caller naming a purpose that covers personal data (the
+    read is logged); anyone else gets the leaf hash without the entry."""
     ctx = ctx_of(request)
     with ctx.lock:
+        about = entry_subject(ctx.ledger, position)
         if principal.role is Role.SUBJECT:
-            subject = ctx.ledger.entry(position).data.get("subject")
-            about = (subject.get("kind"), subject.get("id")) if isinstance(subject, dict) else None
             require_own_subject(principal, about)
         document = inclusion_document(ctx.ledger, position, size)
-    if principal.role is Role.AUDITOR:
+    if not sees_content(principal, purpose):
         document.pop("entry", None)
+    elif about is not None:
+        log_file_read(request, principal, about, purpose, "entry")
     return document
 
 

@@ -33,7 +33,7 @@ from .._params import Amount, Moment, Position, PositionValue, SubjectId, Text, 
 from ..auth import Principal, Role, require, require_own_subject
 from ..errors import PermissionDeniedError
 from . import ctx_of
-from ._reads import PurposeQuery, purpose_of
+from ._reads import PurposeQuery, log_file_read, log_reads, purpose_of
 
 router = APIRouter(tags=["rights"])
 
@@ -216,10 +216,13 @@ def subject_disputes(
     request: Request,
     subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+    purpose: PurposeQuery = None,
 ) -> list[dict[str, Any]]:
-    """Every dispute about the subject's records and ratings, with state and deadlines."""
+    """Every dispute about the subject's records and ratings, with state and deadlines (the
+    read is logged)."""
     key = subject_of(subject)
     require_own_subject(principal, key)
+    log_file_read(request, principal, key, purpose, "disputes")
     ctx = ctx_of(request)
     with ctx.lock:
         return [found.to_json() for found in disputes_of(ctx.ledger, subject=key)]
@@ -242,12 +245,17 @@ def open_(
 @router.get("/disputes/queue")
 def dispute_queue(
     request: Request,
-    _: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER))],
+    principal: Annotated[
+        Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER))
+    ],
+    purpose: PurposeQuery = None,
 ) -> list[dict[str, Any]]:
-    """The officers' work, most urgent first: what to do, by when, whether overdue."""
+    """The officers' work, most urgent first: what to do, by when, whether overdue. Each
+    person on it is logged as read (``listing``, default purpose ``dispute_handling``)."""
     ctx = ctx_of(request)
     with ctx.lock:
         items = queue(ctx.ledger)
+    log_reads(request, principal, (i.dispute.subject for i in items), purpose, "listing")
     return [
         {
             "action": i.action,
@@ -264,12 +272,14 @@ def dispute(
     request: Request,
     dispute_id: DisputeId,
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
+    purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
-    """One dispute now: state, deadlines, evidence, decision, appeal."""
+    """One dispute now: state, deadlines, evidence, decision, appeal (the read is logged)."""
     ctx = ctx_of(request)
     with ctx.lock:
         found = dispute_state(ctx.ledger, dispute_id)
     require_own_subject(principal, found.subject)
+    log_file_read(request, principal, found.subject, purpose, "disputes")
     result: dict[str, Any] = found.to_json()
     return result
 
