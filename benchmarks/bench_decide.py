@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue, make_resident_id, make_uscc
 from socialcredit.consequences import DecisionService
+from socialcredit.demo.filers import reference_of, source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.storage.sqlite import SQLiteStore
@@ -72,10 +73,8 @@ def _rows(subjects: int, seed: int) -> Iterator[tuple[int, dict[str, str]]]:
             "subject_kind": "organisation" if org else "person",
             "kind": kind,
             "occurred_at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00Z",
-            "source": "court:bench"
-            if catalogue.kind(kind).context == "judicial"
-            else "agency:bench",
-            "evidence": f"case-{i}",
+            "source": source_of(catalogue.kind(kind)).name,
+            "evidence": reference_of(catalogue.kind(kind), 2024, 1 + i % 999_999),
         }
         if catalogue.kind(kind).amount is not None:
             row["amount"] = "10"

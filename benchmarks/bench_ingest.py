@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
+from socialcredit.demo.filers import reference_of, source_of
 from socialcredit.ingest import ingest_file, ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.storage.sqlite import SQLiteStore
@@ -71,12 +72,12 @@ def make_rows(n: int, subjects: int, keyed: bool, seed: int = 1) -> list[dict[st
             "subject_kind": "organisation" if is_org else "person",
             "kind": kind.id,
             "occurred_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "source": "agency:market-regulation",
+            "source": source_of(kind).name,
         }
         if kind.amount is not None:
             row["amount"] = str(100 + rng.randrange(100_000))
         if kind.evidence is not None:
-            row["evidence"] = f"(2025)-enf-{i}"
+            row["evidence"] = reference_of(kind, 2025, 1 + i % 999_999)
         if keyed:
             row["idempotency_key"] = f"src-{i}"
         rows.append(row)

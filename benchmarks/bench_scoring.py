@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue, make_resident_id
 from socialcredit.demo.city import build_city
+from socialcredit.demo.filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.policy import default_bundle
@@ -37,6 +38,7 @@ from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.projection import LiveScores
 from socialcredit.storage.sqlite import SQLiteStore
 
+CATALOGUE = default_catalogue()
 SUBJECT = make_resident_id("110101", datetime(1980, 5, 17).date(), 123)
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -49,7 +51,7 @@ def subject_rows(n: int, start: int) -> list[dict[str, str]]:
             "subject_kind": "person",
             "kind": kinds[i % 4],
             "occurred_at": f"2026-{1 + (start + i) % 10:02d}-{1 + i % 28:02d}T09:00:00Z",
-            "source": "bench",
+            "source": source_of(CATALOGUE.kind(kinds[i % 4])).name,
             **({"amount": "3"} if kinds[i % 4] == "volunteering" else {}),
         }
         for i in range(n)

@@ -6,9 +6,11 @@ machine counts against it as little as possible.
 
 Typical means: text values; subjects drawn from a pool of 20,000 persons and 5,000 organisations
 (subjects repeat, as they do in real feeds); a distinct second-resolution timestamp per record;
-an empty string for absent options. The memos are cleared before every run, so each run starts
-cold. The last line times the ingest's own check of the same rows (read as a CSV file by Arrow,
-checked by the column kernels and encoded to canonical JSON).
+each kind from a source whose authority kind may file it, with a reference of that kind's form
+as evidence (checked against its pattern); an empty string for absent options. The memos are
+cleared before every run, so each run starts cold. The last line times the ingest's own check
+of the same rows (read as a CSV file by Arrow, checked by the column kernels and encoded to
+canonical JSON).
 
     .venv/bin/python benchmarks/bench_validation.py
 """
@@ -32,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from socialcredit.catalogue import default_catalogue, make_resident_id, make_uscc
 from socialcredit.catalogue._timestamps import parse_timestamp
 from socialcredit.catalogue.identifiers import organisation_facts, person_facts
+from socialcredit.demo.filers import reference_of, source_of
 
 N = 200_000
+CATALOGUE = default_catalogue()
 PERSON_KINDS = [
     ("loan_default", True),
     ("credit_card_default", True),
@@ -85,9 +89,9 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, str]]:
                 "subject_kind": subject_kind,
                 "kind": kind,
                 "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "source": f"feed-{i % 7}",
+                "source": source_of(CATALOGUE.kind(kind)).name,
                 "amount": str(rng.randrange(1, 50_000)) if has_amount else "",
-                "evidence": "",
+                "evidence": reference_of(CATALOGUE.kind(kind), when.year, 1 + i % 999_999),
                 "idempotency_key": f"feed-{i % 7}-{i}",
             }
         )

@@ -33,7 +33,7 @@ def build(directory: Path, entries: int) -> Ledger:
                     {
                         "kind": "administrative_penalty_general",
                         "occurred_at": "2025-03-01T00:00:00Z",
-                        "source": "agency:market-regulation",
+                        "source": "market_regulator:beijing",
                         "subject": {"id": f"11010119800101{i % 10_000:04d}", "kind": "person"},
                         "amount": i % 100_000,
                     },

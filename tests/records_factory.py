@@ -1,4 +1,8 @@
-"""Valid (and deliberately invalid) input rows built from the default catalogue."""
+"""Valid (and deliberately invalid) input rows built from the default catalogue.
+
+Each kind is filed by a source whose authority kind may establish it, with evidence in that
+authority kind's reference form (the demo's filers, :mod:`socialcredit.demo.filers`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
+from socialcredit.demo.filers import reference_of, source_of
 
 FIELDS = list(RECORD_FIELDS)
 
@@ -36,12 +41,12 @@ def valid_rows(n: int, *, seed: int = 0, keys: str | None = "row") -> list[dict[
             "subject_kind": subject_kind,
             "kind": kind.id,
             "occurred_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T08:30:00Z",
-            "source": "court:beijing-1" if kind.context == "judicial" else "agency:test",
+            "source": source_of(kind).name,
         }
         if kind.amount is not None:
             row["amount"] = str(100 + rng.randrange(100_000))
         if kind.evidence is not None:
-            row["evidence"] = f"case-{i}"
+            row["evidence"] = reference_of(kind, 2025, 1 + i % 999_999)
         if keys is not None:
             row["idempotency_key"] = f"{keys}-{i}"
         rows.append(row)

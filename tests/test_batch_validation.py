@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue import Source, default_catalogue
 from socialcredit.catalogue._timestamps import parse_canonical_columns, parse_timestamp
 from socialcredit.catalogue.batch import EncodedRecord, _kernels, rows_to_arrays
 from socialcredit.catalogue.identifiers import (
@@ -26,12 +26,15 @@ from socialcredit.catalogue.records import Catalogue
 from socialcredit.errors import RecordRefusedError
 
 from .records_factory import valid_rows
-from .test_records import _BASES, _VALUES, ADULT, NOW, ORG
+from .test_records import _BASES, _VALUES, ADULT, BANK, COURT, LABOUR, METRO, NOW, ORG
+
+# The filers a batch may be checked for: a bank (the bases' usual source) and a court.
+FILERS = [Source.named(BANK), Source.named(COURT), Source.named(METRO)]
 
 
-def per_record(raw: dict[str, Any]) -> object:
+def per_record(raw: dict[str, Any], filer: Source | None = None) -> object:
     try:
-        record = default_catalogue().validate(raw, now=NOW)
+        record = default_catalogue().validate(raw, now=NOW, source=filer)
     except RecordRefusedError as refusal:
         return refusal.problems
     return EncodedRecord(
@@ -151,7 +154,21 @@ _TEXT_VALUES: dict[str, list[str]] = {
         "2025-06-15T00:00:00Z",
         "２０２４-03-01",
     ],
-    "source": ["bank-a", " bank-a ", "s" * 100, "s" * 101, 'quote"d', "back\\slash", "银行"],
+    "source": [
+        BANK,
+        f" {BANK} ",
+        METRO,
+        COURT,
+        LABOUR,
+        "bank-a",
+        "church:st-mary",
+        "court:religious-affairs",
+        "court:" + "s" * 94,
+        "court:" + "s" * 95,
+        'court:quote"d',
+        "back\\slash",
+        "银行",
+    ],
     "amount": [
         "1200",
         "0",
@@ -164,7 +181,24 @@ _TEXT_VALUES: dict[str, list[str]] = {
         "١٢",
         "12a",
     ],
-    "evidence": ["case 1", " case 1 ", *_NASTY_TEXT],
+    "evidence": [
+        "case 1",
+        " case 1 ",
+        "LN-2024-000123",
+        "CC-2024-88120",
+        "(2024)京0105执1号",
+        "（2024）最高法执监12号",
+        "E1234567890",
+        "京人社监察罚〔2024〕12号",
+        "13812345678",
+        "110105198506151236",
+        "religion catholic; location 39.9,116.4",
+        "宗教",
+        "UYGHUR",
+        "LN-2024-000123\n",
+        " E1234567890",
+        *_NASTY_TEXT,
+    ],
     "idempotency_key": ["key", " key ", *_NASTY_TEXT],
 }
 
@@ -190,6 +224,23 @@ def test_array_kernels_agree_with_per_record_validation(rows: list[dict[str, Any
     assert rows_to_arrays(rows) is not None
     batch = default_catalogue().validate_batch(rows, now=NOW)
     assert [outcome(r) for r in batch] == [per_record(r) for r in rows]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(text_rows(), near_valid()), min_size=1, max_size=12),
+    st.sampled_from(FILERS),
+    st.booleans(),
+)
+def test_batches_filed_by_a_source_agree_with_per_record_validation(
+    rows: list[dict[str, Any]], filer: Source, drop_source: bool
+) -> None:
+    """With a registered filer: stamped where the column is absent, refused where it differs,
+    and held to the filer's authority kind -- the same in both paths, both tiers."""
+    if drop_source:
+        rows = [{k: v for k, v in row.items() if k != "source"} for row in rows]
+    batch = default_catalogue().validate_batch(rows, now=NOW, source=filer)
+    assert [outcome(r) for r in batch] == [per_record(r, filer) for r in rows]
 
 
 @pytest.mark.parametrize("birthday", ["2007-03-01", "2008-03-01"])
@@ -225,6 +276,7 @@ def test_minors_on_their_18th_birthday(birthday: str) -> None:
 
 def test_typical_text_rows_are_all_accepted_by_the_kernels() -> None:
     rows = [{k: v for k, v in r.items() if v is not None} for r in valid_rows(300)]
+    assert sum("evidence" in r for r in rows) == 300  # every authority kind's form is met
     arrays = rows_to_arrays(rows)
     assert arrays is not None
     catalogue = default_catalogue()
@@ -233,6 +285,50 @@ def test_typical_text_rows_are_all_accepted_by_the_kernels() -> None:
     assert sure.all()
     expected = [catalogue.validate(r, now=now).payload_json() for r in rows]
     assert encoded.payload_json == expected
+
+
+def test_a_filers_rows_without_a_source_column_are_stamped_by_the_kernels() -> None:
+    filer = Source.named(COURT)
+    kinds = {"debtor_refuses_to_perform", "judgment_performed", "inability_to_pay_declared"}
+    rows = [
+        {k: v for k, v in r.items() if v is not None and k != "source"}
+        for r in valid_rows(300)
+        if r["kind"] in kinds
+    ]
+    arrays = rows_to_arrays(rows)
+    assert arrays is not None and rows
+    catalogue = default_catalogue()
+    now = datetime.now(UTC)
+    sure, encoded = _kernels(catalogue, arrays, len(rows), catalogue._set_clock(now), filer)
+    assert sure.all()
+    expected = [catalogue.validate(r, now=now, source=filer).payload_json() for r in rows]
+    assert encoded.payload_json == expected
+    assert all(b'"source":"court:beijing-chaoyang"' in p for p in encoded.payload_json)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"evidence": "religion catholic; location 39.9,116.4"}, "evidence", "not free text"),
+        ({"evidence": "13812345678"}, "evidence", "such as (2024)京0105执1234号"),
+        ({"evidence": "E1234567890"}, "evidence", "not free text"),
+        ({"source": "court:supreme-peoples-court"}, "source", "filed as"),
+        ({"kind": "fare_evasion", "evidence": ""}, "kind", "established only by"),
+    ],
+)
+def test_each_refusal_of_a_filed_row_is_the_same_in_both_tiers(
+    changes: dict[str, str], field: str, fragment: str
+) -> None:
+    """A refusal the kernels cannot give falls to the per-record path, which names it."""
+    good = {**_BASES[3], "source": COURT}
+    rows = [good, {**good, **changes}, good]
+    rows = [{k: v for k, v in r.items() if v != ""} for r in rows]
+    filer = Source.named(COURT)
+    batch = default_catalogue().validate_batch(rows, now=NOW, source=filer)
+    assert isinstance(batch[0], EncodedRecord) and isinstance(batch[2], EncodedRecord)
+    assert isinstance(batch[1], RecordRefusedError)
+    assert any(p.field == field and fragment in p.reason for p in batch[1].problems)
+    assert [outcome(r) for r in batch] == [per_record(r, filer) for r in rows]
 
 
 @settings(max_examples=200, deadline=None)

@@ -44,12 +44,14 @@ def test_init_ingest_verify_prove_check(tmp_path: Path) -> None:
 
 def test_verify_fails_with_first_bad_position(tmp_path: Path) -> None:
     run(tmp_path, "init")
-    run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", valid_rows(10))))
+    rows = valid_rows(10)
+    run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", rows)))
     import sqlite3
 
     db = sqlite3.connect(tmp_path / "cli.db", isolation_level=None)
+    source = rows[0]["source"]
     db.execute(
-        "UPDATE bundles SET data = CAST(replace(data, 'agency:test', 'agency:TEST') AS BLOB)"
+        "UPDATE bundles SET data = CAST(replace(data, ?, ?) AS BLOB)", (source, source.upper())
     )
     result = run(tmp_path, "verify")
     assert result.returncode == 1
@@ -97,6 +99,10 @@ def test_ingest_with_a_progress_bar(tmp_path: Path) -> None:
     assert "ingest" in result.stderr and "accepted 50" in result.stdout
 
 
+#: A person's file is read for a purpose, and the read is logged.
+READ = ("--purpose", "subject_access")
+
+
 def test_score_explain_rescore_history(tmp_path: Path) -> None:
     assert run(tmp_path, "init").returncode == 0
     rows = valid_rows(60)
@@ -104,7 +110,7 @@ def test_score_explain_rescore_history(tmp_path: Path) -> None:
         row["occurred_at"] = "2025-06-01T08:00:00Z"
     run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", rows)))
     subject = rows[0]["subject_id"]
-    scored = run(tmp_path, "score", subject, "--json")
+    scored = run(tmp_path, "score", subject, *READ, "--json")
     assert scored.returncode == 0, scored.stderr
     result = json.loads(scored.stdout)
     assert result["subject"]["id"] == subject and result["grade"] in {
@@ -115,16 +121,26 @@ def test_score_explain_rescore_history(tmp_path: Path) -> None:
         "C",
         "D",
     }
-    before = json.loads(run(tmp_path, "score", subject, "--as-of", "2025-01-01", "--json").stdout)
+    before = json.loads(
+        run(tmp_path, "score", subject, *READ, "--as-of", "2025-01-01", "--json").stdout
+    )
     assert before["total"] == 1000 and before["contributions"] == []
-    explained = run(tmp_path, "explain", subject)
+    explained = run(tmp_path, "explain", subject, *READ)
     assert explained.returncode == 0 and subject in explained.stdout
     batch = json.loads(run(tmp_path, "rescore", "--json").stdout)
     mine = [s for s in batch["scores"] if s["subject_id"] == subject]
     assert mine and mine[0]["total"] == result["total"]
     points = json.loads(
         run(
-            tmp_path, "history", subject, "--from", "2025-05-01", "--to", "2025-08-01", "--json"
+            tmp_path,
+            "history",
+            subject,
+            *READ,
+            "--from",
+            "2025-05-01",
+            "--to",
+            "2025-08-01",
+            "--json",
         ).stdout
     )
     assert points[0]["total"] == 1000 and len(points) == 4

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue import Source, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id
-from socialcredit.errors import ConfigurationError, RecordRefusedError
+from socialcredit.errors import ConfigurationError, RecordRefusedError, ValidationError
 from socialcredit.ingest import BatchAck, ingest_file, ingest_rows, read_chunks
 from socialcredit.ingest.checking import check_chunk
 from socialcredit.ledger import Ledger, verify_ledger
@@ -177,7 +177,7 @@ def _nasty_rows() -> list[dict[str, Any]]:
         {"idempotency_key": 'k"1'},
         {"idempotency_key": " spaced "},
         {"idempotency_key": "é"},
-        {"source": " agency:test "},
+        {"source": " court:beijing-dongcheng "},
         {"source": 'q"uote'},
         {"amount": "0042"},
         {"occurred_at": "2025-03-01T10:00:00+08:00"},
@@ -241,3 +241,97 @@ def test_rows_of_mixed_types_take_the_list_path(make_ledger: MakeLedger) -> None
             row["amount"] = int(row["amount"])
     summary = ingest_rows(make_ledger(), default_catalogue(), enumerate(rows, 1), batch_size=8)
     assert (summary.accepted, summary.refused) == (30, 0)
+
+
+# --- a registered source files the file -------------------------------------------------------
+
+COURT = "court:beijing-dongcheng"
+_COURT_KINDS = {"debtor_refuses_to_perform", "judgment_performed", "inability_to_pay_declared"}
+
+
+def _court_rows(n: int) -> list[dict[str, Any]]:
+    rows = [r for r in valid_rows(20 * n) if r["kind"] in _COURT_KINDS][:n]
+    assert len(rows) == n and all(r["source"] == COURT for r in rows)
+    return rows
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_a_configured_source_stamps_rows_and_refuses_another(
+    make_ledger: MakeLedger, tmp_path: Path, reader_process: bool
+) -> None:
+    """The source column may be absent or repeat the filer's name; naming another is refused
+    (that row only), and each accepted entry is filed under the filer's name."""
+    ledger = make_ledger()
+    rows = _court_rows(12)
+    rows[2]["source"] = "court:supreme-peoples-court"
+    rows[5]["source"] = ""
+    source = Source.named(COURT, "court")
+    path = write_csv(tmp_path / "in.csv", rows)
+    summary = ingest_file(
+        ledger, default_catalogue(), path, source=source, reader_process=reader_process
+    )
+    assert (summary.accepted, summary.refused) == (11, 1)
+    refused = rejects(summary.rejects_path)  # type: ignore[arg-type]
+    assert refused[0]["row"] == 3 and refused[0]["problems"][0]["field"] == "source"
+    assert {e.data["source"] for e in ledger.entries()} == {COURT}
+
+
+def test_a_configured_source_needs_no_source_column(
+    make_ledger: MakeLedger, tmp_path: Path
+) -> None:
+    ledger = make_ledger()
+    rows = [{k: v for k, v in r.items() if k != "source"} for r in _court_rows(5)]
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, [f for f in FIELDS if f != "source"])
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(ValidationError):  # without a configured source the column is required
+        ingest_file(ledger, default_catalogue(), path)
+    summary = ingest_file(ledger, default_catalogue(), path, source=Source.named(COURT))
+    assert (summary.accepted, summary.refused) == (5, 0)
+
+
+def test_a_configured_source_files_only_what_its_authority_may_establish(
+    make_ledger: MakeLedger,
+) -> None:
+    """A bank's feed carrying a court's kind, a court's number or prose: each row refused with
+    its reason, the good rows around them filed."""
+    ledger = make_ledger()
+    bank = Source.named("creditor_under_contract:example-commercial-bank")
+    good = [r for r in valid_rows(200) if r["kind"] == "loan_default"][:3]
+    bad = [
+        {**good[0], "kind": "debtor_refuses_to_perform", "amount": ""},
+        {**good[0], "evidence": "(2024)京0105执1234号"},
+        {**good[0], "evidence": "religion catholic; location 39.9,116.4"},
+    ]
+    rows = [good[0], *bad, good[1], good[2]]
+    summary = ingest_rows(ledger, default_catalogue(), enumerate(rows, 1), source=bank)
+    assert (summary.accepted, summary.refused) == (3, 3)
+    reasons = " | ".join(summary.refusal_reasons)
+    assert "kind: a source of authority kind 'creditor_under_contract' may not file" in reasons
+    assert "evidence: must be a reference of its source's authority kind" in reasons
+
+
+def test_the_cli_takes_the_source_from_its_configuration(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from socialcredit.cli import cli
+
+    store = ["--store", f"sqlite:///{tmp_path / 'cli.db'}"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*store, "init"]).exit_code == 0
+    rows = _court_rows(4)
+    rows[1]["source"] = "court:supreme-peoples-court"
+    path = str(write_csv(tmp_path / "in.csv", rows))
+    wrong = runner.invoke(cli, [*store, "ingest", path, "--source", COURT, "--authority", "bank"])
+    assert wrong.exit_code == 2 and "authority" in wrong.output
+    bare = runner.invoke(cli, [*store, "ingest", path, "--source", "beijing-court"])
+    assert bare.exit_code == 2 and "source" in bare.output
+    done = runner.invoke(
+        cli, [*store, "ingest", path, "--authority", "court", "--json"],
+        env={"SOCIALCREDIT_SOURCE": COURT},
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    summary = orjson.loads(done.output)
+    assert (summary["accepted"], summary["refused"]) == (3, 1)

@@ -13,12 +13,13 @@ from socialcredit.catalogue import default_catalogue
 from socialcredit.errors import IntegrityError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.policy import publish
+from socialcredit.policy import default_bundle, publish
 from socialcredit.scoring import RecordIndex, score
 from socialcredit.scoring.batch import batch_scores
 from socialcredit.scoring.engine import from_us, resolve_policy
 from socialcredit.scoring.projection import LiveScores
 from tests.records_factory import valid_rows
+from tests.test_governance import publish_governed
 from tests.test_scoring import loan_default_doubled
 
 DAY_S = 86_400
@@ -46,14 +47,17 @@ def test_follows_appends_and_equals_the_engine(
     make_ledger: Callable[..., Ledger], clock: Any
 ) -> None:
     ledger = make_ledger()
+    publish(ledger, default_bundle())  # the genesis
     live = LiveScores.follow(ledger)
     rows = valid_rows(600, seed=11)
     for batch in range(6):
         chunk = rows[batch * 100 : (batch + 1) * 100]
         summary = ingest_rows(ledger, default_catalogue(), enumerate(chunk, batch * 100 + 1))
         assert not summary.refusal_reasons
-        if batch == 3:  # a new policy in force mid-way: the projection re-reads
-            publish(ledger, loan_default_doubled(2, "2025-06-01T00:00:00Z"))
+        if batch == 3:  # a new policy published mid-way, in force 31 days later
+            effective = from_us(clock.now_us + 31 * DAY_S * 1_000_000)
+            bundle = loan_default_doubled(2, effective.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            publish_governed(ledger, bundle)
         clock.advance(60 * DAY_S)
         now = clock.now_us
         assert live.snapshot(now) == engine_snapshot(ledger, live.subjects(), now)
@@ -66,6 +70,7 @@ def test_a_new_record_is_visible_at_once(make_ledger: Callable[..., Ledger], clo
     who = valid_rows(1, seed=2)[0]
     before = live.score(who["subject_kind"], who["subject_id"]).total
     row = dict(who, kind="loan_default", amount="10", occurred_at="2025-12-01T00:00:00Z")
+    row |= {"source": "creditor_under_contract:example-commercial-bank", "evidence": ""}
     ingest_rows(ledger, default_catalogue(), [(1, row)])
     after = live.score(who["subject_kind"], who["subject_id"])
     assert after.total == before - 30  # the default loan_default rule

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from socialcredit.catalogue import default_catalogue
+from socialcredit.demo.filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import (
@@ -30,6 +31,7 @@ from socialcredit.scoring import (
 )
 from socialcredit.scoring.engine import to_us
 from tests.records_factory import person
+from tests.test_governance import publish_governed
 
 DAY = timedelta(days=1)
 US = timedelta(microseconds=1)
@@ -190,7 +192,7 @@ def test_explanation_at_the_top_grade_has_no_next_grade() -> None:
 
 def row(subject: str, kind: str, occurred: str, amount: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"subject_id": subject, "subject_kind": "person", "kind": kind}
-    out |= {"occurred_at": occurred, "source": "agency:test"}
+    out |= {"occurred_at": occurred, "source": source_of(default_catalogue().kind(kind)).name}
     if amount is not None:
         out["amount"] = str(amount)
     return out
@@ -277,20 +279,25 @@ def test_policy_defaults_to_the_bundle_in_force(
 ) -> None:
     ledger, who = make_ledger(), person(2)
     start = datetime.fromtimestamp(clock.now_us / 1e6, UTC)  # 2026-01-01
+    publish(ledger, default_bundle())  # the genesis: revision 1 (in force since 2020)
     ingest(ledger, row(who, "loan_default", "2025-12-01T00:00:00Z", 10))
-    clock.advance(86_400)
-    publish(ledger, loan_default_doubled(2, "2025-06-01T00:00:00Z"))
+    clock.advance(86_400)  # revision 2 is published on 2026-01-02, in force 45 days later
+    publish_governed(ledger, loan_default_doubled(2, "2026-02-16T00:00:00Z"))
+    in_force = datetime(2026, 2, 16, tzinfo=UTC)
     index = RecordIndex.build(ledger)
 
     def result(as_of: datetime, known_at: datetime | None = None) -> tuple[int, int | None]:
         found = score(index, "person", who, as_of=as_of, known_at=known_at)
         return found.total, found.revision
 
-    assert result(start + DAY / 2) == (970, 1)  # revision 2 not yet published: default bundle
-    assert result(start + DAY / 2, known_at=start + 2 * DAY) == (940, 2)
-    assert result(start + 2 * DAY) == (940, 2)
-    before = datetime(2025, 5, 1, tzinfo=UTC)  # revision 2 not yet in force; record not occurred
-    assert result(before, known_at=start + 2 * DAY) == (1000, 1)
+    assert result(start + DAY / 2) == (970, 1)  # revision 2 not yet published
+    assert result(start + DAY / 2, known_at=start + 2 * DAY) == (970, 1)  # never retroactive
+    assert result(start + 2 * DAY) == (970, 1)  # published, pending until its date
+    assert result(in_force - DAY / 2) == (970, 1)
+    assert result(in_force) == (940, 2)
+    assert result(in_force, known_at=start + DAY / 2) == (970, 1)  # as known before it
+    before = datetime(2025, 5, 1, tzinfo=UTC)  # the record had not occurred
+    assert result(before, known_at=in_force) == (1000, 1)
     bundle = loan_default_doubled(3, "2025-01-01T00:00:00Z")
     assert score(index, "person", who, as_of=start + 2 * DAY, policy=bundle).revision == 3
 

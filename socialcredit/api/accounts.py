@@ -11,6 +11,11 @@ One SQLite file (setting ``accounts``, default ``<store db>.accounts.db``) holds
 A key reads ``sck_<id>_<secret>``; the id finds the row, the hash of the whole key is compared
 in constant time. Authenticated keys are cached in memory (revoking through the same store
 clears the cache).
+
+A source account (key or user) is a registered source: its name is the source's name,
+``<authority kind>:<name>`` (``court:beijing-chaoyang``, see
+:class:`socialcredit.catalogue.Source`), so the account carries its authority kind, and the
+records it files are filed under that name -- never under one the payload gives.
 """
 
 from __future__ import annotations
@@ -28,13 +33,25 @@ from typing import Any
 
 import orjson
 
+from ..catalogue import Source
 from ..errors import ConfigurationError, NotFoundError, Problem, ValidationError
 from .auth import Principal, Role
 from .errors import AuthenticationError
 
-__all__ = ["SESSION_SECONDS", "Account", "AccountStore", "DemoLogin", "seed_demo_accounts"]
+__all__ = [
+    "DEMO_SOURCE",
+    "SESSION_SECONDS",
+    "Account",
+    "AccountStore",
+    "DemoLogin",
+    "registered_source",
+    "seed_demo_accounts",
+    "source_authority",
+]
 
 SESSION_SECONDS = 8 * 3600
+#: The demo's source login: a court (a source's name carries its authority kind).
+DEMO_SOURCE = "court:demo-court"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -62,6 +79,13 @@ class Account:
     allowed_kinds: frozenset[str]
     id: str = ""
 
+    @property
+    def authority(self) -> str | None:
+        """A source account's authority kind (from its name); None for other roles, and for
+        a source account made before sources were registered (it cannot file until it is
+        made again with its authority kind)."""
+        return source_authority(self.role, self.name)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form."""
         return {
@@ -71,7 +95,40 @@ class Account:
             "role": self.role.value,
             "subject": None if self.subject is None else list(self.subject),
             "allowed_kinds": sorted(self.allowed_kinds),
+            "authority": self.authority,
         }
+
+
+def source_authority(role: Role, name: str) -> str | None:
+    """The authority kind of a source account named ``name``; None if it has none."""
+    if role is not Role.SOURCE:
+        return None
+    try:
+        return Source.named(name).authority
+    except ValidationError:
+        return None
+
+
+def registered_source(role: Role | str, name: str, authority: str | None) -> Source | None:
+    """The source an account of ``role`` named ``name`` files as (None for other roles).
+
+    Raises:
+        ValidationError: naming ``authority`` if a non-source account is given one, or if it
+            is not the one the name carries; naming ``name`` if a source's name is not
+            ``<authority kind>:<name>`` with an authority kind of the taxonomy.
+    """
+    if Role(role) is not Role.SOURCE:
+        if authority is not None:
+            reason = "only a source account has an authority kind"
+            raise ValidationError("bad account", [Problem("authority", reason)])
+        return None
+    try:
+        return Source(name, authority) if authority is not None else Source.named(name)
+    except ValidationError as exc:
+        problems = [
+            Problem("name" if p.field == "source" else p.field, p.reason) for p in exc.problems
+        ]
+        raise ValidationError("bad source account", problems) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +198,24 @@ class AccountStore:
         name: str,
         subject: tuple[str, str] | None = None,
         allowed_kinds: Iterable[str] = (),
+        authority: str | None = None,
     ) -> str:
         """Create an API key and return it (the only time it is shown).
 
+        Args:
+            role: what the key may do.
+            name: its name; for a source, the registered source's name
+                (``<authority kind>:<name>``), under which its records are filed.
+            subject: the subject's own file (subject role).
+            allowed_kinds: the record kinds a source may file.
+            authority: a source's authority kind; if given, the one its name must carry.
+
         Raises:
-            ValidationError: for an unknown role, or a subject role without a subject.
+            ValidationError: for an unknown role, a subject role without a subject, or a
+                source whose name or authority kind is not a registrable source.
         """
         parsed = _check_role(role, subject)
+        registered_source(parsed, name, authority)
         key_id = secrets.token_hex(8)
         key = f"sck_{key_id}_{secrets.token_urlsafe(32)}"
         kind, sid = subject if subject else (None, None)
@@ -206,12 +274,14 @@ class AccountStore:
         *,
         subject: tuple[str, str] | None = None,
         allowed_kinds: Iterable[str] = (),
+        authority: str | None = None,
     ) -> None:
-        """Create a user with a scrypt password hash.
+        """Create a user with a scrypt password hash (a source user: as :meth:`create_api_key`).
 
         Raises:
             ValidationError: for an empty username, a password under 8 characters, an unknown
-                role, or a username that exists.
+                role, a source whose name or authority kind is not a registrable source, or a
+                username that exists.
         """
         problems = []
         if not username.strip():
@@ -221,6 +291,7 @@ class AccountStore:
         if problems:
             raise ValidationError("bad user", problems)
         parsed = _check_role(role, subject)
+        registered_source(parsed, username, authority)
         salt = secrets.token_bytes(16)
         kind, sid = subject if subject else (None, None)
         try:
@@ -349,7 +420,7 @@ def seed_demo_accounts(
     """
     import random
 
-    from ..catalogue import default_catalogue
+    from ..catalogue import conduct_taxonomy, default_catalogue
     from ..catalogue.identifiers import make_resident_id
 
     rng = random.Random(seed)
@@ -358,12 +429,18 @@ def seed_demo_accounts(
         from datetime import date
 
         person = ("person", make_resident_id("110101", date(1980, 1, 1), 1))
-    kinds = frozenset(kind.id for kind in default_catalogue())
+    categories = conduct_taxonomy().categories
+    # The demo source is a court: it may file the kinds whose category a court may establish.
+    kinds = frozenset(
+        kind.id for kind in default_catalogue() if "court" in categories[kind.category].authorities
+    )
     logins = []
     for role in Role:
         if role is Role.PUBLIC:
             continue
         username = f"demo-{role.value.replace('_', '-')}"
+        if role is Role.SOURCE:
+            username = DEMO_SOURCE
         password = "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))
         subject = person if role is Role.SUBJECT else None
         allowed = kinds if role is Role.SOURCE else frozenset()

@@ -11,14 +11,18 @@ bundle's) and validate incoming records:
     >>> catalogue = default_catalogue()
     >>> record = catalogue.validate(
     ...     {"subject_id": make_uscc("110105", 1), "subject_kind": "organisation",
-    ...      "kind": "wage_arrears", "occurred_at": "2024-03-01", "source": "labour-bureau"},
+    ...      "kind": "wage_arrears", "occurred_at": "2024-03-01",
+    ...      "source": "labour_inspectorate:beijing", "evidence": "京人社监察罚〔2024〕12号"},
     ...     now=datetime(2025, 1, 1, tzinfo=UTC),
     ... )
     >>> record.payload()["occurred_at"]
     '2024-03-01T00:00:00Z'
 
-Loading raises :class:`~socialcredit.errors.CatalogueError` listing every problem; validation
-raises :class:`~socialcredit.errors.RecordRefusedError` listing every problem.
+A record's ``source`` is ``<authority kind>:<name>``; the authority kind must be one that may
+establish the kind's category, and ``evidence`` must be a reference of its form
+(:mod:`.sources`). Loading raises :class:`~socialcredit.errors.CatalogueError` listing every
+problem; validation raises :class:`~socialcredit.errors.RecordRefusedError` listing every
+problem.
 """
 
 from socialcredit.catalogue.firewall import PROHIBITED_CATEGORIES, PROHIBITED_TERMS
@@ -33,25 +37,29 @@ from socialcredit.catalogue.legal_basis import Registry, registry
 from socialcredit.catalogue.loader import AMOUNT_UNITS, default_catalogue, load_catalogue
 from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
 from socialcredit.catalogue.records import RECORD_FIELDS, Catalogue
-from socialcredit.catalogue.taxonomy import Category, Taxonomy, conduct_taxonomy
+from socialcredit.catalogue.sources import Source, make_reference
+from socialcredit.catalogue.taxonomy import AuthorityKind, Category, Taxonomy, conduct_taxonomy
 
 __all__ = [
     "AMOUNT_UNITS",
     "PROHIBITED_CATEGORIES",
     "PROHIBITED_TERMS",
     "RECORD_FIELDS",
+    "AuthorityKind",
     "Catalogue",
     "Category",
     "FieldSpec",
     "Gravity",
     "RecordKind",
     "Registry",
+    "Source",
     "SubjectKind",
     "Taxonomy",
     "ValidRecord",
     "conduct_taxonomy",
     "default_catalogue",
     "load_catalogue",
+    "make_reference",
     "make_resident_id",
     "make_uscc",
     "mask_subject_id",

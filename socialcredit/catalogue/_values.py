@@ -21,6 +21,8 @@ from socialcredit.catalogue._timestamps import (
 )
 from socialcredit.catalogue.identifiers import organisation_facts, person_facts
 from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
+from socialcredit.catalogue.sources import MAX_SOURCE, Source, source_facts
+from socialcredit.catalogue.taxonomy import AuthorityKind, conduct_taxonomy
 from socialcredit.errors import Problem, RecordRefusedError
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "UTC",
     "KindRule",
     "check_record",
+    "reference_reason",
 ]
 
 #: The fields an incoming record may have; anything else is refused.
@@ -50,7 +53,6 @@ RECORD_FIELDS = (
 FUTURE_TOLERANCE_US = 5 * 60 * 1_000_000
 MAX_AMOUNT = 10**15
 MAX_EVIDENCE = 1000
-MAX_SOURCE = 100
 MAX_IDEMPOTENCY_KEY = 200
 _MINOR = "records about minors are refused"
 _WHOLE = "must be a whole number"
@@ -62,6 +64,7 @@ class KindRule:
     __slots__ = (
         "amount",
         "amount_required",
+        "authorities",
         "evidence",
         "evidence_required",
         "kind",
@@ -77,6 +80,19 @@ class KindRule:
         self.amount_required = kind.amount is not None and kind.amount.required
         self.evidence = kind.evidence
         self.evidence_required = kind.evidence is not None and kind.evidence.required
+        category = conduct_taxonomy().category(kind.category)
+        #: The authority kinds that may establish the kind's category (who may file it).
+        self.authorities: tuple[str, ...] = () if category is None else category.authorities
+
+    def refuses(self, authority: AuthorityKind) -> str | None:
+        """Why a source of ``authority`` may not file this kind, or None if it may."""
+        if authority.id in self.authorities:
+            return None
+        return (
+            f"a source of authority kind {authority.id!r} may not file {self.kind.id!r}: its "
+            f"category {self.kind.category!r} is established only by "
+            f"{', '.join(self.authorities)}"
+        )
 
 
 def _absent(value: object) -> bool:
@@ -155,14 +171,37 @@ class _Check:
             self.refuse("amount", reason)
         return amount
 
-    def evidence(self, rule: KindRule | None) -> str | None:
+    def source(self, filer: Source | None) -> tuple[str | None, AuthorityKind | None]:
+        """The record's source and its authority kind (None where refused or unknown).
+
+        With a ``filer`` the record is the filer's: its ``source`` may be absent or the
+        filer's name, and the filer's authority kind applies either way.
+        """
+        if filer is not None:
+            value = self.raw.get("source")
+            if _absent(value) or (isinstance(value, str) and value.strip() == filer.name):
+                return filer.name, filer.authority_kind
+            self.refuse("source", _not_the_filer(filer, value))
+            return None, filer.authority_kind
+        name = self.text("source", MAX_SOURCE, required=True)
+        if name is None:
+            return None, None
+        facts = source_facts(name)
+        if isinstance(facts, str):
+            self.refuse("source", facts)
+            return None, None
+        return facts
+
+    def evidence(self, rule: KindRule | None, authority: AuthorityKind | None) -> str | None:
         evidence = self.text("evidence", MAX_EVIDENCE, required=False)
-        if rule is None:
-            return evidence
-        if evidence is None and rule.evidence_required:
+        if rule is not None and evidence is None and rule.evidence_required:
             self.refuse("evidence", f"required for kind {rule.kind.id!r}")
-        elif evidence is not None and rule.evidence is None:
+        elif rule is not None and evidence is not None and rule.evidence is None:
             self.refuse("evidence", f"kind {rule.kind.id!r} takes no evidence")
+        elif evidence is not None and authority is not None and not authority.matches(evidence):
+            self.refuse("evidence", reference_reason(authority))
+        elif evidence is not None and authority is None and not _any_form(evidence):
+            self.refuse("evidence", _NO_FORM)
         return evidence
 
     def subject(self, rule: KindRule | None) -> tuple[SubjectKind | None, str | None, int | None]:
@@ -201,6 +240,31 @@ class _Check:
 _SUBJECT_KINDS = {kind.value: kind for kind in SubjectKind}
 
 
+def reference_reason(authority: AuthorityKind) -> str:
+    """Why evidence not of ``authority``'s reference form is refused, naming the form."""
+    return (
+        f"must be a reference of its source's authority kind {authority.id!r}, not free "
+        f"text: {authority.form}"
+    )
+
+
+_NO_FORM = "must be a reference, not free text: it has the form of no authority kind's references"
+
+
+def _any_form(evidence: str) -> bool:
+    """Whether ``evidence`` has some authority kind's reference form (for a record whose
+    source is refused, so that prose is named as well)."""
+    return any(a.matches(evidence) for a in conduct_taxonomy().authority_kinds.values())
+
+
+def _not_the_filer(filer: Source, value: object) -> str:
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return (
+        f"records are filed as {filer.name!r} (the filer's own source); a record may leave "
+        f"source out or repeat it, not name {shown}"
+    )
+
+
 def _whole_number(value: object) -> tuple[int | None, str | None]:
     """A non-negative whole number up to MAX_AMOUNT from text, an integer, a float or a Decimal."""
     if isinstance(value, bool):
@@ -232,9 +296,19 @@ def _whole_number(value: object) -> tuple[int | None, str | None]:
 
 
 def check_record(
-    rules: Mapping[str, KindRule], raw: Mapping[str, object], now_us: int
+    rules: Mapping[str, KindRule],
+    raw: Mapping[str, object],
+    now_us: int,
+    filer: Source | None = None,
 ) -> ValidRecord:
     """Validate one record the slow, thorough way.
+
+    Args:
+        rules: the catalogue's kinds, compiled.
+        raw: the record as it arrived.
+        now_us: the current time, in microseconds since the epoch.
+        filer: the source filing it, if the caller knows it (then ``source`` may be absent
+            or must be the filer's name); else the record's own ``source`` names it.
 
     Returns:
         The normalised record, if nothing is wrong.
@@ -254,9 +328,11 @@ def check_record(
     when = check.occurred_at()
     if adult_us is not None:
         check.minor(adult_us, when[1] if when is not None else None)
-    source = check.text("source", MAX_SOURCE, required=True)
+    source, authority = check.source(filer)
+    if rule is not None and authority is not None and (reason := rule.refuses(authority)):
+        check.refuse("kind", reason)
     amount = check.amount(rule)
-    evidence = check.evidence(rule)
+    evidence = check.evidence(rule, authority)
     key = check.text("idempotency_key", MAX_IDEMPOTENCY_KEY, required=False, strip=False)
     if check.problems:
         raise RecordRefusedError("record refused", check.problems)

@@ -2,10 +2,13 @@
 
 :meth:`Catalogue.validate` is the definition; this module is its bulk form for ingest, in two
 tiers. :func:`validate_arrays` (the ingest hot path) takes the batch as Arrow arrays and runs
-every check as a column kernel -- kind and source per distinct value, identifier check
+every check as a column kernel -- kind and source per distinct value, whether the source's
+authority kind may file the kind from a (kinds x authority kinds) table, identifier check
 characters and birth dates on an (n x 18) byte array, timestamps in their two usual forms on an
-(n x 20) one, text fields by length and regular-expression kernels -- and assembles each
-accepted record's canonical JSON by string concatenation, with no Python work per record.
+(n x 20) one, text fields by length and regular-expression kernels (evidence against the
+reference pattern of each row's authority kind, one RE2 pass per authority kind) -- and
+assembles each accepted record's canonical JSON by string concatenation, with no Python work
+per record.
 It accepts a record only when every value is in a plainly acceptable, already normal form
 (free text that needs no JSON escaping and no stripping, a canonical amount, ...). Every other
 record goes to :func:`validate_columns`, which runs the checks per record over Python lists,
@@ -36,6 +39,8 @@ from socialcredit.catalogue._values import (
 )
 from socialcredit.catalogue.identifiers import person_facts_columns, uscc_columns
 from socialcredit.catalogue.model import _json_text, encode_payload
+from socialcredit.catalogue.sources import Source
+from socialcredit.catalogue.taxonomy import conduct_taxonomy
 from socialcredit.errors import RecordRefusedError
 
 if TYPE_CHECKING:
@@ -64,9 +69,15 @@ class EncodedRecord(NamedTuple):
 
 
 def validate_batch(
-    catalogue: Catalogue, rows: Sequence[Mapping[str, Any]], *, now: datetime
+    catalogue: Catalogue,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime,
+    source: Source | None = None,
 ) -> list[EncodedRecord | RecordRefusedError]:
     """Validate ``rows``; one result per row, in order: the encoded record or its refusal.
+
+    ``source`` is the registered source filing them, if known (see :meth:`Catalogue.validate`).
 
     Raises:
         ValueError: if ``now`` is naive.
@@ -75,8 +86,10 @@ def validate_batch(
     if arrays is None:
         names = dict.fromkeys(name for row in rows for name in row)
         columns = {name: [row.get(name) for row in rows] for name in names}
-        return validate_columns(catalogue, columns, len(rows), now=now, row=rows.__getitem__)
-    accepted, refused = validate_arrays(catalogue, arrays, len(rows), now=now)
+        return validate_columns(
+            catalogue, columns, len(rows), now=now, row=rows.__getitem__, source=source
+        )
+    accepted, refused = validate_arrays(catalogue, arrays, len(rows), now=now, source=source)
     records = iter(zip(*accepted, strict=True))
     refusals = dict(refused)
     return [
@@ -91,11 +104,13 @@ def validate_columns(
     *,
     now: datetime,
     row: Callable[[int], Mapping[str, Any]],
+    source: Source | None = None,
 ) -> list[EncodedRecord | RecordRefusedError]:
     """Validate ``count`` records given as columns (field → values, None where absent).
 
     ``row(i)`` must give record ``i`` as a mapping; it is called only for the records the
     column checks do not plainly accept, which :meth:`Catalogue.validate` then decides.
+    ``source`` is the registered source filing them, if known.
 
     Raises:
         ValueError: if ``now`` is naive.
@@ -103,20 +118,20 @@ def validate_columns(
     clock = catalogue._clock
     now_us = clock[1] if clock[0] is now else catalogue._set_clock(now)
     try:
-        fast = _fast_columns(catalogue, columns, count, now_us)
+        fast = _fast_columns(catalogue, columns, count, now_us, source)
     except TypeError:  # an unhashable value somewhere; the per-record path names it
         fast = [None] * count
     return [
-        result if result is not None else _one(catalogue, row(i), now)
+        result if result is not None else _one(catalogue, row(i), now, source)
         for i, result in enumerate(fast)
     ]
 
 
 def _one(
-    catalogue: Catalogue, row: Mapping[str, Any], now: datetime
+    catalogue: Catalogue, row: Mapping[str, Any], now: datetime, source: Source | None
 ) -> EncodedRecord | RecordRefusedError:
     try:
-        record = catalogue.validate(row, now=now)
+        record = catalogue.validate(row, now=now, source=source)
     except RecordRefusedError as refusal:
         return refusal
     return EncodedRecord(
@@ -125,7 +140,11 @@ def _one(
 
 
 def _fast_columns(
-    catalogue: Catalogue, columns: Mapping[str, list[Any]], count: int, now_us: int
+    catalogue: Catalogue,
+    columns: Mapping[str, list[Any]],
+    count: int,
+    now_us: int,
+    filer: Source | None,
 ) -> list[EncodedRecord | None]:
     """The records every check plainly accepts, encoded; None for the rest."""
     absent = [None] * count
@@ -139,9 +158,9 @@ def _fast_columns(
     subject_kind = column("subject_kind")
     facts = _subjects(rule, subject_kind, column("subject_id"))
     times = [_time(w) for w in column("occurred_at")]
-    sources = [_source(s) for s in column("source")]
+    sources = [_source(s, filer) for s in column("source")]
     amounts = _amounts(rule, column("amount"))
-    evidence = _evidence(rule, column("evidence"))
+    evidence = _evidence(rule, column("evidence"), sources)
     keys = column("idempotency_key")
     latest = now_us + FUTURE_TOLERANCE_US
     earliest = EARLIEST_US
@@ -153,7 +172,8 @@ def _fast_columns(
             not ok
             or fact is None
             or time is None
-            or not source
+            or source is None
+            or source[1].id not in ru.authorities
             or amount is False
             or ev is False
             or (key is not None and not _good_key(key))
@@ -165,7 +185,7 @@ def _fast_columns(
             out.append(None)
             continue
         key = key or None
-        payload = encode_payload(ru.kind.id, kind, fact[0], us, source, amount, ev, key)
+        payload = encode_payload(ru.kind.id, kind, fact[0], us, source[0], amount, ev, key)
         out.append(EncodedRecord(payload, key, kind, fact[0]))
     return out
 
@@ -190,11 +210,12 @@ def _time(value: Any) -> Any:
     return None if parsed.__class__ is str else parsed
 
 
-def _source(value: Any) -> str:
-    """The normalised source, or "" for the per-record path."""
-    if value.__class__ is not str:
-        return ""
-    return _records._SOURCES.get(value) or _records._source_checked(value)
+def _source(value: Any, filer: Source | None) -> Any:
+    """(name, authority kind) of who files the record, or None for the per-record path."""
+    if filer is None and value.__class__ is not str:
+        return None
+    facts = _records._filer_facts(filer, value)
+    return None if facts is None or facts.__class__ is str else facts
 
 
 def _subjects(rule: list[Any], kinds: list[Any], ids: list[Any]) -> list[Any]:
@@ -233,11 +254,11 @@ def _amounts(rule: list[Any], amounts: list[Any]) -> list[int | bool | None]:
     return out
 
 
-def _evidence(rule: list[Any], evidence: list[Any]) -> list[str | bool | None]:
+def _evidence(rule: list[Any], evidence: list[Any], sources: list[Any]) -> list[str | bool | None]:
     """Stripped evidence, None when absent and allowed, False when the slow path must decide."""
     out: list[str | bool | None] = []
-    for ru, text in zip(rule, evidence, strict=True):
-        if ru is None:
+    for ru, text, source in zip(rule, evidence, sources, strict=True):
+        if ru is None or source is None:
             out.append(False)
             continue
         if text is not None:
@@ -247,7 +268,11 @@ def _evidence(rule: list[Any], evidence: list[Any]) -> list[str | bool | None]:
             text = text.strip() or None
         if text is None:
             out.append(False if ru.evidence_required else None)
-        elif ru.evidence is None or len(text) > MAX_EVIDENCE:
+        elif (
+            ru.evidence is None
+            or len(text) > MAX_EVIDENCE
+            or source[1].pattern.fullmatch(text) is None
+        ):
             out.append(False)
         else:
             out.append(text)
@@ -300,20 +325,26 @@ def rows_to_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array] | N
 
 
 def validate_arrays(
-    catalogue: Catalogue, arrays: Mapping[str, pa.Array], count: int, *, now: datetime
+    catalogue: Catalogue,
+    arrays: Mapping[str, pa.Array],
+    count: int,
+    *,
+    now: datetime,
+    source: Source | None = None,
 ) -> ArrayResults:
     """Validate ``count`` records given as Arrow arrays (field → array, null where absent).
 
     The column kernels accept the records whose every value is in a usual form; the rest go
     through :func:`validate_columns` (and so, where needed, :meth:`Catalogue.validate`), which
-    gives the answers and refusal messages of the per-record path.
+    gives the answers and refusal messages of the per-record path. ``source`` is the
+    registered source filing them, if known (see :meth:`Catalogue.validate`).
 
     Raises:
         ValueError: if ``now`` is naive.
     """
     clock = catalogue._clock
     now_us = clock[1] if clock[0] is now else catalogue._set_clock(now)
-    sure, fast = _kernels(catalogue, arrays, count, now_us)
+    sure, fast = _kernels(catalogue, arrays, count, now_us, source)
     unsure = np.flatnonzero(~sure)
     if not len(unsure):
         return ArrayResults(fast, [])
@@ -323,7 +354,7 @@ def validate_arrays(
     def row(i: int) -> dict[str, Any]:
         return {name: values[i] for name, values in subset.items() if values[i] is not None}
 
-    results = validate_columns(catalogue, subset, len(unsure), now=now, row=row)
+    results = validate_columns(catalogue, subset, len(unsure), now=now, row=row, source=source)
     refused = [(int(unsure[j]), r) for j, r in enumerate(results) if isinstance(r, Exception)]
     late = [(int(unsure[j]), r) for j, r in enumerate(results) if not isinstance(r, Exception)]
     if late:
@@ -430,7 +461,11 @@ def _per_value(
 
 
 def _kernels(
-    catalogue: Catalogue, arrays: Mapping[str, pa.Array], count: int, now_us: int
+    catalogue: Catalogue,
+    arrays: Mapping[str, pa.Array],
+    count: int,
+    now_us: int,
+    filer: Source | None = None,
 ) -> tuple[np.ndarray, EncodedColumns]:
     """Which records every column check plainly accepts, and those records encoded."""
     texts = {name: _text(arrays, name, count) for name in RECORD_FIELDS if name != "amount"}
@@ -474,9 +509,12 @@ def _kernels(
     midnight = pc.binary_join_element_wise(occurred_at, _S["T00:00:00Z"], _S[""])
     occurred_text = pc.if_else(_mask(lengths == 10), midnight, occurred_at)
 
-    sources, source_pick, source_at = _per_value(source, _source_or_empty)
-    sure &= np.array([bool(s) for s in sources], dtype=bool)[source_pick]
-    source_json = _strings([_json_text(s).decode() for s in sources]).take(source_at)
+    sources, source_pick, source_at = _per_value(source, lambda value: _source(value, filer))
+    sure &= np.array([s is not None for s in sources], dtype=bool)[source_pick]
+    source_json = _strings([_json_text(s[0] if s else "").decode() for s in sources])
+    source_json = source_json.take(source_at)
+    authority = np.array([_AUTHORITY_INDEX[s[1].id] if s else -1 for s in sources])[source_pick]
+    sure &= _may_file(rules, pick, authority)
 
     amount_present, amount_ok, amount_text = _amount(arrays.get("amount"), count)
     sure &= np.where(
@@ -487,6 +525,7 @@ def _kernels(
     evidence_present = _byte_lengths(evidence) > 0
     evidence_ok = ~_bools(pc.match_substring_regex(evidence, _NEEDS_CARE))
     evidence_ok &= _char_lengths(evidence) <= MAX_EVIDENCE
+    evidence_ok &= _references(evidence, evidence_present, authority)
     sure &= np.where(
         evidence_present,
         evidence_ok & per_rule(lambda r: r.evidence is not None),
@@ -530,10 +569,33 @@ def _kernels(
 
 
 _SUBJECT_KINDS = frozenset({"person", "organisation"})
+_AUTHORITIES = tuple(conduct_taxonomy().authority_kinds.values())
+_AUTHORITY_INDEX = {a.id: i for i, a in enumerate(_AUTHORITIES)}
+# RE2 searches; anchored, it matches whole values, as Python's fullmatch does (the patterns keep
+# to the syntax both read alike, and RE2's $ is the end of the text, never before a newline).
+_REFERENCE = [f"^(?:{a.pattern.pattern})$" for a in _AUTHORITIES]
 
 
-def _source_or_empty(value: Any) -> str:
-    return _source(value) if value is not None else ""
+def _may_file(rules: list[Any], pick: np.ndarray, authority: np.ndarray) -> np.ndarray:
+    """True where the row's kind may be filed by a source of the row's authority kind."""
+    table = np.array(
+        [[r is not None and a.id in r.authorities for a in _AUTHORITIES] for r in rules],
+        dtype=bool,
+    ).reshape(len(rules), len(_AUTHORITIES))
+    return table[pick, np.maximum(authority, 0)] & (authority >= 0)
+
+
+def _references(evidence: pa.Array, present: np.ndarray, authority: np.ndarray) -> np.ndarray:
+    """True where present evidence has the reference form of its row's authority kind: one
+    regular-expression pass per authority kind, over that kind's rows."""
+    ok = np.zeros(len(evidence), dtype=bool)
+    for index in np.unique(authority[present & (authority >= 0)]).tolist():
+        rows = np.flatnonzero(present & (authority == index))
+        if len(rows) == len(evidence):  # one filer's feed: no need to gather its rows
+            return _bools(pc.match_substring_regex(evidence, _REFERENCE[index]))
+        matched = pc.match_substring_regex(evidence.take(_indices(rows)), _REFERENCE[index])
+        ok[rows] = _bools(matched)
+    return ok
 
 
 # Arrays and scalars are built from buffers: pa.array() and pa.scalar() on Python or NumPy

@@ -12,7 +12,10 @@ and the thorough path (``_values.check_record``) re-examines the record, collect
 problem. Tests check that the two agree.
 
 Evidence is accepted for every kind unless its catalogue entry says otherwise: a reference to the
-document behind a record (case or decision number) is what lets the subject contest it.
+document behind a record (case or decision number) is what lets the subject contest it. It must
+have the reference form of the authority kind of the record's source (the source's name carries
+it: ``court:beijing-chaoyang``), and that authority kind must be one that may establish the
+kind's category (:mod:`socialcredit.catalogue.sources`).
 """
 
 from __future__ import annotations
@@ -23,21 +26,20 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.catalogue import _values
-from socialcredit.catalogue._cache import BoundedMemo
 from socialcredit.catalogue._timestamps import EARLIEST_US, UTC, parse_timestamp, to_us
 from socialcredit.catalogue._values import (
     FUTURE_TOLERANCE_US,
     MAX_AMOUNT,
     MAX_EVIDENCE,
     MAX_IDEMPOTENCY_KEY,
-    MAX_SOURCE,
     RECORD_FIELDS,
     KindRule,
 )
 from socialcredit.catalogue.identifiers import organisation_facts, person_facts
 from socialcredit.catalogue.legal_basis import registry
 from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
-from socialcredit.catalogue.taxonomy import conduct_taxonomy
+from socialcredit.catalogue.sources import MAX_SOURCE, Source, source_facts
+from socialcredit.catalogue.taxonomy import AuthorityKind, conduct_taxonomy
 from socialcredit.errors import CatalogueError, NotFoundError, Problem, RecordRefusedError
 
 if TYPE_CHECKING:
@@ -154,8 +156,14 @@ class Catalogue:
             "kinds": [kind.as_dict() for kind in self],
         }
 
-    def validate(self, raw: Mapping[str, object], *, now: datetime) -> ValidRecord:
+    def validate(
+        self, raw: Mapping[str, object], *, now: datetime, source: Source | None = None
+    ) -> ValidRecord:
         """Check one incoming record against the catalogue and normalise it.
+
+        Beyond the catalogue's kinds, the record is held to the conduct taxonomy: its source's
+        authority kind must be one that may establish the kind's category, and its evidence
+        must have that authority kind's reference form.
 
         Args:
             raw: the record's fields (``subject_id``, ``subject_kind``, ``kind``, ``occurred_at``,
@@ -163,6 +171,10 @@ class Catalogue:
                 (an empty string means absent), JSON values or Arrow-typed Python values.
             now: the current time (aware); bounds ``occurred_at`` and the minors check. Passing
                 the same object for a whole batch saves converting it each time.
+            source: the registered source filing the record, when the caller knows who files
+                (an API source account, an ingest configured with its source): the record is
+                filed under its name, and a record whose ``source`` is neither absent nor that
+                name is refused. Without it the record's own ``source`` says who files.
 
         Returns:
             The record with normalised values.
@@ -181,7 +193,7 @@ class Catalogue:
         try:
             rule = self._rules.get(get("kind"))
             if rule is None or not _FIELD_SET.issuperset(raw):
-                return _values.check_record(self._rules, raw, now_us)
+                return _values.check_record(self._rules, raw, now_us, source)
             facts: Any = None
             if subject_kind == "person":
                 if rule.person:
@@ -189,46 +201,57 @@ class Catalogue:
             elif subject_kind == "organisation" and rule.organisation:
                 facts = _ORG_FACTS.get(subject_id) or _organisation_facts_checked(subject_id)
             parsed: Any = _PARSED.get(when) or _parse_checked(when)
-            source = _SOURCES.get(get("source")) or _source_checked(get("source"))
+            filer: Any = _filer_facts(source, get("source"))
         except TypeError:  # an unhashable value; the thorough path names it
-            return _values.check_record(self._rules, raw, now_us)
-        if facts is None or facts.__class__ is str or parsed.__class__ is str:
-            return _values.check_record(self._rules, raw, now_us)
+            return _values.check_record(self._rules, raw, now_us, source)
+        if (
+            facts is None
+            or facts.__class__ is str
+            or parsed.__class__ is str
+            or filer is None
+            or filer.__class__ is str
+        ):
+            return _values.check_record(self._rules, raw, now_us, source)
         occurred_at, us = parsed
+        name, authority = filer
         if (
             us > now_us + FUTURE_TOLERANCE_US
             or us < EARLIEST_US
             or (len(facts) == 3 and (us < facts[2] or now_us < facts[2]))
-            or not source
+            or authority.id not in rule.authorities
         ):
-            return _values.check_record(self._rules, raw, now_us)
+            return _values.check_record(self._rules, raw, now_us, source)
         amount = get("amount")
         if amount is None or (amount.__class__ is str and not amount):
             amount = None
             if rule.amount_required:
-                return _values.check_record(self._rules, raw, now_us)
+                return _values.check_record(self._rules, raw, now_us, source)
         elif rule.amount is None:
-            return _values.check_record(self._rules, raw, now_us)
+            return _values.check_record(self._rules, raw, now_us, source)
         elif amount.__class__ is str:
             # At most 15 digits keeps below MAX_AMOUNT and clear of int()'s 4300-digit limit.
             if not (len(amount) <= 15 and amount.isdigit() and amount.isascii()):
-                return _values.check_record(self._rules, raw, now_us)
+                return _values.check_record(self._rules, raw, now_us, source)
             amount = int(amount)
         elif amount.__class__ is not int or not 0 <= amount <= MAX_AMOUNT:
-            return _values.check_record(self._rules, raw, now_us)
+            return _values.check_record(self._rules, raw, now_us, source)
         evidence = get("evidence")
         if evidence is not None:
             if evidence.__class__ is not str:
-                return _values.check_record(self._rules, raw, now_us)
+                return _values.check_record(self._rules, raw, now_us, source)
             evidence = evidence.strip() or None
-            if evidence is not None and (rule.evidence is None or len(evidence) > MAX_EVIDENCE):
-                return _values.check_record(self._rules, raw, now_us)
+            if evidence is not None and (
+                rule.evidence is None
+                or len(evidence) > MAX_EVIDENCE
+                or authority.pattern.fullmatch(evidence) is None
+            ):
+                return _values.check_record(self._rules, raw, now_us, source)
         if evidence is None and rule.evidence_required:
-            return _values.check_record(self._rules, raw, now_us)
+            return _values.check_record(self._rules, raw, now_us, source)
         key = get("idempotency_key")
         if key is not None:
             if key.__class__ is not str or len(key) > MAX_IDEMPOTENCY_KEY:
-                return _values.check_record(self._rules, raw, now_us)
+                return _values.check_record(self._rules, raw, now_us, source)
             key = key or None
         record = _new(ValidRecord)
         _set_subject_id(record, facts[0])
@@ -236,26 +259,30 @@ class Catalogue:
         _set_kind(record, rule.kind.id)
         _set_occurred_at(record, occurred_at)
         _set_occurred_at_us(record, us)
-        _set_source(record, source)
+        _set_source(record, name)
         _set_amount(record, amount)
         _set_evidence(record, evidence)
         _set_idempotency_key(record, key)
         return record
 
     def validate_batch(
-        self, rows: Sequence[Mapping[str, object]], *, now: datetime
+        self,
+        rows: Sequence[Mapping[str, object]],
+        *,
+        now: datetime,
+        source: Source | None = None,
     ) -> list[EncodedRecord | RecordRefusedError]:
         """Validate many records at once, each to ledger-ready canonical JSON or its refusal.
 
-        The bulk form of :meth:`validate` (same answers, several times faster per record);
-        see :mod:`socialcredit.catalogue.batch`.
+        The bulk form of :meth:`validate` (same answers, ``source`` included, several times
+        faster per record); see :mod:`socialcredit.catalogue.batch`.
 
         Raises:
             ValueError: if ``now`` is naive.
         """
         from socialcredit.catalogue.batch import validate_batch
 
-        return validate_batch(self, rows, now=now)
+        return validate_batch(self, rows, now=now, source=source)
 
     def _set_clock(self, now: datetime) -> int:
         if now.utcoffset() is None:
@@ -278,16 +305,21 @@ def _organisation_facts_checked(value: object) -> tuple[str] | str | None:
     return organisation_facts.compute(value)
 
 
-def _source_checked(value: object) -> str:
-    """Memoised normalised source, or "" when the fast path should not accept it."""
+def _source_checked(value: object) -> tuple[str, AuthorityKind] | str | None:
+    """Memoised source facts, or None when the value is not something to memoise."""
     if value.__class__ is not str or len(value) > 4 * MAX_SOURCE:
-        return ""
-    return _source_memo.compute(value)
+        return None
+    return source_facts.compute(value)
 
 
-def _normalise_source(value: str) -> str:
-    stripped = value.strip()
-    return stripped if len(stripped) <= MAX_SOURCE else ""
+def _filer_facts(filer: Source | None, value: Any) -> tuple[str, AuthorityKind] | str | None:
+    """Who files the record, as (name, authority kind), for the fast path; None or a string
+    when the thorough path must decide. Raises TypeError for an unhashable value."""
+    if filer is None:
+        return _SOURCES.get(value) or _source_checked(value)
+    if value is None or value == "" or value == filer.name:
+        return filer.name, filer.authority_kind
+    return None
 
 
 def _parse_checked(value: object) -> tuple[datetime, int] | str:
@@ -306,6 +338,5 @@ def _parse_checked(value: object) -> tuple[datetime, int] | str:
     return parse_timestamp.compute(value)
 
 
-# Sources are few: memoising their normalisation beats stripping and measuring every time.
-_source_memo: BoundedMemo[str, str] = BoundedMemo(_normalise_source, maxsize=2**12)
-_SOURCES = _source_memo.values
+# Sources are few: their facts are memoised (sources.source_facts).
+_SOURCES = source_facts.values

@@ -15,7 +15,11 @@ or categories of its own. Changing the taxonomy is an engine release that raises
 
 Each category also names the kinds of authority that may establish it; each authority kind
 declares the pattern of its reference numbers (a court case number, a decision number, an
-invoice number), which is what a record's ``evidence`` is to be: a reference, not prose.
+invoice number), which is what a record's ``evidence`` must be: a reference, not prose (checked
+at ingest against the authority kind its source's name gives, see
+:mod:`socialcredit.catalogue.sources`). Patterns keep to the part of regular-expression syntax
+that Python's ``re`` and RE2 (which the ingest column kernels run) read alike, so the two
+paths of record validation accept exactly the same references.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ _CATEGORY_KEYS = frozenset(
     {"covers", "context", "authorities", "subject_kinds", "gravities", "max_retention"}
 )
 _AUTHORITY_KEYS = frozenset({"name", "reference", "pattern", "example"})
+# Outside the portable subset: a backslash before a letter or digit (\d, \w, \u4e00: class
+# escapes and code points RE2 reads otherwise or not at all), any (? other than (?:, anchors,
+# and the dot (which Python's re and RE2 disagree on for a newline).
+_NOT_PORTABLE = re.compile(r"\\[A-Za-z0-9]|\(\?(?!:)|[\^$.]")
 _FILE = "taxonomy.yaml"
 
 
@@ -85,6 +93,12 @@ class AuthorityKind:
     def matches(self, reference: str) -> bool:
         """Whether ``reference`` has the form of this authority's reference numbers."""
         return self.pattern.fullmatch(reference) is not None
+
+    @property
+    def form(self) -> str:
+        """The form of its references in words, with the example (for refusal reasons)."""
+        article = "an" if self.reference[:1] in "aeiou" else "a"
+        return f"{article} {self.reference}, such as {self.example}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +230,9 @@ def _authority(key: str, raw: object, problems: list[Problem]) -> AuthorityKind 
     if not isinstance(raw, Mapping) or set(raw) != _AUTHORITY_KEYS:
         problems.append(Problem(path, f"must map exactly {', '.join(sorted(_AUTHORITY_KEYS))}"))
         return None
+    if _NOT_PORTABLE.search(str(raw["pattern"])):
+        problems.append(Problem(f"{path}.pattern", _PORTABLE))
+        return None
     try:
         pattern = re.compile(str(raw["pattern"]))
     except re.error as exc:
@@ -228,6 +245,12 @@ def _authority(key: str, raw: object, problems: list[Problem]) -> AuthorityKind 
         problems.append(Problem(f"{path}.example", "does not match the pattern"))
         return None
     return found
+
+
+_PORTABLE = (
+    "must keep to the portable syntax (literal characters, [classes], (?:groups), |, ?, {m,n}; "
+    "a backslash only before punctuation; no anchors, dots or look-arounds)"
+)
 
 
 def _category(

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import orjson
 
+from ..catalogue import Source
 from ..errors import IntegrityError, Problem, ValidationError
 from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
 from ..ledger import (
@@ -17,13 +18,14 @@ from ..ledger import (
     check_consistency_proof,
     check_inclusion_proof,
     consistency_document,
-    inclusion_document,
     utc_now_us,
     verify_ledger,
 )
 from ..ledger.checkpoints import public_key_text
+from ..rights.reads import proof_for
 from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
 from . import StorelessCommand, cli, emit_json, settings_of
+from ._reads import with_read
 from .witness_commands import witnessed_checkpoint
 
 
@@ -55,6 +57,19 @@ def init(ctx: click.Context, origin: str | None) -> None:
     show_default=True,
     help="'lines' prints one line per durable batch.",
 )
+@click.option(
+    "--source",
+    envvar="SOCIALCREDIT_SOURCE",
+    show_envvar=True,
+    help="The registered source filing FILE, '<authority kind>:<name>' (e.g. "
+    "court:beijing-chaoyang): every row is filed under it, and a row whose source column "
+    "names another is refused (the column may be absent or repeat it). Without it each row's "
+    "source column says who files (an operator's import of a multi-source file).",
+)
+@click.option(
+    "--authority",
+    help="The source's authority kind (e.g. court); checked against the one --source carries.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(
@@ -64,14 +79,19 @@ def ingest(
     batch_size: int,
     rejects: Path | None,
     progress: str,
+    source: str | None,
+    authority: str | None,
     as_json: bool,
 ) -> None:
     """Ingest records from FILE (CSV, JSON Lines or Parquet) into the ledger.
 
     Accepted rows are committed batch by batch; refused rows go to the rejects file with
-    every reason. Exit status 0 even when rows are refused (see the summary); 2, with nothing
-    ingested, when the file's header lacks a required column.
+    every reason. Every row's source must be one whose authority kind may establish its kind,
+    and its evidence a reference of that authority kind's form. Exit status 0 even when rows
+    are refused (see the summary); 2, with nothing ingested, when the file's header lacks a
+    required column or --source/--authority is not a registrable source.
     """
+    filer = _filer(source, authority)
     ledger = open_ledger(settings_of(ctx), write=True)
     mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
     total = estimate_rows(file, fmt) if mode == "bar" else 0
@@ -84,8 +104,23 @@ def ingest(
             batch_size=batch_size,
             rejects_path=rejects,
             on_batch=report,
+            source=filer,
         )
     _print_summary(summary, as_json)
+
+
+def _filer(source: str | None, authority: str | None) -> Source | None:
+    """The configured source, or None (each row names its own).
+
+    Raises:
+        ValidationError: naming ``source`` or ``authority`` (exit 2).
+    """
+    if source is None:
+        if authority is not None:
+            reason = "--authority needs --source (the source it is the authority kind of)"
+            raise ValidationError("bad source", [Problem("authority", reason)])
+        return None
+    return Source.named(source, authority)
 
 
 class _Progress:
@@ -223,10 +258,15 @@ def checkpoint(ctx: click.Context, sign_new: bool) -> None:
 @cli.command()
 @click.argument("entry", type=click.IntRange(0))
 @click.option("--size", type=click.IntRange(0), help="A checkpointed tree size (default: latest).")
+@with_read(purpose_help="With it, the proof carries the entry itself (a logged read of its "
+           "subject's file); without, the leaf hash only.")  # fmt: skip
 @click.pass_context
-def prove(ctx: click.Context, entry: int, size: int | None) -> None:
+def prove(
+    ctx: click.Context, entry: int, size: int | None, purpose: str | None, reader: str
+) -> None:
     """Print the inclusion proof of ENTRY (its position) as JSON."""
-    emit_json(inclusion_document(open_ledger(settings_of(ctx)), entry, size))
+    ledger = open_ledger(settings_of(ctx), write=purpose is not None)
+    emit_json(proof_for(ledger, entry, size, reader, purpose))
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..api.roles import Role
+from ..errors import Problem, ValidationError
 from ..settings import Settings
 from . import cli, emit_json, settings_of
 from ._args import parse_subject
@@ -43,6 +44,24 @@ _accounts_option = click.option(
     type=click.FloatRange(min=0, min_open=True),
     help="Requests per second per API key, session or client address (burst: twice that).",
 )
+@click.option(
+    "--max-body",
+    default=1 << 20,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="SOCIALCREDIT_MAX_BODY",
+    show_envvar=True,
+    help="Largest request body in bytes (JSON, forms; uploads excepted): 413 beyond it.",
+)
+@click.option(
+    "--max-upload",
+    default=64 << 20,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="SOCIALCREDIT_MAX_UPLOAD",
+    show_envvar=True,
+    help="Largest upload (multipart body, e.g. POST /records/file) in bytes: 413 beyond it.",
+)
 @_accounts_option
 @click.pass_context
 def serve(
@@ -51,9 +70,15 @@ def serve(
     port: int,
     workers: int,
     rate_limit: float,
+    max_body: int,
+    max_upload: int,
     accounts_path: Path | None,
 ) -> None:
-    """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the portal with uvicorn."""
+    """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the portal with uvicorn.
+
+    Request bodies are bounded (--max-body, --max-upload: 413 past them) and the caller of an
+    API route is checked before its body is read.
+    """
     import os
 
     import uvicorn
@@ -62,6 +87,8 @@ def serve(
     env = {
         "SOCIALCREDIT_STORE": settings.store,
         "SOCIALCREDIT_RATE_LIMIT": str(rate_limit),
+        "SOCIALCREDIT_MAX_BODY": str(max_body),
+        "SOCIALCREDIT_MAX_UPLOAD": str(max_upload),
     }
     if settings.key_file is not None:
         env["SOCIALCREDIT_KEY_FILE"] = str(settings.key_file)
@@ -87,11 +114,27 @@ def account() -> None:
     """API keys and users of the HTTP API and portal."""
 
 
+_authority_option = click.option(
+    "--authority",
+    help="The source's authority kind (role source; required), e.g. court: its NAME must be "
+    "'<authority kind>:<name>', e.g. court:beijing-chaoyang, and its records are filed under it.",
+)
+
+
+def _source_authority(role: str, authority: str | None) -> str | None:
+    """``--authority``, required of a source account (exit 2 naming it otherwise)."""
+    if role == "source" and authority is None:
+        reason = "a source account is registered with its authority kind (e.g. --authority court)"
+        raise ValidationError("bad source account", [Problem("authority", reason)])
+    return authority
+
+
 @account.command("add-key")
 @click.argument("role", type=_ROLES)
 @click.argument("name")
 @click.option("--subject", help="The subject's own id (role subject).")
 @click.option("--kind", "kinds", multiple=True, help="A record kind it may file (role source).")
+@_authority_option
 @_accounts_option
 @click.pass_context
 def add_key(
@@ -100,12 +143,17 @@ def add_key(
     name: str,
     subject: str | None,
     kinds: tuple[str, ...],
+    authority: str | None,
     accounts_path: Path | None,
 ) -> None:
     """Create an API key with ROLE named NAME and print it (shown only this once)."""
     store = _accounts(settings_of(ctx), accounts_path)
     key = store.create_api_key(
-        role, name, subject=parse_subject(subject) if subject else None, allowed_kinds=kinds
+        role,
+        name,
+        subject=parse_subject(subject) if subject else None,
+        allowed_kinds=kinds,
+        authority=_source_authority(role, authority),
     )
     click.echo(key)
 
@@ -115,6 +163,7 @@ def add_key(
 @click.argument("role", type=_ROLES)
 @click.option("--subject", help="The subject's own id (role subject).")
 @click.option("--kind", "kinds", multiple=True, help="A record kind it may file (role source).")
+@_authority_option
 @click.password_option(help="Asked for when not given.")
 @_accounts_option
 @click.pass_context
@@ -124,6 +173,7 @@ def add_user(
     role: str,
     subject: str | None,
     kinds: tuple[str, ...],
+    authority: str | None,
     password: str,
     accounts_path: Path | None,
 ) -> None:
@@ -135,6 +185,7 @@ def add_user(
         role,
         subject=parse_subject(subject) if subject else None,
         allowed_kinds=kinds,
+        authority=_source_authority(role, authority),
     )
     click.echo(f"created user {username} ({role})")
 
@@ -152,4 +203,6 @@ def list_accounts(ctx: click.Context, as_json: bool, accounts_path: Path | None)
     for a in found:
         subject = f" subject {a.subject[1]}" if a.subject else ""
         kinds = f" kinds {','.join(sorted(a.allowed_kinds))}" if a.allowed_kinds else ""
+        if a.role.value == "source":
+            kinds += f" authority {a.authority or 'none (cannot file: add it again)'}"
         click.echo(f"{a.kind:8s} {a.id or a.name:20s} {a.role.value:15s} {a.name}{subject}{kinds}")

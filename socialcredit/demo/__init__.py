@@ -72,7 +72,8 @@ def run_demo(
         policy=policy,
     )
     echo(
-        f"policy      revision {policy.revision} published at entry 0 "
+        f"policy      revision {policy.revision} published at entry 1, the genesis, under the "
+        f"operator's governance (entry 0) "
         f"(effective {policy.effective_from:%Y-%m-%d}, digest {policy.digest[:16]}…)"
     )
     echo(

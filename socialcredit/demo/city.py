@@ -6,7 +6,8 @@ small share accumulates many (a gamma-Poisson mixture); organisations get admini
 penalties by tier, court judgments and annual-report lapses, and a few are exemplary. Records
 are filed in monthly batches with the ledger clock at the end of each month, so ledger time
 (``recorded_at``) runs behind conduct time (``occurred_at``) as it does in reality, and the city
-can be scored bitemporally.
+can be scored bitemporally. Each kind is filed by a source whose authority kind may establish
+it, with evidence in that authority kind's reference form (:mod:`.filers`).
 
 Rates are illustrative (REFERENCE.md gives the real systems' structure, not per-capita rates).
 """
@@ -24,6 +25,7 @@ from ..catalogue import Catalogue, make_resident_id, make_uscc
 from ..ingest import ingest_rows
 from ..ledger import Ledger
 from ..policy import PolicyBundle, publish
+from .filers import reference_of, source_of
 
 __all__ = ["ORGANISATION_KINDS", "PERSON_KINDS", "CitySummary", "build_city"]
 
@@ -109,11 +111,16 @@ def build_city(
     """Generate the city (seeded) and file its records into ``ledger``, month by month.
 
     The ledger's clock is set to the end of each month while that month's records are filed,
-    and ``policy``, if given, is published at the start of the history. On an empty ledger the
-    result — entries, times and root — depends only on the arguments.
+    and ``policy``, if given, is published at the start of the history as the ledger's
+    genesis: it takes effect at once, under the operator's default governance (or the
+    governance already recorded, whose signatures it then needs). On an empty ledger the
+    result — entries, times and root — depends only on the arguments and the ledger's key
+    (which the genesis governance names).
 
     Raises:
         ValueError: if a size is negative or ``years`` is not positive.
+        PublicationRefusedError: if ``policy`` is given and the ledger is past its genesis
+            (it would need signatures, notice and an assessment); nothing is written.
     """
     if residents < 0 or organisations < 0 or years < 1:
         raise ValueError("residents and organisations must be >= 0 and years >= 1")
@@ -195,13 +202,13 @@ def _records(
                 "subject_kind": subject_kind,
                 "kind": kind.id,
                 "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "source": f"{kind.context}:beijing",
+                "source": source_of(kind).name,
             }
             if kind.amount is not None and (kind.amount.required or rng.random() < 0.5):
                 low, high = _AMOUNTS.get(kind.amount.unit or "CNY", (1, 1000))
                 row["amount"] = str(int(rng.integers(low, high)))
             if kind.evidence is not None:
-                row["evidence"] = f"({when.year}) case {int(rng.integers(1, 99_999))}"
+                row["evidence"] = reference_of(kind, when.year, int(rng.integers(1, 99_999)))
             yield row
 
 

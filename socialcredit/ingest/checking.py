@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from ..catalogue import Catalogue
+from ..catalogue import Catalogue, Source
 from ..catalogue.batch import EncodedRecord, validate_arrays, validate_columns
 from ..errors import RecordRefusedError
 from .readers import RawChunk
@@ -44,22 +44,27 @@ class CheckedChunk(NamedTuple):
     refused: list[Refusal]
 
 
-def check_chunk(catalogue: Catalogue, chunk: RawChunk) -> CheckedChunk:
+def check_chunk(
+    catalogue: Catalogue, chunk: RawChunk, source: Source | None = None
+) -> CheckedChunk:
     """Check every row of ``chunk`` against the catalogue (``validate_arrays`` when the chunk
-    holds Arrow arrays, else ``validate_columns``)."""
+    holds Arrow arrays, else ``validate_columns``), as filed by ``source`` if given (each row
+    then filed under its name; a row naming another source is refused)."""
     now = datetime.now(UTC)
     refused = [
         Refusal(number, [{"field": "row", "reason": error.reason}], error.raw)
         for number, error in chunk.errors
     ]
     if chunk.arrays is not None:
-        accepted, refusals = validate_arrays(catalogue, chunk.arrays, len(chunk.numbers), now=now)
+        accepted, refusals = validate_arrays(
+            catalogue, chunk.arrays, len(chunk.numbers), now=now, source=source
+        )
         for index, error in refusals:
             refused.append(_refusal(chunk, index, error))
         columns = Accepted(*accepted)
     else:
         results = validate_columns(
-            catalogue, chunk.columns, len(chunk.numbers), now=now, row=chunk.row
+            catalogue, chunk.columns, len(chunk.numbers), now=now, row=chunk.row, source=source
         )
         columns = Accepted([], [], [], [])
         for index, result in enumerate(results):

@@ -5,6 +5,14 @@ is one durable, checkpointed append. A refused row goes to the rejects file with
 and never stops the rows around it; a batch is acknowledged (``on_batch``) only after it is
 durable, so a crash loses at most the batch in flight — and ingesting the same file again with
 idempotency keys fills exactly the gap.
+
+Who files: with ``source`` (a registered :class:`~socialcredit.catalogue.Source`, as the API's
+source account or the CLI's configuration gives it) every row is filed under that source's
+name, and a row whose ``source`` column names another is refused (the column may be absent or
+repeat the name, so older files keep working). Without it each row's own ``source`` says who
+files (an operator importing a multi-source file, as the demo does with its sample). Either
+way the source's authority kind must be one that may establish the kind's category, and the
+row's evidence must be a reference of that kind's form.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..catalogue import Catalogue
+from ..catalogue import Catalogue, Source
 from ..errors import LedgerOverloadedError
 from ..ledger import AppendResults, EncodedBatch, Ledger
 from .checking import Accepted, CheckedChunk, Refusal, check_chunk
@@ -93,12 +101,15 @@ def ingest_file(
     rejects_path: str | Path | None = None,
     on_batch: Callable[[BatchAck], None] | None = None,
     reader_process: bool | None = None,
+    source: Source | None = None,
 ) -> IngestSummary:
     """Ingest the records of a CSV, JSON Lines or Parquet file; see the module docstring.
 
     Args:
         reader_process: read and check the file in a second process, so that checking and
             appending use a core each; None decides by file size (worth it from a few MiB).
+        source: the registered source filing the file, if known: every row is filed under
+            its name, and a row naming another source is refused.
 
     Raises:
         ConfigurationError: if the file cannot be read or its format is unknown.
@@ -106,14 +117,15 @@ def ingest_file(
             required column (the file is refused whole; nothing is written).
         LedgerOverloadedError: if the ledger keeps pushing back; earlier batches are durable.
     """
-    check_header(path, fmt)  # an unknown format or a header without a record: refused whole
+    # An unknown format or a header without a record: refused whole.
+    check_header(path, fmt, with_source=source is None)
     if reader_process is None:
         reader_process = Path(path).stat().st_size >= READER_PROCESS_MIN_BYTES
     target = Path(rejects_path) if rejects_path is not None else rejects_path_for(path)
     if reader_process:
-        chunks = checked_chunks_from_process(catalogue, path, fmt, batch_size)
+        chunks = checked_chunks_from_process(catalogue, path, fmt, batch_size, source=source)
     else:
-        chunks = _checked_here(catalogue, read_chunks(path, fmt, batch_size))
+        chunks = _checked_here(catalogue, read_chunks(path, fmt, batch_size), source)
     with _Rejects(target) as rejects:
         summary = _ingest_chunks(ledger, chunks, rejects, on_batch)
     summary.rejects_path = target
@@ -127,20 +139,29 @@ def ingest_rows(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[BatchAck], None] | None = None,
+    source: Source | None = None,
 ) -> IngestSummary:
     """Ingest numbered rows (as from :func:`read_rows`), checked in this process.
 
     Refused rows are counted in the summary (``refusal_reasons``) but not written anywhere.
+    ``source``, if given, is the registered source filing every row (see the module
+    docstring).
+
+    Raises:
+        ValueError: if ``batch_size`` is below 1.
+        LedgerOverloadedError: if the ledger keeps pushing back; earlier batches are durable.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    chunks = _checked_here(catalogue, chunks_from_rows(rows, batch_size))
+    chunks = _checked_here(catalogue, chunks_from_rows(rows, batch_size), source)
     return _ingest_chunks(ledger, chunks, None, on_batch)
 
 
-def _checked_here(catalogue: Catalogue, chunks: Iterable[RawChunk]) -> Iterator[CheckedChunk]:
+def _checked_here(
+    catalogue: Catalogue, chunks: Iterable[RawChunk], source: Source | None
+) -> Iterator[CheckedChunk]:
     for chunk in chunks:
-        yield check_chunk(catalogue, chunk)
+        yield check_chunk(catalogue, chunk, source)
 
 
 def _ingest_chunks(

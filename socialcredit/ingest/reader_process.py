@@ -19,7 +19,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import Catalogue, load_catalogue
+from ..catalogue import Catalogue, Source, load_catalogue
 from ..errors import ConfigurationError, SocialCreditError
 from .checking import CheckedChunk, check_chunk
 from .readers import read_chunks
@@ -40,6 +40,7 @@ def checked_chunks_from_process(
     fmt: str | None,
     batch_size: int,
     readers: int = READERS,
+    source: Source | None = None,
 ) -> Iterator[CheckedChunk]:
     """Start the reader processes now; return the checked chunks of ``path`` in file order.
 
@@ -62,7 +63,7 @@ def checked_chunks_from_process(
         foreign = [end for k, pair in enumerate(pipes) for end in pair if end is not sender]
         process = context.Process(
             target=_read_and_check,
-            args=(document, str(path), fmt, batch_size, part, readers, sender, foreign),
+            args=(document, str(path), fmt, batch_size, part, readers, sender, foreign, source),
             name=f"socialcredit-ingest-reader-{part}",
             daemon=True,
         )
@@ -116,6 +117,7 @@ def _read_and_check(
     parts: int,
     out: Connection,
     foreign: list[Connection],
+    source: Source | None,
 ) -> None:
     """Reader ``part`` of ``parts``: parse the file, check and send its share of chunks."""
     for end in foreign:
@@ -125,7 +127,7 @@ def _read_and_check(
         catalogue = load_catalogue(catalogue_doc)
         for index, chunk in enumerate(read_chunks(path, fmt, batch_size)):
             if index % parts == part:
-                out.send(("chunk", check_chunk(catalogue, chunk)))
+                out.send(("chunk", check_chunk(catalogue, chunk, source)))
         out.send((_DONE, None))
     except BrokenPipeError:
         return  # the ingesting process has gone; nothing left to do

@@ -164,13 +164,14 @@ def read_chunks(path: str | Path, fmt: str | None, size: int) -> Iterator[RawChu
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
 
 
-def check_header(path: str | Path, fmt: str | None = None) -> None:
+def check_header(path: str | Path, fmt: str | None = None, *, with_source: bool = True) -> None:
     """Refuse a CSV or Parquet file of records whose header lacks a required field.
 
     Such a file cannot yield a single record, so it is refused whole before any row is read;
     the columns it has that are not record fields are named too (often the misspelt ones).
     A header with every required field passes, extra columns and all (each row is then
-    refused naming them). JSON Lines has no header and always passes.
+    refused naming them). JSON Lines has no header and always passes. With
+    ``with_source=False`` (the ingest knows who files) the ``source`` column may be absent.
 
     Raises:
         ValidationError: naming each missing and each unknown column.
@@ -183,7 +184,8 @@ def check_header(path: str | Path, fmt: str | None = None) -> None:
         names = _csv_header(Path(path)) if kind == "csv" else _parquet_names(Path(path))
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
-    missing = [name for name in _REQUIRED if name not in names]
+    required = _REQUIRED if with_source else _REQUIRED[:-1]
+    missing = [name for name in required if name not in names]
     if not missing or not names:  # an empty file holds no rows to refuse
         return
     unknown = [name for name in names if name not in RECORD_FIELDS]

@@ -37,7 +37,7 @@ __all__ = ["ABOVE", "BELOW", "SOURCE", "AssessmentSummary", "assess", "assessmen
 
 ABOVE = "public_rating_above_neutral"
 BELOW = "public_rating_below_neutral"
-SOURCE = "ratings:assessment"
+SOURCE = "rating_platform:assessment"  # its authority kind: the taxonomy's rating_platform
 NEUTRAL = 3.0
 ORGANISATION = "organisation"
 

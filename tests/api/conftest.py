@@ -21,7 +21,9 @@ from tests.api.client import SyncClient
 from tests.records_factory import organisation, valid_rows
 
 PASSWORD = "correct horse battery"
-SOURCE_KINDS = frozenset({"loan_default", "tax_arrears", "wage_arrears"})
+# The source key is a bank: a registered source whose authority kind may establish debts.
+SOURCE = "creditor_under_contract:test-bank"
+SOURCE_KINDS = frozenset({"loan_default", "credit_card_default", "overdue_debt_settled"})
 
 
 @dataclass
@@ -83,9 +85,10 @@ def world_over(app: FastAPI, accounts: AccountStore) -> Iterator[World]:
                 continue
             keys[role] = accounts.create_api_key(
                 role,
-                f"test-{role.value}",
+                SOURCE if role is Role.SOURCE else f"test-{role.value}",
                 subject=subject if role is Role.SUBJECT else None,
                 allowed_kinds=SOURCE_KINDS if role is Role.SOURCE else (),
+                authority="creditor_under_contract" if role is Role.SOURCE else None,
             )
         accounts.create_user("walker", PASSWORD, Role.OFFICER)
         yield World(
@@ -101,7 +104,7 @@ def _file(ledger: Ledger, subject: tuple[str, str]) -> int:
         "subject_kind": subject[0],
         "kind": "loan_default",
         "occurred_at": "2025-03-01T00:00:00Z",
-        "source": "bank:test",
+        "source": SOURCE,
         "amount": "900",
     }
     acks: list[BatchAck] = []

@@ -17,7 +17,12 @@ from socialcredit.settings import Settings
 def test_account_commands_add_and_list_without_secrets(tmp_path: Path) -> None:
     runner = CliRunner()
     store = ["--store", f"sqlite:///{tmp_path / 'x.db'}"]
-    made = runner.invoke(cli, [*store, "account", "add-key", "source", "court-1",
+    for bad, field in ((["court-1", "--authority", "court"], "name"), (["court:1"], "authority")):
+        refused = runner.invoke(cli, [*store, "account", "add-key", "source", *bad])
+        assert refused.exit_code == 2 and field in refused.output, refused.output
+    made = runner.invoke(cli, [*store, "account", "add-key", "source",
+                               "creditor_under_contract:bank-1",
+                               "--authority", "creditor_under_contract",
                                "--kind", "loan_default"])  # fmt: skip
     assert made.exit_code == 0, made.output
     key = made.output.strip()
@@ -33,6 +38,7 @@ def test_account_commands_add_and_list_without_secrets(tmp_path: Path) -> None:
     }
     assert key not in listed.output
     assert accounts[0]["allowed_kinds"] == ["loan_default"]
+    assert accounts[0]["authority"] == "creditor_under_contract"
     refused = runner.invoke(cli, [*store, "account", "add-key", "subject", "me"])
     assert refused.exit_code == 2 and "subject" in refused.output
     path = Settings(store=store[1]).accounts_path()

@@ -13,6 +13,7 @@ from socialcredit.consequences import (
     record_legal_representative,
     request_restoration,
 )
+from socialcredit.demo.filers import reference_of, source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.scoring.engine import to_us
@@ -48,8 +49,8 @@ def record_row(kind: str, who: tuple[str, str], occurred: object, n: int) -> dic
         "subject_kind": who[0],
         "kind": kind,
         "occurred_at": moment(occurred).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "source": "court:test" if spec.context == "judicial" else "agency:test",
-        "evidence": f"case-{n}",
+        "source": source_of(spec).name,
+        "evidence": reference_of(spec, moment(occurred).year, 1 + n),
     }
     if spec.amount is not None:
         row["amount"] = "10"

@@ -1,4 +1,11 @@
-"""Records: file one or many (sources), read one or a subject's (officers, the subject)."""
+"""Records: file one or many (sources), read one or a subject's (officers, the subject).
+
+A source account files as itself: its name is a registered source (``court:beijing-chaoyang``),
+every record it files is filed under that name, and a record whose ``source`` names another is
+refused (422 naming ``source``). An admin files as the operator, under the sources its records
+name. Either way the catalogue holds the source's authority kind to the kinds it may establish
+and the evidence to its reference form.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,13 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from ...catalogue import Source
 from ...errors import (
     ConfigurationError,
     NotFoundError,
@@ -23,9 +31,10 @@ from ...errors import (
 from ...ingest import BatchAck, RowError, detect_format, ingest_file, ingest_rows, read_rows
 from ...ledger import Entry
 from ...scoring.records import RECORD_FILED
-from .._params import Position, subject_of
+from .._params import Position, SubjectId, WholeNumber, subject_of
 from ..auth import Principal, Role, require, require_own_subject
 from ..errors import PermissionDeniedError
+from ..gate import UPLOAD
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read
 
@@ -46,8 +55,15 @@ class RecordIn(BaseModel):
     subject_kind: str = Field(max_length=32)
     kind: str = Field(max_length=128)
     occurred_at: str = Field(max_length=64)
-    source: str = Field(max_length=256)
-    amount: int | str | None = None
+    source: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Who files: a source account files as itself (leave this out or repeat "
+        "its name); an admin names the source, '<authority kind>:<name>'.",
+    )
+    amount: WholeNumber | Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="Per the catalogue's kind."
+    )
     evidence: str | None = Field(default=None, max_length=1024)
     idempotency_key: str | None = Field(default=None, max_length=256)
 
@@ -79,6 +95,24 @@ def _check_kinds(principal: Principal, rows: list[dict[str, Any]]) -> None:
         )
 
 
+def _filer(principal: Principal) -> Source | None:
+    """The registered source a source account files as (None for an admin: its rows name theirs).
+
+    Raises:
+        PermissionDeniedError: for a source account whose name is not a registered source.
+    """
+    if principal.role is not Role.SOURCE:
+        return None
+    try:
+        return Source.named(principal.name)
+    except ValidationError as exc:
+        raise PermissionDeniedError(
+            "this source account has no authority kind and may not file; make it again as "
+            "'<authority kind>:<name>' with --authority",
+            {"problems": [p.as_dict() for p in exc.problems]},
+        ) from exc
+
+
 def entry_json(entry: Entry) -> dict[str, Any]:
     """An entry as JSON: position, type, ledger time and data."""
     return {
@@ -99,12 +133,15 @@ def file_record(
     422 with every problem if the catalogue refuses it."""
     ctx = ctx_of(request)
     rows = _rows([record])
+    filer = _filer(principal)
     _check_kinds(principal, rows)
     catalogue = ctx.catalogue()
-    catalogue.validate(rows[0], now=datetime.now(UTC))  # raises RecordRefusedError, 422
+    catalogue.validate(rows[0], now=datetime.now(UTC), source=filer)  # RecordRefusedError: 422
     acks: list[BatchAck] = []
     with ctx.lock:
-        summary = ingest_rows(ctx.ledger, catalogue, [(1, rows[0])], on_batch=acks.append)
+        summary = ingest_rows(
+            ctx.ledger, catalogue, [(1, rows[0])], on_batch=acks.append, source=filer
+        )
     if summary.refused or not acks or not acks[0].results:
         reasons = list(summary.refusal_reasons) or ["refused"]
         raise RecordRefusedError("record refused", _problems(reasons))
@@ -116,7 +153,7 @@ def _problems(reasons: list[str]) -> list[Any]:
     return [Problem(*(r.split(": ", 1) if ": " in r else ("record", r))) for r in reasons]
 
 
-@router.post("/records/bulk")
+@router.post("/records/bulk", openapi_extra=UPLOAD)
 def file_records(
     request: Request,
     body: BulkIn,
@@ -126,31 +163,41 @@ def file_records(
     others are appended in one durable batch."""
     ctx = ctx_of(request)
     rows = _rows(body.records)
+    filer = _filer(principal)
     _check_kinds(principal, rows)
     catalogue = ctx.catalogue()
-    checked = catalogue.validate_batch(rows, now=datetime.now(UTC)) if rows else []
+    checked = catalogue.validate_batch(rows, now=datetime.now(UTC), source=filer) if rows else []
     refused = [
         {"row": number, "problems": [p.as_dict() for p in result.problems]}
         for number, result in enumerate(checked, 1)
         if isinstance(result, RecordRefusedError)
     ]
     with ctx.lock:
-        summary = ingest_rows(ctx.ledger, catalogue, enumerate(rows, 1), batch_size=MAX_BULK)
+        summary = ingest_rows(
+            ctx.ledger, catalogue, enumerate(rows, 1), batch_size=MAX_BULK, source=filer
+        )
     return {**summary.as_dict(), "refused_rows": refused}
 
 
-@router.post("/records/file")
+@router.post("/records/file", openapi_extra=UPLOAD)
 def file_upload(
     request: Request,
-    file: Annotated[UploadFile, File(description="CSV (with header), JSON Lines or Parquet.")],
+    file: Annotated[
+        UploadFile,
+        WithJsonSchema({"type": "string", "format": "binary"}),
+        File(description="CSV (with header), JSON Lines or Parquet."),
+    ],
     principal: Annotated[Principal, Depends(require(*_FILERS))],
     format: Annotated[
-        str | None, Form(description="csv, jsonl or parquet; default: from the file name.")
+        Literal["csv", "jsonl", "parquet"] | None,
+        WithJsonSchema({"type": "string", "enum": ["csv", "jsonl", "parquet"]}),
+        Form(description="Default: from the file name."),
     ] = None,
 ) -> dict[str, Any]:
     """File the records of an uploaded file, batch by batch (as ``socialcredit ingest``);
     refused rows are listed (the first 1,000) with every problem."""
     ctx = ctx_of(request)
+    filer = _filer(principal)
     with tempfile.TemporaryDirectory(prefix="socialcredit-upload-") as directory:
         path = _saved(file, Path(directory), format)
         if principal.role is Role.SOURCE:
@@ -159,7 +206,9 @@ def file_upload(
         catalogue = ctx.catalogue()
         with ctx.lock:
             summary = _unreadable_is_invalid(
-                lambda: ingest_file(ctx.ledger, catalogue, path, fmt=format, rejects_path=rejects)
+                lambda: ingest_file(
+                    ctx.ledger, catalogue, path, fmt=format, rejects_path=rejects, source=filer
+                )
             )
         refused = _rejects(rejects)
     return {**summary.as_dict(), "rejects": None, "refused_rows": refused}
@@ -206,7 +255,7 @@ def _record_entry(request: Request, position: int) -> Entry:
     return entry
 
 
-@router.get("/records/{position}")
+@router.get("/records/{position:int}")
 def read_record(
     request: Request,
     position: Position,
@@ -225,7 +274,7 @@ def read_record(
 @router.get("/subjects/{subject}/records")
 def subject_records(
     request: Request,
-    subject: str,
+    subject: SubjectId,
     principal: Annotated[Principal, Depends(require(*_READERS))],
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
