@@ -23,7 +23,8 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m 'not slow and not validation'
 
-# The long statistical validations against published results (a few minutes; CI runs them).
+# The long validations: statistical runs against published results and the full Schemathesis
+# conformance run (a few minutes; CI runs them).
 validate: $(STAMP)
 	$(BIN)/python -m pytest -q -m validation
 

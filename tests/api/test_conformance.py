@@ -48,7 +48,9 @@ from socialcredit.catalogue.identifiers import (
 from socialcredit.ratings.model import PROFESSIONAL_ROLES
 from tests.api.conftest import World, build_app, world_over
 
-pytestmark = pytest.mark.slow
+# 50 examples x 57 operations with every check: about a minute, so it runs in `make validate`
+# (CI runs it); the suite keeps the quick 5xx guard of test_schemathesis.py.
+pytestmark = [pytest.mark.slow, pytest.mark.validation]
 
 #: Operations whose acceptance of a well-formed request depends on what no schema describes.
 DOMAIN_REFUSALS = {
