@@ -25,6 +25,9 @@ These aggregates are weakly sensitive to the due-process safeguards at this size
 (a twin without restoration, or without disputes, stays within 2 SE), so their conventions —
 when records start and stop counting, when a dispute withdraws one, what restoration removes
 — are checked exactly instead, against the engine's ``RunningScores`` on shared filings.
+
+The statistical comparisons run in ``make validate`` (CI runs it); the exact checks run in
+every ``make test``.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def engine() -> Sample:
     return engine_sample()
 
 
-@pytest.mark.slow
+@pytest.mark.validation  # a statistical comparison (~9 s each): make validate, run in CI
 def test_engine_and_full_mesa_twin_agree_within_sampling_error(engine: Sample) -> None:
     twin = twin_sample(scenario())
     print("\n" + table(engine, twin))
@@ -165,7 +168,7 @@ def test_engine_and_full_mesa_twin_agree_within_sampling_error(engine: Sample) -
     assert all(abs(z) < Z_LIMIT for z in gaps.values()), gaps
 
 
-@pytest.mark.slow
+@pytest.mark.validation  # a statistical comparison (~9 s each): make validate, run in CI
 @pytest.mark.parametrize(
     ("change", "moves"),
     [
