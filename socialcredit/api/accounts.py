@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from typing import Any
 import orjson
 
 from ..catalogue import Source
+from ..catalogue.identifiers import mask_subject_id
 from ..errors import ConfigurationError, NotFoundError, Problem, ValidationError
 from .auth import Principal, Role
 from .errors import AuthenticationError
@@ -50,6 +52,9 @@ __all__ = [
 ]
 
 SESSION_SECONDS = 8 * 3600
+#: An account's name (a key's name or a username): a short code, no spaces anywhere, so two
+#: names never differ only by padding; unique per role (see :meth:`AccountStore.create_api_key`).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,58}\Z")
 #: The demo's source login: a court (a source's name carries its authority kind).
 DEMO_SOURCE = "court:demo-court"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -80,6 +85,11 @@ class Account:
     id: str = ""
 
     @property
+    def account(self) -> str:
+        """The stable account id that "who did this" fields record (as :class:`Principal`)."""
+        return f"key:{self.id}" if self.kind == "api_key" else f"user:{self.name}"
+
+    @property
     def authority(self) -> str | None:
         """A source account's authority kind (from its name); None for other roles, and for
         a source account made before sources were registered (it cannot file until it is
@@ -87,13 +97,18 @@ class Account:
         return source_authority(self.role, self.name)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-able form."""
+        """A JSON-able form; a subject account's subject is masked (the account registry is
+        not anyone's file, so listing it reads no one's identifier)."""
+        subject = None
+        if self.subject is not None:
+            subject = [self.subject[0], mask_subject_id(*self.subject)]
         return {
             "kind": self.kind,
             "id": self.id,
+            "account": self.account,
             "name": self.name,
             "role": self.role.value,
-            "subject": None if self.subject is None else list(self.subject),
+            "subject": subject,
             "allowed_kinds": sorted(self.allowed_kinds),
             "authority": self.authority,
         }
@@ -215,7 +230,8 @@ class AccountStore:
                 source whose name or authority kind is not a registrable source.
         """
         parsed = _check_role(role, subject)
-        registered_source(parsed, name, authority)
+        registered_source(parsed, _checked_name(name, "name"), authority)
+        self._check_unique(parsed, name, "name")
         key_id = secrets.token_hex(8)
         key = f"sck_{key_id}_{secrets.token_urlsafe(32)}"
         kind, sid = subject if subject else (None, None)
@@ -234,6 +250,21 @@ class AccountStore:
         )
         return key
 
+    def _check_unique(self, role: Role, name: str, field: str) -> None:
+        """Refuse ``name`` if a live key or user of ``role`` already has it.
+
+        Raises:
+            ValidationError: naming ``field``.
+        """
+        taken = self._execute(
+            "SELECT 1 FROM api_keys WHERE name = ? AND role = ? AND revoked = 0 "
+            "UNION ALL SELECT 1 FROM users WHERE username = ? AND role = ?",
+            (name, role.value, name, role.value),
+        )
+        if taken:
+            reason = f"a {role.value} account named {name!r} exists; names are unique per role"
+            raise ValidationError("bad account", [Problem(field, reason)])
+
     def authenticate_key(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key, else None (constant-time hash compare)."""
         parts = key.split("_", 2)
@@ -250,7 +281,7 @@ class AccountStore:
             if not rows:
                 return None
             stored, *rest = rows[0]
-            cached = (bytes(stored), _principal(*rest))
+            cached = (bytes(stored), _principal(*rest, account=f"key:{key_id}"))
             self._cache.by_id[key_id] = cached
         return cached[1] if hmac.compare_digest(cached[0], digest) else None
 
@@ -284,14 +315,15 @@ class AccountStore:
                 username that exists.
         """
         problems = []
-        if not username.strip():
-            problems.append(Problem("username", "must not be empty"))
+        if not isinstance(username, str) or not _NAME.match(username):
+            problems.append(Problem("username", _NAME_REASON))
         if len(password) < 8:
             problems.append(Problem("password", "must have at least 8 characters"))
         if problems:
             raise ValidationError("bad user", problems)
         parsed = _check_role(role, subject)
         registered_source(parsed, username, authority)
+        self._check_unique(parsed, username, "username")
         salt = secrets.token_bytes(16)
         kind, sid = subject if subject else (None, None)
         try:
@@ -346,11 +378,12 @@ class AccountStore:
         )
         if not rows:
             return None
-        csrf, expires, role, *rest = rows[0]
+        csrf, expires, role, username, *rest = rows[0]
         if expires <= self._clock():
             self.logout(session_id)
             return None
-        return Session(_principal(role, *rest), csrf, expires)
+        principal = _principal(role, username, *rest, account=f"user:{username}")
+        return Session(principal, csrf, expires)
 
     def logout(self, session_id: str) -> None:
         """End the session (no error if it does not exist)."""
@@ -378,10 +411,33 @@ class AccountStore:
 
 
 def _principal(
-    role: str, name: str, subject_kind: str | None, subject_id: str | None, kinds: str
+    role: str,
+    name: str,
+    subject_kind: str | None,
+    subject_id: str | None,
+    kinds: str,
+    *,
+    account: str,
 ) -> Principal:
     subject = (subject_kind, subject_id) if subject_kind and subject_id else None
-    return Principal(Role(role), name, subject, frozenset(orjson.loads(kinds)))
+    return Principal(Role(role), name, subject, frozenset(orjson.loads(kinds)), account)
+
+
+_NAME_REASON = (
+    "must be a short code: a letter or digit, then letters, digits and _.:@- "
+    "(no spaces, at most 59 characters)"
+)
+
+
+def _checked_name(name: object, field: str) -> str:
+    """``name`` if it is a valid account name.
+
+    Raises:
+        ValidationError: naming ``field`` and the rule.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationError("bad account", [Problem(field, _NAME_REASON)])
+    return name
 
 
 def _account(kind: str, name: str, row: tuple[Any, ...], key_id: str) -> Account:

@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +41,8 @@ __all__ = ["BatchAck", "IngestSummary", "ingest_file", "ingest_rows", "rejects_p
 
 DEFAULT_BATCH_SIZE = 10_000
 READER_PROCESS_MIN_BYTES = 8 * 2**20
+#: How long a shared-lock ingest pauses after each batch, so that waiting writers get a turn.
+_HANDOFF_SECONDS = 0.002
 _NOTHING = AppendResults([], set())
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 _RETRIES = 5
@@ -102,6 +104,7 @@ def ingest_file(
     on_batch: Callable[[BatchAck], None] | None = None,
     reader_process: bool | None = None,
     source: Source | None = None,
+    lock: AbstractContextManager[Any] | None = None,
 ) -> IngestSummary:
     """Ingest the records of a CSV, JSON Lines or Parquet file; see the module docstring.
 
@@ -110,6 +113,10 @@ def ingest_file(
             appending use a core each; None decides by file size (worth it from a few MiB).
         source: the registered source filing the file, if known: every row is filed under
             its name, and a row naming another source is refused.
+        lock: held around each batch's append and released between batches, so that other
+            writers sharing ``ledger`` (a server's requests) wait for one batch at most, never
+            for the whole file; the caller must not hold it. None: the ingest is the only
+            writer.
 
     Raises:
         ConfigurationError: if the file cannot be read or its format is unknown.
@@ -127,7 +134,7 @@ def ingest_file(
     else:
         chunks = _checked_here(catalogue, read_chunks(path, fmt, batch_size), source)
     with _Rejects(target) as rejects:
-        summary = _ingest_chunks(ledger, chunks, rejects, on_batch)
+        summary = _ingest_chunks(ledger, chunks, rejects, on_batch, lock)
     summary.rejects_path = target
     return summary
 
@@ -169,10 +176,11 @@ def _ingest_chunks(
     chunks: Iterable[CheckedChunk],
     rejects: _Rejects | None,
     on_batch: Callable[[BatchAck], None] | None,
+    lock: AbstractContextManager[Any] | None = None,
 ) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
-    with _collector_paused(), _Writer(ledger, summary, on_batch) as writer:
+    with _collector_paused(), _Writer(ledger, summary, on_batch, lock) as writer:
         for number, checked in enumerate(chunks):
             summary.rows += checked.rows
             for refusal in checked.refused:
@@ -216,9 +224,14 @@ class _Writer:
     """
 
     def __init__(
-        self, ledger: Ledger, summary: IngestSummary, on_batch: Callable[[BatchAck], None] | None
+        self,
+        ledger: Ledger,
+        summary: IngestSummary,
+        on_batch: Callable[[BatchAck], None] | None,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self._ledger = ledger
+        self._lock = lock
         self._summary = summary
         self._on_batch = on_batch
         self._queue: queue.Queue[tuple[int, int, EncodedBatch] | None] = queue.Queue(1)
@@ -239,7 +252,9 @@ class _Writer:
             while (item := self._queue.get()) is not None:
                 number, last_row, entries = item
                 has_any = bool(entries.data_json)
-                results = _append_with_retry(self._ledger, entries) if has_any else _NOTHING
+                results = (
+                    _append_with_retry(self._ledger, entries, self._lock) if has_any else _NOTHING
+                )
                 _count(self._summary, results)
                 self._summary.batches += 1
                 if self._on_batch is not None:
@@ -272,10 +287,18 @@ def _refuse(summary: IngestSummary, rejects: _Rejects | None, refusal: Refusal) 
         rejects.write(refusal)
 
 
-def _append_with_retry(ledger: Ledger, entries: EncodedBatch) -> AppendResults:
+def _append_with_retry(
+    ledger: Ledger, entries: EncodedBatch, lock: AbstractContextManager[Any] | None = None
+) -> AppendResults:
     for attempt in range(_RETRIES):
         try:
-            return ledger.append_encoded(entries)
+            with lock if lock is not None else nullcontext():
+                results = ledger.append_encoded(entries)
+            if lock is not None:
+                # A lock is not fair: without a pause the next batch would take it again
+                # before a waiting request thread wakes up.
+                time.sleep(_HANDOFF_SECONDS)
+            return results
         except LedgerOverloadedError as exc:
             if attempt == _RETRIES - 1:
                 raise

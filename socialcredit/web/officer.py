@@ -70,7 +70,7 @@ def _case(
     (purpose ``dispute_handling``)."""
     with _access.system(request) as (ledger, _):
         found = dispute_state(ledger, dispute_id)
-        log_read(ledger, found.subject, who.name, DISPUTE_HANDLING, "file")
+        log_read(ledger, found.subject, who.account, DISPUTE_HANDLING, "file")
         record = _record(ledger, found.target)
     return render(
         request,
@@ -102,7 +102,7 @@ def acknowledge_dispute(request: Request, dispute_id: str, who: Principal = _OFF
     """Acknowledge receipt of a dispute (due within 5 business days of its opening)."""
     try:
         with _access.system(request) as (ledger, _):
-            acknowledge(ledger, dispute_id, who.name)
+            acknowledge(ledger, dispute_id, who.account)
     except SocialCreditError as error:
         return _case(request, who, dispute_id, False, _status(error), error=error)
     return RedirectResponse(f"/officer/disputes/{dispute_id}", status_code=303)
@@ -136,7 +136,7 @@ def decide_dispute(
     changes = _changes(amount, occurred_at) if outcome == "corrected" else None
     try:
         with _access.system(request) as (ledger, _):
-            decide(ledger, dispute_id, outcome, who.name, reason, changes)
+            decide(ledger, dispute_id, outcome, who.account, reason, changes)
     except SocialCreditError as error:
         return _case(request, who, dispute_id, False, _status(error), error=error)
     return RedirectResponse(f"/officer/disputes?done={dispute_id}", status_code=303)
@@ -156,7 +156,7 @@ def decide_an_appeal(
     changes = _changes(amount, occurred_at) if outcome == "corrected" else None
     try:
         with _access.system(request) as (ledger, _):
-            decide_appeal(ledger, dispute_id, outcome, who.name, reason, changes)
+            decide_appeal(ledger, dispute_id, outcome, who.account, reason, changes)
     except SocialCreditError as error:
         return _case(request, who, dispute_id, True, _status(error), error=error)
     return RedirectResponse(f"/officer/appeals?done={dispute_id}", status_code=303)

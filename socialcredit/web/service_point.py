@@ -59,7 +59,7 @@ def check(
         decisions = _access.context(request).decisions
         if decisions is None:
             raise ConfigurationError("the decision service is not running")
-        decision = decisions.decide(kind, given, service, requester=who.name)
+        decision = decisions.decide(kind, given, service, requester=who.account)
     except SocialCreditError as error:
         return _page(request, who, 422, error=error, subject=given, service=service)
     return _page(request, who, decision=decision, subject=given, service=service)

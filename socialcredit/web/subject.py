@@ -70,7 +70,7 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
     subject = _subject(who)
     now = datetime.now(UTC)
     with _access.system(request) as (ledger, index):
-        log_read(ledger, subject, who.name, SUBJECT_ACCESS, "file")
+        log_read(ledger, subject, who.account, SUBJECT_ACCESS, "file")
         found = explain(index, *subject, as_of=now, known_at=now)
         points = score_history(index, subject, now)
         in_force = bundle_in_force(ledger, now, now)
@@ -184,7 +184,7 @@ def my_export(request: Request, who: Principal = _SUBJECT) -> Response:
     read with the purpose ``subject_access``."""
     subject = _subject(who)
     with _access.system(request) as (ledger, _):
-        document = export_file(ledger, *subject, reader=who.name, purpose=SUBJECT_ACCESS)
+        document = export_file(ledger, *subject, reader=who.account, purpose=SUBJECT_ACCESS)
     return JSONResponse(
         document, headers={"Content-Disposition": 'attachment; filename="my-file.json"'}
     )

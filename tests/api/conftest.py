@@ -46,6 +46,12 @@ class World:
         key = self.keys.get(role)
         return {} if key is None else {"Authorization": f"Bearer {key}"}
 
+    def account(self, role: Role) -> str:
+        """The account id of ``role``'s key, as every "who did this" field records it."""
+        principal = self.accounts.authenticate_key(self.keys[role])
+        assert principal is not None
+        return principal.account
+
 
 def build_settings(directory: Path, records: int = 60) -> Settings:
     """A fresh ledger in ``directory`` with ``records`` seeded records."""

@@ -23,7 +23,10 @@ def test_an_officers_read_is_logged_with_its_purpose(world: World) -> None:
     assert response.status_code == 200
     after = _reads(world)
     assert len(after) == before + 1
-    assert after[-1]["reader"] == "test-officer" and after[-1]["purpose"] == "court_enforcement"
+    assert (
+        after[-1]["reader"] == world.account(Role.OFFICER)
+        and after[-1]["purpose"] == "court_enforcement"
+    )
 
 
 def test_an_unlisted_purpose_is_refused_and_nothing_is_read(world: World) -> None:

@@ -28,8 +28,6 @@ Person = tuple[str, str]
 # Answers that show an identifier without reading anyone's file, and why.
 NOT_A_FILE = {
     ("GET", "/api/v1/me"): "the caller's own account",
-    # Which account is whose (admin only): the account registry, not anyone's file.
-    ("GET", "/api/v1/accounts"): "the account registry",
     # A write answers with what it wrote (its position, the new dispute's id): the caller
     # sent the personal data, it does not read it.
     ("POST", "/api/v1/disputes"): "the id of the dispute the caller opened",
@@ -142,14 +140,14 @@ def test_a_decision_names_who_asked_and_why(world: World, role: Role) -> None:
     asked = world.client.post("/api/v1/decisions", json=body, headers=world.headers(role))
     assert asked.status_code == 200, asked.text
     (made,) = [e for e in _written(world, start) if e.type == "DecisionMade"]
-    assert made.data["requested_by"] == f"test-{role.value}"
+    assert made.data["requested_by"] == world.account(role)
     assert made.data["purpose"] == "service_decision:air_travel"
     mine = world.client.get(
         f"/api/v1/subjects/{world.subject[1]}/report", headers=world.headers(Role.SUBJECT)
     ).json()
     enquiry = mine["enquiries"][-1]
     assert (enquiry["requested_by"], enquiry["service"], enquiry["position"]) == (
-        f"test-{role.value}",
+        world.account(role),
         "air_travel",
         made.position,
     )
@@ -181,7 +179,7 @@ def test_an_inclusion_proof_carries_the_entry_only_for_a_purpose(world: World, r
     ).json()
     assert world.subject[1] in base64.b64decode(full["entry"]).decode()
     (read,) = [e for e in _written(world, start) if e.type == "FileRead"]
-    assert read.data["reader"] == f"test-{role.value}"
+    assert read.data["reader"] == world.account(role)
     assert (read.data["purpose"], read.data["what"]) == ("court_enforcement", "entry")
     hashes = world.client.get(
         path, params={"purpose": "audit_without_personal_data"}, headers=world.headers(role)
@@ -194,4 +192,7 @@ def test_the_subjects_own_proof_is_logged_as_the_subject(world: World) -> None:
     start = _size(world)
     assert "entry" in world.client.get(path, headers=world.headers(Role.SUBJECT)).json()
     (read,) = [e for e in _written(world, start) if e.type == "FileRead"]
-    assert (read.data["reader"], read.data["purpose"]) == ("test-subject", "subject_access")
+    assert (read.data["reader"], read.data["purpose"]) == (
+        world.account(Role.SUBJECT),
+        "subject_access",
+    )

@@ -41,6 +41,10 @@ def _size(world: World) -> int:
 
 
 def _key(world: World, name: str, authority: str, *kinds: str) -> dict[str, str]:
+    """A fresh key for source ``name`` (its earlier key revoked first: names are unique)."""
+    for account in world.accounts.accounts():
+        if account.kind == "api_key" and account.name == name:
+            world.accounts.revoke_key(account.id)
     key = world.accounts.create_api_key(Role.SOURCE, name, allowed_kinds=kinds, authority=authority)
     return {"Authorization": f"Bearer {key}"}
 

@@ -120,7 +120,9 @@ def log_reads(
         return
     ctx = ctx_of(request)
     with ctx.lock:
-        rights.log_reads(ctx.ledger, subjects, principal.name, purpose_of(principal, purpose), what)
+        rights.log_reads(
+            ctx.ledger, subjects, principal.account, purpose_of(principal, purpose), what
+        )
 
 
 def log_file_read(
@@ -147,4 +149,6 @@ def log_file_read(
         return
     ctx = ctx_of(request)
     with ctx.lock:
-        rights.log_read(ctx.ledger, subject, principal.name, purpose_of(principal, purpose), what)
+        rights.log_read(
+            ctx.ledger, subject, principal.account, purpose_of(principal, purpose), what
+        )

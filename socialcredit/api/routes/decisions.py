@@ -87,7 +87,7 @@ async def decide(
     if service is None:  # only between lifespans (the server is starting or stopping)
         raise LedgerOverloadedError("the decision service is not running", retry_after=1.0)
     decision = service.decide(
-        key[0], key[1], body.service, body.at, requester=principal.name, purpose=body.purpose
+        key[0], key[1], body.service, body.at, requester=principal.account, purpose=body.purpose
     )
     # A response rather than a dict: skips FastAPI's response-model pass on the hot path.
     return OrjsonResponse(decision.to_json())

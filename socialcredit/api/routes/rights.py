@@ -153,6 +153,11 @@ def _source_may_touch(request: Request, principal: Principal, position: int) -> 
         entry = ctx.ledger.entry(position)
     if entry.data.get("kind") not in principal.allowed_kinds:
         raise PermissionDeniedError("this source may not change records of this kind")
+    if entry.data.get("source") != principal.name:
+        raise PermissionDeniedError(
+            f"record {position} was filed by another source; only its own source may "
+            "correct, withdraw or recertify it"
+        )
 
 
 @router.get("/purposes")
@@ -178,7 +183,7 @@ def report(
     ctx = ctx_of(request)
     with ctx.lock:
         return subject_report(
-            ctx.ledger, *key, None, principal.name, purpose_of(principal, purpose)
+            ctx.ledger, *key, None, principal.account, purpose_of(principal, purpose)
         )
 
 
@@ -194,7 +199,7 @@ def export(
     require_own_subject(principal, key)
     ctx = ctx_of(request)
     with ctx.lock:
-        return export_file(ctx.ledger, *key, principal.name, purpose_of(principal, purpose))
+        return export_file(ctx.ledger, *key, principal.account, purpose_of(principal, purpose))
 
 
 @router.get("/subjects/{subject}/reads")
@@ -293,7 +298,7 @@ def acknowledge_(
     """Acknowledge an open dispute (due within 5 business days of opening)."""
     ctx = ctx_of(request)
     with ctx.lock:
-        return {"position": acknowledge(ctx.ledger, dispute_id, principal.name)}
+        return {"position": acknowledge(ctx.ledger, dispute_id, principal.account)}
 
 
 @router.post("/disputes/{dispute_id}/evidence", status_code=201)
@@ -307,7 +312,7 @@ def evidence(
     _own_dispute(request, principal, dispute_id)
     ctx = ctx_of(request)
     with ctx.lock:
-        return {"position": add_evidence(ctx.ledger, dispute_id, body.text, principal.name)}
+        return {"position": add_evidence(ctx.ledger, dispute_id, body.text, principal.account)}
 
 
 @router.post("/disputes/{dispute_id}/decision", status_code=201)
@@ -324,7 +329,7 @@ def decide_(
             ctx.ledger,
             dispute_id,
             body.outcome,
-            principal.name,
+            principal.account,
             body.reason,
             _changes(body.changes),
         )
@@ -359,7 +364,7 @@ def decide_appeal_(
             ctx.ledger,
             dispute_id,
             body.outcome,
-            principal.name,
+            principal.account,
             body.reason,
             _changes(body.changes),
         )

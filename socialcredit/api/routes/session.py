@@ -47,7 +47,7 @@ class KeyIn(BaseModel):
     )
 
     role: Role = Field(json_schema_extra={"enum": _KEY_ROLES})
-    name: str = Field(min_length=1, max_length=128)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,58}$")
     subject: SubjectId | None = Field(default=None, description="Required for role subject.")
     allowed_kinds: list[str] = Field(default_factory=list, max_length=1000)
 
@@ -66,6 +66,7 @@ def principal_json(principal: Principal) -> dict[str, Any]:
     return {
         "role": principal.role.value,
         "name": principal.name,
+        "account": principal.account,
         "subject": None if subject is None else {"kind": subject[0], "id": subject[1]},
         "allowed_kinds": sorted(principal.allowed_kinds),
     }
