@@ -24,11 +24,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from ..catalogue import Catalogue, default_catalogue
-from ..ledger import Ledger
+from ..errors import SocialCreditError
+from ..ledger import Ledger, VerifyReport, verify_ledger
 from ..policy import bundle_in_force
 from ..scoring import RecordIndex
-from ..service import open_ledger
+from ..service import PinnedKey, open_ledger, pinned_public_key
 from ..settings import Settings
+from ..storage import open_store
 from ._json import OrjsonResponse
 from .accounts import AccountStore
 from .auth import SECURITY_SCHEMES, admitted_roles, document_roles
@@ -55,6 +57,8 @@ class AppContext:
         limiter: the per-caller token buckets.
         decisions: the ``socialcredit.consequences.DecisionService`` (its own ledger
             connection and group-commit audit writer), or None when that package is absent.
+        witness_dir: a witness's directory (or a copy of its ``witness.db``) whose latest
+            cosignature of this ledger the server publishes; None: none is published.
     """
 
     def __init__(
@@ -64,8 +68,10 @@ class AppContext:
         limit: RateLimit,
         *,
         owns_accounts: bool = False,
+        witness_dir: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.witness_dir = witness_dir
         self.ledger: Ledger = open_ledger(settings, write=True)
         self.index = RecordIndex()
         self.lock = threading.RLock()
@@ -90,6 +96,48 @@ class AppContext:
         with self.lock:
             published = bundle_in_force(self.ledger, when, when)
         return default_catalogue() if published is None else published.bundle.catalogue
+
+    def cosigned(self) -> dict[str, Any] | None:
+        """The latest checkpoint of this ledger the witness cosigned, as published
+        (:func:`socialcredit.witness.published_cosignature`); None without a witness.
+
+        Raises:
+            NotFoundError: if the witness never cosigned a checkpoint of this ledger.
+            IntegrityError: if its cosignature does not verify.
+            ConfigurationError: if the witness directory holds no witness store.
+        """
+        if self.witness_dir is None:
+            return None
+        from ..witness import published_cosignature
+
+        with self.lock:
+            return published_cosignature(self.ledger, self.witness_dir)
+
+    def verify(self) -> tuple[VerifyReport, PinnedKey]:
+        """Verify the whole ledger on a connection of its own, against the pinned key, the
+        server's clock and, with a witness, its latest cosigned checkpoint; with the key used.
+
+        A witness whose store is missing, has not cosigned yet or whose cosignature does not
+        verify is reported as a problem of the verification, not raised.
+        """
+        pinned = pinned_public_key(self.settings, self.ledger)
+        witnessed, trouble = None, None
+        if self.witness_dir is not None:
+            from ..witness import witness_checkpoint
+
+            try:
+                witnessed, _ = witness_checkpoint(self.witness_dir, self.ledger.origin)
+            except SocialCreditError as exc:
+                trouble = f"the witness's checkpoint could not be used: {exc}"
+        store = open_store(self.settings.store)
+        try:
+            now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+            report = verify_ledger(store, pinned.key, witness=witnessed, now_us=now_us)
+        finally:
+            store.close()
+        if trouble is not None:
+            report.fail(trouble, check="witness")
+        return report, pinned
 
     def start(self) -> None:
         """Begin serving (the app's lifespan): reopen the ledger if a previous lifespan closed
@@ -149,6 +197,7 @@ def create_app(
     accounts: AccountStore | None = None,
     rate_limit: RateLimit | None = None,
     body_limits: BodyLimits | None = None,
+    witness_dir: Path | None = None,
 ) -> FastAPI:
     """Build the application over the ledger named by ``settings``.
 
@@ -158,13 +207,21 @@ def create_app(
         rate_limit: every caller's allowance (default :class:`RateLimit`).
         body_limits: the largest request bodies (default :class:`BodyLimits`: JSON 1 MiB,
             uploads 64 MiB).
+        witness_dir: a witness whose latest cosignature of the ledger is published
+            (``GET /ledger/cosigned``, the portal's front and audit pages).
 
     Raises:
         ConfigurationError: if the ledger, its signing key or the accounts cannot be opened.
         RuntimeError: if an API route does not declare its roles (deny by default).
     """
     store = accounts or AccountStore(settings.accounts_path())
-    ctx = AppContext(settings, store, rate_limit or RateLimit(), owns_accounts=accounts is None)
+    ctx = AppContext(
+        settings,
+        store,
+        rate_limit or RateLimit(),
+        owns_accounts=accounts is None,
+        witness_dir=witness_dir,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

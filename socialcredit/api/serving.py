@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -28,7 +29,13 @@ def app_from_environment() -> FastAPI:
         _bytes("SOCIALCREDIT_MAX_BODY", defaults.json),
         _bytes("SOCIALCREDIT_MAX_UPLOAD", defaults.upload),
     )
-    return create_app(settings, rate_limit=RateLimit(rate, 2 * rate), body_limits=limits)
+    witness = os.environ.get("SOCIALCREDIT_WITNESS_DIR", "").strip()
+    return create_app(
+        settings,
+        rate_limit=RateLimit(rate, 2 * rate),
+        body_limits=limits,
+        witness_dir=Path(witness) if witness else None,
+    )
 
 
 def _bytes(name: str, default: int) -> int:

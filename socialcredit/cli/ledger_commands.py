@@ -21,9 +21,10 @@ from ..ledger import (
     utc_now_us,
     verify_ledger,
 )
-from ..ledger.checkpoints import public_key_text
+from ..ledger.checkpoints import public_key_from_text, public_key_text
 from ..rights.reads import proof_for
 from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
+from ..witness import COSIGNED_V1, CosignedCheckpoint
 from . import StorelessCommand, cli, emit_json, settings_of
 from ._reads import with_read
 from .witness_commands import witnessed_checkpoint
@@ -180,7 +181,8 @@ def _print_summary(summary: IngestSummary, as_json: bool) -> None:
 @click.option(
     "--witness",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A checkpoint JSON kept from earlier; the ledger must still contain it.",
+    help="A checkpoint JSON kept from earlier, or a cosigned one as the server publishes it "
+    "(GET /api/v1/ledger/cosigned); the ledger must still contain it.",
 )
 @click.option(
     "--witness-dir",
@@ -212,7 +214,7 @@ def verify(
     pinned = pinned_public_key(settings, ledger, public_key)
     if pinned.from_store:
         click.echo("warning: no independent public key; trusting the store's own copy", err=True)
-    kept = SignedCheckpoint.from_json(_read_json(witness)) if witness else None
+    kept = _kept_checkpoint(_read_json(witness), witness_key) if witness else None
     kept = witnessed_checkpoint(ledger, witness_dir, witness_key, kept)
     report = verify_ledger(ledger.store, pinned.key, witness=kept, now_us=utc_now_us())
     result = {
@@ -303,3 +305,19 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("cannot read JSON", [Problem(str(path), "expected an object")])
     return data
+
+
+def _kept_checkpoint(document: Any, witness_key: str | None) -> SignedCheckpoint:
+    """The checkpoint of a kept document: a signed checkpoint, or a witness's cosigned one
+    (``CosignedCheckpointV1``, whose cosignature must verify under ``witness_key`` if given).
+
+    Raises:
+        ValidationError: if the document is malformed or the cosignature does not verify.
+    """
+    if not (isinstance(document, dict) and document.get("version") == COSIGNED_V1):
+        return SignedCheckpoint.from_json(document)
+    cosigned = CosignedCheckpoint.from_json(document)
+    if witness_key and not cosigned.is_cosigned_by(public_key_from_text(witness_key)):
+        reason = "its cosignature does not verify under --witness-key"
+        raise ValidationError("bad witness", [Problem("--witness", reason)])
+    return cosigned.checkpoint

@@ -62,6 +62,14 @@ _accounts_option = click.option(
     show_envvar=True,
     help="Largest upload (multipart body, e.g. POST /records/file) in bytes: 413 beyond it.",
 )
+@click.option(
+    "--witness-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="SOCIALCREDIT_WITNESS_DIR",
+    show_envvar=True,
+    help="A witness's directory (or a copy of its witness.db) whose latest cosignature of the "
+    "ledger is published (GET /api/v1/ledger/cosigned, the portal) and checked by verify.",
+)
 @_accounts_option
 @click.pass_context
 def serve(
@@ -72,6 +80,7 @@ def serve(
     rate_limit: float,
     max_body: int,
     max_upload: int,
+    witness_dir: Path | None,
     accounts_path: Path | None,
 ) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the portal with uvicorn.
@@ -92,6 +101,8 @@ def serve(
     }
     if settings.key_file is not None:
         env["SOCIALCREDIT_KEY_FILE"] = str(settings.key_file)
+    if witness_dir is not None:
+        env["SOCIALCREDIT_WITNESS_DIR"] = str(witness_dir.resolve())
     if accounts_path is not None or settings.accounts is not None:
         env["SOCIALCREDIT_ACCOUNTS"] = str(accounts_path or settings.accounts)
     os.environ.update(env)  # the app factory reads them in every worker process

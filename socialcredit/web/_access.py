@@ -25,6 +25,7 @@ from ..api.auth import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
+from ..errors import SocialCreditError
 from ..ledger import Ledger
 from ..scoring import RecordIndex
 
@@ -48,6 +49,16 @@ __all__ = [
 def context(request: Request) -> Any:
     """The API's shared context (``app.state.ctx``)."""
     return request.app.state.ctx
+
+
+def witnessed(request: Request) -> dict[str, Any]:
+    """What the portal publishes about the witness: ``cosigned`` (the latest cosigned
+    checkpoint and whether the ledger still holds it), or ``problem`` saying why there is
+    none; both None when the server publishes no witness."""
+    try:
+        return {"cosigned": context(request).cosigned(), "problem": None}
+    except SocialCreditError as exc:
+        return {"cosigned": None, "problem": str(exc)}
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..ledger import Ledger, check_inclusion_proof, inclusion_document, verify_ledger
+from ..ledger import Ledger, check_inclusion_proof, inclusion_document
 from ..ledger.checkpoints import public_key_text
 from . import _access
 from ._access import Principal, Role
@@ -32,6 +32,7 @@ def _page(request: Request, who: Principal, ledger: Ledger, **values: Any) -> Re
         size=ledger.size(),
         checkpoint=ledger.latest_checkpoint().to_json(),
         public_key=public_key_text(ledger.public_key),
+        witness=_access.witnessed(request),
         **values,
     )
 
@@ -50,6 +51,8 @@ def audit(request: Request, position: int | None = None, who: Principal = _AUDIT
 
 @router.post("/audit/verify", response_class=HTMLResponse)
 def verify(request: Request, who: Principal = _AUDITOR) -> Response:
-    """Recompute every hash and check every signed checkpoint (``socialcredit verify``)."""
+    """Recompute every hash and check every signed checkpoint (``socialcredit verify``), against
+    the server's clock and the witness's latest cosignature if one is published."""
+    report, _ = _access.context(request).verify()
     with _access.system(request) as (ledger, _):
-        return _page(request, who, ledger, report=verify_ledger(ledger.store, ledger.public_key))
+        return _page(request, who, ledger, report=report)

@@ -61,7 +61,8 @@ def home(request: Request, who: Principal = _ANYONE) -> Response:
         size = ledger.size()
         in_force = bundle_in_force(ledger, now, now)
     lists = () if in_force is None else in_force.bundle.lists
-    return render(request, who, "home.html", size=size, lists=lists)
+    witness = _access.witnessed(request)
+    return render(request, who, "home.html", size=size, lists=lists, witness=witness)
 
 
 @router.get("/search", response_class=HTMLResponse)

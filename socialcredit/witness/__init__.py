@@ -12,7 +12,13 @@ log's own key is caught without the auditor keeping any file.
 from .cosignature import COSIGNED_V1, Cosignature, CosignedCheckpoint, cosignature_message
 from .log import LogUpdate, fetch_update
 from .store import KnownLog, Refusal, WitnessStore
-from .witness import CLOCK_SKEW_S, Witness, witness_checkpoint
+from .witness import (
+    CLOCK_SKEW_S,
+    Witness,
+    latest_cosigned,
+    published_cosignature,
+    witness_checkpoint,
+)
 
 __all__ = [
     "CLOCK_SKEW_S",
@@ -26,5 +32,7 @@ __all__ = [
     "WitnessStore",
     "cosignature_message",
     "fetch_update",
+    "latest_cosigned",
+    "published_cosignature",
     "witness_checkpoint",
 ]

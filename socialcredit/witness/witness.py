@@ -22,10 +22,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigurationError, IntegrityError, NotFoundError
+from ..ledger import Ledger
 from ..ledger.checkpoints import (
     SignedCheckpoint,
     Signer,
@@ -40,7 +42,13 @@ from .cosignature import Cosignature, CosignedCheckpoint, cosignature_message
 from .log import LogUpdate
 from .store import KnownLog, Refusal, WitnessStore
 
-__all__ = ["CLOCK_SKEW_S", "Witness", "witness_checkpoint"]
+__all__ = [
+    "CLOCK_SKEW_S",
+    "Witness",
+    "latest_cosigned",
+    "published_cosignature",
+    "witness_checkpoint",
+]
 
 KEY_FILE = "witness.key"
 STORE_FILE = "witness.db"
@@ -252,8 +260,20 @@ def witness_checkpoint(
     """The log checkpoint of ``origin`` that the witness in ``directory`` cosigned last, for
     ``verify``; with where the witness key came from (``"given"``, or the directory's own).
 
-    Reads only the store, never the witness's private key (an auditor may be given a copy of
-    ``witness.db`` alone).
+    Raises: as :func:`latest_cosigned`.
+    """
+    cosigned, source = latest_cosigned(directory, origin, witness_key)
+    return cosigned.checkpoint, source
+
+
+def latest_cosigned(
+    directory: Path, origin: str, witness_key: Ed25519PublicKey | None = None
+) -> tuple[CosignedCheckpoint, str]:
+    """The latest checkpoint of ``origin`` that the witness in ``directory`` cosigned, its
+    cosignature checked; with where the witness key came from (``"given"``, or the store's).
+
+    Reads only the store, never the witness's private key (an auditor, or the log's portal
+    publishing it, may be given a copy of ``witness.db`` alone).
 
     Raises:
         ConfigurationError: if ``directory`` holds no witness store.
@@ -278,4 +298,26 @@ def witness_checkpoint(
             f"the witness's latest cosignature of {origin} (size {latest.size}) does not verify "
             "under the witness key"
         )
-    return latest.checkpoint, "given" if witness_key is not None else str(path)
+    return latest, "given" if witness_key is not None else str(path)
+
+
+def published_cosignature(ledger: Ledger, directory: Path) -> dict[str, Any]:
+    """What the log's portal publishes: the latest checkpoint of ``ledger`` that the witness in
+    ``directory`` cosigned (``CosignedCheckpointV1``), and whether the ledger still holds it.
+
+    ``holds_it`` is True when the ledger's own signed checkpoint of that size has the same
+    root; False is a rollback or fork, and the portal shows it so. ``behind`` is how many
+    entries the ledger has grown since.
+
+    Raises: as :func:`latest_cosigned`.
+    """
+    cosigned, _ = latest_cosigned(directory, ledger.origin)
+    try:
+        holds_it = ledger.checkpoint_at(cosigned.size).root == cosigned.root
+    except NotFoundError:
+        holds_it = False
+    return {
+        **cosigned.to_json(),
+        "holds_it": holds_it,
+        "behind": max(0, ledger.size() - cosigned.size),
+    }

@@ -45,6 +45,7 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("GET", "/api/v1/ledger/proofs/inclusion/{position}"): LEDGER,
     ("GET", "/api/v1/ledger/proofs/consistency"): LEDGER,
     ("POST", "/api/v1/ledger/verify"): {A, AUD},
+    ("GET", "/api/v1/ledger/cosigned"): ALL,
     ("GET", "/api/v1/policy/bundles"): ALL,
     ("POST", "/api/v1/policy/bundles"): {A},
     ("GET", "/api/v1/policy/bundles/{revision}"): ALL,

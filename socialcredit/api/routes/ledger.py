@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ...ledger import consistency_document, inclusion_document, verify_ledger
+from ...errors import NotFoundError
+from ...ledger import consistency_document, inclusion_document
 from ...ledger.checkpoints import public_key_text
-from ...service import pinned_public_key
-from ...storage import open_store
 from .._params import Position
 from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
@@ -103,18 +102,29 @@ def consistency_proof(
         return consistency_document(ctx.ledger, old, new)
 
 
+@router.get(
+    "/cosigned",
+    responses={404: {"description": "No witness is published, or it has not cosigned yet."}},
+)
+def cosigned(
+    request: Request, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
+) -> dict[str, Any]:
+    """The latest checkpoint an independent witness cosigned (CosignedCheckpointV1), and
+    whether this ledger still holds it (``holds_it``; False is a rollback or a fork). Keep
+    it: ``socialcredit verify --witness ...`` checks a ledger against it."""
+    published = ctx_of(request).cosigned()
+    if published is None:
+        raise NotFoundError("this server publishes no witness's cosignature")
+    return published
+
+
 @router.post("/verify")
 def verify(
     request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN, Role.AUDITOR))]
 ) -> dict[str, Any]:
-    """Recompute every hash and check every checkpoint (on a connection of its own)."""
-    ctx = ctx_of(request)
-    pinned = pinned_public_key(ctx.settings, ctx.ledger)
-    store = open_store(ctx.settings.store)
-    try:
-        report = verify_ledger(store, pinned.key)
-    finally:
-        store.close()
+    """Recompute every hash and check every checkpoint (on a connection of its own), against
+    the server's clock and, when the server publishes a witness, its latest cosignature."""
+    report, pinned = ctx_of(request).verify()
     return {
         "ok": report.ok,
         "size": report.size,
