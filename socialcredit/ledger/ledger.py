@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from numbers import Integral
 from typing import NamedTuple, TypeVar, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError, StorageError
@@ -41,6 +42,8 @@ from .tiles import append_entries, node_reader, root_at
 __all__ = ["AppendResult", "AppendResults", "Ledger", "utc_now_us"]
 
 _SUBJECT_CACHE_LIMIT = 1_000_000
+#: Positions are SQLite/PostgreSQL 64-bit integers: none at or past this one can exist.
+_MAX_POSITION = 2**63 - 1
 
 
 def utc_now_us() -> int:
@@ -363,10 +366,16 @@ class Ledger:
         """The canonical bytes of the entry at ``position``.
 
         Raises:
-            NotFoundError: if there is no such entry.
+            NotFoundError: if there is no such entry (any position outside the ledger,
+                however large or negative).
+            TypeError: if ``position`` is not an integer (a bool is not a position).
         """
-        for _, raw in self.raw_entries(position, position + 1):
-            return raw
+        if isinstance(position, bool) or not isinstance(position, Integral):
+            raise TypeError(f"a position is an int, not {type(position).__name__}")
+        position = int(position)
+        if 0 <= position < _MAX_POSITION:  # beyond it no store could hold an entry
+            for _, raw in self.raw_entries(position, position + 1):
+                return raw
         raise NotFoundError(f"no entry at position {position} (ledger size {self.size()})")
 
     def entry(self, position: int) -> Entry:
