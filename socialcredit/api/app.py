@@ -283,6 +283,7 @@ def _mount_portal(app: FastAPI) -> None:
     router = getattr(web, "router", None) if web else None
     if router is not None:
         app.include_router(router)
+        web.install_page_errors(app)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     if static.is_dir():
         from starlette.staticfiles import StaticFiles

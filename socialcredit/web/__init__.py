@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-__all__ = ["router"]
+from ._routing import install_page_errors
+
+__all__ = ["install_page_errors", "router"]
 
 
 def _router() -> APIRouter:

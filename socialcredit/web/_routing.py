@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..api.errors import AuthenticationError, CsrfError, PermissionDeniedError
 from ..errors import LedgerOverloadedError, NotFoundError, SocialCreditError, ValidationError
-from ._render import render_text
+from ._render import render, render_text
 
-__all__ = ["PageRoute", "error_page", "page_router"]
+__all__ = ["PageRoute", "error_page", "install_page_errors", "page_router"]
 
 
 def _status(error: SocialCreditError) -> int:
@@ -40,18 +43,55 @@ class PageRoute(APIRoute):
                 target = quote(request.url.path, safe="/")
                 return RedirectResponse(f"/login?next={target}", status_code=303)
             except (PermissionDeniedError, CsrfError) as denied:
-                return error_page(403, denied.code, denied.message)
+                return error_page(403, denied.code, denied.message, request=request)
+            except RequestValidationError as invalid:
+                return error_page(422, "invalid", "Some values in the address are not valid",
+                                  _query_problems(invalid), request=request)  # fmt: skip
             except SocialCreditError as error:
                 problems = getattr(error, "problems", ())
-                return error_page(_status(error), error.code, error.message, problems)
+                return error_page(
+                    _status(error), error.code, error.message, problems, request=request
+                )
 
         return page
 
 
-def error_page(status: int, code: str, message: str, problems: Any = ()) -> HTMLResponse:
-    """A plain error page with the error's stable code, message and problems."""
-    body = render_text("error.html", status=status, code=code, message=message, problems=problems)
-    return HTMLResponse(body, status_code=status)
+def _query_problems(invalid: RequestValidationError) -> list[dict[str, str]]:
+    """Each bad value of a page's address or form, named the way the user typed it."""
+    return [
+        {"field": str(item.get("loc", ("", "value"))[-1]), "reason": str(item.get("msg", ""))}
+        for item in invalid.errors()
+    ]
+
+
+def error_page(
+    status: int, code: str, message: str, problems: Any = (), *, request: Request | None = None
+) -> HTMLResponse:
+    """An error page inside the site's frame (who is logged in, the navigation) with the
+    error's stable code, message and problems; a bare frame when the caller is unknown."""
+    values = {"http_status": status, "code": code, "message": message, "problems": problems}
+    who = getattr(request.state, "principal", None) if request is not None else None
+    if request is not None and who is not None:
+        return render(request, who, "error.html", status=status, **values)
+    page = render_text("error.html", role="public", **values)
+    return HTMLResponse(page, status_code=status)
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Answer HTTP errors (404 for an unknown page, 405) outside ``/api/`` with an error page
+    inside the site's frame; API paths keep the one JSON error shape of the handler already
+    installed."""
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        if request.url.path.startswith("/api/") or not isinstance(error, StarletteHTTPException):
+            answer = api_handler(request, error)
+            return await answer if inspect.isawaitable(answer) else answer
+        codes = {404: ("not_found", "There is no such page")}
+        code, message = codes.get(error.status_code, ("http_error", str(error.detail)))
+        return error_page(error.status_code, code, message, request=request)
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 def page_router() -> APIRouter:

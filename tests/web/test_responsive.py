@@ -83,7 +83,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
         excess = _too_wide(page)
         if excess > 0:
             wide.append((path, excess, page.evaluate(_OFFENDERS)))
-    assert wide == [], f"pages wider than {width} px (path, excess px, what reaches past it): {wide}"
+    assert wide == [], f"wider than {width} px (path, excess px, what reaches past): {wide}"
 
 
 def _luminance(rgb: str) -> float:
