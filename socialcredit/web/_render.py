@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -42,6 +42,7 @@ def _environment() -> Environment:
     )
     env.filters["day"] = _day
     env.filters["when"] = _when
+    env.filters["when_us"] = lambda us: _when(datetime.fromtimestamp(us / 1_000_000, UTC))
     env.filters["masked"] = lambda subject: mask_subject_id(*subject)
     env.filters["signed"] = lambda n: f"{n:+d}"
     return env

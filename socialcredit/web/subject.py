@@ -99,7 +99,8 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         statuses=statuses,
         disputes=disputes,
         statements=statements,
-        reads=reads[::-1],
+        reads=[r for r in reads[::-1] if r.reader not in _my_names(who)],
+        own_visits=[r for r in reads if r.reader in _my_names(who)],
         enquiries=enquiries[::-1],
         open_targets={d.target for d in disputes if d.decided_us is None},
         max_statement=MAX_STATEMENT,
@@ -107,6 +108,12 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         positive=_positive_rules(in_force),
         **values,
     )
+
+
+def _my_names(who: Principal) -> set[str]:
+    """The reader names of my own visits: my account id (and, for reads logged before account
+    ids, my user name)."""
+    return {who.account, who.name}
 
 
 def score_history(index: RecordIndex, subject: tuple[str, str], now: datetime) -> list[ScoreResult]:

@@ -163,11 +163,21 @@ def _records(portal: Portal, subject: tuple[str, str]) -> list[RecordRow]:
     return list(RecordIndex.build(portal.ledger).records(*subject))
 
 
-def test_viewing_my_file_is_a_logged_read(portal: Portal) -> None:
+def _own_visits(page: str) -> int:
+    found = re.search(r'id="own-visits">I opened my file (\d+) time', page)
+    assert found is not None, "the count of my own visits is missing"
+    return int(found.group(1))
+
+
+def test_viewing_my_file_is_a_logged_read_counted_apart_from_others_reads(
+    portal: Portal,
+) -> None:
     with logged_in(portal, "subject") as browser:
-        first = browser.get("/me").text.count("subject access")
+        first = _own_visits(browser.get("/me").text)
         page = browser.get("/me").text
-        assert page.count("subject access") == first + 1
+        assert _own_visits(page) == first + 1  # logged, and counted, not listed
+        reads = page.split('id="reads-heading"', 1)[1].split("</section>", 1)[0]
+        assert "subject access" not in reads  # "who read my file" lists the others only
         assert "Records that count in your favour" in page and "volunteering (+" in page
 
 
