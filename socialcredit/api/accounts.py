@@ -295,6 +295,28 @@ class AccountStore:
         if not done:
             raise NotFoundError(f"no API key {key_id}")
 
+    def rotate_key(self, key_id: str) -> str:
+        """Replace the key ``key_id`` by a new one with the same role, name, subject and kinds:
+        the old key stops working and the new one is returned (the only time it is shown).
+
+        Raises:
+            NotFoundError: if there is no live key ``key_id``.
+            ValidationError: if the key's name predates the rules for names (or a source's
+                name has no authority kind): nothing is revoked; make a new key instead.
+        """
+        rows = self._execute(
+            "SELECT role, name, subject_kind, subject_id, allowed_kinds FROM api_keys "
+            "WHERE id = ? AND revoked = 0",
+            (key_id,),
+        )
+        if not rows:
+            raise NotFoundError(f"no API key {key_id}")
+        role, name, kind, sid, kinds = rows[0]
+        registered_source(role, _checked_name(name, "name"), None)  # a legacy name: refused
+        self.revoke_key(key_id)
+        subject = (kind, sid) if kind and sid else None
+        return self.create_api_key(role, name, subject, orjson.loads(kinds))
+
     # -- users and sessions ---------------------------------------------------------------
 
     def create_user(

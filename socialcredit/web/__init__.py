@@ -15,7 +15,8 @@ Pages (role in brackets; docs/portal.md has the full table):
 - ``/check`` (service point: decisions, never records);
 - ``/officer/disputes[/{id}]``, ``/officer/appeals[/{id}]`` (officer, appeal officer);
 - ``/audit``, ``/audit/verify`` (auditor: hashes and checkpoints, no personal data);
-- ``/admin/policy`` (admin: upload, check report, diff, publish).
+- ``/admin/policy`` (admin: upload, check report, diff, publish), ``/admin/accounts``
+  (admin: keys and users; make, revoke and rotate keys).
 
 Library errors raised by a page are shown as an HTML page with the same code and message the
 API uses; a page that needs a login redirects to ``/login``.
@@ -31,10 +32,11 @@ __all__ = ["install_page_errors", "router"]
 
 
 def _router() -> APIRouter:
-    from . import admin, audit, login, officer, public, service_point, subject
+    from . import admin, admin_accounts, audit, login, officer, public, service_point, subject
 
     main = APIRouter(include_in_schema=False)
-    for module in (public, login, subject, officer, service_point, audit, admin):
+    modules = (public, login, subject, officer, service_point, audit, admin, admin_accounts)
+    for module in modules:
         main.include_router(module.router)
     return main
 

@@ -25,6 +25,10 @@ ROLE_HOME = {
 }
 
 
+#: More pages of a role, after its main one.
+ROLE_MORE = {"admin": [("/admin/accounts", "Accounts")]}
+
+
 def _day(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d}"
 
@@ -61,6 +65,7 @@ def render(
         role=role,
         who=who,
         home=ROLE_HOME.get(role),
+        extra_nav=ROLE_MORE.get(role, []),
         csrf_token=csrf(request),
         **values,
     )

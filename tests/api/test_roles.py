@@ -31,6 +31,8 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("POST", "/api/v1/auth/logout"): ALL,
     ("GET", "/api/v1/accounts"): {A},
     ("POST", "/api/v1/accounts/keys"): {A},
+    ("POST", "/api/v1/accounts/keys/{key_id}/rotate"): {A},
+    ("POST", "/api/v1/accounts/keys/{key_id}/revoke"): {A},
     ("POST", "/api/v1/records"): {A, SRC},
     ("POST", "/api/v1/records/bulk"): {A, SRC},
     ("POST", "/api/v1/records/file"): {A, SRC},
@@ -174,6 +176,7 @@ def _url(world: World, path: str, subject: tuple[str, str], position: int, own: 
         .replace("{list_id}", "dishonest_judgment_debtors")
         .replace("{dispute_id}", world.own_dispute if own else world.other_dispute)
         .replace("{ratee}", world.organisation)
+        .replace("{key_id}", "0" * 16)  # no such key: the walk never revokes a real one
     )
 
 

@@ -39,7 +39,7 @@ def _pages(portal: Portal, role: str) -> list[str]:
         "officer": ["/officer/disputes", "/officer/appeals"],
         "appeal_officer": ["/officer/appeals"],
         "service_point": ["/check"],
-        "admin": ["/admin/policy"],
+        "admin": ["/admin/policy", "/admin/accounts"],
         "auditor": ["/audit", "/audit?position=3"],
         "source": [],
     }[role]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from starlette.responses import Response
 
@@ -131,3 +131,25 @@ def create_key(
         body.role, body.name, subject=subject, allowed_kinds=body.allowed_kinds
     )
     return {"key": key, "id": key.split("_", 2)[1], "role": body.role.value, "name": body.name}
+
+
+_KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The key's id.")]
+
+
+@router.post("/accounts/keys/{key_id}/rotate", status_code=201)
+def rotate_key(
+    request: Request, key_id: _KeyId, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Replace a key by a new one with the same role, name, subject and kinds; the new key is
+    in this response only, and the old one stops working."""
+    key = ctx_of(request).accounts.rotate_key(key_id)
+    return {"key": key, "id": key.split("_", 2)[1], "replaces": key_id}
+
+
+@router.post("/accounts/keys/{key_id}/revoke")
+def revoke_key(
+    request: Request, key_id: _KeyId, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Revoke a key: it stops working at once."""
+    ctx_of(request).accounts.revoke_key(key_id)
+    return {"revoked": key_id}
