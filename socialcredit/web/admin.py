@@ -6,6 +6,7 @@ in force or pending until its date.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -58,7 +59,32 @@ def policy_upload(
 ) -> Response:
     """Check the uploaded files as one bundle; publish it if asked and it passes."""
     contents, problems = _contents(files)
+    return _checked(request, who, contents, problems, publish_it == "yes")
+
+
+@router.post("/admin/policy/publish", response_class=HTMLResponse)
+def policy_publish(
+    request: Request,
+    bundle_files: Annotated[list[str], Form()],
+    who: Principal = _ADMIN,
+) -> Response:
+    """Publish a bundle that passed its check on this page: the checked files come back as
+    the form's hidden fields (``name:base64``) and go through every check again."""
+    contents, problems = _carried(bundle_files)
+    return _checked(request, who, contents, problems, True)
+
+
+def _checked(
+    request: Request,
+    who: Principal,
+    contents: dict[str, bytes],
+    problems: list[Problem],
+    publish_it: bool,
+) -> Response:
+    """The check report of ``contents`` as one bundle (published if ``publish_it`` and it
+    passes every check, signatures, notice period and assessment included)."""
     names = sorted(contents)
+    carried = [f"{name}:{base64.b64encode(data).decode()}" for name, data in contents.items()]
     contents, signatures = split_signatures(contents)
     try:
         if problems:
@@ -72,14 +98,39 @@ def policy_upload(
         in_force = bundle_in_force(ledger, now, now)
         changes = [] if in_force is None else diff(in_force.bundle, bundle)
         try:
-            if publish_it == "yes":
+            if publish_it:
                 published = revision_status(ledger, publish(ledger, bundle, signatures=signatures))
         except PolicyError as error:
             problems = list(error.problems)
-    values: dict[str, Any] = {"names": names, "bundle": bundle, "changes": changes}
+    values: dict[str, Any] = {
+        "names": names,
+        "bundle": bundle,
+        "changes": changes,
+        "carried": None if published else carried,
+    }
     if problems:
         return _form(request, who, 422, problems=problems, **values)
     return _form(request, who, published=published, signatures=signatures.signatures, **values)
+
+
+def _carried(fields: list[str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The files a publish form carries back (``name:base64`` each), and a problem for each
+    field that is not one."""
+    contents: dict[str, bytes] = {}
+    problems = []
+    for field in fields:
+        name, _, data = field.partition(":")
+        try:
+            decoded = base64.b64decode(data, validate=True)
+        except ValueError:
+            problems.append(Problem(name or "bundle_files", "not a file carried by this page"))
+            continue
+        if len(decoded) > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"larger than {MAX_FILE_BYTES} bytes"))
+        contents[name.rsplit("/", 1)[-1]] = decoded
+    if not contents:
+        problems.append(Problem("bundle_files", "no file to publish: check the bundle first"))
+    return contents, problems
 
 
 def _contents(files: list[UploadFile]) -> tuple[dict[str, bytes], list[Problem]]:

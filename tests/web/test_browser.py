@@ -103,6 +103,12 @@ def test_admin_uploads_a_bundle_sees_the_report_and_diff(
     assert "Every check passed" in page.locator("#report").inner_text()
     assert "rule loan_default: points -30 -> -40" in page.locator("#changes").inner_text()
     assert page.locator("#published").count() == 0  # checked, not published
+    # The checked bundle can be published from the report; publishing checks everything again,
+    # and without the signatures the governance requires it is refused with the reasons.
+    page.get_by_role("button", name="Publish revision 2").click()
+    report = page.locator("#report").inner_text()
+    assert "Refused" in report and "signature" in report, report
+    assert page.locator("#published").count() == 0
 
 
 def test_dispute_decided_by_an_officer_and_appealed_to_another(
