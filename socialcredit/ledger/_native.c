@@ -591,6 +591,568 @@ done:
     return result;
 }
 
+/* ---- entry facts for verify ---------------------------------------------------------------- */
+
+/* scan_entries() reads, for each entry of a bundle, what verify's index checks need: its ledger
+ * time and the idempotency key its data carries. It vouches only for entries in a strict subset
+ * of what orjson accepts (integers of at most 18 digits, no fractions or exponents, no \u
+ * surrogates, at most MAX_DEPTH levels, canonical times, member names that matter without
+ * escapes); for any other entry it vouches for nothing, and the caller decodes the whole
+ * bundle in Python, which gives the exact result or error. So whatever this returns is what
+ * the Python path would have found. */
+
+#define MAX_DEPTH 64
+
+typedef struct {
+    const unsigned char *key; /* the idempotency key's UTF-8 bytes, NULL if none */
+    Py_ssize_t key_len;
+    int64_t at_us;
+} entry_facts;
+
+static const unsigned char *
+skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One UTF-8 sequence starting at p (*p >= 0x80); its length, or 0 if invalid (overlong,
+ * surrogate, above U+10FFFF or truncated), as Python's and orjson's decoders judge it. */
+static int
+utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    Py_ssize_t left = end - p;
+    if (c >= 0xC2 && c <= 0xDF)
+        return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return left >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return left >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
+                       (p[3] & 0xC0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* How many plain bytes (0x20 to 0x7F, not '"' or '\') start p, looking at 16 bytes only. */
+static int
+plain_prefix(const unsigned char *p)
+{
+    __m128i w = _mm_loadu_si128((const __m128i *)p);
+    /* Signed bytes below 0x20 are the control characters and 0x80 and above. */
+    __m128i special = _mm_or_si128(
+        _mm_cmplt_epi8(w, _mm_set1_epi8(0x20)),
+        _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')), _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))));
+    int mask = _mm_movemask_epi8(special);
+    return mask ? __builtin_ctz((unsigned)mask) : 16;
+}
+#define PLAIN_STEP 16
+#else
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The same, eight bytes at a time. Each test can flag bytes above the first true hit (a
+ * borrow runs upwards), never below it, so the lowest flag is exact. */
+static int
+plain_prefix(const unsigned char *p)
+{
+    uint64_t w, quote, slash, special;
+    int n = 0;
+    memcpy(&w, p, 8);
+    quote = w ^ (ONES * '"');
+    slash = w ^ (ONES * '\\');
+    special = (((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) |
+               w) &
+              HIGHS;
+    if (!special)
+        return 8;
+    for (; n < 8; n++) {
+        unsigned char c = p[n];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+    }
+    return n;
+}
+#define PLAIN_STEP 8
+#endif
+
+/* A string whose opening quote is at p[-1]; returns the byte after the closing quote, or NULL.
+ * *escaped is set when the string holds an escape (its bytes are then not its value). */
+static const unsigned char *
+scan_string(const unsigned char *p, const unsigned char *end, int *escaped)
+{
+    *escaped = 0;
+    for (;;) {
+        while (end - p >= PLAIN_STEP) {
+            int n = plain_prefix(p);
+            p += n;
+            if (n < PLAIN_STEP)
+                break;
+        }
+        if (p >= end)
+            return NULL;
+        unsigned char c = *p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            *escaped = 1;
+            if (end - p < 2)
+                return NULL;
+            c = p[1];
+            if (c == 'u') {
+                if (end - p < 6)
+                    return NULL;
+                int a = hex_value(p[2]), b = hex_value(p[3]), d = hex_value(p[4]),
+                    e = hex_value(p[5]);
+                if ((a | b | d | e) < 0 || (a == 0xD && b >= 8)) /* surrogates: Python decides */
+                    return NULL;
+                p += 6;
+            }
+            else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+                     c == 'r' || c == 't')
+                p += 2;
+            else
+                return NULL;
+        }
+        else if (c >= 0x80) {
+            int n = utf8_length(p, end);
+            if (n == 0)
+                return NULL;
+            p += n;
+        }
+        else
+            p++;
+    }
+}
+
+/* An integer of 1 to 18 digits (no fraction, no exponent); the byte after it, or NULL. */
+static const unsigned char *
+scan_integer(const unsigned char *p, const unsigned char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    const unsigned char *digits = p;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    Py_ssize_t n = p - digits;
+    if (n == 0 || n > 18 || (n > 1 && digits[0] == '0'))
+        return NULL;
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return NULL;
+    return p;
+}
+
+static const unsigned char *scan_value(const unsigned char *p, const unsigned char *end,
+                                       int depth);
+
+/* The members of an object whose '{' is at p[-1], none of whose names matter. */
+static const unsigned char *
+scan_object(const unsigned char *p, const unsigned char *end, int depth)
+{
+    int escaped;
+    p = skip_ws(p, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (p >= end || *p != '"' || (p = scan_string(p + 1, end, &escaped)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        if ((p = scan_value(skip_ws(p + 1, end), end, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == '}')
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+static const unsigned char *
+scan_array(const unsigned char *p, const unsigned char *end, int depth)
+{
+    p = skip_ws(p, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    for (;;) {
+        if ((p = scan_value(p, end, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ']')
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+static const unsigned char *
+scan_literal(const unsigned char *p, const unsigned char *end, const char *word, size_t len)
+{
+    return (size_t)(end - p) >= len && memcmp(p, word, len) == 0 ? p + len : NULL;
+}
+
+/* Any JSON value at p (leading whitespace already skipped); the byte after it, or NULL.
+ * depth counts the containers around it. */
+static const unsigned char *
+scan_value(const unsigned char *p, const unsigned char *end, int depth)
+{
+    int escaped;
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+        return scan_string(p + 1, end, &escaped);
+    case '{':
+        return depth >= MAX_DEPTH ? NULL : scan_object(p + 1, end, depth + 1);
+    case '[':
+        return depth >= MAX_DEPTH ? NULL : scan_array(p + 1, end, depth + 1);
+    case 't':
+        return scan_literal(p, end, "true", 4);
+    case 'f':
+        return scan_literal(p, end, "false", 5);
+    case 'n':
+        return scan_literal(p, end, "null", 4);
+    default:
+        return scan_integer(p, end);
+    }
+}
+
+static int
+is_name(const unsigned char *start, const unsigned char *stop, const char *name)
+{
+    size_t len = strlen(name);
+    return (size_t)(stop - start) == len + 1 && memcmp(start, name, len) == 0;
+}
+
+/* The entry's data object, whose '{' is at p[-1]: the idempotency key it carries, if any. */
+static const unsigned char *
+scan_data(const unsigned char *p, const unsigned char *end, entry_facts *facts)
+{
+    int escaped, seen_key = 0;
+    p = skip_ws(p, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (p >= end || *p != '"')
+            return NULL;
+        const unsigned char *name = p + 1;
+        if ((p = scan_string(name, end, &escaped)) == NULL || escaped)
+            return NULL;
+        int is_key = is_name(name, p, "idempotency_key");
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, end);
+        if (is_key) {
+            if (seen_key++)
+                return NULL; /* a repeated member: the last one counts; Python decides */
+            if (p < end && *p == '"') {
+                const unsigned char *value = p + 1;
+                if ((p = scan_string(value, end, &escaped)) == NULL || escaped)
+                    return NULL;
+                facts->key = value;
+                facts->key_len = p - 1 - value;
+            }
+            else if ((p = scan_literal(p, end, "null", 4)) == NULL)
+                return NULL; /* a key that is not text: an error Python reports */
+        }
+        else if ((p = scan_value(p, end, 2)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == '}')
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+static int
+two_digits(const unsigned char *p)
+{
+    return (p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')
+               ? (p[0] - '0') * 10 + (p[1] - '0')
+               : -1;
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* A canonical ledger time, "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", to microseconds since the epoch;
+ * 0 for any other text (which Python's parse_time then judges). */
+static int
+parse_canonical_time(const unsigned char *p, Py_ssize_t len, int64_t *out)
+{
+    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if ((len != 20 && len != 27) || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[len - 1] != 'Z')
+        return 0;
+    int c = two_digits(p), yy = two_digits(p + 2), m = two_digits(p + 5), d = two_digits(p + 8);
+    int hh = two_digits(p + 11), mm = two_digits(p + 14), ss = two_digits(p + 17);
+    if (c < 0 || yy < 0 || m < 1 || m > 12 || d < 1 || hh < 0 || hh > 23 || mm < 0 || mm > 59 ||
+        ss < 0 || ss > 59)
+        return 0;
+    int year = c * 100 + yy;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || d > month_days[m - 1] + (m == 2 && leap))
+        return 0;
+    int64_t micros = 0;
+    if (len == 27) {
+        if (p[19] != '.')
+            return 0;
+        for (int i = 20; i < 26; i++) {
+            if (p[i] < '0' || p[i] > '9')
+                return 0;
+            micros = micros * 10 + (p[i] - '0');
+        }
+    }
+    int64_t seconds = days_from_civil(year, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    *out = seconds * 1000000 + micros;
+    return 1;
+}
+
+enum { HAS_AT = 1, HAS_DATA = 2, HAS_TYPE = 4, HAS_V = 8, HAS_ALL = 15 };
+
+/* One entry: 1 and its facts if it is an object with "at" (a canonical time), "data" (an
+ * object), "type" (text) and "v" (an integer), within the subset described above; else 0. */
+static int
+scan_entry(const unsigned char *p, const unsigned char *end, entry_facts *facts)
+{
+    int escaped, seen = 0;
+    facts->key = NULL;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p = skip_ws(p + 1, end);
+    while (p < end && *p == '"') {
+        const unsigned char *name = p + 1;
+        if ((p = scan_string(name, end, &escaped)) == NULL || escaped)
+            return 0;
+        int member = is_name(name, p, "at")     ? HAS_AT
+                     : is_name(name, p, "data") ? HAS_DATA
+                     : is_name(name, p, "type") ? HAS_TYPE
+                     : is_name(name, p, "v")    ? HAS_V
+                                                : 0;
+        if (seen & member)
+            return 0; /* a repeated member: Python decides which one counts */
+        seen |= member;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return 0;
+        if (member == HAS_AT) {
+            const unsigned char *text = p + 1;
+            if (*p != '"' || (p = scan_string(text, end, &escaped)) == NULL || escaped ||
+                !parse_canonical_time(text, p - 1 - text, &facts->at_us))
+                return 0;
+        }
+        else if (member == HAS_DATA) {
+            if (*p != '{' || (p = scan_data(p + 1, end, facts)) == NULL)
+                return 0;
+        }
+        else if (member == HAS_TYPE) {
+            if (*p != '"' || (p = scan_string(p + 1, end, &escaped)) == NULL)
+                return 0;
+        }
+        else if (member == HAS_V) {
+            if ((p = scan_integer(p, end)) == NULL)
+                return 0;
+        }
+        else if ((p = scan_value(p, end, 1)) == NULL)
+            return 0;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            if (p >= end || *p != '"')
+                return 0;
+        }
+        else
+            break;
+    }
+    if (p >= end || *p != '}')
+        return 0;
+    return skip_ws(p + 1, end) == end && seen == HAS_ALL;
+}
+
+/* What one pass over a bundle found; the buffers grow without the GIL. */
+typedef struct {
+    unsigned char *leaves; /* count leaf hashes */
+    entry_facts *facts;    /* count facts, while vouched */
+    Py_ssize_t count, capacity;
+    int vouched; /* every entry so far vouched for, their times never decreasing */
+} bundle_pass;
+
+static int
+grow_pass(bundle_pass *b)
+{
+    Py_ssize_t capacity = b->capacity ? 2 * b->capacity : 256;
+    unsigned char *leaves = PyMem_RawRealloc(b->leaves, (size_t)capacity * HASH);
+    if (leaves == NULL)
+        return 0;
+    b->leaves = leaves;
+    entry_facts *facts = PyMem_RawRealloc(b->facts, (size_t)capacity * sizeof(entry_facts));
+    if (facts == NULL)
+        return 0;
+    b->facts = facts;
+    b->capacity = capacity;
+    return 1;
+}
+
+/* Hashes each entry and, while it is in cache, scans it. 1 on success; 0 if the bundle is
+ * malformed, -1 out of memory, -2 if hashing failed. Needs no GIL. */
+static int
+walk_bundle(hasher *h, const unsigned char *p, Py_ssize_t len, bundle_pass *b)
+{
+    Py_ssize_t pos = 0;
+    while (pos < len) {
+        if (len - pos < 4)
+            return 0;
+        uint32_t size = get_be32(p + pos);
+        if ((uint64_t)size > (uint64_t)(len - pos - 4))
+            return 0;
+        if (b->count == b->capacity && !grow_pass(b))
+            return -1;
+        const unsigned char *entry = p + pos + 4;
+        Py_ssize_t i = b->count++;
+        if (!digest(h, 0x00, entry, size, NULL, 0, b->leaves + i * HASH))
+            return -2;
+        if (b->vouched)
+            b->vouched = scan_entry(entry, entry + size, &b->facts[i]) &&
+                         (i == 0 || b->facts[i].at_us >= b->facts[i - 1].at_us);
+        pos += 4 + (Py_ssize_t)size;
+    }
+    return 1;
+}
+
+/* (first time, last time, [(offset, key), ...], times) from vouched-for facts. */
+static PyObject *
+facts_result(const entry_facts *facts, Py_ssize_t count)
+{
+    PyObject *keys = PyList_New(0), *times = NULL;
+    if (keys == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (facts[i].key == NULL)
+            continue;
+        PyObject *pair = Py_BuildValue("(ns#)", i, (const char *)facts[i].key, facts[i].key_len);
+        if (pair == NULL || PyList_Append(keys, pair) < 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(keys);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    if ((times = PyBytes_FromStringAndSize(NULL, count * 8)) == NULL) {
+        Py_DECREF(keys);
+        return NULL;
+    }
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(times);
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = facts[i].at_us;
+    return Py_BuildValue("(LLNN)", (long long)facts[0].at_us, (long long)facts[count - 1].at_us,
+                         keys, times);
+}
+
+static PyObject *
+verify_bundle(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    scan_error err = {0, 0, 0, 0};
+    hasher h;
+    bundle_pass b = {NULL, NULL, 0, 0, 1};
+    unsigned char root[HASH], *scratch = NULL;
+    PyObject *leaves = NULL, *facts = NULL, *result = NULL;
+    int status, ok = 1;
+    (void)module;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (!hasher_open(&h)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = walk_bundle(&h, view.buf, view.len, &b);
+    if (status == 1 && b.count > 1) {
+        scratch = PyMem_RawMalloc((size_t)((b.count + 1) / 2) * HASH);
+        if (scratch == NULL)
+            status = -1;
+        else if ((ok = fold_root(&h, b.leaves, b.count, scratch)))
+            memcpy(root, scratch, HASH);
+    }
+    else if (status == 1 && b.count == 1)
+        memcpy(root, b.leaves, HASH);
+    Py_END_ALLOW_THREADS
+    hasher_close(&h);
+    if (status == 0) {
+        /* The same error as unpack_bundle() and bundle_leaf_hashes() give. */
+        if (scan_bundle(view.buf, view.len, &err) < 0)
+            scan_failed(&err);
+        else /* a bytearray written to while the GIL was released */
+            PyErr_SetString(PyExc_RuntimeError, "the bundle changed while being hashed");
+        goto done;
+    }
+    if (status == -1) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (status == -2 || !ok) {
+        hash_failed();
+        goto done;
+    }
+    if ((leaves = PyBytes_FromStringAndSize((const char *)b.leaves, b.count * HASH)) == NULL)
+        goto done;
+    facts = b.vouched && b.count ? facts_result(b.facts, b.count) : Py_NewRef(Py_None);
+    if (facts == NULL) {
+        Py_DECREF(leaves);
+        goto done;
+    }
+    if (b.count)
+        result = Py_BuildValue("(Nny#N)", leaves, b.count, (const char *)root, (Py_ssize_t)HASH,
+                               facts);
+    else
+        result = Py_BuildValue("(NnON)", leaves, b.count, Py_None, facts);
+done:
+    PyMem_RawFree(scratch);
+    PyMem_RawFree(b.leaves);
+    PyMem_RawFree(b.facts);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 /* ---- module ------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -609,6 +1171,9 @@ static PyMethodDef methods[] = {
      "parent_level(hashes) -> node_hash of each consecutive pair of 32-byte hashes."},
     {"subtree_root", subtree_root, METH_O,
      "subtree_root(hashes) -> the RFC 6962 Merkle tree hash of one or more leaf hashes."},
+    {"verify_bundle", verify_bundle, METH_O,
+     "verify_bundle(bundle) -> (leaf hashes, count, subtree root or None, facts or None), facts "
+     "being (first time, last time, [(offset, idempotency key)], times) of its entries."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,14 +16,20 @@ Nothing here trusts the derived tables:
 
 Each problem is reported with the first entry position it concerns; for a digest that does
 not match, that is the size of the checkpoint it extends (the rows after it were changed).
-The entries come a bundle at a time, and the common bundle — no undecodable entry, no key,
-one ledger time — is checked with a few whole-list operations instead of a loop.
+
+Nothing is done per entry in Python on the common path, so that ``verify`` keeps pace with
+the hashing: the C extension hashes and scans each bundle in one pass (:func:`hash_bundle`),
+a bundle whose times are in order is checked from its first and last time, one whose carried
+keys equal its key rows with one list comparison, and the key and subject rows are read,
+type-checked and digested in large batches. Anything unusual takes the exact per-entry path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -33,27 +39,73 @@ from ..storage.port import LedgerStore, LogState
 from ._verify_chain import Base, ChainStep
 from .checkpoints import IndexDigest
 from .entries import format_time, parse_time
+from .hashing import NATIVE, bundle_leaf_hashes, subtree_root, unpack_bundle
 
-__all__ = ["BundleFacts", "IndexCheck", "bundle_facts", "check_subjects"]
+_Scanned = tuple[int, int, list[tuple[int, str]], bytes]
+_verify_bundle: Callable[[bytes], tuple[bytes, int, bytes | None, _Scanned | None]] | None = None
+if NATIVE:  # an extension built before verify_bundle existed has none: decode in Python
+    from . import _native
+
+    _verify_bundle = getattr(_native, "verify_bundle", None)
+
+__all__ = ["BundleFacts", "IndexCheck", "check_subjects", "hash_bundle"]
 
 Fail = Callable[[str, str, int | None], None]
 
 
 @dataclass(slots=True)
 class BundleFacts:
-    """What the index checks need from a bundle's entries, as parallel lists: each entry's
-    ledger time (None if it cannot be decoded) and declared idempotency key, and why the
-    entries that cannot be decoded cannot be."""
+    """What the index checks need from a bundle's entries.
 
-    times: list[int | None] = field(default_factory=list)
-    keys: list[str | None] = field(default_factory=list)
-    errors: dict[int, str] = field(default_factory=dict)
+    Attributes:
+        count: how many entries the bundle holds.
+        keys: ``(offset, key)`` of each entry whose data carries an idempotency key, in order.
+        errors: why each entry that cannot be decoded cannot be, by offset.
+        times: each entry's ledger time (None where it cannot be decoded).
+        first_us: the first ledger time that could be decoded (None: not one could).
+        last_us: the last one.
+        ordered: the times that could be decoded never decrease inside the bundle.
+    """
+
+    count: int
+    keys: list[tuple[int, str]]
+    errors: dict[int, str]
+    times: Sequence[int | None]
+    first_us: int | None
+    last_us: int | None
+    ordered: bool
 
 
-def bundle_facts(entries: list[bytes]) -> BundleFacts:
-    """Decode each entry just enough for the index checks (runs on the hashing threads)."""
-    facts = BundleFacts()
-    times, keys = facts.times, facts.keys
+def hash_bundle(bundle: bytes) -> tuple[bytes, int, bytes | None, BundleFacts]:
+    """A bundle's leaf hashes, their count and root (None if empty), and what the index checks
+    need from its entries (runs on the hashing threads).
+
+    The C extension hashes and scans each entry in one pass, without a Python object per
+    entry. Its scanner vouches only for what it reads exactly as :mod:`orjson` and
+    :func:`~socialcredit.ledger.entries.parse_time` would (well-formed entries, in time
+    order) and hands anything else back, whereupon every entry of the bundle is decoded here.
+
+    Raises:
+        ValueError: if the bundle is malformed.
+        TypeError: if it is not bytes-like.
+    """
+    if _verify_bundle is not None:
+        leaves, count, root, scanned = _verify_bundle(bundle)
+        if scanned is None:
+            return leaves, count, root, _decoded_facts(unpack_bundle(bundle))
+        first, last, keys, times = scanned
+        facts = BundleFacts(count, keys, {}, memoryview(times).cast("q"), first, last, True)
+        return leaves, count, root, facts
+    leaves, count = bundle_leaf_hashes(bundle)
+    root = subtree_root(leaves) if count else None
+    return leaves, count, root, _decoded_facts(unpack_bundle(bundle))
+
+
+def _decoded_facts(entries: list[bytes]) -> BundleFacts:
+    """:func:`bundle_facts` by decoding every entry in Python."""
+    times: list[int | None] = []
+    keys: list[tuple[int, str]] = []
+    errors: dict[int, str] = {}
     last_text: object = None
     last_us = 0
     for offset, raw in enumerate(entries):
@@ -67,65 +119,96 @@ def bundle_facts(entries: list[bytes]) -> BundleFacts:
             key = data.get("idempotency_key")
             if key is not None and type(key) is not str:
                 raise TypeError("idempotency_key must be text")
+            if type(at) is not str:
+                raise TypeError("at must be text")
             if at != last_text:
                 last_us, last_text = parse_time(at), at
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as exc:
-            facts.errors[offset] = f"{type(exc).__name__}: {exc}"
+            errors[offset] = f"{type(exc).__name__}: {exc}"
             times.append(None)
-            keys.append(None)
             continue
         times.append(last_us)
-        keys.append(key)
-    return facts
+        if key is not None:
+            keys.append((offset, key))
+    known = [t for t in times if t is not None]
+    first, last = (known[0], known[-1]) if known else (None, None)
+    return BundleFacts(len(entries), keys, errors, times, first, last, known == sorted(known))
 
 
 class _KeyRows:
-    """The idempotency rows in position order, read one ahead, each row checked for type."""
+    """The idempotency rows in position order, read in large batches, each checked for type."""
+
+    _BATCH = 1 << 16
 
     def __init__(self, store: LedgerStore, fail: Fail) -> None:
         self._fail = fail
         self._rows: Iterator[tuple[Any, Any]] | None = store.idempotency_keys_by_position()
         self.alive = True  # False once the rows could not be read to the end
-        self.head: tuple[int, str] | None = None
+        self._buffer: list[tuple[int, str]] = []  # well-typed rows read ahead: (position, key)
+        self._positions: list[int] = []
+        self._next = 0  # the first row of the buffer not yet taken
         self._last = 0  # the position of the last row read
-        self.advance()
 
     def below(self, stop: int) -> list[tuple[int, str]]:
-        """Take every row with a position below ``stop`` (``[position, key]``, in order)."""
-        taken = []
-        while self.head is not None and self.head[0] < stop:
-            taken.append(self.head)
-            self.advance()
+        """Take every row with a position below ``stop`` (``(position, key)``, in order)."""
+        taken: list[tuple[int, str]] = []
+        while self._next < len(self._buffer) or self._fill():
+            end = bisect_left(self._positions, stop, self._next)
+            taken += self._buffer[self._next : end]
+            self._next = end
+            if end < len(self._buffer):
+                break
         return taken
 
-    def advance(self) -> None:
-        """Move ``head`` to the next well-typed row (None at the end)."""
-        self.head = None
-        while self._rows is not None:
+    def _fill(self) -> bool:
+        """Read the next batch of rows into the buffer; False at the end."""
+        batch: list[tuple[Any, Any]] = []
+        while self._rows is not None and not batch:
             try:
-                row = next(self._rows, None)
+                batch.extend(islice(self._rows, self._BATCH))  # keeps the rows before an error
             except StorageError as exc:
                 # Rows come by position: the unreadable one is at or after the last one read.
+                self._last = self._last_of(batch)
                 self._fail(
                     "idempotency",
                     f"the idempotency rows from position {self._last} on cannot be read: {exc}",
                     self._last,
                 )
                 self._rows, self.alive = None, False
-                return
-            if row is None:
-                self._rows = None
-                return
-            key, position = row
+            else:
+                if len(batch) < self._BATCH:
+                    self._rows = None
+            batch = self._typed(batch)
+        self._buffer, self._next = batch, 0
+        self._positions = [position for position, _ in batch]
+        if batch:
+            self._last = max(batch[-1][0], 0)
+        return bool(batch)
+
+    def _last_of(self, batch: list[tuple[Any, Any]]) -> int:
+        typed = self._typed(batch, report=False)
+        return max(typed[-1][0], 0) if typed else self._last
+
+    def _typed(self, batch: list[tuple[Any, Any]], *, report: bool = True) -> list[tuple[int, str]]:
+        """``(position, key)`` of the rows that hold an integer and a text; the others are
+        reported as corrupt."""
+        if not batch:
+            return []
+        keys, positions = zip(*batch, strict=True)
+        if set(map(type, positions)) == {int} and set(map(type, keys)) == {str}:
+            return list(zip(positions, keys, strict=True))
+        typed = []
+        for key, position in batch:
             if type(position) is int and type(key) is str:
-                self.head, self._last = (position, key), max(position, 0)
-                return
-            self._fail(
-                "idempotency",
-                f"an idempotency row is corrupt: key of type {type(key).__name__}, "
-                f"position {position!r}",
-                position if type(position) is int else None,
-            )
+                typed.append((position, key))
+            elif report:
+                self._fail(
+                    "idempotency",
+                    f"an idempotency row is corrupt: key of type {type(key).__name__}, "
+                    f"position {position!r}",
+                    position if type(position) is int else None,
+                )
+        return typed
 
 
 class IndexCheck:
@@ -161,8 +244,8 @@ class IndexCheck:
         for offset, error in facts.errors.items():
             position = base + offset
             self._fail("entries", f"entry {position} is not a valid EntryV1: {error}", position)
-        self._check_times(base, facts.times)
-        self._check_keys(base, facts.keys)
+        self._check_times(base, facts)
+        self._check_keys(base, facts)
 
     def finish(self, checked: int) -> None:
         """Finish after ``checked`` entries; the checks that need every entry run only if the
@@ -186,14 +269,13 @@ class IndexCheck:
                 checked,
             )
 
-    def _check_times(self, base: int, times: list[int | None]) -> None:
-        known = [t for t in times if t is not None]
-        if not known:
+    def _check_times(self, base: int, facts: BundleFacts) -> None:
+        first, last_us = facts.first_us, facts.last_us
+        if first is None or last_us is None:
             return
         last = self._last_us
-        in_order = (last is None or known[0] >= last) and known == sorted(known)
-        if not in_order:
-            for offset, at_us in enumerate(times):
+        if not facts.ordered or (last is not None and first < last):
+            for offset, at_us in enumerate(facts.times):
                 if at_us is not None and last is not None and at_us < last:
                     self._fail(
                         "time",
@@ -203,7 +285,8 @@ class IndexCheck:
                     )
                 last = at_us if at_us is not None else last
         late = self._late_us
-        if late is not None and not self._late_reported and known[-1] > late:
+        if late is not None and not self._late_reported and last_us > late:
+            times = facts.times
             offset = next(i for i, t in enumerate(times) if t is not None and t > late)
             self._late_reported = True
             self._fail(
@@ -211,17 +294,20 @@ class IndexCheck:
                 f"entry {base + offset} is recorded at {_time(times[offset] or 0)}, in the future",
                 base + offset,
             )
-        self._last_us = known[-1]
+        self._last_us = last_us
 
-    def _check_keys(self, base: int, declared: list[str | None]) -> None:
-        stop = base + len(declared)
+    def _check_keys(self, base: int, facts: BundleFacts) -> None:
+        stop = base + facts.count
         rows = self._keys.below(stop)
-        if rows or declared.count(None) != len(declared):
-            self._match_keys(base, declared, rows)
+        if rows or facts.keys:
+            carried = [(base + offset, key) for offset, key in facts.keys]
+            # Each carried key with its one row, and no other row: all is well.
+            if rows != carried:
+                self._match_keys(base, carried, rows)
         self._digest_rows(rows, stop - 1)
 
     def _match_keys(
-        self, base: int, declared: list[str | None], rows: list[tuple[int, str]]
+        self, base: int, carried: list[tuple[int, str]], rows: list[tuple[int, str]]
     ) -> None:
         """Each entry that carries a key has that key's row; no entry has two rows."""
         pointing: dict[int, list[str]] = {}
@@ -237,12 +323,12 @@ class IndexCheck:
                 )
         if not self._keys.alive:
             return
-        for offset, carried in enumerate(declared):
-            if carried is not None and carried not in pointing.get(base + offset, ()):
+        for position, key in carried:
+            if key not in pointing.get(position, ()):
                 self._key_problem(
-                    f"entry {base + offset} carries an idempotency key that no row points at "
+                    f"entry {position} carries an idempotency key that no row points at "
                     "(a retry would append it again)",
-                    base + offset,
+                    position,
                 )
 
     def _digest_rows(self, rows: list[tuple[int, str]], last: int) -> None:
@@ -301,8 +387,8 @@ def check_subjects(store: LedgerStore, steps: list[ChainStep], size: int, fail: 
                 f"{count} of the one before",
                 since,
             )
-        while count < target and rows.take(digest):
-            count += 1
+        if count < target:
+            count += rows.take(target - count, digest)
         if count < target and rows.alive:
             fail(
                 "subjects",
@@ -329,46 +415,68 @@ def check_subjects(store: LedgerStore, steps: list[ChainStep], size: int, fail: 
 
 
 class _SubjectRows:
-    """The subject rows by id, each checked for type and density."""
+    """The subject rows by id, read in large batches, each checked for type and density."""
+
+    _BATCH = 1 << 16
 
     def __init__(self, store: LedgerStore, fail: Fail) -> None:
         self._fail = fail
         self._rows: Iterator[tuple[Any, ...]] | None = store.subjects()
         self.alive = True
         self._next_id = 0
+        self._buffer: list[tuple[Any, ...]] = []  # rows read ahead (already checked)
+        self._next = 0  # the first row of the buffer not yet taken
 
-    def take(self, digest: IndexDigest) -> bool:
-        """Add the next row to ``digest``; False at the end (or if unreadable)."""
-        row = self._read()
-        if row is None:
-            return False
-        digest.add(row)
-        return True
+    def take(self, wanted: int, digest: IndexDigest) -> int:
+        """Add up to ``wanted`` rows to ``digest``; return how many there were."""
+        taken = 0
+        while taken < wanted and (self._next < len(self._buffer) or self._fill()):
+            end = min(len(self._buffer), self._next + wanted - taken)
+            digest.add_all(self._buffer[self._next : end])
+            taken += end - self._next
+            self._next = end
+        return taken
 
     def drain(self) -> int:
         """Read and check the rest; return how many there were."""
-        extra = 0
-        while self._read() is not None:
-            extra += 1
+        extra = len(self._buffer) - self._next
+        while self._fill():
+            extra += len(self._buffer)
+        self._next = len(self._buffer)
         return extra
 
-    def _read(self) -> tuple[Any, ...] | None:
+    def _fill(self) -> bool:
+        """Read and check the next batch of rows; False at the end (or if unreadable)."""
         if self._rows is None:
-            return None
+            return False
+        batch: list[tuple[Any, ...]] = []
         try:
-            row = next(self._rows, None)
+            batch.extend(map(tuple, islice(self._rows, self._BATCH)))
         except StorageError as exc:
             self._fail("subjects", f"the subject rows cannot be read: {exc}", None)
             self._rows, self.alive = None, False
-            return None
-        if row is None:
+        if len(batch) < self._BATCH:
             self._rows = None
-            return None
-        row = tuple(row)
-        self._check(row)
-        return row
+        self._check(batch)
+        self._buffer, self._next = batch, 0
+        return bool(batch)
 
-    def _check(self, row: tuple[Any, ...]) -> None:
+    def _check(self, batch: list[tuple[Any, ...]]) -> None:
+        if not batch:
+            return
+        ids, kinds, externals = zip(*batch, strict=True)
+        start = self._next_id
+        if (
+            set(map(type, ids)) == {int}
+            and set(map(type, kinds)) | set(map(type, externals)) == {str}
+            and ids == tuple(range(start, start + len(ids)))
+        ):
+            self._next_id = start + len(ids)
+            return
+        for row in batch:
+            self._check_row(row)
+
+    def _check_row(self, row: tuple[Any, ...]) -> None:
         internal, kind, external = row
         if type(internal) is not int or type(kind) is not str or type(external) is not str:
             names = ", ".join(type(value).__name__ for value in row)

@@ -35,9 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ..errors import SocialCreditError, StorageError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState
 from ._verify_chain import LoadedCheckpoints, load_checkpoints
-from ._verify_index import BundleFacts, IndexCheck, bundle_facts, check_subjects
+from ._verify_index import BundleFacts, IndexCheck, check_subjects, hash_bundle
 from .checkpoints import SignedCheckpoint
-from .hashing import bundle_leaf_hashes, subtree_root, unpack_bundle
+from .hashing import subtree_root
 from .merkle import CompactRange
 
 __all__ = ["CHECKS", "Failure", "VerifyReport", "verify_ledger"]
@@ -300,14 +300,16 @@ def _tiles(store: LedgerStore, level: int) -> Iterator[tuple[int, bytes]]:
 
 
 Hashed = tuple[bytes, int, bytes | None, BundleFacts] | Exception
-_GROUP = 32  # bundles per task: large enough that the pool's overhead is noise
+_GROUP = 4  # bundles per task: a task's data stays in cache; the pool's overhead is noise
 
 
 def _hashed_bundles(store: LedgerStore) -> Iterator[tuple[int, Hashed]]:
     """Every stored bundle's index and recomputed hashes, in order, hashed on two threads.
 
-    The native hashing releases the GIL, so two threads hash twice as fast; a few groups are
-    kept in flight ahead of the consumer.
+    The native pass (hashing, the subtree root and the scan of each entry for the index
+    checks, see :func:`~socialcredit.ledger._verify_index.hash_bundle`) releases the GIL, so
+    two threads hash twice as fast; a few small groups are kept in flight ahead of the
+    consumer, so that each bundle is still in cache when it is hashed and scanned.
     """
     rows = _readable(store.read_bundles(0, 1 << 62))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify") as pool:
@@ -336,16 +338,15 @@ def _hash_group(group: list[tuple[int, bytes | Exception]]) -> list[tuple[int, H
 
 
 def _hash_bundle(data: bytes | Exception) -> Hashed:
-    """Leaf hashes, count, (for a full bundle) subtree root and each entry's facts for the
+    """Leaf hashes, count, (for a full bundle) subtree root and the entries' facts for the
     index checks; the error if the bundle is unreadable or malformed."""
     if isinstance(data, Exception):
         return data
     try:
-        leaves, found = bundle_leaf_hashes(data)
-        facts = bundle_facts(unpack_bundle(data))
+        leaves, found, root, facts = hash_bundle(data)
     except (TypeError, ValueError) as exc:  # TypeError: the row no longer holds a blob
         return exc
-    return leaves, found, subtree_root(leaves) if found == BUNDLE_SIZE else None, facts
+    return leaves, found, root if found == BUNDLE_SIZE else None, facts
 
 
 def _bundle_leaves(
