@@ -12,6 +12,7 @@ Pages (role in brackets; docs/portal.md has the full table):
 - ``/login``, ``/logout``;
 - ``/me``, ``/me/proof/{position}``, ``/me/export`` and the dispute, statement and appeal forms
   (subject: their own file only);
+- ``/source`` (source: file a record or upload a file, every refusal row by row);
 - ``/check`` (service point: decisions, never records);
 - ``/officer/disputes[/{id}]``, ``/officer/appeals[/{id}]`` (officer, appeal officer);
 - ``/audit``, ``/audit/verify`` (auditor: hashes and checkpoints, no personal data);
@@ -32,10 +33,20 @@ __all__ = ["install_page_errors", "router"]
 
 
 def _router() -> APIRouter:
-    from . import admin, admin_accounts, audit, login, officer, public, service_point, subject
+    from . import (
+        admin,
+        admin_accounts,
+        audit,
+        login,
+        officer,
+        public,
+        service_point,
+        source,
+        subject,
+    )
 
     main = APIRouter(include_in_schema=False)
-    modules = (public, login, subject, officer, service_point, audit, admin, admin_accounts)
+    modules = (public, login, subject, source, officer, service_point, audit, admin, admin_accounts)
     for module in modules:
         main.include_router(module.router)
     return main

@@ -17,6 +17,7 @@ __all__ = ["ROLE_HOME", "render"]
 #: Where each role's main task is; the navigation links to it.
 ROLE_HOME = {
     "subject": ("/me", "My file"),
+    "source": ("/source", "File records"),
     "officer": ("/officer/disputes", "Dispute queue"),
     "appeal_officer": ("/officer/appeals", "Appeal queue"),
     "service_point": ("/check", "Service check"),

@@ -41,7 +41,7 @@ def _pages(portal: Portal, role: str) -> list[str]:
         "service_point": ["/check"],
         "admin": ["/admin/policy", "/admin/accounts"],
         "auditor": ["/audit", "/audit?position=3"],
-        "source": [],
+        "source": ["/source"],
     }[role]
     return own + public
 
@@ -68,7 +68,16 @@ _OFFENDERS = """() => {
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(
     "role",
-    ["public", "subject", "officer", "appeal_officer", "service_point", "admin", "auditor"],
+    [
+        "public",
+        "subject",
+        "source",
+        "officer",
+        "appeal_officer",
+        "service_point",
+        "admin",
+        "auditor",
+    ],
 )
 def test_no_page_scrolls_sideways_on_a_phone(
     page: Any, portal: Portal, role: str, width: int

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -37,6 +37,9 @@ from ..errors import PermissionDeniedError
 from ..gate import UPLOAD
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read
+
+if TYPE_CHECKING:
+    from ..app import AppContext
 
 router = APIRouter(tags=["records"])
 _T = TypeVar("_T")
@@ -134,17 +137,26 @@ def file_record(
 ) -> dict[str, Any]:
     """File one record. 201 with its position (``duplicate`` if its idempotency key was seen);
     422 with every problem if the catalogue refuses it."""
-    ctx = ctx_of(request)
-    rows = _rows([record])
+    return file_one(ctx_of(request), principal, _rows([record])[0])
+
+
+def file_one(ctx: AppContext, principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
+    """File one record as ``principal`` (the API's ``POST /records``, the portal's source
+    page): its position, and whether its idempotency key was seen before.
+
+    Raises:
+        PermissionDeniedError: if a source may not file the record's kind, or has no
+            authority kind.
+        RecordRefusedError: with every problem, if the catalogue in force refuses it.
+    """
     filer = _filer(principal)
-    _check_kinds(principal, rows)
+    _check_kinds(principal, [row])
     catalogue = ctx.catalogue()
-    catalogue.validate(rows[0], now=datetime.now(UTC), source=filer)  # RecordRefusedError: 422
+    catalogue.validate(row, now=datetime.now(UTC), source=filer)  # RecordRefusedError: 422
     acks: list[BatchAck] = []
     with ctx.lock:
-        summary = ingest_rows(
-            ctx.ledger, catalogue, [(1, rows[0])], on_batch=acks.append, source=filer
-        )
+        summary = ingest_rows(ctx.ledger, catalogue, [(1, row)], on_batch=acks.append,
+                              source=filer)  # fmt: skip
     if summary.refused or not acks or not acks[0].results:
         reasons = list(summary.refusal_reasons) or ["refused"]
         raise RecordRefusedError("record refused", _problems(reasons))
@@ -199,7 +211,20 @@ def file_upload(
 ) -> dict[str, Any]:
     """File the records of an uploaded file, batch by batch (as ``socialcredit ingest``);
     refused rows are listed (the first 1,000) with every problem."""
-    ctx = ctx_of(request)
+    return file_uploaded(ctx_of(request), principal, file, format)
+
+
+def file_uploaded(
+    ctx: AppContext, principal: Principal, file: UploadFile, format: str | None
+) -> dict[str, Any]:
+    """File the records of an uploaded CSV, JSON Lines or Parquet file as ``principal`` (the
+    API's ``POST /records/file``, the portal's source page): the ingest summary and the first
+    1,000 refused rows with every problem.
+
+    Raises:
+        ValidationError: naming ``file`` if it cannot be read or its format is unknown.
+        PermissionDeniedError: if a source may not file a kind in it.
+    """
     filer = _filer(principal)
     with tempfile.TemporaryDirectory(prefix="socialcredit-upload-") as directory:
         path = _saved(file, Path(directory), format)
