@@ -50,8 +50,11 @@ def simulate_command(
     out: Path,
     progress: bool,
 ) -> None:
-    """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet."""
-    from ..simulation.lab import run_seeds, write_parquet
+    """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet.
+
+    Prints, per scenario, the cooperator share over the steps after the scenario's burn-in.
+    """
+    from ..simulation.lab import run_seeds, summarise, write_parquet
     from ..simulation.scenario import load_scenario, shipped_scenarios
 
     names = list(scenarios) + (sorted(shipped_scenarios()) if shipped else [])
@@ -67,6 +70,7 @@ def simulate_command(
             table = run_seeds(scenario, _seeds(count, base_seed), steps=steps, progress=bar.update)
         path = write_parquet(table, out / f"{scenario.name}.parquet")
         click.echo(f"{scenario.name}: {count} seeds -> {path}")
+        click.echo(f"  {summarise(table, scenario, steps=steps).line()}")
 
 
 @cli.command("sweep", cls=_ListsShippedScenarios)

@@ -6,7 +6,9 @@ Layers, bottom up (each a module of its own):
   stochastic blocks; cutting and rewiring ties.
 * :mod:`.population` — agents with Beta-distributed traits and a strategy code.
 * :mod:`.games` — prisoner's dilemma (Nowak–May form), spatial public goods, trust game.
-* :mod:`.imitation` — best-neighbour and Fermi imitation, synchronous or Monte-Carlo.
+* :mod:`.imitation` — best-neighbour and Fermi imitation, synchronous or Monte-Carlo (the
+  random sequential update compiled with numba, :mod:`._mc_kernel`).
+* :mod:`.initial` — initial conditions: random share, single defector, clusters.
 * :mod:`.metrics` — cooperation share, payoff mean and Gini, degree ratio, assortativity,
   components.
 * :mod:`.config` / :mod:`.engine` — the seeded :class:`Simulation` loop and its
@@ -49,9 +51,11 @@ from socialcredit.simulation.imitation import (
     UpdateRule,
     best_neighbour,
     fermi_monte_carlo,
+    fermi_monte_carlo_compiled,
     fermi_probability,
     fermi_synchronous,
 )
+from socialcredit.simulation.initial import Clusters, InitialCondition, RandomShare, SingleDefector
 from socialcredit.simulation.institution import PolicyInstitution, SanctionAware
 from socialcredit.simulation.lab import run_scenario, run_seeds
 from socialcredit.simulation.metrics import (
@@ -94,9 +98,11 @@ __all__ = [
     "BestNeighbour",
     "BetaTrait",
     "BlocksSpec",
+    "Clusters",
     "Fermi",
     "FermiMonteCarlo",
     "Game",
+    "InitialCondition",
     "Institution",
     "LatticeSpec",
     "Network",
@@ -106,12 +112,14 @@ __all__ = [
     "Population",
     "PrisonersDilemma",
     "PublicGoods",
+    "RandomShare",
     "Response",
     "SanctionAware",
     "ScaleFreeSpec",
     "Scenario",
     "Simulation",
     "SimulationConfig",
+    "SingleDefector",
     "SmallWorldSpec",
     "TraitParameters",
     "TrustGame",
@@ -123,6 +131,7 @@ __all__ = [
     "cooperation_share",
     "degree_ratio",
     "fermi_monte_carlo",
+    "fermi_monte_carlo_compiled",
     "fermi_probability",
     "fermi_synchronous",
     "findings",

@@ -14,6 +14,7 @@ import numpy as np
 from socialcredit.simulation._validate import check_fraction
 from socialcredit.simulation.games import Game
 from socialcredit.simulation.imitation import UpdateRule
+from socialcredit.simulation.initial import InitialCondition
 from socialcredit.simulation.networks import (
     Neighbourhood,
     Network,
@@ -104,6 +105,8 @@ class SimulationConfig:
         game: the game played every step.
         update: the imitation rule applied after the game.
         cooperators: initial probability that an agent cooperates.
+        initial: an initial condition (:mod:`.initial`: share, single defector, clusters)
+            drawing the strategies instead of ``cooperators``, or ``None``.
         traits: trait distributions of the population.
         heterogeneous_imitation: scale adoption probabilities by each agent's
             ``susceptibility`` trait (the validation runs leave this off, as the papers do).
@@ -117,6 +120,7 @@ class SimulationConfig:
     game: Game
     update: UpdateRule
     cooperators: float = 0.5
+    initial: InitialCondition | None = None
     traits: TraitParameters = field(default_factory=TraitParameters)
     heterogeneous_imitation: bool = False
     metrics: tuple[str, ...] = ("cooperation", "mean_payoff")

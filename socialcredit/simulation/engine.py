@@ -126,10 +126,17 @@ class Simulation:
             np.random.default_rng(population_seq),
             traits=config.traits,
             cooperators=config.cooperators,
+            strategies=self._initial_strategies(),
         )
         self.rng = np.random.default_rng(dynamics_seq)
         self._hook_rngs = [np.random.default_rng(s) for s in hooks_seq.spawn(len(institutions))]
         self.step_index = 0
+
+    def _initial_strategies(self) -> Callable[[np.random.Generator], np.ndarray] | None:
+        initial, network = self.config.initial, self.network
+        if initial is None:
+            return None
+        return lambda rng: initial.strategies(network, rng)
 
     def step(self) -> dict[str, float]:
         """Advance one step and return its measures (``config.metrics``, plus ``step``).
@@ -202,7 +209,9 @@ class Simulation:
         susceptibility = (
             self.population.susceptibility if self.config.heterogeneous_imitation else None
         )
-        return UpdateContext(payoff_of, game.interaction_radius, susceptibility)
+        return UpdateContext(
+            payoff_of, game.interaction_radius, susceptibility, game=game, modifier=modifier
+        )
 
 
 def to_arrow(table: dict[str, np.ndarray]) -> Any:

@@ -11,14 +11,15 @@ payoffs are ``float32`` arrays, one per agent, summed over all the agent's inter
 * :func:`trust_game_payoffs` — each agent invests in every neighbour and is trustee to each.
 
 The dataclasses :class:`PrisonersDilemma`, :class:`PublicGoods` and :class:`TrustGame` wrap
-them as :class:`Game` objects for the simulation loop.
+them as :class:`Game` objects for the simulation loop; each names its scenario ``kind`` and
+hands its parameters to the compiled random sequential update (``kernel_parameters``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -137,6 +138,7 @@ class PrisonersDilemma:
         ValueError: if a payoff is not a finite number.
     """
 
+    kind: ClassVar[str] = "prisoners_dilemma"
     temptation: float
     reward: float = 1.0
     sucker: float = 0.0
@@ -165,6 +167,12 @@ class PrisonersDilemma:
             self_interaction=self.self_interaction,
         )
 
+    def kernel_parameters(self) -> tuple[int, np.ndarray]:
+        """The game's code and parameters for the compiled update (:mod:`._mc_kernel`)."""
+        own = 1.0 if self.self_interaction else 0.0
+        values = (self.temptation, self.reward, self.sucker, self.punishment, own)
+        return 0, np.array(values, dtype=np.float64)
+
 
 @dataclass(frozen=True, slots=True)
 class PublicGoods:
@@ -174,6 +182,7 @@ class PublicGoods:
         ValueError: if ``r`` or ``cost`` is not a finite positive number.
     """
 
+    kind: ClassVar[str] = "public_goods"
     r: float
     cost: float = 1.0
 
@@ -190,6 +199,10 @@ class PublicGoods:
         """See :func:`public_goods_payoffs`."""
         return public_goods_payoffs(network, strategy, r=self.r, cost=self.cost)
 
+    def kernel_parameters(self) -> tuple[int, np.ndarray]:
+        """The game's code and parameters for the compiled update (:mod:`._mc_kernel`)."""
+        return 1, np.array((self.r, self.cost), dtype=np.float64)
+
 
 @dataclass(frozen=True, slots=True)
 class TrustGame:
@@ -201,6 +214,7 @@ class TrustGame:
             not a finite positive number.
     """
 
+    kind: ClassVar[str] = "trust"
     send: float = 0.5
     give_back: float = 0.5
     multiplier: float = 3.0
@@ -227,3 +241,8 @@ class TrustGame:
             multiplier=self.multiplier,
             endowment=self.endowment,
         )
+
+    def kernel_parameters(self) -> tuple[int, np.ndarray]:
+        """The game's code and parameters for the compiled update (:mod:`._mc_kernel`)."""
+        values = (self.send, self.give_back, self.multiplier, self.endowment)
+        return 2, np.array(values, dtype=np.float64)

@@ -11,6 +11,9 @@ Three rules, each a pure function returning a new strategy array (the input is n
   Monte-Carlo step is ``n`` updates of uniformly drawn agents, each seeing the payoffs as left
   by the previous ones (as in Szolnoki, Perc & Szabó 2009). Run exactly, vectorised: the
   updates are grouped in rounds of mutually distant agents (see its docstring).
+* :func:`fermi_monte_carlo_compiled` — the same random sequential update on the same draws, as
+  one compiled loop (numba, :mod:`._mc_kernel`) for the built-in games: identical results, the
+  cost of a plain loop. :class:`FermiMonteCarlo` uses it whenever the game offers a kernel.
 
 The dataclasses :class:`BestNeighbour`, :class:`Fermi` and :class:`FermiMonteCarlo` wrap them
 as :class:`UpdateRule` objects for :class:`~socialcredit.simulation.engine.Simulation`.
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
 from socialcredit.simulation._sparse import ball_min, random_neighbours, segment_reduce
 from socialcredit.simulation._validate import check_fraction, check_positive, check_positive_int
+from socialcredit.simulation.games import Game
 from socialcredit.simulation.networks import Network
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "UpdateRule",
     "best_neighbour",
     "fermi_monte_carlo",
+    "fermi_monte_carlo_compiled",
     "fermi_probability",
     "fermi_synchronous",
 ]
@@ -176,9 +181,7 @@ def fermi_monte_carlo(
     for _ in range(steps):
         if current.size == 0 or current.min() == current.max():
             break  # one strategy left: imitation cannot change anything any more
-        who = rng.integers(0, network.n, network.n)
-        pick = rng.random(network.n)
-        accept = rng.random(network.n)
+        who, pick, accept = _monte_carlo_draws(network.n, rng)
         pending = np.flatnonzero(network.degree[who] > 0)  # isolated agents cannot imitate
         while pending.size:
             ready = _earliest_nearby(network, who[pending], pending, radius + 1)
@@ -192,6 +195,58 @@ def fermi_monte_carlo(
             current[x[adopt]] = current[y[adopt]]
             pending = pending[~ready]
     return current
+
+
+def fermi_monte_carlo_compiled(
+    network: Network,
+    strategy: np.ndarray,
+    game: Game,
+    noise: float,
+    rng: np.random.Generator,
+    *,
+    steps: int = 1,
+    modifier: np.ndarray | None = None,
+    susceptibility: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`fermi_monte_carlo` as one compiled loop: same draws, same result, loop speed.
+
+    The ``n`` elementary updates of a step are drawn by ``rng`` exactly as in
+    :func:`fermi_monte_carlo` and applied one by one; each recomputes the two payoffs it
+    compares from the neighbourhoods, in the games' own ``float32`` arithmetic. So for a
+    given generator state both functions return the same strategies.
+
+    Args:
+        game: a built-in game (one with ``kernel_parameters``).
+        modifier: a fixed payoff added to every agent's game payoff (an institution's
+            measures), or ``None``.
+        susceptibility: optional per-agent factor on the adoption probability.
+
+    Raises:
+        ValueError: if ``noise`` is not positive, ``steps`` is below 1, or the game has no
+            compiled kernel.
+    """
+    from socialcredit.simulation._mc_kernel import monte_carlo_step
+
+    check_positive("noise", noise)
+    check_positive_int("steps", steps)
+    kernel = getattr(game, "kernel_parameters", None)
+    if kernel is None:
+        raise ValueError(f"{type(game).__name__} has no compiled kernel")
+    current = np.ascontiguousarray(strategy, dtype=np.int8).copy()
+    arrays = (network.indptr, network.indices)
+    for _ in range(steps):
+        if current.size == 0 or current.min() == current.max():
+            break  # as fermi_monte_carlo: the same draws are skipped
+        draws = _monte_carlo_draws(network.n, rng)
+        monte_carlo_step(arrays, current, draws, kernel(), noise, modifier, susceptibility)
+    return current.astype(strategy.dtype, copy=False)
+
+
+def _monte_carlo_draws(
+    n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Monte-Carlo step's draws: who updates, its neighbour pick, its acceptance draw."""
+    return rng.integers(0, n, n), rng.random(n), rng.random(n)
 
 
 def _earliest_nearby(
@@ -211,11 +266,15 @@ class UpdateContext:
         payoff_of: payoffs for any strategy array (rules that update in sequence recompute).
         radius: the game's interaction radius.
         susceptibility: per-agent factor on adoption probabilities, or ``None``.
+        game: the game itself, for rules that compute payoffs locally (compiled loops).
+        modifier: the fixed payoff ``payoff_of`` adds to the game's, or ``None``.
     """
 
     payoff_of: PayoffFunction
     radius: int
     susceptibility: np.ndarray | None = None
+    game: Game | None = None
+    modifier: np.ndarray | None = None
 
 
 class UpdateRule(Protocol):
@@ -235,7 +294,13 @@ class UpdateRule(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BestNeighbour:
-    """:func:`best_neighbour` as an :class:`UpdateRule` (ignores susceptibility)."""
+    """:func:`best_neighbour` as an :class:`UpdateRule` (ignores susceptibility).
+
+    Synchronous and deterministic, as in Nowak & May (1992). Scenario key ``kind``:
+    ``best_neighbour``.
+    """
+
+    kind: ClassVar[str] = "best_neighbour"
 
     def __call__(
         self,
@@ -251,12 +316,13 @@ class BestNeighbour:
 
 @dataclass(frozen=True, slots=True)
 class Fermi:
-    """:func:`fermi_synchronous` as an :class:`UpdateRule`.
+    """:func:`fermi_synchronous` as an :class:`UpdateRule`. Scenario key ``kind``: ``fermi``.
 
     Raises:
         ValueError: if ``noise`` is not positive or ``fraction`` is outside ``[0, 1]``.
     """
 
+    kind: ClassVar[str] = "fermi"
     noise: float = 0.5
     fraction: float = 1.0
 
@@ -286,13 +352,20 @@ class Fermi:
 
 @dataclass(frozen=True, slots=True)
 class FermiMonteCarlo:
-    """:func:`fermi_monte_carlo` as an :class:`UpdateRule`: one Monte-Carlo step per call.
+    """Random sequential Fermi imitation as an :class:`UpdateRule`: one Monte-Carlo step
+    (``n`` elementary updates) per call. Scenario key ``kind``: ``fermi_monte_carlo``.
+
+    With ``compiled`` (the default) and a game that offers a kernel (the built-in games) it
+    runs :func:`fermi_monte_carlo_compiled`; otherwise the vectorised
+    :func:`fermi_monte_carlo` on the context's payoffs. Both give the same strategies.
 
     Raises:
         ValueError: if ``noise`` is not positive.
     """
 
+    kind: ClassVar[str] = "fermi_monte_carlo"
     noise: float = 0.5
+    compiled: bool = True
 
     def __post_init__(self) -> None:
         check_positive("noise", self.noise)
@@ -305,7 +378,18 @@ class FermiMonteCarlo:
         rng: np.random.Generator,
         context: UpdateContext,
     ) -> np.ndarray:
-        """Apply one Monte-Carlo step (``payoff`` is recomputed through the context)."""
+        """Apply one Monte-Carlo step (``payoff`` is recomputed as the updates go)."""
+        game = context.game
+        if self.compiled and game is not None and hasattr(game, "kernel_parameters"):
+            return fermi_monte_carlo_compiled(
+                network,
+                strategy,
+                game,
+                self.noise,
+                rng,
+                modifier=context.modifier,
+                susceptibility=context.susceptibility,
+            )
         return fermi_monte_carlo(
             network,
             strategy,

@@ -9,52 +9,31 @@ several seeds. A run is fully determined by ``(scenario, seed)``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from socialcredit.simulation.config import (
-    LatticeSpec,
-    NetworkSpec,
-    ScaleFreeSpec,
-    SimulationConfig,
-    SmallWorldSpec,
-)
+from socialcredit.simulation.config import SimulationConfig
 from socialcredit.simulation.engine import Simulation
-from socialcredit.simulation.games import Game, PrisonersDilemma, PublicGoods, TrustGame
-from socialcredit.simulation.imitation import BestNeighbour, Fermi, UpdateRule
 from socialcredit.simulation.institution import PolicyInstitution, SanctionAware
 from socialcredit.simulation.lab_metrics import METRIC_NAMES
 from socialcredit.simulation.scenario import Scenario
 
-__all__ = ["Progress", "build", "run_scenario", "run_seeds", "write_parquet"]
+__all__ = [
+    "Progress",
+    "Summary",
+    "build",
+    "run_scenario",
+    "run_seeds",
+    "summarise",
+    "write_parquet",
+]
 
 Progress = Callable[[int], None]
 """Called after each step with the number of steps just done (1)."""
-
-
-def _network(scenario: Scenario) -> NetworkSpec:
-    params, n = scenario.network, scenario.agents
-    if params.kind == "small_world":
-        return SmallWorldSpec(n, params.k, params.p)
-    if params.kind == "scale_free":
-        return ScaleFreeSpec(n, params.m)
-    side = math.isqrt(n)
-    if side * side != n:
-        raise ValueError(f"a lattice needs a square number of agents, got {n}")
-    return LatticeSpec(side)
-
-
-def _game(scenario: Scenario) -> Game:
-    spec = scenario.game
-    if spec.kind == "public_goods":
-        return PublicGoods(spec.r)
-    if spec.kind == "prisoners_dilemma":
-        return PrisonersDilemma(spec.temptation)
-    return TrustGame()
 
 
 def build(scenario: Scenario, seed: int) -> tuple[Simulation, PolicyInstitution]:
@@ -71,15 +50,14 @@ def build(scenario: Scenario, seed: int) -> tuple[Simulation, PolicyInstitution]
         scenario.step_days,
         metrics_every=scenario.metrics_every,
     )
-    inner: UpdateRule = (
-        Fermi(scenario.game.noise) if scenario.game.update == "fermi" else BestNeighbour()
-    )
-    update = SanctionAware(inner, institution, scenario.behaviour.reasoning)
+    update = SanctionAware(scenario.update, institution, scenario.behaviour.reasoning)
     config = SimulationConfig(
-        network=_network(scenario),
-        game=_game(scenario),
+        network=scenario.network.spec(scenario.agents),
+        game=scenario.game,
         update=update,
-        cooperators=scenario.cooperators,
+        initial=scenario.initial,
+        traits=scenario.traits,
+        heterogeneous_imitation=scenario.heterogeneous_imitation,
         metrics=(),
     )
     return Simulation(config, seed, [institution]), institution
@@ -124,6 +102,74 @@ def run_seeds(
     """:func:`run_scenario` for each seed, stacked (rows of seed after seed)."""
     tables = [run_scenario(scenario, s, steps=steps, progress=progress) for s in seeds]
     return concat(tables)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One measure of a batch of runs over the steps ``first`` to ``last`` (inclusive).
+
+    Attributes:
+        mean: mean over seeds of each run's mean over the window.
+        seed_low, seed_high: the lowest and highest run mean.
+        step_low, step_high: the lowest and highest value at any step of any run.
+        step_sd: the mean over runs of the standard deviation over the window's steps
+            (0 for a frozen run; fluctuation shows as a positive value).
+    """
+
+    measure: str
+    seeds: int
+    first: int
+    last: int
+    mean: float
+    seed_low: float
+    seed_high: float
+    step_low: float
+    step_high: float
+    step_sd: float
+
+    def line(self) -> str:
+        """The summary as one line of text."""
+        return (
+            f"{self.measure} over steps {self.first}-{self.last}, {self.seeds} seeds: "
+            f"mean {self.mean:.4f} (runs {self.seed_low:.4f}-{self.seed_high:.4f}; "
+            f"steps {self.step_low:.4f}-{self.step_high:.4f}, sd over steps {self.step_sd:.4f})"
+        )
+
+
+def summarise(
+    table: dict[str, np.ndarray],
+    scenario: Scenario,
+    *,
+    steps: int | None = None,
+    measure: str = "cooperation",
+) -> Summary:
+    """``measure`` of :func:`run_seeds`'s ``table`` over the scenario's summary window.
+
+    The window starts at ``scenario.summary_from(steps)`` (its ``burn_in``) and runs to the
+    last step.
+
+    Raises:
+        ValueError: if the table has no row in the window.
+    """
+    first = scenario.summary_from(steps)
+    inside = table["step"] >= first
+    if not inside.any():
+        raise ValueError(f"no step from {first} on in the results")
+    runs = [table[measure][inside & (table["seed"] == s)] for s in np.unique(table["seed"])]
+    means = np.array([r.mean() for r in runs])
+    values = np.concatenate(runs)
+    return Summary(
+        measure=measure,
+        seeds=len(runs),
+        first=first,
+        last=int(table["step"][inside].max()),
+        mean=float(means.mean()),
+        seed_low=float(means.min()),
+        seed_high=float(means.max()),
+        step_low=float(values.min()),
+        step_high=float(values.max()),
+        step_sd=float(np.mean([r.std() for r in runs])),
+    )
 
 
 def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

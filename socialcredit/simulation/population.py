@@ -22,6 +22,7 @@ Strategies are ``int8`` codes; the built-in games read :data:`COOPERATE` (1) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,14 +91,18 @@ class Population:
         *,
         traits: TraitParameters | None = None,
         cooperators: float = 0.5,
+        strategies: Callable[[np.random.Generator], np.ndarray] | None = None,
     ) -> Population:
         """Draw ``n`` agents; each starts as a cooperator with probability ``cooperators``.
 
         Draws, in this order: the four traits (module table order), then the strategies, so a
-        given generator state always yields the same population.
+        given generator state always yields the same population. ``strategies``, if given,
+        draws the ``n`` initial strategies instead (an initial condition, see
+        :mod:`.initial`), from the same generator after the traits.
 
         Raises:
-            ValueError: if ``n`` is negative or ``cooperators`` is outside ``[0, 1]``.
+            ValueError: if ``n`` is negative, ``cooperators`` is outside ``[0, 1]`` or
+                ``strategies`` returns the wrong shape.
         """
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
@@ -107,7 +112,12 @@ class Population:
         for name in _TRAITS:
             dist: BetaTrait = getattr(params, name)
             arrays[name] = _frozen(rng.beta(dist.a, dist.b, n).astype(np.float32))
-        strategy = (rng.random(n) < cooperators).astype(np.int8)
+        if strategies is None:
+            strategy = (rng.random(n) < cooperators).astype(np.int8)
+        else:
+            strategy = np.asarray(strategies(rng), dtype=np.int8)
+            if strategy.shape != (n,):
+                raise ValueError(f"initial strategies must have shape ({n},)")
         return cls(strategy=strategy, **arrays)
 
     @property

@@ -9,40 +9,64 @@ is a society with no system at all.
 Points of mechanics the real engine refuses (association, expression, informant rewards)
 live here, in the scenario, under ``not_lawful_points`` — never in a policy bundle.
 
+The society's parts are the Python API's own objects, picked by their ``kind``: the game
+(:class:`~.games.PrisonersDilemma`, :class:`~.games.PublicGoods`, :class:`~.games.TrustGame`
+with every parameter), the update rule (:class:`~.imitation.Fermi`,
+:class:`~.imitation.FermiMonteCarlo`, :class:`~.imitation.BestNeighbour`), the initial
+condition (:mod:`.initial`) and the trait distributions; so whatever the API can build, a
+scenario can say. Networks are given without their size (``agents`` is): small world, scale
+free, lattice (von Neumann or Moore) or stochastic blocks.
+
 Every key is checked; an unknown key or a bad value is reported as a
-:class:`~socialcredit.errors.ScenarioError` naming the key path (``institution.coverage``).
+:class:`~socialcredit.errors.ScenarioError` naming the key path (``game.self_interaction``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import types
-import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from socialcredit.errors import Problem, ScenarioError
+from socialcredit.simulation._schema import as_data, build, join, merged
+from socialcredit.simulation.config import (
+    BlocksSpec,
+    LatticeSpec,
+    NetworkSpec,
+    ScaleFreeSpec,
+    SmallWorldSpec,
+)
+from socialcredit.simulation.games import PrisonersDilemma, PublicGoods, TrustGame
+from socialcredit.simulation.imitation import BestNeighbour, Fermi, FermiMonteCarlo
+from socialcredit.simulation.initial import Clusters, RandomShare, SingleDefector
+from socialcredit.simulation.population import TraitParameters
 
 __all__ = [
     "Behaviour",
+    "BlocksNetwork",
     "Contagion",
     "DueProcess",
     "Expression",
     "GameSpec",
     "Informants",
+    "InitialSpec",
     "InstitutionSpec",
+    "LatticeNetwork",
     "Manipulation",
     "Measures",
     "Mechanics",
     "NetworkParams",
     "NotLawfulPoints",
     "Ostracism",
+    "ScaleFreeNetwork",
     "Scenario",
+    "SmallWorldNetwork",
+    "UpdateSpec",
     "load_scenario",
     "parse_scenario",
     "shipped_scenarios",
@@ -76,32 +100,85 @@ _FRACTIONS = {
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkParams:
-    """The social network: ``small_world`` (k, p), ``scale_free`` (m) or ``lattice``."""
+class SmallWorldNetwork:
+    """A Watts–Strogatz small world: ring of ``k`` nearest neighbours, rewired with ``p``."""
 
-    kind: str = "small_world"
+    kind: ClassVar[str] = "small_world"
     k: int = 10
     p: float = 0.1
-    m: int = 5
 
-    def __post_init__(self) -> None:
-        _choice("kind", self.kind, ("small_world", "scale_free", "lattice"))
+    def spec(self, agents: int) -> NetworkSpec:
+        """The API's network spec for ``agents`` agents."""
+        return SmallWorldSpec(agents, self.k, self.p)
 
 
 @dataclass(frozen=True, slots=True)
-class GameSpec:
-    """The game: ``public_goods`` (r), ``prisoners_dilemma`` (temptation) or ``trust``; and
-    the imitation rule: ``fermi`` (noise K) or ``best_neighbour`` (Nowak–May)."""
+class ScaleFreeNetwork:
+    """A Barabási–Albert network: each new agent links to ``m`` earlier ones."""
 
-    kind: str = "public_goods"
-    r: float = 4.0
-    temptation: float = 1.3
-    noise: float = 0.5
-    update: str = "fermi"
+    kind: ClassVar[str] = "scale_free"
+    m: int = 5
+
+    def spec(self, agents: int) -> NetworkSpec:
+        """The API's network spec for ``agents`` agents."""
+        return ScaleFreeSpec(agents, self.m)
+
+
+@dataclass(frozen=True, slots=True)
+class LatticeNetwork:
+    """A periodic square lattice of ``agents`` (a square number) sites.
+
+    ``neighbourhood``: ``von_neumann`` (4 neighbours) or ``moore`` (8).
+    """
+
+    kind: ClassVar[str] = "lattice"
+    neighbourhood: str = "von_neumann"
 
     def __post_init__(self) -> None:
-        _choice("kind", self.kind, ("public_goods", "prisoners_dilemma", "trust"))
-        _choice("update", self.update, ("fermi", "best_neighbour"))
+        _choice("neighbourhood", self.neighbourhood, ("von_neumann", "moore"))
+
+    def spec(self, agents: int) -> NetworkSpec:
+        """The API's network spec for ``agents`` agents."""
+        return LatticeSpec(math.isqrt(agents), self.neighbourhood)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class BlocksNetwork:
+    """A stochastic block model: block ``sizes`` (summing to ``agents``) and the symmetric
+    matrix of link ``probabilities`` between blocks."""
+
+    kind: ClassVar[str] = "blocks"
+    sizes: tuple[int, ...]
+    probabilities: tuple[tuple[float, ...], ...]
+
+    def __post_init__(self) -> None:
+        k = len(self.sizes)
+        if k == 0 or min(self.sizes) < 1:
+            raise ValueError("sizes must be a non-empty list of positive block sizes")
+        rows = self.probabilities
+        if len(rows) != k or any(len(row) != k for row in rows):
+            raise ValueError(f"probabilities must be a {k} x {k} matrix")
+        if any(not 0.0 <= v <= 1.0 for row in rows for v in row):
+            raise ValueError("probabilities must lie in [0, 1]")
+        if any(rows[a][b] != rows[b][a] for a in range(k) for b in range(a)):
+            raise ValueError("probabilities must be symmetric")
+
+    def spec(self, agents: int) -> NetworkSpec:
+        """The API's network spec (``agents`` is the sum of the sizes)."""
+        return BlocksSpec(self.sizes, self.probabilities)
+
+
+NetworkParams = SmallWorldNetwork | ScaleFreeNetwork | LatticeNetwork | BlocksNetwork
+"""The network of a scenario, by ``kind``."""
+
+GameSpec = PublicGoods | PrisonersDilemma | TrustGame
+"""The game, by ``kind``: the API's game objects, every parameter a key."""
+
+UpdateSpec = Fermi | FermiMonteCarlo | BestNeighbour
+"""The imitation rule, by ``kind``: synchronous Fermi, random sequential Fermi, Nowak–May."""
+
+InitialSpec = RandomShare | SingleDefector | Clusters
+"""The initial condition, by ``kind``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,26 +342,49 @@ class Scenario:
 
     Attributes:
         name, description: for reports.
-        agents, network, game, behaviour: the society.
-        cooperators: initial share of cooperators.
+        agents: number of agents.
+        network: the network (:data:`NetworkParams`, by ``kind``).
+        game: the game (:data:`GameSpec`, by ``kind``).
+        update: the imitation rule (:data:`UpdateSpec`, by ``kind``).
+        initial: the strategies at step 0 (:data:`InitialSpec`, by ``kind``).
+        traits: the Beta distributions of the agents' traits.
+        heterogeneous_imitation: scale adoption probabilities by each agent's
+            ``susceptibility`` trait (Fermi rules).
+        behaviour: how agents act besides the game.
         steps: steps per run; ``step_days`` of policy time each.
         seeds: how many seeds a ``simulate`` run uses (0, 1, ... unless given).
         metrics_every: heavy metrics (assortativity, components) every this many steps.
+        burn_in: steps left out of the run's summary (``simulate`` prints the cooperator
+            share over the steps after it); ``None``: the first three quarters.
         institution: the system, or ``None`` for a society without one.
     """
 
     name: str = "unnamed"
     description: str = ""
     agents: int = 2000
-    network: NetworkParams = field(default_factory=NetworkParams)
-    game: GameSpec = field(default_factory=GameSpec)
+    network: NetworkParams = field(default_factory=SmallWorldNetwork)
+    game: GameSpec = field(default_factory=lambda: PublicGoods(4.0))
+    update: UpdateSpec = field(default_factory=Fermi)
+    initial: InitialSpec = field(default_factory=RandomShare)
+    traits: TraitParameters = field(default_factory=TraitParameters)
+    heterogeneous_imitation: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
-    cooperators: float = 0.5
     steps: int = 100
     step_days: int = 7
     seeds: int = 5
     metrics_every: int = 10
+    burn_in: int | None = None
     institution: InstitutionSpec | None = None
+
+    def summary_from(self, steps: int | None = None) -> int:
+        """The first step of the summary window of a run of ``steps`` (default: ``steps``).
+
+        ``burn_in`` if it leaves a step of the run, else the start of its last quarter.
+        """
+        steps = self.steps if steps is None else steps
+        if self.burn_in is not None and self.burn_in < steps:
+            return self.burn_in
+        return steps - steps // 4
 
 
 def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
@@ -294,7 +394,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         ScenarioError: listing every unknown key and bad value by its key path.
     """
     problems: list[Problem] = []
-    scenario = _build(Scenario, data, "", problems)
+    scenario = build(Scenario, data, "", problems)
     if not problems:
         problems.extend(_check_values(scenario))
     if problems:
@@ -338,13 +438,14 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` with dotted keys replaced (``institution.coverage: 0.9``).
 
     A mapping given for a mapping updates only the keys it names, recursively
-    (``institution: {coverage: 0.9}`` keeps the institution's other settings); any other
-    value replaces the old one.
+    (``institution: {coverage: 0.9}`` keeps the institution's other settings), unless it
+    names another ``kind`` (then it replaces the old mapping); any other value replaces the
+    old one.
 
     Raises:
         ScenarioError: if a key does not exist or a value is invalid.
     """
-    data = _as_data(scenario)
+    data = as_data(scenario)
     for key, value in overrides.items():
         node = data
         parts = key.split(".")
@@ -354,92 +455,8 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
             node = node[part]
         if parts[-1] not in node:
             raise ScenarioError("bad override", [Problem(key, "no such key")])
-        node[parts[-1]] = _updated(node[parts[-1]], value)
+        node[parts[-1]] = merged(node[parts[-1]], value)
     return parse_scenario(data, "scenario with overrides")
-
-
-def _updated(old: Any, new: Any) -> Any:
-    """``new``, or — both being mappings — ``old`` with ``new``'s keys updated recursively."""
-    if not (isinstance(old, dict) and isinstance(new, dict)):
-        return new
-    merged = dict(old)
-    for key, value in new.items():
-        merged[key] = _updated(merged[key], value) if key in merged else value
-    return merged
-
-
-def _as_data(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _as_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    return value
-
-
-def _build(cls: type, data: Any, path: str, problems: list[Problem]) -> Any:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        problems.append(Problem(path or "scenario", "must be a mapping"))
-        return None
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in sorted(set(data) - names):
-        problems.append(Problem(_join(path, str(key)), "unknown key"))
-    kwargs = {}
-    for name in names & set(data):
-        kwargs[name] = _convert(hints[name], data[name], _join(path, name), problems)
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as error:
-        problems.append(Problem(path or "scenario", str(error)))
-        return None
-
-
-def _convert(hint: Any, value: Any, path: str, problems: list[Problem]) -> Any:
-    args = typing.get_args(hint)
-    if isinstance(hint, types.UnionType):  # "X | None"
-        if value is None:
-            return None
-        hint = next(a for a in args if a is not type(None))
-        args = typing.get_args(hint)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, value, path, problems)
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            problems.append(Problem(path, "must be a list of strings"))
-            return ()
-        return tuple(value)
-    if origin is dict:
-        if not isinstance(value, dict):
-            problems.append(Problem(path, "must be a mapping"))
-            return {}
-        return {str(k): _convert(args[1], v, f"{path}.{k}", problems) for k, v in value.items()}
-    return _scalar(hint, value, path, problems)
-
-
-def _scalar(hint: Any, value: Any, path: str, problems: list[Problem]) -> Any:
-    if hint is bool:
-        if not isinstance(value, bool):
-            problems.append(Problem(path, "must be true or false"))
-        return bool(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(Problem(path, "must be an integer"))
-            return 0
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(Problem(path, "must be a number"))
-            return 0.0
-        return float(value)
-    if not isinstance(value, str):
-        problems.append(Problem(path, "must be a string"))
-        return ""
-    return value
 
 
 def _check_values(scenario: Scenario) -> list[Problem]:
@@ -449,7 +466,7 @@ def _check_values(scenario: Scenario) -> list[Problem]:
         if not dataclasses.is_dataclass(value):
             return
         for f in dataclasses.fields(value):
-            item, where = getattr(value, f.name), _join(path, f.name)
+            item, where = getattr(value, f.name), join(path, f.name)
             if f.name in _FRACTIONS and not 0.0 <= item <= 1.0:
                 problems.append(Problem(where, f"must lie in [0, 1], got {item}"))
             walk(item, where)
@@ -463,16 +480,27 @@ def _check_values(scenario: Scenario) -> list[Problem]:
         "metrics_every": scenario.metrics_every,
     }
     problems += [Problem(k, "must be >= 1") for k, v in positive.items() if v < 1]
-    side = math.isqrt(max(scenario.agents, 0))
-    if scenario.network.kind == "lattice" and side * side != scenario.agents:
-        problems.append(Problem("agents", "a lattice needs a square number of agents"))
+    return problems + _check_society(scenario)
+
+
+def _check_society(scenario: Scenario) -> list[Problem]:
+    """What depends on the number of agents: lattice size, blocks, the single defector."""
+    problems = []
+    agents, network, initial = scenario.agents, scenario.network, scenario.initial
+    side = math.isqrt(max(agents, 0))
+    if isinstance(network, LatticeNetwork) and (side * side != agents or side < 3):
+        problems.append(Problem("agents", "a lattice needs a square number >= 9 of agents"))
+    if isinstance(network, BlocksNetwork) and sum(network.sizes) != agents:
+        problems.append(Problem("network.sizes", f"must add up to agents ({agents})"))
+    if isinstance(initial, SingleDefector) and (initial.agent or 0) >= agents:
+        problems.append(Problem("initial.agent", f"must be below agents ({agents})"))
+    if isinstance(initial, Clusters) and initial.count > agents:
+        problems.append(Problem("initial.count", f"must not exceed agents ({agents})"))
+    if scenario.burn_in is not None and not 0 <= scenario.burn_in < scenario.steps:
+        problems.append(Problem("burn_in", f"must lie in [0, steps), got {scenario.burn_in}"))
     return problems
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name

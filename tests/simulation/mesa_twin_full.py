@@ -62,6 +62,9 @@ from mesa_twin import PublicGoodsAgent
 from socialcredit.policy import default_bundle
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, aggregate, record_points
 from socialcredit.scoring.engine import compiled_bundle
+from socialcredit.simulation.games import PublicGoods
+from socialcredit.simulation.imitation import Fermi
+from socialcredit.simulation.initial import RandomShare
 from socialcredit.simulation.institution import ORIGIN_US
 from socialcredit.simulation.observation import act_catalogue
 from socialcredit.simulation.population import TraitParameters
@@ -311,7 +314,8 @@ class LawfulCoreModel(mesa.Model):
         spec, behaviour = scenario.institution, scenario.behaviour
         assert spec is not None
         self.behaviour = behaviour
-        self.r, self.cost, self.noise = scenario.game.r, 1.0, scenario.game.noise
+        self.r, self.cost = scenario.game.r, scenario.game.cost
+        self.noise = scenario.update.noise
         self.reasoning = behaviour.reasoning
         self.fear_k = behaviour.fear_k * behaviour.fear_scale
         self.policy = policy or compiled_bundle(default_bundle())
@@ -326,7 +330,7 @@ class LawfulCoreModel(mesa.Model):
         self.step_us = scenario.step_days * US_PER_DAY
         self.step_index = 0
         self.grade_shares: dict[str, float] = {}
-        self.members = self._populate(len(neighbours), scenario.cooperators)
+        self.members = self._populate(len(neighbours), scenario.initial.cooperators)
         for agent, row in zip(self.members, neighbours, strict=True):
             agent.neighbours = [self.members[j] for j in row]
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -411,8 +415,10 @@ def _check_supported(scenario: Scenario) -> None:
     spec = scenario.institution
     if spec is None:
         raise ValueError("the twin models a system: the scenario has no institution")
-    if scenario.game.kind != "public_goods" or scenario.game.update != "fermi":
+    if not isinstance(scenario.game, PublicGoods) or not isinstance(scenario.update, Fermi):
         raise ValueError("the twin plays the public goods game with Fermi imitation only")
+    if not isinstance(scenario.initial, RandomShare) or scenario.update.fraction != 1.0:
+        raise ValueError("the twin starts from a random share and updates every agent")
     mech = spec.mechanics
     switched = [
         name

@@ -19,7 +19,7 @@ SMALL = {
     "agents": 300,
     "steps": 30,
     "metrics_every": 5,
-    "network": {"kind": "small_world", "k": 6, "p": 0.1, "m": 3},
+    "network": {"kind": "small_world", "k": 6, "p": 0.1},
 }
 
 
@@ -189,7 +189,7 @@ def test_contagion_penalises_neighbours_of_low_score_agents() -> None:
 
 
 def test_best_neighbour_imitation_can_be_chosen_and_is_deterministic_given_the_seed() -> None:
-    scenario = small("lawful_core", **{"game.update": "best_neighbour"})
+    scenario = small("lawful_core", **{"update": {"kind": "best_neighbour"}})
     a, b = run_scenario(scenario, 2), run_scenario(scenario, 2)
     assert np.array_equal(a["cooperation"], b["cooperation"])
     fermi = run_scenario(small("lawful_core"), 2)

@@ -113,7 +113,7 @@ def test_a_mapping_override_updates_only_the_keys_it_names() -> None:
     assert changed.institution is not None and changed.institution.coverage == 0.9
     assert changed.institution.label_error == core.institution.label_error
     assert changed.institution.due_process == core.institution.due_process
-    assert with_overrides(core, {"game": {"r": 7}}).game.noise == core.game.noise
+    assert with_overrides(core, {"game": {"r": 7}}).game.cost == core.game.cost
     with pytest.raises(ScenarioError) as caught:
         with_overrides(core, {"institution": {"nope": 1}})
     assert caught.value.problems[0].field == "institution.nope"

@@ -79,7 +79,8 @@ def scenario(**institution: float) -> Scenario:
     overrides: dict[str, object] = {
         "agents": N_AGENTS,
         "network": {"kind": "small_world", "k": DEGREE, "p": REWIRING},
-        "game": {"kind": "public_goods", "r": 5.5, "noise": 0.5},
+        "game": {"kind": "public_goods", "r": 5.5},
+        "update": {"kind": "fermi", "noise": 0.5},
     }
     overrides |= {f"institution.{key}": value for key, value in institution.items()}
     return with_overrides(shipped_scenarios()["lawful_core"], overrides)
