@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import Depends, Request
@@ -49,6 +50,58 @@ __all__ = [
 def context(request: Request) -> Any:
     """The API's shared context (``app.state.ctx``)."""
     return request.app.state.ctx
+
+
+def consequences_of(
+    request: Request, ledger: Ledger, subject: tuple[str, str], now: datetime
+) -> dict[str, Any]:
+    """A subject's list memberships and the decisions about them (as JSON): from the app's
+    decision service (kept current in memory) when it runs, else projected from the ledger.
+    Call with the app's lock held (:func:`system`)."""
+    from ..consequences import subject_consequences
+    from ..scoring.engine import to_us
+
+    view = context(request).decisions
+    if view is None:
+        return subject_consequences(ledger, *subject, now).to_json()
+    found: dict[str, Any] = view.consequences(*subject, to_us(now)).to_json()
+    return found
+
+
+def grade_scale(bundle: Any) -> dict[str, Any] | None:
+    """The grades of ``bundle`` (a policy bundle, or None) for people: the base score and each
+    band, best first, with what it means relative to the base."""
+    if bundle is None:
+        return None
+    base = bundle.scoring.base
+    bands = sorted(bundle.scoring.grades, key=lambda band: -band.min)
+    out = []
+    for rank, band in enumerate(bands):
+        if band.min <= base <= band.max:
+            meaning = "the starting grade: no record for or against, or they balance out"
+        elif band.min > base:
+            meaning = "above the starting score: records in the subject's favour"
+        else:
+            meaning = "below the starting score: penalties that still count"
+        if rank == 0:
+            meaning = f"the best grade; {meaning}"
+        elif rank == len(bands) - 1:
+            meaning = f"the lowest grade; {meaning}"
+        out.append({"grade": band.grade, "min": band.min, "max": band.max, "meaning": meaning})
+    return {"base": base, "bands": out}
+
+
+def grade_note(scale: dict[str, Any] | None, grade: str) -> str:
+    """One line saying what ``grade`` means (for next to a grade shown)."""
+    if scale is None:
+        return ""
+    for number, band in enumerate(scale["bands"], 1):
+        if band["grade"] == grade:
+            return (
+                f"grade {number} of {len(scale['bands'])}, for a score of "
+                f"{band['min']}–{band['max']} ({band['meaning']})"
+            )
+    return ""
 
 
 def witnessed(request: Request) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..catalogue.identifiers import mask_subject_id, validate_uscc
-from ..consequences import PublicListing, memberships_of_list, public_records
+from ..consequences import PUBLIC_STATUSES, PublicListing, memberships_of_list, public_records
 from ..errors import NotFoundError
 from ..ledger import Ledger
 from ..policy import (
@@ -62,7 +62,8 @@ def home(request: Request, who: Principal = _ANYONE) -> Response:
         in_force = bundle_in_force(ledger, now, now)
     lists = () if in_force is None else in_force.bundle.lists
     witness = _access.witnessed(request)
-    return render(request, who, "home.html", size=size, lists=lists, witness=witness)
+    scale = _access.grade_scale(None if in_force is None else in_force.bundle)
+    return render(request, who, "home.html", size=size, lists=lists, witness=witness, scale=scale)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -72,10 +73,10 @@ def search(request: Request, q: str = "", who: Principal = _ANYONE) -> Response:
     query = q.strip().upper()
     with _access.system(request) as (ledger, index):
         number = _number_of(ledger, query) if len(query) == 18 else None
-        hits = _matches(ledger, index, query) if query and number is None else []
+        hits, total = _matches(ledger, index, query) if query and number is None else ([], 0)
     if number is not None:
         return RedirectResponse(f"/org/{number}", status_code=303)
-    return render(request, who, "search.html", q=q, hits=hits, limit=_RESULTS)
+    return render(request, who, "search.html", q=q, hits=hits, total=total, limit=_RESULTS)
 
 
 def _number_of(ledger: Ledger, uscc: str) -> int | None:
@@ -86,18 +87,21 @@ def _number_of(ledger: Ledger, uscc: str) -> int | None:
     return ledger.subject_id(_ORGANISATION, uscc)
 
 
-def _matches(ledger: Ledger, index: RecordIndex, query: str) -> list[OrganisationHit]:
-    """Organisations with records whose masked id shows ``query``."""
+def _matches(ledger: Ledger, index: RecordIndex, query: str) -> tuple[list[OrganisationHit], int]:
+    """The first :data:`_RESULTS` organisations with records whose masked id shows
+    ``query``, and how many match in all."""
     found = []
+    total = 0
     for kind, subject_id in index.subjects():
         if kind != _ORGANISATION:
             continue
         if query in mask_subject_id(kind, subject_id).replace("*", " "):
-            found.append((kind, subject_id))
-            if len(found) == _RESULTS:
-                break
+            total += 1
+            if len(found) < _RESULTS:
+                found.append((kind, subject_id))
     numbers = ledger.store.find_subjects(found)
-    return [OrganisationHit(numbers[s], mask_subject_id(*s)) for s in found if s in numbers]
+    hits = [OrganisationHit(numbers[s], mask_subject_id(*s)) for s in found if s in numbers]
+    return hits, total
 
 
 @router.get("/org/{number}", response_class=HTMLResponse)
@@ -107,8 +111,11 @@ def organisation(request: Request, number: int, who: Principal = _ANYONE) -> Res
     with _access.system(request) as (ledger, index):
         subject = _organisation_at(ledger, number)
         found = explain(index, *subject, as_of=now)
-        records = _public_records(found.result.contributions, bundle_in_force(ledger, now, now))
+        in_force = bundle_in_force(ledger, now, now)
+        records = _public_records(found.result.contributions, in_force)
         rating = _rating(ledger, subject, now)
+        listed = _public_listings(_access.consequences_of(request, ledger, subject, now), in_force)
+    scale = _access.grade_scale(None if in_force is None else in_force.bundle)
     return render(
         request,
         who,
@@ -117,8 +124,26 @@ def organisation(request: Request, number: int, who: Principal = _ANYONE) -> Res
         found=found,
         records=records,
         rating=rating,
+        listed=listed,
+        grade_note=_access.grade_note(scale, found.result.grade),
         now=now,
     )
+
+
+def _public_listings(
+    consequences: dict[str, Any], in_force: PublishedBundle | None
+) -> list[dict[str, Any]]:
+    """The organisation's list entries a public list shows (in effect, frozen, noticed), each
+    with its list's legal basis and what it restricts."""
+    shown = {status.value for status in PUBLIC_STATUSES}
+    out = []
+    for member in consequences["memberships"]:
+        if member["status"] not in shown:
+            continue
+        definition = None if in_force is None else in_force.bundle.list_definition(member["list"])
+        legal_basis = "" if definition is None else definition.legal_basis
+        out.append({**member, "legal_basis": legal_basis})
+    return out
 
 
 def _organisation_at(ledger: Ledger, number: int) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..consequences import subject_consequences
 from ..errors import NotFoundError, SocialCreditError
 from ..ledger import Ledger, inclusion_document
 from ..policy import PerUnit, PublishedBundle, bundle_in_force
@@ -81,7 +80,7 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         statements = statements_of(ledger, subject)
         reads = reads_of(ledger, subject)
         enquiries = enquiries_of(ledger, subject)
-        consequences = _consequences(request, ledger, subject, now)
+        consequences = _access.consequences_of(request, ledger, subject, now)
     chart = line_chart(
         [(p.as_of, p.total) for p in points],
         title="My score over the last three years",
@@ -106,6 +105,10 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         max_statement=MAX_STATEMENT,
         consequences=consequences,
         positive=_positive_rules(in_force),
+        grade_note=_access.grade_note(
+            _access.grade_scale(None if in_force is None else in_force.bundle),
+            found.result.grade,
+        ),
         **values,
     )
 
@@ -123,18 +126,6 @@ def score_history(index: RecordIndex, subject: tuple[str, str], now: datetime) -
     start = now - HISTORY_SPAN
     steps = int(HISTORY_SPAN / HISTORY_STEP)
     return [score(index, *subject, as_of=start + i * HISTORY_STEP) for i in range(steps + 1)]
-
-
-def _consequences(
-    request: Request, ledger: Ledger, subject: tuple[str, str], now: datetime
-) -> dict[str, Any]:
-    """My list memberships and the decisions about me: from the app's decision service (kept
-    current in memory) when it runs, else projected from the ledger."""
-    view = _access.context(request).decisions
-    if view is None:
-        return subject_consequences(ledger, *subject, now).to_json()
-    found: dict[str, Any] = view.consequences(*subject, to_us(now)).to_json()
-    return found
 
 
 def _bands(in_force: PublishedBundle | None) -> list[tuple[str, int]]:
