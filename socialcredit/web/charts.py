@@ -1,17 +1,38 @@
-"""Charts as inline SVG, drawn on the server: the portal needs no JavaScript to show them."""
+"""Charts as inline SVG, drawn on the server: the portal needs no JavaScript to show them.
+
+The drawing is small (420 × 260 units) so that, scaled to a 360 px phone, its 12-unit labels
+stay about 10 px tall; ticks fall on round values, grade bands are shaded and labelled in
+their middle (a label that would collide with its neighbour is left out, never overlapped),
+and the current score is marked and written out.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
-__all__ = ["line_chart"]
+__all__ = ["line_chart", "nice_ticks"]
 
 _Scale = Callable[[float], float]
-_WIDTH, _HEIGHT = 640, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 28
+_TimeScale = Callable[[datetime], float]
+_WIDTH, _HEIGHT = 420, 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 52, 34, 14, 40
+_LABEL = 13  # the height a label needs, in drawing units
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[int]:
+    """Round values from ``low`` to ``high`` (inclusive), at most ``most`` of them, a step of
+    1, 2, 2.5 or 5 times a power of ten apart."""
+    span = max(high - low, 1.0)
+    raw = span / max(most - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    count = int((high - first) // step) + 1
+    return [round(first + i * step) for i in range(count)]
 
 
 def line_chart(
@@ -20,12 +41,13 @@ def line_chart(
     title: str,
     bands: Sequence[tuple[str, int]] = (),
 ) -> Markup:
-    """An accessible SVG line chart of ``points`` (time, value), oldest first.
+    """An accessible SVG line chart of ``points`` (time, value), oldest first, the last one
+    marked as the current value.
 
-    ``bands`` are horizontal reference lines ``(label, value)`` (e.g. the lower bound of each
-    grade) drawn where they fall inside the plotted range. The chart carries a ``<title>`` and
-    a ``<desc>`` naming the first and last values, so screen readers get the gist; the page
-    should also show the numbers as a table.
+    ``bands`` are ``(label, lower bound)`` of regions such as grades, shaded and labelled where
+    they fall inside the plotted range. The chart carries a ``<title>`` and a ``<desc>`` naming
+    the first and last values, so screen readers get the gist; the page should also show the
+    numbers as a table.
 
     Raises:
         ValueError: if ``points`` is empty.
@@ -33,9 +55,8 @@ def line_chart(
     if not points:
         raise ValueError("a chart needs at least one point")
     values = [v for _, v in points]
-    low, high = min(values), max(values)
-    pad = max(10, (high - low) // 10)
-    low, high = low - pad, high + pad
+    pad = max(10, (max(values) - min(values)) // 10)
+    low, high = min(values) - pad, max(values) + pad
     first, last = points[0], points[-1]
     span = max((last[0] - first[0]).total_seconds(), 1.0)
 
@@ -53,35 +74,103 @@ def line_chart(
         f'<desc id="chart-desc">From {first[1]} on {first[0]:%Y-%m-%d} to {last[1]} on '
         f"{last[0]:%Y-%m-%d}; lowest {min(values)}, highest {max(values)}.</desc>",
         *_bands(bands, low, high, y),
-        *_axes(low, high, first[0], last[0], y),
+        *_value_axis(low, high, y),
+        *_time_axis(first[0], last[0], x),
         f'<polyline class="line" fill="none" points="{line}"/>',
         *(f'<circle class="dot" cx="{x(at):.1f}" cy="{y(v):.1f}" r="2.5"/>' for at, v in points),
+        *_now(last, x, y),
         "</svg>",
     ]
     return Markup("\n".join(parts))
 
 
 def _bands(bands: Sequence[tuple[str, int]], low: int, high: int, y: _Scale) -> list[str]:
+    """Each band's visible part shaded (alternately), its lower edge dashed, and its label in
+    the middle of its visible part when there is room for it."""
     out = []
-    for label, value in bands:
-        if low < value < high:
-            at = y(value)
+    last_label_y = -math.inf
+    ordered = sorted(bands, key=lambda band: band[1])
+    tops = [value for _, value in ordered[1:]] + [math.inf]
+    for number, ((label, bottom), top) in enumerate(zip(ordered, tops, strict=True)):
+        shown_low, shown_high = max(bottom, low), min(top, high)
+        if shown_low >= shown_high:
+            continue
+        y_top, y_bottom = y(shown_high), y(shown_low)
+        if number % 2:
             out.append(
-                f'<line class="band" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{at:.1f}" '
-                f'y2="{at:.1f}"/><text class="band-label" x="{_WIDTH - _RIGHT - 4}" '
-                f'y="{at - 3:.1f}" text-anchor="end">{escape(label)}</text>'
+                f'<rect class="band-fill" x="{_LEFT}" y="{y_top:.1f}" '
+                f'width="{_WIDTH - _LEFT - _RIGHT}" height="{y_bottom - y_top:.1f}"/>'
             )
+        if low < bottom < high:
+            out.append(
+                f'<line class="band" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y_bottom:.1f}" '
+                f'y2="{y_bottom:.1f}"/>'
+            )
+        middle = (y_top + y_bottom) / 2 + 4
+        if y_bottom - y_top >= _LABEL and abs(middle - last_label_y) >= _LABEL:
+            out.append(
+                f'<text class="band-label" x="{_WIDTH - 4}" y="{middle:.1f}" '
+                f'text-anchor="end">{escape(label)}</text>'
+            )
+            last_label_y = middle
     return out
 
 
-def _axes(low: int, high: int, start: datetime, end: datetime, y: _Scale) -> list[str]:
+def _value_axis(low: int, high: int, y: _Scale) -> list[str]:
+    """The score axis: a line, round ticks with light grid lines, and its title."""
     bottom = _HEIGHT - _BOTTOM
+    out = [f'<line class="axis" x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{bottom}"/>']
+    for value in nice_ticks(low, high, 5):
+        at = y(value)
+        out.append(
+            f'<line class="grid" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{at:.1f}" '
+            f'y2="{at:.1f}"/><text class="tick" x="{_LEFT - 5}" y="{at + 4:.1f}" '
+            f'text-anchor="end">{value}</text>'
+        )
+    out.append(
+        f'<text class="axis-title" x="12" y="{(_TOP + bottom) / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {(_TOP + bottom) / 2:.1f})">Score</text>'
+    )
+    return out
+
+
+def _time_axis(start: datetime, end: datetime, x: _TimeScale) -> list[str]:
+    """The time axis: a line, a tick at each January (each July too over a short span), and
+    the first and last dates when no tick is near them."""
+    bottom = _HEIGHT - _BOTTOM
+    out = [f'<line class="axis" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{bottom}" y2="{bottom}"/>']
+    months = (1,) if (end - start).days > 2 * 366 else (1, 7)
+    ticks = [
+        datetime(year, month, 1, tzinfo=UTC)
+        for year in range(start.year, end.year + 1)
+        for month in months
+        if start <= datetime(year, month, 1, tzinfo=UTC) <= end
+    ]
+    for tick in ticks:
+        at = x(tick)
+        out.append(
+            f'<line class="axis" x1="{at:.1f}" x2="{at:.1f}" y1="{bottom}" y2="{bottom + 4}"/>'
+            f'<text class="tick" x="{at:.1f}" y="{bottom + 16}" text-anchor="middle">'
+            f"{tick:%Y-%m}</text>"
+        )
+    if not ticks:
+        out.append(
+            f'<text class="tick" x="{_LEFT}" y="{bottom + 16}">{start:%Y-%m-%d}</text>'
+            f'<text class="tick" x="{_WIDTH - _RIGHT}" y="{bottom + 16}" '
+            f'text-anchor="end">{end:%Y-%m-%d}</text>'
+        )
+    out.append(
+        f'<text class="axis-title" x="{(_LEFT + _WIDTH - _RIGHT) / 2:.1f}" y="{_HEIGHT - 4}" '
+        f'text-anchor="middle">Date</text>'
+    )
+    return out
+
+
+def _now(last: tuple[datetime, int], x: _TimeScale, y: _Scale) -> list[str]:
+    """The current value: a ring on the last point and its value written beside it."""
+    cx, cy = x(last[0]), y(last[1])
     return [
-        f'<line class="axis" x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{bottom}"/>',
-        f'<line class="axis" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{bottom}" y2="{bottom}"/>',
-        f'<text class="tick" x="{_LEFT - 6}" y="{y(high) + 4:.1f}" text-anchor="end">{high}</text>',
-        f'<text class="tick" x="{_LEFT - 6}" y="{y(low):.1f}" text-anchor="end">{low}</text>',
-        f'<text class="tick" x="{_LEFT}" y="{_HEIGHT - 8}">{start:%Y-%m-%d}</text>',
-        f'<text class="tick" x="{_WIDTH - _RIGHT}" y="{_HEIGHT - 8}" '
-        f'text-anchor="end">{end:%Y-%m-%d}</text>',
+        f'<circle class="now" cx="{cx:.1f}" cy="{cy:.1f}" r="5"/>',
+        f'<text class="now-label" x="{cx - 8:.1f}" y="{cy - 9:.1f}" text-anchor="end">'
+        f"now {last[1]}</text>",
     ]

@@ -90,7 +90,7 @@ def _number_of(ledger: Ledger, uscc: str) -> int | None:
 def _matches(ledger: Ledger, index: RecordIndex, query: str) -> tuple[list[OrganisationHit], int]:
     """The first :data:`_RESULTS` organisations with records whose masked id shows
     ``query``, and how many match in all."""
-    found = []
+    found: list[tuple[str, str]] = []
     total = 0
     for kind, subject_id in index.subjects():
         if kind != _ORGANISATION:

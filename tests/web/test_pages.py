@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -205,11 +207,29 @@ def test_line_chart_is_accessible_svg() -> None:
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert '<title id="chart-title">Score &lt;history&gt;</title>' in svg
     assert "From 1000 on 2026-01-01 to 960 on 2026-05-01" in svg
-    assert svg.count("<circle") == 5
-    assert ">A</text>" in svg  # 960 is inside the plotted range
-    assert ">B</text>" not in svg  # 850 is outside the plotted range
+    assert svg.count('<circle class="dot"') == 5
+    assert svg.count('<circle class="now"') == 1 and ">now 960</text>" in svg  # marked
+    assert ">A</text>" in svg  # A's region (960 up) is plotted
+    assert ">B</text>" in svg  # so is the top of B's (850 to 959): the line ends in it
+    assert ">C</text>" not in svg
+    ticks = [int(t) for t in re.findall(r'class="tick"[^>]*text-anchor="end">(\d+)<', svg)]
+    assert len(ticks) >= 3 and all(t % 10 == 0 for t in ticks)  # round values, not just ends
+    assert "Score</text>" in svg and "Date</text>" in svg  # labelled axes
     with pytest.raises(ValueError):
         line_chart([], title="empty")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_grade_labels_never_overlap(seed: int) -> None:
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    points = [(start + timedelta(days=30 * i), rng.randrange(500, 1500)) for i in range(37)]
+    bands = sorted({rng.randrange(0, 2000) for _ in range(8)})
+    svg = line_chart(points, title="t", bands=[(f"G{i}", b) for i, b in enumerate(bands)])
+    heights = sorted(
+        float(y) for y in re.findall(r'class="band-label" x="[\d.]+" y="([\d.]+)"', svg)
+    )
+    assert all(b - a >= 13 for a, b in pairwise(heights)), heights
 
 
 def test_public_lists_show_masked_members(portal: Portal) -> None:
