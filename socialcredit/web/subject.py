@@ -62,7 +62,13 @@ def my_file(request: Request, who: Principal = _SUBJECT) -> Response:
     """My file: grade and reasons, the way up, the score chart, every record with its status,
     statements and proof, my disputes, who read my file and who enquired about me (the
     decisions asked about me). Viewing it is a logged read."""
-    return _my_page(request, who)
+    return _my_page(request, who, chosen=_chosen(request))
+
+
+def _chosen(request: Request) -> int | None:
+    """The record a row's "dispute or comment" link chose (``?record=N``), if any."""
+    value = request.query_params.get("record", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 def _my_page(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
@@ -198,15 +204,19 @@ def _mine(index: RecordIndex, subject: tuple[str, str], position: int) -> None:
         raise NotFoundError(f"entry {position} is not a record in your file")
 
 
-def _act(request: Request, who: Principal, action: Any, done: str) -> Response:
-    """Run a write on the subject's behalf; show the file again with the outcome."""
+def _act(
+    request: Request, who: Principal, action: Any, done: str, place: str, **typed: Any
+) -> Response:
+    """Run a write on the subject's behalf; show the file again with the outcome next to the
+    form in section ``place`` (``act`` or ``appeal``) — on a refusal with what was typed kept."""
     try:
         with _access.system(request) as (ledger, index):
             action(ledger, index)
     except SocialCreditError as error:
         status = 404 if isinstance(error, NotFoundError) else 422
-        return _my_page(request, who, status, error=error)
-    return RedirectResponse(f"/me?done={quote(done)}#disputes", status_code=303)
+        return _my_page(request, who, status, error=error, acted=place, **typed)
+    target = f"/me?done={quote(done)}&at={place}#{place}-result"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/me/disputes", response_class=HTMLResponse)
@@ -223,7 +233,8 @@ def my_dispute(
         _mine(index, subject, position)
         open_dispute(ledger, position, grounds)
 
-    return _act(request, who, action, f"dispute of entry {position} opened")
+    return _act(request, who, action, f"dispute of entry {position} opened", "act",
+                chosen=position, typed_grounds=grounds)  # fmt: skip
 
 
 @router.post("/me/statements", response_class=HTMLResponse)
@@ -240,7 +251,8 @@ def my_statement(
         _mine(index, subject, position)
         attach_statement(ledger, subject, position, text)
 
-    return _act(request, who, action, f"statement attached to entry {position}")
+    return _act(request, who, action, f"statement attached to entry {position}", "act",
+                chosen=position, typed_text=text)  # fmt: skip
 
 
 @router.post("/me/appeals", response_class=HTMLResponse)
@@ -258,4 +270,4 @@ def my_appeal(
             raise NotFoundError(f"no dispute {dispute!r} in your file")
         appeal(ledger, dispute, grounds)
 
-    return _act(request, who, action, f"appeal of {dispute} opened")
+    return _act(request, who, action, f"appeal of {dispute} opened", "appeal")

@@ -116,10 +116,17 @@ def test_dispute_decided_by_an_officer_and_appealed_to_another(
 ) -> None:
     log_in(page, portal, "subject")
     form = page.locator("#dispute-form")
-    position = form.get_by_label("Record to dispute").input_value()
+    assert form.get_by_label("Record to dispute").input_value() == ""  # nothing preselected
+    row = page.locator("#records tbody tr").first  # dispute from the record's own row
+    position = row.locator("td").first.inner_text().strip()
+    row.get_by_role("link", name=f"Dispute or comment on entry {position}").click()
+    assert form.get_by_label("Record to dispute").input_value() == position
     form.get_by_label("Why the record is wrong").fill("I paid this fare; the receipt is attached.")
     form.get_by_role("button", name="Open a dispute").click()
-    assert f"dispute of entry {position} opened" in page.locator("[role=status]").inner_text()
+    status = page.locator("#act-result [role=status]")
+    assert f"dispute of entry {position} opened" in status.inner_text()
+    box = status.evaluate("e => [e.getBoundingClientRect().top, innerHeight]")
+    assert -2 <= box[0] < box[1] - 20, f"the confirmation is out of sight: {box}"
     dispute_id = f"D{position}-1"
 
     officer = browser.new_page()
