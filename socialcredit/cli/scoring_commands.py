@@ -140,12 +140,12 @@ def rescore_command(
             {
                 "as_of": when.isoformat(),
                 "policy_revision": done.revision,
-                "scores": [s._asdict() for s in done.scores],
+                "scores": done.table.to_pylist(),
             }
         )
         return
     click.echo(
-        f"{len(done.scores)} subjects scored as of {when:%Y-%m-%d} "
+        f"{done.table.num_rows} subjects scored as of {when:%Y-%m-%d} "
         f"(policy revision {done.revision})"
     )
     for grade, count in by_grade(done.grades()):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DUCKDB",
+    "RECORDS_SCHEMA",
     "SPARK",
     "BatchScore",
     "Records",
@@ -42,7 +43,7 @@ __all__ = [
     "relational_plan",
 ]
 
-_RECORDS_SCHEMA = pa.schema(
+RECORDS_SCHEMA = pa.schema(
     [
         ("position", pa.int64()),
         ("subject_kind", pa.string()),
@@ -53,6 +54,7 @@ _RECORDS_SCHEMA = pa.schema(
         ("amount", pa.int64()),
     ]
 )
+"""The columns of record rows (:class:`~.records.RecordRow`) that the query reads."""
 
 _SAFE = 2**62  # products below this fit BIGINT with room to spare; larger ones use HUGEINT
 
@@ -161,7 +163,7 @@ class BatchScore(NamedTuple):
 
 def records_table(rows: Iterable[RecordRow]) -> pa.Table:
     """Projected rows as an Arrow table with the schema the query expects."""
-    return pa.Table.from_pylist([r._asdict() for r in rows], schema=_RECORDS_SCHEMA)
+    return pa.Table.from_pylist([r._asdict() for r in rows], schema=RECORDS_SCHEMA)
 
 
 def kinds_table(policy: CompiledPolicy) -> pa.Table:
