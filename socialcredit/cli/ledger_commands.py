@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -217,18 +216,7 @@ def verify(
     kept = _kept_checkpoint(_read_json(witness), witness_key) if witness else None
     kept = witnessed_checkpoint(ledger, witness_dir, witness_key, kept)
     report = verify_ledger(ledger.store, pinned.key, witness=kept, now_us=utc_now_us())
-    result = {
-        "ok": report.ok,
-        "size": report.size,
-        "entries_checked": report.entries_checked,
-        "checkpoints_checked": report.checkpoints_checked,
-        "root": report.root.hex() if report.root else None,
-        "first_bad_position": report.first_bad_position,
-        "problems": report.problems,
-        "failures": [asdict(failure) for failure in report.failures],
-        "seconds": round(report.seconds, 3),
-        "public_key_source": pinned.source,
-    }
+    result = {**report.to_json(), "public_key_source": pinned.source}
     if as_json:
         emit_json(result)
     elif report.ok:

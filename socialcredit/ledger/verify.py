@@ -27,8 +27,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import islice
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -89,6 +90,20 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when every hash, tile, checkpoint and derived table checked out."""
         return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole report as JSON-able values (every adapter shows this one form)."""
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "entries_checked": self.entries_checked,
+            "checkpoints_checked": self.checkpoints_checked,
+            "root": self.root.hex() if self.root else None,
+            "first_bad_position": self.first_bad_position,
+            "problems": list(self.problems),
+            "failures": [asdict(failure) for failure in self.failures],
+            "seconds": round(self.seconds, 3),
+        }
 
     def fail(self, message: str, position: int | None = None, *, check: str = "entries") -> None:
         """Record a problem; keep the smallest bad position seen. Past 100 problems of one
