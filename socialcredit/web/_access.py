@@ -29,6 +29,7 @@ from ..api.auth import (
 from ..errors import SocialCreditError
 from ..ledger import Ledger
 from ..scoring import RecordIndex
+from ._i18n import gettext as _
 
 __all__ = [
     "Principal",
@@ -69,8 +70,9 @@ def consequences_of(
 
 
 def grade_scale(bundle: Any) -> dict[str, Any] | None:
-    """The grades of ``bundle`` (a policy bundle, or None) for people: the base score and each
-    band, best first, with what it means relative to the base."""
+    """The grades of ``bundle`` (a policy bundle, or None) for people, in the current
+    language: the base score and each band, best first, with what it means relative to the
+    base."""
     if bundle is None:
         return None
     base = bundle.scoring.base
@@ -78,29 +80,29 @@ def grade_scale(bundle: Any) -> dict[str, Any] | None:
     out = []
     for rank, band in enumerate(bands):
         if band.min <= base <= band.max:
-            meaning = "the starting grade: no record for or against, or they balance out"
+            meaning = _("the starting grade: no record for or against, or they balance out")
         elif band.min > base:
-            meaning = "above the starting score: records in the subject's favour"
+            meaning = _("above the starting score: records in the subject's favour")
         else:
-            meaning = "below the starting score: penalties that still count"
+            meaning = _("below the starting score: penalties that still count")
         if rank == 0:
-            meaning = f"the best grade; {meaning}"
+            meaning = _("the best grade; %(meaning)s") % {"meaning": meaning}
         elif rank == len(bands) - 1:
-            meaning = f"the lowest grade; {meaning}"
+            meaning = _("the lowest grade; %(meaning)s") % {"meaning": meaning}
         out.append({"grade": band.grade, "min": band.min, "max": band.max, "meaning": meaning})
     return {"base": base, "bands": out}
 
 
 def grade_note(scale: dict[str, Any] | None, grade: str) -> str:
-    """One line saying what ``grade`` means (for next to a grade shown)."""
+    """One line saying what ``grade`` means (for next to a grade shown), in the current
+    language."""
     if scale is None:
         return ""
     for number, band in enumerate(scale["bands"], 1):
         if band["grade"] == grade:
-            return (
-                f"grade {number} of {len(scale['bands'])}, for a score of "
-                f"{band['min']}–{band['max']} ({band['meaning']})"
-            )
+            return _(
+                "grade %(number)d of %(count)d, for a score of %(min)d–%(max)d (%(meaning)s)"
+            ) % {"number": number, "count": len(scale["bands"]), **band}
     return ""
 
 

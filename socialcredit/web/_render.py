@@ -1,4 +1,5 @@
-"""Rendering pages: one Jinja2 environment over the package's templates, autoescaped."""
+"""Rendering pages: one Jinja2 environment over the package's templates, autoescaped, with
+the i18n extension: every page is rendered in the request's language (:mod:`._i18n`)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,102 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from ..catalogue.identifiers import mask_subject_id
+from . import _i18n
 from ._access import Principal, csrf, role_of
+from ._i18n import N_
 
-__all__ = ["ROLE_HOME", "render"]
+__all__ = ["ROLE_HOME", "render", "render_page"]
 
 #: Where each role's main task is; the navigation links to it.
 ROLE_HOME = {
-    "subject": ("/me", "My file"),
-    "source": ("/source", "File records"),
-    "officer": ("/officer/disputes", "Dispute queue"),
-    "appeal_officer": ("/officer/appeals", "Appeal queue"),
-    "service_point": ("/check", "Service check"),
-    "auditor": ("/audit", "Ledger audit"),
-    "admin": ("/admin/policy", "Policy upload"),
+    "subject": ("/me", N_("My file")),
+    "source": ("/source", N_("File records")),
+    "officer": ("/officer/disputes", N_("Dispute queue")),
+    "appeal_officer": ("/officer/appeals", N_("Appeal queue")),
+    "service_point": ("/check", N_("Service check")),
+    "auditor": ("/audit", N_("Ledger audit")),
+    "admin": ("/admin/policy", N_("Policy upload")),
 }
 
 
 #: More pages of a role, after its main one.
-ROLE_MORE = {"admin": [("/admin/accounts", "Accounts")]}
+ROLE_MORE = {"admin": [("/admin/accounts", N_("Accounts"))]}
+
+#: Words for the library's codes (roles, states, outcomes, statuses, purposes...) that pages
+#: show: ``{{ value|label }}``. A code not here is shown as written, marked ``translate="no"``.
+LABELS = {
+    # roles
+    "public": N_("public"),
+    "subject": N_("subject"),
+    "source": N_("source"),
+    "officer": N_("officer"),
+    "appeal_officer": N_("appeal officer"),
+    "service_point": N_("service point"),
+    "auditor": N_("auditor"),
+    "admin": N_("admin"),
+    # kinds of subject
+    "person": N_("person"),
+    "organisation": N_("organisation"),
+    # a record's status
+    "active": N_("active"),
+    "disputed": N_("disputed"),
+    "suspended": N_("suspended"),
+    "corrected": N_("corrected"),
+    "withdrawn": N_("withdrawn"),
+    "expired": N_("expired"),
+    # a dispute's state, the next step on it, and its outcomes
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    "decided": N_("decided"),
+    "appealed": N_("appealed"),
+    "appeal-decided": N_("appeal decided"),
+    "overdue-ack": N_("overdue for acknowledgement"),
+    "overdue-decision": N_("overdue for decision"),
+    "acknowledge": N_("acknowledge"),
+    "decide": N_("decide"),
+    "decide-appeal": N_("decide the appeal"),
+    "upheld": N_("upheld"),
+    "deleted": N_("deleted"),
+    "confirmed": N_("confirmed"),
+    "pending": N_("pending"),
+    # a service decision
+    "allow": N_("allow"),
+    "deny": N_("deny"),
+    "reward": N_("reward"),
+    # a listing's status, a list's colour
+    "noticed": N_("noticed"),
+    "listed": N_("listed"),
+    "frozen": N_("frozen"),
+    "restored": N_("restored"),
+    "black": N_("black list"),
+    "red": N_("red list"),
+    # a record kind's gravity
+    "minor": N_("minor"),
+    "general": N_("general"),
+    "serious": N_("serious"),
+    "positive": N_("positive"),
+    "neutral": N_("neutral"),
+    # the purposes of reading a file
+    "subject_access": N_("my own access"),
+    "dispute_handling": N_("dispute handling"),
+    "credit_decision_with_consent": N_("credit decision with consent"),
+    "court_enforcement": N_("court enforcement"),
+    "regulatory_supervision": N_("regulatory supervision"),
+    "record_source_verification": N_("verification by the record's source"),
+    "audit_without_personal_data": N_("audit without personal data"),
+}
+
+
+def label(code: object) -> Markup:
+    """The words for a library code in the current language; an unknown code as written
+    (underscores as spaces), marked as not for translation."""
+    text = str(getattr(code, "value", code))
+    if text in LABELS:
+        return Markup(escape(_i18n.gettext(LABELS[text])))
+    return Markup('<span translate="no">{}</span>').format(text.replace("_", " "))
 
 
 def _day(moment: datetime | None) -> str:
@@ -44,7 +121,14 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Whitespace inside {% trans %} is collapsed, as babel.cfg extracts it (trimmed = true).
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _i18n.gettext, _i18n.ngettext, newstyle=True
+    )
+    env.filters["label"] = label
     env.filters["day"] = _day
     env.filters["when"] = _when
     env.filters["when_us"] = lambda us: _when(datetime.fromtimestamp(us / 1_000_000, UTC))
@@ -59,10 +143,13 @@ _ENV = _environment()
 def render(
     request: Request, who: Principal, template: str, status: int = 200, **values: Any
 ) -> HTMLResponse:
-    """``template`` rendered with ``values`` plus who is logged in and the form token."""
+    """``template`` rendered with ``values`` plus who is logged in and the form token, in the
+    request's language (a language chosen with the switch is remembered in a cookie)."""
     role = role_of(who)
-    page = _ENV.get_template(template).render(
-        request=request,
+    return render_page(
+        request,
+        template,
+        status,
         role=role,
         who=who,
         home=ROLE_HOME.get(role),
@@ -70,9 +157,15 @@ def render(
         csrf_token=csrf(request),
         **values,
     )
-    return HTMLResponse(page, status_code=status)
 
 
-def render_text(template: str, **values: Any) -> str:
-    """``template`` rendered with ``values`` only (no request; used for error pages)."""
-    return _ENV.get_template(template).render(**values)
+def render_page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """``template`` rendered with ``values`` in the request's language, with the language
+    switch; no one logged in is assumed (error pages use this when the caller is unknown)."""
+    with _i18n.using(_i18n.choose(request)) as language:
+        page = _ENV.get_template(template).render(
+            request=request, lang=language, languages=_i18n.switch_links(request), **values
+        )
+    response = HTMLResponse(page, status_code=status)
+    _i18n.remember(request, response)
+    return response

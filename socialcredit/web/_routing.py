@@ -1,4 +1,5 @@
-"""The portal's route class: library errors become HTML pages, missing logins a redirect."""
+"""The portal's route class: each page is served in the request's language, library errors
+become HTML pages in it, missing logins a redirect."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..api.errors import AuthenticationError, CsrfError, PermissionDeniedError
 from ..errors import LedgerOverloadedError, NotFoundError, SocialCreditError, ValidationError
-from ._render import render, render_text
+from . import _i18n
+from ._i18n import N_
+from ._i18n import gettext as _
+from ._render import render, render_page
 
 __all__ = ["PageRoute", "error_page", "install_page_errors", "page_router"]
 
@@ -30,13 +34,30 @@ def _status(error: SocialCreditError) -> int:
     return 500
 
 
+#: The heading of an error page by HTTP status (the error's own message follows it).
+TITLES = {
+    403: N_("This page is not open to you"),
+    404: N_("There is no such page"),
+    405: N_("This page cannot be used that way"),
+    422: N_("Some values are not valid"),
+    503: N_("The ledger is busy: try again in a moment"),
+}
+_OTHER_TITLE = N_("Something went wrong")
+_BAD_ADDRESS = N_("Some values in the address are not valid")
+
+
 class PageRoute(APIRoute):
-    """A route whose library errors become HTML pages instead of JSON."""
+    """A route served in the request's language whose library errors become HTML pages
+    instead of JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page(request: Request) -> Response:
+            with _i18n.using(_i18n.choose(request)):
+                return await answer(request)
+
+        async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
             except AuthenticationError:
@@ -45,8 +66,8 @@ class PageRoute(APIRoute):
             except (PermissionDeniedError, CsrfError) as denied:
                 return error_page(403, denied.code, denied.message, request=request)
             except RequestValidationError as invalid:
-                return error_page(422, "invalid", "Some values in the address are not valid",
-                                  _query_problems(invalid), request=request)  # fmt: skip
+                return error_page(422, "invalid", _(_BAD_ADDRESS), _query_problems(invalid),
+                                  request=request)  # fmt: skip
             except SocialCreditError as error:
                 problems = getattr(error, "problems", ())
                 return error_page(
@@ -65,16 +86,19 @@ def _query_problems(invalid: RequestValidationError) -> list[dict[str, str]]:
 
 
 def error_page(
-    status: int, code: str, message: str, problems: Any = (), *, request: Request | None = None
+    status: int, code: str, message: str, problems: Any = (), *, request: Request
 ) -> HTMLResponse:
-    """An error page inside the site's frame (who is logged in, the navigation) with the
-    error's stable code, message and problems; a bare frame when the caller is unknown."""
-    values = {"http_status": status, "code": code, "message": message, "problems": problems}
-    who = getattr(request.state, "principal", None) if request is not None else None
-    if request is not None and who is not None:
+    """An error page inside the site's frame (who is logged in, the navigation), headed in the
+    user's language, with the error's stable code, message and problems; a public frame when
+    the caller is unknown (their login failed, or the page's route was never reached)."""
+    with _i18n.using(_i18n.choose(request)):
+        title = _(TITLES.get(status, _OTHER_TITLE))
+    values = {"http_status": status, "code": code, "title": title, "message": message,
+              "problems": problems}  # fmt: skip
+    who = getattr(request.state, "principal", None)
+    if who is not None:
         return render(request, who, "error.html", status=status, **values)
-    page = render_text("error.html", role="public", **values)
-    return HTMLResponse(page, status_code=status)
+    return render_page(request, "error.html", status, role="public", **values)
 
 
 def install_page_errors(app: FastAPI) -> None:
@@ -87,9 +111,9 @@ def install_page_errors(app: FastAPI) -> None:
         if request.url.path.startswith("/api/") or not isinstance(error, StarletteHTTPException):
             answer = api_handler(request, error)
             return await answer if inspect.isawaitable(answer) else answer
-        codes = {404: ("not_found", "There is no such page")}
-        code, message = codes.get(error.status_code, ("http_error", str(error.detail)))
-        return error_page(error.status_code, code, message, request=request)
+        if error.status_code == 404:  # the heading says it all
+            return error_page(404, "not_found", "", request=request)
+        return error_page(error.status_code, "http_error", str(error.detail), request=request)
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 

@@ -25,6 +25,7 @@ from ..policy import (
 )
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 
@@ -119,17 +120,17 @@ def _carried(fields: list[str]) -> tuple[dict[str, bytes], list[Problem]]:
     contents: dict[str, bytes] = {}
     problems = []
     for field in fields:
-        name, _, data = field.partition(":")
+        name, _sep, data = field.partition(":")
         try:
             decoded = base64.b64decode(data, validate=True)
         except ValueError:
-            problems.append(Problem(name or "bundle_files", "not a file carried by this page"))
+            problems.append(Problem(name or "bundle_files", _("not a file carried by this page")))
             continue
         if len(decoded) > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"larger than {MAX_FILE_BYTES} bytes"))
+            problems.append(Problem(name, _too_large()))
         contents[name.rsplit("/", 1)[-1]] = decoded
     if not contents:
-        problems.append(Problem("bundle_files", "no file to publish: check the bundle first"))
+        problems.append(Problem("bundle_files", _("no file to publish: check the bundle first")))
     return contents, problems
 
 
@@ -142,8 +143,15 @@ def _contents(files: list[UploadFile]) -> tuple[dict[str, bytes], list[Problem]]
             continue
         data = item.file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            problems.append(Problem(item.filename, f"larger than {MAX_FILE_BYTES} bytes"))
+            problems.append(Problem(item.filename, _too_large()))
         contents[item.filename.rsplit("/", 1)[-1]] = data
     if not contents:
-        problems.append(Problem("files", "choose the bundle's files (manifest.yaml and the rest)"))
+        problems.append(
+            Problem("files", _("choose the bundle's files (manifest.yaml and the rest)"))
+        )
     return contents, problems
+
+
+def _too_large() -> str:
+    """The problem of a file over :data:`MAX_FILE_BYTES`, in the current language."""
+    return _("larger than %(limit)d bytes") % {"limit": MAX_FILE_BYTES}

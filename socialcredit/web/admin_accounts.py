@@ -17,6 +17,7 @@ from ..catalogue import default_catalogue
 from ..errors import Problem, ValidationError
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 
@@ -69,7 +70,7 @@ def _subject(role: str, text: str) -> tuple[str, str] | None:
     """
     if role != Role.SUBJECT.value:
         if text.strip():
-            raise ValidationError("bad key", [Problem("subject", "only a subject key has one")])
+            raise ValidationError("bad key", [Problem("subject", _("only a subject key has one"))])
         return None
     return subject_of(text, "subject")
 

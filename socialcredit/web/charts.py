@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
+from ._i18n import gettext as _
+
 __all__ = ["line_chart", "nice_ticks"]
 
 _Scale = Callable[[float], float]
@@ -47,7 +49,7 @@ def line_chart(
     ``bands`` are ``(label, lower bound)`` of regions such as grades, shaded and labelled where
     they fall inside the plotted range. The chart carries a ``<title>`` and a ``<desc>`` naming
     the first and last values, so screen readers get the gist; the page should also show the
-    numbers as a table.
+    numbers as a table. Its words are in the current language (:mod:`._i18n`).
 
     Raises:
         ValueError: if ``points`` is empty.
@@ -71,8 +73,7 @@ def line_chart(
         f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
         f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="chart-title chart-desc">',
         f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">From {first[1]} on {first[0]:%Y-%m-%d} to {last[1]} on '
-        f"{last[0]:%Y-%m-%d}; lowest {min(values)}, highest {max(values)}.</desc>",
+        f'<desc id="chart-desc">{escape(_describe(points))}</desc>',
         *_bands(bands, low, high, y),
         *_value_axis(low, high, y),
         *_time_axis(first[0], last[0], x),
@@ -82,6 +83,22 @@ def line_chart(
         "</svg>",
     ]
     return Markup("\n".join(parts))
+
+
+def _describe(points: Sequence[tuple[datetime, int]]) -> str:
+    """The gist of the chart in words: the first and last values, the lowest and highest."""
+    values = [value for at, value in points]
+    (start, first), (end, last) = points[0], points[-1]
+    return _(
+        "From %(first)d on %(start)s to %(last)d on %(end)s; lowest %(low)d, highest %(high)d."
+    ) % {
+        "first": first,
+        "start": f"{start:%Y-%m-%d}",
+        "last": last,
+        "end": f"{end:%Y-%m-%d}",
+        "low": min(values),
+        "high": max(values),
+    }
 
 
 def _bands(bands: Sequence[tuple[str, int]], low: int, high: int, y: _Scale) -> list[str]:
@@ -119,6 +136,7 @@ def _bands(bands: Sequence[tuple[str, int]], low: int, high: int, y: _Scale) -> 
 def _value_axis(low: int, high: int, y: _Scale) -> list[str]:
     """The score axis: a line, round ticks with light grid lines, and its title."""
     bottom = _HEIGHT - _BOTTOM
+    title = _("Score")
     out = [f'<line class="axis" x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{bottom}"/>']
     for value in nice_ticks(low, high, 5):
         at = y(value)
@@ -129,7 +147,7 @@ def _value_axis(low: int, high: int, y: _Scale) -> list[str]:
         )
     out.append(
         f'<text class="axis-title" x="12" y="{(_TOP + bottom) / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {(_TOP + bottom) / 2:.1f})">Score</text>'
+        f'transform="rotate(-90 12 {(_TOP + bottom) / 2:.1f})">{escape(title)}</text>'
     )
     return out
 
@@ -138,6 +156,7 @@ def _time_axis(start: datetime, end: datetime, x: _TimeScale) -> list[str]:
     """The time axis: a line, a tick at each January (each July too over a short span), and
     the first and last dates when no tick is near them."""
     bottom = _HEIGHT - _BOTTOM
+    title = _("Date")
     out = [f'<line class="axis" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{bottom}" y2="{bottom}"/>']
     months = (1,) if (end - start).days > 2 * 366 else (1, 7)
     ticks = [
@@ -161,7 +180,7 @@ def _time_axis(start: datetime, end: datetime, x: _TimeScale) -> list[str]:
         )
     out.append(
         f'<text class="axis-title" x="{(_LEFT + _WIDTH - _RIGHT) / 2:.1f}" y="{_HEIGHT - 4}" '
-        f'text-anchor="middle">Date</text>'
+        f'text-anchor="middle">{escape(title)}</text>'
     )
     return out
 
@@ -169,8 +188,9 @@ def _time_axis(start: datetime, end: datetime, x: _TimeScale) -> list[str]:
 def _now(last: tuple[datetime, int], x: _TimeScale, y: _Scale) -> list[str]:
     """The current value: a ring on the last point and its value written beside it."""
     cx, cy = x(last[0]), y(last[1])
+    label = _("now %(value)d") % {"value": last[1]}
     return [
         f'<circle class="now" cx="{cx:.1f}" cy="{cy:.1f}" r="5"/>',
         f'<text class="now-label" x="{cx - 8:.1f}" y="{cy - 9:.1f}" text-anchor="end">'
-        f"now {last[1]}</text>",
+        f"{escape(label)}</text>",
     ]

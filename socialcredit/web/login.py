@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..api.errors import AuthenticationError, CsrfError
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import ROLE_HOME, render
 from ._routing import page_router
 
@@ -69,9 +70,9 @@ def login(
         response = RedirectResponse(target or "/", status_code=303)
         user = _access.login(request, response, username, password)
     except CsrfError:
-        return _form(request, who, 403, **again, error="The form had expired: log in again.")
+        return _form(request, who, 403, **again, error=_("The form had expired: log in again."))
     except AuthenticationError:
-        return _form(request, who, 401, **again, error="Unknown user name or wrong password.")
+        return _form(request, who, 401, **again, error=_("Unknown user name or wrong password."))
     if not target:
         response.headers["location"] = ROLE_HOME.get(_access.role_of(user), ("/", ""))[0]
     return response

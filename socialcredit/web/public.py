@@ -32,6 +32,7 @@ from ..ratings import RateeView, ratee_view
 from ..scoring import Contribution, RecordIndex, explain
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 
@@ -241,7 +242,7 @@ def _assessment_lines(revision: RevisionStatus) -> list[str]:
     try:
         return ImpactAssessment.from_json(revision.assessment.assessment).summary_lines()
     except ValueError as error:
-        return [f"(the recorded assessment cannot be read: {error})"]
+        return [_("(the recorded assessment cannot be read: %(error)s)") % {"error": error}]
 
 
 @router.get("/policy/{revision}", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from ..errors import ConfigurationError, Problem, SocialCreditError, ValidationE
 from ..policy import bundle_in_force
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 
@@ -58,7 +59,7 @@ def check(
         kind = _kind(given)
         decisions = _access.context(request).decisions
         if decisions is None:
-            raise ConfigurationError("the decision service is not running")
+            raise ConfigurationError(_("the decision service is not running"))
         decision = decisions.decide(kind, given, service, requester=who.account)
     except SocialCreditError as error:
         return _page(request, who, 422, error=error, subject=given, service=service)

@@ -34,6 +34,7 @@ from ..scoring.engine import to_us
 from ..scoring.records import RecordStatus
 from . import _access
 from ._access import Principal, Role
+from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 from .charts import line_chart
@@ -89,7 +90,7 @@ def _my_page(request: Request, who: Principal, status: int = 200, **values: Any)
         consequences = _access.consequences_of(request, ledger, subject, now)
     chart = line_chart(
         [(p.as_of, p.total) for p in points],
-        title="My score over the last three years",
+        title=_("My score over the last three years"),
         bands=_bands(in_force),
     )
     return render(
@@ -150,7 +151,8 @@ def _positive_rules(in_force: PublishedBundle | None) -> list[tuple[str, str]]:
     for rule in in_force.bundle.scoring.rules:
         points = rule.points
         if isinstance(points, PerUnit) and points.per_unit > 0:
-            out.append((rule.kind, f"+{points.per_unit} per unit, at most +{points.cap}"))
+            each = _("+%(points)d per unit, at most +%(cap)d")
+            out.append((rule.kind, each % {"points": points.per_unit, "cap": points.cap}))
         elif isinstance(points, int) and points > 0:
             out.append((rule.kind, f"+{points}"))
     return out
@@ -233,7 +235,8 @@ def my_dispute(
         _mine(index, subject, position)
         open_dispute(ledger, position, grounds)
 
-    return _act(request, who, action, f"dispute of entry {position} opened", "act",
+    done = _("dispute of entry %(position)d opened") % {"position": position}
+    return _act(request, who, action, done, "act",
                 chosen=position, typed_grounds=grounds)  # fmt: skip
 
 
@@ -251,7 +254,8 @@ def my_statement(
         _mine(index, subject, position)
         attach_statement(ledger, subject, position, text)
 
-    return _act(request, who, action, f"statement attached to entry {position}", "act",
+    done = _("statement attached to entry %(position)d") % {"position": position}
+    return _act(request, who, action, done, "act",
                 chosen=position, typed_text=text)  # fmt: skip
 
 
@@ -270,4 +274,5 @@ def my_appeal(
             raise NotFoundError(f"no dispute {dispute!r} in your file")
         appeal(ledger, dispute, grounds)
 
-    return _act(request, who, action, f"appeal of {dispute} opened", "appeal")
+    done = _("appeal of %(dispute)s opened") % {"dispute": dispute}
+    return _act(request, who, action, done, "appeal")

@@ -71,4 +71,4 @@ def test_an_upload_lists_each_refused_row(portal: Portal) -> None:
     assert answer.status_code == 200, answer.text
     assert "<strong>2 filed</strong>" in answer.text and "1 refused" in answer.text
     rows = answer.text.split('id="refused-rows"', 1)[1]
-    assert re.search(r'<td class="num">2</td><td><ul class="problems"><li>occurred at', rows)
+    assert re.search(r'<td class="num">2</td><td><ul class="problems"><li>when it happened', rows)
