@@ -1,11 +1,12 @@
 """Benchmark: the FULL simulator step on a million agents, and against the Mesa twin.
 
-A full step is: the game, the agents' other acts (obligations, civic acts, expression),
+A full step is: the game, the agents' other acts (obligations, trust-game returns, civic acts,
+expression — each decided against its expected sanction), the trust game,
 observation (coverage, labelling errors) as records of real catalogue kinds, scoring by the
 real default policy bundle through ``socialcredit.scoring.vectorised`` (running sums with the
 expiry ring buffer), due process (disputes of false records, restoration, expiry),
-consequences (grades → payoff per tie), perception (fear, trust), the step's measures, and
-adaptation (Fermi imitation plus expected-sanction reasoning).
+consequences (grades → payoff per tie), learning (perceived detection, arbitrary sanctions,
+expression risk), the step's measures, and adaptation (Fermi imitation plus deliberation).
 
 Part 1 (``--agents``, default 1,000,000 on a Barabási–Albert network with m = 10, i.e.
 9,999,945 undirected edges): ``--steps`` full steps of ``--scenario`` (default
@@ -79,13 +80,15 @@ def peak_rss_gib() -> float:
 
 def million(args: argparse.Namespace) -> dict[str, Any]:
     """Part 1: the full step at scale."""
-    game = {"kind": args.game, "r": 14.0, "temptation": 1.2, "noise": 0.5}
+    game: dict[str, Any] = {"kind": args.game}
+    game.update({"r": 14.0} if args.game == "public_goods" else {"temptation": 1.2})
     scenario = with_overrides(
         shipped_scenarios()[args.scenario],
         {
             "agents": args.agents,
-            "network": {"kind": "scale_free", "m": args.m, "k": 10, "p": 0.1},
+            "network": {"kind": "scale_free", "m": args.m},
             "game": game,
+            "update": {"kind": "fermi", "noise": 0.5},
             # heavy measures (components, assortativity, payoff Gini) are taken once at
             # the end of a run and timed separately below, not inside the 100 steps
             "metrics_every": args.steps + 1000,
@@ -150,7 +153,8 @@ def versus_mesa(args: argparse.Namespace) -> dict[str, Any]:
         {
             "agents": args.mesa_agents,
             "network": {"kind": "small_world", "k": 4, "p": 0.1},
-            "game": {"kind": "public_goods", "r": 5.5, "noise": 0.5},
+            "game": {"kind": "public_goods", "r": 5.5},
+            "update": {"kind": "fermi", "noise": 0.5},
         },
     )
     neighbours = neighbour_lists(network)

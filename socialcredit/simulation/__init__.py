@@ -56,7 +56,7 @@ from socialcredit.simulation.imitation import (
     fermi_synchronous,
 )
 from socialcredit.simulation.initial import Clusters, InitialCondition, RandomShare, SingleDefector
-from socialcredit.simulation.institution import PolicyInstitution, SanctionAware
+from socialcredit.simulation.institution import Deliberation, PolicyInstitution
 from socialcredit.simulation.lab import run_scenario, run_seeds
 from socialcredit.simulation.metrics import (
     assortativity,
@@ -99,6 +99,7 @@ __all__ = [
     "BetaTrait",
     "BlocksSpec",
     "Clusters",
+    "Deliberation",
     "Fermi",
     "FermiMonteCarlo",
     "Game",
@@ -114,7 +115,6 @@ __all__ = [
     "PublicGoods",
     "RandomShare",
     "Response",
-    "SanctionAware",
     "ScaleFreeSpec",
     "Scenario",
     "Simulation",

@@ -2,8 +2,9 @@
 
 :class:`PolicyInstitution` is an :class:`~.engine.Institution` hook. Every step it
 
-1. draws the agents' other acts (:func:`.observation.behave`): obligations, civic acts,
-   private dissent and its public expression;
+1. lets the agents decide their other acts (:func:`.observation.behave`): obligations,
+   trust-game returns, civic acts and voicing an opinion, each against its expected
+   sanction (:mod:`.decisions`), and plays the trust game (:func:`.decisions.trust_game`);
 2. observes them (coverage, labelling errors) as records of real catalogue kinds, adds
    informant reports, manipulation (fake ratings, bribes, tampering), and the simulator-only
    penalties the engine refuses (association, expression) and informant rewards;
@@ -11,12 +12,14 @@
    policy bundle (and a separate "not lawful" table for the refused mechanics), applies the
    safeguards (disputes of false records, expiry, restoration, hardship);
 4. turns grades into measures (payoff per tie) and, for ostracism, cut-and-rewired ties;
-5. updates what agents perceive (fear of sanctions, trust in partners) and records the
-   step's measures in :attr:`history`.
+5. lets agents learn from what they saw of themselves and their partner (records after
+   violations, sanctions on the innocent, penalties for speech) and records the step's
+   measures in :attr:`history`.
 
 With ``spec=None`` (no system) it still simulates and measures the society: nothing is
-recorded and there are no consequences. :class:`SanctionAware` wraps an update rule with
-expected-sanction reasoning: a defector reconsiders with probability ``reasoning * fear``.
+recorded and there are no consequences. :class:`Deliberation` wraps an update rule: after
+imitation a share ``reasoning`` of the defectors weigh the private gain of free riding
+against its expected sanction and cooperate when the sanction weighs more.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from socialcredit.policy import default_bundle, load_bundle
 from socialcredit.scoring.definition import US_PER_DAY
 from socialcredit.scoring.engine import compiled_bundle
 from socialcredit.scoring.vectorised import KindTable, RunningScores
+from socialcredit.simulation._ledger_audit import AuditedLog
 from socialcredit.simulation._sparse import random_neighbours
+from socialcredit.simulation.decisions import (
+    Dispositions,
+    Judge,
+    Perception,
+    Sanctions,
+    free_riding_gain,
+    trust_game,
+)
 from socialcredit.simulation.engine import Acts, Response
 from socialcredit.simulation.imitation import UpdateContext, UpdateRule
 from socialcredit.simulation.lab_metrics import StepFacts, step_metrics
@@ -46,7 +58,7 @@ from socialcredit.simulation.population import COOPERATE, DEFECT
 from socialcredit.simulation.rewiring import rewire
 from socialcredit.simulation.scenario import Behaviour, InstitutionSpec
 
-__all__ = ["PolicyInstitution", "SanctionAware", "policy_table"]
+__all__ = ["Deliberation", "PolicyInstitution", "policy_table"]
 
 ORIGIN_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z: policy time of step 0
 _FALSE = (1, 2, 3)  # label error, false informant report, planted by tampering
@@ -67,8 +79,7 @@ class PolicyInstitution:
     Attributes:
         spec: the institution, or ``None`` for a society without a system.
         behaviour: how agents act.
-        fear: each agent's perceived sanction risk, in ``[0, 1]``.
-        trust: each agent's behavioural trust in partners, in ``[0, 1]``.
+        perception: what each agent has learned (detection, trust, expression risk).
         history: one dict of measures per step.
     """
 
@@ -89,9 +100,11 @@ class PolicyInstitution:
         """
         self.spec, self.behaviour, self.n = spec, behaviour, n
         self.metrics_every = metrics_every
-        self.fear = np.zeros(n, dtype=np.float32)
-        self.trust = np.full(n, 0.5, dtype=np.float32)
-        self._seen = np.zeros(n, dtype=np.float32)
+        self.perception = Perception(n, behaviour)
+        self.dispositions: Dispositions | None = None
+        self.judge: Judge | None = None
+        self._log: AuditedLog | None = None
+        self._gain: tuple[Network, np.ndarray] | None = None
         self._streak = np.zeros(n, dtype=np.int32)
         self.history: list[dict[str, float]] = []
         self._roles: tuple[np.ndarray, np.ndarray] | None = None
@@ -117,7 +130,13 @@ class PolicyInstitution:
                 ("ostracism", spec.mechanics.ostracism.low_grades),
             )
         }
-        self.grades = self.table.grade_codes(self.totals())
+        self._totals = self.totals()
+        self.grades = self.table.grade_codes(self._totals)
+        self._default_points = int(self.table.points[self.codes["obligation_default"][0]])
+        self._ride_points = int(self.table.points[self.codes["free_riding"][0]])
+        manip = mech.manipulation
+        if manip.enabled and manip.ledger_verification:
+            self._log = AuditedLog(witness_every=manip.witness_every, audit_rate=manip.audit_rate)
 
     def totals(self) -> np.ndarray:
         """Every agent's score now: base + lawful points + not-lawful points, clamped."""
@@ -127,21 +146,60 @@ class PolicyInstitution:
             points = points + self.extra.points()
         return np.clip(policy.base + points, policy.low, policy.high)
 
+    @property
+    def fear(self) -> np.ndarray:
+        """Each agent's perceived probability that a violation is recorded."""
+        return self.perception.detection
+
     def __call__(self, acts: Acts, rng: np.random.Generator) -> Response | None:
         """Run one step of the institution (see the module docstring)."""
         network, strategy = acts.network, acts.strategy
         if self._roles is None:
             self._roles = self._draw_roles(rng)
-        spec = self.spec
-        watched = spec is not None and spec.mechanics.expression.enabled
-        conduct = behave(acts.population, strategy, self.fear, self.behaviour, watched, rng)
+            self.dispositions = Dispositions.draw(self.n, self.behaviour, rng)
+        self.judge = self._judge(network)
+        conduct = behave(acts.population, strategy, self.behaviour, self.judge, rng)
+        partner = self._partners(network, rng)
+        trust = trust_game(self.perception, partner, conduct.betrays, rng)
         facts = StepFacts(acts.step, network, strategy, acts.payoff, conduct)
-        response = None if spec is None else self._institution_step(acts, conduct, facts, rng)
-        partner = self._perceive(network, strategy, facts, rng)
-        facts.fear, facts.trust, facts.partner = self.fear, self.trust, partner
+        facts.betrayed = trust.betrayed
+        response = None
+        if self.spec is not None:
+            response = self._institution_step(acts, conduct, facts, rng)
+        self._learn(partner, conduct, facts)
+        facts.fear, facts.trust, facts.partner = self.fear, trust, partner
         heavy = acts.step % self.metrics_every == 0
         self.history.append(step_metrics(facts, heavy))
         return response
+
+    def _judge(self, network: Network) -> Judge:
+        """The expected sanctions of this step, from the scores as they stand."""
+        d, p = self.dispositions, self.perception
+        assert d is not None
+        if self.spec is None:
+            zero = np.zeros(self.n, dtype=np.float32)
+            return Judge(None, d.risk, zero, zero, d.hardship)
+        sanctions = Sanctions(
+            self.table, self._per_tie, self._totals, network.degree_float, self.behaviour.horizon
+        )
+        expression = self.spec.mechanics.expression
+        speech = self.spec.not_lawful_points.expression if expression.enabled else 0
+        return Judge(
+            sanctions,
+            d.risk,
+            p.deterrence,
+            p.expression_risk,
+            d.hardship,
+            self._default_points,
+            speech,
+        )
+
+    def free_riding_value(self, game: object, network: Network, strategy: np.ndarray) -> np.ndarray:
+        """Each agent's value of free riding: the game's payoff gain plus its own taste."""
+        if self._gain is None or self._gain[0] is not network or not _static(game):
+            self._gain = (network, free_riding_gain(game, network, strategy))
+        assert self.dispositions is not None
+        return self._gain[1] + self.dispositions.act_value
 
     # -- the system ---------------------------------------------------------------------
 
@@ -153,8 +211,11 @@ class PolicyInstitution:
         informants, gamers = self._roles
         mech, dp = spec.mechanics, spec.due_process
         parts = observe(conduct, self.codes, spec.coverage, spec.label_error, dp.hardship, rng)
-        violated = conduct.free_riding | conduct.defaulted
+        violated = conduct.free_riding | conduct.defaulted | facts.betrayed
         ride_kind = self.codes["free_riding"][0]
+        assert facts.betrayed is not None
+        seen = facts.betrayed & (rng.random(self.n, dtype=np.float32) < spec.coverage)
+        parts.append((np.flatnonzero(seen), self.codes["obligation_default"][0], 0, 0))
         extra_parts: list[tuple[np.ndarray, int, int, int]] = []
         if mech.informants.enabled:
             reports = inform(
@@ -183,7 +244,7 @@ class PolicyInstitution:
         facts.extra_records = (extra.subject, extra.cause)
         self._restoration(violated)
         before = self.grades
-        totals = self.totals()
+        totals = self._totals = self.totals()
         self.grades = self.table.grade_codes(totals)
         facts.totals, facts.grades, facts.previous_grades = totals, self.grades, before
         facts.low = self._low_codes["ostracism"][self.grades]
@@ -199,7 +260,11 @@ class PolicyInstitution:
         spec = self.spec
         assert spec is not None
         negative = self.table.points[batch.kind] + self.table.per_unit[batch.kind] < 0
-        outcome = manipulate(gamers, batch.subject, negative, spec.mechanics.manipulation, rng)
+        if self._log is not None:
+            self._log.append_step(facts.step)
+        outcome = manipulate(
+            gamers, batch.subject, negative, spec.mechanics.manipulation, rng, self._log, facts.step
+        )
         batch = batch.drop(outcome.keep)
         if outcome.deleted.size:
             select = np.zeros(self.n, dtype=bool)
@@ -285,51 +350,36 @@ class PolicyInstitution:
 
     # -- perception ---------------------------------------------------------------------
 
-    def _perceive(
-        self, network: Network, strategy: np.ndarray, facts: StepFacts, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Fear and trust from one partner met this step (a random neighbour).
-
-        Fear: smoothed share of partners seen sanctioned this step (or oneself reported by
-        an informant), as Epstein's ``1 - exp(-k * seen)``. Trust: smoothed share of
-        partners who cooperated, zero when the agent was reported by an informant.
-        """
-        m = np.float32(self.behaviour.memory)
+    def _partners(self, network: Network, rng: np.random.Generator) -> np.ndarray:
+        """The partner each agent meets this step: a random neighbour (itself if none)."""
         has = network.degree > 0
         if has.all():  # the usual case needs no index arrays
-            partner = random_neighbours(network, None, rng.random(self.n, dtype=np.float32))
-        else:
-            partner = np.arange(self.n)
-            partner[has] = random_neighbours(
-                network, np.flatnonzero(has), rng.random(int(has.sum()), dtype=np.float32)
-            )
+            return random_neighbours(network, None, rng.random(self.n, dtype=np.float32))
+        partner = np.arange(self.n)
+        partner[has] = random_neighbours(
+            network, np.flatnonzero(has), rng.random(int(has.sum()), dtype=np.float32)
+        )
+        return partner
+
+    def _learn(self, partner: np.ndarray, conduct: Any, facts: StepFacts) -> None:
+        """Agents learn from themselves and their partner: violations and the records that
+        followed, sanctions on agents who did nothing, penalties for speech. Being reported
+        by an informant is a betrayal by a neighbour (trust in neighbours falls)."""
         sanctioned = np.zeros(self.n, dtype=bool)
+        punished = np.zeros(self.n, dtype=bool)
         if facts.records is not None:
             sanctioned[facts.records[0]] = True
         if facts.extra_records is not None:
             subject, cause = facts.extra_records
             sanctioned[subject[cause != _REWARD]] = True
-        reported = np.zeros(self.n, dtype=bool)
-        if facts.reports is not None:
-            reported[facts.reports.target] = True
-        # one gather for both facts about the partner: bit 1 sanctioned, bit 0 cooperated
-        state = sanctioned.view(np.int8) * np.int8(2) + (strategy == COOPERATE).view(np.int8)
-        met = state[partner]
-        if not has.all():
-            met[~has] = 0
-        seen = (met >= 2) | reported
-        good = ((met & 1) == 1) & ~reported
-        self._seen *= 1 - m
-        np.add(self._seen, m, out=self._seen, where=seen)
-        k = np.float32(self.behaviour.fear_k * self.behaviour.fear_scale)
-        fear = np.multiply(self._seen, -k)
-        np.exp(fear, out=fear)
-        np.subtract(np.float32(1), fear, out=fear)
-        self.fear = fear
-        trust = self.trust * (1 - m)
-        np.add(trust, m, out=trust, where=good)
-        self.trust = trust
-        return partner
+            punished[subject[cause == _EXPR]] = True
+        violated = conduct.free_riding | conduct.defaulted
+        if facts.betrayed is not None:
+            violated = violated | facts.betrayed
+        self.perception.learn(partner, violated, sanctioned, conduct.expressed, punished)
+        if facts.reports is not None and facts.reports.target.size:
+            m = np.float32(self.behaviour.memory)
+            self.perception.trust_neighbours[facts.reports.target] *= np.float32(1) - m
 
     def _draw_roles(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         spec = self.spec
@@ -363,12 +413,21 @@ def _join(a: Batch, b: Batch) -> Batch:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SanctionAware:
-    """An update rule plus expected-sanction reasoning.
+def _static(game: object) -> bool:
+    """Whether the game's free-riding gain depends on the network only (not strategies)."""
+    from socialcredit.simulation.games import PublicGoods
 
-    After ``inner`` imitation, each defector switches to cooperation with probability
-    ``reasoning * fear`` (its perceived risk of a sanction, read from ``institution``).
+    return isinstance(game, PublicGoods)
+
+
+@dataclass(frozen=True, slots=True)
+class Deliberation:
+    """An update rule plus deliberation about sanctions.
+
+    After ``inner`` imitation each defector deliberates with probability ``reasoning``: it
+    cooperates when its expected sanction for free riding over the horizon
+    (:meth:`.decisions.Judge.persisting`) exceeds its value of free riding (the game's
+    payoff gain plus its intrinsic value). Without a system the sanction is zero.
     """
 
     inner: UpdateRule
@@ -383,10 +442,17 @@ class SanctionAware:
         rng: np.random.Generator,
         context: UpdateContext,
     ) -> np.ndarray:
-        """Imitate, then reconsider under fear."""
+        """Imitate, then deliberate."""
         new = self.inner(network, strategy, payoff, rng, context)
-        if self.reasoning <= 0 or self.institution.spec is None:
+        inst, judge = self.institution, self.institution.judge
+        if self.reasoning <= 0 or inst.spec is None or judge is None:
             return new
-        p = np.float32(self.reasoning) * self.institution.fear
-        switch = (new == DEFECT) & (rng.random(new.size, dtype=np.float32) < p)
-        return np.where(switch, np.int8(COOPERATE), new).astype(new.dtype)
+        draw = rng.random(new.size, dtype=np.float32) < np.float32(self.reasoning)
+        who = np.flatnonzero((new == DEFECT) & draw)
+        if who.size == 0:
+            return new
+        value = inst.free_riding_value(context.game, network, new)[who]
+        deterred = judge.persisting(who, inst._ride_points) > value
+        new = np.array(new, copy=True)
+        new[who[deterred]] = COOPERATE
+        return new

@@ -1,7 +1,8 @@
 """Running scenarios: one seed, many seeds, results as Arrow tables and Parquet files.
 
 :func:`build` turns a :class:`~.scenario.Scenario` and a seed into a :class:`~.engine.Simulation`
-with a :class:`~.institution.PolicyInstitution` hook and expected-sanction reasoning;
+with a :class:`~.institution.PolicyInstitution` hook and deliberation about sanctions
+(:class:`~.institution.Deliberation`);
 :func:`run_scenario` runs it and returns one row per step (the measures of
 :mod:`.lab_metrics`, plus ``scenario``, ``seed`` and ``step``); :func:`run_seeds` stacks
 several seeds. A run is fully determined by ``(scenario, seed)``.
@@ -18,7 +19,7 @@ import numpy as np
 
 from socialcredit.simulation.config import SimulationConfig
 from socialcredit.simulation.engine import Simulation
-from socialcredit.simulation.institution import PolicyInstitution, SanctionAware
+from socialcredit.simulation.institution import Deliberation, PolicyInstitution
 from socialcredit.simulation.lab_metrics import METRIC_NAMES
 from socialcredit.simulation.scenario import Scenario
 
@@ -50,7 +51,7 @@ def build(scenario: Scenario, seed: int) -> tuple[Simulation, PolicyInstitution]
         scenario.step_days,
         metrics_every=scenario.metrics_every,
     )
-    update = SanctionAware(scenario.update, institution, scenario.behaviour.reasoning)
+    update = Deliberation(scenario.update, institution, scenario.behaviour.reasoning)
     config = SimulationConfig(
         network=scenario.network.spec(scenario.agents),
         game=scenario.game,

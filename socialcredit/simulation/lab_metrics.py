@@ -8,19 +8,29 @@ is not computed). Names and meanings (also the column names of the result tables
 ``cooperation``             share of agents cooperating in the game (compliance in the game)
 ``compliance``              share of obligations due this step that were met
 ``civic``                   share of agents doing a civic act
-``trust``                   mean behavioural trust (smoothed share of partners who cooperated
-                            and did not report you)
-``fear``                    mean perceived sanction risk, ``1 - exp(-k * seen)``
-``self_censorship``         share of agents with private dissent who did not express it
+``trust``                   mean share invested in a neighbour in the trust game (learned from
+                            the agent's own investments' outcomes)
+``trust_strangers``         the same for investments in a random stranger
+``trustworthiness``         share of this step's investments that were honoured
+``fear``                    mean perceived detection probability of a violation (learned from
+                            the records that followed violations the agent saw)
+``self_censorship``         share of agents who would voice their opinion without any sanction
+                            risk and do not (NaN when nobody would)
 ``score_mean``              mean score; ``score_gini`` its Gini (from the histogram)
 ``low_share``               share of low-score agents (``ostracism.low_grades``: B, C, D)
 ``low_degree_ratio``        mean degree of low-score agents over that of the others
 ``grade_mobility``          share of agents whose grade changed this step
-``false_positive_rate``     share of agents with no violation this step who got a negative
-                            record (any cause, including association and expression)
-``false_discovery_rate``    share of this step's negative records that are false
+``false_positive_rate``     share of agents with no violation this step who got a false record
+                            (one asserting conduct that did not happen: label error, false
+                            informant report, planted by tampering)
+``false_discovery_rate``    share of this step's negative records about the subject's conduct
+                            that are false
 ``fdr_<cause>``             the same, counting one cause only (label_error, informant_false,
-                            tampering, association, expression)
+                            tampering)
+``not_own_conduct``         share of agents who got a record not about their own conduct
+                            (association penalties) this step
+``speech_sanctioned``       share of agents penalised for voicing an opinion this step (true
+                            records of lawful conduct the lawful engine refuses to score)
 ``reports``                 informant reports this step; ``report_precision`` share true
 ``manipulation_attempts``   attempts this step; ``manipulation_success`` share that stuck
 ``disputes_upheld``         false records withdrawn after a dispute this step
@@ -44,22 +54,18 @@ from socialcredit.simulation.networks import Network
 
 __all__ = ["METRIC_NAMES", "StepFacts", "step_metrics"]
 
-_CAUSE_COLUMNS = {
-    1: "label_error",
-    2: "informant_false",
-    3: "tampering",
-    6: "association",
-    7: "expression",
-}
-_FALSE_CAUSES = np.array([1, 2, 3, 6, 7])
-_IS_FALSE = np.isin(np.arange(9), _FALSE_CAUSES)  # by cause code (observation.CAUSES)
-_IS_SANCTION = np.isin(np.arange(9), (6, 7))  # refused penalties: association, expression
+_CAUSE_COLUMNS = {1: "label_error", 2: "informant_false", 3: "tampering"}
+# a record is false when the conduct it asserts did not happen (observation.CAUSES)
+_IS_FALSE = np.isin(np.arange(9), (1, 2, 3))
+_ASSOCIATION, _EXPRESSION = 6, 7
 
 METRIC_NAMES = (
     "cooperation",
     "compliance",
     "civic",
     "trust",
+    "trust_strangers",
+    "trustworthiness",
     "fear",
     "self_censorship",
     "score_mean",
@@ -70,6 +76,8 @@ METRIC_NAMES = (
     "false_positive_rate",
     "false_discovery_rate",
     *(f"fdr_{c}" for c in _CAUSE_COLUMNS.values()),
+    "not_own_conduct",
+    "speech_sanctioned",
     "reports",
     "report_precision",
     "manipulation_attempts",
@@ -92,7 +100,8 @@ class StepFacts:
     payoff: np.ndarray
     conduct: Any
     fear: np.ndarray | None = None
-    trust: np.ndarray | None = None
+    trust: Any = None
+    betrayed: np.ndarray | None = None
     partner: np.ndarray | None = None
     records: tuple[np.ndarray, np.ndarray] | None = None
     extra_records: tuple[np.ndarray, np.ndarray] | None = None
@@ -119,11 +128,14 @@ def step_metrics(facts: StepFacts, heavy: bool) -> dict[str, float]:
     out["compliance"] = _ratio(int((c.due & ~c.defaulted).sum()), int(c.due.sum()))
     out["civic"] = np.count_nonzero(c.civic) / c.civic.size
     out["self_censorship"] = _ratio(
-        int((c.private_dissent & ~c.expressed).sum()), int(c.private_dissent.sum())
+        int((c.would_speak & ~c.expressed).sum()), int(c.would_speak.sum())
     )
-    if facts.fear is not None and facts.trust is not None:
+    if facts.fear is not None:
         out["fear"] = float(facts.fear.mean(dtype=np.float64))
-        out["trust"] = float(facts.trust.mean(dtype=np.float64))
+    if facts.trust is not None:
+        out["trust"] = float(facts.trust.invested_neighbour.mean(dtype=np.float64))
+        out["trust_strangers"] = float(facts.trust.invested_stranger.mean(dtype=np.float64))
+        out["trustworthiness"] = facts.trust.honoured
     payoff = facts.payoff if facts.modifier is None else facts.payoff + facts.modifier
     out["welfare"] = float(payoff.mean(dtype=np.float64))
     out.update(_records(facts))
@@ -140,19 +152,23 @@ def _records(facts: StepFacts) -> dict[str, float]:
     if facts.records is None:
         return out
     subject, cause = facts.records
-    if facts.extra_records is not None and facts.extra_records[1].size:
-        extra_subject, extra_cause = facts.extra_records
-        sanction = _IS_SANCTION[extra_cause]
-        subject = np.concatenate([subject, extra_subject[sanction]])
-        cause = np.concatenate([cause, extra_cause[sanction]])
-    by_cause = np.bincount(cause, minlength=_IS_FALSE.size)
-    out["false_discovery_rate"] = _ratio(int(by_cause[_IS_FALSE].sum()), cause.size)
+    extra_subject, extra_cause = facts.extra_records or (subject[:0], cause[:0])
+    association = extra_subject[extra_cause == _ASSOCIATION]
+    speech = extra_subject[extra_cause == _EXPRESSION]
+    conduct_cause = np.concatenate([cause, np.full(speech.size, _EXPRESSION, np.int8)])
+    by_cause = np.bincount(conduct_cause, minlength=_IS_FALSE.size)
+    out["false_discovery_rate"] = _ratio(int(by_cause[_IS_FALSE].sum()), conduct_cause.size)
     for code, name in _CAUSE_COLUMNS.items():
-        out[f"fdr_{name}"] = _ratio(int(by_cause[code]), cause.size)
-    innocent = ~(c.free_riding | c.defaulted)
-    hit = np.zeros(innocent.size, dtype=bool)
-    hit[subject] = True
-    out["false_positive_rate"] = _ratio(int((hit & innocent).sum()), int(innocent.sum()))
+        out[f"fdr_{name}"] = _ratio(int(by_cause[code]), conduct_cause.size)
+    violated = c.free_riding | c.defaulted
+    if facts.betrayed is not None:
+        violated = violated | facts.betrayed
+    n = violated.size
+    hit = np.zeros(n, dtype=bool)
+    hit[subject[_IS_FALSE[cause]]] = True
+    out["false_positive_rate"] = _ratio(int((hit & ~violated).sum()), int((~violated).sum()))
+    out["not_own_conduct"] = np.unique(association).size / n
+    out["speech_sanctioned"] = np.unique(speech).size / n
     out["disputes_upheld"] = float(facts.disputed)
     if facts.reports is not None:
         out["reports"] = float(facts.reports.target.size)

@@ -18,6 +18,7 @@ from socialcredit.policy import GradeBand
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, KindTerms
 from socialcredit.scoring.vectorised import KindTable
 from socialcredit.simulation._edges import edge_keys
+from socialcredit.simulation._ledger_audit import BACKDATE, AuditedLog
 from socialcredit.simulation._sparse import random_neighbours
 from socialcredit.simulation.networks import Network
 from socialcredit.simulation.scenario import Informants, Manipulation, NotLawfulPoints
@@ -114,30 +115,48 @@ def manipulate(
     candidate_negative: np.ndarray,
     params: Manipulation,
     rng: np.random.Generator,
+    log: AuditedLog | None,
+    step: int,
 ) -> ManipulationOutcome:
     """Fake ratings, bribery and tampering for one step.
 
     Gamers (a boolean mask) buy a fake positive record with ``fake_rate``; with ledger
-    verification a rating without a verifiable interaction is caught with ``detection``.
-    A gamer facing a negative record bribes the official with ``bribe_rate``, who drops it
-    with ``bribe_success`` (filing happens before the ledger, so verification cannot help).
-    A compromised official deletes the negative records of ``tamper_rate`` of the agents,
-    and plants a false negative on as many; against the ledger each is detected and undone
-    with ``detection`` (a deletion or insertion breaks the signed checkpoints).
+    verification (``log``) an audited one (``audit_rate``) is caught when its cited receipt
+    fails its inclusion proof. A gamer facing a negative record bribes the official with
+    ``bribe_rate``, who drops it with ``bribe_success`` (filing happens before the ledger,
+    so verification cannot help). A compromised official tampers with the records of
+    ``2 * tamper_rate`` of the agents: half the time it alters or deletes one of their
+    records (their negative records go), half the time it back-dates a fabricated negative
+    one. Against the ledger each attempt is run on the real Merkle log and undone when a
+    check fails (:class:`~._ledger_audit.AuditedLog`); without it nothing is detected.
     """
     n = gamers.size
-    detect = params.detection if params.ledger_verification else 0.0
     buyers = np.flatnonzero(gamers & (rng.random(n, dtype=np.float32) < params.fake_rate))
-    fakes = buyers[rng.random(buyers.size) >= detect]
+    caught = np.zeros(buyers.size, dtype=bool)
+    if log is not None:
+        audited = rng.random(buyers.size) < params.audit_rate
+        caught = audited & log.fake_rating_caught()
+    fakes = buyers[~caught]
     bribing = candidate_negative & gamers[candidate_subject]
     bribing &= rng.random(bribing.size) < params.bribe_rate
     dropped = bribing & (rng.random(bribing.size) < params.bribe_success)
-    tampered = rng.random(n, dtype=np.float32) < 2 * params.tamper_rate
-    halves = rng.random(n, dtype=np.float32) < 0.5
-    stuck = rng.random(n, dtype=np.float32) >= detect
-    deleted = np.flatnonzero(tampered & halves & stuck)
-    planted = np.flatnonzero(tampered & ~halves & stuck)
-    attempts = buyers.size + int(bribing.sum()) + int(tampered.sum())
+    tampered = np.flatnonzero(rng.random(n, dtype=np.float32) < 2 * params.tamper_rate)
+    action = rng.integers(0, 4, tampered.size)  # 0 alter, 1 delete, 2-3 back-date
+    action = np.minimum(action, BACKDATE)
+    stuck = np.ones(tampered.size, dtype=bool)
+    if log is not None and tampered.size:
+        where = log.positions(step, tampered.size, rng)
+        audited = rng.random(tampered.size) < params.audit_rate
+        stuck = ~np.array(
+            [
+                log.detected(int(a), int(w), bool(c))
+                for a, w, c in zip(action, where, audited, strict=True)
+            ],
+            dtype=bool,
+        )
+    deleted = tampered[stuck & (action != BACKDATE)]
+    planted = tampered[stuck & (action == BACKDATE)]
+    attempts = buyers.size + int(bribing.sum()) + tampered.size
     successes = fakes.size + int(dropped.sum()) + deleted.size + planted.size
     return ManipulationOutcome(~dropped, fakes, deleted, planted, attempts, successes)
 

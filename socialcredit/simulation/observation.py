@@ -1,8 +1,9 @@
 """What agents do each step beyond the game, and what the institution records of it.
 
 :func:`behave` draws the acts of one step — obligations met or defaulted (cannot pay vs will
-not pay, the latter weighed against the perceived sanction risk), civic acts, private
-dissent and its public expression (self-censored under fear when expression is watched).
+not pay), civic acts, private
+dissent and its public expression, trust-game betrayals — each a decision against the
+expected sanction (:mod:`.decisions`).
 
 :func:`observe` turns acts into candidate records of real catalogue kinds: each act is seen
 with probability ``coverage`` and labelled wrongly with probability ``label_error`` (a
@@ -20,6 +21,7 @@ import numpy as np
 import yaml
 
 from socialcredit.scoring.vectorised import KindTable
+from socialcredit.simulation.decisions import Judge, tempted
 from socialcredit.simulation.population import DEFECT, Population
 from socialcredit.simulation.scenario import Behaviour
 
@@ -68,7 +70,11 @@ def act_codes(table: KindTable) -> dict[str, tuple[int, int]]:
 
 @dataclass(frozen=True, slots=True)
 class Conduct:
-    """One step's acts beyond the game (boolean per agent)."""
+    """One step's acts beyond the game (boolean per agent).
+
+    ``would_speak``: agents holding an opinion worth voicing without any sanction risk;
+    ``expressed``: those who voice it. ``betrays``: trustees who would keep an investment.
+    """
 
     due: np.ndarray
     defaulted: np.ndarray
@@ -77,46 +83,58 @@ class Conduct:
     civic: np.ndarray
     private_dissent: np.ndarray
     expressed: np.ndarray
+    would_speak: np.ndarray
+    betrays: np.ndarray
 
 
 def behave(
     population: Population,
     strategy: np.ndarray,
-    fear: np.ndarray,
     behaviour: Behaviour,
-    expression_watched: bool,
+    judge: Judge,
     rng: np.random.Generator,
 ) -> Conduct:
-    """Draw one step's acts.
+    """Draw one step's acts, each a decision against its expected sanction (``judge``).
 
     An obligation falls due with ``obligation_rate``. An agent unable to pay (``ability``)
-    defaults (hardship); an able agent defaults wilfully with probability
-    ``(1 - willingness) * (1 - deterrence * fear)`` — expected-sanction reasoning. Free
-    riding is defection in the game. Civic acts: ``civic_rate`` for cooperators, half for
-    defectors. Private dissent with probability ``dissent``; expressed unless the agent
-    self-censors, which it does with probability ``fear`` when expression is watched.
+    defaults (hardship); an able one defaults when its temptation (:func:`.decisions.tempted`)
+    exceeds its expected sanction. A trustee betrays on the same comparison, with its own
+    draw. Free riding is defection in the game. Civic acts: ``civic_rate`` for cooperators,
+    half for defectors. An agent holds an opinion with probability ``dissent``, of value
+    ``voice_value * hardship * (1 - legitimacy)``; it would speak without a system when the
+    value exceeds ``voice_threshold * voice_value``, and speaks when it still does after
+    the expected sanction of speaking is subtracted.
     """
     n = strategy.size
 
     def draw(size: int = n) -> np.ndarray:
         return rng.random(size, dtype=np.float32)
 
-    # only agents with an obligation due draw its outcome (about one in ten)
     owing = np.flatnonzero(draw() < behaviour.obligation_rate)
     unable = draw(owing.size) >= population.ability[owing]
-    wilful_p = (1 - population.willingness[owing]) * (1 - behaviour.deterrence * fear[owing])
-    wilful = draw(owing.size) < wilful_p
+    who, value = tempted(population.willingness[owing], behaviour.default_gain, rng)
+    wilful = np.zeros(owing.size, dtype=bool)
+    wilful[who] = value > judge.expected(owing[who], judge.default_points)
     due, defaulted, hardship = (np.zeros(n, dtype=bool) for _ in range(3))
     due[owing] = True
     defaulted[owing[unable | wilful]] = True
     hardship[owing[unable]] = True
+    who, value = tempted(population.willingness, behaviour.default_gain, rng)
+    betrays = np.zeros(n, dtype=bool)
+    betrays[who] = value > judge.expected(who, judge.default_points)
     free = strategy == DEFECT
     rate = np.float32(behaviour.civic_rate)
-    civic_p = np.where(free, rate / np.float32(2), rate)
-    civic = draw() < civic_p
-    dissent = draw() < population.dissent
-    censor = (draw() < fear) if expression_watched else np.zeros(n, dtype=bool)
-    return Conduct(due, defaulted, hardship, free, civic, dissent, dissent & ~censor)
+    civic = draw() < np.where(free, rate / np.float32(2), rate)
+    dissent = np.flatnonzero(draw() < population.dissent)
+    worth = np.float32(behaviour.voice_value * (1 - behaviour.legitimacy))
+    voice = judge.hardship_value(dissent, worth)
+    threshold = np.float32(behaviour.voice_threshold * behaviour.voice_value)
+    risk = judge.expected(dissent, judge.expression_points, judge.expression_risk)
+    private, would, expressed = (np.zeros(n, dtype=bool) for _ in range(3))
+    private[dissent] = True
+    would[dissent] = voice > threshold
+    expressed[dissent] = voice - risk > threshold
+    return Conduct(due, defaulted, hardship, free, civic, private, expressed, would, betrays)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ UNIT_MEASURES = frozenset(
         "compliance",
         "civic",
         "trust",
+        "trust_strangers",
+        "trustworthiness",
         "fear",
         "self_censorship",
         "score_gini",
@@ -60,6 +62,8 @@ UNIT_MEASURES = frozenset(
         *(m for m in METRIC_NAMES if m.startswith("fdr_")),
         "report_precision",
         "manipulation_success",
+        "not_own_conduct",
+        "speech_sanctioned",
         "payoff_gini",
     }
 )
@@ -82,6 +86,7 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
     ("Does the system raise compliance (obligations met)?", "article", "no_system", "compliance"),
     ("Does the system raise behavioural trust?", "lawful_core", "no_system", "trust"),
     ("Does the system raise behavioural trust?", "article", "no_system", "trust"),
+    ("Does the system raise trust in strangers?", "lawful_core", "no_system", "trust_strangers"),
     ("Welfare (mean payoff with measures)", "article", "lawful_core", "welfare"),
     ("Contagion isolates low-score agents", "contagion_only", "lawful_core", "low_share"),
     ("Contagion isolates low-score agents", "contagion_only", "lawful_core", "score_assortativity"),
@@ -91,7 +96,7 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
         "lawful_core",
         "low_degree_ratio",
     ),
-    ("Informants raise fear", "informants_only", "lawful_core", "fear"),
+    ("Informants raise perceived detection", "informants_only", "lawful_core", "fear"),
     ("Informants lower trust (suspicion)", "informants_only", "lawful_core", "trust"),
     ("Informants bring false reports", "informants_only", "lawful_core", "fdr_informant_false"),
     (
@@ -101,10 +106,10 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
         "self_censorship",
     ),
     (
-        "Expression penalties are false sanctions",
+        "Expression penalties sanction lawful speech",
         "expression_only",
         "lawful_core",
-        "false_positive_rate",
+        "speech_sanctioned",
     ),
     (
         "Manipulation plants false records (no ledger)",
@@ -123,6 +128,12 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
         "article",
         "lawful_core",
         "false_positive_rate",
+    ),
+    (
+        "Records not about the subject's conduct: the article's system",
+        "article",
+        "lawful_core",
+        "not_own_conduct",
     ),
     ("Score inequality", "article", "lawful_core", "score_gini"),
 )

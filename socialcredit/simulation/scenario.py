@@ -90,8 +90,11 @@ _FRACTIONS = {
     "detection",
     "obligation_rate",
     "civic_rate",
-    "deterrence",
     "memory",
+    "prior_detection",
+    "legitimacy",
+    "voice_threshold",
+    "audit_rate",
     "cooperators",
     "fraction",
     "insider_share",
@@ -183,28 +186,44 @@ InitialSpec = RandomShare | SingleDefector | Clusters
 
 @dataclass(frozen=True, slots=True)
 class Behaviour:
-    """How agents act each step, and how they reason about sanctions.
+    """How agents decide, and how they learn what the system does (see ``decisions.py``).
+
+    Every decision weighs the value of an act against its expected sanction: the perceived
+    detection probability (learned from the agent's own and its partners' records) times
+    the loss in measures the bundle's rules would impose, scaled by the agent's risk
+    aversion (Epstein 2002: net risk = risk aversion x arrest probability).
 
     Attributes:
         obligation_rate: chance that an obligation (a repayment) falls due in a step.
         civic_rate: chance of a civic act (volunteering) for a cooperator; half for defectors.
-        deterrence: weight of perceived sanction risk in the choice to comply
-            (expected-sanction reasoning; 0 = agents ignore sanctions).
-        fear_k: Epstein's k in ``fear = 1 - exp(-k * seen)``, ``seen`` being the smoothed
-            share of neighbours sanctioned per step (scaled by ``fear_scale``).
-        fear_scale: how many sanctions per neighbour-step count as "all of them".
-        memory: smoothing of what agents see (weight of the new observation).
-        reasoning: per step, the chance ``reasoning * fear`` that a defector switches to
-            cooperation for fear of sanctions (expected-sanction reasoning in the game).
+        memory: weight of a new observation in what agents learn (forgetting 1 - memory).
+        reasoning: share of defectors who deliberate each step (revision rate): each
+            compares the private gain of free riding with its expected sanction.
+        prior_detection, prior_strength: the Beta prior of the perceived detection
+            probability (mean, and its weight in observations).
+        horizon: steps over which an agent weighs the measures a sanction would bring.
+        risk_aversion: mean risk aversion; each agent's is uniform on [0, 2 x mean].
+        default_gain: payoff value of keeping money owed (obligations, trust returns); an
+            agent's temptation is ``default_gain * (u - willingness)``, ``u`` uniform.
+        act_value_sd: spread of the intrinsic value of free riding across agents.
+        voice_value: value of voicing the strongest grievance (payoff units).
+        legitimacy: perceived legitimacy L; grievance = hardship x (1 - L) (Epstein 2002).
+        voice_threshold: share of ``voice_value`` an opinion must exceed to be voiced.
     """
 
     obligation_rate: float = 0.1
     civic_rate: float = 0.05
-    deterrence: float = 0.5
-    fear_k: float = 2.3
-    fear_scale: float = 1.0
     memory: float = 0.2
     reasoning: float = 0.1
+    prior_detection: float = 0.1
+    prior_strength: float = 2.0
+    horizon: int = 8
+    risk_aversion: float = 1.0
+    default_gain: float = 10.0
+    act_value_sd: float = 1.0
+    voice_value: float = 10.0
+    legitimacy: float = 0.5
+    voice_threshold: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +295,11 @@ class Manipulation:
             against it, and that the official drops it.
         tamper_rate: per step, share of agents whose negative records a compromised
             official deletes (or, equally often, whose record gets a false negative).
-        ledger_verification: records live in the tamper-evident ledger: tampering and
-            unverified (fake) ratings are detected with probability ``detection``.
+        ledger_verification: records live in a Merkle log (``socialcredit.ledger``):
+            tampering is checked with real consistency and inclusion proofs.
+        audit_rate: chance per step that a subject checks its receipt (an inclusion proof)
+            and that a fake rating's cited interaction is checked.
+        witness_every: a witness cosigns the log's checkpoint every this many steps.
     """
 
     enabled: bool = False
@@ -287,7 +309,8 @@ class Manipulation:
     bribe_success: float = 0.5
     tamper_rate: float = 0.002
     ledger_verification: bool = True
-    detection: float = 0.95
+    audit_rate: float = 0.5
+    witness_every: int = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,16 @@ arrays; this model restates the same rules for one agent at a time, in plain Pyt
 1. **game** — the public goods game on the agent's groups (the stages of
    :class:`mesa_twin.PublicGoodsAgent`, reused as they are);
 2. **other acts** — an obligation falls due with ``obligation_rate``; an agent unable to pay
-   (a draw above its ``ability``) defaults out of hardship, an able one defaults wilfully with
-   ``(1 - willingness) * (1 - deterrence * fear)``, ``fear`` being last step's; a civic act
-   with ``civic_rate`` for a cooperator, half that for a defector;
-3. **observation** — each act (the obligation, the game act, the civic act) is seen with
+   (a draw above its ``ability``) defaults out of hardship, an able one defaults wilfully when
+   its temptation ``default_gain * (u - willingness)`` exceeds ``risk * deterrence * loss``,
+   ``loss`` being what 30 points (``loan_default``) less would cost in per-tie measures over
+   the horizon at its current score and ``deterrence`` what it has learned (below); as a
+   trustee it decides the same way, with its own draw, whether to keep investments; a civic
+   act with ``civic_rate`` for a cooperator, half that for a defector;
+   **trust game** — each agent invests its belief in a random neighbour (its partner) and in
+   a random stranger, and moves each belief toward 1 when honoured, 0 when betrayed;
+3. **observation** — each act (the obligation, the game act, the civic act, a betrayal of
+   an investment actually made) is seen with
    ``coverage``; a seen obligation or game act is mislabelled with ``label_error`` (a met
    obligation or a contribution recorded as a violation, a violation missed); hardship
    defaults are never recorded (the hardship freeze). Acts become records of the catalogue
@@ -24,13 +30,15 @@ arrays; this model restates the same rules for one agent at a time, in plain Pyt
    compiled default policy, at the step's policy time ``ORIGIN_US + step * step_days`` days;
    the grade is ``CompiledPolicy.grade``;
 6. **consequences** — the payoff changes by ``per_tie[grade] * degree`` this very step;
-7. **perception** — each agent meets one random neighbour: ``seen`` (smoothed with
-   ``memory``) grows if the partner got a negative record this step, ``fear = 1 - exp(-k *
-   seen)``, and trust moves toward 1 if the partner cooperated, toward 0 otherwise;
+7. **perception** — each agent looks at itself and its partner: counts (decaying by
+   ``1 - memory``) of violations and of violations followed by a negative record give the
+   perceived detection ``(0.2 + hits) / (2 + trials)``; sanctions on agents who did not
+   violate give the arbitrary rate; ``deterrence`` is their difference (at least 0);
 8. **measures** of the step, via a :class:`mesa.DataCollector`;
 9. **adaptation** — synchronous Fermi imitation on the modified payoffs, then each defector
-   switches to cooperation with ``reasoning * fear`` (this step's fear); all agents adopt at
-   once.
+   deliberates with ``reasoning``: it cooperates when ``risk * loss(deterrence * horizon *
+   -10 points)`` (both read at the start of the step) exceeds its value of free riding — the
+   public goods game's payoff gain plus its intrinsic value; all agents adopt at once.
 
 Only the mechanics that ``lawful_core`` switches on exist here (no contagion, informants,
 expression penalties, manipulation or ostracism). The twin shares no simulation code with
@@ -51,7 +59,6 @@ might gain roughly 2x — an estimate, not measured; it would no longer be a Mes
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,7 +156,16 @@ class Citizen(PublicGoodsAgent):
         super().__init__(model, cooperates)
         self.neighbours: list[Citizen] = []
         self.ability, self.willingness = ability, willingness
-        self.fear, self.seen, self.trust = 0.0, 0.0, 0.5
+        behaviour = model.behaviour
+        self.risk = model.random.random() * 2 * behaviour.risk_aversion
+        self.act_value = model.random.gauss(0.0, behaviour.act_value_sd)
+        self.trials = self.hits = self.innocent = self.arbitrary = 0.0
+        self.trust_n = self.trust_s = 0.5
+        self.invested_n = 0.5
+        self.fear = self.deterrence = self.deterrence_then = 0.0
+        self.total_then = model.policy.base
+        self.betrays = self.chosen = self.betrayed = False
+        self.partner: Citizen = self
         self.records: list[Record] = []
         self.streak = 0
         self.total = model.policy.base
@@ -157,19 +173,45 @@ class Citizen(PublicGoodsAgent):
         self.due = self.defaulted = self.hardship = self.civic = False
         self.negatives = self.false_negatives = self.upheld = 0
 
+    def loss(self, points: int) -> float:
+        """Payoff lost over the horizon if ``points`` were added to the step-start score."""
+        model = self.model
+        now, after = self.total_then, self.total_then + points
+        per_tie, grade = model.per_tie, model.policy.grade
+        drop = per_tie.get(grade(now), 0.0) - per_tie.get(grade(after), 0.0)
+        return drop * len(self.neighbours) * model.behaviour.horizon
+
+    def _keeps(self) -> bool:
+        """Whether keeping money owed is worth more than its expected sanction."""
+        behaviour = self.model.behaviour
+        value = behaviour.default_gain * (self.model.random.random() - self.willingness)
+        return value > 0 and value > self.risk * self.deterrence_then * self.loss(-30)
+
     def act(self) -> None:
-        """Stage: this step's obligation and civic act (reads last step's fear)."""
+        """Stage: this step's obligation, trustee decision and civic act."""
         model, behaviour = self.model, self.model.behaviour
         rng = model.random
+        self.total_then, self.deterrence_then = self.total, self.deterrence
         self.due = rng.random() < behaviour.obligation_rate
         self.defaulted = self.hardship = False
         if self.due:
             self.hardship = rng.random() >= self.ability
-            wilful_p = (1 - self.willingness) * (1 - behaviour.deterrence * self.fear)
-            wilful = rng.random() < wilful_p
-            self.defaulted = self.hardship or wilful
+            self.defaulted = self._keeps() or self.hardship
+        self.betrays, self.chosen = self._keeps(), False
         rate = behaviour.civic_rate if self.cooperates else behaviour.civic_rate / 2
         self.civic = rng.random() < rate
+
+    def invest(self) -> None:
+        """Stage: the trust game, as trustor of a neighbour and of a stranger."""
+        model = self.model
+        m = model.behaviour.memory
+        self.partner = model.random.choice(self.neighbours) if self.neighbours else self
+        stranger = model.random.choice(model.members)
+        self.invested_n = self.trust_n
+        for trustee, attr in ((self.partner, "trust_n"), (stranger, "trust_s")):
+            trustee.chosen = True
+            honoured = 0.0 if trustee.betrays else 1.0
+            setattr(self, attr, getattr(self, attr) * (1 - m) + m * honoured)
 
     def get_observed(self) -> None:
         """Stage: the institution sees (or mislabels) this step's acts and files records."""
@@ -190,6 +232,9 @@ class Citizen(PublicGoodsAgent):
                 self._file("free_riding", LABEL_ERROR)
         if self.civic and rng.random() < coverage:
             self._file("civic_act", TRUE)
+        self.betrayed = self.betrays and self.chosen
+        if self.betrayed and rng.random() < coverage:
+            self._file("obligation_default", TRUE)
 
     def _file(self, act: str, cause: int) -> None:
         delay = None
@@ -223,7 +268,7 @@ class Citizen(PublicGoodsAgent):
         model = self.model
         if not model.restoration:
             return
-        violated = (not self.cooperates) or self.defaulted
+        violated = (not self.cooperates) or self.defaulted or self.betrayed
         self.streak = 0 if violated else self.streak + 1
         if self.streak >= model.restoration_steps:
             self.restore()
@@ -261,22 +306,41 @@ class Citizen(PublicGoodsAgent):
         self.records = live
         return aggregate(policy, points)[0]
 
+    @property
+    def violated(self) -> bool:
+        """Whether the agent broke a rule this step (free riding, a default, a betrayal)."""
+        return (not self.cooperates) or self.defaulted or self.betrayed
+
     def perceive(self) -> None:
-        """Stage: meet one random neighbour; update fear and trust from what it did."""
-        model = self.model
-        m = model.behaviour.memory
-        sanctioned = cooperated = False  # an agent without neighbours meets nobody
-        if self.neighbours:
-            partner = model.random.choice(self.neighbours)
-            sanctioned, cooperated = partner.negatives > 0, partner.cooperates
-        self.seen = self.seen * (1 - m) + (m if sanctioned else 0.0)
-        self.fear = 1.0 - math.exp(-model.fear_k * self.seen)
-        self.trust = self.trust * (1 - m) + (m if cooperated else 0.0)
+        """Stage: learn from itself and its partner (violations, records, sanctions)."""
+        behaviour = self.model.behaviour
+        keep = 1 - behaviour.memory
+        self.trials, self.hits = self.trials * keep, self.hits * keep
+        self.innocent, self.arbitrary = self.innocent * keep, self.arbitrary * keep
+        for seen in (self, self.partner):
+            sanctioned = seen.negatives > 0
+            if seen.violated:
+                self.trials += 1
+                self.hits += sanctioned
+            else:
+                self.innocent += 1
+                self.arbitrary += sanctioned
+        strength = behaviour.prior_strength
+        prior = behaviour.prior_detection * strength
+        self.fear = (prior + self.hits) / (strength + self.trials)
+        self.deterrence = max(self.fear - self.arbitrary / (strength + self.innocent), 0.0)
 
     def reconsider(self) -> None:
-        """Stage: a defector-to-be switches to cooperation with ``reasoning * fear``."""
+        """Stage: a defector-to-be deliberates with ``reasoning``."""
         model = self.model
-        if not self.next_cooperates and model.random.random() < model.reasoning * self.fear:
+        if self.next_cooperates or model.random.random() >= model.reasoning:
+            return
+        size = len(self.neighbours) + 1
+        back = 1 / size + sum(1 / (len(j.neighbours) + 1) for j in self.neighbours)
+        value = model.cost * size - model.r * model.cost * back + self.act_value
+        horizon = model.behaviour.horizon
+        accrued = round(self.deterrence_then * horizon * -10)
+        if self.risk * self.loss(accrued) > value:
             self.next_cooperates = True
 
 
@@ -317,7 +381,6 @@ class LawfulCoreModel(mesa.Model):
         self.r, self.cost = scenario.game.r, scenario.game.cost
         self.noise = scenario.update.noise
         self.reasoning = behaviour.reasoning
-        self.fear_k = behaviour.fear_k * behaviour.fear_scale
         self.policy = policy or compiled_bundle(default_bundle())
         self.acts = _acts(self.policy)
         self.coverage, self.label_error = spec.coverage, spec.label_error
@@ -353,7 +416,7 @@ class LawfulCoreModel(mesa.Model):
             "cooperation": lambda m: m.mean(lambda a: a.cooperates),
             "compliance": lambda m: m.ratio(lambda a: a.due and not a.defaulted, lambda a: a.due),
             "fear": lambda m: m.mean(lambda a: a.fear),
-            "trust": lambda m: m.mean(lambda a: a.trust),
+            "trust": lambda m: m.mean(lambda a: a.invested_n),
             "score_mean": lambda m: m.mean(lambda a: a.total),
             "low_share": lambda m: m.mean(lambda a: a.grade in m.low_grades),
             "false_discovery_rate": lambda m: m.ratio(
@@ -387,6 +450,7 @@ class LawfulCoreModel(mesa.Model):
         self.agents.do("share_pot")
         self.agents.do("collect_payoff")
         self.agents.do("act")
+        self.agents.do("invest")
         self.agents.do("get_observed")
         self.agents.do("restore_if_reformed")
         self.agents.do("score")

@@ -85,9 +85,12 @@ def test_running_scores_are_the_real_engine_over_the_filed_records() -> None:
         assert result.grade == table.policy.grades[int(batch.grades[agent])].grade
 
 
-def test_no_system_records_nothing_and_nobody_fears() -> None:
+def test_no_system_records_nothing_and_perceived_detection_is_unlearned() -> None:
     table = run_scenario(small("no_system"), 0)
-    assert np.all(table["fear"] == 0)
+    # nobody is ever recorded: the perceived detection falls from the prior (0.1) as
+    # violations are seen going unrecorded
+    assert table["fear"][0] < 0.1 and table["fear"][-1] < table["fear"][0]
+    assert np.all(table["self_censorship"] == 0)
     assert np.all(np.isnan(table["score_mean"]))
     assert np.all(np.isnan(table["false_positive_rate"]))
 
@@ -122,7 +125,7 @@ def test_hardship_defaults_are_not_recorded_when_frozen() -> None:
     n = 1000
     everyone = np.ones(n, dtype=bool)
     nobody = np.zeros(n, dtype=bool)
-    conduct = Conduct(everyone, everyone, everyone, nobody, nobody, nobody, nobody)
+    conduct = Conduct(everyone, everyone, everyone, nobody, nobody, nobody, nobody, nobody, nobody)
     codes = act_codes(KindTable.of(compiled_bundle(default_bundle())))
     rng = np.random.default_rng(0)
     frozen = observe(conduct, codes, 1.0, 0.0, True, rng)
@@ -135,8 +138,10 @@ def test_expression_surveillance_brings_self_censorship() -> None:
     watched = run_scenario(small("expression_only"), 0)
     free = run_scenario(small("lawful_core"), 0)
     assert np.all(free["self_censorship"] == 0)
-    assert last(watched, "self_censorship") > 0.1
-    assert last(watched, "fdr_expression") > 0
+    assert last(watched, "self_censorship") > 0.02
+    assert last(watched, "speech_sanctioned") > 0
+    # speech penalties assert conduct that happened: they are not false records
+    assert np.nansum(watched["false_positive_rate"]) <= np.nansum(free["false_positive_rate"]) * 1.5
 
 
 @pytest.mark.parametrize(("false_rate", "expect"), [(0.0, 1.0), (1.0, None)])
@@ -162,12 +167,12 @@ def test_informant_precision_follows_the_false_report_rate(
 def test_the_ledger_curbs_manipulation() -> None:
     base = {
         "institution.mechanics.manipulation.insider_share": 0.3,
-        "institution.mechanics.manipulation.detection": 1.0,
+        "institution.mechanics.manipulation.tamper_rate": 0.02,
     }
     with_ledger = run_scenario(small("manipulation_only", **base), 0)
     without = run_scenario(small("manipulation_no_ledger", **base), 0)
     assert last(without, "manipulation_success", 30) > last(with_ledger, "manipulation_success", 30)
-    assert np.nansum(with_ledger["fdr_tampering"]) == 0  # every planted record detected
+    assert np.nansum(with_ledger["fdr_tampering"]) < np.nansum(without["fdr_tampering"])
     assert np.nansum(without["fdr_tampering"]) > 0
 
 
@@ -183,7 +188,9 @@ def test_ostracism_rewires_ties_and_keeps_their_number() -> None:
 
 def test_contagion_penalises_neighbours_of_low_score_agents() -> None:
     table = run_scenario(small("contagion_only"), 0)
-    assert last(table, "fdr_association") > 0
+    assert last(table, "not_own_conduct") > 0
+    # association penalties are not counted as false records of conduct
+    assert last(table, "false_positive_rate") < 0.1
     core = run_scenario(small("lawful_core"), 0)
     assert last(table, "score_mean") < last(core, "score_mean")
 

@@ -25,6 +25,7 @@ def test_every_public_attribute_is_exported() -> None:
         "lab",
         "lab_metrics",
         "mechanics",
+        "decisions",
         "observation",
         "report",
         "impact",
