@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialcredit.catalogue import Source, default_catalogue
-from socialcredit.catalogue._timestamps import parse_canonical_columns, parse_timestamp
+from socialcredit.catalogue._timestamps import (
+    COLUMN_WIDTH,
+    parse_timestamp,
+    parse_timestamp_columns,
+)
 from socialcredit.catalogue.batch import EncodedRecord, _kernels, rows_to_arrays
 from socialcredit.catalogue.identifiers import (
     make_resident_id,
@@ -147,6 +151,14 @@ _TEXT_VALUES: dict[str, list[str]] = {
         "2024-03-01T24:00:00Z",
         "2024-03-01T23:59:60Z",
         "2024-03-01T18:00:00+08:00",
+        "2024-03-01T18:00:00+0800",
+        "2024-03-01 02:30:00.25-05:30",
+        "2024-03-01T18:00:00+24:00",
+        "2024-03-01T18:00:00+08:60",
+        "1949-10-01T07:59:59+08:00",
+        "1949-10-01T08:00:00+08:00",
+        "2025-01-01T08:05:00+08:00",
+        "2025-01-01T08:05:01+08",
         "2024-03-01t10:00:00Z",
         " 2024-03-01",
         "2024-03-01T10:00:00.5Z",
@@ -375,9 +387,10 @@ def test_identifier_columns_agree_with_the_scalar_checks(values: list[str], seed
     )
 )
 def test_timestamp_columns_agree_with_the_scalar_parse(values: list[str]) -> None:
-    data = [v.encode().ljust(20)[:20] for v in values]
-    chars = np.frombuffer(b"".join(data), dtype=np.uint8).reshape(-1, 20)
-    parsed, us = parse_canonical_columns(chars, np.array([len(v.encode()) for v in values]))
+    data = [v.encode().ljust(COLUMN_WIDTH)[:COLUMN_WIDTH] for v in values]
+    chars = np.frombuffer(b"".join(data), dtype=np.uint8).reshape(-1, COLUMN_WIDTH)
+    lengths = np.array([len(v.encode()) for v in values], dtype=np.int64)
+    parsed, us, _ = parse_timestamp_columns(chars, lengths)
     for ok, micro, value in zip(parsed, us, values, strict=True):
         if ok:
             scalar = parse_timestamp(value)

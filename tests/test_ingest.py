@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -335,3 +335,29 @@ def test_the_cli_takes_the_source_from_its_configuration(tmp_path: Path) -> None
     assert done.exit_code == 0, done.output
     summary = orjson.loads(done.output)
     assert (summary["accepted"], summary["refused"]) == (3, 1)
+
+
+@pytest.mark.parametrize("zone", ["+08:00", "+0800", "-05:30"])
+def test_a_file_with_offsets_files_the_same_records_as_in_utc(tmp_path: Path, zone: str) -> None:
+    """The same instants written at an offset: the checked chunks are byte-identical to those
+    of the file written in UTC (tests/test_timestamps_fast.py shows they take the kernels)."""
+    rows = valid_rows(300)
+    sign, hours, minutes = (-1 if zone[0] == "-" else 1), int(zone[1:3]), int(zone[-2:])
+    shift = sign * timedelta(hours=hours, minutes=minutes)
+    local = [dict(r, occurred_at=_written_at(r["occurred_at"], shift, zone)) for r in rows]
+    catalogue = default_catalogue()
+
+    def payloads(path: Path) -> list[bytes]:
+        out: list[bytes] = []
+        for chunk in read_chunks(path, None, 64):
+            out.extend(check_chunk(catalogue, chunk).accepted.payload_json)
+        return out
+
+    expected = payloads(write_csv(tmp_path / "utc.csv", rows))
+    assert len(expected) == len(rows)
+    assert payloads(write_csv(tmp_path / "local.csv", local)) == expected
+
+
+def _written_at(utc_text: str, shift: timedelta, zone: str) -> str:
+    local = datetime.fromisoformat(utc_text) + shift
+    return f"{local:%Y-%m-%dT%H:%M:%S}{zone}"

@@ -142,48 +142,200 @@ def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.n
 def epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Days from 1970-01-01 to each (valid) proleptic Gregorian date, element-wise (int64).
 
-    H. Hinnant's ``days_from_civil``: integer arithmetic only, valid for any year.
+    H. Hinnant's ``days_from_civil``: integer arithmetic only, valid for years within a
+    million of 0 (computed in 32 bits, several times faster than in 64).
     """
+    year, month, day = (np.asarray(v, dtype=np.int32) for v in (year, month, day))
     y = year - (month <= 2)
     era = y // 400
     yoe = y - era * 400
     doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    return days.astype(np.int64)
 
 
-def parse_canonical_columns(
+#: How many bytes of each value :func:`parse_timestamp_columns` reads: its longest form,
+#: ``YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM``.
+COLUMN_WIDTH = 32
+_SEPARATORS = (ord("T"), ord("t"), ord(" "))  # what _parse_timestamp allows between date and time
+_FRACTION_WEIGHTS = 10 ** np.arange(5, -1, -1, dtype=np.int64)
+_FIRST_US = to_us(datetime.min.replace(tzinfo=UTC))
+_LAST_US = to_us(datetime.max.replace(tzinfo=UTC))
+_ZONE = {"Z": ord("Z"), "+": ord("+"), "-": ord("-"), ":": ord(":")}
+
+
+class _Bytes:
+    """The first :data:`COLUMN_WIDTH` bytes of each value (undefined past its end), with digit
+    views. Every reader below decides from bytes inside the value, given its length."""
+
+    def __init__(self, chars: np.ndarray, lengths: np.ndarray) -> None:
+        if chars.shape[1] < COLUMN_WIDTH:
+            chars = np.pad(chars, ((0, 0), (0, COLUMN_WIDTH - chars.shape[1])))
+        self.chars = chars
+        self.lengths = lengths
+        self.digits = chars - np.uint8(48)  # wraps around: a digit is exactly a value <= 9
+        self.is_digit = self.digits <= 9
+        self.rows = np.arange(len(chars))
+
+    def number(self, *at: int) -> np.ndarray:
+        """The decimal number written at byte positions ``at`` (meaningful where all digits)."""
+        value = np.zeros(len(self.chars), dtype=np.int64)
+        for i in at:
+            value = value * 10 + self.digits[:, i]
+        return value
+
+    def byte_at(self, at: np.ndarray | int, step: int) -> np.ndarray:
+        """Each row's byte at position ``at + step``: one for all rows, or each row's own."""
+        if isinstance(at, int):
+            return self.chars[:, at + step]
+        return self.chars[self.rows, np.minimum(at + step, COLUMN_WIDTH - 1)]
+
+    def digit_at(self, at: np.ndarray | int, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(is a digit, its value)`` of each row's byte at ``at + step``."""
+        value = self.byte_at(at, step) - np.uint8(48)
+        return value <= 9, value.astype(np.int64)
+
+
+def _date_part(b: _Bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``(well formed, epoch day)`` of the leading ``YYYY-MM-DD`` of each value."""
+    shaped = b.is_digit[:, _DIGIT_AT_DATE].all(axis=1) & (b.chars[:, 4] == 45)
+    shaped &= (b.chars[:, 7] == 45) & (b.lengths >= 10)
+    year, month, day = b.number(0, 1, 2, 3), b.number(5, 6), b.number(8, 9)
+    valid = shaped & calendar_dates(year, month, day)
+    return valid, epoch_days(np.where(valid, year, 1970), month.clip(1, 12), day)
+
+
+def _time_part(b: _Bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``(well formed, second of the day)`` of the ``THH:MM:SS`` after the date."""
+    separator = b.chars[:, 10]
+    shaped = (separator == _SEPARATORS[0]) | (separator == _SEPARATORS[1])
+    shaped |= separator == _SEPARATORS[2]
+    shaped &= b.is_digit[:, _DIGIT_AT_TIME].all(axis=1) & (b.lengths >= 20)
+    shaped &= (b.chars[:, 13] == 58) & (b.chars[:, 16] == 58)
+    hour, minute, second = b.number(11, 12), b.number(14, 15), b.number(17, 18)
+    shaped &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    return shaped, hour * 3_600 + minute * 60 + second
+
+
+def _fraction(b: _Bytes) -> tuple[np.ndarray | bool, np.ndarray | int, np.ndarray | int]:
+    """``(well formed, microseconds, where the zone starts)``: an optional ``.f`` to
+    ``.ffffff`` (or ``,``) after the seconds. Longer fractions, which Python truncates, and a
+    mark without digits, which it ignores, are left to the scalar parse."""
+    mark = (b.chars[:, 19] == 46) | (b.chars[:, 19] == 44)
+    if not mark.any():  # the usual case: whole seconds, the zone right after them
+        return True, 0, 19
+    run = np.cumprod(b.is_digit[:, 20:26], axis=1)  # 1 while the digits last
+    count = np.minimum(run.sum(axis=1), b.lengths - 20)  # never past the value's end
+    run &= np.arange(6) < count[:, None]
+    micro = (b.digits[:, 20:26] * run * _FRACTION_WEIGHTS).sum(axis=1)
+    has = mark & (count >= 1)
+    return ~mark | has, np.where(has, micro, 0), np.where(has, 20 + count, 19)
+
+
+def _zone(b: _Bytes, at: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """``(well formed, offset in seconds)`` of the zone from ``at`` to the value's end: ``Z``
+    or ``±HH``, ``±HHMM``, ``±HH:MM`` within ±23:59 (the offsets Python accepts exactly as
+    written; ``+08:60`` and seconds in an offset are left to the scalar parse)."""
+    span = b.lengths - at
+    sign = b.byte_at(at, 0)
+    utc = (span == 1) & (sign == _ZONE["Z"])
+    h1, h1v = b.digit_at(at, 1)
+    h2, h2v = b.digit_at(at, 2)
+    hours = h1v * 10 + h2v
+    signed = ((sign == _ZONE["+"]) | (sign == _ZONE["-"])) & h1 & h2 & (hours <= 23)
+    packed, colon = span == 5, span == 6
+    minutes_at = _minutes_at(at, colon)
+    m1, m1v = b.digit_at(minutes_at, 0)
+    m2, m2v = b.digit_at(minutes_at, 1)
+    minutes = np.where(packed | colon, m1v * 10 + m2v, 0)
+    signed &= (span == 3) | (packed & m1 & m2) | (colon & m1 & m2 & (b.byte_at(at, 3) == 58))
+    offset = np.where(signed, hours * 3_600 + minutes * 60, 0)
+    return utc | (signed & (minutes <= 59)), np.where(sign == _ZONE["-"], -offset, offset)
+
+
+def _minutes_at(at: np.ndarray | int, colon: np.ndarray) -> np.ndarray | int:
+    """Where an offset's minutes start: after ``±HH:``, else after ``±HH`` (one position for
+    every row when they agree, as they do in a feed of one form)."""
+    if isinstance(at, int) and (colon.all() or not colon.any()):
+        return at + (4 if colon.any() else 3)
+    return at + np.where(colon, 4, 3)
+
+
+def parse_timestamp_columns(
     chars: np.ndarray, lengths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse many timestamps in the two usual forms, ``YYYY-MM-DD`` and ``YYYY-MM-DDTHH:MM:SSZ``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse many timestamps at once: ``YYYY-MM-DD``, or a date-time with ``T`` (``t``,
+    space), seconds, an optional fraction of up to six digits and ``Z`` or a numeric offset
+    (``±HH:MM``, ``±HHMM``, ``±HH``), such as ``2024-03-01T18:00:00+08:00``.
 
     Args:
-        chars: (n, 20) uint8 array, the first bytes of each UTF-8 value (padding is ignored).
+        chars: (n, w) uint8 array, the first bytes of each UTF-8 value (padding is ignored);
+            :data:`COLUMN_WIDTH` bytes are enough for every form read here.
         lengths: the byte length of each value.
 
     Returns:
-        ``(parsed, us)``: True where the value is in one of the two forms and denotes a real
-        instant, and its microseconds since the epoch there (0 elsewhere). Exactly what
-        :func:`parse_timestamp` gives for those values; every other value is left to it.
+        ``(parsed, us, plain)``: True where the value is in one of these forms and denotes a
+        real instant, its microseconds since the epoch there (0 elsewhere), and True where
+        its canonical text (:func:`format_us`) is the value itself, or for a bare date the
+        value and ``T00:00:00Z``. Exactly what :func:`parse_timestamp` gives for those values;
+        every other value is left to it (an offset that takes the instant out of Python's
+        range of years is refused there, so it is left to it too).
     """
-    digits = chars - np.uint8(48)  # wraps around: a digit is exactly a value <= 9
-    is_digit = digits <= 9
-    is_date = (lengths == 10) | (lengths == 20)
-    is_date &= is_digit[:, _DIGIT_AT_DATE].all(axis=1) & (chars[:, 4] == 45) & (chars[:, 7] == 45)
-    is_time = (lengths == 20) & is_digit[:, _DIGIT_AT_TIME].all(axis=1)
-    is_time &= (chars[:, 10] == 84) & (chars[:, 13] == 58) & (chars[:, 16] == 58)
-    is_time &= chars[:, 19] == 90
+    b = _Bytes(chars, lengths)
+    dated, days = _date_part(b)
+    timed, second = _time_part(b)
+    fraction_ok, micro, zone_at = _fraction(b)
+    zone_ok, offset = _zone(b, zone_at)
+    timed &= fraction_ok & zone_ok
+    bare = lengths == 10
+    parsed = dated & (bare | timed)
+    seconds = np.where(bare, 0, second - offset)
+    us = days * US_PER_DAY + seconds * 1_000_000 + micro
+    parsed &= (us >= _FIRST_US) & (us <= _LAST_US)  # else shifting to UTC overflows in Python
+    us = np.where(parsed, us, 0)
+    plain = bare | ((lengths == 20) & (b.chars[:, 10] == 84) & (b.chars[:, 19] == _ZONE["Z"]))
+    return parsed, us, parsed & plain
 
-    def number(*at: int) -> np.ndarray:
-        value = np.zeros(len(chars), dtype=np.int64)
-        for i in at:
-            value = value * 10 + digits[:, i]
-        return value
 
-    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
-    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    is_time &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    parsed = is_date & calendar_dates(year, month, day) & ((lengths == 10) | is_time)
-    seconds = np.where(lengths == 20, hour * 3_600 + minute * 60 + second, 0)
-    days = epoch_days(np.where(parsed, year, 1970), month.clip(1, 12), day)
-    us = np.where(parsed, days * US_PER_DAY + seconds * 1_000_000, 0)
-    return parsed, us
+def civil_dates(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of each epoch day: the inverse of :func:`epoch_days` (H. Hinnant's
+    ``civil_from_days``, integer arithmetic only, in 32 bits: for years within a million of 0).
+    """
+    z = days.astype(np.int32) + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+_CANONICAL = np.frombuffer(b"0000-00-00T00:00:00.000000Z", dtype=np.uint8)
+_PAIRS = np.array([divmod(v, 10) for v in range(100)], dtype=np.uint8) + np.uint8(48)  # "00".."99"
+
+
+def format_columns(us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical texts of many instants, as :func:`format_us` writes them (years 1-9999).
+
+    Returns:
+        ``(chars, lengths)``: an (n, 27) uint8 array holding each text from its start, and
+        each text's length (20, or 27 with a fraction).
+    """
+    seconds, micro = np.divmod(us, 1_000_000)
+    days, second_of_day = np.divmod(seconds, 86_400)
+    year, month, day = civil_dates(days)
+    minutes, second = np.divmod(second_of_day, 60)
+    hour, minute = np.divmod(minutes, 60)
+    # Two digits at a time, from a table; the position of each pair in _CANONICAL.
+    pairs = [(0, year // 100 % 100), (2, year % 100), (5, month), (8, day)]
+    pairs += [(11, hour), (14, minute), (17, second)]
+    has_fraction = micro != 0
+    if has_fraction.any():
+        pairs += [(20, micro // 10_000), (22, micro // 100 % 100), (24, micro % 100)]
+    chars = np.tile(_CANONICAL, (len(us), 1))
+    for at, value in pairs:
+        chars[:, at : at + 2] = np.take(_PAIRS, value, axis=0)
+    chars[~has_fraction, 19] = _ZONE["Z"]
+    return chars, np.where(has_fraction, 27, 20)

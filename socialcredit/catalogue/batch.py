@@ -4,13 +4,14 @@
 tiers. :func:`validate_arrays` (the ingest hot path) takes the batch as Arrow arrays and runs
 every check as a column kernel -- kind and source per distinct value, whether the source's
 authority kind may file the kind from a (kinds x authority kinds) table, identifier check
-characters and birth dates on an (n x 18) byte array, timestamps in their two usual forms on an
-(n x 20) one, text fields by length and regular-expression kernels (evidence against the
-reference pattern of each row's authority kind, one RE2 pass per authority kind) -- and
-assembles each accepted record's canonical JSON by string concatenation, with no Python work
-per record.
-It accepts a record only when every value is in a plainly acceptable, already normal form
-(free text that needs no JSON escaping and no stripping, a canonical amount, ...). Every other
+characters and birth dates on an (n x 18) byte array, timestamps (a date, or a date-time with
+``Z`` or any numeric offset, rewritten in canonical UTC form) on an (n x 32) one, text fields
+by length and regular-expression kernels (evidence against the reference pattern of each
+row's authority kind, one RE2 pass per authority kind) -- and assembles each accepted
+record's canonical JSON by string concatenation, with no Python work per record.
+It accepts a record only when every value is in a plainly acceptable form, already normal
+except for the timestamp (free text that needs no JSON escaping and no stripping, a canonical
+amount, ...). Every other
 record goes to :func:`validate_columns`, which runs the checks per record over Python lists,
 and anything it is not sure about -- an unusual value, a type it does not handle, anything
 refused -- goes through :meth:`Catalogue.validate`. So the answers, refusal messages included,
@@ -29,7 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialcredit.catalogue import records as _records
-from socialcredit.catalogue._timestamps import EARLIEST_US, parse_canonical_columns
+from socialcredit.catalogue._timestamps import (
+    COLUMN_WIDTH,
+    EARLIEST_US,
+    format_columns,
+    parse_timestamp_columns,
+)
 from socialcredit.catalogue._values import (
     FUTURE_TOLERANCE_US,
     MAX_AMOUNT,
@@ -502,12 +508,11 @@ def _kernels(
         valid_id[organisation] = uscc_columns(chars[organisation])
     sure &= (lengths == 18) & valid_id
 
-    chars, lengths = _fixed_width(occurred_at, 20)
-    parsed, us = parse_canonical_columns(chars, lengths)
+    chars, lengths = _fixed_width(occurred_at, COLUMN_WIDTH)
+    parsed, us, plain = parse_timestamp_columns(chars, lengths)
     sure &= parsed & (us <= now_us + FUTURE_TOLERANCE_US) & (us >= EARLIEST_US)
     sure &= ~person | ((us >= adult_us) & (now_us >= adult_us))
-    midnight = pc.binary_join_element_wise(occurred_at, _S["T00:00:00Z"], _S[""])
-    occurred_text = pc.if_else(_mask(lengths == 10), midnight, occurred_at)
+    occurred_text = _occurred_text(occurred_at, lengths, us, sure & ~plain)
 
     sources, source_pick, source_at = _per_value(source, lambda value: _source(value, filer))
     sure &= np.array([s is not None for s in sources], dtype=bool)[source_pick]
@@ -568,6 +573,18 @@ def _kernels(
     )
 
 
+def _occurred_text(
+    occurred_at: pa.Array, lengths: np.ndarray, us: np.ndarray, rewrite: np.ndarray
+) -> pa.Array:
+    """Each value's canonical text (meaningful where it parsed): the value itself, or with
+    ``T00:00:00Z`` after a bare date, unless some accepted value is written otherwise (with
+    an offset, a fraction, ...): then every text is written afresh from its instant."""
+    if rewrite.any():
+        return _ragged_strings(*format_columns(us))
+    midnight = pc.binary_join_element_wise(occurred_at, _S["T00:00:00Z"], _S[""])
+    return pc.if_else(_mask(lengths == 10), midnight, occurred_at)
+
+
 _SUBJECT_KINDS = frozenset({"person", "organisation"})
 _AUTHORITIES = tuple(conduct_taxonomy().authority_kinds.values())
 _AUTHORITY_INDEX = {a.id: i for i, a in enumerate(_AUTHORITIES)}
@@ -617,6 +634,18 @@ def _strings(values: list[str]) -> pa.Array:
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
     return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
+
+
+def _ragged_strings(chars: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """A string array of row ``i``'s first ``lengths[i]`` bytes of ``chars`` (ASCII)."""
+    if len(lengths) and (lengths == lengths[0]).all():  # one length, as whole seconds have
+        data = chars[:, : lengths[0]].ravel()
+    else:
+        data = chars[np.arange(chars.shape[1]) < lengths[:, None]]  # row by row, in order
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))]
+    return pa.Array.from_buffers(pa.string(), len(lengths), buffers)
 
 
 _LITERALS = [
