@@ -145,3 +145,20 @@ class StoreContract:
             assert list(txn.idempotency_keys_by_position()) == by_position
             assert list(txn.subjects()) == [(0, "person", "a"), (1, "person", "b")]
         assert list(ready.idempotency_keys_by_position()) == by_position
+
+    def test_subject_positions_are_found_by_subject_below_a_size(self, ready: LedgerStore) -> None:
+        assert ready.subject_index_state() == (0, 0)
+        rows = [("person", "a", 0), ("person", "b", 1), ("person", "a", 700), ("@type", "P", 2)]
+        with ready.write() as txn:
+            txn.put_subject_positions(rows)
+            txn.put_subject_positions([("person", "a", 0), ("person", "a", 3)], new=False)
+            for index in (0, 2):
+                txn.put_bundle(index, bytes([index]))
+            txn.set_state(LogState(701, 1))
+            txn.set_subject_index_size(701)
+            assert txn.subject_index_size() == 701
+        assert ready.subject_index_state() == (701, 701)
+        assert ready.subject_positions([("person", "a")], 701) == [0, 3, 700]
+        assert ready.subject_positions([("person", "a"), ("@type", "P")], 700) == [0, 2, 3]
+        assert ready.subject_positions([("person", "z")], 701) == []
+        assert list(ready.read_bundles_at([2, 0, 1, 2])) == [(0, b"\x00"), (2, b"\x02")]

@@ -60,6 +60,14 @@ def downgrade_postgres_to_v1(url: str) -> None:
                     conn.execute(statement)
 
 
+def downgrade_sqlite_to_v1(path: Path) -> None:
+    """Remove what versions after 1 added, as a store made by the first release."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.execute("DELETE FROM meta WHERE key = 'subject_index_size'")
+        conn.execute("DROP TABLE subject_positions")
+
+
 def test_postgres_v1_store_is_refused_then_migrated_without_changing_the_root(
     database: str, tmp_path: Path, clock: Clock
 ) -> None:
@@ -78,7 +86,7 @@ def test_postgres_v1_store_is_refused_then_migrated_without_changing_the_root(
     old = PostgresStore(database, partition_span=SPAN)
     with pytest.raises(ConfigurationError, match="socialcredit migrate"):
         Ledger(old)
-    assert old.migrate() == [2]
+    assert old.migrate() == [2, 3]
     assert old.migrate() == []
     assert partitions(database, "bundles") == ["bundles_p000000"]  # the old table, attached
     migrated = Ledger(old, ledger.signer, clock)
@@ -133,13 +141,12 @@ def test_sqlite_v1_store_is_refused_until_migrated(tmp_path: Path, clock: Clock)
     ledger.append(records(0, 300))
     root = ledger.latest_checkpoint().root
     ledger.store.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    downgrade_sqlite_to_v1(path)
     old = SQLiteStore(path)
     with pytest.raises(ConfigurationError, match="socialcredit migrate"):
         old.state()
     assert old.schema_version() == 1
-    assert old.migrate() == [2] and old.migrate() == []
+    assert old.migrate() == [2, 3] and old.migrate() == []
     assert Ledger(old).latest_checkpoint().root == root
     old.close()
     with sqlite3.connect(path) as conn:
@@ -155,12 +162,11 @@ def test_migrate_command(tmp_path: Path, clock: Clock) -> None:
     Ledger.create(
         SQLiteStore(path), create_key_file(tmp_path / "k.key"), "t/c", clock
     ).store.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    downgrade_sqlite_to_v1(path)
     runner = CliRunner()
     url = f"sqlite:///{path}"
     first = runner.invoke(cli, ["--store", url, "migrate"])
     assert first.exit_code == 0, first.output
-    assert "1 -> 2" in first.output
+    assert "1 -> 2" in first.output and "2 -> 3" in first.output
     again = runner.invoke(cli, ["--store", url, "migrate"])
-    assert again.exit_code == 0 and "already at schema version 2" in again.output
+    assert again.exit_code == 0 and "already at schema version 3" in again.output

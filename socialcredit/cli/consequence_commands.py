@@ -13,6 +13,7 @@ from ..consequences import (
     IdentifiedListing,
     Membership,
     PublicListing,
+    check_service,
     end_hardship,
     identified_members_of_list,
     lists_in_force,
@@ -78,11 +79,11 @@ def decide_command(
 ) -> None:
     """Allow, deny or reward SERVICE to SUBJECT, with reasons and recourse (audited: the
     ``DecisionMade`` entry names --reader, who asks, and the purpose)."""
-    when = parse_moment(at, "--at")
-    with DecisionService(open_ledger(settings_of(ctx), write=True)) as decisions:
-        decision = decisions.decide(
-            *parse_subject(subject), service, when, requester=reader, purpose=purpose
-        )
+    when, who = parse_moment(at, "--at"), parse_subject(subject)
+    ledger = open_ledger(settings_of(ctx), write=True)
+    check_service(ledger, service, when)  # before any subject's entries are read
+    with DecisionService(ledger, subjects=[who]) as decisions:
+        decision = decisions.decide(*who, service, when, requester=reader, purpose=purpose)
     if as_json:
         emit_json(decision.to_json())
         return

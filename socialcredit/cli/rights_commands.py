@@ -58,7 +58,8 @@ def report_command(
     """SUBJECT's file: records, sources, legal bases, contributions, statuses, proofs,
     lists, hardship, decisions, disputes and every read (this read is logged)."""
     moment = parse_moment(at, "--at") if at else None
-    found = subject_report(_ledger(ctx), *parse_subject(subject), moment, reader, purpose)
+    who = parse_subject(subject)  # refuse a bad subject before opening anything
+    found = subject_report(_ledger(ctx), *who, moment, reader, purpose)
     if as_json:
         emit_json(found)
         return

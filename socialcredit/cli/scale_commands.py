@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import IntegrityError
-from ..service import check_store_exists
+from ..ledger.subject_index import build_subject_index
+from ..service import check_store_exists, open_ledger
 from ..storage import migrate_store
 from ..storage.transfer import TransferReport, transfer
 from . import cli, emit_json, settings_of
@@ -14,15 +15,18 @@ from . import cli, emit_json, settings_of
 @cli.command()
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
-    """Apply the store's pending schema migrations, in order (safe to run again)."""
+    """Apply the store's pending schema migrations, in order, and build what they add (the
+    per-subject index, once); safe to run again."""
     store = settings_of(ctx).store
     check_store_exists(store)
     before, applied = migrate_store(store)
     if not applied:
         click.echo(f"{store}: already at schema version {before}")
-        return
     for version in applied:
         click.echo(f"{store}: schema {version - 1} -> {version}")
+    indexed = build_subject_index(open_ledger(settings_of(ctx)))
+    if indexed:
+        click.echo(f"{store}: per-subject index built over {indexed} entries")
 
 
 def _finish(report: TransferReport, as_json: bool) -> None:

@@ -35,7 +35,8 @@ def score_command(
 ) -> None:
     """The score, per dimension and in total, and the grade of SUBJECT (a logged read)."""
     when, known = parse_times(as_of, known_at)
-    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    who = parse_subject(subject)  # refuse a bad subject before opening anything
+    ledger = open_ledger(settings_of(ctx), write=True)
     logged_read(ledger, [who], reader, purpose)
     result = score(ledger, *who, as_of=when, known_at=known)
     if as_json:
@@ -68,7 +69,8 @@ def explain_command(
     """Every record's contribution, the top reasons for the grade, and the way up (a logged
     read)."""
     when, known = parse_times(as_of, known_at)
-    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    who = parse_subject(subject)  # refuse a bad subject before opening anything
+    ledger = open_ledger(settings_of(ctx), write=True)
     logged_read(ledger, [who], reader, purpose)
     found = explain(ledger, *who, as_of=when, known_at=known)
     statements = statements_of(ledger, who, to_us(known))  # they travel with the record
@@ -178,7 +180,8 @@ def history_command(
 ) -> None:
     """SUBJECT's score over time, each point as known on its date (a logged read)."""
     first, last = _time_range(start, end)
-    ledger, who = open_ledger(settings_of(ctx), write=True), parse_subject(subject)
+    who = parse_subject(subject)  # refuse a bad subject before opening anything
+    ledger = open_ledger(settings_of(ctx), write=True)
     logged_read(ledger, [who], reader, purpose)
     points = history(
         ledger,

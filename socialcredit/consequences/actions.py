@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from socialcredit.catalogue import Catalogue, Gravity, RecordKind
 from socialcredit.catalogue.identifiers import mask_subject_id, subject_kind_of
+from socialcredit.consequences.decisions import CompiledConsequences
 from socialcredit.consequences.model import Membership, Status, SubjectConsequences
 from socialcredit.consequences.projection import DAY_US
 from socialcredit.consequences.service import ConsequenceView
@@ -20,15 +21,17 @@ from socialcredit.errors import NotFoundError, Problem, ValidationError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import format_time
 from socialcredit.ledger.ledger import utc_now_us
+from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.rights.reads import checked_reader, read_entry
-from socialcredit.scoring.engine import Contribution, to_us
+from socialcredit.scoring.engine import Contribution, from_us, to_us
 
 __all__ = [
     "PUBLIC_STATUSES",
     "PUBLISHED_GRAVITIES",
     "IdentifiedListing",
     "PublicListing",
+    "check_service",
     "end_hardship",
     "identified_members_of_list",
     "lists_in_force",
@@ -65,6 +68,22 @@ def _view(ledger: Ledger) -> ConsequenceView:
     return view
 
 
+def check_service(ledger: Ledger, service: str, at: datetime | None = None) -> None:
+    """Refuse a service the policy in force at ``at`` (default now, as known then) does not
+    have, reading only the published policies: a decision about an unknown service is
+    refused before any subject's entries are loaded.
+
+    Raises:
+        ValidationError: naming ``service`` (with the services in force).
+        ValueError: if ``at`` is naive.
+    """
+    moment = from_us(_at(at))
+    published = bundle_in_force(ledger, moment, moment)
+    CompiledConsequences(default_bundle() if published is None else published.bundle).triggers(
+        service
+    )
+
+
 def subject_consequences(
     ledger: Ledger, subject_kind: str, subject_id: str, at: datetime | None = None
 ) -> SubjectConsequences:
@@ -74,7 +93,14 @@ def subject_consequences(
     Raises:
         ValueError: if ``at`` is naive.
     """
-    return _view(ledger).consequences(subject_kind, subject_id, _at(at))
+    at_us = _at(at)
+    if ledger.has_projection("consequences"):  # a long-lived view is already there
+        return _view(ledger).consequences(subject_kind, subject_id, at_us)
+    view = ConsequenceView(ledger, subjects=[(subject_kind, subject_id)])
+    try:
+        return view.consequences(subject_kind, subject_id, at_us)
+    finally:
+        view.close()
 
 
 class PublicListing:
@@ -122,10 +148,27 @@ def memberships_of_list(
     Raises:
         NotFoundError: if the policy in force has no such list.
     """
-    members = _shown(_view(ledger) if view is None else view, list_id, _at(at))
+    at_us = _at(at)
+    if view is None:
+        _require_list(ledger, list_id, at_us)  # before the whole ledger is read
+    members = _shown(_view(ledger) if view is None else view, list_id, at_us)
     return [
         PublicListing(key[0], mask_subject_id(key[0], key[1]), member) for key, member in members
     ]
+
+
+def _require_list(ledger: Ledger, list_id: str, at_us: int) -> None:
+    """Refuse a list the policy in force at ``at_us`` (as known then) does not define,
+    reading only the published policies.
+
+    Raises:
+        NotFoundError: if there is no such list.
+    """
+    moment = from_us(at_us)
+    published = bundle_in_force(ledger, moment, moment)
+    bundle = default_bundle() if published is None else published.bundle
+    if list_id not in CompiledConsequences(bundle).lists:
+        raise NotFoundError(f"no list {list_id!r} in the policy in force")
 
 
 def _shown(
@@ -178,7 +221,9 @@ def identified_members_of_list(
     if not checked_reader(reader, purpose).personal_data:
         reason = f"{purpose!r} may not see identifying data: read the masked list"
         raise ValidationError("read refused", [Problem("purpose", reason)])
-    members = _shown(_view(ledger), list_id, _at(at))
+    at_us = _at(at)
+    _require_list(ledger, list_id, at_us)  # before the whole ledger is read
+    members = _shown(_view(ledger), list_id, at_us)
     if not members:
         return []
     logged = ledger.append([read_entry(key, reader, purpose, "listing") for key, _ in members])

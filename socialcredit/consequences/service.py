@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -32,6 +32,7 @@ from socialcredit.consequences.projection import Listing, SubjectFacts, listings
 from socialcredit.ledger import Entry, Ledger, PendingEntry
 from socialcredit.ledger.entries import parse_time
 from socialcredit.ledger.ledger import utc_now_us
+from socialcredit.ledger.subject_index import GLOBAL_TYPES, TYPE_KIND, entries_at
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy.publish import PublishedBundle, _read, in_force
@@ -81,14 +82,32 @@ class ConsequenceView:
         ledger: the ledger to read.
         refresh_interval: how often (seconds) to look for entries appended by others.
         lock: the lock guarding the ledger's store handle (shared with its other users).
+        subjects: answer only about these subjects, reading only their entries, those of the
+            organisations a person among them represents, and the policies (the per-subject
+            index); answers about them equal those of a view of the whole ledger. None:
+            every subject.
     """
 
     def __init__(
-        self, ledger: Ledger, *, refresh_interval: float = 1.0, lock: threading.RLock | None = None
+        self,
+        ledger: Ledger,
+        *,
+        refresh_interval: float = 1.0,
+        lock: threading.RLock | None = None,
+        subjects: Collection[Key] | None = None,
     ) -> None:
         self.ledger = ledger
         self.lock = lock or threading.RLock()
         self.refresh_interval = refresh_interval
+        # With ``subjects``, only their entries (and the organisations a person among them
+        # legally represents, and the policies) are read, through the per-subject index.
+        self._scope: set[Key] | None = None if subjects is None else set(subjects)
+        self._clear()
+        ledger.add_listener(self._on_append)
+        self.catch_up()
+
+    def _clear(self) -> None:
+        """Forget everything read (the state of a view that has read nothing)."""
         self._index = RecordIndex()
         self._next = 0
         self._stale = True
@@ -110,8 +129,10 @@ class ConsequenceView:
         self._published: list[PublishedBundle] = []
         self._compiled: dict[str, CompiledConsequences] = {}
         self._current = self._compile(default_bundle())
-        ledger.add_listener(self._on_append)
-        self.catch_up()
+
+    def close(self) -> None:
+        """Stop following the ledger's appends."""
+        self.ledger.remove_listener(self._on_append)
 
     # -- catching up -------------------------------------------------------------------------
 
@@ -122,11 +143,19 @@ class ConsequenceView:
         return found
 
     def _on_append(self, first: int, encoded: Sequence[bytes]) -> None:
-        with self.lock:
+        # Called by the appending thread while it holds the ledger's write lock: never wait
+        # for this view's lock here (its holder may be waiting for the write lock, e.g. the
+        # audit writer); marking the view stale is always safe, it re-reads from _next.
+        if not self.lock.acquire(blocking=False):
+            self._stale = True
+            return
+        try:
             if first == self._next and all(e.endswith(_DECISION_SUFFIX) for e in encoded):
                 self._next += len(encoded)  # our own audit entries: indexed by the writer
             else:
                 self._stale = True
+        finally:
+            self.lock.release()
 
     def refresh(self) -> None:
         """Catch up if something was appended through this ledger object, or if the refresh
@@ -144,7 +173,7 @@ class ConsequenceView:
                 return 0
             dirty: set[Key] = set()
             policy_changed = False
-            entries = self.ledger.entries(self._next, size)
+            entries = self._entries(size)
             # one decoding pass feeds both the record index and the facts, chunk by chunk
             while chunk := list(islice(entries, _CHUNK)):
                 self._index.apply(chunk)
@@ -155,6 +184,42 @@ class ConsequenceView:
             read, self._next = size - self._next, size
             self._rebuild(None if policy_changed else dirty)
             return read
+
+    def _entries(self, size: int) -> Iterator[Entry]:
+        """The entries from ``self._next`` to ``size`` this view reads: all of them, or for a
+        scoped view those indexed under its subjects (the whole ledger while the store's
+        per-subject index is incomplete)."""
+        start = self._next
+        if self._scope is None:
+            return self.ledger.entries(start, size)
+        _, indexed = self.ledger.store.subject_index_state()
+        if indexed < size:
+            self._scope = None
+            return self.ledger.entries(start, size)
+        positions = self._positions_of(self._scope, start, size)
+        entries = list(entries_at(self.ledger, positions))
+        represented = self._represented_organisations(entries) - self._scope
+        if not represented:
+            return iter(entries)
+        self._scope |= represented
+        if start > 0:  # their earlier entries were never read: read everything again
+            self._clear()
+            start = 0
+        return entries_at(self.ledger, self._positions_of(self._scope, start, size))
+
+    def _positions_of(self, scope: set[Key], start: int, size: int) -> list[int]:
+        keys = [*sorted(scope), *((TYPE_KIND, t) for t in sorted(GLOBAL_TYPES))]
+        return [p for p in self.ledger.store.subject_positions(keys, size) if p >= start]
+
+    def _represented_organisations(self, entries: Sequence[Entry]) -> set[Key]:
+        """Organisations that a person in scope is recorded as legally representing."""
+        scope = self._scope or set()
+        return {
+            ("organisation", str(e.data["organisation"]))
+            for e in entries
+            if e.type == "LegalRepresentativeRecorded"
+            and ("person", str(e.data.get("representative"))) in scope
+        }
 
     def _apply(self, entry: Entry, dirty: set[Key]) -> bool:
         """Take one entry into the facts; True if it published a policy."""
@@ -348,6 +413,9 @@ class DecisionService(ConsequenceView):
         ledger: a writable ledger.
         batch_size, interval, max_queue: of the group-commit audit writer.
         refresh_interval: as for :class:`ConsequenceView`.
+        subjects: decide only about these subjects, reading only their entries (and those of
+            organisations they represent) through the per-subject index: what a one-off
+            decision needs. None: every subject (the whole ledger is read once).
     """
 
     def __init__(
@@ -358,8 +426,9 @@ class DecisionService(ConsequenceView):
         interval: float = 0.005,
         max_queue: int = 200_000,
         refresh_interval: float = 1.0,
+        subjects: Collection[Key] | None = None,
     ) -> None:
-        super().__init__(ledger, refresh_interval=refresh_interval)
+        super().__init__(ledger, refresh_interval=refresh_interval, subjects=subjects)
         self.writer = AuditWriter(
             ledger, self.lock, batch_size=batch_size, interval=interval, max_queue=max_queue,
             on_written=self._written,

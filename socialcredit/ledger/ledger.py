@@ -37,6 +37,7 @@ from .entries import (
     format_time,
 )
 from .hashing import leaf_hash, unpack_bundle
+from .subject_index import Key, entry_keys
 from .tiles import append_entries, node_reader, root_at
 
 __all__ = ["AppendResult", "AppendResults", "Ledger", "utc_now_us"]
@@ -179,7 +180,8 @@ class Ledger:
             return encode_batch(fresh, at, checked=checked)
 
         keys = [entry.idempotency_key for entry in entries]
-        return self._append(keys, [entry.subject for entry in entries], encode)
+        index_keys = [entry_keys(e.type, e.data, e.subject) for e in entries]
+        return self._append(keys, [entry.subject for entry in entries], encode, index_keys)
 
     def append_encoded(self, batch: EncodedBatch) -> AppendResults:
         """Append entries of one type whose data is already canonical JSON (the ingest path).
@@ -195,25 +197,32 @@ class Ledger:
         def encode(keep: list[int] | None, at: str) -> list[bytes]:
             return template.encode(data if keep is None else [data[i] for i in keep], at)
 
-        return self._append(batch.idempotency_keys, batch.subjects, encode)
+        index_keys = None
+        if any(s is None for s in batch.subjects) or batch.type not in _PLAIN_TYPES:
+            index_keys = [entry_keys(batch.type, None, s) for s in batch.subjects]
+        return self._append(batch.idempotency_keys, batch.subjects, encode, index_keys)
 
     def _append(
         self,
         keys: Sequence[str | None],
         subjects: Sequence[tuple[str, str] | None],
         encode: Callable[[list[int] | None, str], list[bytes]],
+        index_keys: Sequence[list[Key]] | None = None,
     ) -> AppendResults:
-        """The one write path: deduplicate, encode at ledger time, store, index, checkpoint."""
+        """The one write path: deduplicate, encode at ledger time, store, index, checkpoint.
+
+        ``index_keys``: each entry's keys in the per-subject index (None: its subject)."""
         if self.signer is None:
             raise LedgerError("the ledger is open read-only (no signing key)")
         with self._write_lock:
-            return self._append_locked(keys, subjects, encode)
+            return self._append_locked(keys, subjects, encode, index_keys)
 
     def _append_locked(
         self,
         keys: Sequence[str | None],
         subjects: Sequence[tuple[str, str] | None],
         encode: Callable[[list[int] | None, str], list[bytes]],
+        index_keys: Sequence[list[Key]] | None,
     ) -> AppendResults:
         with self.store.write() as txn:
             state = txn.state()
@@ -228,6 +237,7 @@ class Ledger:
                 txn, subjects if keep is None else [subjects[i] for i in keep]
             )
             append_entries(txn, state.size, encoded)
+            _index_positions(txn, state.size, subjects, index_keys, keep)
             if new_keys:
                 txn.put_idempotency_keys(list(new_keys.items()))
             new_state = LogState(state.size + appended, recorded_us)
@@ -260,6 +270,10 @@ class Ledger:
         if found is None:
             found = self._projections[name] = build(self)
         return found  # type: ignore[return-value]
+
+    def has_projection(self, name: str) -> bool:
+        """True if the projection ``name`` has been built on this object."""
+        return name in self._projections
 
     def remove_listener(self, listener: AppendListener) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""
@@ -434,6 +448,34 @@ class Ledger:
 
 
 # -- the checkpoint chain --------------------------------------------------------------------
+
+
+# -- the per-subject position index ---------------------------------------------------------
+
+# Types whose index keys are exactly their subject (no global key, no representative).
+_PLAIN_TYPES = frozenset({"RecordFiled"})
+
+
+def _index_positions(
+    txn: WriteTransaction,
+    first: int,
+    subjects: Sequence[tuple[str, str] | None],
+    index_keys: Sequence[list[Key]] | None,
+    keep: list[int] | None,
+) -> None:
+    """Write the per-subject index rows of the entries appended from position ``first``
+    (``keep``: the indices appended, None for all), and move the index's complete size
+    along if it was complete before."""
+    chosen = range(len(subjects)) if keep is None else keep
+    if index_keys is None:
+        rows = [
+            (s[0], s[1], first + n) for n, i in enumerate(chosen) if (s := subjects[i]) is not None
+        ]
+    else:
+        rows = [(k[0], k[1], first + n) for n, i in enumerate(chosen) for k in index_keys[i]]
+    txn.put_subject_positions(rows)
+    if txn.subject_index_size() == first:
+        txn.set_subject_index_size(first + len(chosen))
 
 
 def _parse_stored(origin: str, stored: StoredCheckpoint) -> SignedCheckpoint:

@@ -32,6 +32,7 @@ from socialcredit.errors import NotFoundError, Problem
 from socialcredit.ledger import Entry, Ledger, PendingEntry
 from socialcredit.ledger.checkpoints import public_key_text
 from socialcredit.ledger.entries import format_time
+from socialcredit.ledger.subject_index import TYPE_KIND, entries_at, index_complete
 from socialcredit.policy import governance as gov
 from socialcredit.policy import signatures as sig
 from socialcredit.policy.assessment import ENTRY_TYPE as ASSESSED
@@ -260,9 +261,15 @@ _SEEN: weakref.WeakKeyDictionary[Ledger, tuple[int, list[PublishedBundle]]] = (
 
 def _read_all(ledger: Ledger) -> Iterator[PublishedBundle]:
     scanned, found = _SEEN.get(ledger, (0, []))
-    size = ledger.size()
+    size, complete = index_complete(ledger)
     if scanned < size:
-        found = found + [_read(e) for e in ledger.entries(scanned, size) if e.type == ENTRY_TYPE]
+        new: Iterable[Entry]
+        if complete:  # the per-subject index lists every publication: read just those
+            positions = ledger.store.subject_positions([(TYPE_KIND, ENTRY_TYPE)], size)
+            new = entries_at(ledger, [p for p in positions if p >= scanned])
+        else:
+            new = (e for e in ledger.entries(scanned, size) if e.type == ENTRY_TYPE)
+        found = found + [_read(e) for e in new]
         _SEEN[ledger] = (size, found)
     return iter(found)
 

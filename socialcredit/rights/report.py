@@ -15,13 +15,14 @@ returns a JSON-able ``SubjectReportV1`` as the ledger held it at ``at``:
   open hardship period and the restrictions it freezes, and decisions.
 
 :func:`export_file` is the same report plus every ledger entry about the subject.
-The whole ledger is read once, and only the entries a report needs are decoded.
+Only the subject's own entries are read (the per-subject index), or, in a store whose index
+is not yet built, the whole ledger once, decoding only the entries a report needs.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import public_key_text
 from socialcredit.ledger.entries import Entry, decode_entry, format_time
 from socialcredit.ledger.proofs import inclusion_document
+from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.rights._scan import entry_type, ledger_now
 from socialcredit.rights.disputes import DISPUTE_TYPES, project_disputes
@@ -80,20 +82,38 @@ def _about(entry: Entry, subject: Subject) -> bool:
 
 
 def _read(ledger: Ledger, subject: Subject) -> _File:
-    found = _File(subject)
+    """The entries the report needs: through the per-subject index when the store's index is
+    complete (every entry about the subject is indexed under them), else from one pass over
+    the whole ledger. Both give the same report: lifecycle and dispute entries about other
+    subjects' records are ignored by everything that reads ``shared``."""
+    own = subject_entries(ledger, [subject], with_global=False)
+    if own is not None:
+        return _sorted_file(subject, ((e.position, e.type, e) for e in own[1]))
+    return _sorted_file(subject, _scanned(ledger, subject))
+
+
+def _scanned(ledger: Ledger, subject: Subject) -> Iterator[tuple[int, str, Entry | bytes]]:
     needle = subject[1].encode()
     for position, raw in ledger.raw_entries():
         kind = entry_type(raw)
+        if kind in _SHARED or (kind in _PER_SUBJECT and needle in raw):
+            yield position, kind, raw
+
+
+def _sorted_file(subject: Subject, entries: Iterable[tuple[int, str, Entry | bytes]]) -> _File:
+    found = _File(subject)
+    for position, kind, item in entries:
+        if kind not in _SHARED and kind not in _PER_SUBJECT:
+            continue
+        entry = item if isinstance(item, Entry) else decode_entry(position, item)
         if kind in _SHARED:
-            found.shared.append(decode_entry(position, raw))
-        elif kind in _PER_SUBJECT and needle in raw:
-            entry = decode_entry(position, raw)
-            if not _about(entry, subject):
-                continue
-            if kind == RECORD_FILED:
-                found.filed[position] = entry
-            else:
-                found.own.append(entry)
+            found.shared.append(entry)
+        elif not _about(entry, subject):
+            continue
+        elif kind == RECORD_FILED:
+            found.filed[position] = entry
+        else:
+            found.own.append(entry)
     return found
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_text
 from socialcredit.rights.disputes import checked_record
@@ -67,6 +68,9 @@ def statements_of(
 ) -> dict[int, list[Statement]]:
     """The subject's statements recorded by ``at_us`` (default now), by record position."""
     known_us = ledger_now(ledger) if at_us is None else at_us
+    own = subject_entries(ledger, [subject], with_global=False)
+    if own is not None:  # the subject's statements are among their own entries
+        return group(own[1], subject, known_us)
     return group(
         scan(ledger, {STATEMENT_ATTACHED}, containing=subject[1].encode()), subject, known_us
     )

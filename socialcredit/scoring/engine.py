@@ -32,7 +32,7 @@ from socialcredit.scoring.definition import (
     is_active,
     record_points,
 )
-from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index
+from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index, subject_index
 
 __all__ = [
     "Contribution",
@@ -215,8 +215,13 @@ def _default_policy() -> CompiledPolicy:
     return compiled_bundle(default_bundle())
 
 
-def _index(source: RecordIndex | Ledger) -> RecordIndex:
-    return source if isinstance(source, RecordIndex) else ledger_index(source)
+def _index(source: RecordIndex | Ledger, subject: tuple[str, str]) -> RecordIndex:
+    """The index to read ``subject`` from: ``source`` itself, or the subject's own entries
+    (the per-subject index), or the whole ledger when the store's index is incomplete."""
+    if isinstance(source, RecordIndex):
+        return source
+    found = subject_index(source, *subject)
+    return ledger_index(source) if found is None else found
 
 
 def _known(rows: tuple[RecordRow, ...], as_of_us: int, known_at_us: int) -> list[RecordRow]:
@@ -279,7 +284,7 @@ def score(
     """
     known_at = as_of if known_at is None else known_at
     to_us(known_at)  # refuse naive times before touching the ledger
-    index = _index(source)
+    index = _index(source, (subject_kind, subject_id))
     compiled = resolve_policy(index.ledger, as_of, known_at, policy)
     rows = index.effective(subject_kind, subject_id, to_us(known_at))
     return evaluate(compiled, rows, (subject_kind, subject_id), as_of, known_at)
@@ -304,7 +309,7 @@ def explain(
     """
     known_at = as_of if known_at is None else known_at
     to_us(known_at)
-    index = _index(source)
+    index = _index(source, (subject_kind, subject_id))
     compiled = resolve_policy(index.ledger, as_of, known_at, policy)
     rows = index.effective(subject_kind, subject_id, to_us(known_at))
     result = evaluate(compiled, rows, (subject_kind, subject_id), as_of, known_at)

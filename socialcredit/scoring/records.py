@@ -50,6 +50,7 @@ from typing import Any, NamedTuple
 
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.entries import Entry, parse_time
+from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.rights.deadlines import decision_deadline_us
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "ledger_index",
     "project_entries",
     "record_rows",
+    "subject_index",
 ]
 
 RECORD_FILED = "RecordFiled"
@@ -468,3 +470,24 @@ def ledger_index(ledger: Ledger) -> RecordIndex:
     with shared.lock:
         shared.index.catch_up(ledger)
     return shared.index
+
+
+def subject_index(
+    ledger: Ledger, subject_kind: str, subject_id: str, holidays: frozenset[date] = frozenset()
+) -> RecordIndex | None:
+    """A record index of one subject's records and their lifecycle, read through the
+    per-subject index (only that subject's entries); it answers every question about that
+    subject exactly as :func:`ledger_index` does. None if the store's per-subject index is
+    not complete (read the whole ledger then).
+
+    Raises:
+        StorageError: if the store fails or an entry is malformed.
+    """
+    found = subject_entries(ledger, [(subject_kind, subject_id)], with_global=False)
+    if found is None:
+        return None
+    size, entries = found
+    index = RecordIndex(holidays)
+    index.apply(entries)
+    index.ledger, index.next_position = ledger, size
+    return index

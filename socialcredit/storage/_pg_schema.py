@@ -5,7 +5,10 @@ Schema versions (``meta.schema_version``):
 1. one table each for bundles, tiles, checkpoints, idempotency keys, subjects;
 2. **bundles and tiles range-partitioned by index** (``PARTITION BY RANGE (idx)``), one
    partition per ``partition_span`` bundle indexes (default 2^16 bundles = 16.8 M entries,
-   a few GB of entries per partition), created on demand by the writer that first needs one.
+   a few GB of entries per partition), created on demand by the writer that first needs one;
+3. the **per-subject position index** ``subject_positions (kind, external_id, position)``,
+   created empty and marked (``meta.subject_index_size = 0``) as covering no entry until it
+   is built (:func:`socialcredit.ledger.subject_index.build_subject_index`).
 
 The migration from 1 to 2 copies nothing: each old table is renamed, given a CHECK constraint
 on its index range (one scan), and attached as the first partition ``[0, n * span)`` of a new
@@ -33,7 +36,8 @@ __all__ = [
     "schema_version",
 ]
 
-LATEST_VERSION = 2
+LATEST_VERSION = 3
+SUBJECT_INDEX_SIZE = "subject_index_size"
 DEFAULT_PARTITION_SPAN = 1 << 16
 PARTITIONED = ("bundles", "tiles")
 
@@ -131,7 +135,17 @@ def _to_v2(conn: Conn, span: int) -> None:
     _set_meta(conn, "partitions_end", str(end))
 
 
-_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {2: _to_v2}
+def _to_v3(conn: Conn, span: int) -> None:
+    """Add the per-subject position index, empty and covering nothing yet."""
+    conn.execute(
+        'CREATE TABLE subject_positions (kind text COLLATE "C" NOT NULL, '
+        'external_id text COLLATE "C" NOT NULL, position bigint NOT NULL, '
+        "PRIMARY KEY (kind, external_id, position))"
+    )
+    _set_meta(conn, SUBJECT_INDEX_SIZE, "0")
+
+
+_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def migrate(conn: Conn, span: int = DEFAULT_PARTITION_SPAN) -> list[int]:

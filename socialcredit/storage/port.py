@@ -12,7 +12,12 @@ that also serialises writers (one global order). Layout, after Trillian Tessera:
   (see ``socialcredit.ledger.checkpoints``) are kept after its 64-byte signature;
 * **idempotency** and **subjects** — indexes that are projections of the entries and are
   written in the same transaction as the entries they index (chained checkpoints commit to
-  digests of both, which ``verify`` recomputes from these rows).
+  digests of both, which ``verify`` recomputes from these rows);
+* **subject positions** — ``(kind, external_id, position)``: every entry under each subject
+  it concerns (and the few global entries, such as policies, under ``("@type", type)``),
+  written in the same transaction as the entries, so single-subject reads touch only that
+  subject. ``subject_index_size`` says below which position the index is complete (a store
+  migrated from before it, or imported, is complete only once the index has been built).
 
 Every backend passes the contract tests in ``tests/storage_contract.py``.
 """
@@ -96,6 +101,24 @@ class WriteTransaction(ABC):
     @abstractmethod
     def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Record new subjects as ``(internal_id, kind, external_id)``."""
+
+    @abstractmethod
+    def put_subject_positions(
+        self, rows: Sequence[tuple[str, str, int]], *, new: bool = True
+    ) -> None:
+        """Record ``(kind, external_id, position)`` rows of the per-subject index.
+
+        ``new``: the caller guarantees none of the rows is stored yet (the rows of entries
+        being appended: the fast bulk path); otherwise a row already there is left as it is.
+        """
+
+    @abstractmethod
+    def subject_index_size(self) -> int:
+        """The position below which the per-subject index is complete."""
+
+    @abstractmethod
+    def set_subject_index_size(self, size: int) -> None:
+        """Record that the per-subject index holds every entry below ``size``."""
 
     @abstractmethod
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
@@ -221,6 +244,24 @@ class LedgerStore(ABC):
     @abstractmethod
     def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """The positions of those ``keys`` already recorded."""
+
+    @abstractmethod
+    def subject_index_state(self) -> tuple[int, int]:
+        """``(log size, size below which the per-subject index is complete)``, read together
+        (one consistent snapshot)."""
+
+    @abstractmethod
+    def subject_positions(self, keys: Sequence[tuple[str, str]], below: int) -> list[int]:
+        """The sorted, distinct positions ``< below`` indexed under any of ``keys``
+        (``(kind, external_id)`` pairs).
+
+        Raises:
+            StorageError: if the store fails.
+        """
+
+    @abstractmethod
+    def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """The stored bundles among ``indices``, in index order (absent ones are skipped)."""
 
     @abstractmethod
     def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:

@@ -125,6 +125,30 @@ class _PostgresWrite(WriteTransaction):
     def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
         _copy(self._conn, "subjects (id, kind, external_id)", rows)
 
+    def put_subject_positions(
+        self, rows: Sequence[tuple[str, str, int]], *, new: bool = True
+    ) -> None:
+        if new:
+            _copy(self._conn, "subject_positions (kind, external_id, position)", rows)
+        elif rows:
+            self._conn.execute(
+                "INSERT INTO subject_positions SELECT * FROM "
+                "unnest(%s::text[], %s::text[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                _columns(rows, 3),
+            )
+
+    def subject_index_size(self) -> int:
+        found = _one(
+            self._conn, "SELECT value FROM meta WHERE key = %s", (schema.SUBJECT_INDEX_SIZE,)
+        )
+        return 0 if found is None else int(found)
+
+    def set_subject_index_size(self, size: int) -> None:
+        self._conn.execute(
+            "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = %s",
+            (schema.SUBJECT_INDEX_SIZE, str(size), str(size)),
+        )
+
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(
             "INSERT INTO checkpoints VALUES (%s, %s, %s, %s) ON CONFLICT (size) DO UPDATE SET "
@@ -445,6 +469,37 @@ class PostgresStore(LedgerStore):
 
     def find_subjects(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         return self._read("finding subjects", lambda c: _find_subjects(c, keys))
+
+    def subject_index_state(self) -> tuple[int, int]:
+        self._require_initialised()
+        rows = self._fetch(
+            "reading the subject index state",
+            "SELECT size, (SELECT value FROM meta WHERE key = %s) FROM log_state",
+            (schema.SUBJECT_INDEX_SIZE,),
+        )
+        return int(rows[0][0]), int(rows[0][1] or 0)
+
+    def subject_positions(self, keys: Sequence[tuple[str, str]], below: int) -> list[int]:
+        if not keys:
+            return []
+        kinds, ids = _columns(list(dict.fromkeys(keys)), 2)
+        rows = self._fetch(
+            "reading subject positions",
+            "SELECT DISTINCT p.position FROM subject_positions p "
+            "JOIN unnest(%s::text[], %s::text[]) AS k (kind, external_id) "
+            "USING (kind, external_id) WHERE p.position < %s ORDER BY 1",
+            (kinds, ids, below),
+        )
+        return [int(position) for (position,) in rows]
+
+    def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        wanted = sorted(set(indices))
+        for start in range(0, len(wanted), _PAGE):
+            yield from self._fetch(
+                "reading bundles",
+                "SELECT idx, data FROM bundles WHERE idx = ANY(%s::bigint[]) ORDER BY idx",
+                (wanted[start : start + _PAGE],),
+            )
 
     def close(self) -> None:
         self._reader.close()

@@ -18,10 +18,12 @@ from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, sch
 
 __all__ = ["SQLiteStore"]
 
-LATEST_VERSION = 2
+LATEST_VERSION = 3
 """Schema versions: 1, the first; 2 changes no table in SQLite (partitioning the log is a
 PostgreSQL matter: a single file has no partitions) and is recorded so that both stores count
-versions alike and ``migrate`` means the same on both."""
+versions alike and ``migrate`` means the same on both; 3 adds the per-subject position index
+(``subject_positions``), empty and marked as covering no entry until it is built
+(:func:`socialcredit.ledger.subject_index.build_subject_index`)."""
 _CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 _ROWS_PAGE = 10_000  # index rows per read query
 
@@ -79,6 +81,11 @@ def _checkpoint_at_most(conn: sqlite3.Connection, size: int) -> StoredCheckpoint
 
 
 _KEYS_BY_POSITION = "SELECT key, position FROM idempotency ORDER BY position, key"
+_SUBJECT_POSITIONS_V3 = (
+    "CREATE TABLE subject_positions (kind TEXT NOT NULL, external_id TEXT NOT NULL, "
+    "position INTEGER NOT NULL, PRIMARY KEY (kind, external_id, position)) WITHOUT ROWID"
+)
+_INDEXED = "subject_index_size"  # meta key: the index holds every entry below this position
 _SUBJECTS_FROM = "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id"
 
 
@@ -142,6 +149,20 @@ class _SQLiteWrite(WriteTransaction):
     def put_subjects(self, rows: Sequence[tuple[int, str, str]]) -> None:
         self._conn.executemany("INSERT INTO subjects VALUES (?, ?, ?)", rows)
 
+    def put_subject_positions(
+        self, rows: Sequence[tuple[str, str, int]], *, new: bool = True
+    ) -> None:
+        # In key order, each B-tree page is visited once per batch instead of once per row.
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO subject_positions VALUES (?, ?, ?)", sorted(rows)
+        )
+
+    def subject_index_size(self) -> int:
+        return _indexed_size(self._conn)
+
+    def set_subject_index_size(self, size: int) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_INDEXED, str(size)))
+
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
@@ -176,6 +197,11 @@ class _SQLiteWrite(WriteTransaction):
 
     def subjects(self) -> Iterator[tuple[int, str, str]]:
         return _stream(self._conn, "subjects", _SUBJECTS_FROM, (0,))
+
+
+def _indexed_size(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_INDEXED,)).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def _read_tile(conn: sqlite3.Connection, level: int, index: int) -> bytes | None:
@@ -267,7 +293,10 @@ class SQLiteStore(LedgerStore):
         if version > LATEST_VERSION:
             raise schema_mismatch(self.url, version, LATEST_VERSION)
         applied = list(range(version + 1, LATEST_VERSION + 1))
-        if applied:  # version 2 changes no table here (see LATEST_VERSION)
+        if 3 in applied:  # version 2 changes no table here (see LATEST_VERSION)
+            self._conn.execute(_SUBJECT_POSITIONS_V3)
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '0')", (_INDEXED,))
+        if applied:
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(applied[-1]),)
             )
@@ -353,6 +382,31 @@ class SQLiteStore(LedgerStore):
 
     def find_idempotency_keys(self, keys: Sequence[str]) -> dict[str, int]:
         return _find_keys(self._conn, keys)
+
+    def subject_index_state(self) -> tuple[int, int]:
+        self._require_initialised()
+        # One statement: one consistent snapshot of both.
+        sql = "SELECT size, (SELECT value FROM meta WHERE key = ?) FROM log_state"
+        rows = list(_stream(self._conn, "the subject index state", sql, (_INDEXED,)))
+        return int(rows[0][0]), int(rows[0][1] or 0)
+
+    def subject_positions(self, keys: Sequence[tuple[str, str]], below: int) -> list[int]:
+        found: set[int] = set()
+        sql = (
+            "SELECT position FROM subject_positions "
+            "WHERE kind = ? AND external_id = ? AND position < ?"
+        )
+        for kind, external_id in dict.fromkeys(keys):
+            rows = _stream(self._conn, "subject positions", sql, (kind, external_id, below))
+            found.update(position for (position,) in rows)
+        return sorted(found)
+
+    def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        wanted = sorted(set(indices))
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT idx, data FROM bundles WHERE idx IN ({marks}) ORDER BY idx"
+            yield from _stream(self._conn, "bundles", sql, tuple(chunk))
 
     def subjects(self, start: int = 0) -> Iterator[tuple[int, str, str]]:
         return _stream(self._conn, "subjects", _SUBJECTS_FROM, (start,))

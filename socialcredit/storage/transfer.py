@@ -50,7 +50,9 @@ import pyarrow.parquet as pq
 from ..errors import ConfigurationError, StorageError
 from ..ledger.checkpoints import public_key_from_text
 from ..ledger.hashing import leaf_hashes, unpack_bundle
+from ..ledger.ledger import Ledger
 from ..ledger.merkle import CompactRange
+from ..ledger.subject_index import build_subject_index
 from ..ledger.tiles import append_entries
 from ..ledger.verify import verify_ledger
 from . import open_store, sqlite_path
@@ -315,6 +317,8 @@ def _import_into(reader: _Source, location: str, report: TransferReport) -> None
         _copy_index_rows(reader, store, report)
         with store.write() as txn:
             txn.set_state(reader.state())
+        # Entries were copied as bytes, not appended: derive their per-subject index once.
+        build_subject_index(Ledger(store))
         _check_root(reader, compact, report)
         found = verify_ledger(store, public_key_from_text(meta["public_key"]))
         report.verified = found.ok
@@ -324,7 +328,9 @@ def _import_into(reader: _Source, location: str, report: TransferReport) -> None
 
 
 # Metadata a store writes for itself (its own schema and partition layout).
-_STORE_OWNED_META = frozenset({"schema_version", "partition_span", "partitions_end"})
+_STORE_OWNED_META = frozenset(
+    {"schema_version", "partition_span", "partitions_end", "subject_index_size"}
+)
 
 
 def _copy_index_rows(reader: _Source, store: LedgerStore, report: TransferReport) -> None:
