@@ -5,7 +5,8 @@ raters, one year), then times, as medians of ``--repeat`` runs in one process:
 
 * **plain mean**: the peer, one ``bincount`` per ratee (what most sites show);
 * **system**: :func:`socialcredit.ratings.aggregate_batch`: one counted rating per period,
-  EigenTrust from the seeds (scipy.sparse power iteration), burst and ring detection,
+  EigenTrust from the seeds (scipy.sparse power iteration), burst and ring detection, the
+  CUSUM test for sustained shifts by new or low-trust raters,
   calibration, Dirichlet with forgetting and credible intervals, for every ratee.
 
 Target: system under 10 s on 2 cores. NumPy/SciPy only; BLAS threads as the machine allows.
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialcredit.ratings import RatingParams, aggregate_batch
+from socialcredit.ratings import RatingParams, Status, aggregate_batch
 from socialcredit.ratings.aggregate import plain_mean
 from socialcredit.ratings.synthetic import marketplace
 
@@ -84,8 +85,8 @@ def main() -> None:
     )
     statuses = dict(
         zip(
-            ["counted", "repeat", "burst", "ring", "sealed", "later"],
-            [int(c) for c in np.bincount(result.status, minlength=6)],
+            [status.name.lower() for status in Status],
+            [int(c) for c in np.bincount(result.status, minlength=len(Status))],
             strict=True,
         )
     )

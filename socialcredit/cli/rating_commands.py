@@ -1,4 +1,5 @@
-"""CLI commands for public ratings: rating-token issue, rate, ratings, rating reply/dispute/assess.
+"""CLI commands for public ratings: rating-interaction record, rating-token issue, rate, ratings,
+rating reply/dispute/assess.
 
 Thin over :mod:`socialcredit.ratings`: parse, call one library function, print.
 """
@@ -11,11 +12,39 @@ import click
 
 from ..ratings import PublicRating, RateeView, dispute, issue_token, rate, ratee_view, reply
 from ..ratings.assessment import assess
+from ..ratings.interactions import record_interaction
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import ISSUER, POSITION, parse_moment
 
 _STAR = click.IntRange(1, 5)
+
+
+@cli.group("rating-interaction")
+def rating_interaction_group() -> None:
+    """Interaction records (e-invoices, payment records) naming buyer and seller."""
+
+
+@rating_interaction_group.command("record")
+@click.argument("buyer")
+@click.argument("seller")
+@click.option(
+    "--source",
+    required=True,
+    help="The filing source, <authority kind>:<name> (tax_authority or payment_institution).",
+)
+@click.option("--reference", required=True, help="The source's e-invoice or payment number.")
+@click.pass_context
+def interaction_command(
+    ctx: click.Context, buyer: str, seller: str, source: str, reference: str
+) -> None:
+    """Record one interaction: BUYER (resident id) bought from SELLER (USCC, or
+    RESIDENT_ID:ROLE). A token against it (--issuer record:N) makes BUYER a trust seed."""
+    ledger = open_ledger(settings_of(ctx), write=True)
+    position = record_interaction(ledger, source, buyer, seller, reference)
+    click.echo(
+        f"interaction recorded at entry {position}; issue its token with --issuer record:{position}"
+    )
 
 
 @cli.group("rating-token")
@@ -27,7 +56,10 @@ def rating_token_group() -> None:
 @click.argument("rater")
 @click.argument("ratee")
 @click.option(
-    "--issuer", required=True, type=ISSUER, help="The issuing organisation's USCC, or record:N."
+    "--issuer",
+    required=True,
+    type=ISSUER,
+    help="The ratee itself (USCC or RESIDENT_ID:ROLE), or record:N of an interaction record.",
 )
 @click.option("--interaction", required=True, help="The issuer's reference of the interaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the token as JSON.")
@@ -110,6 +142,7 @@ _STATUS = {
     "repeat": "not counted: a repeat by the same rater in one period",
     "burst": "not counted: part of a suspicious burst",
     "ring": "not counted: from a suspected rating ring",
+    "shift": "not counted: part of a sustained shift by new or low-trust raters",
 }
 
 

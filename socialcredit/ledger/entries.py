@@ -95,6 +95,7 @@ CORE_ENTRY_TYPES = (
     "RatingGiven",
     "RatingReplied",
     "RatingDisputed",
+    "InteractionRecorded",
 )
 for _name in CORE_ENTRY_TYPES:
     register_entry_type(_name)

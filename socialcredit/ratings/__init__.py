@@ -1,13 +1,16 @@
 """Public ratings of organisations and professionals, resistant to manipulation.
 
 Only verified interactions can be rated (single-use tokens bound to rater, ratee and
-interaction); the aggregate is a Dirichlet reputation with a prior and forgetting, reported
-with a credible interval and its evidence; raters are calibrated and weighted by EigenTrust
-from pre-trusted seeds; bursts and rings are detected, kept and excluded from the aggregate.
-See ``docs/ratings.md``.
+interaction, issued by the ratee itself or by a third party against an interaction record
+naming buyer and seller); the aggregate is a Dirichlet reputation with a prior and forgetting,
+reported with a credible interval and its evidence; raters are calibrated and weighted by
+EigenTrust from seeds that hold a third-party-verified token, thinly connected raters weighing
+little; bursts, rings and sustained shifts by new or low-trust raters (CUSUM) are detected,
+kept and excluded from the aggregate. See ``docs/ratings.md``.
 """
 
 from .batch import BatchResult, RatingArrays, Status, aggregate_batch, rank_order
+from .interactions import INTERACTION_AUTHORITIES, record_interaction
 from .model import DIMENSIONS, PROFESSIONAL_ROLES, Ratee, RatingParams
 from .projection import RatingsState, load_state
 from .service import (
@@ -27,6 +30,7 @@ from .service import (
 __all__ = [
     "DEFAULT_PARAMS",
     "DIMENSIONS",
+    "INTERACTION_AUTHORITIES",
     "PROFESSIONAL_ROLES",
     "BatchResult",
     "IssuedToken",
@@ -46,5 +50,6 @@ __all__ = [
     "rate",
     "ratee_view",
     "rating_aggregate",
+    "record_interaction",
     "reply",
 ]

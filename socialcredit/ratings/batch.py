@@ -8,9 +8,11 @@ Steps, each a vectorised pass (one sort of the ratings by rater and ratee, the r
    status ``repeat``. A rater's counted ratings of one ratee share one rating's weight, so
    flooding from one account weighs no more than a single rating.
 3. **Trust** (:mod:`.trust`): EigenTrust over the distinct interaction pairs, from the seeds
-   (in a second thread, overlapping step 4).
-4. **Detection** (:mod:`.detection`): bursts and rings; suspicious ratings are kept with their
-   status and excluded from the aggregate.
+   (in a second thread, overlapping step 4). Thinly connected raters (every rating of one
+   ratee, or all within ``short_days``) are never seeds and weigh at most ``lone_weight``.
+4. **Detection** (:mod:`.detection`, :mod:`.drift`): bursts, rings, and sustained shifts of a
+   ratee by new or low-trust raters (CUSUM); suspicious ratings are kept with their status
+   and excluded from the aggregate.
 5. **Calibration** (:mod:`.calibration`) of the remaining ratings, then the **Dirichlet**
    reputation with forgetting (:mod:`.aggregate`).
 
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 from .aggregate import DirichletSummary, dirichlet_moments, forgetting, summarise_moments
 from .calibration import calibrate, rater_bias
 from .detection import burst_flags, ring_flags
+from .drift import shift_flags, suspect_raters
 from .model import RatingParams
 from .trust import eigentrust, trust_weights
 
@@ -44,6 +47,7 @@ class Status(IntEnum):
     RING = 3  # suspicious: co-rated with a rating ring
     SEALED = 4  # simultaneous reveal: not shown until both sides are in or the window ends
     LATER = 5  # made after the time asked for
+    SHIFT = 6  # suspicious: part of a sustained shift by new or low-trust raters (CUSUM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +110,9 @@ def aggregate_batch(data: RatingArrays, params: RatingParams, at_us: int) -> Bat
     pair_rater, pair_ratee = rater[pair_start], ratee[pair_start]
     # EigenTrust (sparse products, which release the GIL) runs on the second core while
     # detection runs here; the result is the same as in sequence.
+    thin, first_us = suspect_raters(rater, pair_rater, t_us, data.n_raters, params.short_days)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        trusting = pool.submit(_trust, pair_rater, pair_ratee, data, params)
+        trusting = pool.submit(_trust, pair_rater, pair_ratee, thin, data, params)
         ring = ring_flags(
             pair_rater, pair_ratee, data.n_ratees, minimum=params.ring_min, z=params.ring_z
         )[pair_of]
@@ -118,6 +123,10 @@ def aggregate_batch(data: RatingArrays, params: RatingParams, at_us: int) -> Bat
     local = np.where(counted, Status.COUNTED, Status.REPEAT).astype(np.int8)
     local[burst] = Status.BURST
     local[counted & ring] = Status.RING
+    weak = (thin | (trust < params.low_trust))[rater]
+    new = (t_us - first_us[rater]) < int(params.new_days * 86_400e6)
+    shifted = _shifts(ratee, t_us, mean_star, new | weak, ~weak, local, data.n_ratees, params)
+    local[shifted] = Status.SHIFT
     included = local == Status.COUNTED
     weight = forgetting(t_us, at_us, params.half_life_days)
     weight *= share
@@ -226,21 +235,55 @@ def _periods(
 def _trust(
     pair_rater: NDArray[np.intp],
     pair_ratee: NDArray[np.intp],
+    thin: NDArray[np.bool_],
     data: RatingArrays,
     params: RatingParams,
 ) -> NDArray[np.float64]:
-    """Trust weight per rater from EigenTrust over the distinct interaction pairs."""
+    """Trust weight per rater from EigenTrust over the distinct interaction pairs.
+
+    Thinly connected raters (every rating of one ratee, or all in a short window) are never
+    seeds and weigh at most ``lone_weight``, however many verified tokens they hold."""
+    seeds = None if data.seeds is None else data.seeds & ~thin
     trust = eigentrust(
         pair_rater,
         pair_ratee,
         data.n_raters,
         data.n_ratees,
-        data.seeds,
+        seeds,
         restart=params.trust_restart,
         iterations=params.trust_iterations,
     )
     active = np.bincount(pair_rater, minlength=data.n_raters) > 0
-    return trust_weights(trust, active, params.trust_floor)
+    weight = trust_weights(trust, active, params.trust_floor)
+    np.minimum(weight, params.lone_weight, out=weight, where=thin)
+    return weight
+
+
+def _shifts(
+    ratee: NDArray[np.intp],
+    t_us: NDArray[np.int64],
+    mean_star: NDArray[np.float64],
+    suspect: NDArray[np.bool_],
+    trusted: NDArray[np.bool_],
+    local: NDArray[np.int8],
+    n_ratees: int,
+    params: RatingParams,
+) -> NDArray[np.bool_]:
+    """Counted ratings that are suspicious as part of a sustained shift by suspect raters
+    (new when they rated, thinly connected, or of low trust; see :mod:`.drift`)."""
+    return shift_flags(
+        ratee,
+        t_us,
+        mean_star,
+        suspect,
+        trusted,
+        local == Status.COUNTED,
+        n_ratees,
+        bin_days=params.burst_days,
+        k=params.shift_k,
+        h=params.shift_h,
+        deviation=params.shift_deviation,
+    )
 
 
 def rank_order(result: BatchResult) -> NDArray[np.intp]:

@@ -202,6 +202,17 @@ class RatingParams:
         ring_min: smallest group of raters that co-rating counts as a ring.
         ring_z: a co-rated pair of ratees is a ring when its support exceeds the null
             expectation + z * sqrt(expectation).
+        lone_weight: the largest weight of a thinly connected rater (every rating of one
+            ratee, or all within ``short_days``), however many tokens it holds; such raters
+            are never trust seeds.
+        short_days: a rater whose ratings all lie within this many days appeared only in a
+            short window.
+        new_days: a rater is new for this many days after their first rating.
+        low_trust: raters whose trust weight is below this are low-trust.
+        shift_k: CUSUM allowance per rating, in spreads of ratings around their baseline.
+        shift_h: CUSUM alarm threshold, in the same units.
+        shift_deviation: within an alarm, suspect ratings this many stars from the ratee's
+            baseline, in the alarm's direction, are suspicious.
     """
 
     token_days: int = 30
@@ -221,6 +232,13 @@ class RatingParams:
     burst_deviation: float = 1.5
     ring_min: int = 8
     ring_z: float = 5.0
+    lone_weight: float = 0.1
+    short_days: float = 30.0
+    new_days: float = 180.0
+    low_trust: float = 0.5
+    shift_k: float = 1.0
+    shift_h: float = 8.0
+    shift_deviation: float = 1.5
 
     @property
     def token_us(self) -> int:

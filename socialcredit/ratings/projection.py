@@ -214,9 +214,13 @@ def _used(token: TokenState, position: int) -> TokenState:
 
 
 def _side(token: TokenState) -> tuple[str, str, str, str | None]:
-    """Key of one side of an interaction: issuer, interaction, rater, ratee's person."""
+    """Key of one side of an interaction: issuer, interaction, rater, ratee's person.
+
+    Tokens a professional issued to be rated themselves share the issuer key ``self``: two
+    professionals who each invite the other to rate one engagement rate each other."""
+    issuer = token.issuer
     return (
-        repr(sorted(token.issuer.items())),
+        "self" if issuer == token.ratee.as_data() else repr(sorted(issuer.items())),
         token.interaction,
         token.rater,
         token.ratee.person_id,
@@ -267,9 +271,11 @@ def to_arrays(
 ) -> tuple[RatingArrays, list[str], list[Ratee]]:
     """Dense arrays of every rating, with the raters' ids and the ratees behind the indices.
 
-    Seeds (pre-trusted raters) are the raters holding a token issued against a filed record
-    of a transaction (issuer kind ``record``): interactions a third party verified. With
-    none, every rater starts with equal trust.
+    Seeds (pre-trusted raters) are the raters holding a third-party-verified token: one
+    issued against an interaction record naming them as buyer (issuer kind ``interaction``,
+    see :mod:`.interactions`). Tokens the ratee issued itself, and tokens of the retired
+    ``record`` issuer kind (issued against any filed record), never make a seed. With no
+    seeds, every rater starts with equal trust.
     """
     ratings = [r for r in sorted(state.ratings.values(), key=lambda r: r.position) if not r.deleted]
     raters: dict[str, int] = {}
@@ -281,7 +287,7 @@ def to_arrays(
     sealed = np.array([reveal_time(r, params) > at_us for r in ratings], dtype=bool)
     seeds = np.zeros(len(raters), dtype=bool)
     for token in state.tokens.values():
-        if token.issuer.get("kind") == "record" and token.rater in raters:
+        if token.issuer.get("kind") == "interaction" and token.rater in raters:
             seeds[raters[token.rater]] = True
     data = RatingArrays(
         rater, ratee, stars, t_us, len(raters), len(ratees), sealed, seeds if seeds.any() else None

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ..catalogue.identifiers import mask_subject_id, validate_uscc
-from ..errors import NotFoundError, Problem, RatingRefusedError
+from ..catalogue.identifiers import mask_subject_id
+from ..errors import Problem, RatingRefusedError
 from ..ledger import Ledger, PendingEntry
 from ..rights.disputes import open_dispute
 from .aggregate import summarise
 from .batch import BatchResult, Status, aggregate_batch
+from .interactions import token_issuer
 from .model import DIMENSIONS, Ratee, RatingParams, check_rater, check_stars, check_text
 from .projection import RatingsState, load_state, reveal_time, to_arrays
 from .tokens import check_token, hash_secret, new_token, split_token
@@ -114,26 +115,6 @@ def _ratee(ratee: Ratee | str) -> Ratee:
     return ratee if isinstance(ratee, Ratee) else Ratee.parse(ratee)
 
 
-def _issuer(issuer: str, ledger: Ledger) -> dict[str, Any]:
-    """``{"kind": "organisation", "id": USCC}`` or ``{"kind": "record", "position": n}``."""
-    kind, _, rest = issuer.partition(":")
-    if kind == "record" and rest.isdigit():
-        try:
-            found = ledger.entry(int(rest))
-        except NotFoundError:
-            found = None
-        if found is None or found.type != "RecordFiled":
-            raise RatingRefusedError(
-                "token refused", [Problem("issuer", f"entry {rest} is not a filed record")]
-            )
-        return {"kind": "record", "position": int(rest)}
-    try:
-        return {"kind": "organisation", "id": validate_uscc(issuer)}
-    except ValueError as exc:
-        reason = f"an organisation's USCC or record:<position> ({exc})"
-        raise RatingRefusedError("token refused", [Problem("issuer", reason)]) from None
-
-
 def issue_token(
     ledger: Ledger,
     issuer: str,
@@ -141,20 +122,30 @@ def issue_token(
     ratee: Ratee | str,
     interaction: str,
     params: RatingParams = DEFAULT_PARAMS,
+    *,
+    source: str | None = None,
 ) -> IssuedToken:
     """Issue a single-use token for one verified interaction between ``rater`` and ``ratee``.
 
+    Who may issue is set out in :mod:`.interactions`: the ratee itself (its raters count but
+    are never trust seeds), or a third party against an interaction record naming this rater
+    as buyer and this ratee as seller (its rater is a trust seed).
+
     Args:
         ledger: a writable ledger.
-        issuer: the organisation's USCC, or ``record:<position>`` of a filed transaction record.
+        issuer: the ratee itself (its USCC, or ``RESIDENT_ID:ROLE``), or ``record:<position>``
+            of an interaction record.
         rater: the rater's resident id.
         ratee: the ratee (see :meth:`Ratee.parse`).
         interaction: the issuer's reference of the interaction (1-100 characters).
         params: the token lifetime.
+        source: the source account issuing against a record; it must have filed the record.
 
     Raises:
-        RatingRefusedError: bad issuer, rater, ratee or interaction; a person outside a
-            professional role; self-rating; a token already issued for this interaction.
+        RatingRefusedError: bad issuer, rater, ratee or interaction; an issuer that is neither
+            the ratee nor an interaction record of this rater and ratee (filed by ``source``);
+            a person outside a professional role; self-rating; a token already issued for
+            this interaction.
     """
     who, whom, what = check_rater(rater), _ratee(ratee), interaction.strip()
     problems = []
@@ -164,18 +155,18 @@ def issue_token(
         problems.append(Problem("rater", "a professional may not rate themselves"))
     if problems:
         raise RatingRefusedError("token refused", problems)
-    source = _issuer(issuer, ledger)
+    issued_by = token_issuer(ledger, issuer, who, whom, source)
     token_id, secret = new_token()
     data = {
         "token_id": token_id,
         "token_hash": hash_secret(secret),
-        "issuer": source,
+        "issuer": issued_by,
         "rater": who,
         "ratee": whom.as_data(),
         "interaction": what,
         "valid_seconds": params.token_days * 86_400,
     }
-    key = f"rating-token:{sorted(source.items())}:{what}:{who}:{whom.key}"
+    key = f"rating-token:{sorted(issued_by.items())}:{what}:{who}:{whom.key}"
     result = ledger.append([PendingEntry("RatingTokenIssued", data, idempotency_key=key)])[0]
     if result.duplicate:
         raise RatingRefusedError(

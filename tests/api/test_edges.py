@@ -36,7 +36,7 @@ def test_a_token_issued_by_record_10_to_the_26_is_422(world: World) -> None:
     body = {"issuer": f"record:{TOO_BIG}", "rater": world.subject[1],
             "ratee": world.organisation, "interaction": "order-1"}  # fmt: skip
     answer = world.client.post(
-        "/api/v1/ratings/tokens", json=body, headers=world.headers(Role.ADMIN)
+        "/api/v1/ratings/tokens", json=body, headers=world.headers(Role.SOURCE)
     )
     assert _field(answer) == "issuer"
 

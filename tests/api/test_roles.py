@@ -80,7 +80,10 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("POST", "/api/v1/records/{position}/correction"): {A, SRC},
     ("POST", "/api/v1/records/{position}/withdrawal"): {A, SRC},
     ("POST", "/api/v1/records/{position}/recertification"): {A, SRC},
-    ("POST", "/api/v1/ratings/tokens"): {A, SRC},
+    # A source issues tokens only if its authority kind files interaction records (tax,
+    # payment: tests/ratings/test_issuance.py); this world's source is a bank, so it gets 403.
+    ("POST", "/api/v1/ratings/tokens"): {SUB},
+    ("POST", "/api/v1/ratings/interactions"): set(),
     ("POST", "/api/v1/ratings"): {A, SUB},
     ("POST", "/api/v1/ratings/{position}/reply"): {A, SRC, SUB},
     ("POST", "/api/v1/ratings/{position}/dispute"): {A, SRC, SUB},
@@ -144,8 +147,11 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/v1/records/{position}/withdrawal": {"text": "filed in error"},
         "/api/v1/records/{position}/recertification": {"text": "contract on file"},
         "/api/v1/ratings/tokens": {
-            "issuer": world.organisation, "rater": world.subject[1],
-            "ratee": world.organisation, "interaction": "visit-1",
+            "issuer": f"{world.subject[1]}:doctor", "rater": world.other[1],
+            "ratee": f"{world.subject[1]}:doctor", "interaction": "visit-1",
+        },
+        "/api/v1/ratings/interactions": {
+            "buyer": world.subject[1], "seller": world.organisation, "reference": "inv-1",
         },
         "/api/v1/ratings": {
             "token": "rt_0.secret", "ratee": world.organisation, "stars": {"overall": 5},

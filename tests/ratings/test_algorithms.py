@@ -140,7 +140,9 @@ def test_low_evidence_never_ranks_above_well_evidenced() -> None:
     ratee = np.array([0] * 8 + [1] * 40, dtype=np.int32)
     stars = np.array([[5, 5, 5]] * 8 + [[4, 4, 4]] * 40, dtype=np.int8)
     t = T0 + np.arange(48, dtype=np.int64) * DAY_US
-    result = aggregate_batch(RatingArrays(rater, ratee, stars, t, 48, 2), RatingParams(), t[-1])
+    # Every rater here rated once: uncap lone raters, so that evidence is counted in ratings.
+    params = RatingParams(lone_weight=1.0)
+    result = aggregate_batch(RatingArrays(rater, ratee, stars, t, 48, 2), params, t[-1])
     assert result.low_evidence.tolist() == [True, False]
     assert result.summary.score[0] > result.summary.score[1]  # noise looks better ...
     assert rank_order(result).tolist() == [1, 0]  # ... but does not rank higher

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from socialcredit.ledger import Ledger
-from socialcredit.ratings import issue_token, rate, rating_aggregate
+from socialcredit.ratings import RatingParams, issue_token, rate, rating_aggregate
 from socialcredit.ratings.assessment import ABOVE, BELOW, assess, assessment_of
 from socialcredit.scoring import score
 from socialcredit.scoring.records import ledger_index
@@ -16,6 +16,9 @@ from ..records_factory import organisation, person
 
 SHOP = organisation(7)
 DAY = 86_400
+# Each rater here rates the shop once, which caps their weight (lone raters weigh at most
+# lone_weight: tests/ratings/test_attacks.py); the policy path is tested with full weights.
+UNCAPPED = RatingParams(lone_weight=1.0)
 
 
 def now(clock: Clock) -> datetime:
@@ -49,19 +52,21 @@ def test_good_then_bad_ratings_reach_the_score_through_the_policy(
 ) -> None:
     ledger = make_ledger()
     rate_shop(ledger, clock, range(1, 21), stars=5)
-    aggregate = rating_aggregate(ledger, "organisation", SHOP, now(clock))
+    aggregate = rating_aggregate(ledger, "organisation", SHOP, now(clock), params=UNCAPPED)
     assert not aggregate.low_evidence and aggregate.low > 3
-    first = assess(ledger)
+    first = assess(ledger, params=UNCAPPED)
     assert (first.filed, first.withdrawn) == (1, 0)
     [(kind, tenths)] = assessments(ledger, clock)
     assert kind == ABOVE and tenths == int(10 * (aggregate.low - 3))
     points = score(ledger, "organisation", SHOP, as_of=now(clock)).dimensions["public_rating"]
     assert points == min(tenths, 20)  # the default rule: a point per tenth, capped at 20
     size = ledger.size()
-    assert assess(ledger).unchanged == 1 and ledger.size() == size  # nothing new to say
+    assert (
+        assess(ledger, params=UNCAPPED).unchanged == 1 and ledger.size() == size
+    )  # nothing new to say
     clock.advance(DAY)
     rate_shop(ledger, clock, range(100, 180), stars=1)
-    second = assess(ledger)
+    second = assess(ledger, params=UNCAPPED)
     assert (second.filed, second.withdrawn) == (1, 1)
     [(kind, tenths)] = assessments(ledger, clock)  # the old assessment no longer counts
     assert kind == BELOW and tenths > 0

@@ -107,3 +107,30 @@ def test_refusals_name_the_field_and_exit_2(tmp_path: Path) -> None:
     assert "ratee.role" in private.output and "private person" in private.output
     bad = run(tmp_path, "ratings", "not-an-id")
     assert bad.exit_code == 2 and "ratee" in bad.output
+
+
+def test_an_interaction_record_then_its_third_party_token(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    source = "tax_authority:e-invoice-platform"
+    fare = run(
+        tmp_path, "rating-interaction", "record", person(1), SHOP,
+        "--source", "transport_operator:metro", "--reference", "T-1",
+    )  # fmt: skip
+    assert fare.exit_code == 2 and "source" in fare.output and "interaction" in fare.output
+    recorded = run(
+        tmp_path, "rating-interaction", "record", person(1), SHOP,
+        "--source", source, "--reference", "INV-1",
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    issuer = recorded.output.split()[-1]
+    assert issuer.startswith("record:")
+    stolen = run(
+        tmp_path, "rating-token", "issue", person(2), SHOP, "--issuer", issuer,
+        "--interaction", "INV-1",
+    )  # fmt: skip
+    assert stolen.exit_code == 2 and "another buyer" in stolen.output
+    issued = run(
+        tmp_path, "rating-token", "issue", person(1), SHOP, "--issuer", issuer,
+        "--interaction", "INV-1",
+    )  # fmt: skip
+    assert issued.exit_code == 0, issued.output

@@ -1,5 +1,6 @@
-"""Ratings of organisations and professionals (``socialcredit.ratings``): tokens for verified
-interactions, ratings, replies and disputes by the ratee, and the public ratee page."""
+"""Ratings of organisations and professionals (``socialcredit.ratings``): interaction records
+and tokens for verified interactions, ratings, replies and disputes by the ratee, and the
+public ratee page. Who may issue a token: see :mod:`socialcredit.ratings.interactions`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
-from ...catalogue.identifiers import validate_uscc
+from ...errors import RatingRefusedError
 from ...ratings import dispute, issue_token, rate, ratee_view, reply
+from ...ratings.interactions import (
+    INTERACTION_AUTHORITIES,
+    issues_interactions,
+    record_interaction,
+)
 from ...ratings.model import MAX_TEXT, Ratee
 from .._params import MAX_POSITION, Moment, Position, RateeId, ResidentId, Stars, Text, text
+from ..accounts import source_authority
 from ..auth import Principal, Role, require
 from ..errors import PermissionDeniedError
 from . import ctx_of
@@ -36,16 +43,23 @@ class _RateeConvertor(Convertor[str]):
 register_url_convertor("ratee", _RateeConvertor())
 router = APIRouter(prefix="/ratings", tags=["ratings"])
 
-_ISSUERS = (Role.ADMIN, Role.SOURCE)
+_ISSUERS = (Role.SOURCE, Role.SUBJECT)
 _RATEES = (Role.ADMIN, Role.SOURCE, Role.SUBJECT)
 
 
 def _issuer(value: str) -> str:
     kind, colon, position = value.partition(":")
-    if not colon:
-        validate_uscc(value)
-    elif kind != "record" or not position.isdigit() or int(position) > MAX_POSITION:
-        raise ValueError(f"an organisation's USCC, or record:<position up to {MAX_POSITION}>")
+    if kind == "record" and colon:
+        if not position.isdigit() or int(position) > MAX_POSITION:
+            raise ValueError(f"record:<position up to {MAX_POSITION}>")
+        return value
+    try:
+        Ratee.parse(value)
+    except RatingRefusedError:
+        raise ValueError(
+            "the ratee itself (USCC, or RESIDENT_ID:ROLE), or record:<position> of an "
+            "interaction record"
+        ) from None
     return value
 
 
@@ -56,8 +70,10 @@ Issuer = Annotated[
         {
             "type": "string",
             "format": "issuer",
-            "description": "The issuing organisation's USCC, or record:<position> of a filed "
-            "record of the interaction.",
+            "description": "The ratee itself (its USCC, or RESIDENT_ID:ROLE), issuing through "
+            "its own account; or record:<position> of an interaction record (an e-invoice or "
+            "payment record naming this rater as buyer and this ratee as seller), issued by the "
+            "source that filed it.",
         }
     ),
 ]
@@ -76,6 +92,19 @@ class TokenIn(BaseModel):
     rater: ResidentId
     ratee: RateeId
     interaction: str = text(100)
+
+
+class InteractionIn(BaseModel):
+    """One interaction a third party recorded: the buyer, the seller, the source's number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: ResidentId
+    seller: RateeId
+    reference: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$",
+        description="The source's number of the e-invoice or payment.",
+    )
 
 
 class StarsIn(BaseModel):
@@ -127,14 +156,67 @@ def _as_ratee(principal: Principal, ratee: str) -> str:
     return ratee
 
 
-@router.post("/tokens", status_code=201)
-def token(
-    request: Request, body: TokenIn, _: Annotated[Principal, Depends(require(*_ISSUERS))]
-) -> dict[str, Any]:
-    """Issue a single-use rating token for one verified interaction (give it to the rater)."""
+def _may_issue(principal: Principal, body: TokenIn) -> str | None:
+    """The source to check the record's filer against (None for the ratee's own account).
+
+    Raises:
+        PermissionDeniedError: unless the caller is the ratee's own account issuing as the
+            ratee, or a source of an authority kind that files interaction records issuing
+            against such a record.
+    """
+    third_party = body.issuer.startswith("record:")
+    if principal.role is Role.SUBJECT:
+        _as_ratee(principal, body.ratee)
+        if third_party:
+            raise PermissionDeniedError(
+                "the ratee's account issues tokens as the ratee; a token against an interaction "
+                "record is issued by the source that filed it"
+            )
+        return None
+    authority = source_authority(principal.role, principal.name)
+    if not issues_interactions(authority):
+        kinds = ", ".join(sorted(INTERACTION_AUTHORITIES))
+        raise PermissionDeniedError(
+            f"a {authority or 'unregistered'} source may not issue rating tokens (only {kinds})"
+        )
+    if not third_party:
+        raise PermissionDeniedError("a source issues tokens only against its interaction records")
+    return principal.name
+
+
+@router.post("/interactions", status_code=201)
+def interaction(
+    request: Request,
+    body: InteractionIn,
+    principal: Annotated[Principal, Depends(require(Role.SOURCE))],
+) -> dict[str, int]:
+    """File the record of one interaction naming buyer and seller (an e-invoice or payment
+    record); a token against it (``record:<position>``) is third-party verified."""
+    if not issues_interactions(source_authority(principal.role, principal.name)):
+        kinds = ", ".join(sorted(INTERACTION_AUTHORITIES))
+        raise PermissionDeniedError(f"only a source of {kinds} files interaction records")
     ctx = ctx_of(request)
     with ctx.lock:
-        issued = issue_token(ctx.ledger, body.issuer, body.rater, body.ratee, body.interaction)
+        position = record_interaction(
+            ctx.ledger, principal.name, body.buyer, body.seller, body.reference
+        )
+    return {"position": position}
+
+
+@router.post("/tokens", status_code=201)
+def token(
+    request: Request,
+    body: TokenIn,
+    principal: Annotated[Principal, Depends(require(*_ISSUERS))],
+) -> dict[str, Any]:
+    """Issue a single-use rating token for one verified interaction (give it to the rater):
+    the ratee's own account as the ratee, or a source against its interaction record."""
+    source = _may_issue(principal, body)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        issued = issue_token(
+            ctx.ledger, body.issuer, body.rater, body.ratee, body.interaction, source=source
+        )
     return {
         "token": issued.token,
         "token_id": issued.token_id,
