@@ -10,6 +10,7 @@ body's size before a body is read.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -152,6 +153,10 @@ class AppContext:
             self._running += 1
             if self._running == 1:
                 self._start_decisions()
+                # What is loaded now lives as long as the server: keep the cyclic collector
+                # from rescanning it (a full collection of a large view stalls every request).
+                gc.collect()
+                gc.freeze()
 
     def _start_decisions(self) -> None:
         module = _optional("socialcredit.consequences")
