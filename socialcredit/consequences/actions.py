@@ -104,12 +104,24 @@ def subject_consequences(
 
 
 class PublicListing:
-    """One row of a public list: the subject masked, never its full identifier."""
+    """One row of a public list: the subject masked, never its full identifier.
 
-    __slots__ = ("masked_id", "membership", "subject_kind")
+    ``number`` is the ledger's internal number of the subject (what an organisation's public
+    page is addressed by, ``/org/{number}``): it tells two subjects whose masked ids look the
+    same apart, and reveals nothing about the identifier. None when not known.
+    """
 
-    def __init__(self, subject_kind: str, masked_id: str, membership: Membership) -> None:
+    __slots__ = ("masked_id", "membership", "number", "subject_kind")
+
+    def __init__(
+        self,
+        subject_kind: str,
+        masked_id: str,
+        membership: Membership,
+        number: int | None = None,
+    ) -> None:
         self.subject_kind, self.masked_id, self.membership = subject_kind, masked_id, membership
+        self.number = number
 
     def to_json(self) -> dict[str, object]:
         """The row as JSON-able values."""
@@ -152,8 +164,10 @@ def memberships_of_list(
     if view is None:
         _require_list(ledger, list_id, at_us)  # before the whole ledger is read
     members = _shown(_view(ledger) if view is None else view, list_id, at_us)
+    numbers = ledger.store.find_subjects(list({key for key, _ in members}))
     return [
-        PublicListing(key[0], mask_subject_id(key[0], key[1]), member) for key, member in members
+        PublicListing(key[0], mask_subject_id(key[0], key[1]), member, numbers.get(key))
+        for key, member in members
     ]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..catalogue.identifiers import mask_subject_id, validate_uscc
@@ -43,7 +43,8 @@ _ANYONE = _access.signed_in(Role.PUBLIC)
 
 _ORGANISATION = "organisation"
 _RESULTS = 50
-_LIST_ROWS = 500
+#: Subjects per page of a public list.
+LIST_PAGE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +178,16 @@ def _rating(ledger: Ledger, subject: tuple[str, str], now: datetime) -> RateeVie
 
 
 @router.get("/lists/{list_id}", response_class=HTMLResponse)
-def public_list(request: Request, list_id: str, q: str = "", who: Principal = _ANYONE) -> Response:
-    """Everyone on a public list now (masked), with when the listing took effect and ends;
-    ``q`` filters by the visible characters of the masked ids."""
+def public_list(
+    request: Request,
+    list_id: str,
+    q: str = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    who: Principal = _ANYONE,
+) -> Response:
+    """Everyone on a public list now (masked), one row per subject with each of its listings
+    (status, from, until), :data:`LIST_PAGE` subjects a page; ``q`` filters by the visible
+    characters of the masked ids; an organisation links to its page."""
     query = q.strip().upper()
     now = datetime.now(UTC)
     with _access.system(request) as (ledger, _):
@@ -188,18 +196,36 @@ def public_list(request: Request, list_id: str, q: str = "", who: Principal = _A
         if definition is None:
             raise NotFoundError(f"no list {list_id!r} in the policy in force")
         rows = _listed(request, ledger, list_id, now)
-    shown = [r for r in rows if query in r.masked_id] if query else rows
+    groups = _grouped([r for r in rows if query in r.masked_id] if query else rows)
+    pages = max(1, -(-len(groups) // LIST_PAGE))
+    page = min(page, pages)
     return render(
         request,
         who,
         "list.html",
         definition=definition,
-        rows=shown[:_LIST_ROWS],
-        total=len(rows),
-        matching=len(shown),
+        groups=groups[(page - 1) * LIST_PAGE : page * LIST_PAGE],
+        listings=len(rows),
+        subjects=len(_grouped(rows)),
+        matching=len(groups),
         q=q,
-        limit=_LIST_ROWS,
+        page=page,
+        pages=pages,
     )
+
+
+def _grouped(rows: list[PublicListing]) -> list[dict[str, Any]]:
+    """One group per subject (by its internal number: two subjects whose masked ids look
+    alike stay apart), its listings in order of their start."""
+    groups: dict[object, dict[str, Any]] = {}
+    for row in rows:
+        key = (row.subject_kind, row.number if row.number is not None else row.masked_id)
+        fresh = {"masked": row.masked_id, "kind": row.subject_kind, "number": row.number}
+        group = groups.setdefault(key, {**fresh, "entries": []})
+        group["entries"].append(row.membership.to_json())
+    for group in groups.values():
+        group["entries"].sort(key=lambda m: m["from"] or "")
+    return list(groups.values())
 
 
 def _listed(request: Request, ledger: Ledger, list_id: str, now: datetime) -> list[PublicListing]:

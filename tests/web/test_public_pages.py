@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from socialcredit.catalogue.identifiers import mask_subject_id
 from socialcredit.consequences import PUBLIC_STATUSES, subject_consequences
 from socialcredit.policy import default_bundle
@@ -67,3 +69,32 @@ def test_a_search_says_how_many_matched(portal: Portal) -> None:
         page = anonymous.get("/search", params={"q": fragment}).text
     found = re.search(r'id="found">(\d+) organisations? match', page)
     assert found is not None and int(found.group(1)) == expected
+
+
+def _list_rows(page: str) -> list[str]:
+    table = page.split('id="list"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>(.*?)</td>", table)
+
+
+def test_a_list_has_one_row_per_subject_linked_and_paged(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialcredit.consequences import memberships_of_list
+    from socialcredit.web import public
+
+    list_id = "abnormal_operations"
+    published = memberships_of_list(portal.ledger, list_id)
+    subjects = {(r.subject_kind, r.number) for r in published}
+    assert len(subjects) >= 3, "the fixture city needs a few organisations on the list"
+    monkeypatch.setattr(public, "LIST_PAGE", 2)
+    seen: list[str] = []
+    with client(portal) as anonymous:
+        first = anonymous.get(f"/lists/{list_id}").text
+        pages = int(re.search(r"Page 1 of (\d+)", first).group(1))  # type: ignore[union-attr]
+        assert pages == -(-len(subjects) // 2) and 'rel="next"' in first
+        for number in range(1, pages + 1):
+            seen += _list_rows(anonymous.get(f"/lists/{list_id}", params={"page": number}).text)
+    assert len(seen) == len(subjects) == len(set(seen))  # each subject once, across the pages
+    organisations = {n for kind, n in subjects if kind == "organisation"}
+    linked = {int(n) for row in seen for n in re.findall(r'href="/org/(\d+)"', row)}
+    assert linked == organisations
