@@ -138,7 +138,9 @@ def decide_dispute(
         with _access.system(request) as (ledger, _):
             decide(ledger, dispute_id, outcome, who.account, reason, changes)
     except SocialCreditError as error:
-        return _case(request, who, dispute_id, False, _status(error), error=error)
+        typed = {"outcome": outcome, "reason": reason, "amount": amount, "occurred_at": occurred_at}
+        return _case(request, who, dispute_id, False, _status(error), error=error, decided=True,
+                     typed=typed)  # fmt: skip
     return RedirectResponse(f"/officer/disputes?done={dispute_id}", status_code=303)
 
 
@@ -158,5 +160,7 @@ def decide_an_appeal(
         with _access.system(request) as (ledger, _):
             decide_appeal(ledger, dispute_id, outcome, who.account, reason, changes)
     except SocialCreditError as error:
-        return _case(request, who, dispute_id, True, _status(error), error=error)
+        typed = {"outcome": outcome, "reason": reason, "amount": amount, "occurred_at": occurred_at}
+        return _case(request, who, dispute_id, True, _status(error), error=error, decided=True,
+                     typed=typed)  # fmt: skip
     return RedirectResponse(f"/officer/appeals?done={dispute_id}", status_code=303)
