@@ -35,7 +35,7 @@ from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.ledger.subject_index import GLOBAL_TYPES, TYPE_KIND, entries_at
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
-from socialcredit.policy.publish import PublishedBundle, _read, in_force
+from socialcredit.policy.publish import PublishedBundle, in_force, read_published
 from socialcredit.rights.reads import checked_purpose
 from socialcredit.scoring.engine import from_us, to_us
 from socialcredit.scoring.records import (
@@ -225,7 +225,7 @@ class ConsequenceView:
         """Take one entry into the facts; True if it published a policy."""
         kind, data = entry.type, entry.data
         if kind == POLICY_PUBLISHED:
-            self._published.append(_read(entry))
+            self._published.append(read_published(entry))
             return True
         if kind == DECISION_MADE:
             key = _subject(data)

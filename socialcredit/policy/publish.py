@@ -57,6 +57,7 @@ __all__ = [
     "publish",
     "published_bundle",
     "published_bundles",
+    "read_published",
     "revision_status",
 ]
 
@@ -269,12 +270,17 @@ def _read_all(ledger: Ledger) -> Iterator[PublishedBundle]:
             new = entries_at(ledger, [p for p in positions if p >= scanned])
         else:
             new = (e for e in ledger.entries(scanned, size) if e.type == ENTRY_TYPE)
-        found = found + [_read(e) for e in new]
+        found = found + [read_published(e) for e in new]
         _SEEN[ledger] = (size, found)
     return iter(found)
 
 
-def _read(entry: Entry) -> PublishedBundle:
+def read_published(entry: Entry) -> PublishedBundle:
+    """The bundle a ``PolicyPublished`` entry recorded, replayed from its files.
+
+    Raises:
+        PolicyError: if the entry holds no bundle, or its files do not give its digest.
+    """
     files = entry.data.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise PolicyError(
@@ -455,7 +461,7 @@ class _Audit:
         self.history.append(recorded)
 
     def _publication(self, entry: Entry) -> None:
-        published = _read(entry)
+        published = read_published(entry)
         bundle, found = published.bundle, []
         if bundle.revision <= self.latest:
             found.append(Problem("revision", f"must be greater than {self.latest}"))

@@ -12,8 +12,7 @@ import pyarrow.compute as pc
 
 from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Entry, Ledger
-from socialcredit.policy.publish import _read as read_published
-from socialcredit.policy.publish import in_force
+from socialcredit.policy.publish import in_force, read_published
 from socialcredit.scoring.batch import BatchScore, batch_scores_table
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
