@@ -162,3 +162,27 @@ class StoreContract:
         assert ready.subject_positions([("person", "a"), ("@type", "P")], 700) == [0, 2, 3]
         assert ready.subject_positions([("person", "z")], 701) == []
         assert list(ready.read_bundles_at([2, 0, 1, 2])) == [(0, b"\x00"), (2, b"\x02")]
+
+    def test_subject_runs_answer_like_rows_before_and_after_compaction(
+        self, ready: LedgerStore
+    ) -> None:
+        a, b, c = ("person", "a"), ("person", "b"), ("organisation", "c")
+        with ready.write() as txn:
+            txn.put_subjects([(0, *a), (1, *b), (2, *c)])
+            txn.put_subject_positions([(*a, 0), ("@type", "P", 1)])
+            txn.put_subject_run(2, [b, a, a, c], [1, 0, 0, 2])
+            txn.put_subject_run(6, [c, b], [2, 1])
+            txn.set_state(LogState(8, 1))
+            txn.set_subject_index_size(8)
+        expected = {a: [0, 3, 4], b: [2, 7], c: [5, 6]}
+
+        def answers() -> dict[tuple[str, str], list[int]]:
+            return {key: ready.subject_positions([key], 8) for key in expected}
+
+        assert answers() == expected
+        assert ready.subject_positions([a, c], 6) == [0, 3, 4, 5]
+        assert ready.subject_positions([b, ("@type", "P")], 3) == [1, 2]
+        while ready.compact_subject_index(limit=1):  # one run at a time
+            assert answers() == expected
+        assert answers() == expected
+        assert ready.compact_subject_index() == 0

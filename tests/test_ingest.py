@@ -299,7 +299,7 @@ def test_a_configured_source_files_only_what_its_authority_may_establish(
     its reason, the good rows around them filed."""
     ledger = make_ledger()
     bank = Source.named("creditor_under_contract:example-commercial-bank")
-    good = [r for r in valid_rows(200) if r["kind"] == "loan_default"][:3]
+    good = [r for r in valid_rows(1000) if r["kind"] == "loan_default"][:3]
     bad = [
         {**good[0], "kind": "debtor_refuses_to_perform", "amount": ""},
         {**good[0], "evidence": "(2024)京0105执1234号"},

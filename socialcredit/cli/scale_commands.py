@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import IntegrityError
-from ..ledger.subject_index import build_subject_index
+from ..ledger.subject_index import build_subject_index, compact_subject_index
 from ..service import check_store_exists, open_ledger
 from ..storage import migrate_store
 from ..storage.transfer import TransferReport, transfer
@@ -16,7 +16,7 @@ from . import cli, emit_json, settings_of
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Apply the store's pending schema migrations, in order, and build what they add (the
-    per-subject index, once); safe to run again."""
+    per-subject index, once), then merge the index's bulk runs into it; safe to run again."""
     store = settings_of(ctx).store
     check_store_exists(store)
     before, applied = migrate_store(store)
@@ -24,9 +24,13 @@ def migrate(ctx: click.Context) -> None:
         click.echo(f"{store}: already at schema version {before}")
     for version in applied:
         click.echo(f"{store}: schema {version - 1} -> {version}")
-    indexed = build_subject_index(open_ledger(settings_of(ctx)))
+    ledger = open_ledger(settings_of(ctx))
+    indexed = build_subject_index(ledger)
     if indexed:
         click.echo(f"{store}: per-subject index built over {indexed} entries")
+    merged = compact_subject_index(ledger)
+    if merged:
+        click.echo(f"{store}: {merged} entries of bulk runs merged into the per-subject index")
 
 
 def _finish(report: TransferReport, as_json: bool) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Integral
 from typing import NamedTuple, TypeVar, overload
 
@@ -237,7 +237,7 @@ class Ledger:
                 txn, subjects if keep is None else [subjects[i] for i in keep]
             )
             append_entries(txn, state.size, encoded)
-            _index_positions(txn, state.size, subjects, index_keys, keep)
+            _index_positions(txn, state.size, subjects, index_keys, keep, self._subjects)
             if new_keys:
                 txn.put_idempotency_keys(list(new_keys.items()))
             new_state = LogState(state.size + appended, recorded_us)
@@ -317,16 +317,16 @@ class Ledger:
         self, txn: WriteTransaction, subjects: Sequence[tuple[str, str] | None]
     ) -> list[SubjectRow]:
         """Give each subject first seen in ``subjects`` the next dense internal id; return
-        the rows recorded."""
+        the rows recorded. Every subject of ``subjects`` is in ``self._subjects`` after."""
         known = self._subjects
+        if len(known) > _SUBJECT_CACHE_LIMIT:
+            known.clear()
         distinct = dict.fromkeys(subjects)
         new = distinct.keys() - known.keys()  # set arithmetic in C: most batches stop here
         new.discard(None)
         if not new:
             return []
         unknown = [s for s in distinct if s is not None and s in new]  # first-seen order: ids
-        if len(self._subjects) > _SUBJECT_CACHE_LIMIT:
-            self._subjects.clear()
         found = txn.find_subjects(unknown)
         self._subjects.update(found)
         next_id = txn.subject_count()
@@ -462,18 +462,21 @@ def _index_positions(
     subjects: Sequence[tuple[str, str] | None],
     index_keys: Sequence[list[Key]] | None,
     keep: list[int] | None,
+    subject_ids: Mapping[tuple[str, str], int],
 ) -> None:
     """Write the per-subject index rows of the entries appended from position ``first``
     (``keep``: the indices appended, None for all), and move the index's complete size
-    along if it was complete before."""
+    along if it was complete before.
+
+    ``index_keys`` None: each entry is indexed under its subject alone, which is never None
+    (the bulk path: one run of internal ids from ``subject_ids``)."""
     chosen = range(len(subjects)) if keep is None else keep
     if index_keys is None:
-        rows = [
-            (s[0], s[1], first + n) for n, i in enumerate(chosen) if (s := subjects[i]) is not None
-        ]
+        run = [s for i in chosen if (s := subjects[i]) is not None]
+        txn.put_subject_run(first, run, list(map(subject_ids.__getitem__, run)))
     else:
         rows = [(k[0], k[1], first + n) for n, i in enumerate(chosen) for k in index_keys[i]]
-    txn.put_subject_positions(rows)
+        txn.put_subject_positions(rows)
     if txn.subject_index_size() == first:
         txn.set_subject_index_size(first + len(chosen))
 

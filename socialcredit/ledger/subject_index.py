@@ -43,6 +43,7 @@ __all__ = [
     "Key",
     "KeyDerivation",
     "build_subject_index",
+    "compact_subject_index",
     "entry_keys",
     "index_complete",
     "subject_entries",
@@ -203,3 +204,18 @@ def build_subject_index(ledger: Ledger) -> int:
         txn.put_subject_positions(rows, new=False)
         txn.set_subject_index_size(size)
     return size
+
+
+def compact_subject_index(ledger: Ledger, chunk: int = 1_000_000) -> int:
+    """Merge every bulk run of the index (the ingest path's compact form) into its rows, a
+    ``chunk`` of entries per write transaction so writers wait for one chunk at most;
+    returns how many entries were merged. Answers are the same before, during and after.
+
+    Raises:
+        StorageError: if the store fails (merged chunks stay merged).
+        LedgerOverloadedError: if the writers' lock cannot be taken.
+    """
+    merged = 0
+    while done := ledger.store.compact_subject_index(chunk):
+        merged += done
+    return merged

@@ -36,7 +36,7 @@ __all__ = [
     "schema_version",
 ]
 
-LATEST_VERSION = 3
+LATEST_VERSION = 4
 SUBJECT_INDEX_SIZE = "subject_index_size"
 DEFAULT_PARTITION_SPAN = 1 << 16
 PARTITIONED = ("bundles", "tiles")
@@ -145,7 +145,14 @@ def _to_v3(conn: Conn, span: int) -> None:
     _set_meta(conn, SUBJECT_INDEX_SIZE, "0")
 
 
-_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {2: _to_v2, 3: _to_v3}
+def _to_v4(conn: Conn, span: int) -> None:
+    """Version 4 adds SQLite's compact runs of the per-subject index; PostgreSQL writes the
+    index rows directly (``COPY``), so no table changes here. Recorded so that both stores
+    count versions alike."""
+    del conn, span
+
+
+_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def migrate(conn: Conn, span: int = DEFAULT_PARTITION_SPAN) -> list[int]:

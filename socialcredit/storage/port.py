@@ -112,6 +112,20 @@ class WriteTransaction(ABC):
         being appended: the fast bulk path); otherwise a row already there is left as it is.
         """
 
+    def put_subject_run(
+        self, first: int, subjects: Sequence[tuple[str, str]], ids: Sequence[int]
+    ) -> None:
+        """Index entries ``first``, ``first + 1``, ... each under its one subject, given both
+        as ``(kind, external_id)`` and as the internal id :meth:`put_subjects` recorded.
+
+        The bulk path of the per-subject index (a run of records, one subject each). A store
+        may keep the run in a cheaper form than rows (SQLite: one array of internal ids per
+        run, merged into the rows by :meth:`LedgerStore.compact_subject_index`); the default
+        writes the rows.
+        """
+        del ids
+        self.put_subject_positions([(k, e, first + n) for n, (k, e) in enumerate(subjects)])
+
     @abstractmethod
     def subject_index_size(self) -> int:
         """The position below which the per-subject index is complete."""
@@ -258,6 +272,19 @@ class LedgerStore(ABC):
         Raises:
             StorageError: if the store fails.
         """
+
+    def compact_subject_index(self, limit: int = 1_000_000) -> int:
+        """Merge up to about ``limit`` entries' worth of runs kept by
+        :meth:`WriteTransaction.put_subject_run` into the index rows, in one write
+        transaction; returns how many entries were merged (0: nothing left). The answers of
+        :meth:`subject_positions` are the same before and after. The default keeps no runs.
+
+        Raises:
+            StorageError: if the store fails (nothing is merged then).
+            LedgerOverloadedError: if the writers' lock cannot be taken.
+        """
+        del limit
+        return 0
 
     @abstractmethod
     def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:

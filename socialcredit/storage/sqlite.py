@@ -13,17 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
 from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
 
 __all__ = ["SQLiteStore"]
 
-LATEST_VERSION = 3
+LATEST_VERSION = 4
 """Schema versions: 1, the first; 2 changes no table in SQLite (partitioning the log is a
 PostgreSQL matter: a single file has no partitions) and is recorded so that both stores count
 versions alike and ``migrate`` means the same on both; 3 adds the per-subject position index
 (``subject_positions``), empty and marked as covering no entry until it is built
-(:func:`socialcredit.ledger.subject_index.build_subject_index`)."""
+(:func:`socialcredit.ledger.subject_index.build_subject_index`); 4 adds ``subject_runs``: the
+bulk path of that index, one array of internal subject ids per run of appended records, cheap
+to write and merged into ``subject_positions`` later (:meth:`SQLiteStore.compact_subject_index`)."""
 _CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 _ROWS_PAGE = 10_000  # index rows per read query
 
@@ -85,6 +89,9 @@ _SUBJECT_POSITIONS_V3 = (
     "CREATE TABLE subject_positions (kind TEXT NOT NULL, external_id TEXT NOT NULL, "
     "position INTEGER NOT NULL, PRIMARY KEY (kind, external_id, position)) WITHOUT ROWID"
 )
+# ids: little-endian int32 internal subject ids of the entries first, first + 1, ...
+_SUBJECT_RUNS_V4 = "CREATE TABLE subject_runs (first INTEGER PRIMARY KEY, ids BLOB NOT NULL)"
+_RUN_ID = "<i4"
 _INDEXED = "subject_index_size"  # meta key: the index holds every entry below this position
 _SUBJECTS_FROM = "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id"
 
@@ -157,6 +164,17 @@ class _SQLiteWrite(WriteTransaction):
             "INSERT OR IGNORE INTO subject_positions VALUES (?, ?, ?)", sorted(rows)
         )
 
+    def put_subject_run(
+        self, first: int, subjects: Sequence[tuple[str, str]], ids: Sequence[int]
+    ) -> None:
+        run = np.asarray(ids, dtype=np.int64)
+        if len(run) and int(run.max()) > np.iinfo(np.int32).max:  # beyond the array's width
+            super().put_subject_run(first, subjects, ids)
+            return
+        self._conn.execute(
+            "INSERT INTO subject_runs VALUES (?, ?)", (first, run.astype(_RUN_ID).tobytes())
+        )
+
     def subject_index_size(self) -> int:
         return _indexed_size(self._conn)
 
@@ -197,6 +215,22 @@ class _SQLiteWrite(WriteTransaction):
 
     def subjects(self) -> Iterator[tuple[int, str, str]]:
         return _stream(self._conn, "subjects", _SUBJECTS_FROM, (0,))
+
+
+def _subject_keys(conn: sqlite3.Connection, ids: Any) -> dict[int, tuple[str, str]]:
+    """``(kind, external_id)`` of each internal subject id in ``ids``.
+
+    Raises:
+        StorageError: if an id is not a known subject (the runs and subjects disagree).
+    """
+    found: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(ids.tolist()):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, kind, external_id FROM subjects WHERE id IN ({marks})"
+        found.update((i, (k, e)) for i, k, e in conn.execute(sql, tuple(chunk)))
+    if len(found) != len(ids):
+        raise StorageError("a subject run names an unknown subject; run `socialcredit verify`")
+    return found
 
 
 def _indexed_size(conn: sqlite3.Connection) -> int:
@@ -296,6 +330,8 @@ class SQLiteStore(LedgerStore):
         if 3 in applied:  # version 2 changes no table here (see LATEST_VERSION)
             self._conn.execute(_SUBJECT_POSITIONS_V3)
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '0')", (_INDEXED,))
+        if 4 in applied:
+            self._conn.execute(_SUBJECT_RUNS_V4)
         if applied:
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(applied[-1]),)
@@ -396,10 +432,59 @@ class SQLiteStore(LedgerStore):
             "SELECT position FROM subject_positions "
             "WHERE kind = ? AND external_id = ? AND position < ?"
         )
-        for kind, external_id in dict.fromkeys(keys):
-            rows = _stream(self._conn, "subject positions", sql, (kind, external_id, below))
-            found.update(position for (position,) in rows)
+        distinct = list(dict.fromkeys(keys))
+        with self._snapshot():  # the rows and the runs as one state (compaction moves them)
+            for kind, external_id in distinct:
+                rows = _stream(self._conn, "subject positions", sql, (kind, external_id, below))
+                found.update(position for (position,) in rows)
+            ids = list(_find_subjects(self._conn, distinct).values())
+            if ids:
+                found.update(self._run_positions(ids, below))
         return sorted(found)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the file (a read transaction, unless one is open)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    def _run_positions(self, ids: Sequence[int], below: int) -> Iterator[int]:
+        """The positions ``< below`` that the unmerged runs index under any of ``ids``."""
+        wanted = np.asarray(ids, dtype=_RUN_ID)
+        sql = "SELECT first, ids FROM subject_runs WHERE first < ? ORDER BY first"
+        for first, blob in _stream(self._conn, "subject runs", sql, (below,)):
+            run = np.frombuffer(blob, dtype=_RUN_ID)[: below - first]
+            hits = np.flatnonzero(run == wanted[0]) if len(wanted) == 1 else None
+            if hits is None:
+                hits = np.flatnonzero(np.isin(run, wanted))
+            yield from (first + hits).tolist()
+
+    def compact_subject_index(self, limit: int = 1_000_000) -> int:
+        self._require_initialised()
+        with self._transaction():
+            conn = self._conn
+            runs = conn.execute("SELECT first, ids FROM subject_runs ORDER BY first").fetchall()
+            taken, merged = [], 0
+            for first, blob in runs:
+                if merged and merged + len(blob) // 4 > limit:
+                    break
+                taken.append((first, np.frombuffer(blob, dtype=_RUN_ID)))
+                merged += len(blob) // 4
+            if not taken:
+                return 0
+            subjects = np.concatenate([run for _, run in taken])
+            keys = _subject_keys(conn, np.unique(subjects))
+            positions = (p for first, run in taken for p in range(first, first + len(run)))
+            rows = sorted((*keys[s], p) for s, p in zip(subjects.tolist(), positions, strict=True))
+            conn.executemany("INSERT OR IGNORE INTO subject_positions VALUES (?, ?, ?)", rows)
+            conn.executemany("DELETE FROM subject_runs WHERE first = ?", [(f,) for f, _ in taken])
+        return merged
 
     def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         wanted = sorted(set(indices))
