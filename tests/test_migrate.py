@@ -67,6 +67,8 @@ def downgrade_sqlite_to_v1(path: Path) -> None:
         conn.execute("DELETE FROM meta WHERE key = 'subject_index_size'")
         conn.execute("DROP TABLE subject_positions")
         conn.execute("DROP TABLE subject_runs")
+        conn.execute("DROP TABLE snapshots")
+        conn.execute("DROP TABLE snapshot_parts")
 
 
 def test_postgres_v1_store_is_refused_then_migrated_without_changing_the_root(
@@ -87,7 +89,7 @@ def test_postgres_v1_store_is_refused_then_migrated_without_changing_the_root(
     old = PostgresStore(database, partition_span=SPAN)
     with pytest.raises(ConfigurationError, match="socialcredit migrate"):
         Ledger(old)
-    assert old.migrate() == [2, 3, 4]
+    assert old.migrate() == [2, 3, 4, 5]
     assert old.migrate() == []
     assert partitions(database, "bundles") == ["bundles_p000000"]  # the old table, attached
     migrated = Ledger(old, ledger.signer, clock)
@@ -147,7 +149,7 @@ def test_sqlite_v1_store_is_refused_until_migrated(tmp_path: Path, clock: Clock)
     with pytest.raises(ConfigurationError, match="socialcredit migrate"):
         old.state()
     assert old.schema_version() == 1
-    assert old.migrate() == [2, 3, 4] and old.migrate() == []
+    assert old.migrate() == [2, 3, 4, 5] and old.migrate() == []
     assert Ledger(old).latest_checkpoint().root == root
     old.close()
     with sqlite3.connect(path) as conn:
@@ -168,6 +170,6 @@ def test_migrate_command(tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{path}"
     first = runner.invoke(cli, ["--store", url, "migrate"])
     assert first.exit_code == 0, first.output
-    assert "1 -> 2" in first.output and "2 -> 3" in first.output and "3 -> 4" in first.output
+    assert "1 -> 2" in first.output and "2 -> 3" in first.output and "4 -> 5" in first.output
     again = runner.invoke(cli, ["--store", url, "migrate"])
-    assert again.exit_code == 0 and "already at schema version 4" in again.output
+    assert again.exit_code == 0 and "already at schema version 5" in again.output

@@ -38,6 +38,7 @@ from .auth import SECURITY_SCHEMES, admitted_roles, document_roles
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .gate import BodyLimits, RequestGate, RouteTable
 from .ratelimit import RateLimit, RateLimiter
+from .snapshots import SnapshotSchedule
 
 __all__ = ["API_PREFIX", "AppContext", "OrjsonResponse", "create_app"]
 
@@ -60,6 +61,9 @@ class AppContext:
             connection and group-commit audit writer), or None when that package is absent.
         witness_dir: a witness's directory (or a copy of its ``witness.db``) whose latest
             cosignature of this ledger the server publishes; None: none is published.
+        snapshot_every: write a fresh snapshot of the consequence view (in a process of its
+            own) whenever the ledger has grown by this many entries; 0: never. The view
+            always starts from the latest trusted snapshot, if there is one.
     """
 
     def __init__(
@@ -70,9 +74,12 @@ class AppContext:
         *,
         owns_accounts: bool = False,
         witness_dir: Path | None = None,
+        snapshot_every: int = 0,
     ) -> None:
         self.settings = settings
         self.witness_dir = witness_dir
+        self.snapshot_every = snapshot_every
+        self._snapshots: SnapshotSchedule | None = None
         self.ledger: Ledger = open_ledger(settings, write=True)
         self.index = RecordIndex()
         self.lock = threading.RLock()
@@ -86,10 +93,20 @@ class AppContext:
 
     @contextmanager
     def fresh_index(self) -> Iterator[RecordIndex]:
-        """The record index caught up with the ledger, with :attr:`lock` held."""
+        """The record index caught up with the ledger, with :attr:`lock` held.
+
+        While the decision service runs, this is the index its consequence view keeps (one
+        index in memory, started from the view's snapshot), with the view's lock held too;
+        otherwise the context's own."""
         with self.lock:
-            self.index.catch_up(self.ledger)
-            yield self.index
+            view = self.decisions
+            if view is None:
+                self.index.catch_up(self.ledger)
+                yield self.index
+                return
+            with view.lock:
+                view.catch_up()
+                yield view.record_index
 
     def catalogue(self, at: datetime | None = None) -> Catalogue:
         """The catalogue of the bundle in force ``at`` (default now), else the default one."""
@@ -155,7 +172,9 @@ class AppContext:
                 self._start_decisions()
                 # What is loaded now lives as long as the server: keep the cyclic collector
                 # from rescanning it (a full collection of a large view stalls every request).
-                gc.collect()
+                # (A full collection of a large heap takes seconds: the young generations
+                # are enough, and what else is garbage stays frozen, unscanned.)
+                gc.collect(1)
                 gc.freeze()
 
     def _start_decisions(self) -> None:
@@ -164,7 +183,15 @@ class AppContext:
         if service is None:
             return
         self._decisions_ledger = open_ledger(self.settings, write=True)
-        self.decisions = service(self._decisions_ledger)
+        self.decisions = service(self._decisions_ledger, snapshot=True)
+        if self.snapshot_every > 0:
+            self._snapshots = SnapshotSchedule(
+                self.settings,
+                self._decisions_ledger.size,
+                every=self.snapshot_every,
+                start_size=self.decisions.restored_from,
+            )
+            self._snapshots.start()
 
     def close(self) -> None:
         """End a lifespan; the last one flushes and closes the decision audit writer, then
@@ -173,6 +200,9 @@ class AppContext:
             self._running -= 1
             if self._running > 0 or self._closed:
                 return
+            if self._snapshots is not None:
+                self._snapshots.stop()
+                self._snapshots = None
             if self.decisions is not None:
                 self.decisions.close()
                 self.decisions = None
@@ -203,6 +233,7 @@ def create_app(
     rate_limit: RateLimit | None = None,
     body_limits: BodyLimits | None = None,
     witness_dir: Path | None = None,
+    snapshot_every: int = 0,
 ) -> FastAPI:
     """Build the application over the ledger named by ``settings``.
 
@@ -214,6 +245,7 @@ def create_app(
             uploads 64 MiB).
         witness_dir: a witness whose latest cosignature of the ledger is published
             (``GET /ledger/cosigned``, the portal's front and audit pages).
+        snapshot_every: as for :class:`AppContext`.
 
     Raises:
         ConfigurationError: if the ledger, its signing key or the accounts cannot be opened.
@@ -226,6 +258,7 @@ def create_app(
         rate_limit or RateLimit(),
         owns_accounts=accounts is None,
         witness_dir=witness_dir,
+        snapshot_every=snapshot_every,
     )
 
     @asynccontextmanager

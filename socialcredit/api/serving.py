@@ -30,11 +30,17 @@ def app_from_environment() -> FastAPI:
         _bytes("SOCIALCREDIT_MAX_UPLOAD", defaults.upload),
     )
     witness = os.environ.get("SOCIALCREDIT_WITNESS_DIR", "").strip()
+    every = os.environ.get("SOCIALCREDIT_SNAPSHOT_EVERY", "0").strip()
+    if not every.isdigit():
+        raise ConfigurationError(
+            f"SOCIALCREDIT_SNAPSHOT_EVERY must be a whole number of entries, not {every!r}"
+        )
     return create_app(
         settings,
         rate_limit=RateLimit(rate, 2 * rate),
         body_limits=limits,
         witness_dir=Path(witness) if witness else None,
+        snapshot_every=int(every),
     )
 
 

@@ -1,4 +1,4 @@
-"""CLI commands for scale-out (migrate, export, import): thin over the library."""
+"""CLI commands for scale-out (migrate, snapshot, export, import): thin over the library."""
 
 from __future__ import annotations
 
@@ -31,6 +31,29 @@ def migrate(ctx: click.Context) -> None:
     merged = compact_subject_index(ledger)
     if merged:
         click.echo(f"{store}: {merged} entries of bulk runs merged into the per-subject index")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def snapshot(ctx: click.Context, as_json: bool) -> None:
+    """Write a fresh snapshot of the projections (the consequence view) into the store, from
+    the latest trusted one plus the entries after it, so that `serve` starts without replaying
+    the ledger. Needs the signing key; run it now and then (serve also does, in the
+    background)."""
+    from ..consequences.snapshot import refresh_snapshot
+
+    done = refresh_snapshot(open_ledger(settings_of(ctx), write=True))
+    if as_json:
+        emit_json(done)
+        return
+    if not done["written"]:
+        click.echo(f"the {done['projection']} snapshot of {done['size']} entries is current")
+        return
+    click.echo(
+        f"{done['projection']} snapshot of {done['size']} entries ({done['parts']} parts) "
+        f"written in {done['seconds']} s, from the snapshot of {done['started_from']} entries"
+    )
 
 
 def _finish(report: TransferReport, as_json: bool) -> None:

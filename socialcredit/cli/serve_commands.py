@@ -70,6 +70,14 @@ _accounts_option = click.option(
     help="A witness's directory (or a copy of its witness.db) whose latest cosignature of the "
     "ledger is published (GET /api/v1/ledger/cosigned, the portal) and checked by verify.",
 )
+@click.option(
+    "--snapshot-every",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Write a snapshot of the projections (in a process of its own) whenever the ledger "
+    "has grown by this many entries, so the next start reads only what came after; 0: never.",
+)
 @_accounts_option
 @click.pass_context
 def serve(
@@ -81,6 +89,7 @@ def serve(
     max_body: int,
     max_upload: int,
     witness_dir: Path | None,
+    snapshot_every: int,
     accounts_path: Path | None,
 ) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/docs) and the portal with uvicorn.
@@ -98,6 +107,7 @@ def serve(
         "SOCIALCREDIT_RATE_LIMIT": str(rate_limit),
         "SOCIALCREDIT_MAX_BODY": str(max_body),
         "SOCIALCREDIT_MAX_UPLOAD": str(max_upload),
+        "SOCIALCREDIT_SNAPSHOT_EVERY": str(snapshot_every),
     }
     if settings.key_file is not None:
         env["SOCIALCREDIT_KEY_FILE"] = str(settings.key_file)

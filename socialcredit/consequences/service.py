@@ -21,6 +21,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from socialcredit._collector import collector_paused
 from socialcredit.consequences.audit import AuditWriter
 from socialcredit.consequences.decisions import (
     CompiledConsequences,
@@ -86,6 +87,9 @@ class ConsequenceView:
             organisations a person among them represents, and the policies (the per-subject
             index); answers about them equal those of a view of the whole ledger. None:
             every subject.
+        snapshot: a view of every subject starts from the ledger's latest trusted snapshot
+            (:mod:`socialcredit.consequences.snapshot`) and reads only the entries after it;
+            without one it replays the ledger. Answers are the same either way.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class ConsequenceView:
         refresh_interval: float = 1.0,
         lock: threading.RLock | None = None,
         subjects: Collection[Key] | None = None,
+        snapshot: bool = False,
     ) -> None:
         self.ledger = ledger
         self.lock = lock or threading.RLock()
@@ -104,6 +109,14 @@ class ConsequenceView:
         self._scope: set[Key] | None = None if subjects is None else set(subjects)
         self._clear()
         ledger.add_listener(self._on_append)
+        self.restored_from = 0  # the size of the snapshot the view started from, if any
+        self.refused_snapshots: tuple[str, ...] = ()  # and why newer ones were not trusted
+        if snapshot and self._scope is None:
+            from .snapshot import restore_view
+
+            with self.lock:
+                found = restore_view(self)
+            self.restored_from, self.refused_snapshots = found.size, found.refused
         self.catch_up()
 
     def _clear(self) -> None:
@@ -129,6 +142,12 @@ class ConsequenceView:
         self._published: list[PublishedBundle] = []
         self._compiled: dict[str, CompiledConsequences] = {}
         self._current = self._compile(default_bundle())
+
+    @property
+    def record_index(self) -> RecordIndex:
+        """The record index this view keeps (caught up by :meth:`catch_up`; hold
+        :attr:`lock` while using it)."""
+        return self._index
 
     def close(self) -> None:
         """Stop following the ledger's appends."""
@@ -175,10 +194,11 @@ class ConsequenceView:
             policy_changed = False
             entries = self._entries(size)
             # one decoding pass feeds both the record index and the facts, chunk by chunk
-            while chunk := list(islice(entries, _CHUNK)):
-                self._index.apply(chunk)
-                for entry in chunk:
-                    policy_changed |= self._apply(entry, dirty)
+            with collector_paused():
+                while chunk := list(islice(entries, _CHUNK)):
+                    self._index.apply(chunk)
+                    for entry in chunk:
+                        policy_changed |= self._apply(entry, dirty)
             self._index.ledger = self.ledger
             self._index.next_position = size
             read, self._next = size - self._next, size
@@ -416,6 +436,7 @@ class DecisionService(ConsequenceView):
         subjects: decide only about these subjects, reading only their entries (and those of
             organisations they represent) through the per-subject index: what a one-off
             decision needs. None: every subject (the whole ledger is read once).
+        snapshot: as for :class:`ConsequenceView`.
     """
 
     def __init__(
@@ -427,8 +448,11 @@ class DecisionService(ConsequenceView):
         max_queue: int = 200_000,
         refresh_interval: float = 1.0,
         subjects: Collection[Key] | None = None,
+        snapshot: bool = False,
     ) -> None:
-        super().__init__(ledger, refresh_interval=refresh_interval, subjects=subjects)
+        super().__init__(
+            ledger, refresh_interval=refresh_interval, subjects=subjects, snapshot=snapshot
+        )
         self.writer = AuditWriter(
             ledger, self.lock, batch_size=batch_size, interval=interval, max_queue=max_queue,
             on_written=self._written,

@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import orjson
 
+from .._collector import collector_paused
 from ..catalogue import Catalogue, Source
 from ..errors import LedgerOverloadedError
 from ..ledger import AppendResults, EncodedBatch, Ledger
@@ -180,7 +181,7 @@ def _ingest_chunks(
 ) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
-    with _collector_paused(), _Writer(ledger, summary, on_batch, lock) as writer:
+    with collector_paused(), _Writer(ledger, summary, on_batch, lock) as writer:
         for number, checked in enumerate(chunks):
             summary.rows += checked.rows
             for refusal in checked.refused:
@@ -195,24 +196,6 @@ def _ingest_chunks(
 def _entries(accepted: Accepted) -> EncodedBatch:
     subjects = list(zip(accepted.subject_kind, accepted.subject_id, strict=True))
     return EncodedBatch("RecordFiled", accepted.payload_json, accepted.idempotency_key, subjects)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the ingest loop.
-
-    Ingest allocates millions of short-lived, acyclic objects; reference counting frees them,
-    but the collector would keep rescanning everything alive (the caller's rows included),
-    which costs more than the validation itself. Young generations are collected every few
-    batches instead.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Writer:

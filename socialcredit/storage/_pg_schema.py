@@ -36,7 +36,7 @@ __all__ = [
     "schema_version",
 ]
 
-LATEST_VERSION = 4
+LATEST_VERSION = 5
 SUBJECT_INDEX_SIZE = "subject_index_size"
 DEFAULT_PARTITION_SPAN = 1 << 16
 PARTITIONED = ("bundles", "tiles")
@@ -152,7 +152,27 @@ def _to_v4(conn: Conn, span: int) -> None:
     del conn, span
 
 
-_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+def _to_v5(conn: Conn, span: int) -> None:
+    """Add the projections' snapshots: a header per snapshot, its bytes in parts."""
+    del span
+    conn.execute(
+        'CREATE TABLE snapshots (name text COLLATE "C" NOT NULL, size bigint NOT NULL, '
+        "root bytea NOT NULL, format text NOT NULL, digest bytea NOT NULL, "
+        "parts integer NOT NULL, written_us bigint NOT NULL, signature bytea NOT NULL, "
+        "PRIMARY KEY (name, size))"
+    )
+    conn.execute(
+        'CREATE TABLE snapshot_parts (name text COLLATE "C" NOT NULL, size bigint NOT NULL, '
+        "part integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (name, size, part))"
+    )
+
+
+_MIGRATIONS: dict[int, Callable[[Conn, int], None]] = {
+    2: _to_v2,
+    3: _to_v3,
+    4: _to_v4,
+    5: _to_v5,
+}
 
 
 def migrate(conn: Conn, span: int = DEFAULT_PARTITION_SPAN) -> list[int]:

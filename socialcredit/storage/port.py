@@ -36,6 +36,7 @@ __all__ = [
     "LedgerStore",
     "LogState",
     "StoredCheckpoint",
+    "StoredSnapshot",
     "WriteTransaction",
     "schema_mismatch",
 ]
@@ -60,6 +61,23 @@ class StoredCheckpoint:
     size: int
     root: bytes
     time_us: int
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """The header of a projection's snapshot as stored (its bytes are in parts, see
+    :meth:`LedgerStore.read_snapshot_parts`): the projection's ``name``, the ledger ``size``
+    and Merkle ``root`` it reflects, the ``format`` of its bytes, their ``digest`` (SHA-256)
+    and number of ``parts``, when it was written, and the ledger key's ``signature``."""
+
+    name: str
+    size: int
+    root: bytes
+    format: str
+    digest: bytes
+    parts: int
+    written_us: int
     signature: bytes
 
 
@@ -125,6 +143,21 @@ class WriteTransaction(ABC):
         """
         del ids
         self.put_subject_positions([(k, e, first + n) for n, (k, e) in enumerate(subjects)])
+
+    @abstractmethod
+    def put_snapshot_part(self, name: str, size: int, part: int, data: bytes) -> None:
+        """Store part ``part`` of the bytes of the snapshot ``(name, size)`` (replacing one
+        already there); the snapshot exists for readers only once its header is put."""
+
+    @abstractmethod
+    def put_snapshot(self, header: StoredSnapshot) -> None:
+        """Store the header of a snapshot whose parts are all stored (replacing one of the
+        same name and size)."""
+
+    @abstractmethod
+    def delete_snapshots(self, name: str, keep: int) -> None:
+        """Remove every snapshot of ``name`` (headers and parts) except that of size
+        ``keep``, and parts left without a header by an interrupted writer."""
 
     @abstractmethod
     def subject_index_size(self) -> int:
@@ -272,6 +305,15 @@ class LedgerStore(ABC):
         Raises:
             StorageError: if the store fails.
         """
+
+    @abstractmethod
+    def snapshots(self, name: str) -> list[StoredSnapshot]:
+        """The headers of the stored snapshots of projection ``name``, largest size first."""
+
+    @abstractmethod
+    def read_snapshot_parts(self, name: str, size: int) -> Iterator[tuple[int, bytes]]:
+        """``(part, data)`` of the snapshot ``(name, size)``, in part order (a missing part
+        is simply absent: the caller checks the count)."""
 
     def compact_subject_index(self, limit: int = 1_000_000) -> int:
         """Merge up to about ``limit`` entries' worth of runs kept by

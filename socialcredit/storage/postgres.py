@@ -28,7 +28,14 @@ from psycopg import errors as pg_errors
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
 from . import _pg_schema as schema
-from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
+from .port import (
+    LedgerStore,
+    LogState,
+    StoredCheckpoint,
+    StoredSnapshot,
+    WriteTransaction,
+    schema_mismatch,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -136,6 +143,26 @@ class _PostgresWrite(WriteTransaction):
                 "unnest(%s::text[], %s::text[], %s::bigint[]) ON CONFLICT DO NOTHING",
                 _columns(rows, 3),
             )
+
+    def put_snapshot_part(self, name: str, size: int, part: int, data: bytes) -> None:
+        self._conn.execute(
+            "INSERT INTO snapshot_parts VALUES (%s, %s, %s, %s) ON CONFLICT (name, size, part) "
+            "DO UPDATE SET data = EXCLUDED.data",
+            (name, size, part, data),
+        )
+
+    def put_snapshot(self, header: StoredSnapshot) -> None:
+        self._conn.execute(
+            "DELETE FROM snapshots WHERE name = %s AND size = %s", (header.name, header.size)
+        )
+        self._conn.execute(
+            "INSERT INTO snapshots VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            tuple(getattr(header, f) for f in header.__slots__),
+        )
+
+    def delete_snapshots(self, name: str, keep: int) -> None:
+        for table in ("snapshots", "snapshot_parts"):
+            self._conn.execute(f"DELETE FROM {table} WHERE name = %s AND size != %s", (name, keep))
 
     def subject_index_size(self) -> int:
         found = _one(
@@ -491,6 +518,29 @@ class PostgresStore(LedgerStore):
             (kinds, ids, below),
         )
         return [int(position) for (position,) in rows]
+
+    def snapshots(self, name: str) -> list[StoredSnapshot]:
+        self._require_initialised()
+        rows = self._fetch(
+            "reading snapshots",
+            "SELECT * FROM snapshots WHERE name = %s ORDER BY size DESC",
+            (name,),
+        )
+        return [
+            StoredSnapshot(n, s, bytes(r), f, bytes(d), p, w, bytes(g))
+            for n, s, r, f, d, p, w, g in rows
+        ]
+
+    def read_snapshot_parts(self, name: str, size: int) -> Iterator[tuple[int, bytes]]:
+        sql = (
+            "SELECT part, data FROM snapshot_parts WHERE name = %s AND size = %s AND part >= %s "
+            "ORDER BY part LIMIT 1"
+        )
+        part = 0
+        while rows := self._fetch("reading a snapshot", sql, (name, size, part)):
+            found, data = rows[0]
+            yield found, bytes(data)
+            part = found + 1
 
     def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         wanted = sorted(set(indices))

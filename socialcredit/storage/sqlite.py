@@ -16,18 +16,26 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
-from .port import LedgerStore, LogState, StoredCheckpoint, WriteTransaction, schema_mismatch
+from .port import (
+    LedgerStore,
+    LogState,
+    StoredCheckpoint,
+    StoredSnapshot,
+    WriteTransaction,
+    schema_mismatch,
+)
 
 __all__ = ["SQLiteStore"]
 
-LATEST_VERSION = 4
+LATEST_VERSION = 5
 """Schema versions: 1, the first; 2 changes no table in SQLite (partitioning the log is a
 PostgreSQL matter: a single file has no partitions) and is recorded so that both stores count
 versions alike and ``migrate`` means the same on both; 3 adds the per-subject position index
 (``subject_positions``), empty and marked as covering no entry until it is built
 (:func:`socialcredit.ledger.subject_index.build_subject_index`); 4 adds ``subject_runs``: the
 bulk path of that index, one array of internal subject ids per run of appended records, cheap
-to write and merged into ``subject_positions`` later (:meth:`SQLiteStore.compact_subject_index`)."""
+to write and merged into ``subject_positions`` later (:meth:`SQLiteStore.compact_subject_index`);
+5 adds the projections' snapshots (``snapshots``, ``snapshot_parts``)."""
 _CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 _ROWS_PAGE = 10_000  # index rows per read query
 
@@ -92,6 +100,13 @@ _SUBJECT_POSITIONS_V3 = (
 # ids: little-endian int32 internal subject ids of the entries first, first + 1, ...
 _SUBJECT_RUNS_V4 = "CREATE TABLE subject_runs (first INTEGER PRIMARY KEY, ids BLOB NOT NULL)"
 _RUN_ID = "<i4"
+_SNAPSHOTS_V5 = (
+    "CREATE TABLE snapshots (name TEXT NOT NULL, size INTEGER NOT NULL, root BLOB NOT NULL, "
+    "format TEXT NOT NULL, digest BLOB NOT NULL, parts INTEGER NOT NULL, "
+    "written_us INTEGER NOT NULL, signature BLOB NOT NULL, PRIMARY KEY (name, size))",
+    "CREATE TABLE snapshot_parts (name TEXT NOT NULL, size INTEGER NOT NULL, "
+    "part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (name, size, part))",
+)
 _INDEXED = "subject_index_size"  # meta key: the index holds every entry below this position
 _SUBJECTS_FROM = "SELECT id, kind, external_id FROM subjects WHERE id >= ? ORDER BY id"
 
@@ -174,6 +189,21 @@ class _SQLiteWrite(WriteTransaction):
         self._conn.execute(
             "INSERT INTO subject_runs VALUES (?, ?)", (first, run.astype(_RUN_ID).tobytes())
         )
+
+    def put_snapshot_part(self, name: str, size: int, part: int, data: bytes) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO snapshot_parts VALUES (?, ?, ?, ?)", (name, size, part, data)
+        )
+
+    def put_snapshot(self, header: StoredSnapshot) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            tuple(getattr(header, f) for f in header.__slots__),
+        )
+
+    def delete_snapshots(self, name: str, keep: int) -> None:
+        for table in ("snapshots", "snapshot_parts"):
+            self._conn.execute(f"DELETE FROM {table} WHERE name = ? AND size != ?", (name, keep))
 
     def subject_index_size(self) -> int:
         return _indexed_size(self._conn)
@@ -332,6 +362,9 @@ class SQLiteStore(LedgerStore):
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '0')", (_INDEXED,))
         if 4 in applied:
             self._conn.execute(_SUBJECT_RUNS_V4)
+        if 5 in applied:
+            for statement in _SNAPSHOTS_V5:
+                self._conn.execute(statement)
         if applied:
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(applied[-1]),)
@@ -464,6 +497,15 @@ class SQLiteStore(LedgerStore):
             if hits is None:
                 hits = np.flatnonzero(np.isin(run, wanted))
             yield from (first + hits).tolist()
+
+    def snapshots(self, name: str) -> list[StoredSnapshot]:
+        self._require_initialised()
+        sql = "SELECT * FROM snapshots WHERE name = ? ORDER BY size DESC"
+        return [StoredSnapshot(*row) for row in _stream(self._conn, "snapshots", sql, (name,))]
+
+    def read_snapshot_parts(self, name: str, size: int) -> Iterator[tuple[int, bytes]]:
+        sql = "SELECT part, data FROM snapshot_parts WHERE name = ? AND size = ? ORDER BY part"
+        return _stream(self._conn, "a snapshot", sql, (name, size))
 
     def compact_subject_index(self, limit: int = 1_000_000) -> int:
         self._require_initialised()

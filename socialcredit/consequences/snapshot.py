@@ -1,0 +1,159 @@
+"""The consequence view's snapshot: its state after ``size`` entries, stored with the ledger.
+
+A server (or any whole-ledger view) starts from the latest trusted snapshot and reads only the
+entries after it, instead of replaying the whole ledger (:mod:`socialcredit.ledger.snapshots`
+says when a snapshot is trusted; any other is refused and the view rebuilt). What is saved is
+the view's own state — record index, facts, listings, decisions, representatives — never the
+policies: those are read again from the ledger's ``PolicyPublished`` entries (through the
+per-subject index), and the listings are recomputed if the bundle in force has changed since.
+
+The bytes are a pickle, loaded only after the snapshot's Ed25519 signature by the ledger's own
+key and its digest have been checked: a store writer without that key cannot plant one. The
+format names a fingerprint of the code whose objects are pickled, so a snapshot written by
+other code is refused, never misread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._collector import collector_paused
+from ..ledger.snapshots import LoadedSnapshot, load_snapshot, save_snapshot
+from ..ledger.subject_index import TYPE_KIND, index_complete
+from ..ledger.subject_index import entries_at as _entries_at
+from ..policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
+from ..policy.publish import PublishedBundle, read_published
+from ..storage.port import StoredSnapshot
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
+    from .service import ConsequenceView
+
+__all__ = ["NAME", "refresh_snapshot", "restore_view", "view_format", "write_view_snapshot"]
+
+NAME = "consequences"
+_FIELDS = (
+    "_index",
+    "_next",
+    "_facts",
+    "_last",
+    "_positions",
+    "_listings",
+    "_decisions",
+    "_volatile",
+    "_disputes",
+    "_represents",
+    "_representative",
+)
+# The modules whose objects (or whose meaning of the state) the pickle holds.
+_CODE = ("service.py", "projection.py", "model.py", "../scoring/records.py")
+
+
+def view_format() -> str:
+    """The format of this code's snapshots: pickle protocol 5, this Python, and a digest of
+    the code whose objects they hold."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"pickle5/py{version}/{digest.hexdigest()[:16]}"
+
+
+def view_bytes(view: ConsequenceView) -> tuple[int, bytes]:
+    """The whole-ledger view caught up, as ``(size, bytes)``.
+
+    Raises:
+        ValueError: if the view is scoped to some subjects (only a whole view is saved).
+    """
+    if view._scope is not None:
+        raise ValueError("only a view of every subject is saved as a snapshot")
+    with view.lock:
+        view.catch_up()
+        state: dict[str, Any] = {field: getattr(view, field) for field in _FIELDS}
+        state["policy"] = view._current.bundle.digest
+        index_ledger, view._index.ledger = view._index.ledger, None
+        try:
+            data = pickle.dumps(state, protocol=5)
+        finally:
+            view._index.ledger = index_ledger
+    return state["_next"], data
+
+
+def write_view_snapshot(view: ConsequenceView) -> StoredSnapshot:
+    """Catch ``view`` up and store it as the ledger's consequences snapshot.
+
+    Raises:
+        As :func:`~socialcredit.ledger.snapshots.save_snapshot` and :func:`view_bytes`.
+    """
+    size, data = view_bytes(view)
+    return save_snapshot(view.ledger, NAME, view_format(), size, data)
+
+
+def restore_view(view: ConsequenceView) -> LoadedSnapshot:
+    """Load the latest trusted snapshot into ``view`` (which has read nothing yet); the view
+    then catches up from the snapshot's size. Without a trusted snapshot, or while the
+    per-subject index cannot list the policies, the view is left empty (it replays)."""
+    found = load_snapshot(view.ledger, NAME, view_format())
+    if found.data is None:
+        return found
+    published = _policies_below(view.ledger, found.size)
+    if published is None:
+        return LoadedSnapshot(0, None, (*found.refused, "the per-subject index is incomplete"))
+    with collector_paused():
+        state = pickle.loads(found.data)  # trusted: signed by the ledger's key, digest checked
+    for field in _FIELDS:
+        setattr(view, field, state[field])
+    view._index.ledger = view.ledger
+    view._published = published
+    view._compiled = {}
+    view._rebuild(set())  # the bundle in force now
+    if view._current.bundle.digest != state["policy"]:
+        view._rebuild(None)  # another bundle took effect since: every listing again
+    return found
+
+
+def _policies_below(ledger: Ledger, size: int) -> list[PublishedBundle] | None:
+    """The policies published in the first ``size`` entries, in ledger order (None if the
+    per-subject index is incomplete)."""
+    _, complete = index_complete(ledger)
+    if not complete:
+        return None
+    positions = ledger.store.subject_positions([(TYPE_KIND, POLICY_PUBLISHED)], size)
+    return [read_published(entry) for entry in _entries_at(ledger, positions)]
+
+
+def refresh_snapshot(ledger: Ledger) -> dict[str, Any]:
+    """Write a fresh consequences snapshot of ``ledger`` (a writable one): start from the
+    latest trusted snapshot, read the entries after it, save. Returns what was done: the
+    snapshot's size, bytes and parts, the size it started from, the snapshots refused (with
+    why) and the seconds taken.
+
+    Raises:
+        As :func:`write_view_snapshot`.
+    """
+    from .service import ConsequenceView
+
+    started = time.perf_counter()
+    view = ConsequenceView(ledger, snapshot=True)
+    try:
+        refused = list(view.refused_snapshots)
+        header = None
+        if view.restored_from < ledger.size():  # else the trusted one is current
+            header = write_view_snapshot(view)
+    finally:
+        view.close()
+    return {
+        "projection": NAME,
+        "written": header is not None,
+        "size": view.restored_from if header is None else header.size,
+        "parts": None if header is None else header.parts,
+        "started_from": view.restored_from,
+        "refused": refused,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
