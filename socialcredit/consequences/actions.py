@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
 from socialcredit.catalogue import Catalogue, Gravity, RecordKind
@@ -61,9 +62,9 @@ def _subject(subject_kind: str, subject_id: str, field: str = "subject") -> dict
 
 
 def _view(ledger: Ledger) -> ConsequenceView:
-    """The consequence view attached to this ledger object, caught up (built once, then
-    only new entries are read)."""
-    view = ledger.projection("consequences", ConsequenceView)
+    """The consequence view attached to this ledger object, caught up (built once, from the
+    ledger's latest trusted snapshot if there is one, then only new entries are read)."""
+    view = ledger.projection("consequences", partial(ConsequenceView, snapshot=True))
     view.catch_up()
     return view
 
@@ -77,11 +78,15 @@ def check_service(ledger: Ledger, service: str, at: datetime | None = None) -> N
         ValidationError: naming ``service`` (with the services in force).
         ValueError: if ``at`` is naive.
     """
+    _compiled_in_force(ledger, at).triggers(service)
+
+
+def _compiled_in_force(ledger: Ledger, at: datetime | None) -> CompiledConsequences:
+    """The compiled bundle in force at ``at`` (default now, as known then), read from the
+    published policies alone (the per-subject index lists them)."""
     moment = from_us(_at(at))
     published = bundle_in_force(ledger, moment, moment)
-    CompiledConsequences(default_bundle() if published is None else published.bundle).triggers(
-        service
-    )
+    return CompiledConsequences(default_bundle() if published is None else published.bundle)
 
 
 def subject_consequences(
@@ -132,8 +137,9 @@ class PublicListing:
 
 
 def lists_in_force(ledger: Ledger, at: datetime | None = None) -> tuple[ListDefinition, ...]:
-    """The list definitions of the policy in force at ``at`` (default now), as known then."""
-    return tuple(_view(ledger).compiled_at(_at(at)).lists.values())
+    """The list definitions of the policy in force at ``at`` (default now), as known then,
+    read from the published policies alone."""
+    return tuple(_compiled_in_force(ledger, at).lists.values())
 
 
 #: The list statuses a public list shows: in effect, frozen by hardship, or noticed.

@@ -115,7 +115,7 @@ def list_members(
     ctx = ctx_of(request)
     when = _now(at)
     with ctx.lock:
-        rows = memberships_of_list(ctx.ledger, list_id, when)
+        rows = memberships_of_list(ctx.ledger, list_id, when, view=ctx.decisions)
     return {"list": list_id, "at": when.isoformat(), "members": [r.to_json() for r in rows]}
 
 
