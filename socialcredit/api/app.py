@@ -183,6 +183,10 @@ class AppContext:
         if service is None:
             return
         self._decisions_ledger = open_ledger(self.settings, write=True)
+        for ledger in (self.ledger, self._decisions_ledger):  # no request waits for one
+            background = getattr(ledger.store, "checkpoint_in_background", None)
+            if background is not None:
+                background()
         self.decisions = service(self._decisions_ledger, snapshot=True)
         if self.snapshot_every > 0:
             self._snapshots = SnapshotSchedule(

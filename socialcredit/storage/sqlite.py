@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..errors import ConfigurationError, LedgerOverloadedError, StorageError
+from ._checkpointer import WalCheckpointer
 from .port import (
     LedgerStore,
     LogState,
@@ -309,6 +310,7 @@ class SQLiteStore(LedgerStore):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._current = False  # the schema version has been checked
+        self._checkpointer: WalCheckpointer | None = None
         try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
@@ -567,5 +569,16 @@ class SQLiteStore(LedgerStore):
                 (rows[-1][0], _ROWS_PAGE),
             ).fetchall()
 
+    def checkpoint_in_background(self, interval: float = 0.5) -> None:
+        """Stop checkpointing the WAL inside this connection's commits, and checkpoint it
+        from a thread of its own every ``interval`` seconds instead (a server's store: no
+        request waits for a checkpoint). Stopped by :meth:`close`."""
+        if self._checkpointer is None:
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = WalCheckpointer(self.path, interval)
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self._conn.close()
