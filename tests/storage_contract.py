@@ -180,9 +180,14 @@ class StoreContract:
             return {key: ready.subject_positions([key], 8) for key in expected}
 
         assert answers() == expected
+        every = sorted(
+            [(*a, 0), ("@type", "P", 1), (*b, 2), (*a, 3), (*a, 4), (*c, 5), (*c, 6), (*b, 7)]
+        )
+        assert sorted(ready.subject_index_rows()) == every
         assert ready.subject_positions([a, c], 6) == [0, 3, 4, 5]
         assert ready.subject_positions([b, ("@type", "P")], 3) == [1, 2]
         while ready.compact_subject_index(limit=1):  # one run at a time
             assert answers() == expected
         assert answers() == expected
+        assert sorted(ready.subject_index_rows()) == every
         assert ready.compact_subject_index() == 0

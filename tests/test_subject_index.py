@@ -249,3 +249,56 @@ def test_ingested_runs_index_every_record_before_and_after_compaction(
     after = {k: score(Ledger(ledger.store), *k, as_of=at).to_json() for k in expected}
     assert after == before
     ledger.store.close()
+
+
+# Each attack on the index a store writer without the ledger's key could make, so that
+# single-subject reads miss (or gain) entries: every one must be reported.
+INDEX_ATTACKS = {
+    "a record's row dropped": (
+        "DELETE FROM subject_positions WHERE position = "
+        "(SELECT MIN(position) FROM subject_positions WHERE kind = 'person')"
+    ),
+    "a row added for another subject": (
+        "INSERT INTO subject_positions SELECT kind, external_id || 'X', position "
+        "FROM subject_positions WHERE kind = 'person' LIMIT 1"
+    ),
+    "a record moved to another position": (
+        "UPDATE subject_positions SET position = position + 1 WHERE position = "
+        "(SELECT MAX(position) FROM subject_positions WHERE kind = 'person')"
+    ),
+    "a run's subject swapped": (
+        "UPDATE subject_runs SET ids = zeroblob(length(ids)) WHERE first = "
+        "(SELECT MIN(first) FROM subject_runs)"
+    ),
+    "a run dropped": "DELETE FROM subject_runs WHERE first = (SELECT MAX(first) FROM subject_runs)",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(INDEX_ATTACKS))
+def test_verify_index_reports_every_tampering(tmp_path: Path, clock: Clock, attack: str) -> None:
+    from click.testing import CliRunner
+
+    from socialcredit.cli import cli
+    from socialcredit.ingest import ingest_file
+    from socialcredit.ledger import create_key_file
+    from socialcredit.ledger.subject_index import check_subject_index
+    from socialcredit.storage.sqlite import SQLiteStore
+
+    path = tmp_path / "l.db"
+    ledger = Ledger.create(SQLiteStore(path), create_key_file(tmp_path / "l.db.key"), "t/i", clock)
+    sample = Path(__file__).parents[1] / "socialcredit" / "demo" / "sample_records.csv"
+    ingest_file(ledger, default_catalogue(), sample, batch_size=50)
+    record_hardship(ledger, "person", "110101198209260270", "a flood", None)  # a row, not a run
+    if "run" not in attack:
+        while ledger.store.compact_subject_index(limit=100):
+            pass
+    assert check_subject_index(ledger) == []
+    clean = CliRunner().invoke(cli, ["--store", f"sqlite:///{path}", "verify", "--index"])
+    assert clean.exit_code == 0, clean.output
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(INDEX_ATTACKS[attack]).rowcount == 1
+    problems = check_subject_index(Ledger(ledger.store))
+    assert problems and all("the index holds" in p for p in problems), problems
+    found = CliRunner().invoke(cli, ["--store", f"sqlite:///{path}", "verify", "--index"])
+    assert found.exit_code == 1 and "the index holds" in found.output
+    ledger.store.close()

@@ -21,6 +21,7 @@ from ..ledger import (
     verify_ledger,
 )
 from ..ledger.checkpoints import public_key_from_text, public_key_text
+from ..ledger.subject_index import check_subject_index
 from ..rights.reads import proof_for
 from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
 from ..witness import COSIGNED_V1, CosignedCheckpoint
@@ -194,6 +195,13 @@ def _print_summary(summary: IngestSummary, as_json: bool) -> None:
     help="The witness's public key (base64), pinned. Default: the one its store names "
     "(with a warning).",
 )
+@click.option(
+    "--index",
+    "check_index",
+    is_flag=True,
+    help="Also check the per-subject index (what single-subject reads and decisions use) "
+    "against the entries themselves: one more pass that decodes every entry.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(
@@ -202,6 +210,7 @@ def verify(
     witness: Path | None,
     witness_dir: Path | None,
     witness_key: str | None,
+    check_index: bool,
     as_json: bool,
 ) -> None:
     """Recompute every hash from the stored entries and check every signed checkpoint.
@@ -216,6 +225,9 @@ def verify(
     kept = _kept_checkpoint(_read_json(witness), witness_key) if witness else None
     kept = witnessed_checkpoint(ledger, witness_dir, witness_key, kept)
     report = verify_ledger(ledger.store, pinned.key, witness=kept, now_us=utc_now_us())
+    if check_index and report.ok:
+        for problem in check_subject_index(ledger):
+            report.fail(problem, check="subject_index")
     result = {**report.to_json(), "public_key_source": pinned.source}
     if as_json:
         emit_json(result)

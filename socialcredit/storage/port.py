@@ -160,6 +160,10 @@ class WriteTransaction(ABC):
         ``keep``, and parts left without a header by an interrupted writer."""
 
     @abstractmethod
+    def clear_subject_runs(self) -> None:
+        """Remove every bulk run (the caller has just written rows for all their entries)."""
+
+    @abstractmethod
     def subject_index_size(self) -> int:
         """The position below which the per-subject index is complete."""
 
@@ -314,6 +318,15 @@ class LedgerStore(ABC):
     def read_snapshot_parts(self, name: str, size: int) -> Iterator[tuple[int, bytes]]:
         """``(part, data)`` of the snapshot ``(name, size)``, in part order (a missing part
         is simply absent: the caller checks the count)."""
+
+    @abstractmethod
+    def subject_index_rows(self) -> Iterator[tuple[str, str, int]]:
+        """Every ``(kind, external_id, position)`` the per-subject index holds, rows and runs,
+        streamed (bounded memory), in no particular order.
+
+        Raises:
+            StorageError: if the store fails, or a run names an unknown subject.
+        """
 
     def compact_subject_index(self, limit: int = 1_000_000) -> int:
         """Merge up to about ``limit`` entries' worth of runs kept by

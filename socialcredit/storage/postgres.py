@@ -164,6 +164,9 @@ class _PostgresWrite(WriteTransaction):
         for table in ("snapshots", "snapshot_parts"):
             self._conn.execute(f"DELETE FROM {table} WHERE name = %s AND size != %s", (name, keep))
 
+    def clear_subject_runs(self) -> None:
+        """PostgreSQL keeps no runs (its ``COPY`` writes the rows directly)."""
+
     def subject_index_size(self) -> int:
         found = _one(
             self._conn, "SELECT value FROM meta WHERE key = %s", (schema.SUBJECT_INDEX_SIZE,)
@@ -541,6 +544,18 @@ class PostgresStore(LedgerStore):
             found, data = rows[0]
             yield found, bytes(data)
             part = found + 1
+
+    def subject_index_rows(self) -> Iterator[tuple[str, str, int]]:
+        self._require_initialised()
+        sql = (
+            "SELECT kind, external_id, position FROM subject_positions "
+            "WHERE (kind, external_id, position) > (%s, %s, %s) "
+            "ORDER BY kind, external_id, position LIMIT %s"
+        )
+        after: tuple[str, str, int] = ("", "", -1)
+        while rows := self._fetch("reading subject positions", sql, (*after, _PAGE * 4)):
+            yield from ((str(k), str(e), int(p)) for k, e, p in rows)
+            after = rows[-1]
 
     def read_bundles_at(self, indices: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         wanted = sorted(set(indices))

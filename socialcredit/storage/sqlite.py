@@ -206,6 +206,9 @@ class _SQLiteWrite(WriteTransaction):
         for table in ("snapshots", "snapshot_parts"):
             self._conn.execute(f"DELETE FROM {table} WHERE name = ? AND size != ?", (name, keep))
 
+    def clear_subject_runs(self) -> None:
+        self._conn.execute("DELETE FROM subject_runs")
+
     def subject_index_size(self) -> int:
         return _indexed_size(self._conn)
 
@@ -508,6 +511,17 @@ class SQLiteStore(LedgerStore):
     def read_snapshot_parts(self, name: str, size: int) -> Iterator[tuple[int, bytes]]:
         sql = "SELECT part, data FROM snapshot_parts WHERE name = ? AND size = ? ORDER BY part"
         return _stream(self._conn, "a snapshot", sql, (name, size))
+
+    def subject_index_rows(self) -> Iterator[tuple[str, str, int]]:
+        self._require_initialised()
+        with self._snapshot():
+            yield from _stream(self._conn, "subject positions", "SELECT * FROM subject_positions")
+            runs = "SELECT first, ids FROM subject_runs ORDER BY first"
+            for first, blob in _stream(self._conn, "subject runs", runs):
+                ids = np.frombuffer(blob, dtype=_RUN_ID)
+                keys = _subject_keys(self._conn, np.unique(ids))
+                for offset, code in enumerate(ids.tolist()):
+                    yield (*keys[code], first + offset)
 
     def compact_subject_index(self, limit: int = 1_000_000) -> int:
         self._require_initialised()
