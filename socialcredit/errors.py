@@ -1,21 +1,29 @@
-"""The one exception tree of socialcredit, each error with a stable machine code.
+"""The one exception tree of socialcredit, each error with a stable machine code, and the one
+table of what each becomes in an adapter: its HTTP status (the API and the portal) and its exit
+status (the CLI). A domain function never raises anything adapter-specific; an adapter reads
+``http_status`` / ``exit_status`` and never keeps a table of its own.
 
-Adapters (CLI, HTTP API, web) map these to exit statuses and HTTP responses in exactly one
-place each; a domain function never raises anything adapter-specific.
+    error                             code                 HTTP  exit  meaning
+    SocialCreditError                 "error"               500   2
+    ├── ConfigurationError            "configuration"       500   2    bad setting or store URL
+    ├── ValidationError               "invalid"             422   2    input refused; problems
+    │   ├── RecordRefusedError        "record_refused"      422   2    an incoming record
+    │   ├── CatalogueError            "catalogue_invalid"   422   2    a catalogue, refused whole
+    │   ├── ScenarioError             "scenario_invalid"    422   2    a simulation scenario
+    │   ├── RatingRefusedError        "rating_refused"      422   2    a rating or token
+    │   └── DisputeRefusedError       "dispute_refused"     422   2    a rights action, not now
+    ├── NotFoundError                 "not_found"           404   2    no such entry, subject
+    ├── PayloadTooLargeError          "payload_too_large"   413   2    a body over its limit
+    ├── AuthenticationError           "unauthenticated"     401   2    no valid credentials
+    ├── PermissionDeniedError         "forbidden"           403   2    the caller may not
+    │   └── CsrfError                 "csrf"                403   2    a form without its token
+    ├── RateLimitedError              "rate_limited"        429   3    retry after (Retry-After)
+    ├── LedgerError                   "ledger"              409   2    the ledger cannot do it
+    │   ├── LedgerOverloadedError     "ledger_overloaded"   503   3    retry later (Retry-After)
+    │   └── IntegrityError            "integrity"           409   1    verification found tampering
+    └── StorageError                  "storage"             500   2    the backing store failed
 
-    SocialCreditError                 code "error"
-    ├── ConfigurationError            code "configuration"       bad setting or store URL
-    ├── ValidationError               code "invalid"             input refused; carries problems
-    │   ├── RecordRefusedError        code "record_refused"      an incoming record is refused
-    │   ├── CatalogueError            code "catalogue_invalid"   a catalogue is refused whole
-    │   ├── ScenarioError             code "scenario_invalid"    a simulation scenario is refused
-    │   └── DisputeRefusedError       code "dispute_refused"     a rights action not allowed now
-    ├── NotFoundError                 code "not_found"           no such entry, subject, checkpoint
-    ├── PayloadTooLargeError          code "payload_too_large"   a request body over its limit
-    ├── LedgerError                   code "ledger"              the ledger cannot do what was asked
-    │   ├── LedgerOverloadedError     code "ledger_overloaded"   push back: retry later
-    │   └── IntegrityError            code "integrity"           verification found tampering
-    └── StorageError                  code "storage"             the backing store failed
+An error with ``retry_after`` (seconds) is answered with a ``Retry-After`` header.
 
 Every error has ``code`` (stable, machine-readable), ``message`` (for people) and ``details``
 (a JSON-able mapping). ``ValidationError.problems`` lists every ``Problem`` (the field or key
@@ -64,6 +72,8 @@ class SocialCreditError(Exception):
     """Base of every error the library raises on purpose."""
 
     code = "error"
+    http_status = 500
+    exit_status = 2
 
     def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -85,6 +95,7 @@ class ValidationError(SocialCreditError):
     """An input was refused; ``problems`` names every field at fault and the reason."""
 
     code = "invalid"
+    http_status = 422
 
     def __init__(self, message: str, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
@@ -110,6 +121,7 @@ class NotFoundError(SocialCreditError):
     """The entry, subject or checkpoint asked for does not exist."""
 
     code = "not_found"
+    http_status = 404
 
 
 class PayloadTooLargeError(SocialCreditError):
@@ -117,6 +129,7 @@ class PayloadTooLargeError(SocialCreditError):
     before more than ``limit`` bytes of it were read."""
 
     code = "payload_too_large"
+    http_status = 413
 
     def __init__(self, message: str, limit: int) -> None:
         super().__init__(message, {"limit": limit})
@@ -127,12 +140,15 @@ class LedgerError(SocialCreditError):
     """The ledger cannot do what was asked (e.g. a proof for a size it has not reached)."""
 
     code = "ledger"
+    http_status = 409
 
 
 class LedgerOverloadedError(LedgerError):
     """The ledger is pushing back; the caller should retry after ``retry_after`` seconds."""
 
     code = "ledger_overloaded"
+    http_status = 503
+    exit_status = 3
 
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message, {"retry_after": retry_after})
@@ -143,6 +159,8 @@ class IntegrityError(LedgerError):
     """Verification found the stored ledger inconsistent with its hashes or checkpoints."""
 
     code = "integrity"
+    http_status = 409
+    exit_status = 1
 
 
 class StorageError(SocialCreditError):
@@ -174,3 +192,38 @@ class DisputeRefusedError(ValidationError):
 
 
 __all__ += ["DisputeRefusedError"]
+
+
+class AuthenticationError(SocialCreditError):
+    """No valid credentials (bad API key, expired session, wrong password)."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDeniedError(SocialCreditError):
+    """The caller's role may not do this, or not to this subject."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class CsrfError(PermissionDeniedError):
+    """An unsafe request with a session cookie lacks the session's CSRF token."""
+
+    code = "csrf"
+
+
+class RateLimitedError(SocialCreditError):
+    """The caller exceeded its request rate; retry after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_status = 3
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+__all__ += ["AuthenticationError", "CsrfError", "PermissionDeniedError", "RateLimitedError"]

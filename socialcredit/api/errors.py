@@ -2,6 +2,9 @@
 
 Every error response has the same body, ``{"code", "message", "details"}``:
 
+The statuses come from the one table in :mod:`socialcredit.errors` (``http_status``); the
+errors of the HTTP adapter live there too, re-exported here.
+
     ======================================  ======  =================================
     error                                   status  extra
     ======================================  ======  =================================
@@ -38,12 +41,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ..errors import (
-    LedgerError,
-    LedgerOverloadedError,
-    NotFoundError,
-    PayloadTooLargeError,
+    AuthenticationError,
+    CsrfError,
+    PermissionDeniedError,
+    RateLimitedError,
     SocialCreditError,
-    ValidationError,
 )
 
 __all__ = [
@@ -63,34 +65,6 @@ __all__ = [
 REQUEST_INVALID = "the request is invalid"
 
 _log = logging.getLogger("socialcredit.api")
-
-
-class AuthenticationError(SocialCreditError):
-    """No valid credentials (bad API key, expired session, wrong password)."""
-
-    code = "unauthenticated"
-
-
-class PermissionDeniedError(SocialCreditError):
-    """The caller's role may not do this, or not to this subject."""
-
-    code = "forbidden"
-
-
-class CsrfError(PermissionDeniedError):
-    """An unsafe request with a session cookie lacks the session's CSRF token."""
-
-    code = "csrf"
-
-
-class RateLimitedError(SocialCreditError):
-    """The caller exceeded its request rate; retry after ``retry_after`` seconds."""
-
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message, {"retry_after": retry_after})
-        self.retry_after = retry_after
 
 
 class ErrorOut(BaseModel):
@@ -128,20 +102,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _status(error: SocialCreditError) -> int:
-    table: list[tuple[type[SocialCreditError], int]] = [
-        (ValidationError, 422),
-        (AuthenticationError, 401),
-        (PermissionDeniedError, 403),
-        (NotFoundError, 404),
-        (PayloadTooLargeError, 413),
-        (RateLimitedError, 429),
-        (LedgerOverloadedError, 503),
-        (LedgerError, 409),
-    ]
-    for kind, status in table:
-        if isinstance(error, kind):
-            return status
-    return 500
+    return error.http_status
 
 
 def _body(code: str, message: str, details: Any) -> bytes:

@@ -4,6 +4,7 @@ become HTML pages in it, missing logins a redirect."""
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
@@ -14,24 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..api.errors import AuthenticationError, CsrfError, PermissionDeniedError
-from ..errors import LedgerOverloadedError, NotFoundError, SocialCreditError, ValidationError
+from ..errors import AuthenticationError, CsrfError, PermissionDeniedError, SocialCreditError
 from . import _i18n
 from ._i18n import N_
 from ._i18n import gettext as _
 from ._render import render, render_page
 
 __all__ = ["PageRoute", "error_page", "install_page_errors", "page_router"]
-
-
-def _status(error: SocialCreditError) -> int:
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, ValidationError):
-        return 422
-    if isinstance(error, LedgerOverloadedError):
-        return 503
-    return 500
 
 
 #: The heading of an error page by HTTP status (the error's own message follows it).
@@ -70,9 +60,13 @@ class PageRoute(APIRoute):
                                   request=request)  # fmt: skip
             except SocialCreditError as error:
                 problems = getattr(error, "problems", ())
-                return error_page(
-                    _status(error), error.code, error.message, problems, request=request
+                answer = error_page(
+                    error.http_status, error.code, error.message, problems, request=request
                 )
+                retry = getattr(error, "retry_after", None)
+                if retry is not None:  # the same header as the API's
+                    answer.headers["Retry-After"] = str(max(1, math.ceil(retry)))
+                return answer
 
         return page
 
