@@ -105,7 +105,7 @@ def has(problems: list[Problem], field: str, fragment: str) -> bool:
 def test_default_catalogue_is_realistic() -> None:
     catalogue = default_catalogue()
     assert catalogue is default_catalogue()  # loaded once
-    assert 25 <= len(catalogue) <= 40
+    assert 25 <= len(catalogue) <= 45
     for ground in DEBTOR_GROUNDS:
         kind = catalogue.kind(ground)
         assert kind.context == "judicial" and kind.category == "court_enforcement"

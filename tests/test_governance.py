@@ -633,7 +633,9 @@ def test_api_and_portal_publish_with_signatures_and_show_the_pending_revision(
         form = {"csrf_token": _csrf(client.get("/admin/policy").text), "publish": "yes"}
         answer = client.post("/admin/policy", data=form, files=upload)
         assert answer.status_code == 200, answer.text
-        assert "Published" in answer.text and f"pending until {effective[:10]}" in answer.text
+        until = datetime.fromisoformat(effective.replace("Z", "+00:00"))
+        day = f"{until:%b} {until.day}, {until.year}"  # the portal's date for people
+        assert "Published" in answer.text and f"pending until {day}" in answer.text
         shown = re.sub(r"<[^>]+>", "", answer.text)  # the text as read, without markup
         assert "Signed by drafter, data_protection_officer" in shown
         answer = client.post("/api/v1/policy/bundles", json={"files": files}, headers=headers)
@@ -646,7 +648,7 @@ def test_api_and_portal_publish_with_signatures_and_show_the_pending_revision(
         assert listed[1]["signed_by"] == ["drafter", "data_protection_officer"]
         page = client.get("/policy").text
     accounts.close()
-    assert "Pending revisions" in page and f"takes effect on {effective[:10]}" in page
+    assert "Pending revisions" in page and f"takes effect on {day}" in page
     assert "rule loan_default: points -30 -&gt; -45" in page
     assert "impact of revision 2" in page and "false listings: rate" in page
     assert "A revision needs 2 of 3 signatures" in page

@@ -78,6 +78,7 @@ def test_default_bundle_loads_and_matches_the_catalogue() -> None:
         "scoring.yaml",
         "listings.yaml",
         "measures.yaml",
+        "labels.yaml",
     }
     assert [k.as_dict() for k in bundle.catalogue] == [k.as_dict() for k in default_catalogue()]
     for kind in bundle.catalogue:

@@ -11,13 +11,10 @@ body's size before a body is read.
 from __future__ import annotations
 
 import gc
-import importlib
-import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
-from importlib import util as import_util
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from ..scoring import RecordIndex
 from ..service import PinnedKey, open_ledger, pinned_public_key
 from ..settings import Settings
 from ..storage import open_store
+from ..timeutil import utc_now_us
 from ._json import OrjsonResponse
 from .accounts import AccountStore
 from .auth import SECURITY_SCHEMES, admitted_roles, document_roles
@@ -149,7 +147,7 @@ class AppContext:
                 trouble = f"the witness's checkpoint could not be used: {exc}"
         store = open_store(self.settings.store)
         try:
-            now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+            now_us = utc_now_us()
             report = verify_ledger(store, pinned.key, witness=witnessed, now_us=now_us)
         finally:
             store.close()
@@ -178,16 +176,14 @@ class AppContext:
                 gc.freeze()
 
     def _start_decisions(self) -> None:
-        module = _optional("socialcredit.consequences")
-        service = getattr(module, "DecisionService", None) if module else None
-        if service is None:
-            return
+        from ..consequences import DecisionService
+
         self._decisions_ledger = open_ledger(self.settings, write=True)
         for ledger in (self.ledger, self._decisions_ledger):  # no request waits for one
             background = getattr(ledger.store, "checkpoint_in_background", None)
             if background is not None:
                 background()
-        self.decisions = service(self._decisions_ledger, snapshot=True)
+        self.decisions = DecisionService(self._decisions_ledger, snapshot=True)
         if self.snapshot_every > 0:
             self._snapshots = SnapshotSchedule(
                 self.settings,
@@ -217,17 +213,6 @@ class AppContext:
             if self._owns_accounts:
                 self.accounts.close()
             self._closed = True
-
-
-def _optional(name: str) -> Any:
-    """The module ``name`` if it can be imported, else None (packages still being built)."""
-    if import_util.find_spec(name) is None:
-        return None
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        logging.getLogger("socialcredit.api").warning("%s not served: %s", name, exc)
-        return None
 
 
 def create_app(
@@ -321,13 +306,11 @@ def _describe_security(app: FastAPI) -> None:
 
 
 def _mount_portal(app: FastAPI) -> None:
-    web = _optional("socialcredit.web")
-    router = getattr(web, "router", None) if web else None
-    if router is not None:
-        app.include_router(router)
-        web.install_page_errors(app)
-    static = Path(__file__).resolve().parent.parent / "web" / "static"
-    if static.is_dir():
-        from starlette.staticfiles import StaticFiles
+    from starlette.staticfiles import StaticFiles
 
-        app.mount("/static", StaticFiles(directory=static), name="static")
+    from .. import web
+
+    app.include_router(web.router)
+    web.install_page_errors(app)
+    static = Path(web.__file__).resolve().parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")

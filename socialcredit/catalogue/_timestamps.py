@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from socialcredit.catalogue._cache import BoundedMemo
+from socialcredit.timeutil import DAY_US
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = EPOCH.toordinal()
-US_PER_DAY = 86_400_000_000
+US_PER_DAY = DAY_US
 #: Founding of the PRC: nothing the catalogue records can have happened earlier.
 EARLIEST = datetime(1949, 10, 1, tzinfo=UTC)
 EARLIEST_US = (EARLIEST.toordinal() - _EPOCH_ORDINAL) * US_PER_DAY

@@ -60,6 +60,7 @@ _TEMPLATES = {
     "charitable_organisation": "JZ-{year}-{serial:07d}",
     "peoples_government": "京政发〔{year}〕{serial}号",
     "rating_platform": "RA-{year}-{serial:06d}",
+    "training_provider": "PX-{year}-{serial:06d}",
 }
 
 

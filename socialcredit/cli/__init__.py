@@ -20,8 +20,6 @@ import click
 import orjson
 
 from ..errors import (
-    IntegrityError,
-    LedgerOverloadedError,
     SocialCreditError,
     ValidationError,
 )
@@ -32,14 +30,6 @@ __all__ = ["main"]
 
 _GIVEN = "socialcredit.settings.given"  # ctx.meta key: setting name -> value from an option
 _LOADED = "socialcredit.settings.loaded"  # ctx.meta key: the validated Settings
-
-
-def _exit_status(error: SocialCreditError) -> int:
-    if isinstance(error, IntegrityError):
-        return 1
-    if isinstance(error, LedgerOverloadedError):
-        return 3
-    return 2
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -102,7 +92,7 @@ class _Group(click.Group):
             if isinstance(error, ValidationError):
                 for problem in error.problems:
                     click.echo(f"  {problem.field}: {problem.reason}", err=True)
-            ctx.exit(_exit_status(error))
+            ctx.exit(error.exit_status)
 
 
 def emit_json(data: Any) -> None:
@@ -144,10 +134,14 @@ from . import (  # noqa: E402,F401  (registers the commands)
     consequence_commands,
     demo_commands,
     ledger_commands,
+    memorandum_commands,
+    notice_commands,
     policy_commands,
     rating_commands,
+    repair_commands,
     rights_commands,
     scale_commands,
+    scorecard_commands,
     scoring_commands,
     serve_commands,
     simulation_commands,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import click
 
+from ..agencies.exchange import export_list, verify_export
 from ..consequences import (
     Decision,
     DecisionService,
@@ -26,7 +28,7 @@ from ..errors import Problem, ValidationError
 from ..policy import PolicyBundle
 from ..rights.reads import PURPOSES, purposes
 from ..service import open_ledger
-from . import Command, cli, emit_json, settings_of
+from . import Command, StorelessCommand, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject
 from ._reads import with_read
 
@@ -106,7 +108,32 @@ def _echo_decision(decision: Decision, subject: str) -> None:
         click.echo(f"  recourse: {line}")
 
 
-@cli.command("lists", cls=_NamesFromPolicy, policy_names=("Lists", _lists))
+class _ListsCommand(_NamesFromPolicy):
+    """``lists [LIST]``, whose first word may also name a subcommand (``lists export ...``,
+    ``lists verify-export ...``); a list id is snake_case, so ``verify-export`` never is one,
+    and a list called ``export`` is shown with ``lists -- export``."""
+
+    subcommands: ClassVar[dict[str, click.Command]] = {}
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if args and args[0] in self.subcommands:
+            sub = self.subcommands[args[0]]
+            return sub.make_context(f"{info_name} {args[0]}", args[1:], parent, **extra)
+        return super().make_context(info_name, args, parent, **extra)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Subcommands"):
+            formatter.write_dl([(n, c.get_short_help_str()) for n, c in self.subcommands.items()])
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command("lists", cls=_ListsCommand, policy_names=("Lists", _lists))
 @click.argument("list_id", metavar="[LIST]", required=False)
 @click.option("--at", "at", metavar="DATE", help="The list as of this time (default: now).")
 @click.option(
@@ -255,3 +282,52 @@ def restore_command(ctx: click.Context, subject: str, list_id: str, reason: str)
     ledger = open_ledger(settings_of(ctx), write=True)
     position = request_restoration(ledger, *parse_subject(subject), list_id, reason)
     click.echo(f"restoration of {subject} from {list_id} granted at position {position}")
+
+
+@click.command("export", cls=Command)
+@click.argument("list_id", metavar="LIST")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File.")
+@click.option("--at", "at", metavar="DATE", help="The list as of this time (default: now).")
+@click.pass_context
+def lists_export(ctx: click.Context, list_id: str, fmt: str, out: Path, at: str | None) -> None:
+    """Export the public view of LIST (identifiers masked) for points of service outside the
+    system: signed with the ledger's key, with a checkpoint (docs/memoranda.md)."""
+    ledger = open_ledger(settings_of(ctx), write=True)
+    export = export_list(ledger, list_id, parse_moment(at, "--at"))
+    data = export.encode(fmt)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)  # never a half-written export
+    click.echo(f"exported {len(export.rows)} rows of {list_id} to {out} ({fmt})")
+
+
+@click.command("verify-export", cls=StorelessCommand)
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, path_type=Path))
+@click.option("--public-key", "public_key", metavar="B64", help="The ledger's key, pinned.")
+@click.option("--max-age-hours", type=float, default=24.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the check as JSON.")
+@click.pass_context
+def lists_verify_export(
+    ctx: click.Context, path: Path, public_key: str | None, max_age_hours: float, as_json: bool
+) -> None:
+    """Check an exported list offline: signature, checkpoint, rows, freshness; exit 1 on
+    any failure."""
+    check = verify_export(path.read_bytes(), public_key, max_age_hours=max_age_hours)
+    if as_json:
+        emit_json(check.to_json())
+    else:
+        state = "ok" if check.ok else "FAILED"
+        click.echo(f"{path.name}: {state}: list {check.list_id}, {check.count} rows, "
+                   f"checkpoint {check.checkpoint_size} at {check.checkpoint_time}")  # fmt: skip
+        if not check.pinned:
+            click.echo("  warning: key not pinned (--public-key): trusted the file's own key")
+        for problem in check.problems:
+            click.echo(f"  {problem.field}: {problem.reason}")
+        for note in check.notes:
+            click.echo(f"  note: {note}")
+    if not check.ok:
+        ctx.exit(1)
+
+
+_ListsCommand.subcommands = {"export": lists_export, "verify-export": lists_verify_export}

@@ -51,6 +51,7 @@ def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
     measure and link, the legal-basis registry entry that authorises it."""
     from ..catalogue import conduct_taxonomy, registry
     from ..policy.bundle import PolicyError, authorisations
+    from ..policy.labels import label_warnings
 
     try:
         bundle = load_bundle(directory)
@@ -60,10 +61,12 @@ def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
         emit_json({"ok": False, **error.as_dict()})
         ctx.exit(2)
     found = authorisations(bundle)
+    warnings = label_warnings(bundle)
     if as_json:
         emit_json(
             {
                 "ok": True,
+                "warnings": [{"field": w.field, "reason": w.reason} for w in warnings],
                 "revision": bundle.revision,
                 "effective_from": bundle.manifest.effective_from_text(),
                 "digest": bundle.digest,
@@ -81,6 +84,8 @@ def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
     click.echo(f"taxonomy {conduct_taxonomy().version}, legal-basis registry {registry().version}:")
     for item in found:
         click.echo(f"  {item.describe()}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
 
 
 @policy.command(name="publish")

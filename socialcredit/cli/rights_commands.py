@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,14 +52,47 @@ def _ledger(ctx: click.Context) -> Ledger:
 @_purpose
 @_reader
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--pdf",
+    "pdf",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report as a PDF with a QR code of each record's inclusion proof (its "
+    "folder must exist; written atomically).",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="The organisation's public enterprise credit report instead: only what anyone may "
+    "see (not a logged read).",
+)
 @click.pass_context
 def report_command(
-    ctx: click.Context, subject: str, at: str | None, purpose: str, reader: str, as_json: bool
+    ctx: click.Context,
+    subject: str,
+    at: str | None,
+    purpose: str,
+    reader: str,
+    as_json: bool,
+    pdf: Path | None,
+    public: bool,
 ) -> None:
     """SUBJECT's file: records, sources, legal bases, contributions, statuses, proofs,
-    lists, hardship, decisions, disputes and every read (this read is logged)."""
+    lists, hardship, decisions, disputes and every read (this read is logged); with
+    --public, an organisation's public enterprise credit report."""
     moment = parse_moment(at, "--at") if at else None
     who = parse_subject(subject)  # refuse a bad subject before opening anything
+    if public:
+        _public_report(open_ledger(settings_of(ctx)), who, moment, pdf, as_json)  # reads only
+        return
+    if pdf is not None:
+        from ..documents import credit_report_pdf  # the PDF library only when asked for
+
+        with _staged(pdf, "--pdf") as staging:  # an unwritable FILE is refused before the read
+            found, document = credit_report_pdf(_ledger(ctx), *who, moment, reader, purpose)
+            staging.write(document)
+        click.echo(f"wrote the credit report ({len(found['records'])} records) to {pdf}")
+        return
     found = subject_report(_ledger(ctx), *who, moment, reader, purpose)
     if as_json:
         emit_json(found)
@@ -74,6 +108,43 @@ def report_command(
             f"  read {read['at']} by {read['reader']} for {read['purpose']} ({read['what']})"
         )
     _echo_proof_help(found)
+
+
+def _public_report(
+    ledger: Ledger, who: tuple[str, str], at: datetime | None, pdf: Path | None, as_json: bool
+) -> None:
+    """Print or write (``pdf``) the public enterprise credit report of organisation ``who``.
+
+    Raises:
+        ValidationError: naming SUBJECT if ``who`` is a person.
+    """
+    if who[0] != "organisation":
+        reason = "the public enterprise credit report is of an organisation (give its USCC)"
+        raise ValidationError("not an organisation", [Problem("SUBJECT", reason)])
+    from ..documents import enterprise_report, enterprise_report_pdf
+
+    if pdf is not None:
+        with _staged(pdf, "--pdf") as staging:
+            found, document = enterprise_report_pdf(ledger, who[1], at)
+            staging.write(document)
+        click.echo(
+            f"wrote the public enterprise credit report of {found['organisation']['id']} to {pdf}"
+        )
+        return
+    found = enterprise_report(ledger, who[1], at)
+    if as_json:
+        emit_json(found)
+        return
+    score = found["score"]
+    click.echo(f"{found['organisation']['id']}: grade {score['grade']} at {found['as_of']}")
+    for m in found["listings"]:
+        until = (m["until"] or "")[:10] or "the obligation is performed"
+        click.echo(f"  on list {m['name']}: {m['status']} from {m['from'][:10]} until {until}")
+    for r in found["records"]:
+        until = (r["published_until"] or "")[:10]
+        click.echo(
+            f"  entry {r['position']:>8}  {r['name']} ({r['gravity']}), published until {until}"
+        )
 
 
 def _echo_records(records: list[dict[str, Any]]) -> None:
@@ -190,19 +261,19 @@ def _effect(ledger: Ledger, dispute: str, outcome: str) -> str:
 
 
 @contextmanager
-def _staged(out: Path) -> Iterator[IO[bytes]]:
+def _staged(out: Path, option: str = "--out") -> Iterator[IO[bytes]]:
     """A temporary file beside ``out`` that replaces ``out`` if the block succeeds.
 
-    Created before the block runs, so that an unwritable --out is refused before anything is
-    read or logged; a failed block leaves ``out`` as it was.
+    Created before the block runs, so that an unwritable ``out`` is refused before anything
+    is read or logged; a failed block leaves ``out`` as it was.
 
     Raises:
-        ValidationError: naming --out if its folder is missing or not writable.
+        ValidationError: naming ``option`` if the folder is missing or not writable.
     """
     try:
         fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
     except OSError as exc:
-        raise _unwritable(out, exc) from exc
+        raise _unwritable(out, exc, option) from exc
     staging = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -212,14 +283,14 @@ def _staged(out: Path) -> Iterator[IO[bytes]]:
         try:
             os.replace(staging, out)
         except OSError as exc:
-            raise _unwritable(out, exc) from exc
+            raise _unwritable(out, exc, option) from exc
     finally:
         staging.unlink(missing_ok=True)
 
 
-def _unwritable(out: Path, exc: OSError) -> ValidationError:
+def _unwritable(out: Path, exc: OSError, option: str) -> ValidationError:
     reason = f"cannot write {out}: {exc.strerror or exc}"
-    return ValidationError("cannot write the export", [Problem("--out", reason)])
+    return ValidationError(f"cannot write {option}", [Problem(option, reason)])
 
 
 @cli.command("export-file")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import StorelessCommand, cli, emit_json
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _seeds(count: int, base: int) -> list[int]:
@@ -166,16 +170,45 @@ def lab_group() -> None:
     help="also write the findings table as Markdown",
 )
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
-def report_command(results: Path, out: Path | None, markdown: Path | None, as_json: bool) -> None:
-    """Render the HTML report (inline SVG, works offline) comparing the RESULTS scenarios."""
+@click.option(
+    "--sensitivity",
+    "design",
+    default=None,
+    metavar="DESIGN",
+    help="run the global sensitivity analysis with DESIGN of sensitivity.yaml (docs, tiny) "
+    "and keep it in RESULTS/sensitivity.json; without it a kept analysis is used",
+)
+@click.option("--ranges", type=click.Path(path_type=Path), help="ranges file [shipped]")
+@click.option("--workers", type=click.IntRange(min=1), help="processes [CPU count]")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def report_command(
+    results: Path,
+    out: Path | None,
+    markdown: Path | None,
+    as_json: bool,
+    design: str | None,
+    ranges: Path | None,
+    workers: int | None,
+    progress: bool,
+) -> None:
+    """Render the HTML report (inline SVG, works offline) comparing the RESULTS scenarios.
+
+    Each finding's verdict is "holds" only if its sign holds on both halves of the seeds and
+    across the plausible range of the behavioural parameters (--sensitivity).
+    """
     from ..simulation.report import findings, findings_markdown, load_results, render_html
+    from ..simulation.sensitivity import read_sensitivity
 
     table = load_results(results)
-    page = render_html(table)
+    kept = results / "sensitivity.json"
+    if design is not None:
+        _run_sensitivity(table, design, ranges, workers, progress, kept)
+    analysis = read_sensitivity(kept) if kept.exists() else None
+    page = render_html(table, sensitivity=analysis)
     target = out or results / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page)
-    found = findings(table)
+    found = findings(table, analysis)
     if markdown is not None:
         markdown.write_text(findings_markdown(found))
     if as_json:
@@ -187,6 +220,8 @@ def report_command(results: Path, out: Path | None, markdown: Path | None, as_js
                     "baseline": f.baseline,
                     "measure": f.measure,
                     "verdict": f.verdict,
+                    "robustness": f.robustness,
+                    "seed_sets": list(f.halves),
                     "difference": {
                         "mean": f.difference.mean,
                         "low": f.difference.low,
@@ -200,3 +235,31 @@ def report_command(results: Path, out: Path | None, markdown: Path | None, as_js
         return
     click.echo(findings_markdown(found), nl=False)
     click.echo(f"report -> {target}")
+
+
+def _run_sensitivity(
+    table: dict[str, np.ndarray],
+    design: str,
+    ranges: Path | None,
+    workers: int | None,
+    progress: bool,
+    kept: Path,
+) -> None:
+    """Analyse the claims among the RESULTS scenarios, re-running the shipped scenarios of
+    those names, and keep the result."""
+    from ..simulation.report import CLAIMS
+    from ..simulation.scenario import shipped_scenarios
+    from ..simulation.sensitivity import load_ranges, run_sensitivity, write_sensitivity
+
+    names = set(table["scenario"].tolist())
+    scenarios = {n: s for n, s in shipped_scenarios().items() if n in names}
+    loaded = load_ranges(ranges)
+    done = [0]
+
+    def tick(count: int) -> None:  # the number of runs is known only after screening
+        done[0] += count
+        if progress and done[0] % 100 == 0:
+            click.echo(f"sensitivity ({design}): {done[0]} runs", err=True)
+
+    result = run_sensitivity(scenarios, CLAIMS, loaded, design, workers=workers, progress=tick)
+    click.echo(f"sensitivity ({design}) -> {write_sensitivity(result, kept)}")

@@ -7,7 +7,7 @@ ledger (use a long-lived :class:`DecisionService` for repeated questions).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import partial
 from typing import NamedTuple
@@ -254,13 +254,20 @@ def identified_members_of_list(
 
 
 def public_records(
-    contributions: Iterable[Contribution], catalogue: Catalogue
+    contributions: Iterable[Contribution],
+    catalogue: Catalogue,
+    *,
+    repaired: Collection[int] = frozenset(),
 ) -> list[tuple[Contribution, RecordKind]]:
     """The records of an organisation the public may see, with their kinds: those of
-    :data:`PUBLISHED_GRAVITIES` that count now (an expired record is no longer published)."""
+    :data:`PUBLISHED_GRAVITIES` that count now (an expired record is no longer published),
+    except the penalties whose credit repair was granted (``repaired``: their positions, from
+    :func:`socialcredit.rights.repair.repaired_positions`)."""
     out = []
     for c in contributions:
         kind = catalogue.kinds.get(c.kind)
+        if c.position in repaired:
+            continue
         if c.points and kind is not None and kind.gravity in PUBLISHED_GRAVITIES:
             out.append((c, kind))
     return out

@@ -3,14 +3,22 @@
 :class:`CompiledConsequences` indexes a bundle's links by service once, so a decision is a few
 dictionary lookups. :func:`make_decision` is pure: the same memberships, policy and time give
 the same decision, which is what lets a ``DecisionMade`` entry be replayed.
+
+Every sentence of a decision (a reason, a warning, a step of recourse) is one of
+:data:`PHRASES`, filled in with codes, names and dates: the ledger keeps the English sentence
+(:func:`phrase_text`), and :func:`read_phrase` reads any sentence these templates wrote back
+into its key and values, so that a page can say it in the reader's language, entries recorded
+before this existed included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from socialcredit.catalogue import Catalogue
 from socialcredit.consequences.model import (
     Decision,
     FrozenRestriction,
@@ -24,21 +32,109 @@ from socialcredit.errors import Problem, ValidationError
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.policy.measures import Effect, Measure
+from socialcredit.rights.repair import repairable_kind
 from socialcredit.scoring.definition import CompiledPolicy, raw_points
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.records import RecordRow
 
-__all__ = ["CompiledConsequences", "add_working_days", "frozen_restrictions", "make_decision"]
+__all__ = [
+    "PHRASES",
+    "CompiledConsequences",
+    "Phrase",
+    "add_working_days",
+    "frozen_restrictions",
+    "make_decision",
+    "phrase_text",
+    "read_phrase",
+]
 
-_HUMAN_REVIEW = (
-    "You may dispute any record behind this decision, and ask for a human review of this "
-    "automated decision (GDPR Art. 22; PIPL Art. 24)."
-)
-_REPRESENTATIVE = (
-    "This applies to you only in your role as legal representative of {org}, which is on "
-    "{list}; your own score and records are not affected (no one is scored for another's "
-    "conduct or associations), and it ends when {org}'s listing ends."
-)
+_REASON = "{measure}: on {list} since {since} (records {records}: {kinds}), until {until}"
+#: The sentences of a decision, by key, as English templates over named values: ``measure``
+#: and ``list`` are the bundle's names, ``kinds`` and ``performed_by`` record kinds (codes,
+#: comma-separated), ``records`` ledger positions (``#12, #15``) or kinds, ``since``, ``until``,
+#: ``due`` and ``start`` days (``2025-04-11``; ``until`` may be ``open``), ``days`` a number,
+#: ``org`` an organisation's id.
+PHRASES: Mapping[str, str] = {
+    "reason": _REASON,
+    "reason_representative": _REASON
+    + (
+        ". This applies to you only in your role as legal representative of {org}, which is "
+        "on {list}; your own score and records are not affected (no one is scored for "
+        "another's conduct or associations), and it ends when {org}'s listing ends."
+    ),
+    "recourse_perform": (
+        "{list}: perform the obligation ({performed_by} on record) and the listing is removed "
+        "within {days} working days (if performed today, by {due})."
+    ),
+    "recourse_apply": (
+        "{list}: after correcting the conduct, apply for early restoration from {start} "
+        "(socialcredit restore)."
+    ),
+    "recourse_hardship": (
+        "{list}: if you cannot pay (as opposed to will not pay), ask for hardship to be "
+        "recorded: these restrictions are frozen while it lasts."
+    ),
+    "recourse_ends": "{list}: the listing ends at the latest on {until}.",
+    "recourse_repair": (
+        "{list}: once an administrative penalty behind it ({kinds}) is performed and its "
+        "minimum publicity period has passed, apply with a credit commitment for credit repair "
+        "to end its publication early (socialcredit repair apply)."
+    ),
+    "warning_noticed": (
+        "Warning: {list} takes effect on {start} unless the obligation is performed first."
+    ),
+    "human_review": (
+        "You may dispute any record behind this decision, and ask for a human review of this "
+        "automated decision (GDPR Art. 22; PIPL Art. 24)."
+    ),
+}
+# What a value can be when read back: days are dates (or "open"), a count is digits.
+_VALUE = {"since": r"\d{4}-\d{2}-\d{2}", "until": r"\d{4}-\d{2}-\d{2}|open", "days": r"\d+"}
+_VALUE |= {"due": _VALUE["since"], "start": _VALUE["since"]}
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One sentence of a decision: the key of its template in :data:`PHRASES` and its values."""
+
+    key: str
+    values: Mapping[str, str]
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """The English sentence of ``phrase`` (what the ledger keeps).
+
+    Raises:
+        KeyError: if the key is not in :data:`PHRASES` or a value is missing.
+    """
+    return PHRASES[phrase.key].format(**phrase.values)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regular expression that reads ``template``'s values back (a repeated value must repeat)."""
+    out, seen, at = [], set(), 0
+    for match in _FIELD.finditer(template):
+        out.append(re.escape(template[at : match.start()]))
+        name = match.group(1)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{_VALUE.get(name, '.+?')})")
+        seen.add(name)
+        at = match.end()
+    out.append(re.escape(template[at:]))
+    return re.compile("".join(out), re.DOTALL)
+
+
+_PATTERNS = {key: _pattern(template) for key, template in PHRASES.items()}
+
+
+def read_phrase(text: str) -> Phrase | None:
+    """The phrase an English sentence of a decision was written from, or None if it is none of
+    :data:`PHRASES` (a sentence of some other origin is shown as written)."""
+    for key, pattern in _PATTERNS.items():
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return Phrase(key, match.groupdict())
+    return None
 
 
 class CompiledConsequences:
@@ -134,39 +230,53 @@ def _reason(
     definition = compiled.lists[member.list_id]
     link_basis = compiled.basis.get((member.list_id, measure.id))
     basis = measure.legal_basis + (f"; link: {link_basis}" if link_basis else "")
-    records = ", ".join(f"#{p}" for p in member.grounds) or ", ".join(member.kinds)
-    text = (
-        f"{measure.name}: on {definition.name} since {_day(member.from_us)} "
-        f"(records {records}: {', '.join(member.kinds)}), until {_day(member.until_us)}"
-    )
-    if org is not None:
-        text += ". " + _REPRESENTATIVE.format(org=org, list=definition.name)
+    values = {
+        "measure": measure.name,
+        "list": definition.name,
+        "since": _day(member.from_us),
+        "records": ", ".join(f"#{p}" for p in member.grounds) or ", ".join(member.kinds),
+        "kinds": ", ".join(member.kinds),
+        "until": _day(member.until_us),
+    }
+    if org is None:
+        text = phrase_text(Phrase("reason", values))
+    else:
+        text = phrase_text(Phrase("reason_representative", {**values, "org": org}))
     return Reason(measure.id, member.list_id, member.grounds, basis, text)
 
 
-def _recourse(definition: ListDefinition, member: Membership, at_us: int) -> list[str]:
-    out = []
-    restoration = definition.restoration
+def _cited(reason: Reason, memoranda: Mapping[tuple[str, str], tuple[str, str]] | None) -> Reason:
+    """``reason`` citing the memorandum that links its list to its measure, if one does."""
+    found = None if not memoranda else memoranda.get((reason.list_id, reason.measure))
+    if found is None:
+        return reason
+    r = reason  # the constructor, not dataclasses.replace: this is on the decision hot path
+    return Reason(r.measure, r.list_id, r.grounds, r.legal_basis, r.text, found[0], found[1])
+
+
+def _recourse(
+    definition: ListDefinition, member: Membership, at_us: int, catalogue: Catalogue | None = None
+) -> list[str]:
+    phrases = []
+    restoration, name = definition.restoration, definition.name
     if restoration.performed_by:
         due = add_working_days(at_us, restoration.within_working_days)
-        out.append(
-            f"{definition.name}: perform the obligation ({', '.join(restoration.performed_by)} "
-            f"on record) and the listing is removed within {restoration.within_working_days} "
-            f"working days (if performed today, by {_day(due)})."
-        )
+        values = {"list": name, "performed_by": ", ".join(restoration.performed_by)}
+        values |= {"days": str(restoration.within_working_days), "due": _day(due)}
+        phrases.append(Phrase("recourse_perform", values))
     if restoration.on_application_after_days is not None:
         eligible = member.from_us + restoration.on_application_after_days * 86_400_000_000
-        out.append(
-            f"{definition.name}: after correcting the conduct, apply for early restoration "
-            f"from {_day(max(eligible, at_us))} (socialcredit restore)."
-        )
+        start = _day(max(eligible, at_us))
+        phrases.append(Phrase("recourse_apply", {"list": name, "start": start}))
     if definition.hardship_freezes:
-        out.append(
-            f"{definition.name}: if you cannot pay (as opposed to will not pay), ask for "
-            "hardship to be recorded: these restrictions are frozen while it lasts."
-        )
-    out.append(f"{definition.name}: the listing ends at the latest on {_day(member.until_us)}.")
-    return out
+        phrases.append(Phrase("recourse_hardship", {"list": name}))
+    repairable = [
+        k for k in member.kinds if catalogue is not None and repairable_kind(catalogue, k)
+    ]
+    if repairable:
+        phrases.append(Phrase("recourse_repair", {"list": name, "kinds": ", ".join(repairable)}))
+    phrases.append(Phrase("recourse_ends", {"list": name, "until": _day(member.until_us)}))
+    return [phrase_text(p) for p in phrases]
 
 
 def frozen_restrictions(
@@ -203,6 +313,7 @@ def make_decision(
     represented: Sequence[tuple[str, Membership]] = (),
     *,
     hardship_since_us: int | None = None,
+    memoranda: Mapping[tuple[str, str], tuple[str, str]] | None = None,
 ) -> Decision:
     """The decision for ``subject`` asking for ``service`` at ``at_us``.
 
@@ -212,6 +323,10 @@ def make_decision(
             legal representative of; only their role-bound measures reach the subject.
         hardship_since_us: when the subject's open hardship period began, if any; the
             decision names the restrictions it freezes (see :func:`frozen_restrictions`).
+        memoranda: ``(list, measure) -> (memorandum id, title)`` of the joint memoranda in
+            force (:func:`socialcredit.agencies.memoranda.citations`); a reason for a measure
+            applied because of a list they link cites the memorandum. They document links,
+            never add one: only the bundle's links apply.
 
     Raises:
         ValidationError: naming ``service`` if the policy has no such service.
@@ -226,16 +341,15 @@ def make_decision(
         if not measures:
             continue
         if member.status == Status.NOTICED and org is None:
-            warnings.append(
-                f"Warning: {compiled.lists[member.list_id].name} takes effect on "
-                f"{_day(member.from_us)} unless the obligation is performed first."
-            )
+            values = {"list": compiled.lists[member.list_id].name, "start": _day(member.from_us)}
+            warnings.append(phrase_text(Phrase("warning_noticed", values)))
         if member.status != Status.LISTED:
             continue
         for measure in measures:
             if (org is None or measure.role_bound) and measure.id not in applied:
-                applied[measure.id] = _reason(compiled, measure, member, org)
-                recourse += _recourse(compiled.lists[member.list_id], member, at_us)
+                applied[measure.id] = _cited(_reason(compiled, measure, member, org), memoranda)
+                definition = compiled.lists[member.list_id]
+                recourse += _recourse(definition, member, at_us, compiled.bundle.catalogue)
     decision = _decision(compiled, subject, service, at_us, applied, recourse, warnings)
     frozen = frozen_restrictions(compiled, memberships, hardship_since_us, service)
     return replace(decision, frozen=frozen) if frozen else decision
@@ -257,7 +371,7 @@ def _decision(
             k: r for k, r in applied.items()
             if compiled.measures[k].effect == Effect.RESTRICTION
         }  # fmt: skip
-        recourse.append(_HUMAN_REVIEW)
+        recourse.append(PHRASES["human_review"])
     else:
         outcome = Outcome.REWARD if applied else Outcome.ALLOW
     return Decision(

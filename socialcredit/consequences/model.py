@@ -96,23 +96,33 @@ class Membership:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a measure applies: the list, the records, the legal basis, in words."""
+    """Why a measure applies: the list, the records, the legal basis, in words.
+
+    ``memorandum`` and ``memorandum_title`` name the joint memorandum in force that links the
+    list to the measure across agencies (:mod:`socialcredit.agencies.memoranda`), if any.
+    """
 
     measure: str
     list_id: str
     grounds: tuple[int, ...]
     legal_basis: str
     text: str
+    memorandum: str | None = None
+    memorandum_title: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The reason as JSON-able values."""
-        return {
+        """The reason as JSON-able values (the memorandum keys only when one is cited, so
+        that other reasons keep their shape)."""
+        out: dict[str, Any] = {
             "measure": self.measure,
             "list": self.list_id,
             "grounds": list(self.grounds),
             "legal_basis": self.legal_basis,
             "text": self.text,
         }
+        if self.memorandum is not None:
+            out["memorandum"] = {"id": self.memorandum, "title": self.memorandum_title}
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,10 +29,9 @@ from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.scoring.definition import CompiledPolicy, clamp, raw_points
 from socialcredit.scoring.records import RecordRow
+from socialcredit.timeutil import DAY_US
 
 __all__ = ["DAY_US", "Listing", "SubjectFacts", "listings", "membership_at"]
-
-DAY_US = 86_400_000_000
 
 
 class Listing(NamedTuple):

@@ -22,6 +22,12 @@ from itertools import islice
 from typing import Any
 
 from socialcredit._collector import collector_paused
+from socialcredit.agencies.memoranda import (
+    RecordedMemorandum,
+    citations,
+    memoranda,
+    read_memorandum,
+)
 from socialcredit.consequences.audit import AuditWriter
 from socialcredit.consequences.decisions import (
     CompiledConsequences,
@@ -50,6 +56,7 @@ __all__ = ["ConsequenceView", "DecisionService", "effective_rows", "service_purp
 
 Key = tuple[str, str]
 DECISION_MADE = "DecisionMade"
+MEMORANDUM_CONCLUDED = "MemorandumConcluded"
 _DECISION_SUFFIX = b',"type":"DecisionMade","v":1}'
 _NO_FACTS = SubjectFacts()
 _CHUNK = 10_000
@@ -140,6 +147,8 @@ class ConsequenceView:
             str, list[tuple[int, int, str | None]]
         ] = {}  # org -> (from, rec, person)
         self._published: list[PublishedBundle] = []
+        # joint memoranda (socialcredit.agencies): read by key on first use, then followed
+        self._memoranda: list[RecordedMemorandum] | None = None
         self._compiled: dict[str, CompiledConsequences] = {}
         self._current = self._compile(default_bundle())
 
@@ -244,6 +253,9 @@ class ConsequenceView:
     def _apply(self, entry: Entry, dirty: set[Key]) -> bool:
         """Take one entry into the facts; True if it published a policy."""
         kind, data = entry.type, entry.data
+        if kind == MEMORANDUM_CONCLUDED:
+            self._memorandum_concluded(entry)
+            return False
         if kind == POLICY_PUBLISHED:
             self._published.append(read_published(entry))
             return True
@@ -404,6 +416,20 @@ class ConsequenceView:
                     out.append((key, member))
         return out
 
+    def _memorandum_concluded(self, entry: Entry) -> None:
+        """Follow a memorandum recorded after the first :meth:`citations` (before it, the
+        read by key finds it)."""
+        known = self._memoranda
+        if known is not None and all(m.position != entry.position for m in known):
+            known.append(read_memorandum(entry))
+
+    def citations(self, at_us: int) -> dict[tuple[str, str], tuple[str, str]]:
+        """``(list, measure) -> (memorandum id, title)`` of the joint memoranda in force at
+        ``at_us``, which a decision cites (:mod:`socialcredit.agencies.memoranda`)."""
+        if self._memoranda is None:
+            self._memoranda = memoranda(self.ledger)
+        return dict(citations(self._memoranda, at_us))
+
     def hardship_since(self, subject_kind: str, subject_id: str, at_us: int) -> int | None:
         """When the subject's hardship period open at ``at_us`` began (as known then), or None."""
         facts = self._facts.get((subject_kind, subject_id))
@@ -502,8 +528,9 @@ class DecisionService(ConsequenceView):
         key = (subject_kind, subject_id)
         since = self.hardship_since(subject_kind, subject_id, at_us)
         decision = make_decision(
-            compiled, key, service, at_us, members, represented, hardship_since_us=since
-        )
+            compiled, key, service, at_us, members, represented, hardship_since_us=since,
+            memoranda=self.citations(at_us),
+        )  # fmt: skip
         data = decision.to_json()
         data["requested_by"] = requester
         data["purpose"] = purpose or service_purpose(service)

@@ -42,6 +42,7 @@ SOURCES: Mapping[str, Source] = MappingProxyType(
                 "charitable_organisation:beijing-charity",
                 "peoples_government:beijing",
                 "rating_platform:assessment",
+                "training_provider:beijing-credit-school",
             ),
         )
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -82,6 +83,11 @@ CORE_ENTRY_TYPES = (
     "AppealDecided",
     "StatementAttached",
     "FileRead",
+    # rights: credit repair and its appeal
+    "RepairApplied",
+    "RepairDecided",
+    "RepairAppealOpened",
+    "RepairAppealDecided",
     # consequences: lists, restoration, hardship, decisions
     "ListingNoticed",
     "RestorationRequested",
@@ -96,6 +102,13 @@ CORE_ENTRY_TYPES = (
     "RatingReplied",
     "RatingDisputed",
     "InteractionRecorded",
+    # notices: the outbox and its delivery attempts
+    "NoticeQueued",
+    "NoticeDelivered",
+    "NoticeDeliveryFailed",
+    # agencies and their joint memoranda
+    "AgencyRegistered",
+    "MemorandumConcluded",
 )
 for _name in CORE_ENTRY_TYPES:
     register_entry_type(_name)
@@ -108,6 +121,7 @@ def format_time(us: int) -> str:
     return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
 
 
+@lru_cache(maxsize=1 << 16)  # entries of one append share their time; records repeat theirs
 def parse_time(text: str) -> int:
     """Inverse of :func:`format_time`: canonical ``...Z`` text to microseconds since the epoch.
 

@@ -10,13 +10,13 @@ to the index rows the append wrote, so tampering with the stored rows is detecte
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Integral
 from typing import NamedTuple, TypeVar, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError, StorageError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+from ..timeutil import utc_now_us
 from .checkpoints import (
     ChainLink,
     Checkpoint,
@@ -45,11 +45,6 @@ __all__ = ["AppendResult", "AppendResults", "Ledger", "utc_now_us"]
 _SUBJECT_CACHE_LIMIT = 1_000_000
 #: Positions are SQLite/PostgreSQL 64-bit integers: none at or past this one can exist.
 _MAX_POSITION = 2**63 - 1
-
-
-def utc_now_us() -> int:
-    """The current UTC time in microseconds since the Unix epoch."""
-    return time.time_ns() // 1_000
 
 
 class AppendResult(NamedTuple):

@@ -2,8 +2,9 @@
 
 A bundle holds ``manifest.yaml`` (:mod:`socialcredit.policy.manifest`), ``catalogue.yaml``
 (:mod:`socialcredit.catalogue.loader`) and ``scoring.yaml`` (:mod:`socialcredit.policy.scoring`),
-and optionally ``listings.yaml`` (:mod:`socialcredit.policy.lists`) and ``measures.yaml``
-(:mod:`socialcredit.policy.measures`); a bundle without them has no lists and no measures.
+and optionally ``listings.yaml`` (:mod:`socialcredit.policy.lists`), ``measures.yaml``
+(:mod:`socialcredit.policy.measures`) and ``labels.yaml`` (:mod:`socialcredit.policy.labels`);
+a bundle without them has no lists, no measures, and pages show its names and codes.
 Every check runs and every problem is reported at once, keyed ``file:key.path``
 (``scoring.yaml:rules[3].kind``); a bundle with any problem is refused whole.
 
@@ -31,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from socialcredit.catalogue import Catalogue, firewall, load_catalogue, registry
 from socialcredit.catalogue.loader import _UniqueKeyLoader  # the same strict YAML as catalogues
 from socialcredit.errors import CatalogueError, Problem, ValidationError
+from socialcredit.policy.labels import Labels, check_labels
 from socialcredit.policy.lists import ListDefinition, check_lists
 from socialcredit.policy.manifest import (
     Manifest,
@@ -59,8 +61,8 @@ __all__ = [
 MANIFEST = "manifest.yaml"
 #: The files a bundle must list in its manifest.
 BUNDLE_FILES = ("catalogue.yaml", "scoring.yaml")
-#: Files a bundle may add (lists, and measures with their links and services).
-OPTIONAL_FILES = ("listings.yaml", "measures.yaml")
+#: Files a bundle may add (lists, measures with their links and services, labels for people).
+OPTIONAL_FILES = ("listings.yaml", "measures.yaml", "labels.yaml")
 _YAML_SUFFIXES = (".yaml", ".yml")
 #: Detached signatures over the bundle's digest (:mod:`.governance`): beside the bundle, not in it.
 SIGNATURES = "signatures.yaml"
@@ -90,6 +92,7 @@ class PolicyBundle:
         files: every file of the bundle (manifest included), name to bytes.
         lists: the checked red and black lists (empty without ``listings.yaml``).
         measures: the checked measures, links and services.
+        labels: the checked labels in English and Chinese (empty without ``labels.yaml``).
     """
 
     manifest: Manifest
@@ -98,6 +101,7 @@ class PolicyBundle:
     files: Mapping[str, bytes]
     lists: tuple[ListDefinition, ...] = ()
     measures: MeasurePolicy = field(default_factory=MeasurePolicy)
+    labels: Labels = field(default_factory=Labels)
 
     def __post_init__(self) -> None:
         """Refuse a bundle that was not built by the loader from files that pass its checks.
@@ -121,6 +125,24 @@ class PolicyBundle:
     def list_definition(self, list_id: str) -> ListDefinition | None:
         """The list ``list_id``, or None."""
         return next((d for d in self.lists if d.id == list_id), None)
+
+    def label(self, area: str, code: str, language: str = "en") -> str:
+        """What people read for ``code`` of ``area`` (:data:`.labels.AREAS`) in ``language``
+        (``en`` or ``zh-CN``): its label, else the bundle's own name for it, else the code."""
+        return self.labels.text(area, code, language, self._name(area, code))
+
+    def _name(self, area: str, code: str) -> str | None:
+        """The name the bundle's rule files give ``code`` (kinds, lists, measures, services)."""
+        found: object = None
+        if area == "kinds":
+            found = self.catalogue.kinds.get(code)
+        elif area == "lists":
+            found = self.list_definition(code)
+        elif area == "measures":
+            found = next((m for m in self.measures.measures if m.id == code), None)
+        elif area == "services":
+            found = self.measures.service(code)
+        return getattr(found, "name", None)
 
     @property
     def revision(self) -> int:
@@ -178,12 +200,18 @@ def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
             problems += [_under("scoring.yaml", p) for p in found]
             problems += _screen_scoring(document)
     lists, measures = _consequences(files, catalogue, scoring, problems)
+    labels = Labels()
+    if "labels.yaml" in files:
+        document = _parse("labels.yaml", files["labels.yaml"], problems)
+        if document is not None:
+            labels, found = check_labels(document)
+            problems += [_under("labels.yaml", p) for p in found]
     if problems or manifest is None or catalogue is None or scoring is None:
         raise PolicyError(f"policy bundle refused ({len(problems)} problems)", problems)
     token = _LOADING.set(True)
     try:
         return PolicyBundle(
-            manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures
+            manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures, labels
         )
     finally:
         _LOADING.reset(token)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from socialcredit.policy.bundle import PolicyBundle
-from socialcredit.policy.scoring import PerUnit, Rule
+from socialcredit.policy.scoring import BinnedRule, PerUnit, Rule
 
 __all__ = ["Action", "Area", "Change", "diff"]
 
@@ -27,6 +27,8 @@ _SUMMARY_ASPECTS = frozenset(
         "colour",
         "effect",
         "measures",
+        "kinds",
+        "bins",
     }
 )
 
@@ -35,6 +37,7 @@ class Area(StrEnum):
     """The part of the bundle a change is in."""
 
     RULE = "rule"
+    BINNED = "binned rule"
     TIER = "tier"
     GRADE = "grade"
     BASE = "base"
@@ -86,6 +89,9 @@ def diff(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
     two mean the same policy."""
     a, b = old.scoring, new.scoring
     changes = _keyed(Area.RULE, _by(a.rules, "kind"), _by(b.rules, "kind"), _rule_aspects)
+    changes += _keyed(
+        Area.BINNED, _by(a.binned, "feature"), _by(b.binned, "feature"), _binned_aspects
+    )
     changes += _keyed(
         Area.TIER,
         {t.gravity.value: t for t in a.tiers},
@@ -152,6 +158,13 @@ def _points(points: int | PerUnit) -> str:
 
 def _rule_aspects(rule: Rule) -> dict[str, str]:
     return {"points": _points(rule.points), "dimension": rule.dimension}
+
+
+def _binned_aspects(rule: BinnedRule) -> dict[str, str]:
+    bins = ", ".join(
+        f"{'more' if b.upto is None else f'<= {b.upto}'}: {b.points}" for b in rule.bins
+    )
+    return {"kinds": ", ".join(rule.kinds), "dimension": rule.dimension, "bins": bins}
 
 
 def _kind_aspects(kind: Any) -> dict[str, str]:

@@ -10,8 +10,23 @@ A scoring file looks like this::
     rules:
       - {kind: loan_default, dimension: finance, points: -30}
       - {kind: volunteering, dimension: civic, points: {per_unit: 1, cap: 20}}
+    binned:                         # optional: points per bin of a count of the subject's records
+      - feature: debt_defaults      # a name for the count (snake_case, screened)
+        kinds: [loan_default, credit_card_default]
+        dimension: finance
+        bins:                       # ascending upper bounds; the last bin is open
+          - {upto: 0, points: 0}    # no such record: no points (always)
+          - {upto: 2, points: -40}
+          - {points: -70}
     grades:                         # bands covering [bounds] without gaps or overlaps
       - {grade: AAA, min: 1050, max: 2000}
+
+A binned rule counts the subject's own *active* records of its kinds (each active as long as
+its kind's tier says, as for per-record rules) and gives the points of the bin the count falls
+in. Its points are 0 for a count of 0 and move monotonically away from 0 as the count grows,
+in the direction of its kinds' gravity (all negative, or all positive): more negative records
+never earn more. A kind is counted by at most one binned rule. This is the form a learned
+scorecard (:mod:`socialcredit.scorecard`) is published in.
 
 The model only describes the policy; the scoring engine compiles it. :func:`check_scoring`
 collects every problem with its key path instead of stopping at the first.
@@ -23,6 +38,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, TypeGuard
 
 from socialcredit.catalogue import Catalogue, Gravity, firewall
@@ -32,6 +48,8 @@ from socialcredit.policy._grades import GRADES, GradeBand, check_grades
 __all__ = [
     "DEFAULT_TIERS",
     "GRADES",
+    "Bin",
+    "BinnedRule",
     "Decay",
     "GradeBand",
     "PerUnit",
@@ -43,7 +61,8 @@ __all__ = [
 ]
 
 _TOP_KEYS = {"base": True, "bounds": True, "dimensions": True, "tiers": False}
-_TOP_KEYS |= {"rules": True, "grades": True}
+_TOP_KEYS |= {"rules": True, "grades": True, "binned": False}
+_BINNED_KEYS = ("feature", "kinds", "dimension", "bins")
 _DURATION = re.compile(r"(-?[0-9]{1,5})([dwmy])")
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -107,6 +126,35 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Bin:
+    """Counts ``<= upto`` (None: any count) that the bins before did not take earn ``points``."""
+
+    upto: int | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class BinnedRule:
+    """Points per bin of the count of a subject's active records of ``kinds``.
+
+    Attributes:
+        feature: the name of the count.
+        kinds: the record kinds counted, in bundle order.
+        dimension: the dimension its points count in.
+        bins: ascending bins, the first taking a count of 0 with 0 points, the last open.
+    """
+
+    feature: str
+    kinds: tuple[str, ...]
+    dimension: str
+    bins: tuple[Bin, ...]
+
+    def points(self, count: int) -> int:
+        """The points of the bin ``count`` falls in."""
+        return next(b.points for b in self.bins if b.upto is None or count <= b.upto)
+
+
+@dataclass(frozen=True, slots=True)
 class ScoringPolicy:
     """The checked content of ``scoring.yaml``; built only by :func:`check_scoring`."""
 
@@ -116,6 +164,7 @@ class ScoringPolicy:
     tiers: tuple[Tier, ...]
     rules: tuple[Rule, ...]
     grades: tuple[GradeBand, ...]
+    binned: tuple[BinnedRule, ...] = ()
 
     def rule(self, kind: str) -> Rule | None:
         """The rule for ``kind``, or None if the kind carries no points."""
@@ -184,9 +233,11 @@ class _Checker:
         if "grades" in doc:
             grades, found = check_grades(doc["grades"], bounds)
             self.problems += found
+        binned = self.binned(doc.get("binned") or [], dimensions)
         if bounds is None or base is None:
             return None
-        return ScoringPolicy(base, bounds, tuple(dimensions or ()), tiers, rules, grades)
+        dims = tuple(dimensions or ())
+        return ScoringPolicy(base, bounds, dims, tiers, rules, grades, binned)
 
     def bounds(self, value: object) -> tuple[int, int] | None:
         if not (isinstance(value, list) and len(value) == 2 and all(map(_is_int, value))):
@@ -356,3 +407,116 @@ class _Checker:
             self.refuse(path, f"must be positive for a positive kind, got {points}")
         elif points == 0:
             self.refuse(path, "must not be zero (leave the kind out instead)")
+
+    # -- binned rules ----------------------------------------------------------------------
+
+    def binned(self, value: object, dimensions: list[str] | None) -> tuple[BinnedRule, ...]:
+        if not isinstance(value, list):
+            self.refuse("binned", "must be a list of {feature, kinds, dimension, bins}")
+            return ()
+        out: list[BinnedRule] = []
+        counted: dict[str, str] = {}
+        for i, raw in enumerate(value):
+            rule = self.binned_rule(f"binned[{i}]", raw, dimensions)
+            if rule is None:
+                continue
+            for kind in rule.kinds:
+                if kind in counted:
+                    self.refuse(
+                        f"binned[{i}].kinds", f"{kind!r} is already counted by {counted[kind]!r}"
+                    )
+                counted[kind] = rule.feature
+            if rule.feature in {r.feature for r in out}:
+                self.refuse(f"binned[{i}].feature", f"duplicate feature {rule.feature!r}")
+            out.append(rule)
+        return tuple(out)
+
+    def binned_rule(self, p: str, raw: object, dimensions: list[str] | None) -> BinnedRule | None:
+        if not isinstance(raw, Mapping):
+            self.refuse(p, "must be a mapping {feature, kinds, dimension, bins}")
+            return None
+        before = len(self.problems)
+        for key in raw:
+            if key not in _BINNED_KEYS:
+                self.refuse(f"{p}.{key}", f"unknown key (allowed: {', '.join(_BINNED_KEYS)})")
+        for key in _BINNED_KEYS:
+            if key not in raw:
+                self.refuse(f"{p}.{key}", "required")
+        feature = raw.get("feature")
+        if not isinstance(feature, str) or not _SNAKE.fullmatch(feature):
+            self.refuse(f"{p}.feature", f"must be a snake_case name, got {feature!r}")
+        else:
+            for why in firewall.term_reasons(feature):
+                self.refuse(f"{p}.feature", why)
+        dimension = raw.get("dimension")
+        if "dimension" in raw and dimensions is not None and dimension not in dimensions:
+            self.refuse(
+                f"{p}.dimension", f"unknown dimension {dimension!r} (declare it under dimensions)"
+            )
+        kinds, negative = self.binned_kinds(f"{p}.kinds", raw.get("kinds"))
+        bins = self.bins(f"{p}.bins", raw.get("bins"), negative)
+        if len(self.problems) > before:
+            return None
+        return BinnedRule(str(feature), kinds, str(dimension), bins)
+
+    def binned_kinds(self, path: str, value: object) -> tuple[tuple[str, ...], bool | None]:
+        """The kinds counted, and whether they are negative (None if unknown or mixed)."""
+        if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
+            self.refuse(path, "must be a non-empty list of record kind ids")
+            return (), None
+        if len(set(value)) < len(value):
+            self.refuse(path, "lists a kind twice")
+        signs: set[bool] = set()
+        for i, kind in enumerate(value):
+            gravity, _ = self.rule_kind(f"{path}[{i}]", kind)
+            if gravity is not None:
+                signs.add(gravity in _NEGATIVE)
+        if len(signs) > 1:
+            self.refuse(path, "mixes negative and positive kinds (count them separately)")
+        return tuple(value), (signs.pop() if len(signs) == 1 else None)
+
+    def bins(self, path: str, value: object, negative: bool | None) -> tuple[Bin, ...]:
+        if not isinstance(value, list) or len(value) < 2:
+            self.refuse(path, "must list at least two bins {upto, points}, the last without upto")
+            return ()
+        out = [b for i, raw in enumerate(value) if (b := self.bin(f"{path}[{i}]", raw))]
+        if len(out) < len(value):
+            return ()
+        last = len(out) - 1
+        for i, b in enumerate(out):
+            if (b.upto is None) != (i == last):
+                self.refuse(f"{path}[{i}].upto", "every bin but the last needs upto; the last none")
+        uppers = [(i, b.upto) for i, b in enumerate(out) if b.upto is not None]
+        for (_, low), (i, high) in pairwise(uppers):
+            if high <= low:
+                self.refuse(f"{path}[{i}].upto", f"must be above {low}")
+        if out[0].points != 0:
+            self.refuse(f"{path}[0].points", "the bin of a count of 0 must carry 0 points")
+        self.bin_trend(path, out, negative)
+        return tuple(out)
+
+    def bin(self, path: str, raw: object) -> Bin | None:
+        if not isinstance(raw, Mapping) or "points" not in raw:
+            self.refuse(path, "must be a mapping {upto, points} (points required)")
+            return None
+        for key in raw:
+            if key not in ("upto", "points"):
+                self.refuse(f"{path}.{key}", "unknown key (allowed: upto, points)")
+        upto, points = raw.get("upto"), raw["points"]
+        if upto is not None and (not _is_int(upto) or upto < 0):
+            self.refuse(f"{path}.upto", f"must be a non-negative integer, got {upto!r}")
+            return None
+        if not _is_int(points):
+            self.refuse(f"{path}.points", f"must be an integer, got {points!r}")
+            return None
+        return Bin(upto, points)
+
+    def bin_trend(self, path: str, bins: list[Bin], negative: bool | None) -> None:
+        """Refuse points that are not monotone in the direction of the kinds' gravity."""
+        if negative is None:
+            return
+        word = "non-increasing and at most 0" if negative else "non-decreasing and at least 0"
+        for i in range(1, len(bins)):
+            step = bins[i].points - bins[i - 1].points
+            if (step > 0 or bins[i].points > 0) if negative else (step < 0 or bins[i].points < 0):
+                self.refuse(f"{path}[{i}].points", f"must be {word} for these kinds")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..catalogue.identifiers import mask_subject_id, validate_resident_id, validate_uscc
 from ..errors import Problem, RatingRefusedError
+from ..timeutil import DAY_US as _DAY_US
 
 __all__ = [
     "DIMENSIONS",
@@ -31,8 +32,6 @@ DIMENSIONS = ("integrity", "professionalism", "service")
 PROFESSIONAL_ROLES = frozenset({"doctor", "lawyer", "teacher", "accountant"})
 #: Longest optional text of a rating or a reply, in characters.
 MAX_TEXT = 500
-
-_DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True, slots=True)

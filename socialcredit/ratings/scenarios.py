@@ -27,6 +27,7 @@ from scipy.stats import spearmanr
 from ..catalogue.identifiers import make_resident_id, make_uscc
 from ..errors import RatingRefusedError
 from ..ledger import Ledger, PendingEntry
+from ..timeutil import DAY_US
 from .interactions import record_interaction
 from .service import issue_token, rate, ratee_view
 
@@ -44,7 +45,6 @@ __all__ = [
     "world",
 ]
 
-DAY_US = 86_400_000_000
 WEEK_US = 7 * DAY_US
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 TAX_SOURCE = "tax_authority:e-invoice-platform"

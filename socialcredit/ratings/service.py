@@ -19,6 +19,7 @@ from ..catalogue.identifiers import mask_subject_id
 from ..errors import Problem, RatingRefusedError
 from ..ledger import Ledger, PendingEntry
 from ..rights.disputes import open_dispute
+from ..timeutil import to_us
 from .aggregate import summarise
 from .batch import BatchResult, Status, aggregate_batch
 from .interactions import token_issuer
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 DEFAULT_PARAMS = RatingParams()
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_INTERACTION = 100
 
 
@@ -280,8 +280,7 @@ def _aggregate_of(result: BatchResult | None, index: int | None) -> RatingAggreg
 def _us(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise RatingRefusedError("bad time", [Problem("at", "must be timezone-aware (UTC)")])
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return to_us(moment)
 
 
 def _source_state(source: Ledger | RatingsState, at_us: int) -> RatingsState:

@@ -17,7 +17,8 @@ from .batch import RatingArrays
 
 __all__ = ["ATTACKS", "Attack", "Market", "attack", "marketplace"]
 
-_DAY_US = 86_400_000_000
+from ..timeutil import DAY_US as _DAY_US
+
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 
 

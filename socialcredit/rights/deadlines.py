@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
 from socialcredit.errors import Problem, ValidationError
+from socialcredit.timeutil import DAY_US, to_us
 
 __all__ = [
     "ACK_BUSINESS_DAYS",
@@ -42,19 +43,13 @@ __all__ = [
 ACK_BUSINESS_DAYS = 5
 DECIDE_DAYS = 30
 DECIDE_DAYS_WITH_EVIDENCE = 45
-DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
 Holidays = frozenset[date] | set[date]
 Moment = int | datetime
 
 
 def _us(moment: Moment) -> int:
-    if isinstance(moment, int):
-        return moment
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} must be timezone-aware (UTC)")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return moment if isinstance(moment, int) else to_us(moment)
 
 
 def day_of(moment: Moment) -> date:

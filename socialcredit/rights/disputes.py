@@ -28,6 +28,7 @@ from typing import Any
 from socialcredit.errors import DisputeRefusedError, NotFoundError, Problem, ValidationError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import Entry, decode_entry, format_time, parse_time
+from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.rights._scan import entry_type, ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
 from socialcredit.rights.deadlines import DisputeDeadlines, dispute_deadlines
@@ -629,6 +630,13 @@ def recertify(ledger: Ledger, position: int, by: str, evidence: str) -> int:
     row, index = checked_record(ledger, position)
     if index.status(position, _now(ledger)).state != "withdrawn":
         raise _refuse("record", f"record {position} is not withdrawn: nothing to recertify")
+    repair = _repair_of_withdrawal(ledger, (row.subject_kind, row.subject_id), position)
+    if repair is not None:
+        raise _refuse(
+            "record",
+            f"record {position} was withdrawn by granted credit repair {repair}: "
+            "a repaired penalty is not brought back by recertification",
+        )
     source = checked_actor(by, "by")
     text = checked_text(evidence, "evidence", row.subject_id)
     day = format_time(_now(ledger))[:10]
@@ -644,6 +652,17 @@ def recertify(ledger: Ledger, position: int, by: str, evidence: str) -> int:
     }
     subject = (row.subject_kind, row.subject_id)
     return _append_one(ledger, [PendingEntry("RecordRecertified", data, None, subject)])
+
+
+def _repair_of_withdrawal(ledger: Ledger, subject: tuple[str, str], position: int) -> str | None:
+    """The credit repair whose grant withdrew record ``position`` last, if that is why."""
+    found = subject_entries(ledger, [subject], with_global=False)
+    entries = ledger.entries(0, ledger.size()) if found is None else found[1]
+    last = None
+    for entry in entries:
+        if entry.type == "RecordWithdrawn" and entry.data.get("record") == position:
+            last = entry.data.get("repair")
+    return None if last is None else str(last)
 
 
 def correct_record(

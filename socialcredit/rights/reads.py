@@ -9,7 +9,8 @@ written. The ``FileRead`` entry (data v1)::
 ``what`` is ``report``, ``export``, ``file``, ``listing`` (the subject's identifier was
 shown unmasked on a list, see :func:`socialcredit.consequences.identified_members_of_list`,
 or on the officers' dispute queue), ``entry`` (one ledger entry about the subject, e.g. in an
-inclusion proof), ``disputes`` or ``consequences`` (those parts of the file on their own).
+inclusion proof), ``disputes``, ``consequences`` or ``notices`` (those parts of the file on
+their own).
 
 The subject sees every read of their file (who, when, why) in their report (:func:`reads_of`).
 """
@@ -31,6 +32,7 @@ from socialcredit.ledger.entries import Entry, format_time
 from socialcredit.ledger.proofs import inclusion_document
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor
+from socialcredit.timeutil import to_us
 
 __all__ = [
     "DECISION_MADE",
@@ -57,7 +59,7 @@ __all__ = [
 FILE_READ = "FileRead"
 DECISION_MADE = "DecisionMade"  # an enquiry: a service asked about the subject
 # "listing": seen unmasked on a list; "entry": one entry's bytes (an inclusion proof)
-WHAT = ("report", "export", "file", "listing", "entry", "disputes", "consequences")
+WHAT = ("report", "export", "file", "listing", "entry", "disputes", "consequences", "notices")
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +339,4 @@ def project_enquiries(
 
 
 def _us(moment: datetime) -> int:
-    from socialcredit.scoring.engine import to_us
-
     return to_us(moment)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import pyarrow as pa
 
-from socialcredit.scoring.definition import CompiledPolicy, KindTerms
+from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms, KindTerms
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
 
@@ -66,7 +66,7 @@ WITH known AS (
     SELECT subject_kind, subject_id,
            CAST(greatest({low}, least({high}, {base} + coalesce(sum(
                CASE WHEN occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us
-                    THEN {points} END), 0))) AS BIGINT) AS total
+                    THEN {points} END), 0){features})) AS BIGINT) AS total
     FROM known GROUP BY subject_kind, subject_id
 )
 SELECT subject_kind, subject_id, total, {grade} AS grade
@@ -102,7 +102,8 @@ def relational_plan(
 ) -> str:
     """The definition compiled to one query for ``policy``: each kind's terms become constants
     in two ``CASE kind`` expressions (its expiry, and its points while active), so the plan
-    is a single scan and aggregation with no join. ``values`` gives ``as_of``, ``known_at``
+    is a single scan and aggregation with no join; each binned rule adds one conditional
+    count and a ``CASE`` over its bins. ``values`` gives ``as_of``, ``known_at``
     (microseconds), ``base``, ``low``, ``high`` — DuckDB parameters by default, or literals;
     ``records`` names the relation of record rows. Grade bands become a ``CASE`` too.
 
@@ -114,21 +115,38 @@ def relational_plan(
     )
     common = {**values, "records": records, "grade": f"CASE {bands} END"}
     common["order"] = " ORDER BY subject_kind, subject_id" if dialect.order else ""
-    terms = sorted(policy.kinds.values(), key=lambda t: t.kind)
-    if not terms:
-        return _PLAN.format(expiry="CAST(NULL AS BIGINT)", points="0", **common)
     as_of = str(values["as_of"])
+    common["features"] = "".join(f" + {_feature_sql(f, as_of)}" for f in policy.features)
+    terms = sorted(policy.kinds.values(), key=lambda t: t.kind)
+    # a kind only binned rules count: its tier's expiry (the same as a per-record rule's)
+    only_counted = sorted((k, c[1]) for k, c in policy.counted.items() if k not in policy.kinds)
+    if not terms and not only_counted:
+        return _PLAN.format(expiry="CAST(NULL AS BIGINT)", points="0", **common)
     expiry = " ".join(f"WHEN {_literal(t.kind)} THEN {t.expiry_us}" for t in terms)
+    expiry += "".join(f" WHEN {_literal(k)} THEN {us}" for k, us in only_counted)
     points = " ".join(
         f"WHEN {_literal(t.kind)} THEN {_points_sql(t, dialect, as_of)}" for t in terms
     )
-    return _PLAN.format(
-        expiry=f"CASE kind {expiry} END", points=f"CASE kind {points} END", **common
-    )
+    points_sql = f"CASE kind {points} END" if terms else "CAST(NULL AS BIGINT)"
+    return _PLAN.format(expiry=f"CASE kind {expiry.strip()} END", points=points_sql, **common)
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _feature_sql(feature: FeatureTerms, as_of: str) -> str:
+    """Step 6 for one binned rule: the bin of the count of active records of its kinds, as
+    an expression over the group's aggregate (grouped by subject)."""
+    kinds = ", ".join(_literal(kind) for kind in sorted(feature.expiry_us))
+    # expiry_us of the known rows is the kind's tier expiry: the one the rule counts with
+    active = f"occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us"
+    count = f"count(CASE WHEN kind IN ({kinds}) AND {active} THEN 1 END)"
+    bins = " ".join(
+        f"WHEN {count} <= {upper} THEN {points}"
+        for upper, points in zip(feature.uppers, feature.points, strict=False)
+    )
+    return f"(CASE {bins} ELSE {feature.points[-1]} END)"
 
 
 def _points_sql(terms: KindTerms, dialect: SqlDialect, as_of: str) -> str:

@@ -29,31 +29,42 @@ module's):
    dimension ``d`` (every declared dimension is present, 0 if empty);
    ``total = clamp(base + sum of all points, bounds.min, bounds.max)``;
    ``grade`` = the grade of the band with ``min <= total <= max`` (bands tile the bounds).
+6. **Binned rules** (:class:`FeatureTerms`). A binned rule's *count* is the number of the
+   subject's records of its kinds active at ``as_of`` by step 2 (each with its own kind's
+   expiry; amounts and decay play no part); its points are those of the first bin with
+   ``count <= upto`` (the last bin is open). They are added to its dimension and, before the
+   clamp of step 5, to the total. A count of 0 always earns 0 points, so a subject without
+   records still scores ``base``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from socialcredit.catalogue import Catalogue, Gravity
 from socialcredit.policy import Decay, GradeBand, PerUnit, ScoringPolicy
+from socialcredit.policy.scoring import BinnedRule
+from socialcredit.timeutil import DAY_US
 
 __all__ = [
     "US_PER_DAY",
     "CompiledPolicy",
+    "FeatureTerms",
     "KindTerms",
     "aggregate",
+    "bin_points",
     "clamp",
     "compile_policy",
     "decayed_points",
+    "feature_counts",
     "is_active",
     "raw_points",
     "record_points",
 ]
 
-US_PER_DAY = 86_400_000_000
+US_PER_DAY = DAY_US
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,25 @@ class KindTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class FeatureTerms:
+    """The compiled form of one binned rule (step 6).
+
+    Attributes:
+        feature: the name of the count.
+        dimension: the dimension its points count in.
+        expiry_us: the kinds counted, each with the time its records stay active.
+        uppers: the bins' inclusive upper bounds, ascending (the open last bin has none).
+        points: the bins' points (one more than ``uppers``; the first is 0).
+    """
+
+    feature: str
+    dimension: str
+    expiry_us: Mapping[str, int]
+    uppers: tuple[int, ...]
+    points: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A scoring policy compiled for evaluation.
 
@@ -93,6 +123,9 @@ class CompiledPolicy:
         kinds: the terms of every kind that carries points, by kind id.
         grades: the grade bands, best first.
         revision: the bundle revision it came from, if known.
+        features: the binned rules (step 6), in policy order.
+        counted: for each kind a binned rule counts, ``(index of the rule, expiry_us)`` (a
+            kind is counted by at most one rule: the bundle check refuses more).
     """
 
     base: int
@@ -102,6 +135,8 @@ class CompiledPolicy:
     kinds: Mapping[str, KindTerms]
     grades: tuple[GradeBand, ...]
     revision: int | None = None
+    features: tuple[FeatureTerms, ...] = ()
+    counted: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     def grade(self, total: int) -> str:
         """The grade of ``total`` (clamped to the bounds first)."""
@@ -155,6 +190,9 @@ def compile_policy(
             linear=tier.decay == Decay.LINEAR,
         )
     grades = tuple(sorted(policy.grades, key=lambda b: -b.min))
+    features = tuple(
+        f for rule in policy.binned if (f := _feature(policy, catalogue, rule)) is not None
+    )
     return CompiledPolicy(
         base=policy.base,
         low=policy.bounds[0],
@@ -163,7 +201,26 @@ def compile_policy(
         kinds=MappingProxyType(kinds),
         grades=grades,
         revision=revision,
+        features=features,
+        counted=MappingProxyType(
+            {k: (i, us) for i, f in enumerate(features) for k, us in f.expiry_us.items()}
+        ),
     )
+
+
+def _feature(policy: ScoringPolicy, catalogue: Catalogue, rule: BinnedRule) -> FeatureTerms | None:
+    """The terms of a binned rule; kinds that cannot count (unknown, neutral) are left out."""
+    expiry: dict[str, int] = {}
+    for kind in rule.kinds:
+        record_kind = catalogue.kinds.get(kind)
+        tier = None if record_kind is None else policy.tier(record_kind.gravity)
+        if tier is not None:
+            expiry[kind] = tier.expiry_days * US_PER_DAY
+    if not expiry:
+        return None
+    uppers = tuple(b.upto for b in rule.bins if b.upto is not None)
+    points = tuple(b.points for b in rule.bins)
+    return FeatureTerms(rule.feature, rule.dimension, MappingProxyType(expiry), uppers, points)
 
 
 def clamp(value: int, low: int, high: int) -> int:
@@ -206,10 +263,34 @@ def record_points(
     return decayed_points(terms, raw_points(terms, amount), occurred_at_us, as_of_us)
 
 
+def bin_points(feature: FeatureTerms, count: int) -> int:
+    """The points of the bin ``count`` falls in (step 6)."""
+    for upper, points in zip(feature.uppers, feature.points, strict=False):
+        if count <= upper:
+            return points
+    return feature.points[-1]
+
+
+def feature_counts(
+    policy: CompiledPolicy, records: Iterable[tuple[str, int]], as_of_us: int
+) -> tuple[int, ...]:
+    """Each binned rule's count (step 6) over one subject's ``(kind, occurred_at_us)`` pairs."""
+    counts = [0] * len(policy.features)
+    counted = policy.counted
+    for kind, occurred_us in records:
+        hit = counted.get(kind)
+        if hit is not None and occurred_us <= as_of_us < occurred_us + hit[1]:
+            counts[hit[0]] += 1
+    return tuple(counts)
+
+
 def aggregate(
-    policy: CompiledPolicy, points: Iterable[tuple[str, int]]
+    policy: CompiledPolicy,
+    points: Iterable[tuple[str, int]],
+    counts: Iterable[int] = (),
 ) -> tuple[int, dict[str, int]]:
-    """``(total, per-dimension sums)`` from ``(kind, points)`` pairs (step 5).
+    """``(total, per-dimension sums)`` from ``(kind, points)`` pairs (step 5) and the binned
+    rules' ``counts`` (step 6, in policy order; none: every count 0, so no points).
 
     Raises:
         KeyError: never for kinds with points; pairs of unruled kinds must carry 0 points.
@@ -220,5 +301,10 @@ def aggregate(
         if value:
             dimension = policy.kinds[kind].dimension
             dimensions[dimension] = dimensions.get(dimension, 0) + value
+            total += value
+    for feature, count in zip(policy.features, counts, strict=False):
+        value = bin_points(feature, count)
+        if value:
+            dimensions[feature.dimension] = dimensions.get(feature.dimension, 0) + value
             total += value
     return clamp(total, policy.low, policy.high), dimensions

@@ -18,7 +18,7 @@ tied to a ledger).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -27,17 +27,21 @@ from socialcredit.policy import PolicyBundle, bundle_in_force, default_bundle
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     aggregate,
+    bin_points,
     clamp,
     compile_policy,
+    feature_counts,
     is_active,
     record_points,
 )
 from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index, subject_index
+from socialcredit.timeutil import from_us, to_us
 
 __all__ = [
     "Contribution",
     "ExpiryStep",
     "Explanation",
+    "FeatureScore",
     "ScoreResult",
     "compiled_bundle",
     "evaluate",
@@ -48,27 +52,9 @@ __all__ = [
     "to_us",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOP_REASONS = 3
 _CACHE_SIZE = 64
 _COMPILED: dict[object, CompiledPolicy] = {}
-
-
-def to_us(moment: datetime) -> int:
-    """An aware datetime as integer microseconds since the epoch.
-
-    Raises:
-        ValueError: if ``moment`` is naive.
-    """
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} must be timezone-aware (UTC)")
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_us(us: int) -> datetime:
-    """Microseconds since the epoch as an aware UTC datetime (exact)."""
-    return _EPOCH + timedelta(microseconds=us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +93,25 @@ class Contribution:
 
 
 @dataclass(frozen=True, slots=True)
+class FeatureScore:
+    """What one binned rule gives a subject: its count of active records and the bin's points."""
+
+    feature: str
+    dimension: str
+    count: int
+    points: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The feature's points as JSON-able values."""
+        return {
+            "feature": self.feature,
+            "dimension": self.dimension,
+            "count": self.count,
+            "points": self.points,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ScoreResult:
     """A subject's score at ``as_of`` as known at ``known_at``, under ``policy``."""
 
@@ -119,9 +124,17 @@ class ScoreResult:
     grade: str
     contributions: tuple[Contribution, ...]
     revision: int | None
+    features: tuple[FeatureScore, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The score as JSON-able values (the shape of ``score --json`` and the API)."""
+        """The score as JSON-able values (the shape of ``score --json`` and the API); the
+        binned rules' points under ``features`` only when the policy has binned rules."""
+        out = self._json()
+        if self.features:
+            out["features"] = [f.to_json() for f in self.features]
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {
             "subject": {"kind": self.subject_kind, "id": self.subject_id},
             "as_of": self.as_of.isoformat(),
@@ -254,10 +267,21 @@ def evaluate(
 ) -> ScoreResult:
     """Apply the definition to a subject's ``rows`` (not yet filtered) with ``policy``."""
     as_of_us, known_us = to_us(as_of), to_us(known_at)
-    parts = tuple(_contribution(policy, r, as_of_us) for r in _known(rows, as_of_us, known_us))
-    total, dimensions = aggregate(policy, ((c.kind, c.points) for c in parts))
+    known = _known(rows, as_of_us, known_us)
+    parts = tuple(_contribution(policy, r, as_of_us) for r in known)
+    counts: tuple[int, ...] = ()
+    if policy.features:  # binned rules (step 6)
+        counts = feature_counts(policy, ((r.kind, r.occurred_at_us) for r in known), as_of_us)
+    total, dimensions = aggregate(policy, ((c.kind, c.points) for c in parts), counts)
+    features = tuple(
+        FeatureScore(f.feature, f.dimension, n, bin_points(f, n))
+        for f, n in zip(policy.features, counts, strict=False)
+    )
     grade = policy.grade(total)
-    return ScoreResult(*subject, as_of, known_at, total, dimensions, grade, parts, policy.revision)
+    revision = policy.revision
+    return ScoreResult(
+        *subject, as_of, known_at, total, dimensions, grade, parts, revision, features
+    )
 
 
 def score(
@@ -331,25 +355,55 @@ def _expiries_without_decay(
     dates: dict[datetime, list[int]],
 ) -> tuple[ExpiryStep, ...]:
     """The expiry schedule when no kind decays: points are constant until expiry, so the
-    total after each date is the base plus the points of records expiring later — one sort
-    and one pass instead of a full evaluation per date (same answers as that evaluation)."""
+    total after each date is the base plus the points of records expiring later, plus the
+    binned rules' points of the counts still active — one sort and one pass instead of a full
+    evaluation per date (same answers as that evaluation)."""
     as_of_us = to_us(result.as_of)
-    live = []
+    live: list[tuple[int, int, int]] = []  # (expires, points, binned rule counting it or -1)
     for row in rows:
         points = record_points(policy, row.kind, row.amount, row.occurred_at_us, as_of_us)
         if points:
-            live.append((row.occurred_at_us + policy.kinds[row.kind].expiry_us, points))
+            live.append((row.occurred_at_us + policy.kinds[row.kind].expiry_us, points, -1))
+        counted = policy.counted.get(row.kind) if policy.counted else None
+        if counted is not None and row.occurred_at_us <= as_of_us < row.occurred_at_us + counted[1]:
+            live.append((row.occurred_at_us + counted[1], 0, counted[0]))
     live.sort()
-    remaining = sum(points for _, points in live)
+    remaining = sum(points for _, points, _ in live)
+    counts = [f.count for f in result.features]
     steps, cursor = [], 0
     for at in sorted(dates):
         at_us = to_us(at)
         while cursor < len(live) and live[cursor][0] <= at_us:
             remaining -= live[cursor][1]
+            if live[cursor][2] >= 0:
+                counts[live[cursor][2]] -= 1
             cursor += 1
-        total = clamp(policy.base + remaining, policy.low, policy.high)
+        binned = sum(bin_points(f, n) for f, n in zip(policy.features, counts, strict=True))
+        total = clamp(policy.base + remaining + binned, policy.low, policy.high)
         steps.append(ExpiryStep(at, tuple(sorted(dates[at])), total, policy.grade(total)))
     return tuple(steps)
+
+
+def _binned_expiries(
+    policy: CompiledPolicy,
+    rows: tuple[RecordRow, ...],
+    result: ScoreResult,
+    dates: dict[datetime, list[int]],
+) -> None:
+    """Add to ``dates`` the expiry of every record counted by a binned rule that costs points
+    now (its expiry may change the bin)."""
+    costly = {i for i, f in enumerate(result.features) if f.points < 0}
+    if not costly:
+        return
+    as_of_us = to_us(result.as_of)
+    for row in _known(rows, as_of_us, to_us(result.known_at)):
+        counted = policy.counted.get(row.kind)
+        if counted is None or counted[0] not in costly:
+            continue
+        if row.occurred_at_us <= as_of_us < row.occurred_at_us + counted[1]:
+            at = from_us(row.occurred_at_us + counted[1])
+            if row.position not in dates.setdefault(at, []):
+                dates[at].append(row.position)
 
 
 def _severity(c: Contribution) -> tuple[int, int]:
@@ -366,6 +420,7 @@ def _expiries(
     for c in negative:
         assert c.expires_at is not None  # negative points imply a ruled kind
         dates.setdefault(c.expires_at, []).append(c.position)
+    _binned_expiries(policy, rows, result, dates)
     steps = []
     subject = (result.subject_kind, result.subject_id)
     # Only the records counted now: no record occurring after as_of is assumed.

@@ -34,7 +34,12 @@ from socialcredit.ledger import Entry, Ledger
 from socialcredit.ledger.entries import decode_entry
 from socialcredit.policy import default_bundle
 from socialcredit.policy.publish import PublishedBundle, in_force, published_bundles
-from socialcredit.scoring.definition import CompiledPolicy, aggregate, record_points
+from socialcredit.scoring.definition import (
+    CompiledPolicy,
+    aggregate,
+    feature_counts,
+    record_points,
+)
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
 from socialcredit.scoring.records import RECORD_FILED, RecordIndex, RecordRow, project_entry
 
@@ -222,7 +227,16 @@ class LiveScores:
             for r in live
             if r.recorded_at_us <= at_us and r.occurred_at_us <= at_us
         )
-        total, dimensions = aggregate(policy, points)
+        counts: tuple[int, ...] = ()
+        if policy.features:  # binned rules (step 6); counts only occurred <= at_us
+            counted = policy.counted
+            known = [
+                (r.kind, r.occurred_at_us)
+                for r in live
+                if r.kind in counted and r.recorded_at_us <= at_us
+            ]
+            counts = feature_counts(policy, known, at_us)
+        total, dimensions = aggregate(policy, points, counts)
         return LiveScore(*key, at_us, total, dimensions, policy.grade(total), policy.revision)
 
     @staticmethod
@@ -230,7 +244,10 @@ class LiveScores:
         """False once a record has stopped counting for good (expired, or of a kind without
         points) under the policy in force."""
         terms = policy.kinds.get(row.kind)
-        return terms is not None and at_us < row.occurred_at_us + terms.expiry_us
+        if terms is not None and at_us < row.occurred_at_us + terms.expiry_us:
+            return True
+        counted = policy.counted.get(row.kind)  # a binned rule's count (step 6)
+        return counted is not None and at_us < row.occurred_at_us + counted[1]
 
     def _from_index(self, policy: CompiledPolicy, key: SubjectKey, at_us: int) -> LiveScore:
         """The exact slow path for subjects with lifecycle events: the effective records."""

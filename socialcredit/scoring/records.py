@@ -15,7 +15,7 @@ times canonical UTC text)::
     RecordCorrected    {"record": pos, "changes": {"amount"?: int|null, "occurred_at"?: time},
                         "reason": str, "by": str, "dispute"?: id}
     RecordWithdrawn    {"record": pos, "reason": str, "by": str,
-                        "recertification_required": bool, "dispute"?: id}
+                        "recertification_required": bool, "dispute"?: id, "repair"?: id}
     RecordRecertified  {"record": pos, "by": str, "evidence": str,
                         "notice": {"to": {"kind", "id"}, "text": str}}
     DisputeOpened      {"dispute": id, "target": pos, "target_type": "RecordFiled"|"RatingGiven",
@@ -37,7 +37,10 @@ the suspension rule:
     decision the outcome applies (upheld: counts again; corrected: the corrected version;
     deleted: withdrawn).
 
-Withdrawn records stay out until a ``RecordRecertified`` entry brings them back.
+Withdrawn records stay out until a ``RecordRecertified`` entry brings them back. A granted
+credit repair whose rules end the penalty's effect is written as a ``RecordWithdrawn`` naming
+the repair, in the same append as its ``RepairDecided`` (:mod:`socialcredit.rights.repair`), so
+every evaluator leaves it out by this one rule.
 """
 
 from __future__ import annotations

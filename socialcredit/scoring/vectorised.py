@@ -28,9 +28,17 @@ from functools import cached_property
 
 import numpy as np
 
-from socialcredit.scoring.definition import CompiledPolicy
+from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms
 
-__all__ = ["KindTable", "RunningScores", "VectorScores", "evaluate", "record_points"]
+__all__ = [
+    "KindTable",
+    "RunningScores",
+    "VectorScores",
+    "bin_points",
+    "evaluate",
+    "feature_counts",
+    "record_points",
+]
 
 _INT64_SAFE = 2**62
 _LOOKUP_LIMIT = 1_000_000
@@ -40,8 +48,9 @@ _LOOKUP_LIMIT = 1_000_000
 class KindTable:
     """A compiled policy's per-kind terms as arrays, indexed by kind code.
 
-    Codes ``0 .. len(kinds) - 1`` are the ruled kinds in sorted order; code ``len(kinds)``
-    (:attr:`neutral`) stands for every kind without points (its row never counts).
+    Codes ``0 .. len(kinds) - 1`` are the ruled kinds in sorted order, then the kinds only
+    binned rules count (all-zero rows, never active by themselves); code ``len(kinds)``
+    (:attr:`neutral`) stands for every other kind (its row never counts).
 
     Attributes:
         policy: the compiled policy the table was read from.
@@ -66,11 +75,13 @@ class KindTable:
     @classmethod
     def of(cls, policy: CompiledPolicy) -> KindTable:
         """Lay out ``policy``'s per-kind terms (a neutral all-zero row is appended)."""
-        kinds = tuple(sorted(policy.kinds))
-        terms = [policy.kinds[k] for k in kinds]
+        counted = {k for f in policy.features for k in f.expiry_us}
+        kinds = tuple(sorted(policy.kinds)) + tuple(sorted(counted - set(policy.kinds)))
+        terms = [policy.kinds[k] for k in sorted(policy.kinds)]
+        pad = [0] * (len(kinds) - len(terms) + 1)  # binned-only kinds, then the neutral row
 
         def column(name: str) -> np.ndarray:
-            return np.array([int(getattr(t, name)) for t in terms] + [0], dtype=np.int64)
+            return np.array([int(getattr(t, name)) for t in terms] + pad, dtype=np.int64)
 
         dims = {d: i for i, d in enumerate(policy.dimensions)}
         for t in terms:
@@ -84,8 +95,8 @@ class KindTable:
             per_unit=column("per_unit"),
             cap=column("cap"),
             expiry_us=column("expiry_us"),
-            linear=np.array([t.linear for t in terms] + [False], dtype=bool),
-            dimension=np.array([dims[t.dimension] for t in terms] + [0], dtype=np.int64),
+            linear=np.array([t.linear for t in terms] + [False] * len(pad), dtype=bool),
+            dimension=np.array([dims[t.dimension] for t in terms] + pad, dtype=np.int64),
             exact=magnitude * max(longest, 1) < _INT64_SAFE,
             _codes={k: i for i, k in enumerate(kinds)},
         )
@@ -99,8 +110,8 @@ class KindTable:
     def dimensions(self) -> tuple[str, ...]:
         """Dimension names, in the order of :attr:`dimension` codes."""
         names = list(self.policy.dimensions)
-        for kind in self.kinds:
-            name = self.policy.kinds[kind].dimension
+        extra = [self.policy.kinds[k].dimension for k in self.kinds if k in self.policy.kinds]
+        for name in extra + [f.dimension for f in self.policy.features]:
             if name not in names:
                 names.append(name)
         return tuple(names)
@@ -219,8 +230,53 @@ def evaluate(
     n_dims = len(table.dimensions)
     cell = subject * n_dims + table.dimension[np.asarray(kind, dtype=np.int64)]
     dims = _int_bincount(cell, points, n_subjects * n_dims).reshape(n_subjects, n_dims)
+    if table.policy.features:
+        known = None if recorded_us is None or known_at_us is None else recorded_us <= known_at_us
+        counts = feature_counts(table, subject, kind, occurred_us, n_subjects, as_of_us, known)
+        for i, feature in enumerate(table.policy.features):
+            column = table.dimensions.index(feature.dimension)
+            dims[:, column] += bin_points(feature, counts[:, i]).astype(dims.dtype)
     totals = np.clip(table.policy.base + dims.sum(axis=1), table.policy.low, table.policy.high)
     return VectorScores(totals, dims, table.grade_codes(totals))
+
+
+def feature_counts(
+    table: KindTable,
+    subject: np.ndarray,
+    kind: np.ndarray,
+    occurred_us: np.ndarray,
+    n_subjects: int,
+    as_of_us: int | np.ndarray,
+    known: np.ndarray | None = None,
+) -> np.ndarray:
+    """Every subject's count for every binned rule (step 6): ``(subjects, features)``
+    ``int64``, columns in policy order. ``known`` (optional) masks the records known;
+    ``as_of_us`` may be one time or one per record (each "subject" then stands for a subject
+    at a time of its own, as the scorecard's obligations at origination do).
+
+    The count is what :func:`.definition.feature_counts` gives subject by subject; the
+    scorecard learns from these very counts (:mod:`socialcredit.scorecard.features`).
+    """
+    subject = np.asarray(subject, dtype=np.int64)
+    kind = np.asarray(kind, dtype=np.int64)
+    occurred_us = np.asarray(occurred_us, dtype=np.int64)
+    out = np.zeros((n_subjects, len(table.policy.features)), dtype=np.int64)
+    for i, feature in enumerate(table.policy.features):
+        expiry = np.zeros(table.neutral + 1, dtype=np.int64)
+        for name, us in feature.expiry_us.items():
+            expiry[table.code(name)] = us  # the neutral row stays 0: never active
+        age = as_of_us - occurred_us
+        active = (age >= 0) & (age < expiry[kind])
+        if known is not None:
+            active &= known
+        out[:, i] = np.bincount(subject[active], minlength=n_subjects)
+    return out
+
+
+def bin_points(feature: FeatureTerms, counts: np.ndarray) -> np.ndarray:
+    """The points of the bin every count falls in (step 6), ``int64``."""
+    where = np.searchsorted(np.asarray(feature.uppers, dtype=np.int64), counts, side="left")
+    return np.asarray(feature.points, dtype=np.int64)[where]
 
 
 def _int_bincount(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -281,10 +337,14 @@ class RunningScores:
         system without expiry: not the definition, a counterfactual for the simulator).
 
         Raises:
-            ValueError: if ``n`` is negative or ``step_us`` is not positive.
+            ValueError: if ``n`` is negative or ``step_us`` is not positive, or the policy
+                has binned rules (running sums are per record; use :func:`evaluate`).
         """
         if n < 0 or step_us <= 0:
             raise ValueError(f"n must be >= 0 and step_us > 0, got n={n}, step_us={step_us}")
+        if table.policy.features:
+            names = ", ".join(f.feature for f in table.policy.features)
+            raise ValueError(f"running scores do not evaluate binned rules ({names})")
         self.table, self.n, self.step_us, self.origin_us = table, n, step_us, origin_us
         self.step = 0
         self.running = np.zeros(n, dtype=np.int64)

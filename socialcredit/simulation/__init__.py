@@ -17,7 +17,9 @@ Layers, bottom up (each a module of its own):
   → scoring by the real policy bundle via :mod:`socialcredit.scoring.vectorised` →
   consequences), :mod:`.observation`, :mod:`.mechanics` (the article's mechanics),
   :mod:`.lab_metrics`, :mod:`.lab` (runs), :mod:`.sweep` (parallel sweeps), :mod:`.report`
-  (findings with confidence intervals, offline HTML). See ``docs/lab.md``.
+  (findings with confidence intervals, offline HTML), :mod:`.sensitivity` (the global
+  sensitivity of each finding to the behavioural parameters, SALib Morris and Sobol). See
+  ``docs/lab.md``.
 
 Everything random takes an explicit ``numpy.random.Generator``; a :class:`Simulation` is
 fully determined by ``(config, seed)``.
@@ -88,6 +90,7 @@ from socialcredit.simulation.scenario import (
     shipped_scenarios,
     with_overrides,
 )
+from socialcredit.simulation.sensitivity import load_ranges, run_sensitivity
 from socialcredit.simulation.sweep import sweep
 
 __all__ = [
@@ -136,6 +139,7 @@ __all__ = [
     "fermi_synchronous",
     "findings",
     "gini",
+    "load_ranges",
     "load_scenario",
     "mean",
     "prisoners_dilemma_payoffs",
@@ -144,6 +148,7 @@ __all__ = [
     "rewire",
     "run_scenario",
     "run_seeds",
+    "run_sensitivity",
     "scale_free",
     "shipped_scenarios",
     "small_world",

@@ -41,6 +41,10 @@ def random_neighbours(
     The product of a draw with the degree can round up to the degree itself, so the offset is
     clipped to the last neighbour.
     """
+    if agents is None and uniform.dtype == np.float32:  # every agent: one compiled pass
+        from socialcredit.simulation._step_kernels import neighbours
+
+        return np.asarray(neighbours(network.indptr, network.indices, uniform))
     deg = network.degree if agents is None else network.degree[agents]
     starts = network.indptr[:-1] if agents is None else network.indptr[agents]
     offset = np.minimum((uniform * deg).astype(starts.dtype), deg - 1)

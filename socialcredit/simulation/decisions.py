@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 
+_ESTIMATES = ("detection", "deterrence", "expression_risk")
+
+
 @dataclass(frozen=True, slots=True)
 class Dispositions:
     """Fixed, heterogeneous traits of the agents' decisions (drawn once per run).
@@ -87,31 +90,45 @@ class Perception:
     def __init__(self, n: int, behaviour: Behaviour) -> None:
         """Start every agent at the prior (trust 0.5)."""
         self.behaviour = behaviour
-        zeros = [np.zeros(n, dtype=np.float32) for _ in range(6)]
-        self._vt, self._vh, self._it, self._ih, self._et, self._eh = zeros
+        # one row per count, so that one compiled pass updates all six (_step_kernels.learn)
+        self._counts = np.zeros((6, n), dtype=np.float32)
+        self._vt, self._vh, self._it, self._ih, self._et, self._eh = self._counts
         self.trust_neighbours = np.full(n, 0.5, dtype=np.float32)
         self.trust_strangers = np.full(n, 0.5, dtype=np.float32)
+        # estimates computed once between two learn() calls (a step reads them several times)
+        self._cached: dict[str, np.ndarray] = {}
 
-    def _estimate(self, hits: np.ndarray, trials: np.ndarray, prior: float) -> np.ndarray:
-        b = self.behaviour
-        a = np.float32(prior * b.prior_strength)
-        return (hits + a) / (trials + np.float32(b.prior_strength))
+    def _estimates(self) -> dict[str, np.ndarray]:
+        """Detection, deterrence and expression risk, computed together in one compiled pass
+        (``(hits + prior * strength) / (trials + strength)`` in float32; arbitrary sanctions
+        with a prior of 0) and kept, read-only, until the next :meth:`learn`."""
+        if not self._cached:
+            from socialcredit.simulation._step_kernels import estimates
+
+            b = self.behaviour
+            a = np.float32(b.prior_detection * b.prior_strength)
+            zero = np.float32(0.0 * b.prior_strength)
+            values = estimates(self._counts, a, zero, np.float32(b.prior_strength))
+            for name, value in zip(_ESTIMATES, values, strict=True):
+                value.flags.writeable = False
+                self._cached[name] = value
+        return self._cached
 
     @property
     def detection(self) -> np.ndarray:
-        """Perceived chance that a violation is recorded."""
-        return self._estimate(self._vh, self._vt, self.behaviour.prior_detection)
+        """Perceived chance that a violation is recorded (read-only)."""
+        return self._estimates()["detection"]
 
     @property
     def deterrence(self) -> np.ndarray:
-        """Detection minus the perceived rate of sanctions on agents who did nothing."""
-        arbitrary = self._estimate(self._ih, self._it, 0.0)
-        return np.maximum(self.detection - arbitrary, np.float32(0))
+        """Detection minus the perceived rate of sanctions on agents who did nothing (at
+        least 0; read-only)."""
+        return self._estimates()["deterrence"]
 
     @property
     def expression_risk(self) -> np.ndarray:
-        """Perceived chance that a voiced opinion is sanctioned."""
-        return self._estimate(self._eh, self._et, self.behaviour.prior_detection)
+        """Perceived chance that a voiced opinion is sanctioned (read-only)."""
+        return self._estimates()["expression_risk"]
 
     def learn(
         self,
@@ -129,21 +146,12 @@ class Perception:
             sanctioned: who got a negative record this step.
             expressed: who voiced an opinion; ``punished_speech``: who was penalised for it.
         """
+        from socialcredit.simulation._step_kernels import learn, pack
+
+        self._cached.clear()
         forget = np.float32(1 - self.behaviour.memory)
-        for counts in (self._vt, self._vh, self._it, self._ih, self._et, self._eh):
-            counts *= forget
-        hit, spoke = violated & sanctioned, expressed & punished_speech
-        for who in (slice(None), partner):
-            _add(self._vt, violated[who])
-            _add(self._vh, hit[who])
-            _add(self._it, ~violated[who])
-            _add(self._ih, (sanctioned & ~violated)[who])
-            _add(self._et, expressed[who])
-            _add(self._eh, spoke[who])
-
-
-def _add(counts: np.ndarray, seen: np.ndarray) -> None:
-    np.add(counts, np.float32(1), out=counts, where=seen)
+        flags = pack(violated, sanctioned, expressed, punished_speech)
+        learn(self._counts, forget, np.ascontiguousarray(partner), flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,24 +244,25 @@ def trust_game(
     ``betrays`` says which trustees would keep an investment this step (their decision,
     :func:`tempted` against their expected sanction). A trustor learns from each outcome.
     """
+    from socialcredit.simulation._step_kernels import trust_beliefs
+
     n, m = partner.size, np.float32(perception.behaviour.memory)
     stranger = rng.integers(0, n, n)
-    x_n, x_s = perception.trust_neighbours, perception.trust_strangers
-    kept_n, kept_s = betrays[partner] & (partner != np.arange(n)), betrays[stranger]
-    chosen = np.zeros(n, dtype=bool)
-    chosen[partner] = True
-    chosen[stranger] = True
-    outcome = TrustOutcome(
+    invested_n, invested_s = np.empty(n, np.float32), np.empty(n, np.float32)
+    betrayed = np.zeros(n, dtype=bool)
+    # one compiled pass: copy the beliefs as invested, mark the betrayals, update the beliefs
+    kept = trust_beliefs(
+        perception.trust_neighbours,
+        perception.trust_strangers,
+        np.ascontiguousarray(partner),
         stranger,
-        x_n.copy(),
-        x_s.copy(),
-        betrays & chosen,
-        1.0 - float(np.count_nonzero(kept_n) + np.count_nonzero(kept_s)) / (2 * n),
+        np.ascontiguousarray(betrays, dtype=bool),
+        m,
+        invested_n,
+        invested_s,
+        betrayed,
     )
-    for belief, kept in ((x_n, kept_n), (x_s, kept_s)):
-        belief *= np.float32(1) - m
-        np.add(belief, m, out=belief, where=~kept)
-    return outcome
+    return TrustOutcome(stranger, invested_n, invested_s, betrayed, 1.0 - float(kept) / (2 * n))
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,8 @@ def fermi_synchronous(
     # float32 draws: half the random bits of float64, and the payoffs are float32 anyway
     draws = network.n if x is None else x.size
     y = random_neighbours(network, x, rng.random(draws, dtype=np.float32))
+    if x is None and susceptibility is None and payoff.dtype == np.float32:
+        return _fermi_everyone(strategy, payoff, y, noise, rng)
     p = fermi_probability(_take(payoff, x), payoff[y], noise)
     if susceptibility is not None:
         p = p * _take(susceptibility, x)
@@ -136,6 +138,19 @@ def fermi_synchronous(
     new = strategy.copy()
     new[x[adopt]] = strategy[y[adopt]]
     return new
+
+
+def _fermi_everyone(
+    strategy: np.ndarray, payoff: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The usual case of :func:`fermi_synchronous` (everyone, no susceptibility, float32
+    payoffs) in two compiled passes around NumPy's ``tanh``: the same operations, the same
+    draws, the same result as :func:`fermi_probability` and ``np.where``."""
+    from socialcredit.simulation._step_kernels import fermi_adopt, fermi_gap
+
+    half = np.tanh(fermi_gap(payoff, y, np.float32(0.5 / noise)))
+    uniform = rng.random(y.size, dtype=np.float32)
+    return np.asarray(fermi_adopt(np.ascontiguousarray(strategy), y, half, uniform))
 
 
 def _take(values: np.ndarray, agents: np.ndarray | None) -> np.ndarray:

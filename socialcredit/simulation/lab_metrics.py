@@ -125,11 +125,10 @@ def step_metrics(facts: StepFacts, heavy: bool) -> dict[str, float]:
     out = dict.fromkeys(METRIC_NAMES, float("nan"))
     out["step"] = float(facts.step)
     out["cooperation"] = np.count_nonzero(facts.strategy == 1) / facts.strategy.size
-    out["compliance"] = _ratio(int((c.due & ~c.defaulted).sum()), int(c.due.sum()))
+    # counts by count_nonzero: summing a boolean array is several times slower at 1M agents
+    out["compliance"] = _ratio(_count(c.due & ~c.defaulted), _count(c.due))
     out["civic"] = np.count_nonzero(c.civic) / c.civic.size
-    out["self_censorship"] = _ratio(
-        int((c.would_speak & ~c.expressed).sum()), int(c.would_speak.sum())
-    )
+    out["self_censorship"] = _ratio(_count(c.would_speak & ~c.expressed), _count(c.would_speak))
     if facts.fear is not None:
         out["fear"] = float(facts.fear.mean(dtype=np.float64))
     if facts.trust is not None:
@@ -166,7 +165,7 @@ def _records(facts: StepFacts) -> dict[str, float]:
     n = violated.size
     hit = np.zeros(n, dtype=bool)
     hit[subject[_IS_FALSE[cause]]] = True
-    out["false_positive_rate"] = _ratio(int((hit & ~violated).sum()), int((~violated).sum()))
+    out["false_positive_rate"] = _ratio(_count(hit & ~violated), n - _count(violated))
     out["not_own_conduct"] = np.unique(association).size / n
     out["speech_sanctioned"] = np.unique(speech).size / n
     out["disputes_upheld"] = float(facts.disputed)
@@ -188,7 +187,7 @@ def _scores(facts: StepFacts, heavy: bool) -> dict[str, float]:
     out["score_mean"] = float(totals.mean())
     out["score_gini"] = _histogram_gini(totals)
     low = facts.low
-    out["low_share"] = float(low.mean())
+    out["low_share"] = _count(low) / low.size
     count = int(np.count_nonzero(low))
     if 0 < count < low.size:
         degree = facts.network.degree_float
@@ -196,11 +195,16 @@ def _scores(facts: StepFacts, heavy: bool) -> dict[str, float]:
         others = float(degree.sum(dtype=np.float64)) - low_sum
         out["low_degree_ratio"] = _ratio(low_sum / count, others / (low.size - count))
     if facts.previous_grades is not None:
-        out["grade_mobility"] = float(np.mean(facts.grades != facts.previous_grades))
+        moved = _count(facts.grades != facts.previous_grades)
+        out["grade_mobility"] = moved / facts.grades.size
     if heavy:
         with contextlib.suppress(ValueError):  # constant scores: undefined
             out["score_assortativity"] = assortativity(facts.network, totals)
     return out
+
+
+def _count(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
 
 
 def _histogram_gini(totals: np.ndarray) -> float:

@@ -6,7 +6,10 @@ the last quarter of the steps; heavy measures: the last step) and gives mean and
 interval over seeds: a percentile bootstrap for the measures confined to [0, 1]
 (:data:`UNIT_MEASURES`), so that the interval stays inside the range, and Student t for the
 others. :func:`findings` compares scenarios claim by claim, as paired differences over common
-seeds (same seed, same network and population; Student t). With fewer than
+seeds (same seed, same network and population; Student t), on all seeds and on the two
+halves of the seeds (disjoint seed sets), and gives each its robustness verdict
+(:func:`.sensitivity.verdict`: the sign on both seed sets and, given a sensitivity analysis,
+across the plausible range of the behavioural parameters). With fewer than
 :data:`MIN_SEEDS` seeds no interval is given, nor a verdict. :func:`render_html` writes a
 self-contained page — inline SVG charts generated here, no CDN, no JavaScript — and
 :func:`findings_markdown` the same table for the docs.
@@ -18,12 +21,16 @@ import html
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
 from socialcredit.errors import Problem, ScenarioError
 from socialcredit.simulation.lab_metrics import METRIC_NAMES
+
+if TYPE_CHECKING:
+    from socialcredit.simulation.sensitivity import FindingSensitivity, Sensitivity
 
 __all__ = [
     "CLAIMS",
@@ -160,7 +167,15 @@ class Estimate:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One claim: scenario and baseline estimates, and their paired difference."""
+    """One claim: scenario and baseline estimates, and their paired difference.
+
+    Attributes:
+        first, second: the difference on the first and the second half of the common
+            seeds (two disjoint seed sets, ``halves`` names them); no interval when a half
+            has fewer than :data:`MIN_SEEDS` seeds.
+        robustness: the verdict of :func:`.sensitivity.verdict`.
+        sensitivity: the finding's sensitivity analysis, if one was given.
+    """
 
     claim: str
     scenario: str
@@ -169,6 +184,11 @@ class Finding:
     value: Estimate
     base: Estimate
     difference: Estimate
+    first: Estimate | None = None
+    second: Estimate | None = None
+    halves: tuple[str, str] = ("", "")
+    robustness: str = ""
+    sensitivity: FindingSensitivity | None = None
 
     @property
     def verdict(self) -> str:
@@ -265,8 +285,11 @@ def summarise(table: dict[str, np.ndarray]) -> dict[str, dict[str, Estimate]]:
     return out
 
 
-def findings(table: dict[str, np.ndarray]) -> list[Finding]:
-    """The :data:`CLAIMS` whose scenarios are in ``table``, as paired comparisons."""
+def findings(table: dict[str, np.ndarray], sensitivity: Sensitivity | None = None) -> list[Finding]:
+    """The :data:`CLAIMS` whose scenarios are in ``table``, as paired comparisons, each with
+    its robustness verdict (over ``sensitivity`` when given)."""
+    from socialcredit.simulation.sensitivity import verdict
+
     present = set(table["scenario"].tolist())
     out = []
     for claim, scenario, baseline, measure in CLAIMS:
@@ -275,6 +298,10 @@ def findings(table: dict[str, np.ndarray]) -> list[Finding]:
         a, b = _per_seed(table, scenario, measure), _per_seed(table, baseline, measure)
         common = sorted(set(a) & set(b))
         unit = measure in UNIT_MEASURES
+        half = len(common) // 2
+        sets = (common[:half], common[half:])
+        first, second = (_estimate([a[s] - b[s] for s in part]) for part in sets)
+        analysed = sensitivity.of(scenario, baseline, measure) if sensitivity else None
         out.append(
             Finding(
                 claim,
@@ -284,9 +311,39 @@ def findings(table: dict[str, np.ndarray]) -> list[Finding]:
                 _estimate(list(a.values()), unit=unit),
                 _estimate(list(b.values()), unit=unit),
                 _estimate([a[s] - b[s] for s in common]),
+                first,
+                second,
+                (_seed_span(sets[0]), _seed_span(sets[1])),
+                verdict(first, second, sensitivity, analysed),
+                analysed,
             )
         )
     return out
+
+
+def _seed_span(seeds: list[int]) -> str:
+    if not seeds:
+        return "none"
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ",".join(map(str, seeds))
+
+
+def range_text(f: Finding) -> str:
+    """The sensitivity of ``f`` in a few words: the share of sampled points keeping the
+    sign of the difference, and its top drivers (Morris mu*, Sobol total index)."""
+    s = f.sensitivity
+    if s is None:
+        return "not analysed"
+    sign = 1 if f.difference.mean > 0 else -1
+    drivers = []
+    for key in s.drivers(2):
+        text = f"{key.removeprefix('behaviour.')} μ* {s.morris[key][0]:.3g}"
+        if key in s.sobol and not math.isnan(s.sobol[key][2]):
+            text += f", S_T {s.sobol[key][2]:.2f} ± {s.sobol[key][3]:.2f}"
+        drivers.append(text)
+    kept = f"sign kept at {100 * s.share(sign):.0f} % of {len(s.differences)} points"
+    return kept + ("; " + "; ".join(drivers) if drivers else "; no parameter matters")
 
 
 def _too_few_seeds_note(estimates: list[Estimate]) -> str:
@@ -299,17 +356,24 @@ def _too_few_seeds_note(estimates: list[Estimate]) -> str:
     )
 
 
+def _text(e: Estimate | None) -> str:
+    return e.text() if e is not None else "n/a"
+
+
 def findings_markdown(found: list[Finding]) -> str:
     """The findings as a Markdown table (mean [95 % CI] over seeds), followed by a note when
     some have too few seeds for an interval."""
+    halves = found[0].halves if found else ("", "")
     lines = [
-        "| claim | scenario vs baseline | measure | scenario | baseline | difference | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| claim | scenario vs baseline | measure | scenario | baseline | difference "
+        f"| seeds {halves[0]} | seeds {halves[1]} | plausible range | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in found:
         lines.append(
             f"| {f.claim} | {f.scenario} vs {f.baseline} | `{f.measure}` | {f.value.text()} "
-            f"| {f.base.text()} | {f.difference.text()} | {f.verdict} |"
+            f"| {f.base.text()} | {f.difference.text()} | {_text(f.first)} "
+            f"| {_text(f.second)} | {range_text(f)} | {f.robustness} |"
         )
     note = _too_few_seeds_note([e for f in found for e in (f.value, f.base, f.difference)])
     if note:
@@ -396,16 +460,22 @@ def _legend(scenarios: list[str]) -> str:
     return '<p class="legend">' + " &nbsp; ".join(items) + "</p>"
 
 
-def render_html(table: dict[str, np.ndarray], title: str = "Policy lab report") -> str:
-    """A self-contained HTML page: findings, summary by scenario, and charts over steps."""
+def render_html(
+    table: dict[str, np.ndarray],
+    title: str = "Policy lab report",
+    sensitivity: Sensitivity | None = None,
+) -> str:
+    """A self-contained HTML page: findings (with ``sensitivity`` when given), summary by
+    scenario, and charts over steps."""
     scenarios = sorted(set(table["scenario"].tolist()))
     seeds = len(set(table["seed"].tolist()))
-    found = findings(table)
+    found = findings(table, sensitivity)
     summary = summarise(table)
     rows = "".join(
         f"<tr><td>{html.escape(f.claim)}</td><td>{f.scenario} vs {f.baseline}</td>"
         f"<td><code>{f.measure}</code></td><td>{f.value.text()}</td><td>{f.base.text()}</td>"
-        f"<td>{f.difference.text()}</td><td><b>{f.verdict}</b></td></tr>"
+        f"<td>{f.difference.text()}</td><td>{_text(f.first)}</td><td>{_text(f.second)}</td>"
+        f"<td>{html.escape(range_text(f))}</td><td><b>{html.escape(f.robustness)}</b></td></tr>"
         for f in found
     )
     measures = [m for m in METRIC_NAMES if m in table]
@@ -429,11 +499,16 @@ table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;pad
 seeds of each run's mean over its last quarter of steps (heavy measures: the last step),
 with 95 % intervals over seeds: percentile bootstrap for the measures confined to [0, 1]
 (shares, rates, trust, fear, Gini coefficients), Student t for the others and for differences,
-which are paired by seed. Mechanics marked NOT LAWFUL exist only in the simulator: the real
+which are paired by seed. A verdict is "holds" only when the difference has the same sign on
+both halves of the seeds (two disjoint seed sets) and keeps it across the plausible range of
+the agents' behavioural parameters (a SALib Morris and Sobol analysis, run with
+<code>lab report --sensitivity</code>); otherwise it names what it depends on.
+Mechanics marked NOT LAWFUL exist only in the simulator: the real
 engine refuses them.</p>{warning}
 <h2>The article's claims</h2>
 <table><tr><th>claim</th><th>comparison</th><th>measure</th><th>scenario</th>
-<th>baseline</th><th>difference</th><th>verdict</th></tr>{rows}</table>
+<th>baseline</th><th>difference</th><th>first half of the seeds</th>
+<th>second half</th><th>plausible range of behaviour</th><th>verdict</th></tr>{rows}</table>
 <h2>Over time (mean over seeds)</h2>{_legend(scenarios)}<div>{charts}</div>
 <h2>Every measure by scenario</h2><div class="wide"><table><tr><th></th>{head}</tr>{body}
 </table></div></body></html>

@@ -402,12 +402,13 @@ class Scenario:
     def summary_from(self, steps: int | None = None) -> int:
         """The first step of the summary window of a run of ``steps`` (default: ``steps``).
 
-        ``burn_in`` if it leaves a step of the run, else the start of its last quarter.
+        ``burn_in`` if it leaves a step of the run, else the start of its last quarter (at
+        least the last step).
         """
         steps = self.steps if steps is None else steps
         if self.burn_in is not None and self.burn_in < steps:
             return self.burn_in
-        return steps - steps // 4
+        return steps - max(1, steps // 4)  # at least the last step, however short the run
 
 
 def parse_scenario(data: Any, source: str = "scenario") -> Scenario:

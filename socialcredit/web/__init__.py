@@ -7,14 +7,18 @@ JavaScript and without any network beyond this server.
 
 Pages (role in brackets; docs/portal.md has the full table):
 
-- ``/``, ``/search``, ``/org/{n}``, ``/lists/{id}``, ``/policy``, ``/policy/{revision}``
-  (anyone: masked identifiers only);
+- ``/``, ``/search``, ``/org/{n}``, ``/org/{n}/report.pdf``, ``/lists/{id}``, ``/policy``,
+  ``/policy/{revision}`` (anyone: masked identifiers only);
+- ``/memoranda`` (anyone: the joint memoranda in force);
 - ``/login``, ``/logout``;
-- ``/me``, ``/me/proof/{position}``, ``/me/export`` and the dispute, statement and appeal forms
-  (subject: their own file only);
+- ``/me``, ``/me/proof/{position}``, ``/me/export``, ``/me/report.pdf`` and the dispute,
+  statement and appeal forms, ``/me/notices`` and its address form (subject: their own file
+  only);
 - ``/source`` (source: file a record or upload a file, every refusal row by row);
 - ``/check`` (service point: decisions, never records);
 - ``/officer/disputes[/{id}]``, ``/officer/appeals[/{id}]`` (officer, appeal officer);
+- ``/me/repair/{position}`` (subject: credit repair of their penalty, its conditions, apply,
+  appeal) and ``/officer/repairs[/{id}]`` (officer, appeal officer: queue and decisions);
 - ``/audit``, ``/audit/verify`` (auditor: hashes and checkpoints, no personal data);
 - ``/admin/policy`` (admin: upload, check report, diff, publish), ``/admin/accounts``
   (admin: keys and users; make, revoke and rotate keys).
@@ -37,16 +41,21 @@ def _router() -> APIRouter:
         admin,
         admin_accounts,
         audit,
+        downloads,
         login,
+        memoranda,
+        notices,
         officer,
         public,
+        repair,
         service_point,
         source,
         subject,
     )
 
     main = APIRouter(include_in_schema=False)
-    modules = (public, login, subject, source, officer, service_point, audit, admin, admin_accounts)
+    modules = (public, login, subject, notices, source, officer, service_point, audit, admin,
+               admin_accounts, downloads, memoranda, repair)  # fmt: skip
     for module in modules:
         main.include_router(module.router)
     return main

@@ -3,16 +3,20 @@ the i18n extension: every page is rendered in the request's language (:mod:`._i1
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
+from ..catalogue import default_catalogue
 from ..catalogue.identifiers import mask_subject_id
-from . import _i18n
+from ..policy import bundle_in_force
+from ..rights.repair import repairable_kind
+from . import _i18n, _summary, _words
 from ._access import Principal, csrf, role_of
 from ._i18n import N_
 
@@ -31,7 +35,10 @@ ROLE_HOME = {
 
 
 #: More pages of a role, after its main one.
-ROLE_MORE = {"admin": [("/admin/accounts", N_("Accounts"))]}
+ROLE_MORE = {
+    "admin": [("/admin/accounts", N_("Accounts"))],
+    "subject": [("/me/notices", N_("My notices"))],
+}
 
 #: Words for the library's codes (roles, states, outcomes, statuses, purposes...) that pages
 #: show: ``{{ value|label }}``. A code not here is shown as written, marked ``translate="no"``.
@@ -107,12 +114,26 @@ def label(code: object) -> Markup:
     return Markup('<span translate="no">{}</span>').format(text.replace("_", " "))
 
 
-def _day(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment:%Y-%m-%d}"
+#: The filters that show a policy code by its label: ``{{ c.kind|kind }}`` (HTML, with the code
+#: for officers) and ``{{ c.kind|kind_text }}`` (plain text, for an option or an attribute).
+_NAMED = {
+    "kinds": "kind",
+    "dimensions": "dimension",
+    "lists": "list_name",
+    "measures": "measure",
+    "services": "service",
+}
 
 
-def _when(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+def _per_rendering(words: Callable[..., Any]) -> Callable[..., Any]:
+    """``words`` as a filter Jinja never folds into a compiled template: its result depends on
+    the rendering's language and policy, so ``{{ "listed"|status }}`` is worked out each time."""
+
+    @pass_context
+    def live(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return words(*args, **kwargs)
+
+    return live
 
 
 def _environment() -> Environment:
@@ -129,9 +150,24 @@ def _environment() -> Environment:
         _i18n.gettext, _i18n.ngettext, newstyle=True
     )
     env.filters["label"] = label
-    env.filters["day"] = _day
-    env.filters["when"] = _when
-    env.filters["when_us"] = lambda us: _when(datetime.fromtimestamp(us / 1_000_000, UTC))
+    env.filters["day"] = _words.day
+    env.filters["when"] = _words.when
+    env.filters["when_us"] = lambda us: _words.when(datetime.fromtimestamp(us / 1_000_000, UTC))
+    env.filters["amount"] = _words.amount
+    env.filters["amount_of"] = _words.amount_of
+    env.filters["status"] = _words.status
+    for area, name in _NAMED.items():
+        env.filters[name] = lambda code, area=area: _words.named(area, code)
+        env.filters[f"{name}_text"] = lambda code, area=area: _words.plain(area, code)
+    env.globals["why"] = _words.why
+    env.filters["sentence"] = _words.sentence
+    env.globals["policy_summary"] = _summary.summary
+    env.globals["repairable"] = lambda kind: repairable_kind(default_catalogue(), kind)
+    for name in ("label", "day", "when", "when_us", "amount", "amount_of", "status", "sentence"):
+        env.filters[name] = _per_rendering(env.filters[name])
+    for name in _NAMED.values():
+        env.filters[name] = _per_rendering(env.filters[name])
+        env.filters[f"{name}_text"] = _per_rendering(env.filters[f"{name}_text"])
     env.filters["masked"] = lambda subject: mask_subject_id(*subject)
     env.filters["signed"] = lambda n: f"{n:+d}"
     return env
@@ -151,6 +187,7 @@ def render(
         template,
         status,
         role=role,
+        _role=role,
         who=who,
         home=ROLE_HOME.get(role),
         extra_nav=ROLE_MORE.get(role, []),
@@ -159,10 +196,22 @@ def render(
     )
 
 
+def _policy(request: Request) -> Any:
+    """The bundle in force now (its labels name the codes a page shows), or None."""
+    ctx = getattr(request.app.state, "ctx", None)
+    if ctx is None:
+        return None
+    now = datetime.now(UTC)
+    with ctx.lock:
+        found = bundle_in_force(ctx.ledger, now, now)
+    return None if found is None else found.bundle
+
+
 def render_page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     """``template`` rendered with ``values`` in the request's language, with the language
     switch; no one logged in is assumed (error pages use this when the caller is unknown)."""
-    with _i18n.using(_i18n.choose(request)) as language:
+    role = values.pop("_role", "public")
+    with _i18n.using(_i18n.choose(request)) as language, _words.speaking(_policy(request), role):
         page = _ENV.get_template(template).render(
             request=request, lang=language, languages=_i18n.switch_links(request), **values
         )

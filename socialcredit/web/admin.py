@@ -23,6 +23,7 @@ from ..policy import (
     revision_status,
     split_signatures,
 )
+from ..policy.labels import label_warnings
 from . import _access
 from ._access import Principal, Role
 from ._i18n import gettext as _
@@ -108,6 +109,7 @@ def _checked(
         "bundle": bundle,
         "changes": changes,
         "carried": None if published else carried,
+        "label_warnings": label_warnings(bundle),
     }
     if problems:
         return _form(request, who, 422, problems=problems, **values)

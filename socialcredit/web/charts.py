@@ -104,7 +104,9 @@ def _describe(points: Sequence[tuple[datetime, int]]) -> str:
 def _bands(bands: Sequence[tuple[str, int]], low: int, high: int, y: _Scale) -> list[str]:
     """Each band's visible part shaded (alternately), its lower edge dashed, and its label in
     the middle of its visible part when there is room for it."""
-    out = []
+    out: list[str] = []
+    if not bands:  # a score without grades (no policy published yet): nothing to shade
+        return out
     last_label_y = -math.inf
     ordered = sorted(bands, key=lambda band: band[1])
     tops = [value for _, value in ordered[1:]] + [math.inf]

@@ -58,7 +58,15 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("POST", "/api/v1/decisions"): {A, OFF, SP},
     ("GET", "/api/v1/lists"): ALL,
     ("GET", "/api/v1/lists/{list_id}"): ALL,
+    ("GET", "/api/v1/lists/{list_id}/export"): {A, OFF, SP},
+    ("POST", "/api/v1/agencies"): {A},
+    ("GET", "/api/v1/memoranda"): ALL,
+    ("POST", "/api/v1/memoranda"): {A},
+    ("GET", "/api/v1/memoranda/{memo_id}"): ALL,
     ("GET", "/api/v1/subjects/{subject}/consequences"): READERS,
+    ("GET", "/api/v1/subjects/{subject}/notices"): READERS,
+    ("PUT", "/api/v1/subjects/{subject}/notices/contact"): {SUB},
+    ("DELETE", "/api/v1/subjects/{subject}/notices/contact"): {SUB},
     ("POST", "/api/v1/subjects/{subject}/hardship"): {A, OFF},
     ("POST", "/api/v1/subjects/{subject}/hardship/end"): {A, OFF},
     ("POST", "/api/v1/subjects/{subject}/restoration"): {A, OFF, SUB},
@@ -88,12 +96,20 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("POST", "/api/v1/ratings/{position}/reply"): {A, SRC, SUB},
     ("POST", "/api/v1/ratings/{position}/dispute"): {A, SRC, SUB},
     ("GET", "/api/v1/ratings/{ratee}"): ALL,
+    ("GET", "/api/v1/records/{position}/repair"): READERS,
+    ("POST", "/api/v1/repairs"): {A, OFF, SUB},
+    ("GET", "/api/v1/repairs/queue"): {A, OFF, APP},
+    ("GET", "/api/v1/repairs/{repair_id}"): READERS,
+    ("POST", "/api/v1/repairs/{repair_id}/decision"): {A, OFF},
+    ("POST", "/api/v1/repairs/{repair_id}/appeal"): {A, SUB},
+    ("POST", "/api/v1/repairs/{repair_id}/appeal/decision"): {A, APP},
 }
 # Routes where a subject may act on their own file only (someone else's: 403).
 PERSONAL = {path for _, path in TABLE if "{subject}" in path or "{dispute_id}" in path} | {
     "/api/v1/records/{position}",
     "/api/v1/ledger/proofs/inclusion/{position}",
     "/api/v1/records/{position}/statement",
+    "/api/v1/records/{position}/repair",
 }
 # Routes over packages built alongside the API (consequences, rights, ratings): in the table,
 # and skipped rather than failed while a package is absent.
@@ -130,6 +146,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/v1/policy/check": {"files": files},
         "/api/v1/decisions": {"subject": world.subject[1], "service": "air_travel"},
         "/api/v1/subjects/{subject}/hardship": {"reason": "cannot pay"},
+        "/api/v1/subjects/{subject}/notices/contact": {"address": "walker@example.org"},
         "/api/v1/subjects/{subject}/hardship/end": {"reason": "paid"},
         "/api/v1/subjects/{subject}/restoration": {
             "list": "dishonest_judgment_debtors", "reason": "performed",
@@ -143,6 +160,12 @@ def _bodies(world: World) -> dict[str, Any]:
             "outcome": "confirmed", "reason": "checked again",
         },
         "/api/v1/records/{position}/statement": {"text": "I paid in March."},
+        "/api/v1/agencies": {"name": "court:walk", "title": "Walk", "public_key": "AAAA"},
+        "/api/v1/memoranda": {"document": {"id": "walk"}, "signatures": []},
+        "/api/v1/repairs": {"record": world.own_position, "grounds": "performed"},
+        "/api/v1/repairs/{repair_id}/decision": {"outcome": "refused", "reason": "checked"},
+        "/api/v1/repairs/{repair_id}/appeal": {"text": "please look again"},
+        "/api/v1/repairs/{repair_id}/appeal/decision": {"outcome": "confirmed", "reason": "ok"},
         "/api/v1/records/{position}/correction": {"changes": {"amount": 950}, "reason": "typo"},
         "/api/v1/records/{position}/withdrawal": {"text": "filed in error"},
         "/api/v1/records/{position}/recertification": {"text": "contract on file"},
@@ -182,6 +205,8 @@ def _url(world: World, path: str, subject: tuple[str, str], position: int, own: 
         .replace("{list_id}", "dishonest_judgment_debtors")
         .replace("{dispute_id}", world.own_dispute if own else world.other_dispute)
         .replace("{ratee}", world.organisation)
+        .replace("{repair_id}", "R1-1")  # no such application: 404 for those admitted
+        .replace("{memo_id}", "no-such-memorandum")  # 404 for those admitted
         .replace("{key_id}", "0" * 16)  # no such key: the walk never revokes a real one
     )
 
@@ -197,7 +222,7 @@ def _call(world: World, role: Role, method: str, path: str, *, own: bool = True)
         _url(world, path, subject, position, own),
         headers=world.headers(role),
         params=QUERIES.get(path),
-        json=_bodies(world).get(path) if method == "POST" and not upload else None,
+        json=_bodies(world).get(path) if method in ("POST", "PUT") and not upload else None,
         files={"file": ("records.jsonl", orjson.dumps(_record(world)))} if upload else None,
     )
     assert response.status_code < 500, (role, method, path, response.text)

@@ -28,6 +28,7 @@ def test_every_public_attribute_is_exported() -> None:
         "decisions",
         "observation",
         "report",
+        "sensitivity",
         "impact",
         "initial",  # the impact assessment's module, loaded by `policy assess`
     }

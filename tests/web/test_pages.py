@@ -180,7 +180,7 @@ def test_viewing_my_file_is_a_logged_read_counted_apart_from_others_reads(
         assert _own_visits(page) == first + 1  # logged, and counted, not listed
         reads = page.split('id="reads-heading"', 1)[1].split("</section>", 1)[0]
         assert "subject access" not in reads  # "who read my file" lists the others only
-        assert "Records that count in your favour" in page and "volunteering</span> (+" in page
+        assert "Records that count in your favour" in page and "Volunteer service (+" in page
 
 
 def test_the_policy_page_lists_every_revision(portal: Portal) -> None:

@@ -1,9 +1,4 @@
-"""The API's routers, one module per area; :func:`routers` lists those that can be served.
-
-Routers over packages that other parts of the system provide (decisions and lists from
-``socialcredit.consequences``, disputes and reports from ``socialcredit.rights``, ratings from
-``socialcredit.ratings``) are included only when those packages are importable.
-"""
+"""The API's routers, one module per area; :func:`routers` lists them all."""
 
 from __future__ import annotations
 
@@ -24,17 +19,28 @@ def ctx_of(request: Request) -> AppContext:
 
 
 def routers() -> list[APIRouter]:
-    """Every router to include under the API prefix."""
+    """Every router to include under the API prefix, the hot paths first (FastAPI matches
+    routes in order, and matching costs per route)."""
+    from .decisions import router as decisions_router
     from .ledger import router as ledger_router
+    from .memoranda import router as memoranda_router
+    from .notices import router as notices_router
     from .policy import router as policy_router
     from .public import router as public_router
+    from .ratings import router as ratings_router
     from .records import router as records_router
+    from .repair import router as repair_router
+    from .rights import router as rights_router
     from .scores import router as scores_router
     from .session import router as session_router
 
-    # The hot paths first: FastAPI matches routes in order, and matching costs per route.
-    found = _optional_routers()
-    found += [
+    return [
+        decisions_router,
+        memoranda_router,
+        rights_router,
+        repair_router,
+        ratings_router,
+        notices_router,
         session_router,
         records_router,
         scores_router,
@@ -42,24 +48,3 @@ def routers() -> list[APIRouter]:
         policy_router,
         public_router,
     ]
-    return found
-
-
-def _optional_routers() -> list[APIRouter]:
-    from ..app import _optional
-
-    found = []
-    consequences = _optional("socialcredit.consequences")
-    if consequences is not None and hasattr(consequences, "DecisionService"):
-        from .decisions import router as decisions_router
-
-        found.append(decisions_router)
-    if _optional("socialcredit.rights") is not None:
-        from .rights import router as rights_router
-
-        found.append(rights_router)
-    if _optional("socialcredit.ratings") is not None:
-        from .ratings import router as ratings_router
-
-        found.append(ratings_router)
-    return found

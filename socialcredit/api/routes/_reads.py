@@ -9,6 +9,7 @@ from fastapi import Query, Request
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from ...ledger import Ledger
+from ...rights import reads as rights
 from ..auth import Principal, Role
 from . import ctx_of
 
@@ -23,19 +24,12 @@ __all__ = [
 ]
 
 
-def _whitelist() -> tuple[str, ...]:
-    from ..app import _optional
-
-    rights = _optional("socialcredit.rights.reads")
-    return tuple(rights.PURPOSES) if rights is not None else ()
-
-
 #: The permissible purposes of a read (``socialcredit.rights``' whitelist).
-PURPOSES = _whitelist()
+PURPOSES = tuple(rights.PURPOSES)
 
 
 def _whitelisted(purpose: str) -> str:
-    if PURPOSES and purpose not in PURPOSES:
+    if purpose not in PURPOSES:
         raise ValueError(f"{purpose!r} is not a permissible purpose; one of: {', '.join(PURPOSES)}")
     return purpose
 
@@ -43,7 +37,7 @@ def _whitelisted(purpose: str) -> str:
 PurposeQuery = Annotated[
     str | None,
     AfterValidator(lambda value: None if value is None else _whitelisted(value)),
-    WithJsonSchema({"type": "string", "enum": list(PURPOSES)} if PURPOSES else {"type": "string"}),
+    WithJsonSchema({"type": "string", "enum": list(PURPOSES)}),
     Query(description="Why a person's file is read (see /purposes; default dispute_handling); "
           "a subject's own reads are always subject_access."),
 ]  # fmt: skip
@@ -53,7 +47,7 @@ PurposeField = Annotated[
     str | None,
     AfterValidator(lambda value: None if value is None else _whitelisted(value)),
     WithJsonSchema({"anyOf": [
-        {"type": "string", "enum": list(PURPOSES)} if PURPOSES else {"type": "string"},
+        {"type": "string", "enum": list(PURPOSES)},
         {"type": "null"},
     ]}),
     Field(default=None, description="Why the subject is asked about; default: the service "
@@ -70,21 +64,13 @@ def purpose_of(principal: Principal, purpose: str | None) -> str:
 
 
 def entry_subject(ledger: Ledger, position: int) -> tuple[str, str] | None:
-    """Whom the entry at ``position`` is about (see ``socialcredit.rights.entry_subject``);
-    without the rights package, its ``subject`` field only.
+    """Whom the entry at ``position`` is about (see ``socialcredit.rights.entry_subject``).
 
     Raises:
         NotFoundError: if there is no such entry.
     """
-    from ..app import _optional
-
-    entry = ledger.entry(position)
-    rights = _optional("socialcredit.rights.reads")
-    if rights is not None:
-        found: tuple[str, str] | None = rights.entry_subject(ledger, entry)
-        return found
-    subject = entry.data.get("subject")
-    return (subject["kind"], subject["id"]) if isinstance(subject, dict) else None
+    found: tuple[str, str] | None = rights.entry_subject(ledger, ledger.entry(position))
+    return found
 
 
 def sees_content(principal: Principal, purpose: str | None) -> bool:
@@ -94,10 +80,7 @@ def sees_content(principal: Principal, purpose: str | None) -> bool:
         return True
     if principal.role is Role.AUDITOR or purpose is None:
         return False
-    from ..app import _optional
-
-    rights = _optional("socialcredit.rights.reads")
-    return rights is None or bool(rights.purposes()[purpose].personal_data)
+    return bool(rights.purposes()[purpose].personal_data)
 
 
 def log_reads(
@@ -113,11 +96,6 @@ def log_reads(
     Raises:
         ValidationError: if the purpose is not on the whitelist (nothing is read then).
     """
-    from ..app import _optional
-
-    rights = _optional("socialcredit.rights.reads")
-    if rights is None:
-        return
     ctx = ctx_of(request)
     with ctx.lock:
         rights.log_reads(
@@ -134,18 +112,12 @@ def log_file_read(
 ) -> None:
     """Log a read of a person's file (a ``FileRead`` entry) before it happens.
 
-    Organisations' files are not personal data and are not logged. Without the rights
-    package nothing is logged.
+    Organisations' files are not personal data and are not logged.
 
     Raises:
         ValidationError: if the purpose is not on the whitelist (nothing is read then).
     """
     if subject[0] != "person":
-        return
-    from ..app import _optional
-
-    rights = _optional("socialcredit.rights")
-    if rights is None:
         return
     ctx = ctx_of(request)
     with ctx.lock:

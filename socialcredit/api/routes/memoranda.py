@@ -1,0 +1,130 @@
+"""Agencies, joint memoranda and list exchange (``socialcredit.agencies``). Thin: parse, call,
+render. The memoranda in force and each memorandum are public; registering an agency and
+recording a memorandum are the operator's; a signed list export is for points of service.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from ...agencies import memoranda, memorandum, record_memorandum, register_agency
+from ...agencies.exchange import export_list
+from ...agencies.memoranda import parse_memorandum
+from ...errors import Problem, ValidationError
+from ...policy import bundle_in_force, default_bundle
+from ...policy.signatures import signature_set
+from ...scoring.engine import to_us
+from .._params import Moment
+from ..auth import Principal, Role, require
+from . import ctx_of
+
+router = APIRouter(tags=["memoranda"])
+
+_EXPORTERS = (Role.ADMIN, Role.OFFICER, Role.SERVICE_POINT)
+_At = Annotated[Moment | None, Query(description="Default: now.")]
+MemoId = Annotated[str, Path(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=128)]
+
+
+class AgencyIn(BaseModel):
+    """An agency to register: its source name, title and Ed25519 public key (base64)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, description="<authority kind>:<name>")
+    title: str = Field(max_length=200)
+    public_key: str = Field(max_length=64)
+
+
+class MemorandumIn(BaseModel):
+    """A memorandum document (docs/memoranda.md) with every party's signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: dict[str, Any]
+    signatures: list[dict[str, Any]] = Field(max_length=200)
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)
+
+
+@router.post("/agencies", status_code=201)
+def post_agency(
+    request: Request, body: AgencyIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Register an agency with its own key (refused once registered; nothing half-written)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = register_agency(ctx.ledger, body.name, body.title, body.public_key)
+    return found.to_json()
+
+
+@router.post("/memoranda", status_code=201)
+def post_memorandum(
+    request: Request, body: MemorandumIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Record a memorandum signed by every agency it names; every problem is listed (422)."""
+    memo, problems = parse_memorandum(body.document)
+    if memo is None:
+        problems = [Problem(f"document.{p.field}", p.reason) for p in problems]
+        raise ValidationError(f"memorandum refused ({len(problems)} problems)", problems)
+    signed = signature_set(body.signatures, "signatures", present=True)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        recorded = record_memorandum(ctx.ledger, memo, signed)
+    return recorded.to_json()
+
+
+@router.get("/memoranda")
+def get_memoranda(
+    request: Request,
+    _: Annotated[Principal, Depends(require(Role.PUBLIC))],
+    at: _At = None,
+    all: Annotated[bool, Query(description="Every memorandum, in force or not.")] = False,
+) -> list[dict[str, Any]]:
+    """The memoranda in force at AT (default now), or all: parties, links, whether the
+    policy in force carries each link."""
+    when = _now(at)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = memoranda(ctx.ledger)
+        published = bundle_in_force(ctx.ledger, when, when)
+    bundle = default_bundle() if published is None else published.bundle
+    at_us = to_us(when)
+    return [r.to_json(bundle, at_us) for r in found if all or r.in_force(at_us)]
+
+
+@router.get("/memoranda/{memo_id}")
+def get_memorandum(
+    request: Request, memo_id: MemoId, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
+) -> dict[str, Any]:
+    """One memorandum (404 if none)."""
+    when = _now(None)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = memorandum(ctx.ledger, memo_id)
+        published = bundle_in_force(ctx.ledger, when, when)
+    bundle = default_bundle() if published is None else published.bundle
+    return found.to_json(bundle, to_us(when))
+
+
+@router.get("/lists/{list_id}/export")
+def get_list_export(
+    request: Request,
+    list_id: str,
+    _: Annotated[Principal, Depends(require(*_EXPORTERS))],
+    format: Annotated[Literal["csv", "json"], Query()] = "json",
+    at: _At = None,
+) -> Response:
+    """The public view of a list, signed with the ledger's key and carrying a checkpoint, in
+    the exchange format (docs/memoranda.md)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        export = export_list(ctx.ledger, list_id, _now(at), view=ctx.decisions)
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(export.encode(format), media_type=media)

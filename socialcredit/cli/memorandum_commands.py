@@ -1,0 +1,163 @@
+"""CLI commands for agencies and their joint memoranda (``socialcredit memorandum ...``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..agencies import (
+    RecordedMemorandum,
+    check_agency,
+    check_memorandum,
+    load_memorandum_file,
+    memoranda,
+    memorandum,
+    record_memorandum,
+    register_agency,
+    sign_memorandum_file,
+)
+from ..errors import Problem, ValidationError
+from ..ledger import Signer, create_key_file
+from ..ledger.checkpoints import public_key_text
+from ..ledger.entries import format_time
+from ..policy import bundle_in_force, default_bundle
+from ..scoring.engine import to_us
+from ..service import open_ledger
+from . import StorelessCommand, cli, emit_json, settings_of
+from ._args import parse_moment
+
+
+@cli.group("memorandum")
+def memorandum_group() -> None:
+    """Agencies and the joint memoranda that link one agency's list to another's measure."""
+
+
+@memorandum_group.command("register-agency")
+@click.argument("name")
+@click.option("--title", required=True, help="What the agency is called.")
+@click.option("--public-key", "public_key", metavar="B64", help="The agency's Ed25519 key.")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path),
+    help="The agency's private key file (PEM); created (mode 0600) if it does not exist.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the agency as JSON.")
+@click.pass_context
+def register_agency_command(
+    ctx: click.Context,
+    name: str,
+    title: str,
+    public_key: str | None,
+    key_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Register agency NAME (``<authority kind>:<name>``, e.g. ``court:supreme-peoples-court``)
+    with its own Ed25519 key: --public-key, or --key KEYFILE (made if absent)."""
+    if (public_key is None) == (key_path is None):
+        raise ValidationError("no key", [Problem("--key", "give --public-key or --key")])
+    ledger = open_ledger(settings_of(ctx), write=True)
+    if key_path is not None:
+        if key_path.exists():
+            signer = Signer.from_key_file(key_path)
+        else:
+            check_agency(ledger, name, title)  # no key file is made for a refused agency
+            signer = create_key_file(key_path)
+        public_key = public_key_text(signer.public_key)
+    assert public_key is not None
+    found = register_agency(ledger, name, title, public_key)
+    if as_json:
+        emit_json(found.to_json())
+        return
+    click.echo(f"registered {found.name} ({found.title}) at entry {found.position}")
+    click.echo(f"  key: {found.public_key}; competent in: {', '.join(sorted(found.competence))}")
+
+
+@memorandum_group.command("sign", cls=StorelessCommand)
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--agency", required=True, help="The agency signing (a party to the memorandum).")
+def sign_command(path: Path, key_path: Path, agency: str) -> None:
+    """Sign the memorandum in FILE as AGENCY with its key (kept in FILE's signatures)."""
+    digest, count = sign_memorandum_file(path, Signer.from_key_file(key_path), agency)
+    click.echo(f"signed digest {digest} as {agency}; {path.name} holds {count} signatures")
+
+
+@memorandum_group.command("propose")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Only check; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the memorandum as JSON.")
+@click.pass_context
+def propose_command(ctx: click.Context, path: Path, check_only: bool, as_json: bool) -> None:
+    """Record the memorandum in FILE once every agency it names has signed it; every problem
+    is listed (exit 2) and nothing is written otherwise. --check only checks."""
+    memo, signed = load_memorandum_file(path)
+    ledger = open_ledger(settings_of(ctx), write=not check_only)
+    if check_only:
+        _, problems = check_memorandum(ledger, memo, signed)
+        if problems:
+            raise ValidationError(f"memorandum refused ({len(problems)} problems)", problems)
+        click.echo(f"{memo.id}: checks; digest {memo.digest()}")
+        return
+    recorded = record_memorandum(ledger, memo, signed)
+    if as_json:
+        emit_json(recorded.to_json())
+        return
+    click.echo(f"recorded memorandum {memo.id} at entry {recorded.position}")
+    click.echo(f"  in force from {format_time(recorded.effective_us)}")
+
+
+@memorandum_group.command("list")
+@click.option("--at", "at", metavar="DATE", help="In force at this time (default: now).")
+@click.option("--all", "show_all", is_flag=True, help="Every memorandum, in force or not.")
+@click.option("--json", "as_json", is_flag=True, help="Print the memoranda as JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, at: str | None, show_all: bool, as_json: bool) -> None:
+    """The memoranda in force (or --all), each with its parties and links."""
+    when = parse_moment(at, "--at")
+    ledger = open_ledger(settings_of(ctx))
+    at_us = to_us(when)
+    shown = [r for r in memoranda(ledger) if show_all or r.in_force(at_us)]
+    published = bundle_in_force(ledger, when, when)
+    bundle = default_bundle() if published is None else published.bundle
+    if as_json:
+        emit_json([r.to_json(bundle, at_us) for r in shown])
+        return
+    if not shown:
+        click.echo("no memorandum in force" if not show_all else "no memorandum recorded")
+    for recorded in shown:
+        _echo(recorded.to_json(bundle, at_us))
+
+
+@memorandum_group.command("show")
+@click.argument("memo_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the memorandum as JSON.")
+@click.pass_context
+def show_command(ctx: click.Context, memo_id: str, as_json: bool) -> None:
+    """Memorandum ID: its links (and whether the policy in force carries each), parties and
+    signatures."""
+    ledger = open_ledger(settings_of(ctx))
+    recorded: RecordedMemorandum = memorandum(ledger, memo_id)
+    when = parse_moment(None, "--at")
+    published = bundle_in_force(ledger, when, when)
+    bundle = default_bundle() if published is None else published.bundle
+    data = recorded.to_json(bundle, to_us(when))
+    if as_json:
+        emit_json(data)
+        return
+    _echo(data)
+
+
+def _echo(data: dict[str, object]) -> None:
+    state = "in force" if data.get("in_force") else "not in force"
+    click.echo(f"{data['id']}: {data['title']} ({state}; entry {data['position']})")
+    if data.get("reference"):
+        click.echo(f"  reference: {data['reference']}")
+    click.echo(f"  parties: {', '.join(data['parties'])}")  # type: ignore[arg-type]
+    for link in data["links"]:  # type: ignore[attr-defined]
+        applied = "" if link.get("applied", True) else "  [not in the policy in force]"
+        click.echo(
+            f"  {link['list']} ({link['of']}) -> {link['measure']} ({link['by']}) in "
+            f"{link['context']}, basis {link['legal_basis']}{applied}"
+        )
