@@ -72,6 +72,13 @@ DOMAIN_REFUSALS = {
     "POST /api/v1/policy/bundles": "a bundle's files are checked as a whole",
     "POST /api/v1/accounts/keys": "a source's name is a registered source, screened for "
     "prohibited grounds",
+    "POST /api/v1/agencies": "the name is a registered source of an authority kind, the key a "
+    "valid Ed25519 public key, each agency registered once",
+    "POST /api/v1/memoranda": "every signature verifies over the document by a registered "
+    "agency; its lists, measures and legal bases exist in the policy and registry in force",
+    "GET /api/v1/records/{position}/repair": "the entry must be a published administrative penalty",
+    "POST /api/v1/repairs": "the record must be a published penalty of the applicant, with no "
+    "application open",
 }
 
 _AREAS = st.builds(
