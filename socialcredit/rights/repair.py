@@ -53,7 +53,7 @@ from socialcredit.notices.sources import Candidate, candidate, register_source
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
 from socialcredit.rights.deadlines import DAY_US, add_business_days, day_end_us, day_of
-from socialcredit.rights.disputes import checked_record, record_index
+from socialcredit.rights.disputes import AppealState, checked_record, record_index
 from socialcredit.scoring.records import RecordRow
 
 __all__ = [
@@ -131,17 +131,8 @@ class Condition:
         return {"name": self.name, "met": self.met, "detail": self.detail}
 
 
-@dataclass(frozen=True, slots=True)
-class RepairAppeal:
-    """The appeal of a refused repair application."""
-
-    id: str
-    opened_us: int
-    grounds: str
-    decided_us: int | None = None
-    outcome: str | None = None
-    decided_by: str | None = None
-    reason: str | None = None
+RepairAppeal = AppealState
+"""The appeal of a refused repair application: the same record as a dispute's appeal."""
 
 
 @dataclass(frozen=True, slots=True)
