@@ -31,6 +31,7 @@ validate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache  # the layers and no cycles: docs/architecture.md
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

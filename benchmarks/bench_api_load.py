@@ -43,8 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from socialcredit.api.accounts import AccountStore
-from socialcredit.api.auth import Role
+from socialcredit.accounts import AccountStore, Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.demo.city import build_city
 from socialcredit.policy import default_bundle

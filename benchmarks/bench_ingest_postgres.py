@@ -41,7 +41,7 @@ from socialcredit.ledger import Ledger, create_key_file  # noqa: E402
 from socialcredit.storage import LedgerStore  # noqa: E402
 from socialcredit.storage.postgres import PostgresStore  # noqa: E402
 from socialcredit.storage.sqlite import SQLiteStore  # noqa: E402
-from socialcredit.storage.transfer import transfer  # noqa: E402
+from socialcredit.transfer import transfer  # noqa: E402
 from tests.pg import ClusterUnavailableError, PgCluster, throwaway_cluster  # noqa: E402
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from bench_api_load import build, free_port, start_server
 
-from socialcredit.api.accounts import AccountStore, seed_demo_accounts
+from socialcredit.accounts import AccountStore, seed_demo_accounts
 from socialcredit.policy import default_bundle
 from socialcredit.scoring import RecordIndex
 from socialcredit.service import open_ledger

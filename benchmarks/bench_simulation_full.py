@@ -11,10 +11,10 @@ expression risk), the step's measures, and adaptation (Fermi imitation plus deli
 Part 1 (``--agents``, default 1,000,000 on a Barabási–Albert network with m = 10, i.e.
 9,999,945 undirected edges): ``--steps`` full steps of ``--scenario`` (default
 ``lawful_core``; ``article`` turns every mechanic on, ostracism rewiring included) with
-``--game`` (public goods, r = 14 as in ``bench_simulation_step.py``: two sparse products per
-step; or the prisoner's dilemma, b = 1.2: one).
-Reports the run time, median step, agent-steps/s, edges/s and peak RSS. Target: 100 steps
-under 20 s, under 4 GiB.
+``--game`` (public goods, r = 14 as in ``bench_simulation_step.py``: two compiled passes over
+the CSR arrays per step; or the prisoner's dilemma, b = 1.2: one).
+Reports the run time, median step, agent-steps/s, edges/s, peak RSS and the load average
+before and after each part. Target: 100 steps under 20 s, under 4 GiB.
 
 Part 2 (``--mesa-agents``, default 10,000; small world k = 4, p = 0.1; ``--mesa-steps``
 20): the engine's FULL step of ``lawful_core`` (whatever ``--scenario`` says; public goods
@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import statistics
 import sys
@@ -209,6 +210,15 @@ def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def _with_load(part: Callable[[argparse.Namespace], dict[str, Any]], args: Any) -> dict[str, Any]:
+    """``part(args)`` with the machine's 1-minute load average before and after it (the
+    figures are only comparable at a similar load: the machine is shared)."""
+    before = os.getloadavg()[0]
+    values = part(args)
+    values["load_average_1min (before / after)"] = f"{before:.2f} / {os.getloadavg()[0]:.2f}"
+    return values
+
+
 def _steps(sim: Any, steps: int) -> None:
     for _ in range(steps):
         sim.step()
@@ -238,9 +248,9 @@ def main() -> None:
     parser.add_argument("--skip-million", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    report: dict[str, Any] = {"versus_mesa": versus_mesa(args)}
+    report: dict[str, Any] = {"versus_mesa": _with_load(versus_mesa, args)}
     if not args.skip_million:
-        report["full_step"] = million(args)
+        report["full_step"] = _with_load(million, args)
     if args.json:
         print(json.dumps(report))
         return

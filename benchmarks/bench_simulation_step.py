@@ -2,9 +2,9 @@
 
 Default workload: a Barabási–Albert network of 1,000,000 agents with m = 10, i.e. 9,999,945
 undirected edges (19,999,890 stored CSR entries, mean degree 20); the spatial public goods
-game (groups = agent + neighbours, two sparse products per step; r = 14, about 2/3 of the
-mean group size 21, so that both strategies survive the run) and synchronous Fermi imitation
-(K = 0.5). ``--m 5`` gives the 5,000,000-edge variant.
+game (groups = agent + neighbours, two compiled passes over the CSR arrays per step; r = 14,
+about 2/3 of the mean group size 21, so that both strategies survive the run) and synchronous
+Fermi imitation (K = 0.5). ``--m 5`` gives the 5,000,000-edge variant.
 
 Reports, for ``--steps`` steps repeated ``--repeats`` times: median seconds per step and per
 run, agent-steps/s, edges/s (undirected edges per second of step time), the game and the

@@ -36,8 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from bench_api_load import build, free_port, start_server
 
-from socialcredit.api.accounts import AccountStore
-from socialcredit.api.auth import Role
+from socialcredit.accounts import AccountStore, Role
 from tests.records_factory import FIELDS, valid_rows
 
 

@@ -27,7 +27,7 @@ from socialcredit.scoring.batch import batch_scores, records_table
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.reports import rescore
 from socialcredit.storage import LedgerStore, open_store
-from socialcredit.storage.transfer import transfer
+from socialcredit.transfer import transfer
 
 from .pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
 from .records_factory import valid_rows

@@ -79,6 +79,8 @@ def test_default_bundle_loads_and_matches_the_catalogue() -> None:
         "listings.yaml",
         "measures.yaml",
         "labels.yaml",
+        "sector_grades.yaml",
+        "repair.yaml",
     }
     assert [k.as_dict() for k in bundle.catalogue] == [k.as_dict() for k in default_catalogue()]
     for kind in bundle.catalogue:
@@ -290,6 +292,30 @@ def test_diff_lists_each_change() -> None:
     assert "rule false_advertising: removed (was points -30, dimension market_conduct)" in described
     assert "base: 1000 -> 1010" in described
     assert diff(default_bundle(), default_bundle()) == []
+
+
+def test_diff_reports_sector_grade_schemes_and_repair_rules() -> None:
+    new = revised(
+        2,
+        "2026-06-01T00:00:00Z",
+        {
+            "file": "sector_grades.yaml",
+            "set": "schemes[id=taxpayer_credit].no_history",
+            "value": "B",
+        },
+        {"file": "sector_grades.yaml", "delete": "schemes[id=environmental_credit]"},
+        {"file": "repair.yaml", "set": "decide_business_days", "value": 10},
+    )
+    changes = diff(default_bundle(), new)
+    assert (
+        Change(Area.SECTOR_GRADE, "taxpayer_credit", Action.CHANGED, "no_history", "M", "B")
+        in changes
+    )
+    assert [c.action for c in changes if c.key == "environmental_credit"] == [Action.REMOVED]
+    assert Change(Area.REPAIR, "", Action.CHANGED, "decide_business_days", "7", "10") in changes
+    assert len(changes) == 3
+    described = {c.describe() for c in changes}
+    assert "repair rules: decide_business_days 7 -> 10" in described
 
 
 # -- the command line ------------------------------------------------------------------------

@@ -153,8 +153,13 @@ def test_the_city_has_every_kind_of_lifecycle(city: Ledger) -> None:
     assert {"corrected", "withdrawn", "suspended", "active"} <= set(states), states
 
 
-@pytest.mark.parametrize("bundles", [1, 3, 2048])
-def test_streamed_records_equal_the_replay(city: Ledger, bundles: int) -> None:
+@pytest.mark.parametrize(("bundles", "run"), [(1, 8192), (3, 1), (2048, 40)])
+def test_streamed_records_equal_the_replay(
+    city: Ledger, bundles: int, run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialcredit.scoring import stream
+
+    monkeypatch.setattr(stream, "_RUN", run)  # runs of kept rows this long are sliced
     for known in _moments(city):
         assert _streamed(city, known, bundles_per_batch=bundles) == _replayed(city, known)
 
@@ -248,3 +253,19 @@ def test_canonical_times_read_as_parse_time_reads_them(moment: datetime, style: 
             canonical_times_us(pa.array([text]))
     else:
         assert canonical_times_us(pa.array(["2025-01-01T00:00:00Z", text])).tolist()[1] == expected
+
+
+def test_rescore_from_a_record_columns_snapshot_equals_the_replay(city: Ledger) -> None:
+    from socialcredit.scoring.record_columns import refresh_columns_snapshot
+
+    done = refresh_columns_snapshot(city)
+    assert done["size"] == city.size() and done["refused"] == []
+    for known_us in _moments(city):
+        known = datetime.fromtimestamp(known_us / 1e6, UTC)
+        for as_of in (known, known + timedelta(days=200)):
+            warm = rescore(city, as_of=as_of, known_at=known)
+            cold = rescore(city, as_of=as_of, known_at=known, snapshot=False)
+            table, reasons = _replay_rescore(city, as_of, known)
+            assert warm.restored_from == city.size() and cold.restored_from == 0
+            assert warm.table.equals(table) and cold.table.equals(table)
+            assert warm.reasons == cold.reasons == reasons

@@ -26,11 +26,12 @@ from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
+from socialcredit.policy import default_bundle
 from socialcredit.scoring import RecordRow, record_rows, rescore
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.definition import CompiledPolicy
-from socialcredit.scoring.engine import from_us, to_us
-from socialcredit.storage.transfer import transfer
+from socialcredit.scoring.engine import compiled_bundle, from_us, to_us
+from socialcredit.transfer import transfer
 from tests.pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
 from tests.records_factory import valid_rows, write_csv
 from tests.test_scoring import DEFAULT, LINEAR
@@ -183,7 +184,8 @@ def test_spark_scores_a_parquet_export(spark: object, city_ledger: Ledger, tmp_p
     # the records in effect at the export's last entry score as rescore does from the ledger
     last = from_us(city_ledger.store.state().last_recorded_at_us)
     frame = read_parquet_records(spark, str(export / "effective.parquet"))  # type: ignore[arg-type]
-    got = spark_batch_scores(spark, frame, DEFAULT, as_of=last)  # type: ignore[arg-type]
+    in_force = compiled_bundle(default_bundle())  # the ledger's policy, with its sector schemes
+    got = spark_batch_scores(spark, frame, in_force, as_of=last)  # type: ignore[arg-type]
     assert got == rescore(city_ledger, as_of=last).scores
 
 

@@ -1,17 +1,20 @@
-"""Agencies, their joint memoranda, and the exchange of public lists with points of service.
+"""Agencies and their joint memoranda.
 
 * :mod:`.registry`: agencies as parties in the ledger, each with its own Ed25519 key.
 * :mod:`.memoranda`: joint memoranda, signed by every agency they name, which decisions cite.
-* :mod:`.exchange`: signed, checkpointed exports of a public list (CSV and JSON), checkable
-  offline.
+* :mod:`.endings`: a memorandum ended early by a joining agency; signatures re-checked across
+  agencies' key rotations (:func:`.registry.rotate_agency_key`).
 
-See ``docs/memoranda.md``. :mod:`.exchange` sits above :mod:`socialcredit.consequences` (it
-reads the public lists) and is imported from there, not here, so that the decision service can
-read the memoranda without an import cycle.
+See ``docs/memoranda.md``. The exchange of public lists with points of service (signed,
+checkpointed exports) builds on the lists, so it lives above them in
+:mod:`socialcredit.consequences.exchange`; this package sits below consequences, whose decisions
+cite the memoranda.
 """
 
+from socialcredit.agencies.endings import end_memorandum, sign_ending, verify_memorandum
 from socialcredit.agencies.memoranda import (
     Citation,
+    Ending,
     Memorandum,
     MemorandumLink,
     RecordedMemorandum,
@@ -29,12 +32,16 @@ from socialcredit.agencies.registry import (
     check_agency,
     competence,
     find_agency,
+    key_at,
     register_agency,
+    rotate_agency_key,
+    sign_rotation,
 )
 
 __all__ = [
     "Agency",
     "Citation",
+    "Ending",
     "Memorandum",
     "MemorandumLink",
     "RecordedMemorandum",
@@ -43,11 +50,17 @@ __all__ = [
     "check_memorandum",
     "citations",
     "competence",
+    "end_memorandum",
     "find_agency",
+    "key_at",
     "load_memorandum_file",
     "memoranda",
     "memorandum",
     "record_memorandum",
     "register_agency",
+    "rotate_agency_key",
+    "sign_ending",
     "sign_memorandum_file",
+    "sign_rotation",
+    "verify_memorandum",
 ]

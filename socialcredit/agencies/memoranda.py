@@ -42,6 +42,12 @@ policy does not carry is shown as not applied.
 
 The n-th memorandum's idempotency key is ``memorandum#n``, so readers find every memorandum
 with a few key lookups instead of a ledger scan.
+
+**Ending early.** A joining agency may end a memorandum before its ``ends`` day with a
+``MemorandumEnded`` entry (:mod:`.endings`): signed by that agency with its key in force, with a
+reason. From the entry's ledger time the memorandum is no longer in force, so decisions no
+longer cite it. Its idempotency key is ``memorandum-ended:<id>``: one ending per memorandum,
+found by key lookup (:attr:`RecordedMemorandum.ended`).
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -79,11 +85,13 @@ __all__ = [
     "MEMORANDUM_CONCLUDED",
     "MEMORANDUM_DOMAIN",
     "Citation",
+    "Ending",
     "Memorandum",
     "MemorandumLink",
     "RecordedMemorandum",
     "check_memorandum",
     "citations",
+    "ending_key",
     "load_memorandum_file",
     "memoranda",
     "memorandum",
@@ -149,6 +157,15 @@ class Memorandum:
         return hashlib.sha256(orjson.dumps(self.as_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+class Ending(NamedTuple):
+    """How a memorandum was ended early: by which agency, why, in which entry and when."""
+
+    agency: str
+    reason: str
+    position: int
+    recorded_us: int
+
+
 class Citation(NamedTuple):
     """What a decision cites: the memorandum that links a list to a measure."""
 
@@ -158,12 +175,14 @@ class Citation(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class RecordedMemorandum:
-    """A memorandum as recorded: content, signatures, position and time."""
+    """A memorandum as recorded: content, signatures, position and time, and its early end
+    (None while none is recorded)."""
 
     memorandum: Memorandum
     signatures: tuple[Signature, ...]
     position: int
     recorded_us: int
+    ended: Ending | None = None
 
     @property
     def effective_us(self) -> int:
@@ -178,12 +197,14 @@ class RecordedMemorandum:
         return None if text is None else _day_us(text)
 
     def in_force(self, at_us: int) -> bool:
-        """Whether it is in force at ``at_us`` (and was recorded by then)."""
+        """Whether it is in force at ``at_us`` (and was recorded by then, and not ended early
+        by then)."""
         ends = self.ends_us
         return (
             self.recorded_us <= at_us
             and self.effective_us <= at_us
             and (ends is None or at_us < ends)
+            and (self.ended is None or at_us < self.ended.recorded_us)
         )
 
     def to_json(
@@ -203,10 +224,20 @@ class RecordedMemorandum:
             "signatures": [{"agency": s.role, "public_key": s.public_key} for s in self.signatures],
             "position": self.position,
             "recorded": format_time(self.recorded_us),
+            "ended": None if self.ended is None else _ending_json(self.ended),
         }
         if at_us is not None:
             out["in_force"] = self.in_force(at_us)
         return out
+
+
+def _ending_json(ended: Ending) -> dict[str, Any]:
+    return {
+        "agency": ended.agency,
+        "reason": ended.reason,
+        "position": ended.position,
+        "at": format_time(ended.recorded_us),
+    }
 
 
 def _day_us(text: str) -> int:
@@ -515,7 +546,8 @@ def read_memorandum(entry: Entry) -> RecordedMemorandum:
 
 
 def memoranda(ledger: Ledger) -> list[RecordedMemorandum]:
-    """Every recorded memorandum, in ledger order (found by their idempotency keys)."""
+    """Every recorded memorandum, in ledger order, with its early end if one is recorded
+    (found by their idempotency keys)."""
     out: list[RecordedMemorandum] = []
     size = ledger.size()
     while True:
@@ -524,7 +556,31 @@ def memoranda(ledger: Ledger) -> list[RecordedMemorandum]:
         positions = [found[k] for k in keys if k in found and found[k] < size]
         out += [read_memorandum(ledger.entry(p)) for p in positions]
         if len(positions) < len(keys):
-            return out
+            return _with_endings(ledger, out, size)
+
+
+def ending_key(memo_id: str) -> str:
+    """The idempotency key of the entry that ends memorandum ``memo_id`` early."""
+    return f"memorandum-ended:{memo_id}"
+
+
+def _with_endings(
+    ledger: Ledger, recorded: list[RecordedMemorandum], size: int
+) -> list[RecordedMemorandum]:
+    keys = [ending_key(r.memorandum.id) for r in recorded]
+    found = ledger.store.find_idempotency_keys(keys) if keys else {}
+    out = []
+    for r, key in zip(recorded, keys, strict=True):
+        position = found.get(key)
+        if position is not None and position < size:
+            entry = ledger.entry(position)
+            data = entry.data
+            ending = Ending(
+                str(data["agency"]), str(data["reason"]), position, entry.recorded_at_us
+            )
+            r = replace(r, ended=ending)
+        out.append(r)
+    return out
 
 
 def memorandum(ledger: Ledger, memo_id: str) -> RecordedMemorandum:

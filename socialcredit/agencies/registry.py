@@ -6,40 +6,64 @@ does (:class:`socialcredit.catalogue.sources.Source`). Registering it appends on
 ``AgencyRegistered`` entry holding its name, authority kind, title and Ed25519 public key
 (base64, as :func:`socialcredit.ledger.checkpoints.public_key_text` writes it). The entry's
 idempotency key is ``agency:<name>``, so an agency is found by one key lookup, never by a
-ledger scan, and can be registered only once (a changed key is a new agency name).
+ledger scan, and can be registered only once (a new key is a rotation, below).
 
 An agency's **competence** is the set of engine contexts it may impose measures in (or list
 subjects in): the contexts of the taxonomy categories its authority kind may establish, plus
 the contexts of :data:`EXTRA_COMPETENCE` (a people's government grants government support,
 so it may also restrict subsidies, in ``finance``).
+
+**Key rotation.** An agency replaces its key with an ``AgencyKeyRotated`` entry
+(:func:`rotate_agency_key`): the new key, the key it replaces, and a signature by that old key
+over ``b"socialcredit agency key v1\n"`` and :func:`rotation_digest`. The n-th rotation's
+idempotency key is ``agency-key:<name>#n``, so an agency's keys are found by key lookups. The
+agency's key (:attr:`Agency.public_key`) is the latest; :func:`key_at` gives the key in force
+at a ledger position, so a signature made before a rotation still verifies for the entry it
+was recorded in, and only the new key signs after it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+
+import orjson
 
 from socialcredit.catalogue import firewall
 from socialcredit.catalogue.sources import Source
 from socialcredit.catalogue.taxonomy import conduct_taxonomy
 from socialcredit.errors import ConfigurationError, NotFoundError, Problem, ValidationError
-from socialcredit.ledger import Entry, Ledger, PendingEntry
-from socialcredit.ledger.checkpoints import public_key_from_text
+from socialcredit.ledger import Entry, Ledger, PendingEntry, Signer
+from socialcredit.ledger.checkpoints import public_key_from_text, public_key_text
 from socialcredit.ledger.entries import format_time
+from socialcredit.policy.signatures import Signature, verifies
 
 __all__ = [
+    "AGENCY_KEY_ROTATED",
     "AGENCY_REGISTERED",
     "EXTRA_COMPETENCE",
+    "ROTATION_DOMAIN",
     "Agency",
+    "AgencyKey",
     "agency",
+    "agency_keys",
     "check_agency",
     "competence",
     "find_agency",
+    "key_at",
     "register_agency",
+    "rotate_agency_key",
+    "rotation_digest",
+    "sign_rotation",
 ]
 
 AGENCY_REGISTERED = "AgencyRegistered"
+AGENCY_KEY_ROTATED = "AgencyKeyRotated"
+ROTATION_DOMAIN = b"socialcredit agency key v1\n"
+_PROBE = 16  # rotation keys asked for at a time
 #: Contexts an authority kind is competent in besides those of the categories it establishes.
 EXTRA_COMPETENCE: Mapping[str, tuple[str, ...]] = {"peoples_government": ("finance",)}
 _MAX_TITLE = 200
@@ -56,6 +80,8 @@ class Agency:
         public_key: its Ed25519 public key, base64 of the raw 32 bytes.
         position: the ledger position of its ``AgencyRegistered`` entry.
         registered_us: when it was registered (ledger time, microseconds).
+        key_position: the entry that made ``public_key`` its key (the registration, or the
+            latest rotation).
     """
 
     name: str
@@ -64,6 +90,7 @@ class Agency:
     public_key: str
     position: int
     registered_us: int
+    key_position: int = -1
 
     @property
     def competence(self) -> frozenset[str]:
@@ -80,6 +107,7 @@ class Agency:
             "competence": sorted(self.competence),
             "position": self.position,
             "registered": format_time(self.registered_us),
+            "key_since_entry": self.position if self.key_position < 0 else self.key_position,
         }
 
 
@@ -135,7 +163,7 @@ def check_agency(ledger: Ledger, name: str, title: str, public_key: str | None =
     placeholder = "A" * 43 + "="  # a well-formed key: checking a name and title only
     source = _checked(name, title, placeholder if public_key is None else public_key)
     if find_agency(ledger, source.name) is not None:
-        reason = f"{source.name} is registered already (a new key needs a new agency name)"
+        reason = f"{source.name} is registered already (a new key is a key rotation)"
         raise ValidationError("agency refused", [Problem("name", reason)])
     return source
 
@@ -164,11 +192,13 @@ def register_agency(ledger: Ledger, name: str, title: str, public_key: str) -> A
 
 
 def find_agency(ledger: Ledger, name: str) -> Agency | None:
-    """The agency registered as ``name``, or None (one idempotency-key lookup)."""
+    """The agency registered as ``name``, with its latest key, or None (key lookups only)."""
     position = ledger.store.find_idempotency_keys([_key(name.strip())]).get(_key(name.strip()))
     if position is None or position >= ledger.size():
         return None
-    return read_agency(ledger.entry(position))
+    found = read_agency(ledger.entry(position))
+    latest = agency_keys(ledger, found)[-1]
+    return replace(found, public_key=latest.public_key, key_position=latest.position)
 
 
 def agency(ledger: Ledger, name: str) -> Agency:
@@ -197,5 +227,110 @@ def read_agency(entry: Entry) -> Agency:
         raise ValidationError("not an agency", [Problem(where, "not an AgencyRegistered entry")])
     return Agency(
         data["name"], data["authority"], data["title"], data["public_key"], entry.position,
-        entry.recorded_at_us,
+        entry.recorded_at_us, entry.position,
     )  # fmt: skip
+
+
+# -- keys and their rotation ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyKey:
+    """One of an agency's keys: the key, and the entry (and its time) from which it signs."""
+
+    public_key: str
+    position: int
+    recorded_us: int
+
+
+def _rotation_key(name: str, n: int) -> str:
+    return f"agency-key:{name}#{n}"
+
+
+def agency_keys(ledger: Ledger, registered: Agency) -> list[AgencyKey]:
+    """The agency's keys in the order they took effect, its registration key first."""
+    keys = [AgencyKey(registered.public_key, registered.position, registered.registered_us)]
+    size = ledger.size()
+    while True:
+        wanted = [_rotation_key(registered.name, len(keys) + i) for i in range(_PROBE)]
+        found = ledger.store.find_idempotency_keys(wanted)
+        positions = [found[k] for k in wanted if k in found and found[k] < size]
+        for position in positions:
+            entry = ledger.entry(position)
+            keys.append(AgencyKey(str(entry.data["public_key"]), position, entry.recorded_at_us))
+        if len(positions) < len(wanted):
+            return keys
+
+
+def key_at(ledger: Ledger, name: str, position: int) -> str | None:
+    """The key of agency ``name`` in force for the entry at ``position`` (the latest key that
+    took effect before it), or None if the agency was not registered by then."""
+    found = find_agency(ledger, name)
+    if found is None or found.position >= position:
+        return None
+    registered = read_agency(ledger.entry(found.position))
+    earlier = [k for k in agency_keys(ledger, registered) if k.position < position]
+    return earlier[-1].public_key if earlier else None
+
+
+def rotation_digest(name: str, public_key: str, previous_key: str) -> str:
+    """SHA-256 (hex) of the canonical JSON of a rotation: what the old key signs."""
+    document = {"agency": name, "public_key": public_key, "previous_key": previous_key}
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def sign_rotation(old: Signer, name: str, public_key: str) -> str:
+    """The old key's signature (base64) over the rotation of ``name`` to ``public_key``."""
+    digest = rotation_digest(name, public_key, public_key_text(old.public_key))
+    return base64.b64encode(old.sign_message(ROTATION_DOMAIN + digest.encode("ascii"))).decode()
+
+
+def _rotation_problems(
+    found: Agency | None, name: str, public_key: str, signature: str
+) -> list[Problem]:
+
+    if found is None:
+        return [Problem("agency", f"no agency {name!r} is registered")]
+    problems = []
+    try:
+        public_key_from_text(public_key)
+    except ConfigurationError as exc:
+        problems.append(Problem("public_key", exc.message))
+    if public_key.strip() == found.public_key:
+        problems.append(Problem("public_key", "is the agency's key already"))
+    digest = rotation_digest(found.name, public_key.strip(), found.public_key)
+    signed = Signature(found.name, found.public_key, signature.strip(), digest)
+    if not verifies(signed, ROTATION_DOMAIN + digest.encode("ascii")):
+        reason = f"does not verify under {found.name}'s key in force (entry {found.key_position})"
+        problems.append(Problem("signature", reason))
+    return problems
+
+
+def rotate_agency_key(ledger: Ledger, name: str, public_key: str, signature: str) -> Agency:
+    """Replace agency ``name``'s key with ``public_key``; ``signature`` is the current key's
+    (:func:`sign_rotation`). Returns the agency with its new key.
+
+    Raises:
+        ValidationError: naming ``agency`` (not registered), ``public_key`` (malformed, or the
+            key already in force) or ``signature`` (not by the key in force over this
+            rotation); nothing is written. Also if another rotation was recorded meanwhile.
+        LedgerError: if the ledger is read-only.
+    """
+    found = find_agency(ledger, name)
+    problems = _rotation_problems(found, name, public_key, signature)
+    if problems or found is None:
+        raise ValidationError("key rotation refused", problems)
+    n = len(agency_keys(ledger, read_agency(ledger.entry(found.position))))
+    data = {
+        "agency": found.name,
+        "public_key": public_key.strip(),
+        "previous_key": found.public_key,
+        "signature": signature.strip(),
+    }
+    entry = PendingEntry(AGENCY_KEY_ROTATED, data, idempotency_key=_rotation_key(found.name, n))
+    if ledger.append([entry])[0].duplicate:
+        reason = "another rotation was recorded meanwhile: sign again over the key in force"
+        raise ValidationError("key rotation refused", [Problem("signature", reason)])
+    rotated = find_agency(ledger, found.name)
+    assert rotated is not None
+    return rotated

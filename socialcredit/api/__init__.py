@@ -10,36 +10,43 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .accounts import AccountStore, DemoLogin, seed_demo_accounts
-    from .app import API_PREFIX, AppContext, create_app
-    from .auth import Principal, csrf_token, current_principal, require
-    from .gate import BodyLimits
-    from .ratelimit import RateLimit
-    from .roles import Role
+    from socialcredit.accounts import (
+        AccountStore,
+        DemoLogin,
+        Principal,
+        RateLimit,
+        Role,
+        seed_demo_accounts,
+    )
+    from socialcredit.accounts.auth import csrf_token, current_principal, require
 
-# Imported on first use, so that importing a light submodule (``.roles``) does not load the
-# web framework (the command line starts faster).
+    from .app import API_PREFIX, AppContext, create_app
+    from .gate import BodyLimits
+
+# Imported on first use, so that importing the package does not load the web framework (the
+# command line starts faster). Accounts, roles and authentication live in
+# :mod:`socialcredit.accounts` (shared with the portal); they are re-exported here.
 _HOME = {
-    "AccountStore": "accounts",
-    "DemoLogin": "accounts",
-    "seed_demo_accounts": "accounts",
-    "API_PREFIX": "app",
-    "AppContext": "app",
-    "create_app": "app",
-    "BodyLimits": "gate",
-    "Principal": "auth",
-    "csrf_token": "auth",
-    "current_principal": "auth",
-    "require": "auth",
-    "RateLimit": "ratelimit",
-    "Role": "roles",
+    "AccountStore": "socialcredit.accounts",
+    "DemoLogin": "socialcredit.accounts",
+    "seed_demo_accounts": "socialcredit.accounts",
+    "Principal": "socialcredit.accounts",
+    "RateLimit": "socialcredit.accounts",
+    "Role": "socialcredit.accounts",
+    "API_PREFIX": f"{__name__}.app",
+    "AppContext": f"{__name__}.app",
+    "create_app": f"{__name__}.app",
+    "BodyLimits": f"{__name__}.gate",
+    "csrf_token": "socialcredit.accounts.auth",
+    "current_principal": "socialcredit.accounts.auth",
+    "require": "socialcredit.accounts.auth",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    return getattr(importlib.import_module(_HOME[name]), name)
 
 
 __all__ = [

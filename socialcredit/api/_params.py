@@ -25,7 +25,7 @@ from pydantic import (
 
 from ..catalogue.identifiers import subject_kind_of, validate_resident_id, validate_uscc
 from ..errors import Problem, RatingRefusedError, ValidationError
-from ..ratings.model import PROFESSIONAL_ROLES, Ratee
+from ..ratings import PROFESSIONAL_ROLES, Ratee
 from ._moments import FIRST_YEAR, LAST_YEAR, MOMENT_RULE, parse_moment
 
 __all__ = [

@@ -3,7 +3,7 @@
 ``create_app(settings)`` builds a FastAPI app with an OpenAPI description at
 ``/api/v1/openapi.json`` (docs at ``/api/v1/docs``). Shared objects live in
 ``app.state.ctx`` (:class:`AppContext`). Every route must declare who may call it with
-:func:`~socialcredit.api.auth.require`; the app refuses to build with an unguarded API route.
+:func:`~socialcredit.accounts.auth.require`; the app refuses to build with an unguarded API route.
 In front of it all, the :class:`~socialcredit.api.gate.RequestGate` checks the caller and the
 body's size before a body is read.
 """
@@ -21,21 +21,21 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from ..accounts import AccountStore, RateLimit, RateLimiter
+from ..accounts.auth import SECURITY_SCHEMES, admitted_roles, document_roles
 from ..catalogue import Catalogue, default_catalogue
 from ..errors import SocialCreditError
 from ..ledger import Ledger, VerifyReport, verify_ledger
 from ..policy import bundle_in_force
 from ..scoring import RecordIndex
+from ..scoring.records import subject_index
 from ..service import PinnedKey, open_ledger, pinned_public_key
 from ..settings import Settings
 from ..storage import open_store
 from ..timeutil import utc_now_us
 from ._json import OrjsonResponse
-from .accounts import AccountStore
-from .auth import SECURITY_SCHEMES, admitted_roles, document_roles
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .gate import BodyLimits, RequestGate, RouteTable
-from .ratelimit import RateLimit, RateLimiter
 from .snapshots import SnapshotSchedule
 
 __all__ = ["API_PREFIX", "AppContext", "OrjsonResponse", "create_app"]
@@ -53,7 +53,7 @@ class AppContext:
             :meth:`fresh_index` to read it caught up.
         lock: serialises use of ``ledger`` and ``index`` between worker threads (one SQLite
             connection); hold it around every call that reads or writes them.
-        accounts: API keys, users and sessions (:class:`~socialcredit.api.accounts.AccountStore`).
+        accounts: API keys, users and sessions (:class:`~socialcredit.accounts.AccountStore`).
         limiter: the per-caller token buckets.
         decisions: the ``socialcredit.consequences.DecisionService`` (its own ledger
             connection and group-commit audit writer), or None when that package is absent.
@@ -90,21 +90,31 @@ class AppContext:
         self._owns_accounts = owns_accounts
 
     @contextmanager
-    def fresh_index(self) -> Iterator[RecordIndex]:
-        """The record index caught up with the ledger, with :attr:`lock` held.
+    def fresh_index(self, subject: tuple[str, str] | None = None) -> Iterator[RecordIndex]:
+        """A record index caught up with the ledger that answers about ``subject`` (None:
+        about every subject), with :attr:`lock` held.
 
         While the decision service runs, this is the index its consequence view keeps (one
-        index in memory, started from the view's snapshot), with the view's lock held too;
-        otherwise the context's own."""
+        index in memory, in columns, started from the view's snapshot), with the view's lock
+        held too. Otherwise, for one subject, an index of that subject's own entries read
+        through the per-subject index; for every subject (or while the per-subject index is
+        incomplete), the context's own index of the whole ledger.
+
+        Raises:
+            StorageError: if the store fails.
+        """
         with self.lock:
             view = self.decisions
-            if view is None:
-                self.index.catch_up(self.ledger)
-                yield self.index
+            if view is not None:
+                with view.lock:
+                    view.catch_up()
+                    yield view.record_index
                 return
-            with view.lock:
-                view.catch_up()
-                yield view.record_index
+            found = None if subject is None else subject_index(self.ledger, *subject)
+            if found is None:
+                self.index.catch_up(self.ledger)
+                found = self.index
+            yield found
 
     def catalogue(self, at: datetime | None = None) -> Catalogue:
         """The catalogue of the bundle in force ``at`` (default now), else the default one."""
@@ -184,6 +194,7 @@ class AppContext:
             if background is not None:
                 background()
         self.decisions = DecisionService(self._decisions_ledger, snapshot=True)
+        self.decisions.citations(utc_now_us())  # the memoranda now, not on the first decision
         if self.snapshot_every > 0:
             self._snapshots = SnapshotSchedule(
                 self.settings,

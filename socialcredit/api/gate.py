@@ -32,10 +32,10 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..accounts import Role
+from ..accounts.auth import admit, check_admitted, route_roles
 from ..errors import PayloadTooLargeError, Problem, SocialCreditError, ValidationError
-from .auth import admit, check_admitted, route_roles
 from .errors import error_response
-from .roles import Role
 
 __all__ = ["MIB", "UPLOAD", "BodyLimits", "RequestGate", "RouteTable"]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from ..accounts import RateLimit
 from ..errors import ConfigurationError
 from ..settings import Settings
 from .app import create_app
 from .gate import BodyLimits
-from .ratelimit import RateLimit
 
 __all__ = ["app_from_environment"]
 

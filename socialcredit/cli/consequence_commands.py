@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import click
 
-from ..agencies.exchange import export_list, verify_export
 from ..consequences import (
     Decision,
     DecisionService,
@@ -23,6 +22,7 @@ from ..consequences import (
     record_hardship,
     request_restoration,
 )
+from ..consequences.exchange import export_list, verify_export
 from ..consequences.model import time_text
 from ..errors import Problem, ValidationError
 from ..policy import PolicyBundle

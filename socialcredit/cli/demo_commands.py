@@ -119,8 +119,8 @@ def _serve(
     """Seed the demo logins, print them, and serve until Ctrl-C or ``serve_for`` seconds."""
     import uvicorn
 
-    from ..api.accounts import AccountStore, seed_demo_accounts
-    from ..api.app import create_app
+    from ..accounts import AccountStore, seed_demo_accounts
+    from ..api import create_app
 
     accounts = AccountStore(settings.accounts_path())
     logins = seed_demo_accounts(accounts, _most_recorded_first(ledger))

@@ -10,12 +10,17 @@ from ..agencies import (
     RecordedMemorandum,
     check_agency,
     check_memorandum,
+    end_memorandum,
     load_memorandum_file,
     memoranda,
     memorandum,
     record_memorandum,
     register_agency,
+    rotate_agency_key,
+    sign_ending,
     sign_memorandum_file,
+    sign_rotation,
+    verify_memorandum,
 )
 from ..errors import Problem, ValidationError
 from ..ledger import Signer, create_key_file
@@ -143,15 +148,82 @@ def show_command(ctx: click.Context, memo_id: str, as_json: bool) -> None:
     published = bundle_in_force(ledger, when, when)
     bundle = default_bundle() if published is None else published.bundle
     data = recorded.to_json(bundle, to_us(when))
+    problems = verify_memorandum(ledger, recorded)
+    data["signatures_verify"] = not problems
     if as_json:
         emit_json(data)
         return
     _echo(data)
+    verdict = "every signature verifies under the key its agency held then"
+    click.echo(f"  {verdict if not problems else 'signatures do not verify:'}")
+    for problem in problems:
+        click.echo(f"    {problem.field}: {problem.reason}")
+
+
+_KEY = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@memorandum_group.command("end")
+@click.argument("memo_id", metavar="ID")
+@click.option("--agency", required=True, help="The joining agency that ends it.")
+@click.option("--key", "key_path", required=True, type=_KEY, help="The agency's key file.")
+@click.option("--reason", required=True, help="Why it ends early.")
+@click.option("--json", "as_json", is_flag=True, help="Print the memorandum as JSON.")
+@click.pass_context
+def end_command(
+    ctx: click.Context, memo_id: str, agency: str, key_path: Path, reason: str, as_json: bool
+) -> None:
+    """End memorandum ID now, signed by a joining AGENCY with its key, for REASON: decisions
+    from now on no longer cite it. Every problem is listed (exit 2); nothing is written."""
+    ledger = open_ledger(settings_of(ctx), write=True)
+    signature = sign_ending(Signer.from_key_file(key_path), agency, memorandum(ledger, memo_id),
+                            reason)  # fmt: skip
+    ended = end_memorandum(ledger, memo_id, reason, signature)
+    if as_json:
+        emit_json(ended.to_json())
+        return
+    assert ended.ended is not None
+    click.echo(f"ended memorandum {memo_id} at entry {ended.ended.position} by {agency}")
+
+
+@memorandum_group.command("rotate-key")
+@click.argument("name")
+@click.option("--key", "key_path", required=True, type=_KEY, help="The agency's key in force.")
+@click.option(
+    "--new-key",
+    "new_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new key file (PEM); created (mode 0600) if it does not exist.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the agency as JSON.")
+@click.pass_context
+def rotate_key_command(
+    ctx: click.Context, name: str, key_path: Path, new_path: Path, as_json: bool
+) -> None:
+    """Replace agency NAME's key with the one in --new-key, the rotation signed by its key in
+    force (--key). Signatures made before stay valid for the entries they were recorded in."""
+    ledger = open_ledger(settings_of(ctx), write=True)
+    old = Signer.from_key_file(key_path)
+    new = Signer.from_key_file(new_path) if new_path.exists() else create_key_file(new_path)
+    new_key = public_key_text(new.public_key)
+    found = rotate_agency_key(ledger, name, new_key, sign_rotation(old, name, new_key))
+    if as_json:
+        emit_json(found.to_json())
+        return
+    click.echo(f"rotated the key of {found.name} at entry {found.key_position}")
+    click.echo(f"  key: {found.public_key}")
 
 
 def _echo(data: dict[str, object]) -> None:
     state = "in force" if data.get("in_force") else "not in force"
     click.echo(f"{data['id']}: {data['title']} ({state}; entry {data['position']})")
+    ended = data.get("ended")
+    if isinstance(ended, dict):
+        click.echo(
+            f"  ended {ended['at'][:10]} by {ended['agency']} (entry {ended['position']}): "
+            f"{ended['reason']}"
+        )
     if data.get("reference"):
         click.echo(f"  reference: {data['reference']}")
     click.echo(f"  parties: {', '.join(data['parties'])}")  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from ..notices import (
 )
 from ..notices.contacts import LANGUAGE_TAGS
 from ..notices.delivery import run_worker
-from ..rights.reads import PURPOSES
+from ..rights import PURPOSES
 from ..service import open_ledger
 from ..storage import sqlite_path
 from . import cli, emit_json, settings_of

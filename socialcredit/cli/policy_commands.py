@@ -173,9 +173,14 @@ def _assessment_line(data: Mapping[str, Any]) -> str:
         found = ImpactAssessment.from_json(data)
     except ValueError as error:
         return str(error)
+    gaps = "".join(
+        f"; approval gap by {g.grouping.replace('_', ' ')} {g.approval_before or '-'} -> "
+        f"{g.approval_after}"
+        for g in found.fairness.gaps
+    )
     return (
         f"grade down for {found.moved_down:,}, up for {found.moved_up:,}; newly restricted "
-        f"{found.newly_restricted:,}; false-listing rate {found.false_listing.rate}"
+        f"{found.newly_restricted:,}; false-listing rate {found.false_listing.rate}{gaps}"
     )
 
 

@@ -10,9 +10,17 @@ from typing import Any
 
 import click
 
-from ..ratings import PublicRating, RateeView, dispute, issue_token, rate, ratee_view, reply
+from ..ratings import (
+    PublicRating,
+    RateeView,
+    dispute,
+    issue_token,
+    rate,
+    ratee_view,
+    record_interaction,
+    reply,
+)
 from ..ratings.assessment import assess
-from ..ratings.interactions import record_interaction
 from ..service import open_ledger
 from . import cli, emit_json, settings_of
 from ._args import ISSUER, POSITION, parse_moment

@@ -17,10 +17,8 @@ import orjson
 from ..errors import Problem, ValidationError
 from ..ledger import Ledger
 from ..ledger.entries import format_time
+from ..rights import PURPOSES, attach_statement, export_file, subject_report
 from ..rights import disputes as d
-from ..rights.reads import PURPOSES
-from ..rights.report import export_file, subject_report
-from ..rights.statements import attach_statement
 from ..scoring.engine import to_us
 from ..service import open_ledger
 from . import cli, emit_json, settings_of

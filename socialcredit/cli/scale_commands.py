@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import IntegrityError
 from ..ledger.subject_index import build_subject_index, compact_subject_index
 from ..service import check_store_exists, open_ledger
 from ..storage import migrate_store
-from ..storage.transfer import TransferReport, transfer
+from ..transfer import TransferReport, transfer
 from . import cli, emit_json, settings_of
 
 
@@ -37,16 +39,26 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def snapshot(ctx: click.Context, as_json: bool) -> None:
-    """Write a fresh snapshot of the projections (the consequence view) into the store, from
-    the latest trusted one plus the entries after it, so that `serve` starts without replaying
-    the ledger. Needs the signing key; run it now and then (serve also does, in the
-    background)."""
+    """Write fresh snapshots of the projections (the consequence view, the filed records'
+    columns, the ratings state) into the store, each from the latest trusted one plus the
+    entries after it, so that `serve` and `rescore` start without replaying the ledger. Needs
+    the signing key; run it now and then (serve also does, in the background)."""
     from ..consequences.snapshot import refresh_snapshot
+    from ..ratings.snapshot import refresh_ratings_snapshot
+    from ..scoring.record_columns import refresh_columns_snapshot
 
-    done = refresh_snapshot(open_ledger(settings_of(ctx), write=True))
+    ledger = open_ledger(settings_of(ctx), write=True)
+    done = refresh_snapshot(ledger)
+    columns = refresh_columns_snapshot(ledger)
+    ratings = refresh_ratings_snapshot(ledger)
     if as_json:
-        emit_json(done)
+        emit_json({**done, "record_columns": columns, "ratings": ratings})
         return
+    for each in (done, columns, ratings):
+        _snapshot_line(each)
+
+
+def _snapshot_line(done: dict[str, Any]) -> None:
     if not done["written"]:
         click.echo(f"the {done['projection']} snapshot of {done['size']} entries is current")
         return

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import click
 
 from ..errors import Problem, ValidationError
-from ..rights.statements import statements_of
+from ..rights import statements_of
 from ..scoring import Explanation, explain, history, rescore, score
 from ..scoring.engine import to_us
 from ..service import open_ledger
@@ -98,6 +98,11 @@ def _print_recourse(found: Explanation) -> None:
             click.echo(f"  {rank}. {c.reason} (entry {c.position})")
     else:
         click.echo("top reasons: none (no record counts against the grade)")
+    if found.result.features:
+        click.echo("reason codes (binned rules that cost points):" if found.top_bins else
+                   "reason codes: none (no binned rule costs points)")  # fmt: skip
+    for rank, f in enumerate(found.top_bins, 1):
+        click.echo(f"  {rank}. {f.feature} = {f.count}: {f.points:+d} {f.dimension}")
     if found.next_grade:
         click.echo(f"to reach {found.next_grade}: {found.points_to_next_grade} points")
     if found.expiries:

@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..api.roles import Role
+from ..accounts import Role
 from ..errors import Problem, ValidationError
 from ..settings import Settings
 from . import cli, emit_json, settings_of
 from ._args import parse_subject
 
 if TYPE_CHECKING:
-    from ..api.accounts import AccountStore
+    from ..accounts import AccountStore
 
 _ROLES = click.Choice([role.value for role in Role if role is not Role.PUBLIC])
 
 
 def _accounts(settings: Settings, path: Path | None) -> AccountStore:
-    from ..api.accounts import AccountStore
+    from ..accounts import AccountStore
 
     return AccountStore(path or settings.accounts_path())
 

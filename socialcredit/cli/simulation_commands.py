@@ -22,7 +22,7 @@ class _ListsShippedScenarios(StorelessCommand):
     """A command whose ``--help`` ends with the shipped scenarios, read from the library."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from ..simulation.scenario import shipped_scenarios
+        from ..simulation import shipped_scenarios
 
         shipped = shipped_scenarios()
         with formatter.section("Shipped scenarios"):
@@ -44,6 +44,13 @@ class _ListsShippedScenarios(StorelessCommand):
     show_default=True,
     help="folder for SCENARIO.parquet",
 )
+@click.option(
+    "--bundle",
+    "bundle",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="policy bundle directory every scenario runs under (checked as by policy check)",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def simulate_command(
     scenarios: tuple[str, ...],
@@ -52,19 +59,22 @@ def simulate_command(
     base_seed: int,
     steps: int | None,
     out: Path,
+    bundle: Path | None,
     progress: bool,
 ) -> None:
     """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet.
 
     Prints, per scenario, the cooperator share over the steps after the scenario's burn-in.
     """
+    from ..simulation import load_scenario, shipped_scenarios, with_overrides
     from ..simulation.lab import run_seeds, summarise, write_parquet
-    from ..simulation.scenario import load_scenario, shipped_scenarios
 
     names = list(scenarios) + (sorted(shipped_scenarios()) if shipped else [])
     if not names:
         raise click.UsageError("name a SCENARIO or pass --shipped")
     loaded = [load_scenario(name) for name in names]  # refuse bad input before any run
+    if bundle is not None:
+        loaded = [with_overrides(s, {"bundle": str(bundle)}) for s in loaded]
     for scenario in loaded:
         count = seeds or scenario.seeds
         total = count * (steps or scenario.steps)
@@ -116,8 +126,8 @@ def sweep_command(
     progress: bool,
 ) -> None:
     """Run SCENARIO at every point of the --vary grid, in parallel processes."""
+    from ..simulation import load_scenario
     from ..simulation.lab import write_parquet
-    from ..simulation.scenario import load_scenario
     from ..simulation.sweep import parse_vary, sweep
 
     loaded = load_scenario(scenario)
@@ -247,8 +257,8 @@ def _run_sensitivity(
 ) -> None:
     """Analyse the claims among the RESULTS scenarios, re-running the shipped scenarios of
     those names, and keep the result."""
+    from ..simulation import shipped_scenarios
     from ..simulation.report import CLAIMS
-    from ..simulation.scenario import shipped_scenarios
     from ..simulation.sensitivity import load_ranges, run_sensitivity, write_sensitivity
 
     names = set(table["scenario"].tolist())

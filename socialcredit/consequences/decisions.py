@@ -32,6 +32,7 @@ from socialcredit.errors import Problem, ValidationError
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.policy.measures import Effect, Measure
+from socialcredit.policy.repair import NDRC_2023, RepairRules
 from socialcredit.rights.repair import repairable_kind
 from socialcredit.scoring.definition import CompiledPolicy, raw_points
 from socialcredit.scoring.engine import compiled_bundle, from_us
@@ -165,10 +166,20 @@ class CompiledConsequences:
         )
         self.has_grade_lists = any(d.grades for d in bundle.lists)
         self.grade_floor = _grade_floor(bundle, self.scoring)
+        # kinds whose records make a subject known to a scheme that some list enters by
+        entered = {d.sector_grade.scheme for d in bundle.lists if d.sector_grade}
+        self.sector_kinds = frozenset(
+            kind for s in self.scoring.schemes if s.id in entered for kind in s.history
+        )
 
     def may_reach_grade_list(self, rows: Iterable[RecordRow]) -> bool:
         """False only when no grade list can hold a subject with these records: every grade
-        list is above the base and even all their positive points together stay below it."""
+        list is above the base and even all their positive points together stay below it, and
+        no record is of a sector that a list enters by sector grade."""
+        if self.sector_kinds:
+            rows = list(rows)
+            if any(r.kind in self.sector_kinds for r in rows):
+                return True
         if not self.has_grade_lists:
             return False
         if self.grade_floor is None:
@@ -255,7 +266,11 @@ def _cited(reason: Reason, memoranda: Mapping[tuple[str, str], tuple[str, str]] 
 
 
 def _recourse(
-    definition: ListDefinition, member: Membership, at_us: int, catalogue: Catalogue | None = None
+    definition: ListDefinition,
+    member: Membership,
+    at_us: int,
+    catalogue: Catalogue | None = None,
+    repair: RepairRules = NDRC_2023,
 ) -> list[str]:
     phrases = []
     restoration, name = definition.restoration, definition.name
@@ -271,7 +286,7 @@ def _recourse(
     if definition.hardship_freezes:
         phrases.append(Phrase("recourse_hardship", {"list": name}))
     repairable = [
-        k for k in member.kinds if catalogue is not None and repairable_kind(catalogue, k)
+        k for k in member.kinds if catalogue is not None and repairable_kind(catalogue, k, repair)
     ]
     if repairable:
         phrases.append(Phrase("recourse_repair", {"list": name, "kinds": ", ".join(repairable)}))
@@ -349,7 +364,8 @@ def make_decision(
             if (org is None or measure.role_bound) and measure.id not in applied:
                 applied[measure.id] = _cited(_reason(compiled, measure, member, org), memoranda)
                 definition = compiled.lists[member.list_id]
-                recourse += _recourse(definition, member, at_us, compiled.bundle.catalogue)
+                bundle = compiled.bundle
+                recourse += _recourse(definition, member, at_us, bundle.catalogue, bundle.repair)
     decision = _decision(compiled, subject, service, at_us, applied, recourse, warnings)
     frozen = frozen_restrictions(compiled, memberships, hardship_since_us, service)
     return replace(decision, frozen=frozen) if frozen else decision

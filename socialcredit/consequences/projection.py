@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from socialcredit.consequences.model import Membership, Status
+from socialcredit.consequences.sector_listings import sector_grade_listings
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.scoring.definition import CompiledPolicy, clamp, raw_points
@@ -86,6 +87,9 @@ def listings(
             continue
         if definition.grades:
             out += _grade_listings(definition, scoring, rows)
+            continue
+        if definition.sector_grade is not None:
+            out += sector_grade_listings(definition, scoring, rows)
             continue
         out += [
             _ground_listing(definition, row, rows, granted)
@@ -194,19 +198,23 @@ def _grade_listing(definition: ListDefinition, start: int, end: int | None) -> L
     )
 
 
-def membership_at(listing: Listing, at_us: int, frozen: bool) -> Membership | None:
+def membership_at(
+    listing: Listing | tuple[Any, ...], at_us: int, frozen: bool
+) -> Membership | None:
     """The listing's membership at ``at_us`` (None before its notice); ``frozen`` when a
-    hardship freezes its list at that time."""
-    if at_us < listing.noticed_us:
+    hardship freezes its list at that time. ``listing`` may be a plain tuple of a
+    :class:`Listing`'s fields, in order (as the consequence view keeps them)."""
+    list_id, noticed_us, from_us, until_us, grounds, kinds, ended_by = listing
+    if at_us < noticed_us:
         return None
-    if listing.until_us is not None and at_us >= listing.until_us:
-        status = Status.EXPIRED if listing.ended_by == "expiry" else Status.RESTORED
-    elif at_us < listing.from_us:
+    if until_us is not None and at_us >= until_us:
+        status = Status.EXPIRED if ended_by == "expiry" else Status.RESTORED
+    elif at_us < from_us:
         status = Status.NOTICED
     else:
         status = Status.FROZEN if frozen else Status.LISTED
     ended = status in (Status.EXPIRED, Status.RESTORED)
     return Membership(
-        listing.list_id, status, listing.noticed_us, listing.from_us, listing.until_us,
-        listing.grounds, listing.kinds, listing.ended_by if ended else None,
+        list_id, status, noticed_us, from_us, until_us, grounds, kinds,
+        ended_by if ended else None,
     )  # fmt: skip

@@ -8,6 +8,15 @@ by then. :class:`DecisionService` adds :meth:`~DecisionService.decide`, which wr
 decision to the ledger as a ``DecisionMade`` entry through a group-commit
 :class:`~socialcredit.consequences.audit.AuditWriter`.
 
+What the view keeps is derived, per subject, in compact form: the records in columns
+(:class:`~socialcredit.scoring.columnar.ColumnarRecords`, about 42 bytes a record, dense
+subject slots in a sorted NumPy key array, each subject's latest fact time beside its slot),
+the listings in force of the listed subjects only (plain tuples), and the few subjects with
+facts, lifecycle events or legal representatives. A question about one subject reads that
+subject's rows by following its chain in the columns; nothing holds a Python object per
+record, so a snapshot of the view (:mod:`socialcredit.consequences.snapshot`) is mostly flat
+arrays and loads at memory speed.
+
 Both are thread-safe: decisions read immutable tuples from dicts; catching up, appending and
 reading the store happen under one lock.
 """
@@ -44,12 +53,13 @@ from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy.publish import PublishedBundle, in_force, read_published
 from socialcredit.rights.reads import checked_purpose
+from socialcredit.scoring.columnar import ColumnarRecords
 from socialcredit.scoring.engine import from_us, to_us
 from socialcredit.scoring.records import (
     LIFECYCLE_ENTRY_TYPES,
+    RECORD_FILED,
     RecordIndex,
     RecordRow,
-    project_entry,
 )
 
 __all__ = ["ConsequenceView", "DecisionService", "effective_rows", "service_purpose"]
@@ -57,6 +67,7 @@ __all__ = ["ConsequenceView", "DecisionService", "effective_rows", "service_purp
 Key = tuple[str, str]
 DECISION_MADE = "DecisionMade"
 MEMORANDUM_CONCLUDED = "MemorandumConcluded"
+MEMORANDUM_ENDED = "MemorandumEnded"
 _DECISION_SUFFIX = b',"type":"DecisionMade","v":1}'
 _NO_FACTS = SubjectFacts()
 _CHUNK = 10_000
@@ -128,14 +139,17 @@ class ConsequenceView:
 
     def _clear(self) -> None:
         """Forget everything read (the state of a view that has read nothing)."""
-        self._index = RecordIndex()
+        # every record in columns; per subject slot also the ledger time of the latest fact
+        # about the subject (ColumnarRecords.touch), which says whether a cached listing
+        # answers a question about a time
+        self._index = ColumnarRecords()
         self._next = 0
         self._stale = True
         self._next_check = 0.0
         self._facts: dict[Key, SubjectFacts] = {}
-        self._last: dict[Key, int] = {}  # ledger time of the latest fact about the subject
-        self._positions: dict[int, Key] = {}  # record position -> subject
-        self._listings: dict[Key, tuple[Listing, ...]] = {}
+        # the listings of every listed subject under the bundle in force, as plain tuples (the
+        # fields of Listing: a snapshot loads plain tuples several times faster)
+        self._listings: dict[Key, tuple[tuple[Any, ...], ...]] = {}
         self._decisions: dict[Key, list[int]] = {}
         # subjects with corrected, withdrawn or disputed records: a dispute left undecided past
         # its deadline suspends a record at a *time*, with no entry, so their memberships are
@@ -154,8 +168,9 @@ class ConsequenceView:
 
     @property
     def record_index(self) -> RecordIndex:
-        """The record index this view keeps (caught up by :meth:`catch_up`; hold
-        :attr:`lock` while using it)."""
+        """The record index this view keeps, in columns (caught up by :meth:`catch_up`;
+        hold :attr:`lock` while using it): every question of a record index, one subject's
+        rows at a time."""
         return self._index
 
     def close(self) -> None:
@@ -203,15 +218,16 @@ class ConsequenceView:
             policy_changed = False
             entries = self._entries(size)
             # one decoding pass feeds both the record index and the facts, chunk by chunk
+            # (and no cyclic collection rescans the view's listings while they are recomputed)
             with collector_paused():
                 while chunk := list(islice(entries, _CHUNK)):
                     self._index.apply(chunk)
                     for entry in chunk:
                         policy_changed |= self._apply(entry, dirty)
-            self._index.ledger = self.ledger
-            self._index.next_position = size
-            read, self._next = size - self._next, size
-            self._rebuild(None if policy_changed else dirty)
+                self._index.ledger = self.ledger
+                self._index.next_position = size
+                read, self._next = size - self._next, size
+                self._rebuild(None if policy_changed else dirty)
             return read
 
     def _entries(self, size: int) -> Iterator[Entry]:
@@ -256,6 +272,9 @@ class ConsequenceView:
         if kind == MEMORANDUM_CONCLUDED:
             self._memorandum_concluded(entry)
             return False
+        if kind == MEMORANDUM_ENDED:  # read again by key on next use, with its ending
+            self._memoranda = None
+            return False
         if kind == POLICY_PUBLISHED:
             self._published.append(read_published(entry))
             return True
@@ -264,10 +283,8 @@ class ConsequenceView:
             if key is not None:
                 self._decisions.setdefault(key, []).append(entry.position)
             return False
-        row = project_entry(entry)
-        if row is not None:
-            key = (row.subject_kind, row.subject_id)
-            self._positions[row.position] = key
+        if kind == RECORD_FILED:
+            key = (str(data["subject"]["kind"]), str(data["subject"]["id"]))
         elif kind in LIFECYCLE_ENTRY_TYPES:
             found = self._lifecycle_subject(entry)
             if found is None:
@@ -287,7 +304,7 @@ class ConsequenceView:
                     facts.restorations.append((str(data["list"]), entry.recorded_at_us))
                 else:
                     facts.hardship.append((entry.recorded_at_us, kind == "HardshipRecorded"))
-        self._last[key] = entry.recorded_at_us
+        self._index.touch(key, entry.recorded_at_us)
         dirty.add(key)
         return False
 
@@ -304,8 +321,8 @@ class ConsequenceView:
     def _referenced(self, data: dict[str, Any]) -> Key | None:
         """The subject of a record an entry refers to by position (corrections, disputes)."""
         for value in data.values():
-            if type(value) is int and value in self._positions:
-                return self._positions[value]
+            if type(value) is int and (row := self._index.record(value)) is not None:
+                return row.subject_kind, row.subject_id
         return None
 
     def _representative_recorded(self, entry: Entry, dirty: set[Key]) -> None:
@@ -315,24 +332,38 @@ class ConsequenceView:
         self._representative[org].sort(key=lambda item: item[:2])
         if person is not None:
             self._represents.setdefault(str(person), set()).add(org)
-            self._last[("person", str(person))] = entry.recorded_at_us
-        self._last[("organisation", org)] = entry.recorded_at_us
+            self._index.touch(("person", str(person)), entry.recorded_at_us)
+        self._index.touch(("organisation", org), entry.recorded_at_us)
 
     def _rebuild(self, dirty: set[Key] | None) -> None:
         """Recompute the listings of ``dirty`` subjects (None: everyone) under the latest policy."""
         self._current = self._compile(self._bundle_for(utc_now_us(), None))
-        keys = set(self._facts) | set(self._index.subjects()) if dirty is None else dirty
-        for key in keys:
-            found = self._compute(self._current, key, 2**62)
-            if found:
-                self._listings[key] = found
-            else:
-                self._listings.pop(key, None)
+        if dirty is None:  # every subject with records, read slot by slot, then the others
+            everyone = self._index.effective_by_subject(2**62)
+            for key, rows in everyone:
+                self._relist(key, rows)
+            dirty = {key for key in self._facts if not self._index.records(*key)}
+        for key in dirty:
+            self._relist(key, None)
+
+    def _relist(self, key: Key, rows: Sequence[RecordRow] | None) -> None:
+        found = self._compute(self._current, key, 2**62, rows)
+        if found:
+            self._listings[key] = tuple(map(tuple, found))
+        else:
+            self._listings.pop(key, None)
 
     def _compute(
-        self, compiled: CompiledConsequences, key: Key, known_us: int
+        self,
+        compiled: CompiledConsequences,
+        key: Key,
+        known_us: int,
+        rows: Sequence[RecordRow] | None = None,
     ) -> tuple[Listing, ...]:
-        rows = effective_rows(self._index, key[0], key[1], known_us)
+        """The subject's listings under ``compiled`` from the facts known by ``known_us``
+        (``rows``: its effective records then, if the caller has them)."""
+        if rows is None:
+            rows = effective_rows(self._index, key[0], key[1], known_us)
         relevant = compiled.relevant_kinds
         if not any(r.kind in relevant for r in rows) and not compiled.may_reach_grade_list(rows):
             return ()
@@ -368,7 +399,7 @@ class ConsequenceView:
         key = (subject_kind, subject_id)
         if (
             compiled is self._current
-            and at_us >= self._last.get(key, 0)
+            and at_us >= self._index.touched(key)
             and key not in self._volatile
         ):
             found = self._listings.get(key, ())
@@ -380,7 +411,7 @@ class ConsequenceView:
         hardship = facts is not None and bool(facts.hardship) and facts.hardship_at(at_us, at_us)
         out = []
         for listing in found:
-            frozen = hardship and compiled.lists[listing.list_id].hardship_freezes
+            frozen = hardship and compiled.lists[listing[0]].hardship_freezes
             member = membership_at(listing, at_us, frozen)
             if member is not None:
                 out.append(member)

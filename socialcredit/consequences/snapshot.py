@@ -6,6 +6,11 @@ says when a snapshot is trusted; any other is refused and the view rebuilt). Wha
 the view's own state — record index, facts, listings, decisions, representatives — never the
 policies: those are read again from the ledger's ``PolicyPublished`` entries (through the
 per-subject index), and the listings are recomputed if the bundle in force has changed since.
+The record columns are stored as a snapshot of their own (:data:`COLUMNS`, of the same size,
+written first): a reader loads them and drops their bytes before it loads the rest, so its
+peak memory is the larger part plus what is loaded, not both parts at once. A writer killed
+between the two leaves the older snapshot without its columns: it is refused (the view
+replays once), never misread.
 
 The bytes are a pickle, loaded only after the snapshot's Ed25519 signature by the ledger's own
 key and its digest have been checked: a store writer without that key cannot plant one. The
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._collector import collector_paused
-from ..ledger.snapshots import LoadedSnapshot, load_snapshot, save_snapshot
+from ..ledger.snapshots import PART_BYTES, LoadedSnapshot, load_snapshot, save_snapshot
 from ..ledger.subject_index import TYPE_KIND, index_complete
 from ..ledger.subject_index import entries_at as _entries_at
 from ..policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
@@ -32,17 +37,25 @@ from ..storage.port import StoredSnapshot
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from ..scoring.columnar import ColumnarRecords
     from .service import ConsequenceView
 
-__all__ = ["NAME", "refresh_snapshot", "restore_view", "view_format", "write_view_snapshot"]
+__all__ = [
+    "COLUMNS",
+    "NAME",
+    "refresh_snapshot",
+    "restore_view",
+    "view_format",
+    "write_view_snapshot",
+]
 
 NAME = "consequences"
+COLUMNS = "consequences-columns"
+"""The snapshot of the view's record columns, stored apart from the rest (same size)."""
 _FIELDS = (
     "_index",
     "_next",
     "_facts",
-    "_last",
-    "_positions",
     "_listings",
     "_decisions",
     "_volatile",
@@ -51,7 +64,13 @@ _FIELDS = (
     "_representative",
 )
 # The modules whose objects (or whose meaning of the state) the pickle holds.
-_CODE = ("service.py", "projection.py", "model.py", "../scoring/records.py")
+_CODE = (
+    "service.py",
+    "projection.py",
+    "model.py",
+    "../scoring/records.py",
+    "../scoring/columnar.py",
+)
 
 
 def view_format() -> str:
@@ -65,8 +84,9 @@ def view_format() -> str:
     return f"pickle5/py{version}/{digest.hexdigest()[:16]}"
 
 
-def view_bytes(view: ConsequenceView) -> tuple[int, bytes]:
-    """The whole-ledger view caught up, as ``(size, bytes)``.
+def view_bytes(view: ConsequenceView, *, columns: bool = True) -> tuple[int, bytes]:
+    """The whole-ledger view caught up, as ``(size, bytes)``; without its record columns
+    (``_index``) if ``columns`` is False (:func:`write_view_snapshot` stores them apart).
 
     Raises:
         ValueError: if the view is scoped to some subjects (only a whole view is saved).
@@ -75,24 +95,40 @@ def view_bytes(view: ConsequenceView) -> tuple[int, bytes]:
         raise ValueError("only a view of every subject is saved as a snapshot")
     with view.lock:
         view.catch_up()
-        state: dict[str, Any] = {field: getattr(view, field) for field in _FIELDS}
+        fields = _FIELDS if columns else tuple(f for f in _FIELDS if f != "_index")
+        state: dict[str, Any] = {field: getattr(view, field) for field in fields}
         state["policy"] = view._current.bundle.digest
-        index_ledger, view._index.ledger = view._index.ledger, None
-        try:
-            data = pickle.dumps(state, protocol=5)
-        finally:
-            view._index.ledger = index_ledger
+        data = pickle.dumps(state, protocol=5)  # the columns drop their ledger when pickled
     return state["_next"], data
 
 
-def write_view_snapshot(view: ConsequenceView) -> StoredSnapshot:
-    """Catch ``view`` up and store it as the ledger's consequences snapshot.
+def write_view_snapshot(view: ConsequenceView, *, part_bytes: int = PART_BYTES) -> StoredSnapshot:
+    """Catch ``view`` up and store it as the ledger's consequences snapshot: the record
+    columns as a snapshot of their own (:data:`COLUMNS`, first), then the rest (:data:`NAME`,
+    whose header is returned). A reader loads the columns and drops their bytes before it
+    loads the rest, so its peak memory is not the sum of both.
 
     Raises:
         As :func:`~socialcredit.ledger.snapshots.save_snapshot` and :func:`view_bytes`.
     """
-    size, data = view_bytes(view)
-    return save_snapshot(view.ledger, NAME, view_format(), size, data)
+    with view.lock:
+        size, data = view_bytes(view, columns=False)
+        columns = pickle.dumps(view._index, protocol=5)
+    fmt = view_format()
+    save_snapshot(view.ledger, COLUMNS, fmt, size, columns, part_bytes=part_bytes)
+    del columns
+    return save_snapshot(view.ledger, NAME, fmt, size, data, part_bytes=part_bytes)
+
+
+def _columns_at(ledger: Ledger, size: int) -> tuple[ColumnarRecords | None, tuple[str, ...]]:
+    """The trusted record columns stored apart for the snapshot of ``size`` entries (None if
+    there are none of that size), and why newer ones were refused."""
+    found = load_snapshot(ledger, COLUMNS, view_format())
+    if found.data is None or found.size != size:
+        return None, found.refused
+    with collector_paused():
+        columns = pickle.loads(found.data)  # trusted: signed by the ledger's key, digest checked
+    return columns, found.refused
 
 
 def restore_view(view: ConsequenceView) -> LoadedSnapshot:
@@ -105,8 +141,14 @@ def restore_view(view: ConsequenceView) -> LoadedSnapshot:
     published = _policies_below(view.ledger, found.size)
     if published is None:
         return LoadedSnapshot(0, None, (*found.refused, "the per-subject index is incomplete"))
+    columns, refused = _columns_at(view.ledger, found.size)  # first: its bytes are dropped
     with collector_paused():
         state = pickle.loads(found.data)  # trusted: signed by the ledger's key, digest checked
+    if "_index" not in state:
+        if columns is None:
+            missing = f"the record columns of the snapshot of {found.size} entries are missing"
+            return LoadedSnapshot(0, None, (*found.refused, *refused, missing))
+        state["_index"] = columns
     for field in _FIELDS:
         setattr(view, field, state[field])
     view._index.ledger = view.ledger

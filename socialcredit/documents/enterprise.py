@@ -26,6 +26,7 @@ from ..ledger.entries import format_time
 from ..ledger.proofs import inclusion_document
 from ..policy import PolicyBundle, bundle_in_force
 from ..ratings import ratee_view
+from ..rights.repair import repaired_positions
 from ..scoring import RecordIndex, explain
 from ..scoring.engine import to_us
 from ._layout import FontChoice, Page, choose_font
@@ -81,7 +82,12 @@ def enterprise_report(
             "policy_revision": found.result.revision,
         },
         "listings": _listings(consequences["memberships"], bundle),
-        "records": _records(ledger, found.result.contributions, bundle),
+        "records": _records(
+            ledger,
+            found.result.contributions,
+            bundle,
+            repaired_positions(ledger, to_us(now), subject=(_ORGANISATION, uscc)),
+        ),
         "rating": None
         if rating.count == 0
         else {
@@ -137,14 +143,15 @@ def _listings(
 
 
 def _records(
-    ledger: Ledger, contributions: Any, bundle: PolicyBundle | None
+    ledger: Ledger, contributions: Any, bundle: PolicyBundle | None, repaired: frozenset[int]
 ) -> list[dict[str, Any]]:
-    """The published records (:func:`public_records`), each with its legal basis, the date
-    its publication ends and its inclusion proof without the entry's bytes."""
+    """The published records (:func:`public_records`; none whose repair was granted, even
+    where the bundle keeps its effect), each with its legal basis, the date its publication
+    ends and its inclusion proof without the entry's bytes."""
     if bundle is None:
         return []
     out = []
-    for c, kind in public_records(contributions, bundle.catalogue):
+    for c, kind in public_records(contributions, bundle.catalogue, repaired=repaired):
         proof = inclusion_document(ledger, c.position)
         del proof["entry"]  # the entry names the full USCC and the evidence: not published
         out.append(

@@ -108,7 +108,9 @@ CORE_ENTRY_TYPES = (
     "NoticeDeliveryFailed",
     # agencies and their joint memoranda
     "AgencyRegistered",
+    "AgencyKeyRotated",
     "MemorandumConcluded",
+    "MemorandumEnded",
 )
 for _name in CORE_ENTRY_TYPES:
     register_entry_type(_name)

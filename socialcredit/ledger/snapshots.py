@@ -145,19 +145,21 @@ def _checked(ledger: Ledger, header: StoredSnapshot, fmt: str) -> bytes:
 
 
 def _joined(ledger: Ledger, header: StoredSnapshot) -> bytes:
-    chunks = []
+    # one growing buffer, each part dropped once copied: the peak is the snapshot's size
+    # plus one part, not twice its size (a bytearray is read wherever bytes are)
+    data, count = bytearray(), 0
     try:
         for expected, (part, chunk) in enumerate(
             ledger.store.read_snapshot_parts(header.name, header.size)
         ):
             if part != expected:
                 raise _Refused(f"part {expected} of {header.parts} is missing")
-            chunks.append(chunk)
+            data += chunk
+            count += 1
     except StorageError as exc:
         raise _Refused(f"its parts cannot be read ({exc})") from None
-    if len(chunks) != header.parts:
-        raise _Refused(f"it has {len(chunks)} of its {header.parts} parts (truncated)")
-    data = b"".join(chunks)
+    if count != header.parts:
+        raise _Refused(f"it has {count} of its {header.parts} parts (truncated)")
     if hashlib.sha256(data).digest() != header.digest:
         raise _Refused("its bytes do not have the signed digest (altered or truncated)")
-    return data
+    return data  # type: ignore[return-value]

@@ -3,8 +3,9 @@
 A bundle holds ``manifest.yaml`` (:mod:`socialcredit.policy.manifest`), ``catalogue.yaml``
 (:mod:`socialcredit.catalogue.loader`) and ``scoring.yaml`` (:mod:`socialcredit.policy.scoring`),
 and optionally ``listings.yaml`` (:mod:`socialcredit.policy.lists`), ``measures.yaml``
-(:mod:`socialcredit.policy.measures`) and ``labels.yaml`` (:mod:`socialcredit.policy.labels`);
-a bundle without them has no lists, no measures, and pages show its names and codes.
+(:mod:`socialcredit.policy.measures`), ``labels.yaml`` (:mod:`socialcredit.policy.labels`)
+and ``sector_grades.yaml`` (:mod:`socialcredit.policy.sector_grades`); a bundle without them
+has no lists, no measures, no sector grades, and pages show its names and codes.
 Every check runs and every problem is reported at once, keyed ``file:key.path``
 (``scoring.yaml:rules[3].kind``); a bundle with any problem is refused whole.
 
@@ -42,7 +43,9 @@ from socialcredit.policy.manifest import (
     sign_manifest,
 )
 from socialcredit.policy.measures import MeasurePolicy, check_measures
+from socialcredit.policy.repair import NDRC_2023, RepairRules, check_repair
 from socialcredit.policy.scoring import ScoringPolicy, check_scoring
+from socialcredit.policy.sector_grades import SectorScheme, check_sector_grades
 
 __all__ = [
     "BUNDLE_FILES",
@@ -61,8 +64,15 @@ __all__ = [
 MANIFEST = "manifest.yaml"
 #: The files a bundle must list in its manifest.
 BUNDLE_FILES = ("catalogue.yaml", "scoring.yaml")
-#: Files a bundle may add (lists, measures with their links and services, labels for people).
-OPTIONAL_FILES = ("listings.yaml", "measures.yaml", "labels.yaml")
+#: Files a bundle may add (lists, measures with their links and services, labels for people,
+#: grade schemes per sector).
+OPTIONAL_FILES = (
+    "listings.yaml",
+    "measures.yaml",
+    "labels.yaml",
+    "sector_grades.yaml",
+    "repair.yaml",
+)
 _YAML_SUFFIXES = (".yaml", ".yml")
 #: Detached signatures over the bundle's digest (:mod:`.governance`): beside the bundle, not in it.
 SIGNATURES = "signatures.yaml"
@@ -93,6 +103,10 @@ class PolicyBundle:
         lists: the checked red and black lists (empty without ``listings.yaml``).
         measures: the checked measures, links and services.
         labels: the checked labels in English and Chinese (empty without ``labels.yaml``).
+        sector_grades: the checked grade schemes per sector (empty without
+            ``sector_grades.yaml``).
+        repair: the checked credit-repair rules (the NDRC 2023 defaults without
+            ``repair.yaml``).
     """
 
     manifest: Manifest
@@ -102,6 +116,8 @@ class PolicyBundle:
     lists: tuple[ListDefinition, ...] = ()
     measures: MeasurePolicy = field(default_factory=MeasurePolicy)
     labels: Labels = field(default_factory=Labels)
+    sector_grades: tuple[SectorScheme, ...] = ()
+    repair: RepairRules = NDRC_2023
 
     def __post_init__(self) -> None:
         """Refuse a bundle that was not built by the loader from files that pass its checks.
@@ -199,7 +215,9 @@ def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
             scoring, found = check_scoring(document, catalogue)
             problems += [_under("scoring.yaml", p) for p in found]
             problems += _screen_scoring(document)
-    lists, measures = _consequences(files, catalogue, scoring, problems)
+    schemes = _sector_grades(files, catalogue, scoring, problems)
+    repair = _repair(files, problems)
+    lists, measures = _consequences(files, catalogue, scoring, schemes, problems)
     labels = Labels()
     if "labels.yaml" in files:
         document = _parse("labels.yaml", files["labels.yaml"], problems)
@@ -211,7 +229,15 @@ def load_bundle_from_files(files: Mapping[str, bytes]) -> PolicyBundle:
     token = _LOADING.set(True)
     try:
         return PolicyBundle(
-            manifest, catalogue, scoring, MappingProxyType(dict(files)), lists, measures, labels
+            manifest,
+            catalogue,
+            scoring,
+            MappingProxyType(dict(files)),
+            lists,
+            measures,
+            labels,
+            schemes,
+            repair,
         )
     finally:
         _LOADING.reset(token)
@@ -221,6 +247,7 @@ def _consequences(
     files: Mapping[str, bytes],
     catalogue: Catalogue | None,
     scoring: ScoringPolicy | None,
+    schemes: tuple[SectorScheme, ...],
     problems: list[Problem],
 ) -> tuple[tuple[ListDefinition, ...], MeasurePolicy]:
     """The lists and measures of the bundle (empty when the files are absent)."""
@@ -229,7 +256,7 @@ def _consequences(
     if "listings.yaml" in files:
         document = _parse("listings.yaml", files["listings.yaml"], problems)
         if document is not None:
-            lists, found = check_lists(document, catalogue, scoring)
+            lists, found = check_lists(document, catalogue, scoring, schemes)
             problems += [_under("listings.yaml", p) for p in found]
             declared = _declared_lists(document)
     measures = MeasurePolicy()
@@ -239,6 +266,35 @@ def _consequences(
             measures, found = check_measures(document, catalogue, lists, declared)
             problems += [_under("measures.yaml", p) for p in found]
     return lists, measures
+
+
+def _sector_grades(
+    files: Mapping[str, bytes],
+    catalogue: Catalogue | None,
+    scoring: ScoringPolicy | None,
+    problems: list[Problem],
+) -> tuple[SectorScheme, ...]:
+    """The grade schemes per sector of the bundle (none when the file is absent)."""
+    if "sector_grades.yaml" not in files:
+        return ()
+    document = _parse("sector_grades.yaml", files["sector_grades.yaml"], problems)
+    if document is None:
+        return ()
+    schemes, found = check_sector_grades(document, catalogue, scoring)
+    problems += [_under("sector_grades.yaml", p) for p in found]
+    return schemes
+
+
+def _repair(files: Mapping[str, bytes], problems: list[Problem]) -> RepairRules:
+    """The bundle's credit-repair rules (the defaults when the file is absent)."""
+    if "repair.yaml" not in files:
+        return NDRC_2023
+    document = _parse("repair.yaml", files["repair.yaml"], problems)
+    if document is None:
+        return NDRC_2023
+    rules, found = check_repair(document)
+    problems += [_under("repair.yaml", p) for p in found]
+    return rules
 
 
 def _screen_scoring(document: object) -> list[Problem]:
@@ -348,7 +404,7 @@ class Authorisation:
     """Which legal-basis registry entry authorises one item of a bundle, and to do what.
 
     Attributes:
-        area: ``kind``, ``list``, ``measure`` or ``link``.
+        area: ``kind``, ``list``, ``measure``, ``link`` or ``sector_grade`` (a scheme).
         item: the item's id (``list->measure`` for a link).
         legal_basis: the registry entry's id.
         citation: the entry's full citation.
@@ -384,7 +440,8 @@ class Authorisation:
 
 
 def authorisations(bundle: PolicyBundle) -> list[Authorisation]:
-    """Per kind, list, measure and link of ``bundle``, the registry entry that authorises it.
+    """Per kind, list, measure, link and sector grade scheme of ``bundle``, the registry entry
+    that authorises it.
 
     A link within one context has no basis of its own: the measure's basis covers it. Every
     entry named exists and authorises its item, since the bundle was checked when loaded.
@@ -401,6 +458,10 @@ def authorisations(bundle: PolicyBundle) -> list[Authorisation]:
     out += [
         _authorised("measure", m.id, m.legal_basis, f"{m.type} in {m.context}")
         for m in measures.values()
+    ]
+    out += [
+        _authorised("sector_grade", s.id, s.legal_basis, f"grading {s.dimension} conduct")
+        for s in bundle.sector_grades
     ]
     contexts = {d.id: d.context for d in bundle.lists}
     for link in bundle.measures.links:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -48,6 +48,8 @@ class Area(StrEnum):
     MEASURE = "measure"
     LINK = "link"
     SERVICE = "service"
+    SECTOR_GRADE = "sector grade scheme"
+    REPAIR = "repair rules"
 
 
 class Action(StrEnum):
@@ -85,8 +87,8 @@ class Change:
 
 def diff(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
     """Every change from ``old`` to ``new``: scoring first (rules, tiers, grades, base, bounds,
-    dimensions), then catalogue kinds, then lists, measures, links and services. Empty if the
-    two mean the same policy."""
+    dimensions), then catalogue kinds, then lists, measures, links and services, then the
+    sector grade schemes and the credit-repair rules. Empty if the two mean the same policy."""
     a, b = old.scoring, new.scoring
     changes = _keyed(Area.RULE, _by(a.rules, "kind"), _by(b.rules, "kind"), _rule_aspects)
     changes += _keyed(
@@ -119,7 +121,11 @@ def diff(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
     changes += _keyed(
         Area.KIND, dict(old.catalogue.kinds), dict(new.catalogue.kinds), _kind_aspects
     )
-    return changes + _consequence_changes(old, new)
+    changes += _consequence_changes(old, new)
+    changes += _keyed(
+        Area.SECTOR_GRADE, _by(old.sector_grades, "id"), _by(new.sector_grades, "id"), _fields
+    )
+    return changes + _keyed(Area.REPAIR, {"": old.repair}, {"": new.repair}, _fields)
 
 
 def _consequence_changes(old: PolicyBundle, new: PolicyBundle) -> list[Change]:
@@ -165,6 +171,19 @@ def _binned_aspects(rule: BinnedRule) -> dict[str, str]:
         f"{'more' if b.upto is None else f'<= {b.upto}'}: {b.points}" for b in rule.bins
     )
     return {"kinds": ", ".join(rule.kinds), "dimension": rule.dimension, "bins": bins}
+
+
+def _fields(item: Any) -> dict[str, str]:
+    """Every field of a checked dataclass as text (sets sorted), so no change goes unreported."""
+    return {f.name: _text(getattr(item, f.name)) for f in fields(item)}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, frozenset | set):
+        return ", ".join(sorted(map(str, value)))
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in sorted(value.items()))
+    return str(value)
 
 
 def _kind_aspects(kind: Any) -> dict[str, str]:

@@ -15,6 +15,7 @@ A list file looks like this::
           - {kind: debtor_obstructs_enforcement, period: 2y}
         escalation: {from: abnormal_operations}   # entry when a listing there runs its full period
         grade: [AAA]                       # or entry by grade (exclusive with grounds/escalation)
+        sector_grade: {scheme: taxpayer_credit, grades: [D]}   # or by a sector grade
         restoration:
           performed_by: [judgment_performed]       # records showing the obligation performed
           within_working_days: 3                   # legal deadline for the removal
@@ -23,7 +24,11 @@ A list file looks like this::
         representative: true               # role-bound measures reach an organisation's legal rep.
 
 Every listing ends: each ground has a finite period, an escalated listing takes its own list's
-``period``, and a grade list may not include the grade of a subject with no records. Listing is
+``period``, and a grade list may not include the grade of a subject with no records. A list
+entered by a sector grade (:mod:`.sector_grades`) names a scheme of the bundle and some of its
+grades, never the grade of a subject unknown to the sector nor that of a sector score at the
+scheme's base (either listing would never end), and its context must be the context of every
+kind the scheme grades on (purpose binding: a tax grade lists in the tax context). Listing is
 itself a measure: a list's legal basis must be an entry of the legal-basis registry that
 authorises ``black_listing`` (or ``red_listing``) in the list's context, and its id and name
 pass the prohibited-grounds firewall.
@@ -41,6 +46,7 @@ from typing import Any
 from socialcredit.catalogue import Catalogue, Gravity, conduct_taxonomy, firewall, registry
 from socialcredit.errors import Problem
 from socialcredit.policy.scoring import ScoringPolicy, duration_days
+from socialcredit.policy.sector_grades import SectorScheme
 
 __all__ = [
     "GRAVITY_RANK",
@@ -49,6 +55,7 @@ __all__ = [
     "Ground",
     "ListDefinition",
     "Restoration",
+    "SectorGradeEntry",
     "check_lists",
 ]
 
@@ -57,6 +64,7 @@ _KEYS = {"id": True, "name": True, "colour": True, "subject_kinds": True, "conte
 _KEYS |= {"gravity": True, "legal_basis": True, "notice": True, "grounds": False}
 _KEYS |= {"escalation": False, "grade": False, "restoration": False}
 _KEYS |= {"hardship_freezes": False, "representative": False, "period": False}
+_KEYS |= {"sector_grade": False}
 _RESTORATION_KEYS = ("performed_by", "within_working_days", "on_application_after")
 _SUBJECT_KINDS = ("person", "organisation")
 #: Order of gravity for proportionality: a measure may not rank above its trigger.
@@ -84,6 +92,18 @@ class Escalation:
     """Entry when a listing on ``source`` runs its full period without restoration."""
 
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectorGradeEntry:
+    """Entry while the subject's grade in sector scheme ``scheme`` is one of ``grades``."""
+
+    scheme: str
+    grades: tuple[str, ...]
+
+    def labels(self) -> tuple[str, ...]:
+        """How a listing states its trigger: ``taxpayer_credit grade D`` per grade."""
+        return tuple(f"{self.scheme} grade {g}" for g in self.grades)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +137,7 @@ class ListDefinition:
     restoration: Restoration = Restoration()
     hardship_freezes: bool = False
     representative: bool = False
+    sector_grade: SectorGradeEntry | None = None
 
     def ground(self, kind: str) -> Ground | None:
         """The ground for record kind ``kind``, or None."""
@@ -139,6 +160,7 @@ class ListDefinition:
             "restoration": _restoration_text(self.restoration),
             "hardship_freezes": str(self.hardship_freezes),
             "representative": str(self.representative),
+            "sector_grade": ", ".join(self.sector_grade.labels()) if self.sector_grade else "",
         }
 
 
@@ -150,22 +172,32 @@ def _restoration_text(r: Restoration) -> str:
 
 
 def check_lists(
-    doc: object, catalogue: Catalogue | None, scoring: ScoringPolicy | None
+    doc: object,
+    catalogue: Catalogue | None,
+    scoring: ScoringPolicy | None,
+    schemes: tuple[SectorScheme, ...] = (),
 ) -> tuple[tuple[ListDefinition, ...], list[Problem]]:
-    """Check a parsed ``listings.yaml`` against the bundle's catalogue and scoring policy.
+    """Check a parsed ``listings.yaml`` against the bundle's catalogue, scoring policy and
+    sector grade schemes.
 
     Returns:
         The lists that passed (all of them when there is no problem) and every problem.
     """
-    checker = _ListChecker(catalogue, scoring)
+    checker = _ListChecker(catalogue, scoring, schemes)
     lists = checker.run(doc)
     return lists, checker.problems
 
 
 class _ListChecker:
-    def __init__(self, catalogue: Catalogue | None, scoring: ScoringPolicy | None) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue | None,
+        scoring: ScoringPolicy | None,
+        schemes: tuple[SectorScheme, ...] = (),
+    ) -> None:
         self.catalogue = catalogue
         self.scoring = scoring
+        self.schemes = {s.id: s for s in schemes}
         self.problems: list[Problem] = []
 
     def refuse(self, path: str, reason: str) -> None:
@@ -220,20 +252,23 @@ class _ListChecker:
         grounds = self.grounds(f"{p}.grounds", raw.get("grounds", []), gravity, colour, kinds)
         escalation = self.escalation(f"{p}.escalation", raw.get("escalation"), ids, list_id)
         grades = self.grades(f"{p}.grade", raw.get("grade"))
+        sector = self.sector_grade(f"{p}.sector_grade", raw.get("sector_grade"), context)
         period = raw.get("period")
         period_days = None if period is None else self.duration(f"{p}.period", period)
-        self.entry_rules(p, grounds, escalation, grades, period)
+        self.entry_rules(p, grounds, escalation, grades, period, "sector_grade" in raw)
+        if sector is not None and (grounds or escalation or grades):
+            self.refuse(f"{p}.sector_grade", "a list enters by one criterion: not with others")
         restoration = self.restoration(f"{p}.restoration", raw.get("restoration", {}))
-        flags = [
-            self.flag(f"{p}.{k}", raw.get(k, False)) for k in ("hardship_freezes", "representative")
-        ]
+        hardship = self.flag(f"{p}.hardship_freezes", raw.get("hardship_freezes", False))
+        representative = self.flag(f"{p}.representative", raw.get("representative", False))
         if len(self.problems) > before:
             return None
         assert gravity is not None and notice is not None
         return ListDefinition(
             str(list_id), str(raw["name"]), Colour(colour), kinds, str(context), gravity,
             str(basis), str(raw["notice"]), notice, grounds, escalation, grades,
-            None if period is None else str(period), period_days, restoration, *flags,
+            None if period is None else str(period), period_days, restoration, hardship,
+            representative, sector,
         )  # fmt: skip
 
     # -- fields ---------------------------------------------------------------------------
@@ -396,6 +431,55 @@ class _ListChecker:
                 )
         return tuple(map(str, value))
 
+    def sector_grade(
+        self, path: str, value: object, context: str | None
+    ) -> SectorGradeEntry | None:
+        """Entry by the grade of a sector scheme of the bundle (see the module docstring)."""
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or set(value) != {"scheme", "grades"}:
+            self.refuse(path, "must be a mapping with exactly scheme and grades")
+            return None
+        scheme = self.schemes.get(str(value["scheme"]))
+        if scheme is None:
+            known = ", ".join(self.schemes) or "none: add sector_grades.yaml"
+            self.refuse(f"{path}.scheme", f"unknown sector scheme {value['scheme']!r} ({known})")
+            return None
+        grades = value["grades"]
+        if not isinstance(grades, list) or not grades:
+            self.refuse(f"{path}.grades", "must be a non-empty list of the scheme's grades")
+            return None
+        endless = {scheme.no_history, scheme.band_grade(scheme.base)}
+        for i, grade in enumerate(grades):
+            if grade not in scheme.grades:
+                self.refuse(
+                    f"{path}.grades[{i}]",
+                    f"unknown grade {grade!r} ({scheme.id}: {', '.join(scheme.grades)})",
+                )
+            elif grade in endless:
+                self.refuse(
+                    f"{path}.grades[{i}]",
+                    f"{grade} is the grade of a subject without records against it in "
+                    f"{scheme.id}: a listing by it would never end",
+                )
+        self.sector_context(f"{path}.scheme", scheme, context)
+        return SectorGradeEntry(scheme.id, tuple(map(str, grades)))
+
+    def sector_context(self, path: str, scheme: SectorScheme, context: str | None) -> None:
+        """Purpose binding: every kind the scheme grades on belongs to the list's context."""
+        if self.catalogue is None or self.scoring is None or context is None:
+            return
+        weighed = {r.kind for r in self.scoring.rules if r.dimension == scheme.dimension}
+        weighed |= {t.kind for t in scheme.triggers}
+        for kind_id in sorted(weighed - set(scheme.exclude)):
+            kind = self.catalogue.kinds.get(kind_id)
+            if kind is not None and kind.context != context:
+                self.refuse(
+                    path,
+                    f"{scheme.id} grades on {kind_id} ({kind.context} conduct): a list in "
+                    f"context {context!r} may not enter by it (purpose binding)",
+                )
+
     def entry_rules(
         self,
         p: str,
@@ -403,11 +487,12 @@ class _ListChecker:
         escalation: Escalation | None,
         grades: tuple[str, ...],
         period: object,
+        sector: bool = False,
     ) -> None:
         if grades and (grounds or escalation):
             self.refuse(f"{p}.grade", "a list enters by grade or by records, not both")
-        if not grades and not grounds and escalation is None:
-            self.refuse(p, "needs an entry criterion: grounds, escalation or grade")
+        if not grades and not grounds and escalation is None and not sector:
+            self.refuse(p, "needs an entry criterion: grounds, escalation, grade or sector_grade")
         if escalation is not None and period is None:
             self.refuse(f"{p}.period", "required with escalation (how long the listing lasts)")
         if escalation is None and period is not None:

@@ -26,7 +26,15 @@ from .batch import RatingArrays
 from .model import DIMENSIONS, Ratee, RatingParams
 from .tokens import TokenState
 
-__all__ = ["RatingRecord", "RatingsState", "counterpart", "load_state", "reveal_time", "to_arrays"]
+__all__ = [
+    "RatingRecord",
+    "RatingsState",
+    "SharedRatings",
+    "counterpart",
+    "load_state",
+    "reveal_time",
+    "to_arrays",
+]
 
 _TYPES = frozenset(
     {
@@ -98,7 +106,7 @@ def load_state(ledger: Ledger, known_at_us: int | None = None) -> RatingsState:
     read from the start. Either way the result equals a rebuild from the entries. The
     returned state is the caller's (a snapshot of the projection's tables).
     """
-    shared = ledger.projection("ratings_state", _SharedState)
+    shared = ledger.projection("ratings_state", SharedRatings)
     with shared.lock:
         shared.catch_up(ledger)
         if known_at_us is None or known_at_us >= shared.last_recorded_us:
@@ -109,17 +117,28 @@ def load_state(ledger: Ledger, known_at_us: int | None = None) -> RatingsState:
     return state
 
 
-class _SharedState:
-    """The ratings state of every entry of one ledger object read so far."""
+class SharedRatings:
+    """The ratings state of every entry of one ledger object read so far, started from the
+    newest trusted snapshot (:mod:`.snapshot`) on the first :meth:`catch_up`."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.state = RatingsState()
         self.next_position = 0
         self.last_recorded_us = 0
+        self.restored_from = 0  # the size of the snapshot the state started from (0: none)
+        self._started = False
         self.lock = threading.Lock()
 
     def catch_up(self, ledger: Ledger) -> None:
         """Apply the entries appended since the last call (up to the size read now)."""
+        if not self._started:
+            self._started = True
+            from .snapshot import restored_ratings  # the snapshot module builds on this one
+
+            found = restored_ratings(ledger)
+            if found is not None:
+                self.state, self.next_position = found
+                self.restored_from = self.next_position
         log = ledger.store.state()
         if log.size > self.next_position:
             _read(self.state, ledger, self.next_position, log.size, None)

@@ -29,9 +29,9 @@ from socialcredit.errors import DisputeRefusedError, NotFoundError, Problem, Val
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import Entry, decode_entry, format_time, parse_time
 from socialcredit.ledger.subject_index import subject_entries
+from socialcredit.records.deadlines import DisputeDeadlines, dispute_deadlines
 from socialcredit.rights._scan import entry_type, ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
-from socialcredit.rights.deadlines import DisputeDeadlines, dispute_deadlines
 from socialcredit.scoring.records import (
     LIFECYCLE_ENTRY_TYPES,
     RECORD_FILED,

@@ -1,7 +1,9 @@
 """Credit repair: a subject applies to end the publication of an administrative penalty early.
 
 Modelled on the NDRC's 2023 measures on credit repair (``ndrc-credit-repair-2023`` in the
-legal-basis registry) as a provincial credit office applies them (:data:`NDRC_2023`):
+legal-basis registry) as a provincial credit office applies them: the rules of the bundle in
+force (its optional ``repair.yaml``, :mod:`socialcredit.policy.repair`), which default to
+:data:`NDRC_2023` (:func:`rules_in_force`; pass ``rules`` to override):
 
 * only penalties of the repairable categories are published and repairable; minor ones are
   not published at all, so there is nothing to repair;
@@ -40,9 +42,8 @@ notice for it (this module registers that source with :mod:`socialcredit.notices
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date
-from types import MappingProxyType
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from socialcredit.catalogue import Catalogue
@@ -50,6 +51,8 @@ from socialcredit.errors import DisputeRefusedError, NotFoundError, Problem, Val
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ledger.entries import Entry, format_time
 from socialcredit.notices.sources import Candidate, candidate, register_source
+from socialcredit.policy import bundle_in_force, default_bundle
+from socialcredit.policy.repair import NDRC_2023, RepairRules
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
 from socialcredit.rights.deadlines import DAY_US, add_business_days, day_end_us, day_of
@@ -75,6 +78,7 @@ __all__ = [
     "repairable_kind",
     "repaired_positions",
     "repairs_of",
+    "rules_in_force",
 ]
 
 REPAIR_TYPES = frozenset(
@@ -86,35 +90,6 @@ PERFORMED = "administrative_penalty_performed"
 COMMITMENT = "credit_commitment_made"
 BREACH = "credit_commitment_breached"
 TRAINING = "credit_repair_training_completed"
-
-
-@dataclass(frozen=True, slots=True)
-class RepairRules:
-    """What a credit office allows (pass another to :func:`conditions` and the writes).
-
-    Attributes:
-        categories: the taxonomy categories whose penalties are published and repairable.
-        min_publicity_days: per gravity, the days a penalty stays published before repair;
-            a gravity not listed (minor) is not published, so not repairable.
-        training_for: the gravities for which credit-repair training is required.
-        ends_scoring: whether a granted repair also ends the penalty's effect (scoring,
-            lists), not only its publication.
-        decide_business_days: business days from the application to the decision.
-    """
-
-    categories: frozenset[str] = frozenset(
-        {"administrative_penalty", "product_compliance", "environmental_compliance"}
-    )
-    min_publicity_days: Mapping[str, int] = field(
-        default_factory=lambda: MappingProxyType({"general": 90, "serious": 365})
-    )
-    training_for: frozenset[str] = frozenset({"serious"})
-    ends_scoring: bool = True
-    decide_business_days: int = 7
-
-
-#: The NDRC 2023 measures as this engine applies them.
-NDRC_2023 = RepairRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +244,7 @@ def conditions(
     ledger: Ledger,
     position: int,
     catalogue: Catalogue,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
     at_us: int | None = None,
 ) -> tuple[Condition, ...]:
     """The conditions of repair of the penalty at ``position`` at ledger time ``at_us``
@@ -281,6 +256,7 @@ def conditions(
         DisputeRefusedError: if it is not a published, repairable penalty.
     """
     known_us = ledger_now(ledger) if at_us is None else at_us
+    rules = rules or rules_in_force(ledger, known_us)
     penalty = _penalty(ledger, position, catalogue, rules)
     facts = _facts(ledger, penalty, known_us)
     out = [
@@ -402,18 +378,30 @@ def repairs_of(
     at_us: int | None = None,
     *,
     subject: tuple[str, str] | None = None,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
     holidays: frozenset[date] = frozenset(),
 ) -> list[RepairState]:
     """Every repair application (of ``subject``, if given) as the ledger held it at ledger
     time ``at_us`` (default now), in the order they were made."""
     known_us = ledger_now(ledger) if at_us is None else at_us
+    rules = rules or rules_in_force(ledger, known_us)
     entries = scan(ledger, REPAIR_TYPES)
     return project_repairs(entries, known_us, subject=subject, rules=rules, holidays=holidays)
 
 
+def rules_in_force(ledger: Ledger, at_us: int | None = None) -> RepairRules:
+    """The credit-repair rules of the bundle in force at ledger time ``at_us`` (default now),
+    as then known: its ``repair.yaml``, or the NDRC 2023 defaults (also when no bundle is
+    published)."""
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+        microseconds=ledger_now(ledger) if at_us is None else at_us
+    )
+    found = bundle_in_force(ledger, at, at)
+    return (default_bundle() if found is None else found.bundle).repair
+
+
 def repair_state(
-    ledger: Ledger, repair_id: str, at_us: int | None = None, rules: RepairRules = NDRC_2023
+    ledger: Ledger, repair_id: str, at_us: int | None = None, rules: RepairRules | None = None
 ) -> RepairState:
     """One repair application at ledger time ``at_us`` (default now).
 
@@ -447,7 +435,7 @@ class RepairQueueItem:
 def repair_queue(
     ledger: Ledger,
     at_us: int | None = None,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
     holidays: frozenset[date] = frozenset(),
 ) -> list[RepairQueueItem]:
     """The officers' repair work at ledger time ``at_us`` (default now), most urgent first:
@@ -471,7 +459,7 @@ def apply_for_repair(
     catalogue: Catalogue,
     *,
     subject_id: str | None = None,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
 ) -> str:
     """Apply to end the publication of the penalty at ``position`` early; returns the
     application id. The conditions as they stand are recorded with the application.
@@ -485,6 +473,7 @@ def apply_for_repair(
             ``subject_id``), already repaired, or an application on it is undecided.
         ValidationError: if ``grounds`` is empty, too long or names another person.
     """
+    rules = rules or rules_in_force(ledger)
     penalty = _penalty(ledger, position, catalogue, rules)
     row = penalty.row
     if subject_id is not None and subject_id != row.subject_id:
@@ -568,7 +557,7 @@ def decide_repair(
     by: str,
     reason: str,
     catalogue: Catalogue,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
 ) -> int:
     """Decide a repair application: ``granted`` (every condition met now) or ``refused``
     (the unmet conditions are recorded and told to the subject); returns the position of the
@@ -580,6 +569,7 @@ def decide_repair(
             condition is unmet (each unmet condition named).
         ValidationError: on a bad outcome, officer or reason.
     """
+    rules = rules or rules_in_force(ledger)
     found = repair_state(ledger, repair_id, rules=rules)
     if found.decided_us is not None:
         raise _refuse("repair", f"application {repair_id} was already decided ({found.outcome})")
@@ -622,7 +612,7 @@ def decide_appeal(
     by: str,
     reason: str,
     catalogue: Catalogue,
-    rules: RepairRules = NDRC_2023,
+    rules: RepairRules | None = None,
 ) -> int:
     """Decide the appeal of a refused application: ``granted`` (every condition met now) or
     ``confirmed``, by an officer other than the one who refused it; returns the position.
@@ -633,6 +623,7 @@ def decide_appeal(
             grant is asked for while a condition is unmet.
         ValidationError: on a bad outcome, officer or reason.
     """
+    rules = rules or rules_in_force(ledger)
     found = repair_state(ledger, repair_id, rules=rules)
     if found.appeal is None or found.appeal.decided_us is not None:
         raise _refuse("repair", f"application {repair_id} has no open appeal")

@@ -29,21 +29,26 @@ __all__ = ["canonical_times_us", "entry_chunks"]
 _SPACE = 0x20
 
 
-def entry_chunks(ledger: Ledger, stop: int, bundles: int = 2048) -> Iterator[pa.Table]:
-    """The entries at positions ``0 <= position < stop`` as tables of ``position`` (int64)
-    and ``raw`` (the canonical entry as text, preceded by up to 4 spaces), ``bundles``
+def entry_chunks(
+    ledger: Ledger, stop: int, bundles: int = 2048, *, start: int = 0
+) -> Iterator[pa.Table]:
+    """The entries at positions ``start <= position < stop`` as tables of ``position``
+    (int64) and ``raw`` (the canonical entry as text, preceded by up to 4 spaces), ``bundles``
     stored bundles at a time, in position order.
 
     Raises:
         LedgerError: if a stored bundle is missing.
         StorageError: if a bundle is malformed or an entry is not UTF-8 text.
     """
+    if start >= stop:
+        return
     last = -(-stop // BUNDLE_SIZE)
-    for first in range(0, last, bundles):
+    for first in range(start // BUNDLE_SIZE, last, bundles):
         end = min(first + bundles, last)
         datas = _read_bundles(ledger, first, end)
         base = first * BUNDLE_SIZE
-        yield _entries_table(datas, base, min(stop, end * BUNDLE_SIZE) - base)
+        table = _entries_table(datas, base, min(stop, end * BUNDLE_SIZE) - base)
+        yield table.slice(start - base) if start > base else table
 
 
 def _read_bundles(ledger: Ledger, first: int, end: int) -> list[bytes]:

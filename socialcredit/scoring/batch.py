@@ -9,12 +9,16 @@ equal the per-subject evaluator's exactly.
 Subjects scored: every subject with at least one record known at ``known_at``
 (``recorded_at <= known_at``), even if none of those records counts at ``as_of`` (its total
 is then the base score).
+
+A policy with sector grade schemes (step 7 of the definition) adds one column per scheme,
+``sector_<scheme id>``, holding the subject's grade in it; the SQL is generated from the
+compiled scheme (:func:`_sector_sql`) as the total's is from the compiled kinds.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import pyarrow as pa
 
-from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms, KindTerms
+from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms, KindTerms, SchemeTerms
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
 
@@ -41,6 +45,8 @@ __all__ = [
     "kinds_table",
     "records_table",
     "relational_plan",
+    "scores_of_table",
+    "sector_column",
 ]
 
 RECORDS_SCHEMA = pa.schema(
@@ -56,6 +62,7 @@ RECORDS_SCHEMA = pa.schema(
 )
 """The columns of record rows (:class:`~.records.RecordRow`) that the query reads."""
 
+_EVERY_SUBJECT_KIND = frozenset({"person", "organisation"})
 _SAFE = 2**62  # products below this fit BIGINT with room to spare; larger ones use HUGEINT
 
 _PLAN = """
@@ -66,10 +73,10 @@ WITH known AS (
     SELECT subject_kind, subject_id,
            CAST(greatest({low}, least({high}, {base} + coalesce(sum(
                CASE WHEN occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us
-                    THEN {points} END), 0){features})) AS BIGINT) AS total
+                    THEN {points} END), 0){features})) AS BIGINT) AS total{sector_parts}
     FROM known GROUP BY subject_kind, subject_id
 )
-SELECT subject_kind, subject_id, total, {grade} AS grade
+SELECT subject_kind, subject_id, total, {grade} AS grade{sector_grades}
 FROM totals{order}
 """
 
@@ -121,6 +128,7 @@ def relational_plan(
     # a kind only binned rules count: its tier's expiry (the same as a per-record rule's)
     only_counted = sorted((k, c[1]) for k, c in policy.counted.items() if k not in policy.kinds)
     if not terms and not only_counted:
+        _add_sectors(common, policy, dialect, as_of)
         return _PLAN.format(expiry="CAST(NULL AS BIGINT)", points="0", **common)
     expiry = " ".join(f"WHEN {_literal(t.kind)} THEN {t.expiry_us}" for t in terms)
     expiry += "".join(f" WHEN {_literal(k)} THEN {us}" for k, us in only_counted)
@@ -128,7 +136,71 @@ def relational_plan(
         f"WHEN {_literal(t.kind)} THEN {_points_sql(t, dialect, as_of)}" for t in terms
     )
     points_sql = f"CASE kind {points} END" if terms else "CAST(NULL AS BIGINT)"
+    _add_sectors(common, policy, dialect, as_of)
     return _PLAN.format(expiry=f"CASE kind {expiry.strip()} END", points=points_sql, **common)
+
+
+def sector_column(scheme_id: str) -> str:
+    """The name of the output column holding the grade of scheme ``scheme_id``."""
+    return f"sector_{scheme_id}"
+
+
+def _add_sectors(
+    common: dict[str, object], policy: CompiledPolicy, dialect: SqlDialect, as_of: str
+) -> None:
+    """Fill the plan's sector parts (aggregates per subject, then the grade columns)."""
+    parts = [_sector_sql(i, s, policy, dialect, as_of) for i, s in enumerate(policy.schemes)]
+    common["sector_parts"] = "".join(aggregate for aggregate, _ in parts)
+    common["sector_grades"] = "".join(
+        f", {grade} AS {sector_column(s.id)}"
+        for s, (_, grade) in zip(policy.schemes, parts, strict=True)
+    )
+
+
+def _sector_sql(
+    i: int, scheme: SchemeTerms, policy: CompiledPolicy, dialect: SqlDialect, as_of: str
+) -> tuple[str, str]:
+    """Step 7 for one scheme: three aggregates over the subject's known rows (sector score,
+    worst trigger rank or -1, whether the sector knows the subject), and the grade expression
+    over them — the order of :func:`.definition.sector_grade`."""
+    active = f"occurred_at_us <= {as_of} AND {as_of} < occurred_at_us + expiry_us"
+    happened = f"occurred_at_us <= {as_of}"
+    points = "0"
+    if scheme.kinds:
+        # the points of the scheme's kinds only: a short CASE, null for every other kind
+        each = " ".join(
+            f"WHEN {_literal(k)} THEN {_points_sql(policy.kinds[k], dialect, as_of)}"
+            for k in sorted(scheme.kinds)
+        )
+        points = f"coalesce(sum(CASE WHEN {active} THEN CASE kind {each} END END), 0)"
+    binned = "".join(f" + {_feature_sql(policy.features[f], as_of)}" for f in scheme.features)
+    score = f"greatest({scheme.low}, least({scheme.high}, {scheme.base} + {points}{binned}))"
+    triggers = " ".join(
+        f"WHEN kind = {_literal(kind)} AND {happened} AND {as_of} < occurred_at_us + {window} "
+        f"THEN {rank}"
+        for kind, (rank, window) in sorted(scheme.triggers.items())
+    )
+    trigger = f"coalesce(max(CASE {triggers} END), -1)" if triggers else "-1"
+    history = ", ".join(_literal(k) for k in sorted(scheme.history))
+    known = f"count(CASE WHEN kind IN ({history}) AND {happened} THEN 1 END)" if history else "0"
+    aggregates = (
+        f", CAST({score} AS BIGINT) AS s{i}_score, CAST({trigger} AS BIGINT) AS s{i}_trigger"
+        f", CAST({known} AS BIGINT) AS s{i}_known"
+    )
+    by_rank = " ".join(f"WHEN {r} THEN {_literal(g)}" for r, g in enumerate(scheme.grades))
+    bands = " ".join(
+        f"WHEN s{i}_score BETWEEN {low} AND {high} THEN {_literal(scheme.grades[rank])}"
+        for low, high, rank in scheme.bands
+    )
+    no_history = _literal(scheme.grades[scheme.no_history])
+    grade = (
+        f"CASE WHEN s{i}_trigger >= 0 THEN (CASE s{i}_trigger {by_rank} END) "
+        f"WHEN s{i}_known = 0 THEN {no_history} {bands} END"
+    )
+    if scheme.subject_kinds != _EVERY_SUBJECT_KIND:  # no grade for the kinds it does not grade
+        graded = ", ".join(_literal(k) for k in sorted(scheme.subject_kinds))
+        grade = f"CASE WHEN subject_kind IN ({graded}) THEN {grade} END"
+    return aggregates, grade
 
 
 def _literal(text: str) -> str:
@@ -171,12 +243,15 @@ def _points_sql(terms: KindTerms, dialect: SqlDialect, as_of: str) -> str:
 
 
 class BatchScore(NamedTuple):
-    """One subject's total and grade from the batch query."""
+    """One subject's total and grade from the batch query, and its grade in each sector
+    scheme that grades its kind, as ``(scheme id, grade)`` pairs in policy order (none
+    without schemes)."""
 
     subject_kind: str
     subject_id: str
     total: int
     grade: str
+    sector_grades: tuple[tuple[str, str], ...] = ()
 
 
 def records_table(rows: Iterable[RecordRow]) -> pa.Table:
@@ -219,9 +294,26 @@ def batch_scores(
         ValueError: if ``as_of`` or ``known_at`` is naive.
     """
     out = batch_scores_table(records, policy, as_of=as_of, known_at=known_at, connection=connection)
+    return scores_of_table(out, policy)
+
+
+def scores_of_table(table: pa.Table, schemes: CompiledPolicy | Sequence[str]) -> list[BatchScore]:
+    """The rows of a scores table (DuckDB's or Spark's) as :class:`BatchScore` objects; the
+    sector grade columns are those of ``schemes`` (a policy's schemes, or their ids)."""
+    base = ("subject_kind", "subject_id", "total", "grade")
+    columns = [table.column(c).to_pylist() for c in base]
+    ids = [s.id for s in schemes.schemes] if isinstance(schemes, CompiledPolicy) else list(schemes)
+    sectors = [table.column(sector_column(i)).to_pylist() for i in ids]
+    # a scheme that does not grade the subject's kind gives NULL: no pair for it
+    grades = [
+        tuple((i, g) for i, g in zip(ids, row, strict=True) if g is not None)
+        for row in zip(*sectors, strict=True)
+    ]
+    if not ids:
+        grades = [()] * table.num_rows
     return [
-        BatchScore(str(k), str(i), int(t), str(g))
-        for k, i, t, g in zip(*(out.column(c).to_pylist() for c in out.column_names), strict=True)
+        BatchScore(str(k), str(i), int(t), str(g), s)
+        for k, i, t, g, s in zip(*columns, grades, strict=True)
     ]
 
 

@@ -35,17 +35,28 @@ module's):
    ``count <= upto`` (the last bin is open). They are added to its dimension and, before the
    clamp of step 5, to the total. A count of 0 always earns 0 points, so a subject without
    records still scores ``base``.
+7. **Sector grades** (:class:`SchemeTerms`, from the bundle's ``sector_grades.yaml``). A
+   scheme's *sector score* is ``clamp(scheme.base + points, scheme.low, scheme.high)`` where
+   ``points`` is the sum of the step-4 points of the records whose kinds have a rule in the
+   scheme's dimension (less its excluded kinds) plus the step-6 points of the binned rules in
+   that dimension. Its grade (:func:`sector_grade`), in this order: if a record of a trigger
+   kind is within its window (``occurred_at_us <= as_of_us < occurred_at_us + window_us``),
+   the worst such trigger's grade; else, if the subject has no record at all (``occurred_at
+   <= as_of``, active or expired) of a kind ruled in the dimension, counted by its binned
+   rules or triggering, the scheme's ``no_history`` grade; else the grade of the band holding
+   the sector score. Grades are ranked by their index in ``scheme.grades`` (0 is best).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from socialcredit.catalogue import Catalogue, Gravity
 from socialcredit.policy import Decay, GradeBand, PerUnit, ScoringPolicy
 from socialcredit.policy.scoring import BinnedRule
+from socialcredit.policy.sector_grades import SectorScheme
 from socialcredit.timeutil import DAY_US
 
 __all__ = [
@@ -53,6 +64,7 @@ __all__ = [
     "CompiledPolicy",
     "FeatureTerms",
     "KindTerms",
+    "SchemeTerms",
     "aggregate",
     "bin_points",
     "clamp",
@@ -62,6 +74,9 @@ __all__ = [
     "is_active",
     "raw_points",
     "record_points",
+    "sector_grade",
+    "sector_grades",
+    "sector_inputs",
 ]
 
 US_PER_DAY = DAY_US
@@ -112,6 +127,46 @@ class FeatureTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class SchemeTerms:
+    """The compiled form of one sector grade scheme (step 7).
+
+    Attributes:
+        id: the scheme id.
+        dimension: the dimension it grades.
+        base: the sector score of a subject whose records carry no points.
+        low: lower bound of the sector score.
+        high: upper bound of the sector score.
+        kinds: the ruled kinds whose points count.
+        features: indexes (into ``CompiledPolicy.features``) of the binned rules that count.
+        history: every kind a record of which makes the subject known to the sector.
+        triggers: per trigger kind, ``(grade rank, window_us)``.
+        grades: the grades, best first (a grade's rank is its index).
+        bands: ``(min, max, rank)`` of each band, highest first.
+        no_history: the rank of the grade of a subject unknown to the sector.
+        subject_kinds: the kinds of subject the scheme grades (others have no grade in it).
+    """
+
+    id: str
+    dimension: str
+    base: int
+    low: int
+    high: int
+    kinds: frozenset[str]
+    features: tuple[int, ...]
+    history: frozenset[str]
+    triggers: Mapping[str, tuple[int, int]]
+    grades: tuple[str, ...]
+    bands: tuple[tuple[int, int, int], ...]
+    no_history: int
+    subject_kinds: frozenset[str]
+
+    def band_rank(self, score: int) -> int:
+        """The rank of the band holding ``score`` (clamped to the bounds first)."""
+        score = clamp(score, self.low, self.high)
+        return next(rank for low, high, rank in self.bands if low <= score <= high)
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A scoring policy compiled for evaluation.
 
@@ -126,6 +181,7 @@ class CompiledPolicy:
         features: the binned rules (step 6), in policy order.
         counted: for each kind a binned rule counts, ``(index of the rule, expiry_us)`` (a
             kind is counted by at most one rule: the bundle check refuses more).
+        schemes: the sector grade schemes (step 7), in bundle order.
     """
 
     base: int
@@ -137,6 +193,7 @@ class CompiledPolicy:
     revision: int | None = None
     features: tuple[FeatureTerms, ...] = ()
     counted: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    schemes: tuple[SchemeTerms, ...] = ()
 
     def grade(self, total: int) -> str:
         """The grade of ``total`` (clamped to the bounds first)."""
@@ -162,9 +219,13 @@ class CompiledPolicy:
 
 
 def compile_policy(
-    policy: ScoringPolicy, catalogue: Catalogue, revision: int | None = None
+    policy: ScoringPolicy,
+    catalogue: Catalogue,
+    revision: int | None = None,
+    schemes: Sequence[SectorScheme] = (),
 ) -> CompiledPolicy:
-    """Compile ``policy`` against ``catalogue`` into per-kind terms.
+    """Compile ``policy`` against ``catalogue`` into per-kind terms, with the sector grade
+    ``schemes`` of its bundle (step 7).
 
     Rules whose kind is missing from the catalogue, is neutral, or has no tier are left out
     (such kinds contribute nothing); a checked bundle has none of these.
@@ -205,6 +266,37 @@ def compile_policy(
         counted=MappingProxyType(
             {k: (i, us) for i, f in enumerate(features) for k, us in f.expiry_us.items()}
         ),
+        schemes=tuple(_scheme(s, policy, kinds, features) for s in schemes),
+    )
+
+
+def _scheme(
+    scheme: SectorScheme,
+    policy: ScoringPolicy,
+    kinds: Mapping[str, KindTerms],
+    features: tuple[FeatureTerms, ...],
+) -> SchemeTerms:
+    """The terms of a sector scheme over the compiled kinds and binned rules."""
+    ruled = {r.kind for r in policy.rules if r.dimension == scheme.dimension}
+    counted = frozenset(k for k in ruled - set(scheme.exclude) if k in kinds)
+    indexes = tuple(i for i, f in enumerate(features) if f.dimension == scheme.dimension)
+    binned = {k for i in indexes for k in features[i].expiry_us}
+    rank = {grade: i for i, grade in enumerate(scheme.grades)}
+    triggers = {t.kind: (rank[t.grade], t.window_days * US_PER_DAY) for t in scheme.triggers}
+    return SchemeTerms(
+        id=scheme.id,
+        dimension=scheme.dimension,
+        base=scheme.base,
+        low=scheme.bounds[0],
+        high=scheme.bounds[1],
+        kinds=counted,
+        features=indexes,
+        history=frozenset(ruled | binned | set(triggers)),
+        triggers=MappingProxyType(triggers),
+        grades=scheme.grades,
+        bands=tuple((b.min, b.max, rank[b.grade]) for b in scheme.bands),
+        no_history=rank[scheme.no_history],
+        subject_kinds=frozenset(scheme.subject_kinds),
     )
 
 
@@ -308,3 +400,58 @@ def aggregate(
             dimensions[feature.dimension] = dimensions.get(feature.dimension, 0) + value
             total += value
     return clamp(total, policy.low, policy.high), dimensions
+
+
+def sector_grade(scheme: SchemeTerms, points: int, trigger: int, known: bool) -> int:
+    """The rank of a subject's grade in ``scheme`` (step 7): the worst ``trigger`` rank (-1:
+    none in its window), else ``no_history`` when the subject is not ``known`` to the sector,
+    else the band of ``base + points``. The one place the order of these rules is written:
+    the NumPy and SQL evaluators apply the same three steps to the same inputs."""
+    if trigger >= 0:
+        return trigger
+    if not known:
+        return scheme.no_history
+    return scheme.band_rank(scheme.base + points)
+
+
+def sector_inputs(
+    scheme: SchemeTerms, records: Iterable[tuple[str, int]], as_of_us: int
+) -> tuple[int, bool]:
+    """``(worst trigger rank or -1, known to the sector)`` over one subject's ``(kind,
+    occurred_at_us)`` pairs (step 7)."""
+    worst, known = -1, False
+    for kind, occurred_us in records:
+        if occurred_us > as_of_us:
+            continue
+        if kind in scheme.history:
+            known = True
+        hit = scheme.triggers.get(kind)
+        if hit is not None and as_of_us < occurred_us + hit[1]:
+            worst = max(worst, hit[0])
+    return worst, known
+
+
+def sector_grades(
+    policy: CompiledPolicy,
+    points: Iterable[tuple[str, int]],
+    feature_points: Sequence[int],
+    records: Sequence[tuple[str, int]],
+    as_of_us: int,
+    subject_kind: str,
+) -> dict[str, str]:
+    """Every grade of a subject of ``subject_kind``, by scheme id (step 7), from the records'
+    ``(kind, points)`` (step 4), the binned rules' points in policy order (step 6), and the
+    ``(kind, occurred_at_us)`` of the same records. Schemes that do not grade subjects of
+    that kind are left out."""
+    if not policy.schemes:
+        return {}
+    pairs = list(points)
+    out: dict[str, str] = {}
+    for scheme in policy.schemes:
+        if subject_kind not in scheme.subject_kinds:
+            continue
+        total = sum(value for kind, value in pairs if kind in scheme.kinds)
+        total += sum(feature_points[i] for i in scheme.features if i < len(feature_points))
+        trigger, known = sector_inputs(scheme, records, as_of_us)
+        out[scheme.id] = scheme.grades[sector_grade(scheme, total, trigger, known)]
+    return out

@@ -17,7 +17,7 @@ tied to a ledger).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -33,6 +33,7 @@ from socialcredit.scoring.definition import (
     feature_counts,
     is_active,
     record_points,
+    sector_grades,
 )
 from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index, subject_index
 from socialcredit.timeutil import from_us, to_us
@@ -125,13 +126,18 @@ class ScoreResult:
     contributions: tuple[Contribution, ...]
     revision: int | None
     features: tuple[FeatureScore, ...] = ()
+    sector_grades: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The score as JSON-able values (the shape of ``score --json`` and the API); the
-        binned rules' points under ``features`` only when the policy has binned rules."""
+        binned rules' points under ``features`` only when the policy has binned rules, the
+        grade of each sector scheme (scheme id to grade) under ``sector_grades`` only when
+        the policy has schemes."""
         out = self._json()
         if self.features:
             out["features"] = [f.to_json() for f in self.features]
+        if self.sector_grades:
+            out["sector_grades"] = dict(self.sector_grades)
         return out
 
     def _json(self) -> dict[str, Any]:
@@ -168,6 +174,9 @@ class Explanation:
         points_to_next_grade: points needed to reach it (None at the top).
         expiries: negative records' expiry dates in order, with the score after each if no
             new record arrives.
+        top_bins: the binned rules whose bins cost the subject points, most costly first
+            (ties in policy order), at most :data:`TOP_REASONS`: the adverse-action reason
+            codes a learned scorecard reports for the subject.
     """
 
     result: ScoreResult
@@ -175,11 +184,15 @@ class Explanation:
     next_grade: str | None
     points_to_next_grade: int | None
     expiries: tuple[ExpiryStep, ...]
+    top_bins: tuple[FeatureScore, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The explanation as JSON-able values (``explain --json`` and the API)."""
+        """The explanation as JSON-able values (``explain --json`` and the API); the binned
+        rules that cost points under ``top_bins`` only when the policy has binned rules."""
+        bins = {"top_bins": [f.to_json() for f in self.top_bins]} if self.result.features else {}
         return {
             **self.result.to_json(),
+            **bins,
             "top_reasons": [c.position for c in self.top_reasons],
             "next_grade": self.next_grade,
             "points_to_next_grade": self.points_to_next_grade,
@@ -218,7 +231,9 @@ def compiled_bundle(bundle: PolicyBundle) -> CompiledPolicy:
     if found is None:
         if len(_COMPILED) >= _CACHE_SIZE:
             _COMPILED.clear()
-        found = compile_policy(bundle.scoring, bundle.catalogue, bundle.revision)
+        found = compile_policy(
+            bundle.scoring, bundle.catalogue, bundle.revision, bundle.sector_grades
+        )
         _COMPILED[bundle.digest] = found
     return found
 
@@ -279,8 +294,16 @@ def evaluate(
     )
     grade = policy.grade(total)
     revision = policy.revision
+    sectors = sector_grades(
+        policy,
+        ((c.kind, c.points) for c in parts),
+        [f.points for f in features],
+        [(r.kind, r.occurred_at_us) for r in known] if policy.schemes else [],
+        as_of_us,
+        subject[0],
+    )
     return ScoreResult(
-        *subject, as_of, known_at, total, dimensions, grade, parts, revision, features
+        *subject, as_of, known_at, total, dimensions, grade, parts, revision, features, sectors
     )
 
 
@@ -345,7 +368,17 @@ def explain(
         next_grade=None if better is None else better.grade,
         points_to_next_grade=None if better is None else better.min - result.total,
         expiries=_expiries(compiled, rows, result, negative),
+        top_bins=_costly_bins(result.features),
     )
+
+
+def _costly_bins(features: tuple[FeatureScore, ...]) -> tuple[FeatureScore, ...]:
+    """The binned rules whose bins cost points, most costly first (a stable sort: ties keep
+    policy order, as the scorecard's reason codes do), at most :data:`TOP_REASONS`."""
+    costly = [f for f in features if f.points < 0]
+    if len(costly) > 1:
+        costly.sort(key=lambda f: f.points)
+    return tuple(costly[:TOP_REASONS])
 
 
 def _expiries_without_decay(

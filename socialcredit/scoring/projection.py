@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from socialcredit.errors import IntegrityError
@@ -37,8 +37,10 @@ from socialcredit.policy.publish import PublishedBundle, in_force, published_bun
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     aggregate,
+    bin_points,
     feature_counts,
     record_points,
+    sector_grades,
 )
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
 from socialcredit.scoring.records import RECORD_FILED, RecordIndex, RecordRow, project_entry
@@ -74,6 +76,7 @@ class LiveScore:
     dimensions: dict[str, int]
     grade: str
     revision: int | None
+    sector_grades: dict[str, str] = field(default_factory=dict)  # scheme id to grade
 
 
 class LiveScores:
@@ -222,11 +225,11 @@ class LiveScores:
         live = [r for r in rows if self._counts_later(policy, r, at_us)]
         if len(live) < len(rows):
             self._rows[key] = live
-        points = (
+        points = [
             (r.kind, record_points(policy, r.kind, r.amount, r.occurred_at_us, at_us))
             for r in live
             if r.recorded_at_us <= at_us and r.occurred_at_us <= at_us
-        )
+        ]
         counts: tuple[int, ...] = ()
         if policy.features:  # binned rules (step 6); counts only occurred <= at_us
             counted = policy.counted
@@ -237,7 +240,25 @@ class LiveScores:
             ]
             counts = feature_counts(policy, known, at_us)
         total, dimensions = aggregate(policy, points, counts)
-        return LiveScore(*key, at_us, total, dimensions, policy.grade(total), policy.revision)
+        sectors = self._sectors(policy, key[0], live, points, counts, at_us)
+        grade = policy.grade(total)
+        return LiveScore(*key, at_us, total, dimensions, grade, policy.revision, sectors)
+
+    @staticmethod
+    def _sectors(
+        policy: CompiledPolicy,
+        subject_kind: str,
+        live: list[RecordRow],
+        points: list[tuple[str, int]],
+        counts: tuple[int, ...],
+        at_us: int,
+    ) -> dict[str, str]:
+        """The sector grades (step 7) from the records kept (sector history is kept)."""
+        if not policy.schemes:
+            return {}
+        binned = [bin_points(f, n) for f, n in zip(policy.features, counts, strict=False)]
+        known = [(r.kind, r.occurred_at_us) for r in live if r.recorded_at_us <= at_us]
+        return sector_grades(policy, points, binned, known, at_us, subject_kind)
 
     @staticmethod
     def _counts_later(policy: CompiledPolicy, row: RecordRow, at_us: int) -> bool:
@@ -247,7 +268,9 @@ class LiveScores:
         if terms is not None and at_us < row.occurred_at_us + terms.expiry_us:
             return True
         counted = policy.counted.get(row.kind)  # a binned rule's count (step 6)
-        return counted is not None and at_us < row.occurred_at_us + counted[1]
+        if counted is not None and at_us < row.occurred_at_us + counted[1]:
+            return True
+        return any(row.kind in s.history for s in policy.schemes)  # sector history (step 7)
 
     def _from_index(self, policy: CompiledPolicy, key: SubjectKey, at_us: int) -> LiveScore:
         """The exact slow path for subjects with lifecycle events: the effective records."""
@@ -260,7 +283,13 @@ class LiveScores:
         rows = effective(*key, at_us) if effective else self._index.records(*key)
         result = evaluate(policy, rows, key, at, at)
         return LiveScore(
-            *key, at_us, result.total, result.dimensions, result.grade, result.revision
+            *key,
+            at_us,
+            result.total,
+            result.dimensions,
+            result.grade,
+            result.revision,
+            result.sector_grades,
         )
 
     def subjects(self) -> list[SubjectKey]:

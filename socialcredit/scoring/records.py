@@ -54,7 +54,7 @@ from typing import Any, NamedTuple
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.entries import Entry, parse_time
 from socialcredit.ledger.subject_index import subject_entries
-from socialcredit.rights.deadlines import decision_deadline_us
+from socialcredit.records.deadlines import decision_deadline_us
 
 __all__ = [
     "LIFECYCLE_ENTRY_TYPES",
@@ -281,7 +281,7 @@ class RecordIndex:
         return added
 
     def _life_of(self, position: int) -> _Life | None:
-        row = self._by_position.get(position)
+        row = self.record(position)
         if row is None:
             return None  # not a record (e.g. a disputed rating): not this index's business
         self._changed.add((row.subject_kind, row.subject_id))
@@ -342,6 +342,14 @@ class RecordIndex:
         """
         return tuple(self._effective(self._rows.get((subject_kind, subject_id), ()), known_at_us))
 
+    def effective_by_subject(
+        self, known_at_us: int
+    ) -> Iterator[tuple[SubjectKey, tuple[RecordRow, ...]]]:
+        """``(subject, its effective records)`` (:meth:`effective`) for every subject with
+        records, in no particular order."""
+        for key, rows in self._rows.items():
+            yield key, tuple(self._effective(rows, known_at_us))
+
     def effective_rows(self, known_at_us: int) -> Iterator[RecordRow]:
         """:meth:`effective` for every subject, subject by subject."""
         for rows in self._rows.values():
@@ -391,7 +399,7 @@ class RecordIndex:
             KeyError: if there is no record at ``position`` or it was recorded after
                 ``known_at_us``.
         """
-        row = self._by_position.get(position)
+        row = self.record(position)
         if row is None or row.recorded_at_us > known_at_us:
             raise KeyError(f"no record at position {position} known at {known_at_us}")
         life = self._life.get(position)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,11 +14,12 @@ import pyarrow.compute as pc
 from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Entry, Ledger
 from socialcredit.policy.publish import in_force, read_published
-from socialcredit.scoring.batch import BatchScore, batch_scores_table
+from socialcredit.scoring.batch import BatchScore, batch_scores_table, scores_of_table
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
+from socialcredit.scoring.record_columns import current_columns
 from socialcredit.scoring.records import ledger_index
-from socialcredit.scoring.stream import effective_records
+from socialcredit.scoring.stream import effective_of
 from socialcredit.scoring.vectorised import KindTable, record_points
 
 __all__ = ["Rescore", "history", "policy_in_force", "reasons", "rescore"]
@@ -28,10 +30,15 @@ class Rescore:
     """Every subject's score at ``as_of`` (batch), with the grade distribution.
 
     Attributes:
-        table: the scores as an Arrow table (subject_kind, subject_id, total, grade), sorted
-            by subject: the form for millions of subjects.
+        table: the scores as an Arrow table (subject_kind, subject_id, total, grade, and a
+            ``sector_<id>`` column per sector scheme), sorted by subject: the form for
+            millions of subjects.
         reasons: record kinds by how many known records of that kind count against someone
             at ``as_of``, most first (ties by kind).
+        restored_from: the size of the record-columns snapshot the read started from (0:
+            the whole ledger was scanned).
+        refused: why newer record-columns snapshots were refused (the scores are the same).
+        schemes: the ids of the policy's sector grade schemes, in policy order.
     """
 
     as_of: datetime
@@ -39,23 +46,20 @@ class Rescore:
     revision: int | None
     table: pa.Table
     reasons: list[tuple[str, int]]
+    restored_from: int = 0
+    refused: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
 
     @property
     def scores(self) -> list[BatchScore]:
-        """Every subject's score as Python objects (built on each access)."""
-        columns = (self.table.column(c).to_pylist() for c in _SCORE_COLUMNS)
-        return [BatchScore(*row) for row in zip(*columns, strict=True)]
+        """Every subject's score, with its sector grades, as Python objects (built on each
+        access)."""
+        return scores_of_table(self.table, self.schemes)
 
     def grades(self) -> dict[str, int]:
         """How many subjects hold each grade."""
         counts = pc.value_counts(self.table.column("grade")).to_pylist()
         return {c["values"]: c["counts"] for c in counts}
-
-
-_SCORE_COLUMNS = ("subject_kind", "subject_id", "total", "grade")
-_SCORES_SCHEMA = pa.schema(
-    list(zip(_SCORE_COLUMNS, [pa.string(), pa.string(), pa.int64(), pa.string()], strict=True))
-)
 
 
 def rescore(
@@ -65,13 +69,17 @@ def rescore(
     known_at: datetime | None = None,
     engine: str = "duckdb",
     master: str = "local[2]",
+    snapshot: bool = True,
 ) -> Rescore:
     """Score every subject of the ledger at once with the DuckDB evaluator, over the
     effective records at ``known_at`` (corrections applied, withdrawn and suspended left out).
 
     The effective records are read from the store in bulk and handed to the evaluator as
     Arrow batches (:func:`~socialcredit.scoring.stream.effective_records`), never replayed
-    into Python objects; they are the records the replay gives (``RecordIndex``).
+    into Python objects; they are the records the replay gives (``RecordIndex``). With
+    ``snapshot``, the filed records come from the newest trusted record-columns snapshot
+    (:mod:`~socialcredit.scoring.record_columns`) and only the entries after it are read;
+    the scores are the same either way.
     Uses the policy in force at ``as_of`` as known at ``known_at`` (default ``as_of``).
     ``engine`` ``"spark"`` runs the same definition on Apache Spark at ``master`` instead
     (:mod:`socialcredit.scoring.spark`); the scores are identical.
@@ -86,10 +94,18 @@ def rescore(
         raise ValueError("as_of and known_at must be timezone-aware")
     if engine not in ("duckdb", "spark"):
         raise ConfigurationError(f"engine {engine!r} is unknown; expected 'duckdb' or 'spark'")
-    found = effective_records(ledger, to_us(known))
+    current = current_columns(ledger, snapshot=snapshot)
+    found = effective_of(current.columns, to_us(known), current.lifecycle)
     policy = policy_in_force(found.policies, as_of, known)
-    table = _engine_scores(engine, master, found.table, policy, as_of, known)
-    return Rescore(as_of, known, policy.revision, table, reasons(found.table, policy, as_of, known))
+    # The reasons (NumPy) are counted while the engine runs: both release the GIL.
+    with ThreadPoolExecutor(1, thread_name_prefix="rescore-reasons") as pool:
+        counting = pool.submit(reasons, found.table, policy, as_of, known)
+        table = _engine_scores(engine, master, found.table, policy, as_of, known)
+        why = counting.result()
+    schemes = tuple(s.id for s in policy.schemes)
+    return Rescore(
+        as_of, known, policy.revision, table, why, current.restored_from, current.refused, schemes
+    )
 
 
 def policy_in_force(
@@ -118,11 +134,10 @@ def _engine_scores(
     """The batch scores from the named evaluator (DuckDB in process, or Spark at ``master``),
     as an Arrow table sorted by subject."""
     if engine == "spark":
-        from socialcredit.scoring.spark import spark_batch_scores, spark_session
+        from socialcredit.scoring.spark import spark_scores, spark_session
 
         session = spark_session(master)
-        scores = spark_batch_scores(session, table, policy, as_of=as_of, known_at=known_at)
-        return pa.Table.from_pylist([s._asdict() for s in scores], schema=_SCORES_SCHEMA)
+        return spark_scores(session, table, policy, as_of=as_of, known_at=known_at)
     return batch_scores_table(table, policy, as_of=as_of, known_at=known_at)
 
 
@@ -132,18 +147,28 @@ def reasons(
     """Record kinds by how many of ``records`` (known at ``known_at``) count against their
     subject at ``as_of`` (negative points), most first, ties by kind; evaluated with the
     NumPy evaluator of the scoring definition (:mod:`.vectorised`)."""
-    known = records.filter(pc.less_equal(records.column("recorded_at_us"), to_us(known_at)))
+    known = _known(records, to_us(known_at))
     if known.num_rows == 0:
         return []
     kinds = pc.dictionary_encode(known.column("kind").combine_chunks())
     table = KindTable.of(policy)
-    codes = table.encode(kinds.dictionary.to_pylist())[np.asarray(kinds.indices, np.int64)]
+    codes = table.encode(kinds.dictionary.to_pylist())[np.asarray(kinds.indices)]
     amount = pc.fill_null(known.column("amount"), 0).to_numpy()
     occurred = known.column("occurred_at_us").to_numpy()
     points = record_points(table, codes, amount, occurred, to_us(as_of))
     counts = np.bincount(codes[points < 0], minlength=table.neutral + 1)
     found = [(table.kinds[c], int(n)) for c, n in enumerate(counts[: table.neutral]) if n]
     return sorted(found, key=lambda pair: (-pair[1], pair[0]))
+
+
+def _known(records: pa.Table, known_at_us: int) -> pa.Table:
+    """The rows of ``records`` recorded at or before ``known_at_us`` (``records`` itself when
+    that is all of them: no copy)."""
+    recorded = records.column("recorded_at_us")
+    latest = pc.max(recorded).as_py() if records.num_rows else None
+    if latest is None or latest <= known_at_us:
+        return records
+    return records.filter(pc.less_equal(recorded, known_at_us))
 
 
 def history(

@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from socialcredit.errors import ConfigurationError
-from socialcredit.scoring.batch import SPARK, BatchScore, records_table, relational_plan
+from socialcredit.scoring.batch import (
+    SPARK,
+    BatchScore,
+    records_table,
+    relational_plan,
+    scores_of_table,
+)
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import to_us
 from socialcredit.scoring.records import RecordRow
@@ -287,8 +293,9 @@ def spark_scores(
     as_of: datetime,
     known_at: datetime | None = None,
 ) -> pa.Table:
-    """Every subject's ``subject_kind, subject_id, total, grade`` as an Arrow table sorted by
-    subject, computed by Spark; equal to :func:`.batch.batch_scores` on the same rows.
+    """Every subject's ``subject_kind, subject_id, total, grade`` (and a ``sector_<id>``
+    grade column per sector scheme) as an Arrow table sorted by subject, computed by Spark;
+    equal to :func:`.batch.batch_scores` on the same rows.
 
     Args:
         spark: the session (:func:`spark_session`).
@@ -341,7 +348,4 @@ def spark_batch_scores(
         ValueError: if ``as_of`` or ``known_at`` is naive.
     """
     table = spark_scores(spark, records, policy, as_of=as_of, known_at=known_at)
-    columns = [
-        table.column(c).to_pylist() for c in ("subject_kind", "subject_id", "total", "grade")
-    ]
-    return [BatchScore(k, i, int(t), g) for k, i, t, g in zip(*columns, strict=True)]
+    return scores_of_table(table, policy)

@@ -7,8 +7,10 @@ plus one all-zero row for every kind that carries no points), and every function
 
 * :func:`evaluate` — batch form: record arrays (kind code, ``occurred_at_us``, amount, dense
   subject id, optionally ``recorded_at_us``) → per-subject totals, dimension sums and grade
-  codes at ``as_of``, equal to :func:`socialcredit.scoring.engine.evaluate` subject by subject
-  (``tests/test_scoring_vectorised.py`` proves it on random records).
+  codes at ``as_of``, and each sector scheme's grade codes (step 7), equal to
+  :func:`socialcredit.scoring.engine.evaluate` subject by subject
+  (``tests/test_scoring_vectorised.py`` and ``tests/test_sector_grades.py`` prove it on random
+  records).
 * :class:`RunningScores` — incremental form for the simulator: records arrive step by step
   (a step is a fixed span of policy time), each agent's running sum of active points is kept,
   and records leave it through an expiry ring buffer keyed by step. Records can also be
@@ -28,7 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
-from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms
+from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms, SchemeTerms
 
 __all__ = [
     "KindTable",
@@ -38,6 +40,7 @@ __all__ = [
     "evaluate",
     "feature_counts",
     "record_points",
+    "sector_grade_codes",
 ]
 
 _INT64_SAFE = 2**62
@@ -49,7 +52,8 @@ class KindTable:
     """A compiled policy's per-kind terms as arrays, indexed by kind code.
 
     Codes ``0 .. len(kinds) - 1`` are the ruled kinds in sorted order, then the kinds only
-    binned rules count (all-zero rows, never active by themselves); code ``len(kinds)``
+    binned rules count or sector schemes watch (all-zero rows, never active by themselves);
+    code ``len(kinds)``
     (:attr:`neutral`) stands for every other kind (its row never counts).
 
     Attributes:
@@ -76,6 +80,7 @@ class KindTable:
     def of(cls, policy: CompiledPolicy) -> KindTable:
         """Lay out ``policy``'s per-kind terms (a neutral all-zero row is appended)."""
         counted = {k for f in policy.features for k in f.expiry_us}
+        counted |= {k for s in policy.schemes for k in s.history}  # sector history, triggers
         kinds = tuple(sorted(policy.kinds)) + tuple(sorted(counted - set(policy.kinds)))
         terms = [policy.kinds[k] for k in sorted(policy.kinds)]
         pad = [0] * (len(kinds) - len(terms) + 1)  # binned-only kinds, then the neutral row
@@ -190,11 +195,14 @@ class VectorScores:
         totals: clamped totals, ``int64``, one per subject.
         dimensions: ``(subjects, dimensions)`` sums, columns in ``table.dimensions`` order.
         grades: grade codes (index into ``policy.grades``, best first).
+        sector_grades: per scheme id, grade codes (index into the scheme's ``grades``; -1:
+            not graded, the subject's kind is not one the scheme grades).
     """
 
     totals: np.ndarray
     dimensions: np.ndarray
     grades: np.ndarray
+    sector_grades: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def evaluate(
@@ -208,11 +216,15 @@ def evaluate(
     *,
     recorded_us: np.ndarray | None = None,
     known_at_us: int | None = None,
+    subject_kinds: np.ndarray | None = None,
 ) -> VectorScores:
     """The definition applied to every subject's records at once.
 
     Records with ``recorded_us > known_at_us`` are left out, as the per-subject engine does
     (both ``None``: every record is known). Subjects without records get the base score.
+    ``subject_kinds`` gives each subject's kind (``person``/``organisation``); a sector scheme
+    gives grade code -1 to subjects of a kind it does not grade. Without it every scheme
+    grades every subject (a population of one kind the schemes grade, as the lab's).
 
     Raises:
         ValueError: if the arrays differ in length, or a subject id is outside
@@ -230,14 +242,103 @@ def evaluate(
     n_dims = len(table.dimensions)
     cell = subject * n_dims + table.dimension[np.asarray(kind, dtype=np.int64)]
     dims = _int_bincount(cell, points, n_subjects * n_dims).reshape(n_subjects, n_dims)
+    known = None if recorded_us is None or known_at_us is None else recorded_us <= known_at_us
+    binned = np.zeros((n_subjects, len(table.policy.features)), dtype=np.int64)
     if table.policy.features:
-        known = None if recorded_us is None or known_at_us is None else recorded_us <= known_at_us
         counts = feature_counts(table, subject, kind, occurred_us, n_subjects, as_of_us, known)
         for i, feature in enumerate(table.policy.features):
             column = table.dimensions.index(feature.dimension)
-            dims[:, column] += bin_points(feature, counts[:, i]).astype(dims.dtype)
+            binned[:, i] = bin_points(feature, counts[:, i])
+            dims[:, column] += binned[:, i].astype(dims.dtype)
     totals = np.clip(table.policy.base + dims.sum(axis=1), table.policy.low, table.policy.high)
-    return VectorScores(totals, dims, table.grade_codes(totals))
+    records = _Records(subject, np.asarray(kind, dtype=np.int64), points, occurred_us, known)
+    sectors = {
+        s.id: _graded(
+            s, subject_kinds, sector_grade_codes(table, s, records, dims, n_subjects, as_of_us)
+        )
+        for s in table.policy.schemes
+    }
+    return VectorScores(totals, dims, table.grade_codes(totals), sectors)
+
+
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """Record arrays as :func:`evaluate` has them: dense subject, kind code, points now
+    (step 4, 0 if unknown), occurrence, and which records are known (None: all)."""
+
+    subject: np.ndarray
+    kind: np.ndarray
+    points: np.ndarray
+    occurred_us: np.ndarray
+    known: np.ndarray | None
+
+
+def _graded(scheme: SchemeTerms, subject_kinds: np.ndarray | None, codes: np.ndarray) -> np.ndarray:
+    """``codes`` with -1 for the subjects of a kind ``scheme`` does not grade."""
+    if subject_kinds is None:
+        return codes
+    graded = np.isin(np.asarray(subject_kinds), sorted(scheme.subject_kinds))
+    return np.where(graded, codes, -1)
+
+
+def _kind_mask(table: KindTable, kinds: frozenset[str] | set[str]) -> np.ndarray:
+    """A boolean row per kind code: whether the code stands for one of ``kinds``."""
+    mask = np.zeros(table.neutral + 1, dtype=bool)
+    for name in kinds:
+        code = table.code(name)
+        if code != table.neutral:
+            mask[code] = True
+    return mask
+
+
+def sector_grade_codes(
+    table: KindTable,
+    scheme: SchemeTerms,
+    records: _Records,
+    dims: np.ndarray,
+    n_subjects: int,
+    as_of_us: int,
+) -> np.ndarray:
+    """Every subject's grade code in ``scheme`` (step 7), ``int64``: the same three steps as
+    :func:`.definition.sector_grade` (trigger, else no history, else band), on arrays.
+
+    The sector points are the dimension's column of ``dims`` (per-record and binned points,
+    as :func:`evaluate` summed them) less the points of the scheme's excluded kinds."""
+    ruled_here = {
+        k for k in table.policy.kinds if table.policy.kinds[k].dimension == scheme.dimension
+    }
+    excluded_kinds = ruled_here - scheme.kinds
+    # only the records of the kinds the scheme looks at (few of all): one gather, then subsets
+    watched = _kind_mask(table, set(scheme.history) | set(scheme.triggers) | excluded_kinds)
+    at = np.flatnonzero(watched[records.kind])
+    subject, kind = records.subject[at], records.kind[at]
+    age = as_of_us - np.asarray(records.occurred_us, dtype=np.int64)[at]
+    happened = age >= 0
+    if records.known is not None:
+        happened &= records.known[at]
+    points = np.asarray(dims[:, table.dimensions.index(scheme.dimension)], dtype=np.int64)
+    if excluded_kinds:
+        excluded = _kind_mask(table, excluded_kinds)[kind]
+        less = np.asarray(records.points, dtype=np.int64)[at][excluded]
+        points = points - np.bincount(subject[excluded], less, n_subjects).astype(np.int64)
+    seen = _kind_mask(table, scheme.history)[kind] & happened
+    known_to_sector = np.bincount(subject[seen], minlength=n_subjects) > 0
+    trigger = np.full(n_subjects, -1, dtype=np.int64)
+    if scheme.triggers:
+        rank_of = np.full(table.neutral + 1, -1, dtype=np.int64)
+        window_of = np.zeros(table.neutral + 1, dtype=np.int64)
+        for name, (rank, window_us) in scheme.triggers.items():
+            if table.code(name) != table.neutral:  # always true: KindTable.of adds them
+                rank_of[table.code(name)], window_of[table.code(name)] = rank, window_us
+        ranks = rank_of[kind]
+        hit = (ranks >= 0) & happened & (age < window_of[kind])
+        np.maximum.at(trigger, subject[hit], ranks[hit])
+    score = np.clip(scheme.base + points, scheme.low, scheme.high)
+    lows = np.array([low for low, _, _ in reversed(scheme.bands)], dtype=np.int64)  # ascending
+    ranks = np.array([rank for _, _, rank in reversed(scheme.bands)], dtype=np.int64)
+    band = ranks[np.searchsorted(lows, score, side="right") - 1]  # bands tile the bounds
+    ranked = np.where(known_to_sector, band, scheme.no_history)
+    return np.where(trigger >= 0, trigger, ranked)
 
 
 def feature_counts(
@@ -289,7 +390,9 @@ def _int_bincount(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarra
 @dataclass(eq=False, slots=True)
 class _Chunk:
     """Records that leave the running sums at the same step: who, kind, raw points, the
-    step each was filed at, a free cause label, and whether it leaves by withdrawal."""
+    step each was filed at, a free cause label, whether it leaves by withdrawal, and the
+    sequence number of the :meth:`RunningScores.file` call that filed it (restorations
+    void the records filed before them, in the same step too)."""
 
     subject: np.ndarray
     kind: np.ndarray
@@ -297,9 +400,10 @@ class _Chunk:
     filed: np.ndarray
     cause: np.ndarray
     early: np.ndarray
+    seq: np.ndarray
 
 
-_CHUNK_FIELDS = ("subject", "kind", "raw", "filed", "cause", "early")
+_CHUNK_FIELDS = ("subject", "kind", "raw", "filed", "cause", "early", "seq")
 
 
 def _merged(chunks: list[_Chunk]) -> _Chunk:
@@ -351,7 +455,8 @@ class RunningScores:
         self.negative = np.zeros(n, dtype=np.int64)
         self.expire = expire
         self.lifetime = -(-table.expiry_us // step_us)  # ceil: steps a record stays active
-        self._restored = np.full(n, -1, dtype=np.int64)
+        self._restored = np.full(n, -1, dtype=np.int64)  # sequence number of the last restore
+        self._clock = 0  # sequence of file and restore calls: orders them within a step
         self._ring: dict[int, list[_Chunk]] = {}
 
     def as_of_us(self, step: int | None = None) -> int:
@@ -398,10 +503,12 @@ class RunningScores:
         if kind.size == 0:
             return  # only kinds without points: nothing to keep
         filed = np.full(kind.size, self.step, np.int64)
+        self._clock += 1
+        seq = np.full(kind.size, self._clock, np.int64)
         # one stable sort by leaving step, then a chunk per distinct step (records in order)
         order = np.argsort(until, kind="stable")
         keys, starts = np.unique(until[order], return_index=True)
-        fields = [a[order] for a in (subject, kind, raw, filed, cause, early)]
+        fields = [a[order] for a in (subject, kind, raw, filed, cause, early, seq)]
         bounds = [*starts.tolist(), kind.size]
         for i, key in enumerate(keys.tolist()):
             part = slice(bounds[i], bounds[i + 1])
@@ -415,7 +522,7 @@ class RunningScores:
         if not leaving:
             return 0
         chunk = leaving[0] if len(leaving) == 1 else _merged(leaving)
-        live = chunk.filed > self._restored[chunk.subject]
+        live = chunk.seq > self._restored[chunk.subject]
         live |= chunk.raw > 0  # restoration voids negative records only
         plain = live & ~self.table.linear[chunk.kind]
         np.subtract.at(self.running, chunk.subject[plain], chunk.raw[plain])
@@ -431,7 +538,8 @@ class RunningScores:
         had = int(np.count_nonzero(negative < 0))
         self.running[who] -= negative
         self.negative[who] = 0
-        self._restored[who] = self.step
+        self._clock += 1
+        self._restored[who] = self._clock
         return had
 
     def points(self) -> np.ndarray:
@@ -451,11 +559,11 @@ class RunningScores:
         if not chunks:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty, empty
-        subject, kind, raw, filed = (
+        subject, kind, raw, filed, seq = (
             np.concatenate([getattr(c, name) for c in chunks])
-            for name in ("subject", "kind", "raw", "filed")
+            for name in ("subject", "kind", "raw", "filed", "seq")
         )
-        live = (filed > self._restored[subject]) | (raw > 0)
+        live = (seq > self._restored[subject]) | (raw > 0)
         occurred = self.origin_us + filed[live] * self.step_us
         return subject[live], kind[live], raw[live], occurred
 
@@ -466,8 +574,8 @@ class RunningScores:
             return np.zeros(0, dtype=np.int8)
         subject = np.concatenate([c.subject for c in chunks])
         raw = np.concatenate([c.raw for c in chunks])
-        filed = np.concatenate([c.filed for c in chunks])
-        live = (filed > self._restored[subject]) | (raw > 0)
+        seq = np.concatenate([c.seq for c in chunks])
+        live = (seq > self._restored[subject]) | (raw > 0)
         return np.concatenate([c.cause for c in chunks])[live]
 
     def live_count(self) -> int:
@@ -480,7 +588,7 @@ class RunningScores:
         for group in self._ring.values():
             for chunk in group:
                 sel = self.table.linear[chunk.kind]
-                sel &= (chunk.filed > self._restored[chunk.subject]) | (chunk.raw > 0)
+                sel &= (chunk.seq > self._restored[chunk.subject]) | (chunk.raw > 0)
                 if sel.any():
                     occurred = self.origin_us + chunk.filed[sel] * self.step_us
                     pts = _decayed(self.table, chunk.kind[sel], chunk.raw[sel], occurred, now)

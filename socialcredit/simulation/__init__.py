@@ -15,7 +15,8 @@ Layers, bottom up (each a module of its own):
   :class:`Institution` seam.
 * The policy lab on top: :mod:`.scenario` (YAML scenarios), :mod:`.institution` (observation
   → scoring by the real policy bundle via :mod:`socialcredit.scoring.vectorised` →
-  consequences), :mod:`.observation`, :mod:`.mechanics` (the article's mechanics),
+  consequences; binned rules through :mod:`._binned`), :mod:`.whole_bundle` (every kind,
+  list and measure of a bundle), :mod:`.observation`, :mod:`.mechanics` (the article's mechanics),
   :mod:`.lab_metrics`, :mod:`.lab` (runs), :mod:`.sweep` (parallel sweeps), :mod:`.report`
   (findings with confidence intervals, offline HTML), :mod:`.sensitivity` (the global
   sensitivity of each finding to the behavioural parameters, SALib Morris and Sobol). See

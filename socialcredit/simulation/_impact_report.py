@@ -17,6 +17,9 @@ from typing import Any, NamedTuple
 __all__ = [
     "BundleRef",
     "CityFacts",
+    "FairnessGap",
+    "FairnessGroup",
+    "FairnessImpact",
     "FalseListing",
     "GradeCount",
     "GroupImpact",
@@ -25,6 +28,7 @@ __all__ = [
     "LabRun",
     "ListImpact",
     "MeasureImpact",
+    "fairness_lines",
     "per_million",
     "rate_text",
 ]
@@ -128,6 +132,56 @@ class FalseListing(NamedTuple):
     by_list: tuple[tuple[str, int, int, str], ...]  # (list, listed observed, false, rate)
 
 
+class FairnessGroup(NamedTuple):
+    """One group's applications on the credit city: the bad-outcome rate, and the approval
+    rate (of all applications, and of those repaid on time) before and after; 4-decimal
+    strings, None before when nothing is in force."""
+
+    grouping: str
+    group: str
+    applications: int
+    bad_rate: str
+    approval_before: str | None
+    approval_after: str
+    approval_good_before: str | None
+    approval_good_after: str
+
+
+class FairnessGap(NamedTuple):
+    """The gaps of one grouping (largest minus smallest rate over groups of >= 30
+    applications), before and after. ``among_good`` is the approval gap among applications
+    repaid on time, the part the outcomes do not explain; ``explained`` is
+    ``1 - among_good / approval`` (None when the approval gap is below 0.001)."""
+
+    grouping: str
+    bad_rate: str
+    approval_before: str | None
+    approval_after: str
+    among_good_before: str | None
+    among_good_after: str
+    explained_before: str | None
+    explained_after: str | None
+
+
+class FairnessImpact(NamedTuple):
+    """Approval and outcome rates by group on the credit city, for a candidate with binned
+    rules; otherwise ``ran`` is false and ``note`` says why."""
+
+    ran: bool
+    note: str
+    dimension: str = ""
+    scored_at: str = ""
+    subjects: int = 0
+    applications: int = 0
+    approve_share: str = ""
+    groups: tuple[FairnessGroup, ...] = ()
+    gaps: tuple[FairnessGap, ...] = ()
+
+
+#: What an assessment recorded before fairness was part of it reads back as.
+NO_FAIRNESS = FairnessImpact(False, "not part of this assessment")
+
+
 class LabMeasure(NamedTuple):
     """One headline measure of the lab run (mean of the last steps), 4-decimal strings;
     None where the measure is undefined (e.g. no records at all)."""
@@ -165,6 +219,7 @@ class ImpactAssessment:
         false_listing: the candidate's false listings under the observation error.
         groups: the effect by subject kind, age band and region.
         lab: the short lab run, or why there is none.
+        fairness: approval and outcome rates by group, for a candidate with binned rules.
     """
 
     candidate: BundleRef
@@ -178,6 +233,7 @@ class ImpactAssessment:
     false_listing: FalseListing
     groups: tuple[GroupImpact, ...]
     lab: LabRun
+    fairness: FairnessImpact = NO_FAIRNESS
 
     @property
     def newly_restricted(self) -> int:
@@ -198,6 +254,7 @@ class ImpactAssessment:
             "false_listing": _false_json(self.false_listing),
             "groups": [g._asdict() for g in self.groups],
             "lab": _lab_json(self.lab),
+            "fairness": _fairness_json(self.fairness),
         }
 
     @classmethod
@@ -235,6 +292,22 @@ def _lab_json(lab: LabRun) -> dict[str, Any]:
     return out
 
 
+def _fairness_json(fairness: FairnessImpact) -> dict[str, Any]:
+    out = fairness._asdict()
+    out["groups"] = [g._asdict() for g in fairness.groups]
+    out["gaps"] = [g._asdict() for g in fairness.gaps]
+    return out
+
+
+def _fairness_from(data: Mapping[str, Any] | None) -> FairnessImpact:
+    if data is None:  # recorded before fairness was part of the assessment
+        return NO_FAIRNESS
+    found = dict(data)
+    found["groups"] = tuple(FairnessGroup(**g) for g in found["groups"])
+    found["gaps"] = tuple(FairnessGap(**g) for g in found["gaps"])
+    return FairnessImpact(**found)
+
+
 def _from_json(data: Mapping[str, Any]) -> ImpactAssessment:
     false = dict(data["false_listing"])
     false["by_list"] = tuple(
@@ -255,6 +328,7 @@ def _from_json(data: Mapping[str, Any]) -> ImpactAssessment:
         false_listing=FalseListing(**false),
         groups=tuple(GroupImpact(**g) for g in data["groups"]),
         lab=LabRun(**lab),
+        fairness=_fairness_from(data.get("fairness")),
     )
 
 
@@ -289,6 +363,7 @@ def _summary(a: ImpactAssessment) -> Iterator[str]:
     yield from _false_lines(a.false_listing)
     yield from _group_lines(a)
     yield from _lab_lines(a.lab)
+    yield from fairness_lines(a.fairness)
 
 
 def _measure_lines(a: ImpactAssessment) -> Iterator[str]:
@@ -339,3 +414,34 @@ def _lab_lines(lab: LabRun) -> Iterator[str]:
     for m in lab.measures:
         yield f"  {m.measure:<22}{m.before or 'n/a':>8} -> {m.after or 'n/a'}"
     yield f"  note: {lab.note}"
+
+
+def fairness_lines(f: FairnessImpact) -> Iterator[str]:
+    """The fairness part of an assessment as short lines of text."""
+    if not f.ran:
+        yield f"fairness: not assessed ({f.note})"
+        return
+    yield (
+        f"fairness on the credit city ({f.subjects:,} subjects, {f.applications:,} applications "
+        f"scored {f.scored_at[:10]} on {f.dimension}, {f.approve_share} approved; before -> after):"
+    )
+    yield (f"  {'group':<24}{'n':>7}{'bad rate':>10}{'approval':>18}{'approval if good':>20}")
+    for g in f.groups:
+        label = f"{g.grouping.replace('_', ' ')} {g.group}"
+        yield (
+            f"  {label:<24}{g.applications:>7,}{g.bad_rate:>10}"
+            f"{_pair(g.approval_before, g.approval_after):>18}"
+            f"{_pair(g.approval_good_before, g.approval_good_after):>20}"
+        )
+    for gap in f.gaps:
+        yield (
+            f"  gap by {gap.grouping.replace('_', ' ')}: bad rate {gap.bad_rate}, approval "
+            f"{_pair(gap.approval_before, gap.approval_after)}, among good "
+            f"{_pair(gap.among_good_before, gap.among_good_after)}, explained by outcomes "
+            f"{_pair(gap.explained_before, gap.explained_after)}"
+        )
+    yield f"  note: {f.note}"
+
+
+def _pair(before: str | None, after: str | None) -> str:
+    return f"{before or '-'} -> {after or '-'}"

@@ -277,6 +277,9 @@ class Judge:
         hardship: Epstein's hardship per agent (the grievance's scale).
         default_points, expression_points: points a default / a voiced opinion would bring
             (0: not sanctioned).
+        default_listing, ride_listing: with the whole bundle, each agent's payoff loss over
+            the horizon from the listings a recorded default / free ride could bring (the
+            measures of those lists in the agent's context), or ``None``.
     """
 
     sanctions: Sanctions | None
@@ -286,17 +289,29 @@ class Judge:
     hardship: np.ndarray
     default_points: int = 0
     expression_points: int = 0
+    default_listing: np.ndarray | None = None
+    ride_listing: np.ndarray | None = None
 
     def hardship_value(self, who: np.ndarray, worth: np.float32) -> np.ndarray:
         """Value of voicing an opinion for ``who``: ``worth * hardship`` (grievance)."""
         return self.hardship[who] * worth
 
-    def expected(self, who: np.ndarray, points: int, p: np.ndarray | None = None) -> np.ndarray:
-        """Risk-weighted expected sanction of an act bringing ``points``, for ``who``."""
-        if self.sanctions is None or points == 0 or who.size == 0:
+    def expected(
+        self,
+        who: np.ndarray,
+        points: int,
+        p: np.ndarray | None = None,
+        listing: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Risk-weighted expected sanction of an act bringing ``points``, for ``who``, and
+        (``listing``: per agent) the loss from the listings its record could bring."""
+        if self.sanctions is None or who.size == 0 or (points == 0 and listing is None):
             return np.zeros(who.size, dtype=np.float32)
         p = self.deterrence if p is None else p
-        return self.risk[who] * p[who] * self.sanctions.loss(who, points)
+        loss = self.sanctions.loss(who, points) if points else np.float32(0)
+        if listing is not None:
+            loss = loss + listing[who]
+        return self.risk[who] * p[who] * loss
 
     def persisting(self, who: np.ndarray, points: int) -> np.ndarray:
         """Expected sanction of free riding for the whole horizon, for ``who``.
@@ -304,8 +319,13 @@ class Judge:
         Detected at the perceived rate, a step's points accumulate: the loss is that of
         ``deterrence * horizon * points`` more points (records outlive the horizon).
         """
-        if self.sanctions is None or points == 0 or who.size == 0:
+        listing = self.ride_listing
+        if self.sanctions is None or who.size == 0 or (points == 0 and listing is None):
             return np.zeros(who.size, dtype=np.float32)
         s = self.sanctions
         accrued = np.rint(self.deterrence[who] * np.float32(s.horizon * points))
-        return self.risk[who] * s.loss(who, accrued.astype(np.int64))
+        loss = self.risk[who] * s.loss(who, accrued.astype(np.int64))
+        if listing is not None:  # listed at least once over the horizon, at most surely
+            caught = np.minimum(self.deterrence[who] * np.float32(s.horizon), np.float32(1))
+            loss = loss + self.risk[who] * caught * listing[who]
+        return loss

@@ -1,4 +1,4 @@
-"""Network games with vectorised payoffs: every neighbour sum is one CSR product.
+"""Network games with vectorised payoffs: every neighbour sum is one pass over the CSR arrays.
 
 Strategies are the ``int8`` codes of :mod:`.population` (``1`` cooperate, ``0`` defect);
 payoffs are ``float32`` arrays, one per agent, summed over all the agent's interactions.
@@ -57,8 +57,26 @@ def prisoners_dilemma_payoffs(
     defector ``temptation`` and ``punishment``. With ``self_interaction`` each agent also
     plays itself (``reward`` for a cooperator, ``punishment`` for a defector), as in Nowak
     & May (1992), where every site of the Moore lattice plays the nine sites of its block.
+
+    Integer or boolean codes take the compiled pass (:func:`._step_kernels.prisoners_dilemma`,
+    equal bit for bit to the NumPy form below, which other inputs still take).
     """
-    c = _cooperation(strategy)
+    codes = np.asarray(strategy)
+    if codes.dtype.kind in "biu":  # strategy codes: one compiled pass
+        from socialcredit.simulation._step_kernels import prisoners_dilemma, unsigned
+
+        values = np.array((temptation, reward, sucker, punishment), dtype=np.float32)
+        return np.asarray(
+            prisoners_dilemma(
+                unsigned(network.indptr),
+                unsigned(network.indices),
+                codes.astype(np.int8, copy=False),
+                network.degree_float,
+                values,
+                self_interaction,
+            )
+        )
+    c = _cooperation(codes)
     n_coop = network.neighbour_sum(c)
     n_def = network.degree_float - n_coop
     coop = np.float32(reward) * n_coop + np.float32(sucker) * n_def
@@ -80,8 +98,26 @@ def public_goods_payoffs(
     neighbours, so it earns ``sum_j r * cost * N_c(j) / G_j - cost * (degree_i + 1)`` when
     cooperating (without the last term when defecting), ``N_c(j)`` being cooperators in
     group ``j``.
+
+    Integer or boolean codes take the compiled two-pass kernel
+    (:func:`._step_kernels.public_goods`, equal bit for bit to the NumPy form below, which
+    other inputs, e.g. float contribution levels, still take).
     """
-    c = _cooperation(strategy)
+    codes = np.asarray(strategy)
+    if codes.dtype.kind in "biu":  # strategy codes: one compiled pass per neighbour sum
+        from socialcredit.simulation._step_kernels import public_goods, unsigned
+
+        return np.asarray(
+            public_goods(
+                unsigned(network.indptr),
+                unsigned(network.indices),
+                codes.astype(np.int8, copy=False),
+                network.degree_float,
+                np.float32(r * cost),
+                np.float32(cost),
+            )
+        )
+    c = _cooperation(codes)
     group_size = network.degree_float + np.float32(1.0)
     share = (np.float32(r * cost) * (c + network.neighbour_sum(c))) / group_size
     payoff = share + network.neighbour_sum(share)

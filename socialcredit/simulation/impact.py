@@ -14,6 +14,10 @@ filed into a ledger) and reports what would change:
 * **false listings** — the candidate's black listings under the documented observation
   error (:data:`ASSUMPTION`): listed under the observed records but not under the true ones;
 * **groups** — the effect by subject kind, age band and region (district);
+* **fairness** — when the candidate has binned rules (a learned scorecard): approval and
+  outcome rates by subject kind, age band and region on the seeded credit city, under the
+  candidate and the bundle in force, with the gaps and how much of them the outcomes
+  explain (:mod:`socialcredit.scorecard.fairness`);
 * **the lab** — where the lab can express the bundle (its act kinds carry points), a short
   seeded run of the ``lawful_core`` scenario with each bundle's scoring; otherwise the
   assessment says why it was not run.
@@ -42,12 +46,16 @@ from socialcredit.consequences.projection import SubjectFacts, listings, members
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.ledger.entries import format_time
 from socialcredit.policy import GRADES, Colour, Effect, PolicyBundle
-from socialcredit.scoring.engine import compiled_bundle
+from socialcredit.scorecard import fairness as _fair
+from socialcredit.scoring.engine import compiled_bundle, to_us
 from socialcredit.scoring.vectorised import KindTable, evaluate
 from socialcredit.simulation._impact_city import CityRecords, synthetic_city
 from socialcredit.simulation._impact_report import (
     BundleRef,
     CityFacts,
+    FairnessGap,
+    FairnessGroup,
+    FairnessImpact,
     FalseListing,
     GradeCount,
     GroupImpact,
@@ -165,6 +173,7 @@ def assess_bundle(
         false_listing=_false_listing(candidate, city, after, observation_error, seed),
         groups=_groups(city, before, after, moves),
         lab=_lab(candidate, in_force, seed, lab_agents, lab_steps),
+        fairness=_fairness(candidate, in_force, residents, organisations, seed),
     )
 
 
@@ -373,6 +382,105 @@ def _group(
     return GroupImpact(
         dimension, label, subjects, down, up, was, now, newly, per_million(newly, subjects)
     )
+
+
+# -- fairness ---------------------------------------------------------------------------------
+
+_APPROVE_SHARE = 0.8
+_MIN_GROUP = 30  # groups smaller than this are shown but left out of the gaps
+
+
+def _fairness(
+    candidate: PolicyBundle,
+    in_force: PolicyBundle | None,
+    residents: int,
+    organisations: int,
+    seed: int,
+) -> FairnessImpact:
+    """Approval and outcome rates by group, when the candidate has binned rules."""
+    if not candidate.scoring.binned:
+        return FairnessImpact(False, "the candidate bundle has no binned rules")
+    subjects = residents + organisations
+    if subjects == 0:
+        return FairnessImpact(False, "the city has no subjects")
+    dimensions = {rule.dimension for rule in candidate.scoring.binned}
+    dimension = dimensions.pop() if len(dimensions) == 1 else "total"
+    try:
+        found = _fair.applications(
+            candidate, subjects=subjects, organisation_share=organisations / subjects, seed=seed
+        )
+    except ValueError as error:
+        return FairnessImpact(False, f"the credit city cannot be drawn: {error}")
+    after = _fair.group_counts(found, _fair.approved(candidate, found, dimension, _APPROVE_SHARE))
+    before = None
+    if in_force is not None:
+        approved = _fair.approved(in_force, found, dimension, _APPROVE_SHARE)
+        before = _fair.group_counts(found, approved)
+    note = (
+        f"before: {'the bundle in force' if before is not None else 'no system at all'}. "
+        "Applicants: the credit city's obligations originated in the year after the scoring "
+        f"date; each bundle approves the best {rate_text(4, 5)} by its {dimension} score (ties "
+        "at the cut-off approved too); the "
+        f"outcomes follow the city's known data-generating process. Gaps: groups of "
+        f">= {_MIN_GROUP} applications."
+    )
+    groups = tuple(
+        _fairness_group(grouping, label, count, before)
+        for grouping, rows in after.items()
+        for label, count in rows.items()
+    )
+    gaps = tuple(_fairness_gap(g, after[g], None if before is None else before[g]) for g in after)
+    return FairnessImpact(
+        True, note, dimension, format_time(to_us(_fair.SCORED_AT)), subjects, found.size,
+        rate_text(4, 5), groups, gaps,
+    )  # fmt: skip
+
+
+def _fairness_group(
+    grouping: str,
+    label: str,
+    count: _fair.GroupCount,
+    before: Mapping[str, Mapping[str, _fair.GroupCount]] | None,
+) -> FairnessGroup:
+    old = None if before is None else before[grouping][label]
+    return FairnessGroup(
+        grouping, label, count.n, rate_text(count.bad, count.n),
+        None if old is None else rate_text(old.approved, old.n),
+        rate_text(count.approved, count.n),
+        None if old is None else rate_text(old.approved_good, old.good),
+        rate_text(count.approved_good, count.good),
+    )  # fmt: skip
+
+
+def _spread(rows: Mapping[str, _fair.GroupCount], part: str, whole: str) -> int:
+    """Largest minus smallest rate (ppm) of ``part / whole`` over the groups large enough."""
+    rates = [
+        per_million(getattr(r, part), getattr(r, whole))
+        for r in rows.values()
+        if r.n >= _MIN_GROUP and getattr(r, whole) > 0
+    ]
+    return max(rates) - min(rates) if rates else 0
+
+
+def _gap_texts(rows: Mapping[str, _fair.GroupCount]) -> tuple[str, str, str | None]:
+    """The approval gap, the gap among good outcomes and the share the outcomes explain."""
+    approval, among_good = _spread(rows, "approved", "n"), _spread(rows, "approved_good", "good")
+    explained = None if approval < 1_000 else rate_text(max(0, approval - among_good), approval)
+    million = 1_000_000
+    return rate_text(approval, million), rate_text(among_good, million), explained
+
+
+def _fairness_gap(
+    grouping: str,
+    after: Mapping[str, _fair.GroupCount],
+    before: Mapping[str, _fair.GroupCount] | None,
+) -> FairnessGap:
+    now = _gap_texts(after)
+    was: tuple[str | None, str | None, str | None] = (
+        (None, None, None) if before is None else _gap_texts(before)
+    )
+    bad = rate_text(_spread(after, "bad", "n"), 1_000_000)
+    return FairnessGap(grouping, bad, was[0], now[0], was[1], now[1], was[2], now[2])
 
 
 # -- the lab ---------------------------------------------------------------------------------

@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from socialcredit.policy import default_bundle, load_bundle
+from socialcredit.policy import PolicyBundle, default_bundle, load_bundle
 from socialcredit.scoring.definition import US_PER_DAY
 from socialcredit.scoring.engine import compiled_bundle
 from socialcredit.scoring.vectorised import KindTable, RunningScores
+from socialcredit.simulation._binned import BinnedCounts, per_record_table
 from socialcredit.simulation._ledger_audit import AuditedLog
 from socialcredit.simulation._sparse import random_neighbours
 from socialcredit.simulation.decisions import (
@@ -57,6 +58,7 @@ from socialcredit.simulation.observation import Batch, act_codes, behave, observ
 from socialcredit.simulation.population import COOPERATE, DEFECT
 from socialcredit.simulation.rewiring import rewire
 from socialcredit.simulation.scenario import Behaviour, InstitutionSpec
+from socialcredit.simulation.whole_bundle import WholeBundle
 
 __all__ = ["Deliberation", "PolicyInstitution", "policy_table"]
 
@@ -67,10 +69,18 @@ _LABEL, _INF_FALSE, _TAMPER, _INF_TRUE, _FAKE = 1, 2, 3, 4, 5
 _ASSOC, _EXPR, _REWARD = 6, 7, 8
 
 
+def policy_bundle(policy: str) -> PolicyBundle:
+    """The bundle: ``default`` or a bundle directory (checked on load).
+
+    Raises:
+        PolicyError: listing every problem of the directory's bundle.
+    """
+    return default_bundle() if policy == "default" else load_bundle(policy)
+
+
 def policy_table(policy: str) -> KindTable:
     """The lawful policy table: ``default`` or a bundle directory (checked on load)."""
-    bundle = default_bundle() if policy == "default" else load_bundle(policy)
-    return KindTable.of(compiled_bundle(bundle))
+    return KindTable.of(compiled_bundle(policy_bundle(policy)))
 
 
 class PolicyInstitution:
@@ -109,13 +119,24 @@ class PolicyInstitution:
         self.history: list[dict[str, float]] = []
         self._roles: tuple[np.ndarray, np.ndarray] | None = None
         self.grades: np.ndarray | None = None
+        self.binned: BinnedCounts | None = None
+        self.whole: WholeBundle | None = None
         if spec is None:
             return
-        self.table = table or policy_table(spec.policy)
+        whole = spec.acts == "bundle"
+        bundle = policy_bundle(spec.policy) if whole or table is None else None
+        self.table = table or KindTable.of(compiled_bundle(bundle))  # type: ignore[arg-type]
         self.codes = act_codes(self.table)
         step_us = step_days * US_PER_DAY
         expire = spec.due_process.expiry
-        self.lawful = RunningScores(self.table, n, step_us, ORIGIN_US, expire=expire)
+        # binned rules (a learned scorecard): counts beside the per-record running sums
+        self._filed = per_record_table(self.table) if self.table.policy.features else self.table
+        if self.table.policy.features:
+            self.binned = BinnedCounts(self.table, n, step_us, expire=expire)
+        self.lawful = RunningScores(self._filed, n, step_us, ORIGIN_US, expire=expire)
+        if whole:
+            assert bundle is not None
+            self.whole = WholeBundle(bundle, self.table, spec, n, step_us)
         self.extra_table = not_lawful_table(spec.not_lawful_points)
         self.extra = RunningScores(self.extra_table, n, step_us, ORIGIN_US, expire=expire)
         mech = spec.mechanics
@@ -132,16 +153,25 @@ class PolicyInstitution:
         }
         self._totals = self.totals()
         self.grades = self.table.grade_codes(self._totals)
-        self._default_points = int(self.table.points[self.codes["obligation_default"][0]])
-        self._ride_points = int(self.table.points[self.codes["free_riding"][0]])
+        self._default_points = self._points(self.codes["obligation_default"][0])
+        self._ride_points = self._points(self.codes["free_riding"][0])
         manip = mech.manipulation
         if manip.enabled and manip.ledger_verification:
             self._log = AuditedLog(witness_every=manip.witness_every, audit_rate=manip.audit_rate)
 
+    def _points(self, code: int) -> int:
+        """Points one record of kind ``code`` brings an agent without records (its binned
+        rule's first bin included)."""
+        extra = 0 if self.binned is None else self.binned.marginal(code)
+        return int(self.table.points[code]) + extra
+
     def totals(self) -> np.ndarray:
-        """Every agent's score now: base + lawful points + not-lawful points, clamped."""
+        """Every agent's score now: base + lawful points (binned rules included) +
+        not-lawful points, clamped."""
         policy = self.table.policy
         points = self.lawful.points()
+        if self.binned is not None:
+            points = points + self.binned.points()
         if self._extra_on:  # refused mechanics switched on: their points count too
             points = points + self.extra.points()
         return np.clip(policy.base + points, policy.low, policy.high)
@@ -157,7 +187,11 @@ class PolicyInstitution:
         if self._roles is None:
             self._roles = self._draw_roles(rng)
             self.dispositions = Dispositions.draw(self.n, self.behaviour, rng)
-        self.judge = self._judge(network)
+            if self.whole is not None:
+                self.whole.start(rng)
+                self._default_points = self.whole.filing.expected_points("obligation_default")
+                self._ride_points = self.whole.filing.expected_points("free_riding")
+        self.judge = self._judge(network, acts.payoff)
         conduct = behave(acts.population, strategy, self.behaviour, self.judge, rng)
         partner = self._partners(network, rng)
         trust = trust_game(self.perception, partner, conduct.betrays, rng)
@@ -172,8 +206,9 @@ class PolicyInstitution:
         self.history.append(step_metrics(facts, heavy))
         return response
 
-    def _judge(self, network: Network) -> Judge:
-        """The expected sanctions of this step, from the scores as they stand."""
+    def _judge(self, network: Network, payoff: np.ndarray) -> Judge:
+        """The expected sanctions of this step, from the scores (and with the whole bundle,
+        the listings) as they stand and this step's game payoffs."""
         d, p = self.dispositions, self.perception
         assert d is not None
         if self.spec is None:
@@ -184,6 +219,9 @@ class PolicyInstitution:
         )
         expression = self.spec.mechanics.expression
         speech = self.spec.not_lawful_points.expression if expression.enabled else 0
+        listing: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+        if self.whole is not None:
+            listing = self.whole.listing_losses(network, payoff, self.behaviour.horizon)
         return Judge(
             sanctions,
             d.risk,
@@ -192,6 +230,7 @@ class PolicyInstitution:
             d.hardship,
             self._default_points,
             speech,
+            *listing,
         )
 
     def free_riding_value(self, game: object, network: Network, strategy: np.ndarray) -> np.ndarray:
@@ -229,28 +268,38 @@ class PolicyInstitution:
         batch = Batch.of(parts)
         if mech.manipulation.enabled:
             batch = self._manipulate(batch, gamers, facts, rng)
+        local = None
+        if self.whole is not None:
+            batch, local = self.whole.refile(batch, self.codes, conduct, spec.coverage, rng)
         negative = self.table.points[batch.kind] + self.table.per_unit[batch.kind] < 0
-        self.lawful.file(
-            batch.subject,
-            batch.kind,
-            batch.amount,
-            batch.cause,
-            self._dispute_delays(batch.cause, rng),
-        )
+        negative |= self._binned_negative(batch.kind)
+        delays = self._dispute_delays(batch.cause, rng)
+        filed = batch.kind if self.binned is None else np.minimum(batch.kind, self._filed.neutral)
+        self.lawful.file(batch.subject, filed, batch.amount, batch.cause, delays)
+        if self.binned is not None:
+            self.binned.file(batch.subject, batch.kind, delays)
+        if self.whole is not None and local is not None:
+            self.whole.keep(acts.step, batch, local, delays)
         extra_parts += self._refused_penalties(acts.network, conduct, rng)
         extra = Batch.of(extra_parts)
         self.extra.file(extra.subject, extra.kind, extra.amount, extra.cause)
         facts.records = (batch.subject[negative], batch.cause[negative])
         facts.extra_records = (extra.subject, extra.cause)
-        self._restoration(violated)
+        restored = self._restoration(violated)
+        if self.whole is not None:
+            self.whole.pending = restored
         before = self.grades
         totals = self._totals = self.totals()
         self.grades = self.table.grade_codes(totals)
         facts.totals, facts.grades, facts.previous_grades = totals, self.grades, before
         facts.low = self._low_codes["ostracism"][self.grades]
         modifier = self._per_tie[self.grades] * acts.network.degree_float
+        if self.whole is not None:
+            modifier = modifier + self.whole.measures(acts, self.grades, conduct.hardship)
         facts.modifier = modifier
         facts.disputed = self.lawful.advance()
+        if self.binned is not None:
+            self.binned.advance()
         self.extra.advance()
         return Response(payoff=modifier, network=self._ostracise(acts, rng))
 
@@ -270,6 +319,8 @@ class PolicyInstitution:
             select = np.zeros(self.n, dtype=bool)
             select[outcome.deleted] = True
             self.lawful.restore(select)
+            if self.binned is not None:
+                self.binned.restore(select)
         fake_kind = self.codes["fake_rating"][0]
         ride_kind = self.codes["free_riding"][0]
         facts.manipulation = (outcome.attempts, outcome.successes)
@@ -321,20 +372,30 @@ class PolicyInstitution:
         delays[false] = rng.geometric(p, int(false.sum()))
         return delays
 
-    def _restoration(self, violated: np.ndarray) -> None:
+    def _binned_negative(self, kind: np.ndarray) -> np.ndarray:
+        """Which records a negative binned rule counts (their own points may be 0)."""
+        if self.binned is None:
+            return np.zeros(kind.size, dtype=bool)
+        return self.binned.negative_kind[kind]
+
+    def _restoration(self, violated: np.ndarray) -> np.ndarray | None:
         """Restoration: after ``restoration_steps`` steps without a violation, an agent's
-        negative records are removed early (the obligation performed, conduct corrected)."""
+        negative records are removed early (the obligation performed, conduct corrected).
+        Returns the agents restored this step (None when restoration is off)."""
         spec = self.spec
         assert spec is not None
         dp = spec.due_process
         if not dp.restoration:
-            return
+            return None
         self._streak += 1
         np.copyto(self._streak, 0, where=violated)
         ready = self._streak >= dp.restoration_steps
         if ready.any():
             self.lawful.restore(ready)
+            if self.binned is not None:
+                self.binned.restore(ready)
             np.copyto(self._streak, 0, where=ready)
+        return ready
 
     def _ostracise(self, acts: Acts, rng: np.random.Generator) -> Network | None:
         spec = self.spec

@@ -10,6 +10,7 @@ several seeds. A run is fully determined by ``(scenario, seed)``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,12 @@ def build(scenario: Scenario, seed: int) -> tuple[Simulation, PolicyInstitution]
     Raises:
         ValueError: if the seed is negative or the network cannot be built as asked.
     """
+    spec = scenario.institution
+    if spec is not None and scenario.bundle is not None:
+        spec = dataclasses.replace(spec, policy=scenario.bundle)
     # the institution needs n before the network exists: every generator keeps n agents
     institution = PolicyInstitution(
-        scenario.institution,
+        spec,
         scenario.behaviour,
         scenario.agents,
         scenario.step_days,

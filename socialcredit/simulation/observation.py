@@ -114,14 +114,16 @@ def behave(
     unable = draw(owing.size) >= population.ability[owing]
     who, value = tempted(population.willingness[owing], behaviour.default_gain, rng)
     wilful = np.zeros(owing.size, dtype=bool)
-    wilful[who] = value > judge.expected(owing[who], judge.default_points)
+    wilful[who] = value > judge.expected(
+        owing[who], judge.default_points, listing=judge.default_listing
+    )
     due, defaulted, hardship = (np.zeros(n, dtype=bool) for _ in range(3))
     due[owing] = True
     defaulted[owing[unable | wilful]] = True
     hardship[owing[unable]] = True
     who, value = tempted(population.willingness, behaviour.default_gain, rng)
     betrays = np.zeros(n, dtype=bool)
-    betrays[who] = value > judge.expected(who, judge.default_points)
+    betrays[who] = value > judge.expected(who, judge.default_points, listing=judge.default_listing)
     free = strategy == DEFECT
     rate = np.float32(behaviour.civic_rate)
     civic = draw() < np.where(free, rate / np.float32(2), rate)

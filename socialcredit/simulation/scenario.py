@@ -99,6 +99,7 @@ _FRACTIONS = {
     "fraction",
     "insider_share",
     "reasoning",
+    "organisations",
 }
 
 
@@ -344,10 +345,17 @@ class InstitutionSpec:
     """The system: observation, the policy bundle, consequences, safeguards and mechanics.
 
     Attributes:
-        policy: ``default`` (this project's default bundle) or a bundle directory.
+        policy: ``default`` (this project's default bundle) or a bundle directory (the
+            scenario's top-level ``bundle`` takes precedence).
         coverage: chance that an act is recorded (surveillance level).
         label_error: chance that an observed act is labelled wrongly (a compliant act as a
             violation, or a violation as compliant).
+        acts: ``core`` files the four kinds of ``acts.yaml``; ``bundle`` simulates the whole
+            bundle: acts filed as every kind, its lists and its measures
+            (:mod:`.whole_bundle`).
+        organisations: with ``acts: bundle``, the share of agents that are organisations.
+        public_income: with ``acts: bundle``, an organisation's public income (contracts,
+            bids, subsidies) per tie and step, which exclusions take a share of.
     """
 
     policy: str = "default"
@@ -357,6 +365,12 @@ class InstitutionSpec:
     due_process: DueProcess = field(default_factory=DueProcess)
     mechanics: Mechanics = field(default_factory=Mechanics)
     not_lawful_points: NotLawfulPoints = field(default_factory=NotLawfulPoints)
+    acts: str = "core"
+    organisations: float = 0.0
+    public_income: float = 1.0
+
+    def __post_init__(self) -> None:
+        _choice("acts", self.acts, ("core", "bundle"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +394,10 @@ class Scenario:
         burn_in: steps left out of the run's summary (``simulate`` prints the cooperator
             share over the steps after it); ``None``: the first three quarters.
         institution: the system, or ``None`` for a society without one.
+        bundle: a policy bundle directory the institution runs under (its scoring, and with
+            ``institution.acts: bundle`` its lists and measures), checked on load by the
+            loader of ``policy check``; ``None``: ``institution.policy``. A relative path in
+            a scenario file is read from the file's folder.
     """
 
     name: str = "unnamed"
@@ -398,6 +416,14 @@ class Scenario:
     metrics_every: int = 10
     burn_in: int | None = None
     institution: InstitutionSpec | None = None
+    bundle: str | None = None
+
+    @property
+    def policy(self) -> str:
+        """The bundle the institution runs under: ``bundle``, else ``institution.policy``."""
+        if self.bundle is not None:
+            return self.bundle
+        return "default" if self.institution is None else self.institution.policy
 
     def summary_from(self, steps: int | None = None) -> int:
         """The first step of the summary window of a run of ``steps`` (default: ``steps``).
@@ -444,6 +470,8 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise ScenarioError("cannot read scenario", [Problem(str(path), str(error))]) from error
+    if isinstance(data, dict) and isinstance(data.get("bundle"), str):
+        data = {**data, "bundle": str(path.parent / data["bundle"])}  # from the file's folder
     return parse_scenario(data, str(path))
 
 
@@ -504,7 +532,31 @@ def _check_values(scenario: Scenario) -> list[Problem]:
         "metrics_every": scenario.metrics_every,
     }
     problems += [Problem(k, "must be >= 1") for k, v in positive.items() if v < 1]
-    return problems + _check_society(scenario)
+    return problems + _check_society(scenario) + _check_bundle(scenario)
+
+
+def _check_bundle(scenario: Scenario) -> list[Problem]:
+    """The bundle, checked by the loader of ``policy check``: each problem under the key
+    that names it and the bundle's path (``bundle: DIR: scoring.yaml:rules[3].kind``)."""
+    from socialcredit.policy import PolicyError, load_bundle
+
+    key = "bundle" if scenario.bundle is not None else "institution.policy"
+    if scenario.policy == "default":
+        return []
+    if not Path(scenario.policy).is_dir():
+        return [Problem(key, f"{scenario.policy}: not a bundle directory")]
+    try:
+        bundle = load_bundle(scenario.policy)
+    except PolicyError as error:
+        return [Problem(key, f"{scenario.policy}: {p.field}: {p.reason}") for p in error.problems]
+    if scenario.institution is not None and scenario.institution.acts == "bundle":
+        from socialcredit.simulation.whole_bundle import unmapped_kinds
+
+        missing = unmapped_kinds(bundle)
+        if missing:
+            reason = f"{scenario.policy}: no act of whole_bundle.yaml files {', '.join(missing)}"
+            return [Problem("institution.acts", reason)]
+    return []
 
 
 def _check_society(scenario: Scenario) -> list[Problem]:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from ..api.auth import (
+from ..accounts.auth import (
     Principal,
     Role,
     check_login_csrf,
@@ -162,7 +162,7 @@ def login(request: Request, response: Response, username: str, password: str) ->
 
 def end_session(request: Request, response: Response) -> None:
     """Log out: end the session (if any) and clear its cookie on ``response``."""
-    from ..api.auth import SESSION_COOKIE
+    from ..accounts.auth import SESSION_COOKIE
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

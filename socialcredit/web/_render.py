@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
-from ..catalogue import default_catalogue
-from ..catalogue.identifiers import mask_subject_id
+from ..catalogue import default_catalogue, mask_subject_id
 from ..policy import bundle_in_force
 from ..rights.repair import repairable_kind
 from . import _i18n, _summary, _words

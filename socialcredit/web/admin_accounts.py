@@ -1,7 +1,7 @@
 """The administrator's accounts page: every API key and user (never a secret), and keys made,
 revoked and rotated — a new key is shown once, on the page that made it.
 
-The page calls the account store (:class:`socialcredit.api.accounts.AccountStore`) exactly as
+The page calls the account store (:class:`socialcredit.accounts.AccountStore`) exactly as
 ``socialcredit account`` and ``POST /accounts/keys`` do: the same checks, the same errors.
 """
 

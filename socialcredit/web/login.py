@@ -2,7 +2,7 @@
 
 The login form is a form like every other: it carries a CSRF token. Before there is a
 session, that token is the one in the login cookie the form was served with (a double-submit
-cookie, :func:`socialcredit.api.auth.check_login_csrf`), so another site cannot post its own
+cookie, :func:`socialcredit.accounts.auth.check_login_csrf`), so another site cannot post its own
 credentials to log a visitor's browser in.
 """
 
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..api.errors import AuthenticationError, CsrfError
+from ..errors import AuthenticationError, CsrfError
 from . import _access
 from ._access import Principal, Role
 from ._i18n import gettext as _

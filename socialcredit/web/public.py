@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..catalogue.identifiers import mask_subject_id, validate_uscc
+from ..catalogue import mask_subject_id, validate_uscc
 from ..consequences import PUBLIC_STATUSES, PublicListing, memberships_of_list, public_records
 from ..errors import NotFoundError
 from ..ledger import Ledger
@@ -29,6 +29,7 @@ from ..policy import (
     published_bundles,
 )
 from ..ratings import RateeView, ratee_view
+from ..rights.repair import repaired_positions
 from ..scoring import Contribution, RecordIndex, explain
 from . import _access
 from ._access import Principal, Role
@@ -114,7 +115,8 @@ def organisation(request: Request, number: int, who: Principal = _ANYONE) -> Res
         subject = _organisation_at(ledger, number)
         found = explain(index, *subject, as_of=now)
         in_force = bundle_in_force(ledger, now, now)
-        records = _public_records(found.result.contributions, in_force)
+        repaired = repaired_positions(ledger, subject=subject)
+        records = _public_records(found.result.contributions, in_force, repaired)
         rating = _rating(ledger, subject, now)
         listed = _public_listings(_access.consequences_of(request, ledger, subject, now), in_force)
     scale = _access.grade_scale(None if in_force is None else in_force.bundle)
@@ -162,12 +164,15 @@ def _organisation_at(ledger: Ledger, number: int) -> tuple[str, str]:
 
 
 def _public_records(
-    contributions: tuple[Contribution, ...], in_force: PublishedBundle | None
+    contributions: tuple[Contribution, ...],
+    in_force: PublishedBundle | None,
+    repaired: frozenset[int],
 ) -> list[dict[str, Any]]:
-    """The organisation's published records (:func:`consequences.public_records`)."""
+    """The organisation's published records (:func:`consequences.public_records`), without
+    the penalties whose repair was granted (even where the bundle keeps their effect)."""
     if in_force is None:
         return []
-    published = public_records(contributions, in_force.bundle.catalogue)
+    published = public_records(contributions, in_force.bundle.catalogue, repaired=repaired)
     return [{"contribution": c, "kind": kind} for c, kind in published]
 
 

@@ -76,6 +76,10 @@ DOMAIN_REFUSALS = {
     "valid Ed25519 public key, each agency registered once",
     "POST /api/v1/memoranda": "every signature verifies over the document by a registered "
     "agency; its lists, measures and legal bases exist in the policy and registry in force",
+    "POST /api/v1/agencies/{name}/keys": "the agency is registered, the new key a valid Ed25519 "
+    "key signed by its key in force",
+    "POST /api/v1/memoranda/{memo_id}/end": "the memorandum is recorded and not ended, the "
+    "signer a party signing with its key in force",
     "GET /api/v1/records/{position}/repair": "the entry must be a published administrative penalty",
     "POST /api/v1/repairs": "the record must be a published penalty of the applicant, with no "
     "application open",

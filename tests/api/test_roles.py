@@ -60,9 +60,11 @@ TABLE: dict[tuple[str, str], set[Role] | frozenset[Role]] = {
     ("GET", "/api/v1/lists/{list_id}"): ALL,
     ("GET", "/api/v1/lists/{list_id}/export"): {A, OFF, SP},
     ("POST", "/api/v1/agencies"): {A},
+    ("POST", "/api/v1/agencies/{name}/keys"): {A},
     ("GET", "/api/v1/memoranda"): ALL,
     ("POST", "/api/v1/memoranda"): {A},
     ("GET", "/api/v1/memoranda/{memo_id}"): ALL,
+    ("POST", "/api/v1/memoranda/{memo_id}/end"): {A},
     ("GET", "/api/v1/subjects/{subject}/consequences"): READERS,
     ("GET", "/api/v1/subjects/{subject}/notices"): READERS,
     ("PUT", "/api/v1/subjects/{subject}/notices/contact"): {SUB},
@@ -162,6 +164,10 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/v1/records/{position}/statement": {"text": "I paid in March."},
         "/api/v1/agencies": {"name": "court:walk", "title": "Walk", "public_key": "AAAA"},
         "/api/v1/memoranda": {"document": {"id": "walk"}, "signatures": []},
+        "/api/v1/agencies/{name}/keys": {"public_key": "AAAA", "signature": "AAAA"},
+        "/api/v1/memoranda/{memo_id}/end": {
+            "agency": "court:walk", "reason": "walk", "public_key": "AAAA", "signature": "AAAA",
+        },
         "/api/v1/repairs": {"record": world.own_position, "grounds": "performed"},
         "/api/v1/repairs/{repair_id}/decision": {"outcome": "refused", "reason": "checked"},
         "/api/v1/repairs/{repair_id}/appeal": {"text": "please look again"},
@@ -207,6 +213,7 @@ def _url(world: World, path: str, subject: tuple[str, str], position: int, own: 
         .replace("{ratee}", world.organisation)
         .replace("{repair_id}", "R1-1")  # no such application: 404 for those admitted
         .replace("{memo_id}", "no-such-memorandum")  # 404 for those admitted
+        .replace("{name}", "court:no-such-agency")  # 422 for those admitted
         .replace("{key_id}", "0" * 16)  # no such key: the walk never revokes a real one
     )
 

@@ -10,8 +10,13 @@ from typing import Any
 import orjson
 import pytest
 
-from socialcredit.agencies.exchange import EXPORT_DOMAIN, export_list, read_export, verify_export
 from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.consequences.exchange import (
+    EXPORT_DOMAIN,
+    export_list,
+    read_export,
+    verify_export,
+)
 from socialcredit.errors import ValidationError
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.ledger.checkpoints import public_key_text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit.api.accounts import AccountStore, DemoLogin, seed_demo_accounts
+from socialcredit.accounts import AccountStore, DemoLogin, seed_demo_accounts
 from socialcredit.api.app import create_app
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import ingest_rows

@@ -1,13 +1,20 @@
 """The compiled parts of the lab's step equal, bit for bit, the NumPy forms they replace
-(written out here as they stood): perception counts and trust-game beliefs."""
+(written out here as they stood): perception counts, trust-game beliefs, random neighbours,
+Fermi imitation, perceived risks and the public goods payoffs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from socialcredit.simulation import scale_free, small_world
+from socialcredit.simulation import (
+    prisoners_dilemma_payoffs,
+    public_goods_payoffs,
+    scale_free,
+    small_world,
+)
 from socialcredit.simulation._sparse import random_neighbours
+from socialcredit.simulation._step_kernels import public_goods, unsigned
 from socialcredit.simulation.decisions import Perception, trust_game
 from socialcredit.simulation.imitation import fermi_probability, fermi_synchronous
 from socialcredit.simulation.networks import Network
@@ -34,14 +41,14 @@ def numpy_learn(counts: np.ndarray, memory: float, partner: np.ndarray, *seen: n
             np.add(counts[row], np.float32(1), out=counts[row], where=mask[who])
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_perception_learns_as_the_numpy_counts(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "index"), [(0, np.int32), (1, np.int64), (2, np.int32)])
+def test_perception_learns_as_the_numpy_counts(seed: int, index: type) -> None:
     rng = np.random.default_rng(seed)
     n = 500
     behaviour = Behaviour(memory=float(rng.uniform(0.05, 0.5)))
     perception, reference = Perception(n, behaviour), np.zeros((6, n), dtype=np.float32)
     for _ in range(20):
-        partner = rng.integers(0, n, n).astype(np.int32)
+        partner = rng.integers(0, n, n).astype(index)
         seen = [rng.random(n) < p for p in (0.3, 0.5, 0.2, 0.4)]
         perception.learn(partner, *seen)
         numpy_learn(reference, behaviour.memory, partner, *seen)
@@ -132,3 +139,77 @@ def test_estimates_equal_the_numpy_formulas() -> None:
     before = perception.detection
     perception.learn(np.arange(n), *(np.ones(n, dtype=bool) for _ in range(4)))
     assert not np.array_equal(perception.detection, before)  # recomputed after learning
+
+
+def scipy_public_goods(network: Network, strategy: np.ndarray, r: float, cost: float) -> np.ndarray:
+    c = np.asarray(strategy, dtype=np.float32)
+    group_size = network.degree_float + np.float32(1.0)
+    share = (np.float32(r * cost) * (c + network.adjacency @ c)) / group_size
+    payoff = share + network.adjacency @ share
+    payoff -= np.float32(cost) * c * group_size
+    return payoff
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_public_goods_payoffs_equal_the_scipy_form(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    hub = Network.from_edges(400, np.zeros(399, dtype=np.int32), np.arange(1, 400))
+    for network in [*networks(), hub]:
+        for share in (0.0, 0.5, 0.93, 1.0):
+            strategy = (rng.random(network.n) < share).astype(np.int8)
+            r, cost = float(rng.uniform(1.1, 20.0)), float(rng.uniform(0.1, 3.0))
+            got = public_goods_payoffs(network, strategy, r=r, cost=cost)
+            assert got.dtype == np.float32
+            assert np.array_equal(got, scipy_public_goods(network, strategy, r, cost))
+            as_bool = public_goods_payoffs(network, strategy.astype(bool), r=r, cost=cost)
+            assert np.array_equal(as_bool, got)
+        codes = rng.integers(0, 3, network.n).astype(np.int8)  # not only 0/1: not packed
+        got = public_goods_payoffs(network, codes, r=4.0, cost=1.0)
+        assert np.array_equal(got, scipy_public_goods(network, codes, 4.0, 1.0))
+
+
+def test_public_goods_kernel_reads_signed_or_unsigned_offsets() -> None:
+    network = scale_free(500, 4, np.random.default_rng(3))
+    strategy = (np.random.default_rng(4).random(network.n) < 0.4).astype(np.int8)
+    args = (strategy, network.degree_float, np.float32(5.0), np.float32(1.0))
+    signed = public_goods(network.indptr, network.indices, *args)
+    assert unsigned(network.indices).dtype == np.uint32
+    assert np.array_equal(
+        signed, public_goods(unsigned(network.indptr), unsigned(network.indices), *args)
+    )
+    assert unsigned(network.indices.astype(np.int64)).dtype == np.uint64
+
+
+def scipy_prisoners_dilemma(
+    network: Network, strategy: np.ndarray, values: tuple[float, ...], own: bool
+) -> np.ndarray:
+    t, r, s, p = (np.float32(v) for v in values)
+    c = np.asarray(strategy, dtype=np.float32)
+    n_coop = network.adjacency @ c
+    n_def = network.degree_float - n_coop
+    coop, defect = r * n_coop + s * n_def, t * n_coop + p * n_def
+    if own:
+        coop += r
+        defect += p
+    return np.where(c > 0, coop, defect)
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_prisoners_dilemma_payoffs_equal_the_scipy_form(own: bool) -> None:
+    rng = np.random.default_rng(8)
+    for network in networks():
+        for share in (0.0, 0.3, 1.0):
+            strategy = (rng.random(network.n) < share).astype(np.int8)
+            values = tuple(float(v) for v in rng.uniform(-2.0, 3.0, 4))
+            t, r, s, p = values
+            got = prisoners_dilemma_payoffs(
+                network,
+                strategy,
+                temptation=t,
+                reward=r,
+                sucker=s,
+                punishment=p,
+                self_interaction=own,
+            )
+            assert got.dtype == np.float32
+            assert np.array_equal(got, scipy_prisoners_dilemma(network, strategy, values, own))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from socialcredit.api.accounts import AccountStore, DemoLogin, seed_demo_accounts
+from socialcredit.accounts import AccountStore, DemoLogin, seed_demo_accounts
 from socialcredit.api.app import create_app
 from socialcredit.catalogue import default_catalogue
 from socialcredit.demo.city import build_city

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 
-from socialcredit.api.accounts import DEMO_SOURCE
+from socialcredit.accounts import DEMO_SOURCE
 from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
 from socialcredit.catalogue.identifiers import make_resident_id
 from socialcredit.demo.filers import authority_of, reference_of

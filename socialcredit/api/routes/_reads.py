@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Query, Request
 from pydantic import AfterValidator, Field, WithJsonSchema
 
+from ...accounts import Principal, Role
 from ...ledger import Ledger
 from ...rights import reads as rights
-from ..auth import Principal, Role
 from . import ctx_of
 
 __all__ = [

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...consequences import (
     end_hardship,
     lists_in_force,
@@ -23,7 +24,6 @@ from ...consequences import (
 from ...errors import LedgerOverloadedError
 from .._json import OrjsonResponse
 from .._params import Moment, ResidentId, SubjectId, Text, Uscc, subject_of
-from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeField, PurposeQuery, log_file_read
 

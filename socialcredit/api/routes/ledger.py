@@ -11,11 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...errors import NotFoundError
 from ...ledger import consistency_document, inclusion_document
 from ...ledger.checkpoints import public_key_text
 from .._params import Position
-from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeQuery, entry_subject, log_file_read, sees_content
 

@@ -12,15 +12,22 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ...agencies import memoranda, memorandum, record_memorandum, register_agency
-from ...agencies.exchange import export_list
+from ...accounts.auth import Principal, Role, require
+from ...agencies import (
+    end_memorandum,
+    memoranda,
+    memorandum,
+    record_memorandum,
+    register_agency,
+    rotate_agency_key,
+)
 from ...agencies.memoranda import parse_memorandum
+from ...consequences.exchange import export_list
 from ...errors import Problem, ValidationError
 from ...policy import bundle_in_force, default_bundle
-from ...policy.signatures import signature_set
+from ...policy.signatures import Signature, signature_set
 from ...scoring.engine import to_us
 from .._params import Moment
-from ..auth import Principal, Role, require
 from . import ctx_of
 
 router = APIRouter(tags=["memoranda"])
@@ -49,6 +56,29 @@ class MemorandumIn(BaseModel):
     signatures: list[dict[str, Any]] = Field(max_length=200)
 
 
+class KeyRotationIn(BaseModel):
+    """An agency's new Ed25519 public key, signed by its key in force (docs/memoranda.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: str = Field(max_length=64)
+    signature: str = Field(max_length=128, description="base64, by the key in force")
+
+
+class EndingIn(BaseModel):
+    """A joining agency's signed ending of a memorandum, with its reason (docs/memoranda.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency: str = Field(max_length=100)
+    reason: str = Field(max_length=1000)
+    public_key: str = Field(max_length=64)
+    signature: str = Field(max_length=128, description="base64, by the agency's key in force")
+
+
+AgencyName = Annotated[str, Path(max_length=100)]
+
+
 def _now(at: datetime | None) -> datetime:
     return at or datetime.now(UTC)
 
@@ -62,6 +92,35 @@ def post_agency(
     with ctx.lock:
         found = register_agency(ctx.ledger, body.name, body.title, body.public_key)
     return found.to_json()
+
+
+@router.post("/agencies/{name}/keys", status_code=201)
+def post_agency_key(
+    request: Request,
+    name: AgencyName,
+    body: KeyRotationIn,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> dict[str, Any]:
+    """Rotate an agency's key; the rotation is signed by its key in force (422 otherwise)."""
+    ctx = ctx_of(request)
+    with ctx.lock:
+        found = rotate_agency_key(ctx.ledger, name, body.public_key, body.signature)
+    return found.to_json()
+
+
+@router.post("/memoranda/{memo_id}/end", status_code=201)
+def post_memorandum_end(
+    request: Request,
+    memo_id: MemoId,
+    body: EndingIn,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> dict[str, Any]:
+    """End a memorandum early, signed by a joining agency with a reason (404 if none)."""
+    signature = Signature(body.agency, body.public_key, body.signature)
+    ctx = ctx_of(request)
+    with ctx.lock:
+        ended = end_memorandum(ctx.ledger, memo_id, body.reason, signature)
+    return ended.to_json()
 
 
 @router.post("/memoranda", status_code=201)

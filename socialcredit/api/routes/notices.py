@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...notices import ContactStore, contacts_path, read_notices
 from .._params import SubjectId, subject_of
-from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeQuery, purpose_of
 

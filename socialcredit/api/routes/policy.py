@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...accounts.auth import Principal, Role, require
 from ...errors import NotFoundError
 from ...policy import (
     Change,
@@ -28,7 +29,6 @@ from ...policy import (
     split_signatures,
 )
 from .._params import Moment
-from ..auth import Principal, Role, require
 from . import ctx_of
 
 router = APIRouter(prefix="/policy", tags=["policy"])

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ...catalogue.identifiers import validate_uscc
+from ...accounts.auth import Principal, Role, require
+from ...catalogue import validate_uscc
 from ...scoring import score
 from .._params import Uscc
-from ..auth import Principal, Role, require
 from . import ctx_of
 
 router = APIRouter(tags=["public"])
@@ -24,7 +24,7 @@ def organisation(
     shown here)."""
     key = ("organisation", validate_uscc(uscc))
     now = datetime.now(UTC)
-    with ctx_of(request).fresh_index() as index:
+    with ctx_of(request).fresh_index(key) as index:
         found = score(index, *key, as_of=now)
     return {
         "organisation": key[1],

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
+from ...accounts import source_authority
+from ...accounts.auth import Principal, Role, require
 from ...errors import RatingRefusedError
 from ...ratings import dispute, issue_token, rate, ratee_view, reply
 from ...ratings.interactions import (
@@ -21,8 +23,6 @@ from ...ratings.interactions import (
 )
 from ...ratings.model import MAX_TEXT, Ratee
 from .._params import MAX_POSITION, Moment, Position, RateeId, ResidentId, Stars, Text, text
-from ..accounts import source_authority
-from ..auth import Principal, Role, require
 from ..errors import PermissionDeniedError
 from . import ctx_of
 

@@ -20,6 +20,7 @@ import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...catalogue import Source
 from ...errors import (
     ConfigurationError,
@@ -32,7 +33,6 @@ from ...ingest import BatchAck, RowError, detect_format, ingest_file, ingest_row
 from ...ledger import Entry
 from ...scoring.records import RECORD_FILED
 from .._params import Position, SubjectId, WholeNumber, subject_of
-from ..auth import Principal, Role, require, require_own_subject
 from ..errors import PermissionDeniedError
 from ..gate import UPLOAD
 from . import ctx_of
@@ -320,7 +320,7 @@ def subject_records(
     require_own_subject(principal, key)
     log_file_read(request, principal, key, purpose)
     ctx = ctx_of(request)
-    with ctx.fresh_index() as index:
+    with ctx.fresh_index(key) as index:
         positions = [row.position for row in index.records(*key)]
         entries = [entry_json(ctx.ledger.entry(p)) for p in positions]
     return {"subject": {"kind": key[0], "id": key[1]}, "records": entries}

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...rights import repair as r
 from .._params import Position, PositionValue, Text
-from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read, log_reads
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...errors import NotFoundError
 from ...rights import (
     acknowledge,
@@ -30,7 +31,6 @@ from ...rights import (
 )
 from ...rights.reads import purposes
 from .._params import Amount, Moment, Position, PositionValue, SubjectId, Text, subject_of
-from ..auth import Principal, Role, require, require_own_subject
 from ..errors import PermissionDeniedError
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read, log_reads, purpose_of

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from ...accounts.auth import Principal, Role, require, require_own_subject
 from ...errors import Problem, ValidationError
 from ...scoring import explain, score
 from ...scoring.engine import resolve_policy
 from .._params import Moment, SubjectId, subject_of, times
-from ..auth import Principal, Role, require, require_own_subject
 from . import ctx_of
 from ._reads import PurposeQuery, log_file_read
 
@@ -37,7 +37,7 @@ def subject_score(
     require_own_subject(principal, key)
     when, known = times(as_of, known_at)
     log_file_read(request, principal, key, purpose)
-    with ctx_of(request).fresh_index() as index:
+    with ctx_of(request).fresh_index(key) as index:
         return score(index, *key, as_of=when, known_at=known).to_json()
 
 
@@ -55,7 +55,7 @@ def subject_explanation(
     require_own_subject(principal, key)
     when, known = times(as_of, known_at)
     log_file_read(request, principal, key, purpose)
-    with ctx_of(request).fresh_index() as index:
+    with ctx_of(request).fresh_index(key) as index:
         return explain(index, *key, as_of=when, known_at=known).to_json()
 
 
@@ -82,7 +82,7 @@ def subject_history(
     log_file_read(request, principal, key, purpose)
     ctx = ctx_of(request)
     points = []
-    with ctx.fresh_index() as index:
+    with ctx.fresh_index(key) as index:
         at = first
         while at <= last:
             policy = resolve_policy(ctx.ledger, at, at)

@@ -8,9 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from starlette.responses import Response
 
-from .._json import OrjsonResponse
-from .._params import SubjectId, subject_of
-from ..auth import (
+from ...accounts.auth import (
     SESSION_COOKIE,
     Principal,
     Role,
@@ -18,6 +16,8 @@ from ..auth import (
     require,
     set_session_cookie,
 )
+from .._json import OrjsonResponse
+from .._params import SubjectId, subject_of
 from . import ctx_of
 
 router = APIRouter(tags=["session"])

@@ -1,4 +1,4 @@
-"""Accounts of the HTTP API: API keys for machines, users and login sessions for people.
+"""Accounts: API keys for machines, users and login sessions for people (API and portal alike).
 
 One SQLite file (setting ``accounts``, default ``<store db>.accounts.db``) holds:
 
@@ -36,9 +36,14 @@ import orjson
 
 from ..catalogue import Source
 from ..catalogue.identifiers import mask_subject_id
-from ..errors import ConfigurationError, NotFoundError, Problem, ValidationError
-from .auth import Principal, Role
-from .errors import AuthenticationError
+from ..errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    Problem,
+    ValidationError,
+)
+from ._roles import Principal, Role
 
 __all__ = [
     "DEMO_SOURCE",
@@ -46,6 +51,7 @@ __all__ = [
     "Account",
     "AccountStore",
     "DemoLogin",
+    "Session",
     "registered_source",
     "seed_demo_accounts",
     "source_authority",

@@ -30,8 +30,8 @@ Parquet layout (a directory, ``DIR.parquet`` by convention), one file per table:
 * ``checkpoints.parquet`` — ``size`` int64, ``root`` binary, ``time_us`` int64,
   ``signature`` binary.
 
-This module sits above the ledger package (it rebuilds tiles and verifies) and is imported
-only by the adapters, never by :mod:`socialcredit.storage` itself.
+This module sits above the storage and ledger packages (it opens stores, rebuilds tiles and
+verifies) and is imported only by the adapters; storage and ledger never import it.
 """
 
 from __future__ import annotations
@@ -47,19 +47,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import ConfigurationError, StorageError
-from ..ledger.checkpoints import public_key_from_text
-from ..ledger.hashing import leaf_hashes, unpack_bundle
-from ..ledger.ledger import Ledger
-from ..ledger.merkle import CompactRange
-from ..ledger.subject_index import build_subject_index
-from ..ledger.tiles import append_entries
-from ..ledger.verify import verify_ledger
-from . import open_store, sqlite_path
-from .port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
+from .errors import ConfigurationError, StorageError
+from .ledger.checkpoints import public_key_from_text
+from .ledger.hashing import leaf_hashes, unpack_bundle
+from .ledger.ledger import Ledger
+from .ledger.merkle import CompactRange
+from .ledger.subject_index import build_subject_index
+from .ledger.tiles import append_entries
+from .ledger.verify import verify_ledger
+from .storage import open_store, sqlite_path
+from .storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
 
 if TYPE_CHECKING:
-    from ..scoring.records import RecordIndex
+    from .scoring.records import RecordIndex
 
 __all__ = ["FORMAT", "TransferReport", "transfer"]
 
@@ -378,9 +378,9 @@ def _to_parquet(reader: _Source, directory: Path, report: TransferReport) -> Non
 
 def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> CompactRange:
     """Write ``entries.parquet`` and ``records.parquet``; return the recomputed tree."""
-    from ..ledger.entries import decode_entry
-    from ..scoring.batch import records_table
-    from ..scoring.records import RecordIndex, project_entry
+    from .ledger.entries import decode_entry
+    from .scoring.batch import records_table
+    from .scoring.records import RecordIndex, project_entry
 
     compact = CompactRange()
     index = RecordIndex()  # each record's lifecycle, for effective.parquet
@@ -406,7 +406,7 @@ def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> 
 
 def _write_effective(directory: Path, index: RecordIndex, known_us: int) -> None:
     """Write ``effective.parquet``: the records in effect at ledger time ``known_us``."""
-    from ..scoring.batch import records_table
+    from .scoring.batch import records_table
 
     schema = records_table([]).schema
     with pq.ParquetWriter(directory / "effective.parquet", schema) as writer:

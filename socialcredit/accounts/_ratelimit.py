@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import Problem, ValidationError
-from .errors import RateLimitedError
+from ..errors import Problem, RateLimitedError, ValidationError
 
 __all__ = ["RateLimit", "RateLimiter"]
 

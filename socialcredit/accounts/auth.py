@@ -1,4 +1,4 @@
-"""Who is calling, and may they: roles, principals, the auth dependency, CSRF and rate limits.
+"""Who is calling over HTTP, and may they: the auth dependency, sessions, CSRF and rate limits.
 
 A request is authenticated by, in order: a Bearer API key in ``Authorization``; else the
 session cookie (:data:`SESSION_COOKIE`); else it is the anonymous ``public`` principal. A
@@ -13,6 +13,9 @@ before there is a session, carries a token of its own, which must match the cook
 was served with (:func:`issue_login_csrf`, :func:`check_login_csrf`: a double-submit cookie,
 so another site cannot log a browser in). Every request is counted against its caller's token
 bucket (per API key, session or client address).
+
+Shared by the HTTP API and the portal. It needs only a context holding the account store and the
+rate limiter (:class:`AuthContext`), so it knows nothing of the application that serves it.
 """
 
 from __future__ import annotations
@@ -21,18 +24,16 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from .errors import AuthenticationError, CsrfError, PermissionDeniedError
-from .roles import Role
-
-if TYPE_CHECKING:
-    from .accounts import Session
-    from .app import AppContext
+from ..errors import AuthenticationError, CsrfError, PermissionDeniedError
+from ._ratelimit import RateLimiter
+from ._roles import PUBLIC, Principal, Role
+from ._store import AccountStore, Session
 
 __all__ = [
     "CSRF_FIELD",
@@ -40,6 +41,7 @@ __all__ = [
     "LOGIN_CSRF_COOKIE",
     "SECURITY_SCHEMES",
     "SESSION_COOKIE",
+    "AuthContext",
     "Caller",
     "Principal",
     "Role",
@@ -66,33 +68,22 @@ CSRF_FIELD = "csrf_token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The caller: role, name, stable account id, own subject, record kinds it may file.
+class AuthContext(Protocol):
+    """What authentication needs of the serving application's context (``app.state.ctx``)."""
 
-    Attributes:
-        role: what the caller may do.
-        name: the key's name or the username ("public" for anonymous callers); for a source,
-            the registered source its records are filed under.
-        subject: ``(kind, id)`` of the caller's own file (subject role), else None.
-        allowed_kinds: record kinds a source may file (empty for other roles).
-        account: the stable, unique account id (``key:<id>`` or ``user:<username>``) that
-            every "who did this" field records and the other-officer rule compares; two
-            accounts never share one, whatever their names.
-    """
+    @property
+    def accounts(self) -> AccountStore:
+        """API keys, users and sessions."""
+        ...
 
-    role: Role
-    name: str
-    subject: tuple[str, str] | None = None
-    allowed_kinds: frozenset[str] = frozenset()
-    account: str = "public"
+    @property
+    def limiter(self) -> RateLimiter:
+        """The per-caller token buckets."""
+        ...
 
 
-PUBLIC = Principal(Role.PUBLIC, "public")
-
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
+def _ctx(request: Request) -> AuthContext:
+    ctx: AuthContext = request.app.state.ctx
     return ctx
 
 
@@ -116,7 +107,7 @@ class Caller:
     csrf: str | None = None
 
 
-def identify(ctx: AppContext, request: HTTPConnection) -> Caller:
+def identify(ctx: AuthContext, request: HTTPConnection) -> Caller:
     """The caller, from the request's headers and cookies alone (the body is not read).
 
     Raises:
@@ -136,7 +127,7 @@ def identify(ctx: AppContext, request: HTTPConnection) -> Caller:
     return Caller(PUBLIC, "ip:" + client)
 
 
-def admit(ctx: AppContext, request: HTTPConnection) -> Caller:
+def admit(ctx: AuthContext, request: HTTPConnection) -> Caller:
     """:func:`identify` the caller and take one token from its bucket — once per request (the
     request gate does it before the body is read; the route's dependency finds it done).
 
@@ -172,7 +163,7 @@ async def current_principal(request: Request) -> Principal:
     return caller.principal
 
 
-def _session(ctx: AppContext, request: HTTPConnection) -> Session | None:
+def _session(ctx: AuthContext, request: HTTPConnection) -> Session | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     return None if cookie is None else ctx.accounts.session(cookie)
 
