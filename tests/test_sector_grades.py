@@ -426,3 +426,13 @@ def test_a_tax_evasion_finding_lists_the_organisation_while_graded_d_and_never_a
 
 def to_day(year: int, month: int, day: int) -> int:
     return to_us(datetime(year, month, day, tzinfo=UTC))
+
+
+def test_cli_score_prints_the_sector_grades_an_organisation_holds(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").returncode == 0
+    rows = [r for r in valid_rows(200) if r["subject_kind"] == "organisation"][:5]
+    assert run(tmp_path, "ingest", str(write_csv(tmp_path / "r.csv", rows))).returncode == 0
+    scored = run(tmp_path, "score", rows[0]["subject_id"], *READ)
+    assert scored.returncode == 0, scored.stderr
+    assert "sector grade taxpayer_credit: " in scored.stdout
+    assert "sector grade environmental_credit: " in scored.stdout

@@ -49,6 +49,8 @@ def score_command(
     for dimension, points in sorted(result.dimensions.items()):
         if points:
             click.echo(f"  {dimension:16s} {points:+d}")
+    for scheme, grade in result.sector_grades.items():
+        click.echo(f"  sector grade {scheme}: {grade}")
 
 
 @cli.command("explain")

@@ -29,7 +29,7 @@ from socialcredit.timeutil import DAY_US
 if TYPE_CHECKING:  # the projection calls this module: import its Listing on use
     from socialcredit.consequences.projection import Listing
 
-__all__ = ["sector_grade_at", "sector_grade_listings"]
+__all__ = ["grade_moments", "sector_grade_at", "sector_grade_listings"]
 
 
 def sector_grade_listings(
@@ -48,7 +48,7 @@ def sector_grade_listings(
         return []  # the scheme does not grade this kind of subject
     out: list[Listing] = []
     opened: tuple[int, str] | None = None
-    for when in _moments(scheme, scoring, rows):
+    for when in grade_moments(scheme, scoring, rows):
         grade = sector_grade_at(scoring, scheme.id, rows, when, subject_kind)
         if grade in entry.grades and opened is None:
             opened = (when, grade)
@@ -99,9 +99,12 @@ def _named(scoring: CompiledPolicy, scheme_id: str) -> SchemeTerms:
     return found
 
 
-def _moments(scheme: SchemeTerms, scoring: CompiledPolicy, rows: Sequence[RecordRow]) -> list[int]:
-    """Every moment the scheme's grade may change: a record of the sector becoming known, and
-    its points, trigger window or binned count ending."""
+def grade_moments(
+    scheme: SchemeTerms, scoring: CompiledPolicy, rows: Sequence[RecordRow]
+) -> list[int]:
+    """Every moment, sorted, at which the scheme's grade of a subject with the effective
+    ``rows`` may change: a record of the sector becoming known, and its points, trigger window
+    or binned count ending (between them the grade is constant, linear decay aside)."""
     moments: set[int] = set()
     for row in rows:
         if row.kind not in scheme.history:

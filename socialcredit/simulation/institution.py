@@ -296,6 +296,8 @@ class PolicyInstitution:
         modifier = self._per_tie[self.grades] * acts.network.degree_float
         if self.whole is not None:
             modifier = modifier + self.whole.measures(acts, self.grades, conduct.hardship)
+            sectors = self.whole.sectors
+            facts.sector_codes = (sectors.codes, sectors.worst()) if sectors.schemes else None
         facts.modifier = modifier
         facts.disputed = self.lawful.advance()
         if self.binned is not None:

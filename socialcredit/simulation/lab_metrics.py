@@ -20,6 +20,9 @@ is not computed). Names and meanings (also the column names of the result tables
 ``low_share``               share of low-score agents (``ostracism.low_grades``: B, C, D)
 ``low_degree_ratio``        mean degree of low-score agents over that of the others
 ``grade_mobility``          share of agents whose grade changed this step
+``sector_worst_share``      share of the agents a sector scheme grades who hold its worst grade
+                            (tax D, environmental red), over the bundle's schemes (whole-bundle
+                            runs; NaN otherwise)
 ``false_positive_rate``     share of agents with no violation this step who got a false record
                             (one asserting conduct that did not happen: label error, false
                             informant report, planted by tampering)
@@ -73,6 +76,7 @@ METRIC_NAMES = (
     "low_share",
     "low_degree_ratio",
     "grade_mobility",
+    "sector_worst_share",
     "false_positive_rate",
     "false_discovery_rate",
     *(f"fdr_{c}" for c in _CAUSE_COLUMNS.values()),
@@ -113,6 +117,7 @@ class StepFacts:
     previous_grades: np.ndarray | None = None
     low: np.ndarray | None = None
     modifier: np.ndarray | None = None
+    sector_codes: tuple[np.ndarray, np.ndarray] | None = None  # (codes, worst code per scheme)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -197,6 +202,10 @@ def _scores(facts: StepFacts, heavy: bool) -> dict[str, float]:
     if facts.previous_grades is not None:
         moved = _count(facts.grades != facts.previous_grades)
         out["grade_mobility"] = moved / facts.grades.size
+    if facts.sector_codes is not None:
+        codes, worst = facts.sector_codes
+        graded = codes >= 0
+        out["sector_worst_share"] = _ratio(_count(graded & (codes == worst)), _count(graded))
     if heavy:
         with contextlib.suppress(ValueError):  # constant scores: undefined
             out["score_assortativity"] = assortativity(facts.network, totals)

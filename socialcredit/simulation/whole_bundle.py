@@ -47,6 +47,7 @@ from socialcredit.simulation.engine import Acts
 from socialcredit.simulation.networks import Network
 from socialcredit.simulation.observation import Batch, Conduct
 from socialcredit.simulation.scenario import InstitutionSpec
+from socialcredit.simulation.sector_grades import SectorTracker
 from socialcredit.timeutil import DAY_US
 
 __all__ = [
@@ -438,6 +439,9 @@ class WholeBundle:
         self.tracker = ListTracker(
             self.bundle, self.filing.names, self.organisation, ORIGIN_US, self.step_us
         )
+        self.sectors = SectorTracker(
+            self.table.policy, self.filing.names, self.organisation, ORIGIN_US, self.step_us
+        )
 
     def refile(
         self,
@@ -466,6 +470,7 @@ class WholeBundle:
             extra.append(("hardship", conduct.hardship))
         if self.pending is not None:
             extra.append(("clean_record", self.pending))
+            self.sectors.restore(self.pending)
             self.pending = None
         for act, mask in extra:
             seen = np.flatnonzero(mask & (rng.random(self.n, dtype=np.float32) < coverage))
@@ -477,16 +482,19 @@ class WholeBundle:
         return joined, local
 
     def keep(self, step: int, batch: Batch, local: np.ndarray, delays: np.ndarray | None) -> None:
-        """Hand the filed records to the list tracker (withdrawn after an upheld dispute)."""
+        """Hand the filed records to the list and sector trackers (withdrawn after an upheld
+        dispute)."""
         leaves = np.full(local.size, _FAR, dtype=np.int64)
         if delays is not None:
             withdrawn = delays >= 0
             leaves[withdrawn] = step + np.maximum(delays[withdrawn], 1)
         self.tracker.file(step, batch.subject, local, batch.amount, leaves)
+        self.sectors.file(step, batch.subject, local, batch.amount, leaves)
 
     def measures(self, acts: Acts, grades: np.ndarray, hardship: np.ndarray) -> np.ndarray:
         """The lists brought to this step and the payoff change of their measures."""
         self.tracker.update(acts.step, grades, self.grade_names)
+        self.sectors.update(acts.step)
         listed = self.tracker.in_effect(hardship)
         return self.effects.payoff(acts.network, acts.payoff, self.organisation, listed)
 

@@ -315,3 +315,39 @@ def test_agents_weigh_the_listings_a_record_could_bring() -> None:
     whole.tracker.listed[:] = True
     default, ride = whole.listing_losses(sim.network, payoff, horizon)
     assert not default.any() and not ride.any()
+
+
+def test_sector_grades_follow_the_engines_definition_step_by_step() -> None:
+    """Every organisation's grade in each sector scheme equals the engine's ``evaluate`` of its
+    effective records at every step, although the tracker grades an agent again only when its
+    records change or a grade moment comes; persons are not graded (the shipped schemes
+    grade organisations)."""
+    # 45-day steps: 30 steps cross trigger windows (1 year) and expiries (3 years)
+    shipped = shipped_scenarios()["whole_bundle"]
+    sim, inst = build(with_overrides(shipped, {"agents": 600, "step_days": 45}), 3)
+    seen: set[tuple[str, str]] = set()
+    for _ in range(30):
+        sim.step()
+        sectors = inst.whole.sectors
+        step = sim.step_index - 1
+        at = datetime.fromtimestamp((ORIGIN_US + step * inst.lawful.step_us) / 1e6, UTC)
+        for agent in range(inst.n):
+            if not sectors.organisation[agent]:
+                assert (sectors.codes[agent] == -1).all()
+                continue
+            rows = tuple(row for row, until, _ in sectors._rows.get(agent, []) if until > step)
+            want = evaluate(sectors.policy, rows, ("organisation", str(agent)), at, at)
+            got = {
+                s.id: s.grades[int(sectors.codes[agent, j])] for j, s in enumerate(sectors.schemes)
+            }
+            assert got == want.sector_grades, (agent, step)
+            seen |= set(got.items())
+    taxpayer = {grade for scheme, grade in seen if scheme == "taxpayer_credit"}
+    assert {"M", "D"} <= taxpayer and len(taxpayer) >= 3, taxpayer
+    shares = inst.whole.sectors.shares()["taxpayer_credit"]
+    assert shares.sum() == pytest.approx(1.0)
+    measured = run_scenario(with_overrides(shipped, {"agents": 300, "steps": 20}), 0)
+    worst = measured["sector_worst_share"]
+    assert np.isfinite(worst).all() and worst.min() >= 0 and worst.max() <= 1
+    plain = run_scenario(with_overrides(shipped_scenarios()["lawful_core"], {"steps": 3}), 0)
+    assert np.isnan(plain["sector_worst_share"]).all()  # no whole bundle: not measured
