@@ -232,18 +232,27 @@ class ListTracker:
         self.lists = tuple(d.id for d in bundle.lists)
         self._column = {d.id: i for i, d in enumerate(bundle.lists)}
         self._grade_lists = [(i, d) for i, d in enumerate(bundle.lists) if d.grades]
-        self._ground_columns = [i for i, d in enumerate(bundle.lists) if not d.grades]
+        # lists entered by a sector grade: followed from the sector tracker's grades, below
+        self._sector_lists = [
+            (i, d) for i, d in enumerate(bundle.lists) if d.sector_grade is not None
+        ]
+        self._ground_columns = [
+            i for i, d in enumerate(bundle.lists) if not d.grades and d.sector_grade is None
+        ]
         self._relevant = np.array([n in self.compiled.relevant_kinds for n in names], dtype=bool)
         grounds = {g.kind for d in bundle.lists for g in d.grounds}
         self._ground = np.array([n in grounds for n in names], dtype=bool)
         # the engine's rules see only ground lists here (grade lists are followed below)
-        self._ground_lists = _Lists(tuple(d for d in bundle.lists if not d.grades))
+        self._ground_lists = _Lists(
+            tuple(d for d in bundle.lists if not d.grades and d.sector_grade is None)
+        )
         n = organisation.size
         self.listed = np.zeros((n, len(self.lists)), dtype=bool)
         self._rows: dict[int, list[tuple[RecordRow, int]]] = {}  # agent -> (row, leaves at)
         self._next = np.full(n, _FAR, dtype=np.int64)  # next boundary of a listing (us)
         self._wake: dict[int, list[int]] = {}  # step -> agents whose records leave then
         self._since = np.full((n, len(self._grade_lists)), -1, dtype=np.int64)
+        self._sector_since = np.full((n, len(self._sector_lists)), -1, dtype=np.int64)
         self._has_ground = np.zeros(n, dtype=bool)
         self._position = 0
         self.freezes = np.array([d.hardship_freezes for d in bundle.lists], dtype=bool)
@@ -276,13 +285,39 @@ class ListTracker:
             if until < _FAR:  # withdrawn after an upheld dispute: recompute then
                 self._wake.setdefault(until, []).append(agent)
 
-    def update(self, step: int, grades: np.ndarray, grade_names: tuple[str, ...]) -> None:
-        """Bring :attr:`listed` to ``step`` (records filed, grades as they now stand)."""
+    def update(
+        self,
+        step: int,
+        grades: np.ndarray,
+        grade_names: tuple[str, ...],
+        sectors: SectorTracker | None = None,
+    ) -> None:
+        """Bring :attr:`listed` to ``step`` (records filed, grades and sector grades as they
+        now stand)."""
         now = self.origin_us + step * self.step_us
         self._next[self._wake.pop(step, [])] = 0
         for agent in np.flatnonzero(self._next <= now).tolist():
             self._recompute(agent, step, now)
         self._grades(step, grades, grade_names)
+        if sectors is not None:
+            self._sector_grades(step, sectors)
+
+    def _sector_grades(self, step: int, sectors: SectorTracker) -> None:
+        """Lists entered by a sector grade: in effect once the agent's grade in the scheme
+        has been one of the list's grades for the list's notice (as the engine's
+        :func:`~socialcredit.consequences.sector_listings.sector_grade_listings` opens them)."""
+        column_of = {s.id: j for j, s in enumerate(sectors.schemes)}
+        for j, (column, d) in enumerate(self._sector_lists):
+            entry = d.sector_grade
+            assert entry is not None
+            scheme = sectors.schemes[column_of[entry.scheme]]
+            codes = sectors.codes[:, column_of[entry.scheme]]
+            inside = np.isin(codes, [scheme.grades.index(g) for g in entry.grades])
+            since = self._sector_since[:, j]
+            since[inside & (since < 0)] = step
+            since[~inside] = -1
+            notice_steps = -(-d.notice_days * DAY_US // self.step_us)
+            self.listed[:, column] = inside & (step - since >= notice_steps)
 
     def _recompute(self, agent: int, step: int, now: int) -> None:
         """The agent's ground listings by the engine's rules, and their status now."""
@@ -493,8 +528,8 @@ class WholeBundle:
 
     def measures(self, acts: Acts, grades: np.ndarray, hardship: np.ndarray) -> np.ndarray:
         """The lists brought to this step and the payoff change of their measures."""
-        self.tracker.update(acts.step, grades, self.grade_names)
         self.sectors.update(acts.step)
+        self.tracker.update(acts.step, grades, self.grade_names, self.sectors)
         listed = self.tracker.in_effect(hardship)
         return self.effects.payoff(acts.network, acts.payoff, self.organisation, listed)
 

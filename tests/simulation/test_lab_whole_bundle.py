@@ -33,6 +33,8 @@ from socialcredit.simulation.whole_bundle import (
     unmapped_kinds,
     whole_bundle_data,
 )
+from tests.memoranda.test_grade_triggered import BUNDLE_EDITS
+from tests.test_policy_cases import edit_files
 
 BINNED = [
     {
@@ -351,3 +353,25 @@ def test_sector_grades_follow_the_engines_definition_step_by_step() -> None:
     assert np.isfinite(worst).all() and worst.min() >= 0 and worst.max() <= 1
     plain = run_scenario(with_overrides(shipped_scenarios()["lawful_core"], {"steps": 3}), 0)
     assert np.isnan(plain["sector_worst_share"]).all()  # no whole bundle: not measured
+
+
+def test_a_list_entered_by_a_sector_grade_holds_the_agents_graded_so(tmp_path: Path) -> None:
+    """A bundle's list entered by the tax D grade (no notice) holds, at every step, exactly
+    the organisations the sector tracker grades D."""
+    folder = tmp_path / "tax_d"
+    folder.mkdir()
+    for name, data in edit_files(BUNDLE_EDITS).items():
+        (folder / name).write_bytes(data)
+    shipped = shipped_scenarios()["whole_bundle"]
+    overrides = {"agents": 600, "step_days": 45, "bundle": str(folder)}
+    sim, inst = build(with_overrides(shipped, overrides), 3)
+    listed_ever = 0
+    for _ in range(30):
+        sim.step()
+        tracker, sectors = inst.whole.tracker, inst.whole.sectors
+        column = tracker.lists.index("tax_grade_d")
+        scheme = [s.id for s in sectors.schemes].index("taxpayer_credit")
+        graded_d = sectors.codes[:, scheme] == sectors.schemes[scheme].grades.index("D")
+        assert np.array_equal(tracker.listed[:, column], graded_d)
+        listed_ever += int(graded_d.sum())
+    assert listed_ever > 0
