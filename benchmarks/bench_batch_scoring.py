@@ -36,8 +36,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy
-from socialcredit.scoring.engine import compiled_bundle, to_us
+from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
+from socialcredit.scoring.engine import to_us
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 5_000_000
@@ -89,6 +89,14 @@ def write_records(path: Path, records: int, subjects: int, policy: CompiledPolic
                 schema=schema,
             )
             writer.write_batch(batch)
+
+
+def plain_policy() -> CompiledPolicy:
+    """The default policy's total and grade (steps 1-6), without its sector grade schemes:
+    the hand-written peer computes the total and the grade; what the schemes add is measured
+    by ``bench_sector_grades.py``."""
+    bundle = default_bundle()
+    return compile_policy(bundle.scoring, bundle.catalogue, bundle.revision)
 
 
 def hand_written_query(policy: CompiledPolicy, source: str) -> str:
@@ -146,7 +154,7 @@ def child(engine: str, source: str, out: str, threads: int, memory: str) -> None
 
     from socialcredit.scoring.batch import batch_scores_table
 
-    policy = compiled_bundle(default_bundle())
+    policy = plain_policy()
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory})
     start = time.perf_counter()
     if engine == "ours":
@@ -201,7 +209,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="3GB")
     args = parser.parse_args()
-    policy = compiled_bundle(default_bundle())
+    policy = plain_policy()
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "records.parquet"
         start = time.perf_counter()
