@@ -142,7 +142,4 @@ def test_importing_a_lazy_surface_loads_only_what_it_must(package: str, loaded: 
 
 
 def test_the_rights_deadlines_are_the_records_deadlines() -> None:
-    from socialcredit.rights import deadlines
-
-    assert deadlines.dispute_deadlines is socialcredit.records.dispute_deadlines
     assert socialcredit.rights.dispute_deadlines is socialcredit.records.dispute_deadlines

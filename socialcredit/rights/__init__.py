@@ -5,8 +5,7 @@ Modules: :mod:`.disputes` (open, acknowledge, evidence, decide, appeal, recertif
 :mod:`.statements`, :mod:`.reads` (purpose whitelist, ``FileRead``), :mod:`.report` (subject
 access report and export), :mod:`.events` (the dispute and appeal entries as typed events, the
 pattern the readers move to; not loaded with the package until they do).
-The deadline rules live in :mod:`socialcredit.records.deadlines`, below scoring and rights
-(``rights.deadlines`` re-exports them).
+The deadline rules live in :mod:`socialcredit.records.deadlines`, below scoring and rights.
 """
 
 from socialcredit.records.deadlines import dispute_deadlines

@@ -53,11 +53,12 @@ from socialcredit.ledger.entries import Entry, format_time
 from socialcredit.notices.sources import Candidate, candidate, register_source
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.policy.repair import NDRC_2023, RepairRules
+from socialcredit.records.deadlines import add_business_days, day_end_us, day_of
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
-from socialcredit.rights.deadlines import DAY_US, add_business_days, day_end_us, day_of
 from socialcredit.rights.disputes import AppealState, checked_record, record_index
 from socialcredit.scoring.records import RecordRow
+from socialcredit.timeutil import DAY_US
 
 __all__ = [
     "NDRC_2023",

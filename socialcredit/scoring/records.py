@@ -32,7 +32,7 @@ one atomic append; the index applies the ``Record*`` entries and uses the disput
 the suspension rule:
 
     A record is *suspended* at ledger time K iff one of its disputes has a decision deadline
-    D <= K (:func:`socialcredit.rights.deadlines.decision_deadline_us`) and was not decided
+    D <= K (:func:`socialcredit.records.deadlines.decision_deadline_us`) and was not decided
     by K: suspended during [D, decided_at), or from D on while undecided. After a late
     decision the outcome applies (upheld: counts again; corrected: the corrected version;
     deleted: withdrawn).
