@@ -23,10 +23,13 @@ class _ListsShippedScenarios(StorelessCommand):
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from ..simulation import shipped_scenarios
+        from ..simulation.lab import DERIVED
 
         shipped = shipped_scenarios()
+        listed = {name: s.description for name, s in shipped.items()}
+        listed |= {name: about for name, (_, _, about) in DERIVED.items()}
         with formatter.section("Shipped scenarios"):
-            formatter.write_dl([(name, shipped[name].description) for name in sorted(shipped)])
+            formatter.write_dl([(name, listed[name]) for name in sorted(listed)])
         super().format_epilog(ctx, formatter)
 
 
@@ -62,19 +65,23 @@ def simulate_command(
     bundle: Path | None,
     progress: bool,
 ) -> None:
-    """Run SCENARIO (a YAML file or a shipped name) for several seeds; write Parquet.
+    """Run SCENARIO (a YAML file, a shipped name or whole_bundle_unlinked) for several
+    seeds; write Parquet.
 
     Prints, per scenario, the cooperator share over the steps after the scenario's burn-in.
     """
-    from ..simulation import load_scenario, shipped_scenarios, with_overrides
-    from ..simulation.lab import run_seeds, summarise, write_parquet
+    from ..simulation.lab import (
+        lab_scenario,
+        lab_scenario_names,
+        run_seeds,
+        summarise,
+        write_parquet,
+    )
 
-    names = list(scenarios) + (sorted(shipped_scenarios()) if shipped else [])
+    names = list(scenarios) + (lab_scenario_names() if shipped else [])
     if not names:
         raise click.UsageError("name a SCENARIO or pass --shipped")
-    loaded = [load_scenario(name) for name in names]  # refuse bad input before any run
-    if bundle is not None:
-        loaded = [with_overrides(s, {"bundle": str(bundle)}) for s in loaded]
+    loaded = [lab_scenario(name, bundle) for name in names]  # refuse bad input before any run
     for scenario in loaded:
         count = seeds or scenario.seeds
         total = count * (steps or scenario.steps)
@@ -126,11 +133,10 @@ def sweep_command(
     progress: bool,
 ) -> None:
     """Run SCENARIO at every point of the --vary grid, in parallel processes."""
-    from ..simulation import load_scenario
-    from ..simulation.lab import write_parquet
+    from ..simulation.lab import lab_scenario, write_parquet
     from ..simulation.sweep import parse_vary, sweep
 
-    loaded = load_scenario(scenario)
+    loaded = lab_scenario(scenario)
     grid = parse_vary(list(vary))
     count = seeds or loaded.seeds
     runs = count * len(list(_product_size(grid)))
@@ -222,26 +228,7 @@ def report_command(
     if markdown is not None:
         markdown.write_text(findings_markdown(found))
     if as_json:
-        emit_json(
-            [
-                {
-                    "claim": f.claim,
-                    "scenario": f.scenario,
-                    "baseline": f.baseline,
-                    "measure": f.measure,
-                    "verdict": f.verdict,
-                    "robustness": f.robustness,
-                    "seed_sets": list(f.halves),
-                    "difference": {
-                        "mean": f.difference.mean,
-                        "low": f.difference.low,
-                        "high": f.difference.high,
-                        "seeds": f.difference.n,
-                    },
-                }
-                for f in found
-            ]
-        )
+        emit_json([f.as_dict() for f in found])
         return
     click.echo(findings_markdown(found), nl=False)
     click.echo(f"report -> {target}")
@@ -255,14 +242,14 @@ def _run_sensitivity(
     progress: bool,
     kept: Path,
 ) -> None:
-    """Analyse the claims among the RESULTS scenarios, re-running the shipped scenarios of
-    those names, and keep the result."""
-    from ..simulation import shipped_scenarios
+    """Analyse the claims among the RESULTS scenarios, re-running the shipped scenarios (and
+    derived arms) of those names, and keep the result."""
+    from ..simulation.lab import lab_scenario, lab_scenario_names
     from ..simulation.report import CLAIMS
     from ..simulation.sensitivity import load_ranges, run_sensitivity, write_sensitivity
 
     names = set(table["scenario"].tolist())
-    scenarios = {n: s for n, s in shipped_scenarios().items() if n in names}
+    scenarios = {n: lab_scenario(n) for n in lab_scenario_names() if n in names}
     loaded = load_ranges(ranges)
     done = [0]
 

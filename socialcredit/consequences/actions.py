@@ -15,17 +15,25 @@ from typing import NamedTuple
 from socialcredit.catalogue import Catalogue, Gravity, RecordKind
 from socialcredit.catalogue.identifiers import mask_subject_id, subject_kind_of
 from socialcredit.consequences.decisions import CompiledConsequences
+from socialcredit.consequences.events import (
+    HardshipEndedV1,
+    HardshipRecordedV1,
+    LegalRepresentativeRecordedV1,
+    RestorationGrantedV1,
+    RestorationRequestedV1,
+)
 from socialcredit.consequences.model import Membership, Status, SubjectConsequences
-from socialcredit.consequences.projection import DAY_US
+from socialcredit.consequences.projection import restoration_refusal
 from socialcredit.consequences.service import ConsequenceView
 from socialcredit.errors import NotFoundError, Problem, ValidationError
-from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import format_time
+from socialcredit.ledger import Ledger
+from socialcredit.ledger.entries import entry_of
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.rights.reads import checked_reader, read_entry
 from socialcredit.scoring.engine import Contribution, from_us, to_us
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "PUBLIC_STATUSES",
@@ -59,6 +67,10 @@ def _subject(subject_kind: str, subject_id: str, field: str = "subject") -> dict
             "bad subject", [Problem(field, f"{subject_id} is a {kind}, not a {subject_kind}")]
         )
     return {"kind": subject_kind, "id": subject_id}
+
+
+def _pair(subject: dict[str, str]) -> tuple[str, str]:
+    return subject["kind"], subject["id"]
 
 
 def _view(ledger: Ledger) -> ConsequenceView:
@@ -286,11 +298,9 @@ def record_hardship(
     subject = _subject(subject_kind, subject_id)
     if not reason.strip():
         raise ValidationError("hardship refused", [Problem("reason", "must be non-empty text")])
-    data: dict[str, object] = {"subject": subject, "reason": reason}
-    if evidence:
-        data["evidence"] = evidence
-    entry = PendingEntry("HardshipRecorded", data, subject=(subject_kind, subject_id))
-    return ledger.append([entry])[0].position
+    key = (subject_kind, subject_id)
+    event = HardshipRecordedV1(_pair(subject), reason, evidence or None)
+    return ledger.append([entry_of(event, subject=key)])[0].position
 
 
 def end_hardship(ledger: Ledger, subject_kind: str, subject_id: str, reason: str) -> int:
@@ -308,9 +318,7 @@ def end_hardship(ledger: Ledger, subject_kind: str, subject_id: str, reason: str
         raise ValidationError(
             "hardship not ended", [Problem("subject", "has no open hardship period")]
         )
-    entry = PendingEntry(
-        "HardshipEnded", {"subject": subject, "reason": reason}, subject=(subject_kind, subject_id)
-    )
+    entry = entry_of(HardshipEndedV1(_pair(subject), reason), subject=(subject_kind, subject_id))
     return ledger.append([entry])[0].position
 
 
@@ -324,52 +332,29 @@ def request_restoration(
 ) -> int:
     """Apply for early restoration from ``list_id``. Where the list allows restoration on
     application and its waiting time has passed, the application and the grant are appended
-    together (the rule is formal: no discretion); returns the grant's position.
+    together (the rule is formal: no discretion); returns the grant's position. The rule is
+    :func:`~socialcredit.consequences.projection.restoration_refusal`, applied to the
+    subject's memberships at ``at``.
 
     Raises:
         ValidationError: naming the field: unknown list, not listed, the list allows no early
             restoration, or the waiting time has not passed (with the date it does).
     """
-    subject = _subject(subject_kind, subject_id)
+    _subject(subject_kind, subject_id)
     at_us = _at(at)
     view = _view(ledger)
     definition = view.compiled_at(at_us).lists.get(list_id)
-    if definition is None:
-        raise ValidationError("restoration refused", [Problem("list", f"no list {list_id!r}")])
-    after = definition.restoration.on_application_after_days
-    if after is None:
-        raise ValidationError(
-            "restoration refused",
-            [Problem("list", f"{list_id} allows no early restoration on application; "
-                             "it ends on performance or at the end of its period")],
-        )  # fmt: skip
-    listed = [
-        m for m in view.memberships(subject_kind, subject_id, at_us)
-        if m.list_id == list_id and m.status in (Status.LISTED, Status.FROZEN)
-    ]  # fmt: skip
-    if not listed:
-        raise ValidationError("restoration refused", [Problem("subject", f"is not on {list_id}")])
-    eligible = min(m.from_us for m in listed) + after * DAY_US
-    if at_us < eligible:
-        raise ValidationError(
-            "restoration refused",
-            [
-                Problem(
-                    "list",
-                    f"restoration from {list_id} may be applied for from {format_time(eligible)}",
-                )
-            ],
-        )
-    data = {"subject": subject, "list": list_id, "reason": reason}
+    listed = [] if definition is None else view.memberships(subject_kind, subject_id, at_us)
+    problem = restoration_refusal(list_id, definition, listed, at_us)
+    if problem is not None:
+        raise ValidationError("restoration refused", [problem])
+    assert definition is not None  # a refusal otherwise
     key = (subject_kind, subject_id)
-    granted = {
-        **data,
-        "basis": f"{list_id}: on application after {definition.restoration.on_application_after}",
-    }
+    basis = f"{list_id}: on application after {definition.restoration.on_application_after}"
     results = ledger.append(
         [
-            PendingEntry("RestorationRequested", data, subject=key),
-            PendingEntry("RestorationGranted", granted, subject=key),
+            entry_of(RestorationRequestedV1(key, list_id, reason), subject=key),
+            entry_of(RestorationGrantedV1(key, list_id, reason, basis), subject=key),
         ]
     )
     return results[1].position
@@ -390,12 +375,8 @@ def record_legal_representative(
         _subject("person", representative_id, "representative")
     if since.tzinfo is None:
         raise ValidationError("bad time", [Problem("from", "must be timezone-aware (UTC)")])
-    data = {
-        "organisation": organisation_id,
-        "representative": representative_id,
-        "from": format_time(to_us(since)),
-    }
-    entry = PendingEntry(
-        "LegalRepresentativeRecorded", data, subject=("organisation", organisation_id)
+    event = LegalRepresentativeRecordedV1(
+        organisation_id, representative_id, format_time(to_us(since))
     )
+    entry = entry_of(event, subject=("organisation", organisation_id))
     return ledger.append([entry])[0].position

@@ -15,24 +15,34 @@ Rules (see docs/consequences.md):
 - a listing on a list that others escalate from, ending by expiry, starts one there;
 - a grade list holds the subject while its grade (as known at each moment) is in the list's
   grades; a grade segment ends at the next record start or expiry that changes the grade;
-- hardship (cannot pay) freezes, but does not extend, listings on ``hardship_freezes`` lists.
+- hardship (cannot pay) freezes, but does not extend, listings on ``hardship_freezes`` lists;
+- early restoration on application is granted once the list's wait has passed since the
+  earliest listing on it took effect (:func:`restoration_refusal`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from socialcredit.consequences.model import Membership, Status
 from socialcredit.consequences.sector_listings import sector_grade_listings
+from socialcredit.errors import Problem
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import CompiledPolicy, clamp, raw_points
-from socialcredit.scoring.records import RecordRow
-from socialcredit.timeutil import DAY_US
+from socialcredit.timeutil import DAY_US, format_time
 
-__all__ = ["DAY_US", "Listing", "SubjectFacts", "listings", "membership_at"]
+__all__ = [
+    "DAY_US",
+    "Listing",
+    "SubjectFacts",
+    "listings",
+    "membership_at",
+    "restoration_refusal",
+]
 
 
 class Listing(NamedTuple):
@@ -218,3 +228,35 @@ def membership_at(
         list_id, status, noticed_us, from_us, until_us, grounds, kinds,
         ended_by if ended else None,
     )  # fmt: skip
+
+
+def restoration_refusal(
+    list_id: str, definition: ListDefinition | None, memberships: Iterable[Membership], at_us: int
+) -> Problem | None:
+    """Why an application for early restoration from ``list_id`` made at ``at_us`` is refused,
+    or None if it is granted: the rule of
+    :func:`socialcredit.consequences.request_restoration`, as a pure function of the list's
+    ``definition`` (None: the policy has no such list) and the subject's ``memberships`` at
+    ``at_us`` (any lists). The list must allow restoration on application, the subject must
+    be on it (listed or frozen), and the list's wait must have passed since the earliest of
+    those listings took effect. The rule is formal: there is no discretion.
+    """
+    if definition is None:
+        return Problem("list", f"no list {list_id!r}")
+    after = definition.restoration.on_application_after_days
+    if after is None:
+        return Problem("list", f"{list_id} allows no early restoration on application; "
+                               "it ends on performance or at the end of its period")  # fmt: skip
+    starts = [
+        m.from_us
+        for m in memberships
+        if m.list_id == list_id and m.status in (Status.LISTED, Status.FROZEN)
+    ]
+    if not starts:
+        return Problem("subject", f"is not on {list_id}")
+    eligible = min(starts) + after * DAY_US
+    if at_us < eligible:
+        return Problem(
+            "list", f"restoration from {list_id} may be applied for from {format_time(eligible)}"
+        )
+    return None

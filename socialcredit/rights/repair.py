@@ -7,10 +7,11 @@ force (its optional ``repair.yaml``, :mod:`socialcredit.policy.repair`), which d
 
 * only penalties of the repairable categories are published and repairable; minor ones are
   not published at all, so there is nothing to repair;
-* the conditions, each checked from the ledger (:func:`conditions`): the penalty
-  ``performed`` (an ``administrative_penalty_performed`` record citing the penalty's decision
-  number, if it has one); its minimum ``publicity_period`` passed since it was published
-  (general 3 months, serious 1 year); a ``commitment`` made and kept (a
+* the conditions, a pure function of the subject's records
+  (:func:`repair_conditions_from_facts`; :func:`conditions` applies it to the ledger): the
+  penalty ``performed`` (an ``administrative_penalty_performed`` record citing the
+  penalty's decision number, if it has one); its minimum ``publicity_period`` passed since
+  it was published (general 3 months, serious 1 year); a ``commitment`` made and kept (a
   ``credit_commitment_made`` record after the penalty, with no ``credit_commitment_breached``
   after it); ``training`` done for serious penalties (``credit_repair_training_completed``);
 * the credit office decides within 7 business days of the application (2 to accept, 5 to
@@ -32,35 +33,42 @@ A granted repair ends the penalty's publication (:func:`repaired_positions`, use
 :func:`socialcredit.consequences.public_records`). Where the rules say it also ends the
 penalty's effect (``ends_scoring``, the default), the decision is appended together with a
 ``RecordWithdrawn`` entry naming the repair: the record lifecycle
-(:class:`socialcredit.scoring.records.RecordIndex`) then leaves it out of every evaluator,
+(:class:`socialcredit.records.RecordIndex`) then leaves it out of every evaluator,
 list and report, exactly as for any withdrawal. Every write checks first and appends one
 atomic batch; idempotency keys make a racing second decision a no-op. Each decision is told to
 the subject: the entry carries the notice's text, and the outbox queues a ``repair_outcome``
-notice for it (this module registers that source with :mod:`socialcredit.notices`).
+notice for it (:mod:`socialcredit.notices` reads the decisions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from socialcredit.catalogue import Catalogue
 from socialcredit.errors import DisputeRefusedError, NotFoundError, Problem, ValidationError
+from socialcredit.events import EVENTS, Event
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import Entry, format_time
-from socialcredit.notices.sources import Candidate, candidate, register_source
+from socialcredit.ledger.entries import Entry, entry_of
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.policy.repair import NDRC_2023, RepairRules
-from socialcredit.records.deadlines import add_business_days, day_end_us, day_of
+from socialcredit.records import RecordRow, add_business_days, day_end_us, day_of
+from socialcredit.records.events import RecordWithdrawnV1
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor, checked_text
 from socialcredit.rights.disputes import AppealState, checked_record, record_index
-from socialcredit.scoring.records import RecordRow
-from socialcredit.timeutil import DAY_US
+from socialcredit.rights.events import (
+    RepairAppealDecidedV1,
+    RepairAppealOpenedV1,
+    RepairAppliedV1,
+    RepairDecidedV1,
+)
+from socialcredit.timeutil import DAY_US, format_time
 
 __all__ = [
+    "FACT_KINDS",
     "NDRC_2023",
     "REPAIR_TYPES",
     "Condition",
@@ -74,6 +82,7 @@ __all__ = [
     "decide_appeal",
     "decide_repair",
     "project_repairs",
+    "repair_conditions_from_facts",
     "repair_queue",
     "repair_state",
     "repairable_kind",
@@ -83,7 +92,8 @@ __all__ = [
 ]
 
 REPAIR_TYPES = frozenset(
-    {"RepairApplied", "RepairDecided", "RepairAppealOpened", "RepairAppealDecided"}
+    cls.TYPE
+    for cls in (RepairAppliedV1, RepairDecidedV1, RepairAppealOpenedV1, RepairAppealDecidedV1)
 )
 OUTCOMES = ("granted", "refused")
 APPEAL_OUTCOMES = ("granted", "confirmed")
@@ -91,6 +101,8 @@ PERFORMED = "administrative_penalty_performed"
 COMMITMENT = "credit_commitment_made"
 BREACH = "credit_commitment_breached"
 TRAINING = "credit_repair_training_completed"
+FACT_KINDS = frozenset({PERFORMED, COMMITMENT, BREACH, TRAINING})
+"""The record kinds the conditions of repair read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,23 +234,16 @@ def _penalty(ledger: Ledger, position: int, catalogue: Catalogue, rules: RepairR
     return _Penalty(row, gravity, None if evidence is None else str(evidence))
 
 
-def _facts(ledger: Ledger, penalty: _Penalty, known_us: int) -> dict[str, list[RecordRow]]:
-    """The subject's effective repair facts at ``known_us``, by kind, in ledger order."""
+def _facts(ledger: Ledger, penalty: _Penalty, known_us: int) -> list[RecordRow]:
+    """The subject's effective records of the kinds repair reads at ``known_us``, in ledger
+    order."""
     row = penalty.row
     index = record_index(ledger, subject_id=row.subject_id)
-    wanted = {PERFORMED, COMMITMENT, BREACH, TRAINING}
-    out: dict[str, list[RecordRow]] = {k: [] for k in wanted}
-    for fact in index.effective(row.subject_kind, row.subject_id, known_us):
-        if fact.kind in wanted and fact.occurred_at_us >= row.occurred_at_us:
-            out[fact.kind].append(fact)
-    return out
-
-
-def _cites(ledger: Ledger, fact: RecordRow, penalty: _Penalty) -> bool:
-    """True if ``fact`` concerns ``penalty``: it cites its decision number, if it has one."""
-    return penalty.evidence is None or ledger.entry(fact.position).data.get("evidence") == (
-        penalty.evidence
-    )
+    return [
+        fact
+        for fact in index.effective(row.subject_kind, row.subject_id, known_us)
+        if fact.kind in FACT_KINDS
+    ]
 
 
 def conditions(
@@ -249,8 +254,8 @@ def conditions(
     at_us: int | None = None,
 ) -> tuple[Condition, ...]:
     """The conditions of repair of the penalty at ``position`` at ledger time ``at_us``
-    (default now): ``performed``, ``publicity_period``, ``commitment`` and, where the rules
-    require it, ``training``.
+    (default now), as :func:`repair_conditions_from_facts` finds them from the subject's
+    effective records and the decision numbers they cite.
 
     Raises:
         NotFoundError: if there is no entry at ``position``.
@@ -260,36 +265,81 @@ def conditions(
     rules = rules or rules_in_force(ledger, known_us)
     penalty = _penalty(ledger, position, catalogue, rules)
     facts = _facts(ledger, penalty, known_us)
+    cited: dict[int, str | None] = {}
+    if penalty.evidence is not None:  # only then does a fact's decision number matter
+        cited = {f.position: _evidence(ledger, f.position) for f in facts}
+    return repair_conditions_from_facts(
+        penalty.row, penalty.gravity, facts, rules, known_us, penalty.evidence, cited
+    )
+
+
+def _evidence(ledger: Ledger, position: int) -> str | None:
+    """The decision number the entry at ``position`` cites, if any."""
+    evidence = ledger.entry(position).data.get("evidence")
+    return None if evidence is None else str(evidence)
+
+
+def repair_conditions_from_facts(
+    penalty: RecordRow,
+    gravity: str,
+    facts: Iterable[RecordRow],
+    rules: RepairRules,
+    known_us: int,
+    evidence: str | None = None,
+    cited: Mapping[int, str | None] | None = None,
+) -> tuple[Condition, ...]:
+    """The conditions of repair of ``penalty``, a published penalty of ``gravity``, at
+    ``known_us``: ``performed``, ``publicity_period``, ``commitment`` and, where ``rules``
+    require it for ``gravity``, ``training``. A pure function of its arguments, and the one
+    definition of the conditions: :func:`conditions` calls it with what the ledger holds,
+    the lab (:mod:`socialcredit.simulation._repair`) with its agents' records.
+
+    Args:
+        facts: the subject's effective records, in ledger order; only those of the kinds
+            repair reads (:data:`FACT_KINDS`) occurring at or after the penalty count.
+        evidence: the penalty's decision number, if it has one: then a performance record
+            or a commitment counts only if it cites that number.
+        cited: the decision number each fact cites, by position (read only when
+            ``evidence`` is given; a fact missing from it cites none).
+
+    Raises:
+        KeyError: if ``rules`` publish no penalty of ``gravity`` (no publicity period).
+    """
+    by_kind: dict[str, list[RecordRow]] = {k: [] for k in FACT_KINDS}
+    for fact in facts:
+        if fact.kind in by_kind and fact.occurred_at_us >= penalty.occurred_at_us:
+            by_kind[fact.kind].append(fact)
+    numbers = cited or {}
+
+    def cites(fact: RecordRow) -> bool:
+        return evidence is None or numbers.get(fact.position) == evidence
+
     out = [
-        _performed(ledger, penalty, facts[PERFORMED]),
-        _period(penalty, rules, known_us),
-        _commitment(ledger, penalty, facts[COMMITMENT], facts[BREACH]),
+        _performed([f for f in by_kind[PERFORMED] if cites(f)], evidence),
+        _period(penalty, gravity, rules, known_us),
+        _commitment([f for f in by_kind[COMMITMENT] if cites(f)], by_kind[BREACH]),
     ]
-    if penalty.gravity in rules.training_for:
-        out.append(_training(penalty, facts[TRAINING]))
+    if gravity in rules.training_for:
+        out.append(_training(gravity, by_kind[TRAINING]))
     return tuple(out)
 
 
-def _performed(ledger: Ledger, penalty: _Penalty, found: list[RecordRow]) -> Condition:
-    done = [f for f in found if _cites(ledger, f, penalty)]
+def _performed(done: list[RecordRow], evidence: str | None) -> Condition:
     if done:
         return Condition("performed", True, f"performed: record {done[0].position}")
-    cited = f" citing {penalty.evidence}" if penalty.evidence else ""
+    cited = f" citing {evidence}" if evidence else ""
     return Condition("performed", False, f"no record that the penalty was performed{cited}")
 
 
-def _period(penalty: _Penalty, rules: RepairRules, known_us: int) -> Condition:
-    days = rules.min_publicity_days[penalty.gravity]
-    since = penalty.row.recorded_at_us
+def _period(penalty: RecordRow, gravity: str, rules: RepairRules, known_us: int) -> Condition:
+    days = rules.min_publicity_days[gravity]
+    since = penalty.recorded_at_us
     ends = day_of(since + days * DAY_US)
     detail = f"published since {day_of(since)}; the minimum of {days} days ends on {ends}"
     return Condition("publicity_period", known_us >= since + days * DAY_US, detail)
 
 
-def _commitment(
-    ledger: Ledger, penalty: _Penalty, made: list[RecordRow], breaches: list[RecordRow]
-) -> Condition:
-    made = [m for m in made if _cites(ledger, m, penalty)]
+def _commitment(made: list[RecordRow], breaches: list[RecordRow]) -> Condition:
     if not made:
         return Condition("commitment", False, "no credit commitment made after the penalty")
     last = made[-1]
@@ -300,10 +350,10 @@ def _commitment(
     return Condition("commitment", True, f"commitment made and kept: record {last.position}")
 
 
-def _training(penalty: _Penalty, found: list[RecordRow]) -> Condition:
+def _training(gravity: str, found: list[RecordRow]) -> Condition:
     if found:
         return Condition("training", True, f"training completed: record {found[0].position}")
-    detail = f"credit-repair training is required for a {penalty.gravity} penalty"
+    detail = f"credit-repair training is required for a {gravity} penalty"
     return Condition("training", False, detail)
 
 
@@ -315,34 +365,38 @@ def _fold(entries: Iterable[Entry], known_us: int) -> dict[str, dict[str, Any]]:
     for entry in entries:
         if entry.recorded_at_us > known_us:
             break
-        data, at = entry.data, entry.recorded_at_us
-        if entry.type == "RepairApplied":
-            subject = data["subject"]
-            drafts[data["repair"]] = {
-                "id": data["repair"],
-                "record": int(data["record"]),
-                "subject": (subject["kind"], subject["id"]),
-                "grounds": data["grounds"],
+        if entry.type not in REPAIR_TYPES:
+            continue
+        event, at = EVENTS.read_entry(entry), entry.recorded_at_us
+        if isinstance(event, RepairAppliedV1):
+            drafts[event.repair] = {
+                "id": event.repair,
+                "record": event.record,
+                "subject": event.subject,
+                "grounds": event.grounds,
                 "applied_us": at,
-                "conditions": tuple(Condition(**c) for c in data["conditions"]),
+                "conditions": tuple(Condition(**c) for c in event.conditions),
             }
             continue
-        draft = drafts.get(data.get("repair", ""))
-        if draft is None:
-            continue
-        decided = {
-            "outcome": data.get("outcome"),
-            "decided_by": data.get("by"),
-            "reason": data.get("reason"),
-        }
-        if entry.type == "RepairDecided":
-            draft.update(decided, decided_us=at, unmet=tuple(data.get("unmet", ())))
-        elif entry.type == "RepairAppealOpened":
-            draft["appeal"] = RepairAppeal(data["appeal"], at, data["grounds"])
-        elif entry.type == "RepairAppealDecided" and draft.get("appeal") is not None:
-            draft["appeal"] = replace(draft["appeal"], decided_us=at, **decided)
-            draft["unmet"] = tuple(data.get("unmet", ()))
+        draft = drafts.get(getattr(event, "repair", ""))
+        if draft is not None:
+            _fold_one(draft, event, at)
     return drafts
+
+
+def _fold_one(draft: dict[str, Any], event: Event, at: int) -> None:
+    """Apply one later event of a repair application to its draft."""
+    if isinstance(event, RepairAppealOpenedV1):
+        draft["appeal"] = RepairAppeal(event.appeal, at, event.grounds)
+        return
+    if not isinstance(event, RepairDecidedV1 | RepairAppealDecidedV1):
+        return
+    decided = {"outcome": event.outcome, "decided_by": event.by, "reason": event.reason}
+    if isinstance(event, RepairDecidedV1):
+        draft.update(decided, decided_us=at, unmet=tuple(event.unmet))
+    elif draft.get("appeal") is not None:
+        draft["appeal"] = replace(draft["appeal"], decided_us=at, **decided)
+        draft["unmet"] = tuple(event.unmet)
 
 
 def _state_of(fields: Mapping[str, Any], overdue_us: int, known_us: int) -> str:
@@ -488,14 +542,8 @@ def apply_for_repair(
     repair_id = f"R{position}-{len(earlier) + 1}"
     found = conditions(ledger, position, catalogue, rules)
     subject = (row.subject_kind, row.subject_id)
-    data = {
-        "repair": repair_id,
-        "record": position,
-        "subject": {"kind": subject[0], "id": subject[1]},
-        "grounds": text,
-        "conditions": [c.to_json() for c in found],
-    }
-    ledger.append([PendingEntry("RepairApplied", data, f"repair:{repair_id}", subject)])
+    event = RepairAppliedV1(repair_id, position, subject, text, [c.to_json() for c in found])
+    ledger.append([entry_of(event, f"repair:{repair_id}", subject)])
     return repair_id
 
 
@@ -507,8 +555,8 @@ def _decision(
     reason: str,
     catalogue: Catalogue,
     rules: RepairRules,
-) -> tuple[dict[str, Any], list[PendingEntry]]:
-    """The decision's data and the entry carrying its effect on the record (if any).
+) -> tuple[RepairDecidedV1, list[PendingEntry]]:
+    """The decision's event and the entry carrying its effect on the record (if any).
 
     Raises:
         DisputeRefusedError: if a grant is asked for while a condition is unmet.
@@ -527,28 +575,27 @@ def _decision(
         + ("" if granted else "; ".join(c.detail for c in unmet) or text)
     )
     subject = {"kind": found.subject[0], "id": found.subject[1]}
-    data = {
-        "repair": found.id,
-        "record": found.record,
-        "outcome": outcome,
-        "by": officer,
-        "reason": text,
-        "unmet": [c.name for c in unmet],
-        "ends_scoring": granted and rules.ends_scoring,
-        "notice": {"to": subject, "text": notice},
-    }
+    decided = RepairDecidedV1(
+        repair=found.id,
+        record=found.record,
+        outcome=outcome,
+        by=officer,
+        reason=text,
+        unmet=[c.name for c in unmet],
+        ends_scoring=granted and rules.ends_scoring,
+        notice={"to": subject, "text": notice},
+    )
     effect = []
     if granted and rules.ends_scoring:
-        withdrawn = {
-            "record": found.record,
-            "by": officer,
-            "reason": f"credit repair {found.id} granted: publication and effect ended early",
-            "recertification_required": False,
-            "repair": found.id,
-        }
-        key = f"repair-effect:{found.id}"
-        effect.append(PendingEntry("RecordWithdrawn", withdrawn, key, found.subject))
-    return data, effect
+        withdrawn = RecordWithdrawnV1(
+            found.record,
+            officer,
+            f"credit repair {found.id} granted: publication and effect ended early",
+            recertification_required=False,
+            repair=found.id,
+        )
+        effect.append(entry_of(withdrawn, f"repair-effect:{found.id}", found.subject))
+    return decided, effect
 
 
 def decide_repair(
@@ -576,8 +623,8 @@ def decide_repair(
         raise _refuse("repair", f"application {repair_id} was already decided ({found.outcome})")
     if outcome not in OUTCOMES:
         raise ValidationError("refused", [Problem("outcome", f"must be one of {OUTCOMES}")])
-    data, effect = _decision(ledger, found, outcome, by, reason, catalogue, rules)
-    decided = PendingEntry("RepairDecided", data, f"repair-decided:{repair_id}", found.subject)
+    event, effect = _decision(ledger, found, outcome, by, reason, catalogue, rules)
+    decided = entry_of(event, f"repair-decided:{repair_id}", found.subject)
     return ledger.append([decided, *effect])[0].position
 
 
@@ -596,13 +643,10 @@ def appeal_repair(ledger: Ledger, repair_id: str, grounds: str) -> str:
     if found.appeal is not None:
         raise _refuse("repair", f"application {repair_id} was already appealed")
     appeal_id = f"A{repair_id}"
-    data = {
-        "appeal": appeal_id,
-        "repair": repair_id,
-        "grounds": checked_text(grounds, "grounds", found.subject[1]),
-    }
-    key = f"repair-appeal:{repair_id}"
-    ledger.append([PendingEntry("RepairAppealOpened", data, key, found.subject)])
+    event = RepairAppealOpenedV1(
+        appeal_id, repair_id, checked_text(grounds, "grounds", found.subject[1])
+    )
+    ledger.append([entry_of(event, f"repair-appeal:{repair_id}", found.subject)])
     return appeal_id
 
 
@@ -632,7 +676,7 @@ def decide_appeal(
         raise ValidationError("refused", [Problem("outcome", f"must be one of {APPEAL_OUTCOMES}")])
     if checked_actor(by, "by") == found.decided_by:
         raise _refuse("by", f"{by} decided the application; another officer must decide the appeal")
-    data, effect = _decision(
+    first, effect = _decision(
         ledger,
         found,
         "granted" if outcome == "granted" else "refused",
@@ -641,35 +685,9 @@ def decide_appeal(
         catalogue,
         rules,
     )
-    data = {**data, "appeal": found.appeal.id, "outcome": outcome}
+    event = RepairAppealDecidedV1(
+        **{**first.to_data(), "appeal": found.appeal.id, "outcome": outcome}
+    )
     key = f"repair-appeal-decided:{repair_id}"
-    decided = PendingEntry("RepairAppealDecided", data, key, found.subject)
+    decided = entry_of(event, key, found.subject)
     return ledger.append([decided, *effect])[0].position
-
-
-# -- notices --------------------------------------------------------------------------------------
-
-
-def _outcome_notices(ledger: Ledger, read: object, now_us: int) -> Iterator[Candidate]:
-    """The ``repair_outcome`` notices: one per decision and one per appeal decision, to the
-    subject, with the unmet conditions of a refusal (a source of
-    :func:`socialcredit.notices.queue_notices`)."""
-    for entry in scan(ledger, ("RepairDecided", "RepairAppealDecided")):
-        if entry.recorded_at_us > now_us:
-            break
-        data = entry.data
-        to = data["notice"]["to"]
-        content = {
-            "application": data["repair"],
-            "record": data["record"],
-            "day": format_time(entry.recorded_at_us)[:10],
-            "outcome": data["outcome"],
-            "appeal": entry.type == "RepairAppealDecided",
-            "unmet": list(data.get("unmet", ())),
-        }
-        key = f"{data['repair']}:{'appeal' if content['appeal'] else 'decision'}"
-        subject = (str(to["kind"]), str(to["id"]))
-        yield candidate("repair_outcome", key, subject, entry.position, content)
-
-
-register_source(_outcome_notices)

@@ -419,7 +419,8 @@ class RunningScores:
     record is active iff ``(t - s) * step_us < expiry_us``, i.e. for ``ceil(expiry_us /
     step_us)`` steps. Records sit in a ring buffer keyed by the step at which they leave, so
     :meth:`advance` touches only the records leaving at that step — by expiry, or earlier
-    by a withdrawal fixed when filed (an upheld dispute). :meth:`restore` voids an agent's
+    by a withdrawal fixed when filed (an upheld dispute); :meth:`withdraw` takes one record
+    out at once (a granted credit repair). :meth:`restore` voids an agent's
     negative records at once (restoration) without scanning the buffer: a per-agent
     "restored at" step makes the void records skip their later retirement. Totals equal
     :func:`evaluate` on the live records at the same ``as_of`` (tested).
@@ -541,6 +542,52 @@ class RunningScores:
         self._clock += 1
         self._restored[who] = self._clock
         return had
+
+    def withdraw(
+        self, subject: int, kind: int, filed: int, amount: int = 0, leaves: int | None = None
+    ) -> bool:
+        """Withdraw from now on one live record of agent ``subject`` with kind code ``kind``
+        and ``amount``, filed at step ``filed`` (a granted credit repair: the engine's
+        ``RecordWithdrawn``): its points leave the sums at once and it is never retired
+        again. ``leaves``: the step an upheld dispute withdraws it at, if it was filed with
+        one (``filed + max(withdraw_after, 1)``). Records of the same agent, kind, step,
+        points and leaving step are interchangeable.
+
+        Returns:
+            False, changing nothing, if there is no such live record: expired, voided by a
+            restoration, withdrawn already, or of a kind without points.
+        """
+        raw = int(raw_points(self.table, np.array([kind]), np.array([amount]))[0])
+        until = filed + int(self.lifetime[kind]) if self.expire else 2**62
+        key = until if leaves is None else min(until, leaves)
+        if raw == 0 or key <= self.step or key not in self._ring:
+            return False
+        if not self._take(key, subject, kind, filed, raw):
+            return False
+        if not self.table.linear[kind]:  # decaying kinds are summed from the ring
+            self.running[subject] -= raw
+            self.negative[subject] -= min(raw, 0)
+        return True
+
+    def _take(self, key: int, subject: int, kind: int, filed: int, raw: int) -> bool:
+        """Remove one live record matching the arguments from the chunks leaving at ``key``;
+        returns whether there was one."""
+        chunks = self._ring[key]
+        for i, chunk in enumerate(chunks):
+            match = (chunk.subject == subject) & (chunk.kind == kind) & (chunk.filed == filed)
+            match &= chunk.raw == raw
+            match &= (chunk.seq > self._restored[subject]) | (raw > 0)  # not voided
+            found = np.flatnonzero(match)
+            if found.size == 0:
+                continue
+            keep = np.ones(chunk.kind.size, dtype=bool)
+            keep[found[0]] = False
+            if keep.any():
+                chunks[i] = _Chunk(*(getattr(chunk, name)[keep] for name in _CHUNK_FIELDS))
+            else:
+                del chunks[i]
+            return True
+        return False
 
     def points(self) -> np.ndarray:
         """Every agent's sum of active points now, before base and bounds (``int64``)."""

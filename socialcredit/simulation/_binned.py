@@ -4,11 +4,12 @@
 policy with binned rules; the lab scores such a bundle (a learned scorecard, issue 21) by
 splitting it: the per-record rules run in ``RunningScores`` over :func:`per_record_table`,
 and :class:`BinnedCounts` keeps each agent's count of active records of every binned rule,
-with the same lifetimes (a record counts for ``ceil(expiry / step)`` steps), the same early
-withdrawals (upheld disputes) and the same restoration (negative records voided). The points
-of the counts are read with :func:`socialcredit.scoring.vectorised.bin_points`, the
-definition's own bin lookup, and added before the clamp, as step 6 says. The sum equals the
-per-subject engine on the same records (``tests/simulation/test_lab_whole_bundle.py``).
+with the same lifetimes (a record counts for ``ceil(expiry / step)`` steps), the same
+withdrawals (upheld disputes, granted repairs) and the same restoration (negative records
+voided). The points of the counts are read with
+:func:`socialcredit.scoring.vectorised.bin_points`, the definition's own bin lookup, and added
+before the clamp, as step 6 says. The sum equals the per-subject engine on the same records
+(``tests/simulation/test_lab_whole_bundle.py``, ``test_lab_withdraw.py``).
 """
 
 from __future__ import annotations
@@ -108,6 +109,43 @@ class BinnedCounts:
         self.counts[np.ix_(who, np.flatnonzero(self._negative))] = 0
         self._clock += 1
         self._restored[who] = self._clock
+
+    def withdraw(self, subject: int, kind: int, filed: int, leaves: int | None = None) -> bool:
+        """Stop counting from now on one live record of agent ``subject`` with kind code
+        ``kind`` filed at step ``filed`` (a granted credit repair), as
+        :meth:`RunningScores.withdraw <socialcredit.scoring.vectorised.RunningScores.withdraw>`
+        takes its points out (``leaves`` as there).
+
+        Returns:
+            False, changing nothing, if no binned rule counts the kind or there is no such
+            live record (expired, voided by a restoration, withdrawn already).
+        """
+        rule = int(self._rule[kind])
+        until = filed + int(self._life[kind])
+        key = until if leaves is None else min(until, leaves)
+        if rule < 0 or key <= self.step or key not in self._ring:
+            return False
+        if not self._take(key, subject, kind, filed):
+            return False
+        self.counts[subject, rule] -= 1
+        return True
+
+    def _take(self, key: int, subject: int, kind: int, filed: int) -> bool:
+        """Remove one live record matching the arguments from those leaving at ``key``;
+        returns whether there was one."""
+        voidable = self._negative[self._rule[kind]]  # a restoration voids it
+        parts = self._ring[key]
+        for i, (who, kinds, steps, seq) in enumerate(parts):
+            match = (who == subject) & (kinds == kind) & (steps == filed)
+            if voidable:
+                match &= seq > self._restored[subject]
+            found = np.flatnonzero(match)
+            if found.size:
+                keep = np.ones(who.size, dtype=bool)
+                keep[found[0]] = False
+                parts[i] = (who[keep], kinds[keep], steps[keep], seq[keep])
+                return True
+        return False
 
     def points(self) -> np.ndarray:
         """Every agent's points from its counts, summed over the binned rules (``int64``)."""

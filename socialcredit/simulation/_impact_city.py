@@ -26,9 +26,9 @@ from socialcredit.catalogue import Catalogue, make_uscc
 from socialcredit.catalogue.batch import EncodedRecord, validate_batch
 from socialcredit.catalogue.identifiers import person_facts_columns
 from socialcredit.demo import city as _city
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import US_PER_DAY
 from socialcredit.scoring.engine import to_us
-from socialcredit.scoring.records import RecordRow
 
 __all__ = ["AGE_BANDS", "CityRecords", "synthetic_city"]
 

@@ -44,7 +44,6 @@ from socialcredit.consequences.decisions import CompiledConsequences
 from socialcredit.consequences.model import Status
 from socialcredit.consequences.projection import SubjectFacts, listings, membership_at
 from socialcredit.errors import Problem, ValidationError
-from socialcredit.ledger.entries import format_time
 from socialcredit.policy import GRADES, Colour, Effect, PolicyBundle
 from socialcredit.scorecard import fairness as _fair
 from socialcredit.scoring.engine import compiled_bundle, to_us
@@ -69,6 +68,7 @@ from socialcredit.simulation._impact_report import (
 )
 from socialcredit.simulation.lab import run_scenario
 from socialcredit.simulation.scenario import Scenario, shipped_scenarios, with_overrides
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "ASSUMPTION",

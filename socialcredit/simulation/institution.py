@@ -136,7 +136,7 @@ class PolicyInstitution:
         self.lawful = RunningScores(self._filed, n, step_us, ORIGIN_US, expire=expire)
         if whole:
             assert bundle is not None
-            self.whole = WholeBundle(bundle, self.table, spec, n, step_us)
+            self.whole = WholeBundle(bundle, self.table, spec, n, step_us, self.lawful, self.binned)
         self.extra_table = not_lawful_table(spec.not_lawful_points)
         self.extra = RunningScores(self.extra_table, n, step_us, ORIGIN_US, expire=expire)
         mech = spec.mechanics

@@ -6,31 +6,49 @@ with a :class:`~.institution.PolicyInstitution` hook and deliberation about sanc
 :func:`run_scenario` runs it and returns one row per step (the measures of
 :mod:`.lab_metrics`, plus ``scenario``, ``seed`` and ``step``); :func:`run_seeds` stacks
 several seeds. A run is fully determined by ``(scenario, seed)``.
+
+Some comparisons need an arm that is not a shipped scenario file but is *derived* from one:
+:data:`DERIVED` names them (``whole_bundle_unlinked``: the same bundle with its list→measure
+links removed, :func:`without_measure_links`), and :func:`lab_scenario` resolves a name, a
+file or a derived arm alike, so that ``simulate`` and the sensitivity analysis build them the
+same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from socialcredit.simulation.config import SimulationConfig
 from socialcredit.simulation.engine import Simulation
 from socialcredit.simulation.institution import Deliberation, PolicyInstitution
 from socialcredit.simulation.lab_metrics import METRIC_NAMES
-from socialcredit.simulation.scenario import Scenario
+from socialcredit.simulation.scenario import (
+    Scenario,
+    load_scenario,
+    shipped_scenarios,
+    with_overrides,
+)
 
 __all__ = [
+    "DERIVED",
     "Progress",
     "Summary",
     "build",
+    "lab_scenario",
+    "lab_scenario_names",
     "run_scenario",
     "run_seeds",
     "summarise",
+    "without_measure_links",
     "write_parquet",
 ]
 
@@ -199,3 +217,121 @@ def write_parquet(table: dict[str, np.ndarray], path: Path) -> Path:
     pq.write_table(pa.table(columns), partial)
     partial.replace(path)
     return path
+
+
+# -- derived arms ---------------------------------------------------------------------------
+
+
+def without_measure_links(scenario: Scenario, name: str | None = None) -> Scenario:
+    """``scenario`` under the same bundle with every list→measure link removed.
+
+    The bundle (``scenario.policy``: the default or a directory) is read, its
+    ``measures.yaml`` keeps every measure and service but gets ``links: []``, and the
+    manifest lists the new file's hash (unsigned: the lab's copy is no publication). The copy
+    is checked by the loader of ``policy check`` and written once to a folder named by its
+    digest under the system's temporary directory, where every process finds it. Lists,
+    kinds, points and everything else are unchanged, so the two arms differ only in what the
+    measures do to payoffs and to the sanction agents expect. The result is named ``name``
+    (default ``<name>_unlinked``).
+
+    Raises:
+        PolicyError: if the bundle, or its copy without links, fails its checks.
+        ScenarioError: as :func:`~.scenario.with_overrides`.
+    """
+    from socialcredit.policy import default_bundle, load_bundle
+
+    source = default_bundle() if scenario.policy == "default" else load_bundle(scenario.policy)
+    files = dict(source.files)
+    name = name or f"{scenario.name}_unlinked"
+    note = f"{scenario.description} Its bundle's list→measure links removed.".strip()
+    over: dict[str, Any] = {"name": name, "description": note}
+    if "measures.yaml" in files:  # without it there is nothing to unlink
+        over["bundle"] = str(_write_bundle(_unlinked(files)))
+    return with_overrides(scenario, over)
+
+
+def _unlinked(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The bundle's files with ``links: []`` in ``measures.yaml`` and the manifest rehashed."""
+    from socialcredit.policy.manifest import file_hash
+
+    measures = yaml.safe_load(files["measures.yaml"]) or {}
+    measures["links"] = []
+    text = yaml.safe_dump(measures, sort_keys=False, allow_unicode=True).encode("utf-8")
+    manifest = yaml.safe_load(files["manifest.yaml"])
+    for key in ("signature", "public_key"):
+        manifest.pop(key, None)
+    manifest["files"]["measures.yaml"] = file_hash(text)
+    manifest["description"] = f"{manifest.get('description', '')} (lab copy without links)"
+    dumped = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True).encode("utf-8")
+    return {**files, "measures.yaml": text, "manifest.yaml": dumped}
+
+
+def _write_bundle(files: dict[str, bytes]) -> Path:
+    """Check ``files`` as a bundle and write them to a folder named by the bundle's digest,
+    kept if a folder of that name already loads with that digest; written aside and renamed,
+    so no process sees half of it."""
+    import shutil
+
+    from socialcredit.policy import load_bundle_from_files
+
+    digest = load_bundle_from_files(files).digest
+    root = Path(tempfile.gettempdir()) / "socialcredit-lab-bundles"
+    target = root / digest[:24]
+    if _holds(target, digest):
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=root, prefix=".partial-"))
+    for file_name, data in files.items():
+        (partial / file_name).write_bytes(data)
+    if target.is_dir() and not _holds(target, digest):  # a stale or altered copy
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        os.replace(partial, target)
+    except OSError:  # another process wrote the same folder first
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _holds(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` is a bundle directory that loads with ``digest``."""
+    from socialcredit.policy import PolicyError, load_bundle
+
+    if not folder.is_dir():
+        return False
+    try:
+        return load_bundle(folder).digest == digest
+    except PolicyError:
+        return False
+
+
+DERIVED: dict[str, tuple[str, Callable[[Scenario, str], Scenario], str]] = {
+    "whole_bundle_unlinked": (
+        "whole_bundle",
+        without_measure_links,
+        "whole_bundle under the same bundle without its list→measure links (built from it).",
+    ),
+}
+"""Arms built from a shipped scenario, by name: ``(base scenario, derivation, description)``.
+``whole_bundle_unlinked`` is ``whole_bundle`` with its bundle's list→measure links removed:
+the baseline of "what the bundle's measures do"."""
+
+
+def lab_scenario(name: str | Path, bundle: str | Path | None = None) -> Scenario:
+    """A scenario file, a shipped scenario or a :data:`DERIVED` arm, by name; under
+    ``bundle`` when given (a derived arm is derived from its base under that bundle).
+
+    Raises:
+        ScenarioError: as :func:`~.scenario.load_scenario` and
+            :func:`~.scenario.with_overrides`.
+        PolicyError: as :func:`without_measure_links`.
+    """
+    if str(name) in DERIVED and not Path(name).exists():
+        base, derive, _ = DERIVED[str(name)]
+        return derive(lab_scenario(base, bundle), str(name))
+    scenario = load_scenario(name)
+    return scenario if bundle is None else with_overrides(scenario, {"bundle": str(bundle)})
+
+
+def lab_scenario_names() -> list[str]:
+    """The shipped scenarios and the :data:`DERIVED` arms, sorted."""
+    return sorted(set(shipped_scenarios()) | set(DERIVED))

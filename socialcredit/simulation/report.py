@@ -143,8 +143,55 @@ CLAIMS: tuple[tuple[str, str, str, str], ...] = (
         "not_own_conduct",
     ),
     ("Score inequality", "article", "lawful_core", "score_gini"),
+    (
+        "Do the whole bundle's measures raise compliance (obligations met)?",
+        "whole_bundle",
+        "whole_bundle_unlinked",
+        "compliance",
+    ),
+    (
+        "Do the whole bundle's measures raise behavioural trust?",
+        "whole_bundle",
+        "whole_bundle_unlinked",
+        "trust",
+    ),
+    (
+        "Do the whole bundle's measures raise cooperation?",
+        "whole_bundle",
+        "whole_bundle_unlinked",
+        "cooperation",
+    ),
+    (
+        "Welfare (mean payoff with measures): the whole bundle's measures",
+        "whole_bundle",
+        "whole_bundle_unlinked",
+        "welfare",
+    ),
+    (
+        "False sanctions: the whole bundle vs the lawful core",
+        "whole_bundle",
+        "lawful_core",
+        "false_positive_rate",
+    ),
+    (
+        "False records among records of conduct: the whole bundle vs the lawful core",
+        "whole_bundle",
+        "lawful_core",
+        "false_discovery_rate",
+    ),
+    (
+        "Records not about the subject's conduct: the whole bundle",
+        "whole_bundle",
+        "lawful_core",
+        "not_own_conduct",
+    ),
 )
-"""(claim, scenario, baseline, measure): one row of the findings table each."""
+"""(claim, scenario, baseline, measure): one row of the findings table each.
+
+The whole bundle's rows compare ``whole_bundle`` with ``whole_bundle_unlinked``, the same
+scenario under the same bundle without its list→measure links (built from the bundle by
+:func:`.lab.without_measure_links`): the lists, kinds and points are the same, so the
+difference is what the measures do through payoffs and the sanctions agents expect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +202,15 @@ class Estimate:
     low: float
     high: float
     n: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """``{mean, low, high, seeds}``, JSON-ready (``None`` for a missing value)."""
+        values = {"mean": self.mean, "low": self.low, "high": self.high}
+        out: dict[str, float | int | None] = {
+            k: None if math.isnan(v) else v for k, v in values.items()
+        }
+        out["seeds"] = self.n
+        return out
 
     def text(self) -> str:
         """``mean [low, high]`` with 3 significant decimals."""
@@ -204,6 +260,35 @@ class Finding:
         if d.high < 0:
             return "lower"
         return "no clear change"
+
+    def as_dict(self) -> dict[str, object]:
+        """The finding, JSON-ready: the estimates with their intervals, both seed sets, the
+        verdicts and, if analysed, the sensitivity in words and its sign share."""
+        s = self.sensitivity
+        sign = 1 if self.difference.mean > 0 else -1
+        return {
+            "claim": self.claim,
+            "scenario": self.scenario,
+            "baseline": self.baseline,
+            "measure": self.measure,
+            "verdict": self.verdict,
+            "robustness": self.robustness,
+            "value": self.value.as_dict(),
+            "base": self.base.as_dict(),
+            "difference": self.difference.as_dict(),
+            "seed_sets": [
+                {"seed_set": span, **(e.as_dict() if e is not None else {})}
+                for span, e in zip(self.halves, (self.first, self.second), strict=True)
+            ],
+            "sensitivity": None
+            if s is None
+            else {
+                "range": range_text(self),
+                "sign_kept": s.share(sign),
+                "points": len(s.differences),
+                "drivers": s.drivers(3),
+            },
+        }
 
 
 def load_results(folder: Path) -> dict[str, np.ndarray]:
@@ -335,6 +420,8 @@ def range_text(f: Finding) -> str:
     s = f.sensitivity
     if s is None:
         return "not analysed"
+    if s.share(1) == s.share(-1) == 0.0:
+        return f"difference 0 at all {len(s.differences)} points"
     sign = 1 if f.difference.mean > 0 else -1
     drivers = []
     for key in s.drivers(2):

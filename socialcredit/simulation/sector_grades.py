@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.consequences.sector_listings import grade_moments, sector_grade_at
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import CompiledPolicy, SchemeTerms
-from socialcredit.scoring.records import RecordRow
 
 __all__ = ["SectorTracker", "watched_kinds"]
 
@@ -109,6 +109,16 @@ class SectorTracker:
             if rows:
                 self._rows[agent] = [r for r in rows if not self._negative[r[2]]]
                 self._next[agent] = 0
+
+    def withdraw(self, agent: int, kind: str, recorded_us: int, step: int) -> None:
+        """Withdraw from ``step`` on the agent's effective record of ``kind`` filed at
+        ``recorded_us`` (a granted repair), if the schemes watch that kind."""
+        rows = self._rows.get(agent, [])
+        for i, (row, until, code) in enumerate(rows):
+            if row.kind == kind and row.recorded_at_us == recorded_us and until > step:
+                rows[i] = (row, step, code)
+                self._next[agent] = 0
+                return
 
     def update(self, step: int) -> None:
         """Bring :attr:`codes` to ``step``."""

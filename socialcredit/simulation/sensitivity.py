@@ -3,7 +3,7 @@
 A finding (a row of :data:`.report.CLAIMS`: scenario vs baseline on one measure) is a paired
 difference. Its robustness is asked of two things:
 
-1. **Seeds.** The report's seeds are split into two disjoint sets (:func:`.report.split_findings`);
+1. **Seeds.** The report's seeds are split into two disjoint sets (:func:`.report.findings`);
    the difference's 95 % interval must exclude 0 with the same sign on both.
 2. **Assumptions.** The behavioural parameters (``sensitivity.yaml``: a plausible range and
    its reason or source for each) are screened with Morris's elementary effects over every
@@ -351,11 +351,14 @@ def verdict(
 ) -> str:
     """``holds`` if the difference has the same sign (its 95 % interval excludes 0) on both
     seed sets and keeps it at a share ``agreement`` of the sampled points; else ``no clear
-    sign`` (on neither set), ``depends on the seeds``, or ``depends on <parameter>``.
-    Without an analysis: ``holds on both seed sets (range not analysed)``."""
+    sign`` (on neither set; ``no difference on any seed`` when every paired difference is
+    exactly 0, as for a measure both arms never produce), ``depends on the seeds``, or
+    ``depends on <parameter>``. Without an analysis: ``holds on both seed sets (range not
+    analysed)``."""
     a, b = _sign(first), _sign(second)
     if a == 0 and b == 0:
-        return "no clear sign"
+        exact = all(e.n and e.mean == e.low == e.high == 0.0 for e in (first, second))
+        return "no difference on any seed" if exact else "no clear sign"
     if a != b:
         return "depends on the seeds"
     if sensitivity is None or finding is None:

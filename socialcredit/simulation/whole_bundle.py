@@ -12,14 +12,17 @@ measure type does to a payoff — never points, lists or rules):
   are computed by the engine's own :func:`socialcredit.consequences.projection.listings`
   and :func:`~socialcredit.consequences.projection.membership_at` from the agent's records
   of the relevant kinds, again whenever these change or a listing reaches one of its
-  boundaries. Grade lists follow the agent's grade under the bundle's bands, in effect
-  after the list's notice. Hardship (cannot pay) freezes the restrictions of a
-  ``hardship_freezes`` list for the step.
+  boundaries, or the agent leaves one on application (:mod:`._repair`: early restoration
+  granted, or credit repair withdrawing the penalty). Grade lists follow the agent's grade
+  under the bundle's bands, in effect after the list's notice. Hardship (cannot pay)
+  freezes the restrictions of a ``hardship_freezes`` list for the step.
 * :class:`MeasureEffects` turns the measures linked to the lists an agent is in into a
   change of its own payoff in context: a travel restriction loses a share of the payoff
   earned on ties that need travel, a procurement exclusion a share of an organisation's
-  public income, and so on (``measures:`` in the data file). The change enters the game
-  payoff, so it acts only through imitation and the agents' decisions.
+  public income, and so on (``measures:`` in the data file); a measure applies once, and the
+  role-bound measures of an organisation's lists with ``representative: true`` also reach
+  its legal representative (a person agent). The change enters the game payoff, so it acts
+  only through imitation and the agents' decisions.
 """
 
 from __future__ import annotations
@@ -35,14 +38,17 @@ import yaml
 from socialcredit.consequences.decisions import CompiledConsequences
 from socialcredit.consequences.model import Status
 from socialcredit.consequences.projection import (
+    Listing,
     SubjectFacts,
     listings,
     membership_at,
 )
 from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
-from socialcredit.scoring.records import RecordRow
-from socialcredit.scoring.vectorised import KindTable
+from socialcredit.records import RecordRow
+from socialcredit.scoring.vectorised import KindTable, RunningScores
+from socialcredit.simulation._binned import BinnedCounts
+from socialcredit.simulation._repair import FACT_KINDS, Application, Applications
 from socialcredit.simulation.engine import Acts
 from socialcredit.simulation.networks import Network
 from socialcredit.simulation.observation import Batch, Conduct
@@ -239,7 +245,10 @@ class ListTracker:
         self._ground_columns = [
             i for i, d in enumerate(bundle.lists) if not d.grades and d.sector_grade is None
         ]
-        self._relevant = np.array([n in self.compiled.relevant_kinds for n in names], dtype=bool)
+        relevant = self.compiled.relevant_kinds
+        self._trigger = np.array([n in relevant for n in names], dtype=bool)
+        # the facts credit repair reads are kept too (they change no listing)
+        self._relevant = np.array([n in relevant | FACT_KINDS for n in names], dtype=bool)
         grounds = {g.kind for d in bundle.lists for g in d.grounds}
         self._ground = np.array([n in grounds for n in names], dtype=bool)
         # the engine's rules see only ground lists here (grade lists are followed below)
@@ -255,6 +264,8 @@ class ListTracker:
         self._sector_since = np.full((n, len(self._sector_lists)), -1, dtype=np.int64)
         self._has_ground = np.zeros(n, dtype=bool)
         self._position = 0
+        self._facts: dict[int, SubjectFacts] = {}  # agent -> restorations granted
+        self.found: dict[int, tuple[Listing, ...]] = {}  # agent -> its ground listings
         self.freezes = np.array([d.hardship_freezes for d in bundle.lists], dtype=bool)
 
     def file(
@@ -281,7 +292,8 @@ class ListTracker:
             )  # fmt: skip
             self._position += 1
             self._rows.setdefault(agent, []).append((row, until))
-            self._next[agent] = 0  # recompute now
+            if self._trigger[code]:
+                self._next[agent] = 0  # recompute now
             if until < _FAR:  # withdrawn after an upheld dispute: recompute then
                 self._wake.setdefault(until, []).append(agent)
 
@@ -321,17 +333,16 @@ class ListTracker:
 
     def _recompute(self, agent: int, step: int, now: int) -> None:
         """The agent's ground listings by the engine's rules, and their status now."""
-        rows = self._rows.get(agent, [])
-        effective = [row for row, until in rows if until > step]
         kind = "organisation" if self.organisation[agent] else "person"
         found = listings(
             self._ground_lists,  # type: ignore[arg-type]  # listings reads only .lists
             self.compiled.scoring,
-            effective,
-            _NO_FACTS,
+            self.effective(agent, step),
+            self._facts.get(agent, _NO_FACTS),
             kind,
             now,
         )
+        self.found[agent] = found
         self.listed[agent, self._ground_columns] = False
         upcoming = _FAR
         for item in found:
@@ -342,6 +353,32 @@ class ListTracker:
                 if edge is not None and edge > now:
                     upcoming = min(upcoming, edge)
         self._next[agent] = upcoming
+
+    def effective(self, agent: int, step: int) -> list[RecordRow]:
+        """The agent's kept records still effective at ``step``, in filing order."""
+        return [row for row, until in self._rows.get(agent, []) if until > step]
+
+    def withdraw(self, agent: int, position: int, step: int) -> int:
+        """Withdraw the agent's record at ``position`` from ``step`` on (a granted repair);
+        its listings are recomputed at the next :meth:`update`. Returns the step it would
+        otherwise have left at (an upheld dispute; a far step if none).
+
+        Raises:
+            KeyError: if the agent holds no effective record at ``position``.
+        """
+        rows = self._rows.get(agent, [])
+        for i, (row, until) in enumerate(rows):
+            if row.position == position and until > step:
+                rows[i] = (row, step)
+                self._next[agent] = 0
+                return until
+        raise KeyError(f"agent {agent} holds no effective record at {position}")
+
+    def restore(self, agent: int, list_id: str, now: int) -> None:
+        """Grant the agent early restoration from ``list_id`` at ``now`` (a restoration fact,
+        as the engine records it); its listings are recomputed at the next :meth:`update`."""
+        self._facts.setdefault(agent, SubjectFacts()).restorations.append((list_id, now))
+        self._next[agent] = 0
 
     def _grades(self, step: int, grades: np.ndarray, grade_names: tuple[str, ...]) -> None:
         """Grade lists: in effect once the agent's grade has been one of the list's grades
@@ -379,26 +416,42 @@ def distant_share(network: Network) -> np.ndarray:
 
 
 class MeasureEffects:
-    """The payoff change of the measures in effect (see the module docstring)."""
+    """The payoff change of the measures in effect (see the module docstring).
+
+    Attributes:
+        coefficients: ``(lists, channels)`` each channel's share summed over the measures a
+            list triggers (the loss of one listing, for the agents' judgement).
+        measures: the measure ids, in bundle order (columns of :attr:`links`).
+        links: ``(lists, measures)`` which measures each list triggers.
+        role_links: ``(lists, measures)`` the links that reach a listed organisation's legal
+            representative: role-bound measures of a list with ``representative: true``.
+        per_measure: ``(measures, channels)`` each measure's shares.
+    """
 
     def __init__(self, bundle: PolicyBundle, public_income: float) -> None:
-        """Sum, per list, each channel's share over the measures the list triggers.
+        """Index each list's measures and each measure's channel shares.
 
         Raises:
             ValueError: if a measure type has no effect in ``whole_bundle.yaml``.
         """
         effects = whole_bundle_data()["measures"]
         compiled = CompiledConsequences(bundle)
-        self.coefficients = np.zeros((len(bundle.lists), len(CHANNELS)), dtype=np.float32)
+        self.measures = tuple(m.id for m in bundle.measures.measures)
+        index = {m: j for j, m in enumerate(self.measures)}
+        self.per_measure = np.zeros((len(self.measures), len(CHANNELS)), dtype=np.float32)
+        self.links = np.zeros((len(bundle.lists), len(self.measures)), dtype=bool)
+        self.role_links = np.zeros_like(self.links)
+        for measure in bundle.measures.measures:
+            effect = effects.get(measure.type)
+            if not isinstance(effect, Mapping):
+                raise ValueError(f"whole_bundle.yaml: measure type {measure.type!r} has no effect")
+            for channel, share in effect.items():
+                self.per_measure[index[measure.id], CHANNELS.index(channel)] = np.float32(share)
         for i, d in enumerate(bundle.lists):
             for measure in compiled.by_list.get(d.id, ()):
-                effect = effects.get(measure.type)
-                if not isinstance(effect, Mapping):
-                    raise ValueError(
-                        f"whole_bundle.yaml: measure type {measure.type!r} has no effect"
-                    )
-                for channel, share in effect.items():
-                    self.coefficients[i, CHANNELS.index(channel)] += np.float32(share)
+                self.links[i, index[measure.id]] = True
+                self.role_links[i, index[measure.id]] = d.representative and measure.role_bound
+        self.coefficients = self.links.astype(np.float32) @ self.per_measure
         self.public_income = np.float32(public_income)
         self._distant: tuple[Network, np.ndarray] | None = None
 
@@ -421,15 +474,42 @@ class MeasureEffects:
         income = np.where(org, self.public_income, np.float32(0)) * degree
         return np.stack([np.maximum(game, 0) * far, np.abs(game), income])
 
+    def applied(
+        self, listed: np.ndarray, representative: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(who, applied)``: the agents some measure applies to, ascending, and for each
+        which measures (``(who, measures)``): those of the lists it is in, and, for the legal
+        representative of an organisation, the role-bound measures of the organisation's
+        lists that reach it. A measure applies once however many lists trigger it, as in
+        the engine's decisions."""
+        own = listed.any(axis=1)
+        reached = np.zeros(0, dtype=np.int64)
+        if representative is not None:
+            orgs = np.flatnonzero((representative >= 0) & listed.any(axis=1))
+            hit = (listed[orgs].astype(np.float32) @ self.role_links) > 0
+            orgs, hit = orgs[hit.any(axis=1)], hit[hit.any(axis=1)]
+            reached = representative[orgs]
+        who = np.union1d(np.flatnonzero(own), reached)
+        out = (listed[who].astype(np.float32) @ self.links) > 0
+        if reached.size:
+            np.logical_or.at(out, np.searchsorted(who, reached), hit)
+        return who, out
+
     def payoff(
-        self, network: Network, payoff: np.ndarray, organisation: np.ndarray, listed: np.ndarray
+        self,
+        network: Network,
+        payoff: np.ndarray,
+        organisation: np.ndarray,
+        listed: np.ndarray,
+        representative: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Each agent's payoff change from the measures of the lists it is in (``listed``)."""
+        """Each agent's payoff change from the measures that apply to it (:meth:`applied`),
+        in its own context."""
         out = np.zeros(network.n, dtype=np.float32)
-        who = np.flatnonzero(listed.any(axis=1))
+        who, applied = self.applied(listed, representative)
         if who.size == 0:
             return out
-        share = listed[who].astype(np.float32) @ self.coefficients  # (who, channels)
+        share = applied.astype(np.float32) @ self.per_measure  # (who, channels)
         out[who] = np.einsum("wc,cw->w", share, self.channels(network, payoff, organisation, who))
         return out
 
@@ -439,7 +519,12 @@ class WholeBundle:
 
     Attributes:
         organisation: which agents are organisations (drawn at the first step).
+        representative: each organisation's legal representative, a person agent (-1 for a
+            person, or an organisation when there is no person), drawn at the first step.
         pending: agents restored last step, whose clean record is filed this step.
+        applications: the agents' applications to leave a list (:mod:`._repair`).
+        hardship: the agents in hardship at the last step (their frozen lists).
+        change: each agent's payoff change at the last step (measures, cost of applying).
     """
 
     def __init__(
@@ -449,8 +534,12 @@ class WholeBundle:
         spec: InstitutionSpec,
         n: int,
         step_us: int,
+        lawful: RunningScores | None = None,
+        binned: BinnedCounts | None = None,
     ) -> None:
-        """Prepare for ``n`` agents under ``bundle`` (``table`` is its policy table).
+        """Prepare for ``n`` agents under ``bundle`` (``table`` is its policy table); a
+        granted repair withdraws its penalty from the running scores ``lawful`` and the
+        binned counts ``binned``, if given.
 
         Raises:
             ValueError: if the bundle has kinds or measure types ``whole_bundle.yaml`` does
@@ -463,13 +552,25 @@ class WholeBundle:
             raise ValueError(f"whole_bundle.yaml maps no act to the bundle's kinds {unmapped}")
         self.grade_names = tuple(b.grade for b in table.policy.grades)
         self.organisation = np.zeros(n, dtype=bool)
+        self.representative = np.full(n, -1, dtype=np.int64)
         self.pending: np.ndarray | None = None
+        self.hardship = np.zeros(n, dtype=bool)
+        self.change = np.zeros(n, dtype=np.float32)
+        self.applications = Applications(bundle, n, whole_bundle_data()["applications"])
+        self.lawful, self.binned = lawful, binned
 
     def start(self, rng: np.random.Generator) -> None:
-        """Draw which agents are organisations; index the filing and the lists."""
+        """Draw which agents are organisations, each organisation's legal representative
+        (a person, uniformly) and the agents' costs of applying; index the filing and the
+        lists."""
         from socialcredit.simulation.institution import ORIGIN_US
 
         self.organisation = rng.random(self.n) < self.spec.organisations
+        persons = np.flatnonzero(~self.organisation)
+        if persons.size:
+            orgs = np.flatnonzero(self.organisation)
+            self.representative[orgs] = persons[rng.integers(0, persons.size, orgs.size)]
+        self.applications.draw(rng)
         self.filing = ActFiling(self.bundle, self.table, self.organisation)
         self.tracker = ListTracker(
             self.bundle, self.filing.names, self.organisation, ORIGIN_US, self.step_us
@@ -527,11 +628,77 @@ class WholeBundle:
         self.sectors.file(step, batch.subject, local, batch.amount, leaves)
 
     def measures(self, acts: Acts, grades: np.ndarray, hardship: np.ndarray) -> np.ndarray:
-        """The lists brought to this step and the payoff change of their measures."""
+        """The lists brought to this step (after this step's applications to leave them) and
+        the payoff change of their measures, less the cost of applying."""
         self.sectors.update(acts.step)
         self.tracker.update(acts.step, grades, self.grade_names, self.sectors)
+        self.hardship = hardship
+        if self._apply(acts):
+            self.sectors.update(acts.step)
+            self.tracker.update(acts.step, grades, self.grade_names, self.sectors)
         listed = self.tracker.in_effect(hardship)
-        return self.effects.payoff(acts.network, acts.payoff, self.organisation, listed)
+        change = self.effects.payoff(
+            acts.network, acts.payoff, self.organisation, listed, self.representative
+        )
+        self.change = change - self.applications.paid
+        return self.change
+
+    def _apply(self, acts: Acts) -> bool:
+        """This step's applications to leave a list, decided by the engine's rules; returns
+        whether any was granted (the lists and grades are then brought up to date again)."""
+        apps, tracker, step = self.applications, self.tracker, acts.step
+        who = apps.candidates(tracker.in_effect(self.hardship), step)
+        if who.size == 0:
+            return False
+        channels = self.effects.channels(acts.network, acts.payoff, self.organisation, who)
+        loss = -(self.effects.coefficients @ channels)  # (lists, who): per step
+        now = tracker.origin_us + step * self.step_us
+        granted = False
+        for j, agent in enumerate(who.tolist()):
+            found = tracker.found.get(agent, ())
+            for route, list_id, position in apps.decide(
+                agent, step, now, found, loss[:, j], self.step_us
+            ):
+                unmet = self._decided(agent, step, now, found, route, list_id, position)
+                if unmet is not None:
+                    apps.note(Application(step, agent, route, list_id, position, not unmet, unmet))
+                    granted |= not unmet
+        return granted
+
+    def _decided(
+        self, agent: int, step: int, now: int, found: tuple[Listing, ...], route: str,
+        list_id: str, position: int,
+    ) -> tuple[str, ...] | None:  # fmt: skip
+        """Decide one application by the engine's rules and carry out a grant; returns the
+        unmet conditions (none: granted), or None if the penalty is already withdrawn."""
+        apps, tracker = self.applications, self.tracker
+        if route == "restoration":
+            if not apps.restoration_granted(list_id, found, now):
+                return ("wait",)
+            tracker.restore(agent, list_id, now)
+            return ()
+        rows = tracker.effective(agent, step)
+        penalty = next((r for r in rows if r.position == position), None)
+        if penalty is None:  # withdrawn by an earlier grant this step
+            return None
+        unmet = apps.repair_unmet(penalty, rows, now)
+        if not unmet and apps.rules.ends_scoring:
+            leaves = tracker.withdraw(agent, position, step)
+            self.sectors.withdraw(agent, penalty.kind, penalty.recorded_at_us, step)
+            self._withdraw_points(agent, penalty, leaves)
+        return unmet
+
+    def _withdraw_points(self, agent: int, penalty: RecordRow, leaves: int) -> None:
+        """Take a withdrawn penalty (which an upheld dispute would withdraw at step
+        ``leaves``, if before its expiry) out of the running scores and binned counts from
+        now on, as the engine's evaluators leave a withdrawn record out."""
+        filed = (penalty.recorded_at_us - self.tracker.origin_us) // self.step_us
+        code = self.table.code(penalty.kind)
+        if self.lawful is not None:  # kinds only binned rules count have no points there
+            there = min(code, self.lawful.table.neutral)
+            self.lawful.withdraw(agent, there, filed, penalty.amount or 0, leaves)
+        if self.binned is not None:
+            self.binned.withdraw(agent, code, filed, leaves)
 
     def listing_losses(
         self, network: Network, payoff: np.ndarray, horizon: int

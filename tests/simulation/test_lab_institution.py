@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordRow
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.engine import evaluate as engine_evaluate
-from socialcredit.scoring.records import RecordRow
 from socialcredit.scoring.vectorised import KindTable, evaluate
 from socialcredit.simulation.lab import build, run_scenario
 from socialcredit.simulation.mechanics import NOT_LAWFUL

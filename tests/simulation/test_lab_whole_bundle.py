@@ -19,8 +19,8 @@ from socialcredit.consequences.projection import SubjectFacts, listings, members
 from socialcredit.errors import ScenarioError
 from socialcredit.policy import default_bundle
 from socialcredit.policy.manifest import file_hash
+from socialcredit.records import RecordRow
 from socialcredit.scoring.engine import evaluate
-from socialcredit.scoring.records import RecordRow
 from socialcredit.simulation.institution import ORIGIN_US
 from socialcredit.simulation.lab import build, run_scenario
 from socialcredit.simulation.networks import small_world
