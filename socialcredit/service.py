@@ -95,7 +95,10 @@ def pinned_public_key(settings: Settings, ledger: Ledger, explicit: str | None =
     """
     if explicit:
         return PinnedKey(public_key_from_text(explicit), "given")
-    key_path = settings.signing_key_path()
+    try:
+        key_path = settings.signing_key_path()
+    except ConfigurationError:  # a server store with no key file set: only the store's copy
+        return PinnedKey(ledger.public_key, "store")
     if key_path.exists():
         return PinnedKey(Signer.from_key_file(key_path).public_key, str(key_path))
     return PinnedKey(ledger.public_key, "store")

@@ -1,14 +1,22 @@
-"""Shared fixtures: one factory for ledgers on a fresh store."""
+"""Shared fixtures: one factory for ledgers on a fresh store, on the test's backend
+(SQLite, or both SQLite and PostgreSQL in modules marked ``both_backends``: tests/backends.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:  # imported by pytest as a plugin below, so that its asserts are rewritten
+    from .backends import Stores
+
+# The backend plugin (the `backend` and `stores` fixtures, the both_backends marker) and the
+# one session cluster it starts PostgreSQL on (`pg_cluster`).
+pytest_plugins = ("tests.pg", "tests.backends")
 
 
 class Clock:
@@ -30,16 +38,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_ledger(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., Ledger]]:
-    """``make_ledger(name="ledger")`` creates a fresh SQLite ledger with its own key."""
-    opened: list[Ledger] = []
+def make_ledger(tmp_path: Path, clock: Clock, stores: Stores) -> Callable[..., Ledger]:
+    """``make_ledger(name="ledger")`` creates a fresh ledger on the test's backend, with its
+    own key (``<tmp_path>/<name>.key``); its store is closed when the test ends."""
 
     def factory(name: str = "ledger") -> Ledger:
         signer = create_key_file(tmp_path / f"{name}.key")
-        ledger = Ledger.create(SQLiteStore(tmp_path / f"{name}.db"), signer, f"test/{name}", clock)
-        opened.append(ledger)
-        return ledger
+        return Ledger.create(stores.open(stores.url(name)), signer, f"test/{name}", clock)
 
-    yield factory
-    for ledger in opened:
-        ledger.store.close()
+    return factory

@@ -1,7 +1,7 @@
 """The consequence view in columns answers exactly like a full replay into per-record objects.
 
 The reference is the view as it was before its records moved into columns: the same view code
-over a plain :class:`~socialcredit.scoring.records.RecordIndex` (a dict of row tuples per
+over a plain :class:`~socialcredit.records.RecordIndex` (a dict of row tuples per
 subject). On a demo city with corrections, withdrawals, disputes (upheld, corrected, deleted,
 one left past its deadline), statements, hardship, legal representatives and decisions, every
 subject's consequences, every list's members and every record's status, at several times,
@@ -30,12 +30,14 @@ from socialcredit.consequences.service import ConsequenceView
 from socialcredit.consequences.snapshot import COLUMNS, write_view_snapshot
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordIndex
 from socialcredit.scoring import columnar
 from socialcredit.scoring.columnar import ColumnarRecords, SubjectKeys
-from socialcredit.scoring.records import RecordIndex
 
+from .backends import Stores
 from .conftest import Clock
-from .test_snapshots import _city, _grow
+from .test_snapshots import _city as _city_on
+from .test_snapshots import _grow
 from .test_subject_index import DAY_US
 
 Key = tuple[str, str]
@@ -61,6 +63,11 @@ class _ReplayView(ConsequenceView):
     def _clear(self) -> None:
         super()._clear()
         self._index = _ObjectRecords()  # type: ignore[assignment]
+
+
+def _city(directory: Path, clock: Clock, seed: int, origin: str) -> Ledger:
+    """A seeded demo city in ``directory/city.db`` (SQLite: these tests read the file)."""
+    return _city_on(Stores("sqlite", directory, None), "city", clock, seed, origin)
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +236,7 @@ def test_subject_keys_merge_and_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_app_reads_one_subject_without_the_decision_service(
     city: tuple[Ledger, Clock],
 ) -> None:
-    from socialcredit.api import create_app
+    from socialcredit.server import create_app
     from socialcredit.settings import Settings
 
     ledger, _ = city

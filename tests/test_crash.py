@@ -15,30 +15,22 @@ from pathlib import Path
 import pytest
 
 from socialcredit.ledger import Ledger, verify_ledger
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage import open_store
 
+from .backends import Stores
 from .records_factory import valid_rows, write_csv
+
+pytestmark = pytest.mark.both_backends
 
 ROWS = 100_000
 
 
-def cli(tmp_path: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "socialcredit",
-        "--store",
-        f"sqlite:///{tmp_path / 'l.db'}",
-        *args,
-    ]
-
-
-def ingest_and_kill(tmp_path: Path, source: Path, delay: float, after_first_ack: bool) -> int:
+def ingest_and_kill(cli: list[str], source: Path, delay: float, after_first_ack: bool) -> int:
     """Start an ingest and SIGKILL it ``delay`` seconds after it started (or after its first
     durable batch, so that start-up time does not decide where the kill lands); return the
     last acknowledged row."""
     process = subprocess.Popen(
-        cli(tmp_path, "ingest", str(source), "--progress", "lines", "--batch-size", "1000"),
+        [*cli, "ingest", str(source), "--progress", "lines", "--batch-size", "1000"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -67,16 +59,19 @@ def ingest_and_kill(tmp_path: Path, source: Path, delay: float, after_first_ack:
 
 
 @pytest.mark.slow
-def test_sigkill_during_ingest_never_loses_or_duplicates(tmp_path: Path) -> None:
+def test_sigkill_during_ingest_never_loses_or_duplicates(stores: Stores, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "records.csv", valid_rows(ROWS, keys="crash"))
-    subprocess.run(cli(tmp_path, "init"), check=True, capture_output=True)
+    url = stores.url()
+    cli = [sys.executable, "-m", "socialcredit", "--store", url]
+    cli += ["--key-file", str(tmp_path / "l.key")]
+    subprocess.run([*cli, "init"], check=True, capture_output=True)
     rng = random.Random(7)
     partial = 0
     kills = [(0.05, False), (0.0, True), *((rng.uniform(0.02, 1.0), True) for _ in range(6))]
     for delay, after_first_ack in kills:
-        acked = ingest_and_kill(tmp_path, source, delay, after_first_ack)
+        acked = ingest_and_kill(cli, source, delay, after_first_ack)
         partial += 0 < acked < ROWS
-        store = SQLiteStore(tmp_path / "l.db")
+        store = open_store(url)
         ledger = Ledger(store)
         report = verify_ledger(store, ledger.public_key)
         assert report.ok, (delay, report.problems)
@@ -85,10 +80,11 @@ def test_sigkill_during_ingest_never_loses_or_duplicates(tmp_path: Path) -> None
         assert ledger.size() <= ROWS
         store.close()
     assert partial >= 2, "the kills should land in the middle of ingests"
-    subprocess.run(cli(tmp_path, "ingest", str(source)), check=True, capture_output=True)
-    store = SQLiteStore(tmp_path / "l.db")
+    subprocess.run([*cli, "ingest", str(source)], check=True, capture_output=True)
+    store = open_store(url)
     ledger = Ledger(store)
     assert ledger.size() == ROWS
     assert verify_ledger(store, ledger.public_key).ok
     keys = [f"crash-{i}" for i in range(ROWS)]
     assert sorted(store.find_idempotency_keys(keys).values()) == list(range(ROWS))
+    store.close()

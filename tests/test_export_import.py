@@ -1,4 +1,5 @@
-"""Whole-ledger export and import: SQLite -> PostgreSQL -> Parquet -> SQLite, root unchanged.
+"""Whole-ledger export and import: SQLite -> PostgreSQL -> Parquet -> SQLite (and the other way
+round, from a PostgreSQL ledger), root unchanged.
 
 Each hop carries the entries, subjects, idempotency keys and signed checkpoints; each target
 is checked by ``verify`` (and the Parquet export by the recomputed root), so a tampered
@@ -21,21 +22,24 @@ from socialcredit.errors import ConfigurationError, StorageError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry, verify_ledger
 from socialcredit.policy import default_bundle
+from socialcredit.records import record_rows
 from socialcredit.rights.disputes import correct_record, withdraw_record
-from socialcredit.scoring import record_rows
 from socialcredit.scoring.batch import batch_scores, records_table
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.reports import rescore
-from socialcredit.storage import LedgerStore, open_store
+from socialcredit.storage import LedgerStore
 from socialcredit.transfer import transfer
 
-from .pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+from .backends import Stores
+from .pg import PgCluster
 from .records_factory import valid_rows
+
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
 def source(make_ledger: Callable[..., Ledger]) -> Ledger:
-    """A SQLite ledger of 1,200 records in several appends, plus an entry of another type."""
+    """A ledger of 1,200 records in several appends, plus an entry of another type."""
     ledger = make_ledger("source")
     rows = valid_rows(1_200, seed=3)
     ingest_rows(ledger, default_catalogue(), enumerate(rows, 1), batch_size=500)
@@ -59,27 +63,31 @@ def snapshot(store: LedgerStore) -> dict[str, object]:
 
 
 def test_round_trip_through_every_kind_of_store(
-    source: Ledger,
-    tmp_path: Path,
-    pg_cluster: PgCluster,  # noqa: F811
+    source: Ledger, stores: Stores, tmp_path: Path, pg_cluster: PgCluster
 ) -> None:
     expected = snapshot(source.store)
     root = source.latest_checkpoint().root
-    sqlite_url = source.store.url
-    pg_url = pg_cluster.create_database("export")
+    # The other backend's store, then Parquet, then back to a store of the source's backend.
+    postgres = stores.backend == "sqlite"
+    others = Stores(
+        "postgres" if postgres else "sqlite", tmp_path, pg_cluster if postgres else None
+    )
+    other, back = others.url("export"), stores.url("back")
     parquet = tmp_path / "ledger.parquet"
-    back = f"sqlite:///{tmp_path / 'back.db'}"
-    for hop_from, hop_to in ((sqlite_url, pg_url), (pg_url, str(parquet)), (str(parquet), back)):
-        report = transfer(hop_from, hop_to)
-        assert report.ok, report.problems
-        assert report.root == root.hex()
-        assert report.entries == expected["state"].size  # type: ignore[attr-defined]
-    assert report.verified and report.checkpoints == len(expected["checkpoints"])  # type: ignore[arg-type]
-    for url in (pg_url, back):
-        store = open_store(url)
-        assert snapshot(store) == expected
-        assert verify_ledger(store, source.public_key).ok
-        store.close()
+    try:
+        hops = ((source.store.url, other), (other, str(parquet)), (str(parquet), back))
+        for hop_from, hop_to in hops:
+            report = transfer(hop_from, hop_to)
+            assert report.ok, report.problems
+            assert report.root == root.hex()
+            assert report.entries == expected["state"].size  # type: ignore[attr-defined]
+        assert report.verified and report.checkpoints == len(expected["checkpoints"])  # type: ignore[arg-type]
+        for url in (other, back):
+            store = others.open(url)
+            assert snapshot(store) == expected
+            assert verify_ledger(store, source.public_key).ok
+    finally:
+        others.close()
     # The decoded records are exactly the scoring projection, ready for DuckDB or Spark.
     records = pq.read_table(parquet / "records.parquet")
     assert records.equals(records_table(record_rows(source)))
@@ -118,9 +126,7 @@ def test_a_tampered_export_is_caught_on_import(source: Ledger, tmp_path: Path) -
 
 
 def test_a_failed_import_into_postgresql_says_the_target_is_partial(
-    source: Ledger,
-    tmp_path: Path,
-    pg_cluster: PgCluster,  # noqa: F811
+    source: Ledger, tmp_path: Path, pg_cluster: PgCluster
 ) -> None:
     parquet = tmp_path / "p.parquet"
     assert transfer(source.store.url, str(parquet)).ok

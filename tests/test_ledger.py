@@ -23,6 +23,8 @@ from socialcredit.ledger.merkle import root_from_leaf_hashes
 
 from .conftest import Clock
 
+pytestmark = pytest.mark.both_backends
+
 MakeLedger = Callable[..., Ledger]
 
 
@@ -88,8 +90,10 @@ def test_bad_entry_data_writes_nothing(make_ledger: MakeLedger) -> None:
     ledger = make_ledger()
     with pytest.raises(ValidationError, match="float"):
         ledger.append([record(0), PendingEntry("RecordFiled", {"amount": 1.5})])
-    with pytest.raises(ValidationError, match="unknown entry type"):
-        ledger.append([PendingEntry("NoSuchThing", {})])
+    with pytest.raises(ValidationError, match="must be a CamelCase name"):
+        ledger.append([PendingEntry("no such thing", {})])
+    with pytest.raises(ValidationError, match="must be between 1"):
+        ledger.append([PendingEntry("RecordFiled", {}, version=0)])
     assert ledger.size() == 0
 
 
@@ -181,4 +185,4 @@ def test_append_encoded_matches_append(make_ledger: MakeLedger) -> None:
     assert [raw for _, raw in one.raw_entries()] == [raw for _, raw in two.raw_entries()]
     assert two.subject_id("organisation", "z") == 2
     with pytest.raises(ValidationError):
-        two.append_encoded(EncodedBatch("NoSuchType", blobs, keys, subjects))
+        two.append_encoded(EncodedBatch("no such type", blobs, keys, subjects))

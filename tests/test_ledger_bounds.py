@@ -1,21 +1,23 @@
-"""The library refuses out-of-range input with its own errors, not the driver's: a position
-past any 64-bit integer (the measured ``10**26`` that overflowed SQLite) is simply not there."""
+"""The library refuses out-of-range input with its own errors, not the driver's, on either
+store: a position past any 64-bit integer (the measured ``10**26`` that overflowed SQLite) is
+simply not there."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from socialcredit.errors import NotFoundError
-from socialcredit.ledger import Ledger, PendingEntry, create_key_file
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.ledger import Ledger, PendingEntry
+
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    made = Ledger.create(SQLiteStore(tmp_path / "l.db"), create_key_file(tmp_path / "k"), "t/b")
+def ledger(make_ledger: Callable[..., Ledger]) -> Ledger:
+    made = make_ledger()
     made.append([PendingEntry("RecordFiled", {"n": 0}, None, ("person", "p0"))])
     return made
 

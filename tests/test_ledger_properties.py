@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from socialcredit.ledger import (
@@ -22,19 +20,26 @@ from socialcredit.ledger import (
     verify_ledger,
 )
 from socialcredit.ledger.hashing import pack_bundle, unpack_bundle
-from socialcredit.storage.sqlite import SQLiteStore
+
+from .backends import Stores, examples
+
+pytestmark = pytest.mark.both_backends
 
 
-def new_ledger(directory: Path) -> Ledger:
-    signer = create_key_file(directory / "k.key")
-    return Ledger.create(SQLiteStore(directory / "l.db"), signer, "test/properties")
+def new_ledger(stores: Stores, directory: Path, name: str) -> Ledger:
+    signer = create_key_file(directory / f"{name}.key")
+    return Ledger.create(stores.open(stores.url(name)), signer, "test/properties")
 
 
-@settings(max_examples=25, deadline=None)
-@given(batches=st.lists(st.integers(1, 300), min_size=1, max_size=6), data=st.data())
-def test_any_history_yields_proofs_that_verify(batches: list[int], data: st.DataObject) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = new_ledger(Path(tmp))
+def test_any_history_yields_proofs_that_verify(
+    backend: str, stores: Stores, tmp_path: Path
+) -> None:
+    made = iter(range(10**6))
+
+    @examples(backend, 25)
+    @given(batches=st.lists(st.integers(1, 300), min_size=1, max_size=6), data=st.data())
+    def history(batches: list[int], data: st.DataObject) -> None:
+        ledger = new_ledger(stores, tmp_path, f"history{next(made)}")
         sizes = [0]
         for batch in batches:
             ledger.append([PendingEntry("RecordFiled", {"i": i}) for i in range(batch)])
@@ -48,39 +53,41 @@ def test_any_history_yields_proofs_that_verify(batches: list[int], data: st.Data
         assert check_consistency_proof(document, ledger.public_key).ok
         ledger.store.close()
 
+    history()
+
 
 @pytest.fixture(scope="module")
-def big_ledger() -> Iterator[Ledger]:
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = new_ledger(Path(tmp))
-        for batch in (300, 200, 100):
-            ledger.append(
-                [PendingEntry("RecordFiled", {"i": i, "t": "x" * (i % 7)}) for i in range(batch)]
-            )
-        yield ledger
-        ledger.store.close()
+def big_ledger(module_stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    ledger = new_ledger(module_stores, tmp_path_factory.mktemp("big"), "big")
+    for batch in (300, 200, 100):
+        ledger.append(
+            [PendingEntry("RecordFiled", {"i": i, "t": "x" * (i % 7)}) for i in range(batch)]
+        )
+    yield ledger
+    ledger.store.close()
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(position=st.integers(0, 599), offset=st.integers(0, 10_000), delta=st.integers(1, 255))
 def test_any_single_byte_change_to_an_entry_is_detected(
-    big_ledger: Ledger, position: int, offset: int, delta: int
+    backend: str, big_ledger: Ledger, module_stores: Stores
 ) -> None:
-    db = sqlite3.connect(big_ledger.store.path, isolation_level=None)  # type: ignore[attr-defined]
-    index, slot = divmod(position, 256)
-    original = db.execute("SELECT data FROM bundles WHERE idx = ?", (index,)).fetchone()[0]
-    entries = unpack_bundle(original)
-    target = bytearray(entries[slot])
-    target[offset % len(target)] = (target[offset % len(target)] + delta) % 256
-    entries[slot] = bytes(target)
-    db.execute("UPDATE bundles SET data = ? WHERE idx = ?", (pack_bundle(entries), index))
-    try:
-        report = verify_ledger(big_ledger.store, big_ledger.public_key)
-        assert not report.ok
-        assert report.first_bad_position == position
-    finally:
-        db.execute("UPDATE bundles SET data = ? WHERE idx = ?", (original, index))
-        db.close()
-    assert verify_ledger(big_ledger.store, big_ledger.public_key).ok
+    @examples(backend, 60)
+    @given(position=st.integers(0, 599), offset=st.integers(0, 10_000), delta=st.integers(1, 255))
+    def change(position: int, offset: int, delta: int) -> None:
+        index, slot = divmod(position, 256)
+        select = "SELECT data FROM bundles WHERE idx = ?"
+        original = bytes(module_stores.sql(big_ledger.store, select, (index,))[0][0])
+        entries = unpack_bundle(original)
+        target = bytearray(entries[slot])
+        target[offset % len(target)] = (target[offset % len(target)] + delta) % 256
+        entries[slot] = bytes(target)
+        update = "UPDATE bundles SET data = ? WHERE idx = ?"
+        module_stores.sql(big_ledger.store, update, (pack_bundle(entries), index))
+        try:
+            report = verify_ledger(big_ledger.store, big_ledger.public_key)
+            assert not report.ok
+            assert report.first_bad_position == position
+        finally:
+            module_stores.sql(big_ledger.store, update, (original, index))
+        assert verify_ledger(big_ledger.store, big_ledger.public_key).ok
+
+    change()

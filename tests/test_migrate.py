@@ -17,12 +17,17 @@ from click.testing import CliRunner
 from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Ledger, PendingEntry, create_key_file, verify_ledger
-from socialcredit.storage import _pg_schema
+from socialcredit.storage import _pg_schema, open_store, sqlite_path
 from socialcredit.storage.postgres import PostgresStore
 from socialcredit.storage.sqlite import SQLiteStore
 
+from .backends import Stores
 from .conftest import Clock
-from .pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+from .pg import PgCluster
+
+# The two version-1 stores are each backend's own schema history, so those two tests are one
+# per backend; the rest run on both.
+pytestmark = pytest.mark.both_backends
 
 SPAN = 2  # bundles per partition: a few hundred entries cross several partitions
 
@@ -35,7 +40,7 @@ def records(start: int, count: int) -> list[PendingEntry]:
 
 
 @pytest.fixture
-def database(pg_cluster: PgCluster) -> str:  # noqa: F811
+def database(pg_cluster: PgCluster) -> str:
     return pg_cluster.create_database("migrate")
 
 
@@ -125,17 +130,16 @@ def _restore(url: str, rows: dict[str, list[tuple[object, ...]]], version: str) 
                 conn.cursor().executemany(f"INSERT INTO {table} VALUES ({marks})", values)
 
 
-def test_a_newer_schema_is_refused_by_store_and_migrate(database: str, tmp_path: Path) -> None:
-    store = PostgresStore(database)
+def test_a_newer_schema_is_refused_by_store_and_migrate(stores: Stores) -> None:
+    url = stores.url()
+    store = open_store(url)
     store.initialise({"origin": "o", "public_key": "k"})
     store.close()
-    with psycopg.connect(database) as conn:
-        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    newer = PostgresStore(database)
+    stores.sql(url, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    newer = stores.open(url)
     for attempt in (newer.state, newer.migrate):
         with pytest.raises(ConfigurationError, match="newer than this socialcredit"):
             attempt()
-    newer.close()
 
 
 def test_sqlite_v1_store_is_refused_until_migrated(tmp_path: Path, clock: Clock) -> None:
@@ -152,24 +156,22 @@ def test_sqlite_v1_store_is_refused_until_migrated(tmp_path: Path, clock: Clock)
     assert old.migrate() == [2, 3, 4, 5] and old.migrate() == []
     assert Ledger(old).latest_checkpoint().root == root
     old.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
-    newer = SQLiteStore(path)
-    with pytest.raises(ConfigurationError, match="newer"):
-        newer.migrate()
-    newer.close()
 
 
-def test_migrate_command(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / "cli.db"
-    Ledger.create(
-        SQLiteStore(path), create_key_file(tmp_path / "k.key"), "t/c", clock
-    ).store.close()
-    downgrade_sqlite_to_v1(path)
+def test_migrate_command(stores: Stores, tmp_path: Path, clock: Clock) -> None:
+    url, key = stores.url("cli"), tmp_path / "k.key"
+    Ledger.create(open_store(url), create_key_file(key), "t/c", clock).store.close()
+    path = sqlite_path(url)
+    if path is not None:
+        downgrade_sqlite_to_v1(path)
+    else:
+        rows = _dump(url)
+        downgrade_postgres_to_v1(url)
+        _restore(url, rows, version="1")
     runner = CliRunner()
-    url = f"sqlite:///{path}"
-    first = runner.invoke(cli, ["--store", url, "migrate"])
+    given = ["--store", url, "--key-file", str(key)]
+    first = runner.invoke(cli, [*given, "migrate"])
     assert first.exit_code == 0, first.output
     assert "1 -> 2" in first.output and "2 -> 3" in first.output and "4 -> 5" in first.output
-    again = runner.invoke(cli, ["--store", url, "migrate"])
+    again = runner.invoke(cli, [*given, "migrate"])
     assert again.exit_code == 0 and "already at schema version 5" in again.output

@@ -27,12 +27,13 @@ from socialcredit.errors import ConfigurationError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
-from socialcredit.scoring import RecordRow, record_rows, rescore
+from socialcredit.records import RecordRow, record_rows
+from socialcredit.scoring import rescore
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import compiled_bundle, from_us, to_us
 from socialcredit.transfer import transfer
-from tests.pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+from tests.pg import PgCluster
 from tests.records_factory import valid_rows, write_csv
 from tests.test_scoring import DEFAULT, LINEAR
 from tests.test_scoring_batch import KINDS, SPAN, START, SUBJECTS
@@ -190,7 +191,7 @@ def test_spark_scores_a_parquet_export(spark: object, city_ledger: Ledger, tmp_p
 
 
 @pytest.mark.skipif(JDBC_JAR is None, reason="no PostgreSQL JDBC driver jar in ~/.m2")
-def test_spark_reads_records_over_jdbc(spark: object, pg_cluster: PgCluster) -> None:  # noqa: F811
+def test_spark_reads_records_over_jdbc(spark: object, pg_cluster: PgCluster) -> None:
     url = pg_cluster.create_database("jdbc")
     rows = random_rows(21, 400)
     with psycopg.connect(url) as conn:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,21 +27,26 @@ from socialcredit.demo.city import build_city
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.ledger.snapshots import load_snapshot, save_snapshot
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordIndex
 from socialcredit.scoring.engine import from_us
-from socialcredit.scoring.records import RecordIndex
-from socialcredit.storage.sqlite import SQLiteStore
 
 from .api.client import SyncClient
+from .backends import Stores
 from .conftest import Clock
 from .test_subject_index import DAY_US, _lifecycle, _representatives
+
+pytestmark = pytest.mark.both_backends
 
 Key = tuple[str, str]
 
 
-def _city(base: Path, clock: Clock, seed: int, origin: str) -> Ledger:
-    ledger = Ledger.create(
-        SQLiteStore(base / "city.db"), create_key_file(base / "city.db.key"), origin, clock
-    )
+def _key_file(stores: Stores, name: str) -> Path:
+    return stores.directory / f"{name}.db.key"  # where the CLI looks for a SQLite store's key
+
+
+def _city(stores: Stores, name: str, clock: Clock, seed: int, origin: str) -> Ledger:
+    store = stores.open(stores.url(name))
+    ledger = Ledger.create(store, create_key_file(_key_file(stores, name)), origin, clock)
     build_city(
         ledger,
         default_catalogue(),
@@ -60,11 +64,9 @@ def _city(base: Path, clock: Clock, seed: int, origin: str) -> Ledger:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ledger, Clock]]:
+def city(module_stores: Stores) -> tuple[Ledger, Clock]:
     clock = Clock(1_767_225_600_000_000)
-    ledger = _city(tmp_path_factory.mktemp("snap"), clock, 23, "test/snapshots")
-    yield ledger, clock
-    ledger.store.close()
+    return _city(module_stores, "city", clock, 23, "test/snapshots"), clock
 
 
 def _answers(view: ConsequenceView, at_us: int) -> dict[str, Any]:
@@ -107,24 +109,22 @@ def test_a_view_from_a_snapshot_answers_like_a_replay(city: tuple[Ledger, Clock]
     assert _answers(restored, past) == _answers(_fresh(ledger), past)
 
 
-def _store_rows(ledger: Ledger, sql: str, params: tuple[Any, ...] = ()) -> None:
-    with sqlite3.connect(ledger.store.path) as conn:  # type: ignore[attr-defined]
-        conn.execute(sql, params)
+def _truncate(stores: Stores, ledger: Ledger) -> None:
+    stores.sql(ledger.store, "DELETE FROM snapshot_parts WHERE part = 1")
 
 
-def _truncate(ledger: Ledger) -> None:
-    _store_rows(ledger, "DELETE FROM snapshot_parts WHERE part = 1")
+def _alter(stores: Stores, ledger: Ledger) -> None:
+    ((data,),) = stores.sql(ledger.store, "SELECT data FROM snapshot_parts WHERE part = 0")
+    stores.sql(
+        ledger.store, "UPDATE snapshot_parts SET data = ? WHERE part = 0", (bytes(len(data)),)
+    )
 
 
-def _alter(ledger: Ledger) -> None:
-    _store_rows(ledger, "UPDATE snapshot_parts SET data = zeroblob(length(data)) WHERE part = 0")
+def _forge_signature(stores: Stores, ledger: Ledger) -> None:
+    stores.sql(ledger.store, "UPDATE snapshots SET signature = ?", (bytes(64),))
 
 
-def _forge_signature(ledger: Ledger) -> None:
-    _store_rows(ledger, "UPDATE snapshots SET signature = zeroblob(64)")
-
-
-def _other_format(ledger: Ledger) -> None:
+def _other_format(stores: Stores, ledger: Ledger) -> None:
     data = b"".join(chunk for _, chunk in _parts(ledger))
     size = ledger.store.snapshots(NAME)[0].size
     save_snapshot(ledger, NAME, "pickle5/py3.11/0000000000000000", size, data, part_bytes=4096)
@@ -135,18 +135,17 @@ def _parts(ledger: Ledger) -> list[tuple[int, bytes]]:
     return list(ledger.store.read_snapshot_parts(NAME, size))
 
 
-def _copy_into(target: Ledger, source: Ledger) -> None:
+def _copy_into(stores: Stores, target: Ledger, source: Ledger) -> None:
     """Plant ``source``'s snapshot rows in ``target``'s store, as they are."""
-    with sqlite3.connect(target.store.path) as conn:  # type: ignore[attr-defined]
-        conn.execute("ATTACH DATABASE ? AS other", (str(source.store.path),))  # type: ignore[attr-defined]
-        conn.execute("DELETE FROM snapshots")
-        conn.execute("DELETE FROM snapshot_parts")
-        conn.execute("INSERT INTO snapshots SELECT * FROM other.snapshots")
-        conn.execute("INSERT INTO snapshot_parts SELECT * FROM other.snapshot_parts")
+    for table in ("snapshots", "snapshot_parts"):
+        stores.sql(target.store, f"DELETE FROM {table}")
+        for row in stores.sql(source.store, f"SELECT * FROM {table}"):
+            values = ", ".join("?" * len(row))
+            stores.sql(target.store, f"INSERT INTO {table} VALUES ({values})", tuple(row))
 
 
 # (attack, what the refusal must say)
-TAMPERING: list[tuple[Callable[[Ledger], None], str]] = [
+TAMPERING: list[tuple[Callable[[Stores, Ledger], None], str]] = [
     (_truncate, "part 1 of"),
     (_alter, "signed digest"),
     (_forge_signature, "signature does not verify"),
@@ -156,11 +155,11 @@ TAMPERING: list[tuple[Callable[[Ledger], None], str]] = [
 
 @pytest.mark.parametrize(("attack", "reason"), TAMPERING, ids=lambda v: getattr(v, "__name__", v))
 def test_a_tampered_snapshot_is_refused_and_the_view_rebuilt(
-    tmp_path: Path, clock: Clock, attack: Callable[[Ledger], None], reason: str
+    stores: Stores, clock: Clock, attack: Callable[[Stores, Ledger], None], reason: str
 ) -> None:
-    ledger = _city(tmp_path, clock, 5, "test/tamper")
+    ledger = _city(stores, "city", clock, 5, "test/tamper")
     save_snapshot(ledger, NAME, view_format(), *_snapshot_of(ledger), part_bytes=4096)
-    attack(ledger)
+    attack(stores, ledger)
     view = _fresh(ledger, snapshot=True)
     assert view.restored_from == 0
     assert any(reason in r for r in view.refused_snapshots), view.refused_snapshots
@@ -174,23 +173,20 @@ def _snapshot_of(ledger: Ledger) -> tuple[int, bytes]:
 
 
 def test_a_snapshot_of_another_ledger_or_a_longer_one_is_refused(
-    tmp_path: Path, clock: Clock
+    stores: Stores, clock: Clock
 ) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    ours = _city(tmp_path / "a", clock, 5, "test/ours")
-    theirs = _city(tmp_path / "b", clock, 6, "test/theirs")
+    ours = _city(stores, "ours", clock, 5, "test/ours")
+    theirs = _city(stores, "theirs", clock, 6, "test/theirs")
     write_view_snapshot(_fresh(theirs))
-    _copy_into(ours, theirs)
+    _copy_into(stores, ours, theirs)
     view = _fresh(ours, snapshot=True)
     assert view.restored_from == 0, "a snapshot of another ledger was trusted"
     refused = " ".join(view.refused_snapshots)
     assert "root differs" in refused or "only" in refused or "no signed checkpoint" in refused
     assert _answers(view, clock.now_us) == _answers(_fresh(ours), clock.now_us)
     # The other ledger's snapshot is of more entries than ours holds once ours is shorter.
-    with sqlite3.connect(ours.store.path) as conn:  # type: ignore[attr-defined]
-        conn.execute("UPDATE snapshots SET size = ?", (ours.size() + 1000,))
-        conn.execute("UPDATE snapshot_parts SET size = ?", (ours.size() + 1000,))
+    for table in ("snapshots", "snapshot_parts"):
+        stores.sql(ours.store, f"UPDATE {table} SET size = ?", (ours.size() + 1000,))
     assert "holds only" in " ".join(load_snapshot(ours, NAME, view_format()).refused)
 
 
@@ -201,10 +197,9 @@ from socialcredit.consequences.snapshot import NAME, view_bytes, view_format
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import Signer
 from socialcredit.ledger.snapshots import save_snapshot
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage import open_store
 
-path = sys.argv[1]
-ledger = Ledger(SQLiteStore(path), Signer.from_key_file(path + ".key"))
+ledger = Ledger(open_store(sys.argv[1]), Signer.from_key_file(sys.argv[2]))
 size, data = view_bytes(ConsequenceView(ledger))
 print("ready", flush=True)
 save_snapshot(ledger, NAME, view_format(), size, data, part_bytes=512)
@@ -212,15 +207,15 @@ save_snapshot(ledger, NAME, view_format(), size, data, part_bytes=512)
 
 
 @pytest.mark.slow
-def test_a_writer_killed_at_any_moment_changes_no_answer(tmp_path: Path, clock: Clock) -> None:
-    ledger = _city(tmp_path, clock, 7, "test/killed")
+def test_a_writer_killed_at_any_moment_changes_no_answer(stores: Stores, clock: Clock) -> None:
+    ledger = _city(stores, "city", clock, 7, "test/killed")
     expected = _answers(_fresh(ledger), clock.now_us)
     rng = np.random.default_rng(7)
-    path = str(ledger.store.path)  # type: ignore[attr-defined]
+    where = [ledger.store.url, str(_key_file(stores, "city"))]  # type: ignore[attr-defined]
     outcomes = set()
     for _ in range(6):
         child = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, path], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", _WRITER, *where], stdout=subprocess.PIPE, text=True
         )
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
         time.sleep(float(rng.uniform(0.0, 0.4)))
@@ -233,13 +228,13 @@ def test_a_writer_killed_at_any_moment_changes_no_answer(tmp_path: Path, clock: 
     assert outcomes, "no run"
 
 
-def test_the_cli_writes_a_snapshot_once_per_size(tmp_path: Path, clock: Clock) -> None:
+def test_the_cli_writes_a_snapshot_once_per_size(stores: Stores, clock: Clock) -> None:
     from click.testing import CliRunner
 
     from socialcredit.cli import cli
 
-    ledger = _city(tmp_path, clock, 8, "test/cli")
-    store = ["--store", f"sqlite:///{ledger.store.path}"]  # type: ignore[attr-defined]
+    ledger = _city(stores, "city", clock, 8, "test/cli")
+    store = ["--store", ledger.store.url, "--key-file", str(_key_file(stores, "city"))]  # type: ignore[attr-defined]
     first = CliRunner().invoke(cli, [*store, "snapshot", "--json"])
     assert first.exit_code == 0, first.output
     assert '"written": true' in first.output and f'"size": {ledger.size()}' in first.output
@@ -250,16 +245,16 @@ def test_the_cli_writes_a_snapshot_once_per_size(tmp_path: Path, clock: Clock) -
 
 @pytest.mark.slow
 def test_the_server_starts_from_a_snapshot_and_its_schedule_writes_the_next(
-    tmp_path: Path, clock: Clock
+    stores: Stores, clock: Clock
 ) -> None:
-    from socialcredit.api import create_app
-    from socialcredit.api.snapshots import SnapshotSchedule
+    from socialcredit.server import create_app
     from socialcredit.settings import Settings
+    from socialcredit.system._snapshots import SnapshotSchedule
 
-    ledger = _city(tmp_path, clock, 9, "test/serve")
+    ledger = _city(stores, "city", clock, 9, "test/serve")
     first = write_view_snapshot(_fresh(ledger))
     _grow(ledger, clock)
-    settings = Settings(store=f"sqlite:///{ledger.store.path}")  # type: ignore[attr-defined]
+    settings = Settings(store=ledger.store.url, key_file=_key_file(stores, "city"))  # type: ignore[attr-defined]
     app = create_app(settings)
     with SyncClient(app):
         ctx = app.state.ctx

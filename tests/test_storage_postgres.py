@@ -35,14 +35,14 @@ from socialcredit.storage.postgres import PostgresStore
 
 from . import pg
 from .conftest import Clock
-from .pg import PgCluster, pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+from .pg import PgCluster
 from .storage_contract import StoreContract
 
 WRITERS, BATCHES, PER_BATCH = 4, 20, 50
 
 
 @pytest.fixture
-def database(pg_cluster: PgCluster) -> str:  # noqa: F811
+def database(pg_cluster: PgCluster) -> str:
     """The URL of a new, empty database."""
     return pg_cluster.create_database()
 
@@ -118,7 +118,7 @@ def test_a_writer_waiting_too_long_is_pushed_back(open_pg: Callable[..., Postgre
 
 def test_driver_errors_become_storage_errors(
     open_pg: Callable[..., PostgresStore],
-    pg_cluster: PgCluster,  # noqa: F811
+    pg_cluster: PgCluster,
 ) -> None:
     store = open_pg()
     store.initialise({"origin": "o", "public_key": "k"})

@@ -9,7 +9,6 @@ statements, hardship, legal representatives and decisions on top.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -31,14 +30,17 @@ from socialcredit.errors import DisputeRefusedError, ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.subject_index import build_subject_index, subject_entries
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordIndex
 from socialcredit.rights.disputes import correct_record, decide, open_dispute, withdraw_record
 from socialcredit.rights.report import build_report
 from socialcredit.rights.statements import attach_statement
 from socialcredit.scoring import explain, score
 from socialcredit.scoring.engine import from_us
-from socialcredit.scoring.records import RecordIndex
 
+from .backends import Stores
 from .conftest import Clock
+
+pytestmark = pytest.mark.both_backends
 
 DAY_US = 86_400 * 1_000_000
 Key = tuple[str, str]
@@ -96,15 +98,14 @@ def _representatives(ledger: Ledger, clock: Clock, subjects: list[Key]) -> int:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ledger, Clock, list[Key]]]:
+def city(
+    module_stores: Stores, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Ledger, Clock, list[Key]]]:
     from socialcredit.ledger import create_key_file
-    from socialcredit.storage.sqlite import SQLiteStore
 
-    base = tmp_path_factory.mktemp("city")
+    key = create_key_file(tmp_path_factory.mktemp("city") / "k.key")
     clock = Clock(1_767_225_600_000_000)
-    ledger = Ledger.create(
-        SQLiteStore(base / "city.db"), create_key_file(base / "k.key"), "test/index", clock
-    )
+    ledger = Ledger.create(module_stores.open(module_stores.url("city")), key, "test/index", clock)
     build_city(
         ledger,
         default_catalogue(),
@@ -122,7 +123,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ledger, Clo
     assert _representatives(ledger, clock, subjects) > 0
     clock.now_us += 90 * DAY_US  # the undecided dispute is now past its deadline
     yield ledger, clock, subjects
-    ledger.store.close()
 
 
 def _whole_ledger(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,16 +148,19 @@ def _answers(ledger: Ledger, who: Key, at: datetime) -> dict[str, Any]:
 
 
 def test_single_subject_answers_equal_the_whole_ledger_ones(
-    city: tuple[Ledger, Clock, list[Key]], monkeypatch: pytest.MonkeyPatch
+    city: tuple[Ledger, Clock, list[Key]], backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger, clock, subjects = city
+    # Every subject on SQLite; every fourth on PostgreSQL, which keeps the PostgreSQL half of
+    # the suite short (the two paths read the same store; only the index reads differ).
+    chosen = subjects if backend == "sqlite" else subjects[::4]
     unknown = ("person", "110101199001010000")
     for at in _times(clock):
-        indexed = {who: _answers(ledger, who, at) for who in [*subjects, unknown]}
+        indexed = {who: _answers(ledger, who, at) for who in [*chosen, unknown]}
         with monkeypatch.context() as patch:
             _whole_ledger(ledger, patch)
             assert subject_entries(ledger, [unknown]) is None
-            whole = {who: _answers(ledger, who, at) for who in [*subjects, unknown]}
+            whole = {who: _answers(ledger, who, at) for who in [*chosen, unknown]}
         for who in whole:
             assert indexed[who] == whole[who], who
 
@@ -181,22 +184,21 @@ def test_decisions_equal_the_whole_ledger_ones(
 
 
 def test_a_store_from_before_the_index_gets_the_same_index_built(
-    city: tuple[Ledger, Clock, list[Key]],
+    city: tuple[Ledger, Clock, list[Key]], module_stores: Stores
 ) -> None:
     ledger, _, _ = city
-    path = ledger.store.path  # type: ignore[attr-defined]
     while ledger.store.compact_subject_index(limit=100):  # every run merged into the rows
         pass
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM subject_runs").fetchone() == (0,)
-        appended = conn.execute("SELECT * FROM subject_positions ORDER BY 1, 2, 3").fetchall()
-        conn.execute("DELETE FROM subject_positions")
-        conn.execute("UPDATE meta SET value = '0' WHERE key = 'subject_index_size'")
+    if module_stores.backend == "sqlite":  # PostgreSQL keeps no runs
+        assert module_stores.sql(ledger.store, "SELECT COUNT(*) FROM subject_runs") == [(0,)]
+    rows = "SELECT * FROM subject_positions ORDER BY 1, 2, 3"
+    appended = module_stores.sql(ledger.store, rows)
+    module_stores.sql(ledger.store, "DELETE FROM subject_positions")
+    module_stores.sql(ledger.store, "UPDATE meta SET value = '0' WHERE key = 'subject_index_size'")
     assert subject_entries(ledger, [("person", "x")]) is None
     assert build_subject_index(ledger) == ledger.size()
     assert build_subject_index(ledger) == 0  # once
-    with sqlite3.connect(path) as conn:
-        built = conn.execute("SELECT * FROM subject_positions ORDER BY 1, 2, 3").fetchall()
+    built = module_stores.sql(ledger.store, rows)
     assert built == appended
     assert len({row[:2] for row in built}) > 50
 
@@ -213,18 +215,15 @@ def test_the_index_moves_with_appends_only_while_complete(
 
 
 def test_ingested_runs_index_every_record_before_and_after_compaction(
-    tmp_path: Path, clock: Clock
+    make_ledger: Callable[..., Ledger], stores: Stores, clock: Clock
 ) -> None:
-    """The bulk path keeps runs of internal ids instead of rows: every subject's positions are
-    still exactly those an independent derivation gives, and merging changes no answer."""
+    """The bulk path keeps runs of internal ids instead of rows (SQLite; PostgreSQL writes the
+    rows): every subject's positions are still exactly those an independent derivation gives,
+    and merging changes no answer."""
     from socialcredit.ingest import ingest_file
-    from socialcredit.ledger import create_key_file
     from socialcredit.ledger.subject_index import KeyDerivation
-    from socialcredit.storage.sqlite import SQLiteStore
 
-    ledger = Ledger.create(
-        SQLiteStore(tmp_path / "l.db"), create_key_file(tmp_path / "k.key"), "test/runs", clock
-    )
+    ledger = make_ledger("runs")
     sample = Path(__file__).parents[1] / "socialcredit" / "demo" / "sample_records.csv"
     summary = ingest_file(ledger, default_catalogue(), sample, batch_size=37)
     assert summary.accepted > 100
@@ -232,8 +231,8 @@ def test_ingested_runs_index_every_record_before_and_after_compaction(
     for entry in ledger.entries(0, ledger.size()):
         for key in derive.keys(entry):
             expected.setdefault(key, []).append(entry.position)
-    with sqlite3.connect(tmp_path / "l.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM subject_runs").fetchone()[0] > 1
+    if stores.backend == "sqlite":
+        assert stores.sql(ledger.store, "SELECT COUNT(*) FROM subject_runs")[0][0] > 1
     at = from_us(clock.now_us)
     before = {k: score(Ledger(ledger.store), *k, as_of=at).to_json() for k in expected}
 
@@ -241,19 +240,18 @@ def test_ingested_runs_index_every_record_before_and_after_compaction(
         return {key: ledger.store.subject_positions([key], ledger.size()) for key in expected}
 
     assert positions() == expected
-    assert ledger.store.compact_subject_index(limit=50) > 0  # a part
+    assert (ledger.store.compact_subject_index(limit=50) > 0) == (stores.backend == "sqlite")
     assert positions() == expected
     while ledger.store.compact_subject_index():
         pass
     assert positions() == expected
     after = {k: score(Ledger(ledger.store), *k, as_of=at).to_json() for k in expected}
     assert after == before
-    ledger.store.close()
 
 
 # Each attack on the index a store writer without the ledger's key could make, so that
 # single-subject reads miss (or gain) entries: every one must be reported.
-INDEX_ATTACKS = {
+ROW_ATTACKS = {
     "a record's row dropped": (
         "DELETE FROM subject_positions WHERE position = "
         "(SELECT MIN(position) FROM subject_positions WHERE kind = 'person')"
@@ -266,6 +264,8 @@ INDEX_ATTACKS = {
         "UPDATE subject_positions SET position = position + 1 WHERE position = "
         "(SELECT MAX(position) FROM subject_positions WHERE kind = 'person')"
     ),
+}
+RUN_ATTACKS = {  # SQLite's compact runs of the index (PostgreSQL has none)
     "a run's subject swapped": (
         "UPDATE subject_runs SET ids = zeroblob(length(ids)) WHERE first = "
         "(SELECT MIN(first) FROM subject_runs)"
@@ -274,18 +274,33 @@ INDEX_ATTACKS = {
 }
 
 
-@pytest.mark.parametrize("attack", sorted(INDEX_ATTACKS))
-def test_verify_index_reports_every_tampering(tmp_path: Path, clock: Clock, attack: str) -> None:
+@pytest.mark.parametrize("attack", sorted(ROW_ATTACKS))
+def test_verify_index_reports_every_tampering(
+    make_ledger: Callable[..., Ledger], stores: Stores, attack: str
+) -> None:
+    _attack_the_index(make_ledger, stores, attack, ROW_ATTACKS[attack])
+
+
+@pytest.mark.sqlite_only  # runs of the index exist in SQLite only
+@pytest.mark.parametrize("attack", sorted(RUN_ATTACKS))
+def test_verify_index_reports_every_tampering_of_a_run(
+    make_ledger: Callable[..., Ledger], stores: Stores, attack: str
+) -> None:
+    _attack_the_index(make_ledger, stores, attack, RUN_ATTACKS[attack])
+
+
+def _attack_the_index(
+    make_ledger: Callable[..., Ledger], stores: Stores, attack: str, statement: str
+) -> None:
     from click.testing import CliRunner
 
     from socialcredit.cli import cli
     from socialcredit.ingest import ingest_file
-    from socialcredit.ledger import create_key_file
     from socialcredit.ledger.subject_index import check_subject_index
-    from socialcredit.storage.sqlite import SQLiteStore
 
-    path = tmp_path / "l.db"
-    ledger = Ledger.create(SQLiteStore(path), create_key_file(tmp_path / "l.db.key"), "t/i", clock)
+    ledger = make_ledger("indexed")
+    # The key file: the CLI wants one for a PostgreSQL store even to verify.
+    given = ["--store", ledger.store.url, "--key-file", str(stores.directory / "indexed.key")]  # type: ignore[attr-defined]
     sample = Path(__file__).parents[1] / "socialcredit" / "demo" / "sample_records.csv"
     ingest_file(ledger, default_catalogue(), sample, batch_size=50)
     record_hardship(ledger, "person", "110101198209260270", "a flood", None)  # a row, not a run
@@ -293,12 +308,10 @@ def test_verify_index_reports_every_tampering(tmp_path: Path, clock: Clock, atta
         while ledger.store.compact_subject_index(limit=100):
             pass
     assert check_subject_index(ledger) == []
-    clean = CliRunner().invoke(cli, ["--store", f"sqlite:///{path}", "verify", "--index"])
+    clean = CliRunner().invoke(cli, [*given, "verify", "--index"])
     assert clean.exit_code == 0, clean.output
-    with sqlite3.connect(path) as conn:
-        assert conn.execute(INDEX_ATTACKS[attack]).rowcount == 1
+    assert stores.sql(ledger.store, statement) == 1
     problems = check_subject_index(Ledger(ledger.store))
     assert problems and all("the index holds" in p for p in problems), problems
-    found = CliRunner().invoke(cli, ["--store", f"sqlite:///{path}", "verify", "--index"])
+    found = CliRunner().invoke(cli, [*given, "verify", "--index"])
     assert found.exit_code == 1 and "the index holds" in found.output
-    ledger.store.close()

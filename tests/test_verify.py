@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import yaml
 
@@ -29,10 +28,10 @@ from socialcredit.ledger import (
 from socialcredit.ledger.hashing import leaf_hashes, pack_bundle, unpack_bundle
 from socialcredit.ledger.verify import VerifyReport
 from socialcredit.storage import LedgerStore
-from socialcredit.storage.postgres import PostgresStore
-from socialcredit.storage.sqlite import SQLiteStore
 
-from .pg import pg_cluster  # noqa: F401  (the fixture, for pytest to find)
+from .backends import Stores
+
+pytestmark = pytest.mark.both_backends
 
 MakeLedger = Callable[..., Ledger]
 
@@ -52,15 +51,25 @@ def raw_db(ledger: Ledger) -> sqlite3.Connection:
     return sqlite3.connect(ledger.store.path, isolation_level=None)  # type: ignore[attr-defined]
 
 
+class Raw:
+    """Plain SQL on a ledger's store, behind the ledger's back (``?`` placeholders)."""
+
+    def __init__(self, stores: Stores, ledger: Ledger) -> None:
+        self.stores, self.store = stores, ledger.store
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.stores.sql(self.store, statement, params)
+
+
 def check(ledger: Ledger) -> VerifyReport:
     return verify_ledger(ledger.store, ledger.public_key)
 
 
-def bundle(db: sqlite3.Connection, idx: int) -> list[bytes]:
-    return unpack_bundle(db.execute("SELECT data FROM bundles WHERE idx = ?", (idx,)).fetchone()[0])
+def bundle(db: Raw, idx: int) -> list[bytes]:
+    return unpack_bundle(bytes(db.execute("SELECT data FROM bundles WHERE idx = ?", (idx,))[0][0]))
 
 
-def put_bundle(db: sqlite3.Connection, idx: int, entries: list[bytes], tile: bool = False) -> None:
+def put_bundle(db: Raw, idx: int, entries: list[bytes], tile: bool = False) -> None:
     db.execute("UPDATE bundles SET data = ? WHERE idx = ?", (pack_bundle(entries), idx))
     if tile:
         db.execute(
@@ -80,9 +89,9 @@ def test_empty_ledger_verifies(make_ledger: MakeLedger) -> None:
     assert check(make_ledger()).ok
 
 
-def test_edited_entry(make_ledger: MakeLedger) -> None:
+def test_edited_entry(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     entries = bundle(db, 1)
     entries[44] = entries[44].replace(b'"n":300', b'"n":301')
     put_bundle(db, 1, entries)
@@ -90,49 +99,52 @@ def test_edited_entry(make_ledger: MakeLedger) -> None:
     assert not report.ok and report.first_bad_position == 256 + 44
 
 
-def test_deleted_entry(make_ledger: MakeLedger) -> None:
+def test_deleted_entry(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     entries = bundle(db, 2)
     del entries[10]
     put_bundle(db, 2, entries)
     assert check(ledger).first_bad_position == 512 + 10
 
 
-def test_inserted_entry(make_ledger: MakeLedger) -> None:
+def test_inserted_entry(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     entries = bundle(db, 3)
     entries.insert(5, entries[4])
     put_bundle(db, 3, entries)
     assert check(ledger).first_bad_position == 768 + 5
 
 
-def test_reordered_entries(make_ledger: MakeLedger) -> None:
+def test_reordered_entries(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     entries = bundle(db, 0)
     entries[7], entries[9] = entries[9], entries[7]
     put_bundle(db, 0, entries)
     assert check(ledger).first_bad_position == 7
 
 
-def test_deleted_and_swapped_bundle_rows(make_ledger: MakeLedger) -> None:
+def test_deleted_and_swapped_bundle_rows(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     db.execute("DELETE FROM bundles WHERE idx = 2")
     assert check(ledger).first_bad_position == 512
     ledger2 = filled(make_ledger, (600,), "second")
-    db2 = raw_db(ledger2)
-    db2.execute("UPDATE bundles SET idx = -1 WHERE idx = 0")
+    db2 = Raw(stores, ledger2)
+    # 1000, not -1: PostgreSQL's bundle partitions start at index 0.
+    db2.execute("UPDATE bundles SET idx = 1000 WHERE idx = 0")
     db2.execute("UPDATE bundles SET idx = 0 WHERE idx = 1")
-    db2.execute("UPDATE bundles SET idx = 1 WHERE idx = -1")
+    db2.execute("UPDATE bundles SET idx = 1 WHERE idx = 1000")
     assert check(ledger2).first_bad_position == 0
 
 
-def test_rewrite_of_entries_and_tiles_is_caught_by_checkpoints(make_ledger: MakeLedger) -> None:
+def test_rewrite_of_entries_and_tiles_is_caught_by_checkpoints(
+    stores: Stores, make_ledger: MakeLedger
+) -> None:
     ledger = filled(make_ledger)  # checkpoints at 0, 500, 800, 837
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     entries = bundle(db, 2)  # entries 512..767, inside the second batch (500..799)
     entries[100] = entries[100].replace(b'"n":612', b'"n":999')
     put_bundle(db, 2, entries, tile=True)
@@ -142,30 +154,33 @@ def test_rewrite_of_entries_and_tiles_is_caught_by_checkpoints(make_ledger: Make
     assert report.first_bad_position == 500  # after the last checkpoint that still holds
 
 
-def test_appended_rows_without_checkpoint_and_truncation(make_ledger: MakeLedger) -> None:
+def test_appended_rows_without_checkpoint_and_truncation(
+    stores: Stores, make_ledger: MakeLedger
+) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     db.execute("UPDATE log_state SET size = 700")
     report = check(ledger)
     assert not report.ok and report.first_bad_position is not None
     assert report.first_bad_position <= 700
 
 
-def test_forged_checkpoint_signature(make_ledger: MakeLedger) -> None:
+def test_forged_checkpoint_signature(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
-    db = raw_db(ledger)
-    db.execute("UPDATE checkpoints SET signature = zeroblob(64) WHERE size = 800")
+    db = Raw(stores, ledger)
+    db.execute("UPDATE checkpoints SET signature = ? WHERE size = 800", (bytes(64),))
     report = check(ledger)
     assert not report.ok and any("signature" in p for p in report.problems)
 
 
-def test_witness_catches_truncated_history(make_ledger: MakeLedger) -> None:
+def test_witness_catches_truncated_history(stores: Stores, make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
     witness = ledger.latest_checkpoint()
-    db = raw_db(ledger)
+    db = Raw(stores, ledger)
     put_bundle(db, 3, bundle(db, 3)[:32])
     db.execute("DELETE FROM checkpoints WHERE size > 800")
-    db.execute("UPDATE tiles SET hashes = substr(hashes, 1, 32 * 32) WHERE level = 0 AND idx = 3")
+    leaves = bytes(db.execute("SELECT hashes FROM tiles WHERE level = 0 AND idx = 3")[0][0])
+    db.execute("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 3", (leaves[: 32 * 32],))
     db.execute("UPDATE log_state SET size = 800")
     assert check(ledger).ok  # nothing in the store itself betrays a clean truncation
     report = verify_ledger(ledger.store, ledger.public_key, witness=witness)
@@ -173,13 +188,16 @@ def test_witness_catches_truncated_history(make_ledger: MakeLedger) -> None:
 
 
 @pytest.mark.parametrize("level", [1])
-def test_corrupted_upper_tile_is_reported(make_ledger: MakeLedger, level: int) -> None:
+def test_corrupted_upper_tile_is_reported(
+    stores: Stores, make_ledger: MakeLedger, level: int
+) -> None:
     ledger = filled(make_ledger)
-    raw_db(ledger).execute("UPDATE tiles SET hashes = zeroblob(96) WHERE level = ?", (level,))
+    Raw(stores, ledger).execute("UPDATE tiles SET hashes = ? WHERE level = ?", (bytes(96), level))
     report = check(ledger)
     assert not report.ok and any("tile (1, 0)" in p for p in report.problems)
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's typed columns cannot hold a bundle as text
 def test_bundle_turned_into_text_is_reported(make_ledger: MakeLedger) -> None:
     ledger = filled(make_ledger)
     raw_db(ledger).execute("UPDATE bundles SET data = CAST(data AS TEXT) WHERE idx = 1")
@@ -231,18 +249,6 @@ def _corpus() -> list[Any]:
     return params
 
 
-def _tamper(backend: str, location: str, statements: list[str]) -> None:
-    if backend == "sqlite":
-        db = sqlite3.connect(location, isolation_level=None)
-        for statement in statements:
-            db.execute(statement)
-        db.close()
-        return
-    with psycopg.connect(location, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
 def _then(ledger: Ledger, clock: _Steps, then: dict[str, Any]) -> None:
     """The log goes on, with its real key, after the tampering."""
     if "clock" in then:
@@ -254,19 +260,13 @@ def _then(ledger: Ledger, clock: _Steps, then: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("case", "backend"), _corpus())
-def test_tampering_case(
-    case: dict[str, Any], backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    if backend == "postgres":
-        location = request.getfixturevalue("pg_cluster").create_database("tamper")
-        store: LedgerStore = PostgresStore(location)
-    else:
-        location = str(tmp_path / "ledger.db")
-        store = SQLiteStore(location)
+def test_tampering_case(case: dict[str, Any], backend: str, stores: Stores, tmp_path: Path) -> None:
+    store = stores.open(stores.url())
     clock = _Steps()
     ledger = standard_ledger(store, tmp_path / "ledger.key", clock)
     assert verify_ledger(store, ledger.public_key).ok
-    _tamper(backend, location, case.get(backend, case.get("sql", [])))
+    for statement in case.get(backend, case.get("sql", [])):
+        stores.sql(store, statement)
     _then(ledger, clock, case.get("then", {}))
     now = utc_now_us() if case.get("now") else None
     report = verify_ledger(store, ledger.public_key, now_us=now)
@@ -298,15 +298,18 @@ def test_the_corpus_covers_every_attack_of_issue_14() -> None:
 # -- deleted keys: the issue's story, and the chain ------------------------------------------
 
 
-def test_deleted_keys_let_a_retry_duplicate_records_and_verify_says_so(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "l.db")
+def test_deleted_keys_let_a_retry_duplicate_records_and_verify_says_so(
+    stores: Stores, tmp_path: Path
+) -> None:
+    store = stores.open(stores.url())
     ledger = standard_ledger(store, tmp_path / "l.key", _Steps())
-    raw_db(ledger).execute("DELETE FROM idempotency WHERE position >= 300 AND position < 500")
+    Raw(stores, ledger).execute("DELETE FROM idempotency WHERE position >= 300 AND position < 500")
     report = check(ledger)
     assert report.first("idempotency") is not None
     assert report.first_bad_position == 300
     retried = ledger.append([record(n) for n in range(300, 500)])
     assert retried.appended == 200  # what the check warns of: the retry is not deduplicated
+    store.close()
 
 
 def test_checkpoints_are_numbered_and_name_their_predecessor(make_ledger: MakeLedger) -> None:
@@ -333,25 +336,28 @@ def test_a_fresh_signature_of_the_same_size_keeps_the_chain(make_ledger: MakeLed
     assert check(ledger).ok
 
 
-def test_append_refuses_while_the_latest_checkpoint_is_missing(make_ledger: MakeLedger) -> None:
+def test_append_refuses_while_the_latest_checkpoint_is_missing(
+    stores: Stores, make_ledger: MakeLedger
+) -> None:
     ledger = filled(make_ledger)
-    raw_db(ledger).execute("DELETE FROM checkpoints WHERE size = 837")
+    Raw(stores, ledger).execute("DELETE FROM checkpoints WHERE size = 837")
     with pytest.raises(LedgerError, match="checkpoint of the ledger's size 837 is missing"):
         ledger.append([PendingEntry("RecordFiled", {"n": -1})])
 
 
-def _unchain(ledger: Ledger) -> None:
+def _unchain(db: Raw, ledger: Ledger) -> None:
     """Re-sign every stored checkpoint as the log did before checkpoints were chained."""
     assert ledger.signer is not None
-    db = raw_db(ledger)
-    for size, root, time_us in db.execute("SELECT size, root, time_us FROM checkpoints").fetchall():
-        old = ledger.signer.sign(Checkpoint(ledger.origin, size, root, time_us))
+    for size, root, time_us in db.execute("SELECT size, root, time_us FROM checkpoints"):
+        old = ledger.signer.sign(Checkpoint(ledger.origin, size, bytes(root), time_us))
         db.execute("UPDATE checkpoints SET signature = ? WHERE size = ?", (old.signature, size))
 
 
-def test_a_ledger_from_before_the_chain_verifies_and_chains_on(make_ledger: MakeLedger) -> None:
+def test_a_ledger_from_before_the_chain_verifies_and_chains_on(
+    stores: Stores, make_ledger: MakeLedger
+) -> None:
     ledger = filled(make_ledger)
-    _unchain(ledger)
+    _unchain(Raw(stores, ledger), ledger)
     assert ledger.latest_checkpoint().chain is None
     assert check(ledger).ok
     ledger.append([PendingEntry("RecordFiled", {"n": -1}, "after", ("person", "new"))])
@@ -360,11 +366,12 @@ def test_a_ledger_from_before_the_chain_verifies_and_chains_on(make_ledger: Make
     assert first.subjects == 1
     assert check(ledger).ok
     # A checkpoint from before the chain, deleted now, is counted missing by the chain.
-    raw_db(ledger).execute("DELETE FROM checkpoints WHERE size = 500")
+    Raw(stores, ledger).execute("DELETE FROM checkpoints WHERE size = 500")
     report = check(ledger)
     assert report.first("checkpoints") is not None and report.first_bad_position == 0
 
 
+@pytest.mark.sqlite_only  # SQLite stores any type in any column; PostgreSQL refuses these values
 def test_verify_never_raises_whatever_a_cell_holds(make_ledger: MakeLedger) -> None:
     """Seeded: a cell of any table replaced by a value of another type yields a report."""
     rng = random.Random(14)

@@ -10,7 +10,6 @@ tell.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +22,12 @@ from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError, IntegrityError, NotFoundError
 from socialcredit.ledger import Ledger, PendingEntry, Signer, create_key_file, verify_ledger
 from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.storage.sqlite import SQLiteStore
 from socialcredit.witness import CosignedCheckpoint, Witness, fetch_update, witness_checkpoint
 
+from .backends import Stores
 from .conftest import Clock
+
+pytestmark = pytest.mark.both_backends
 
 ORIGIN = "test/witness"
 WITNESS_NOW = 1_800_000_000  # 2027-01-15, Unix seconds: after every ledger time below
@@ -39,16 +40,16 @@ def records(tag: str, start: int, count: int) -> list[PendingEntry]:
     ]
 
 
-def build(path: Path, signer: Signer, batches: Sequence[tuple[str, int]]) -> Ledger:
-    """A ledger appended batch by batch on a clock that steps one second a call: the same
-    batches give the same bytes, roots and signatures."""
+def build(stores: Stores, name: str, signer: Signer, batches: Sequence[tuple[str, int]]) -> Ledger:
+    """A ledger in a new store, appended batch by batch on a clock that steps one second a
+    call: the same batches give the same bytes, roots and signatures."""
     clock = Clock()
 
     def tick() -> int:
         clock.advance(1)
         return clock()
 
-    ledger = Ledger.create(SQLiteStore(path), signer, ORIGIN, tick)
+    ledger = Ledger.create(stores.open(stores.url(name)), signer, ORIGIN, tick)
     n = 0
     for tag, count in batches:
         ledger.append(records(tag, n, count))
@@ -56,16 +57,14 @@ def build(path: Path, signer: Signer, batches: Sequence[tuple[str, int]]) -> Led
     return ledger
 
 
-def replace_store(ledger: Ledger, forged: Ledger) -> Ledger:
-    """Put ``forged``'s file where ``ledger``'s was (what an attacker with the store does)."""
-    target = ledger.store.path  # type: ignore[attr-defined]
-    source = forged.store.path  # type: ignore[attr-defined]
+def replace_store(stores: Stores, ledger: Ledger, forged: Ledger) -> Ledger:
+    """Put ``forged``'s store where ``ledger``'s was (what an attacker with the store does)."""
+    target = ledger.store.url  # type: ignore[attr-defined]
+    source = forged.store.url  # type: ignore[attr-defined]
     ledger.store.close()
     forged.store.close()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    os.replace(source, target)
-    return Ledger(SQLiteStore(target))
+    stores.replace(target, source)
+    return Ledger(stores.open(target))
 
 
 @pytest.fixture
@@ -86,9 +85,9 @@ HONEST = [("a", 50), ("a", 50), ("a", 50)]  # sizes 50, 100, 150
 
 
 def test_an_honest_growing_ledger_is_cosigned_again_and_again(
-    tmp_path: Path, signer: Signer, witness: Witness
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness
 ) -> None:
-    ledger = build(tmp_path / "log.db", signer, [])
+    ledger = build(stores, "log", signer, [])
     sizes = []
     for n in range(5):
         cosigned = cosign(witness, ledger)
@@ -118,14 +117,14 @@ def test_an_honest_growing_ledger_is_cosigned_again_and_again(
 
 
 def test_a_rollback_passes_plain_verify_but_not_the_witness(
-    tmp_path: Path, signer: Signer, witness: Witness
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness
 ) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST[:1])
+    ledger = build(stores, "log", signer, HONEST[:1])
     cosign(witness, ledger)
     for tag, count in HONEST[1:]:
         ledger.append(records(tag, ledger.size(), count))
         cosign(witness, ledger)
-    rolled_back = replace_store(ledger, build(tmp_path / "old.db", signer, HONEST[:1]))
+    rolled_back = replace_store(stores, ledger, build(stores, "old", signer, HONEST[:1]))
     assert rolled_back.size() == 50
     assert verify_ledger(rolled_back.store, rolled_back.public_key).ok  # nothing to see inside
 
@@ -144,13 +143,13 @@ def test_a_rollback_passes_plain_verify_but_not_the_witness(
 
 @pytest.mark.parametrize("fork_size", [150, 170])
 def test_a_fork_after_a_rollback_is_refused_and_caught_by_verify(
-    tmp_path: Path, signer: Signer, witness: Witness, fork_size: int
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness, fork_size: int
 ) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST)
+    ledger = build(stores, "log", signer, HONEST)
     cosign(witness, ledger)
     # Rolled back to the checkpoint of size 50, then other entries appended with the real key.
     forked = replace_store(
-        ledger, build(tmp_path / "fork.db", signer, [("a", 50), ("b", fork_size - 50)])
+        stores, ledger, build(stores, "fork", signer, [("a", 50), ("b", fork_size - 50)])
     )
     assert verify_ledger(forked.store, forked.public_key).ok
 
@@ -165,11 +164,13 @@ def test_a_fork_after_a_rollback_is_refused_and_caught_by_verify(
     assert any("checkpoint at size 150 does not match" in p for p in report.problems)
 
 
-def test_a_new_log_key_is_refused(tmp_path: Path, signer: Signer, witness: Witness) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST[:1])
+def test_a_new_log_key_is_refused(
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness
+) -> None:
+    ledger = build(stores, "log", signer, HONEST[:1])
     cosign(witness, ledger)
     other = create_key_file(tmp_path / "other.key")
-    rekeyed = replace_store(ledger, build(tmp_path / "rekeyed.db", other, HONEST))
+    rekeyed = replace_store(stores, ledger, build(stores, "rekeyed", other, HONEST))
     with pytest.raises(IntegrityError) as refused:
         cosign(witness, rekeyed)  # the key the log now presents
     assert refused.value.details["reason"] == "key"
@@ -180,8 +181,10 @@ def test_a_new_log_key_is_refused(tmp_path: Path, signer: Signer, witness: Witne
     assert unsigned.value.details["reason"] == "signature"
 
 
-def test_a_checkpoint_timed_in_the_future_is_refused(tmp_path: Path, signer: Signer) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST[:1])
+def test_a_checkpoint_timed_in_the_future_is_refused(
+    stores: Stores, tmp_path: Path, signer: Signer
+) -> None:
+    ledger = build(stores, "log", signer, HONEST[:1])
     early = Witness.create(tmp_path / "w", clock=lambda: 1_767_225_600 - 3_600)  # before it
     with pytest.raises(IntegrityError, match="in the future") as refused:
         cosign(early, ledger)
@@ -189,8 +192,10 @@ def test_a_checkpoint_timed_in_the_future_is_refused(tmp_path: Path, signer: Sig
     assert early.store.logs() == []  # nothing is trusted from a refused first contact
 
 
-def test_first_contact_needs_the_log_key(tmp_path: Path, signer: Signer, witness: Witness) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST[:1])
+def test_first_contact_needs_the_log_key(
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness
+) -> None:
+    ledger = build(stores, "log", signer, HONEST[:1])
     with pytest.raises(ConfigurationError, match="first contact"):
         witness.cosign(fetch_update(ledger, None))
     pinned = witness.cosign_pinned(fetch_update(ledger, None), ledger.public_key)
@@ -198,9 +203,9 @@ def test_first_contact_needs_the_log_key(tmp_path: Path, signer: Signer, witness
 
 
 def test_the_cosignature_is_checked_with_the_pinned_witness_key(
-    tmp_path: Path, signer: Signer, witness: Witness
+    stores: Stores, tmp_path: Path, signer: Signer, witness: Witness
 ) -> None:
-    ledger = build(tmp_path / "log.db", signer, HONEST[:1])
+    ledger = build(stores, "log", signer, HONEST[:1])
     cosigned = cosign(witness, ledger)
     document = orjson.loads(orjson.dumps(cosigned.to_json()))
     again = CosignedCheckpoint.from_json(document)
@@ -233,11 +238,12 @@ def test_the_witness_directory_is_its_own(tmp_path: Path, witness: Witness) -> N
 # -- the command line ---------------------------------------------------------------------------
 
 
-def test_witness_commands_catch_a_rollback_and_a_fork(tmp_path: Path, signer: Signer) -> None:
-    key_file, db = tmp_path / "log.key", tmp_path / "log.db"
-    ledger = build(db, signer, HONEST[:1])
+def test_witness_commands_catch_a_rollback_and_a_fork(
+    stores: Stores, tmp_path: Path, signer: Signer
+) -> None:
+    ledger = build(stores, "log", signer, HONEST[:1])
     runner = CliRunner()
-    given = ["--store", f"sqlite:///{db}", "--key-file", str(key_file)]
+    given = ["--store", ledger.store.url, "--key-file", str(tmp_path / "log.key")]  # type: ignore[attr-defined]
     directory = str(tmp_path / "w")
 
     def run(*args: str) -> tuple[int, str]:
@@ -256,7 +262,7 @@ def test_witness_commands_catch_a_rollback_and_a_fork(tmp_path: Path, signer: Si
     code, out = run("verify", "--witness-dir", directory, "--witness-key", witness_key)
     assert code == 0 and out.startswith("ok: 150 entries"), out
 
-    forked = replace_store(ledger, build(tmp_path / "fork.db", signer, [("a", 50), ("b", 100)]))
+    forked = replace_store(stores, ledger, build(stores, "fork", signer, [("a", 50), ("b", 100)]))
     forked.store.close()
     code, out = run("verify")
     assert code == 0, out  # plain verify sees nothing
@@ -271,11 +277,11 @@ def test_witness_commands_catch_a_rollback_and_a_fork(tmp_path: Path, signer: Si
     assert log["cosigned"] == 3 and [r["reason"] for r in log["refused"]] == ["fork"]
 
 
-def test_verify_witness_options_are_checked(tmp_path: Path, signer: Signer) -> None:
-    db = tmp_path / "log.db"
-    build(db, signer, HONEST[:1]).store.close()
+def test_verify_witness_options_are_checked(stores: Stores, tmp_path: Path, signer: Signer) -> None:
+    ledger = build(stores, "log", signer, HONEST[:1])
+    ledger.store.close()
     runner = CliRunner()
-    given = ["--store", f"sqlite:///{db}", "--key-file", str(tmp_path / "log.key")]
+    given = ["--store", ledger.store.url, "--key-file", str(tmp_path / "log.key")]  # type: ignore[attr-defined]
     alone = runner.invoke(cli, ["verify", "--witness-key", "AAAA", *given])
     assert alone.exit_code == 2 and "needs --witness-dir" in alone.output
     runner.invoke(cli, ["witness", "init", "--dir", str(tmp_path / "w")])
