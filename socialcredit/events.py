@@ -6,7 +6,42 @@ schema (``v``) and the data. The package that writes an entry owns a dataclass f
 version. A reader hands the registry an entry and gets the typed event back, always in the
 latest version the code knows: an old entry is first lifted by its upcasters, one version at a
 time (the ledger is append-only, so every schema change ships with the upcaster from the
-version before). The ledger itself knows only "an entry of type T, version V".
+version before).
+
+Who checks what:
+
+* **The ledger** knows only "an entry of type T, version V": it writes and decodes any entry
+  whose type is a CamelCase name and whose version is a positive integer, and refuses the
+  rest (:func:`socialcredit.ledger.entries.check_entry_type`). It lists no domain type, so a
+  reader that imported only some packages still decodes (and verifies) the whole ledger.
+* **The registry** refuses, when a reader asks it for a typed event (:meth:`EventRegistry.read`),
+  a type no package registered, a version newer than the code, a version without its chain of
+  upcasters, and data that does not match the class (each bad key named). A package's events
+  module registers its classes when it is imported, and the package's readers and writers
+  import it, so the types a reader asks about are always registered by the time it asks.
+* **Writers** build entries from events (``event.to_data()``), so what reaches the ledger is
+  the schema by construction. ``to_data()`` gives exactly the data written before the classes
+  existed: the canonical bytes, and so the ledger format, do not change.
+
+Data keys map to fields by name; a field named with a trailing underscore (``from_``) holds the
+key without it (``from``). A key in a class's ``OPTIONAL`` may be absent from the data (older
+entries, or options not taken): its field is None exactly when the key is absent. A key in
+``SUBJECTS`` holds a ``{"kind", "id"}`` mapping in the data and a ``(kind, id)`` pair in the
+event.
+
+The events modules are ``socialcredit.<package>.events`` for records, policy, rights,
+consequences, ratings, notices and agencies. A reader that wants every entry of a ledger typed
+(an auditor, an exporter, ``tests/test_events.py``) imports all seven first; a reader of its
+own package's entries needs only its own.
+
+The hot record entries (``RecordFiled`` and its lifecycle, :mod:`socialcredit.records.events`)
+have classes too, for the schema in code, but ingest, the record index, rescoring and verify
+keep reading and writing them as dicts and pre-encoded JSON: building a dataclass per record
+would cost more than the rest of their loops. Two other readers keep dicts for now, each for a
+layering reason: :mod:`socialcredit.rights.reads` reads ``DecisionMade`` (owned by
+consequences, a layer above rights) and :mod:`socialcredit.notices.sources` reads
+``DecisionMade`` and ``DisputeOpened`` (importing their modules would close the import cycle
+``rights.repair -> notices.sources`` still makes).
 
 This module imports nothing of the engine but the errors, so any package may register.
 """
@@ -24,6 +59,7 @@ __all__ = ["EVENTS", "Event", "EventRegistry", "Upcaster"]
 #: Lifts the data of version ``n`` of an entry type to version ``n + 1``.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 E = TypeVar("E", bound=type["Event"])
+V = TypeVar("V", bound="Event")
 
 
 class _EntryLike(Protocol):
@@ -40,30 +76,68 @@ class _EntryLike(Protocol):
 @dataclass(frozen=True, slots=True)
 class Event:
     """An entry's data as a typed value. Subclasses set ``TYPE`` and ``VERSION`` and declare
-    one field per key of the data; a field whose JSON shape differs from its Python value
-    (a subject ``{"kind", "id"}`` held as a pair) overrides :meth:`to_data` and
-    :meth:`from_data`."""
+    one field per key of the data (see the module docstring for ``OPTIONAL``, ``SUBJECTS``
+    and trailing underscores); a field whose JSON shape differs otherwise overrides
+    :meth:`to_data` and :meth:`from_data`."""
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int]
+    #: Keys that may be absent from the data; the field is None exactly when they are.
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
+    #: Keys holding a subject: ``{"kind", "id"}`` in the data, a ``(kind, id)`` pair here.
+    SUBJECTS: ClassVar[frozenset[str]] = frozenset()
 
     def to_data(self) -> dict[str, Any]:
-        """The entry's ``data``: one key per field."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The entry's ``data``: one key per field (an optional field that is None left out)."""
+        out: dict[str, Any] = {}
+        for name, key in _keys(type(self)):
+            value = getattr(self, name)
+            if value is None and key in self.OPTIONAL:
+                continue
+            if key in self.SUBJECTS and value is not None:
+                value = {"kind": value[0], "id": value[1]}
+            out[key] = value
+        return out
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
         """The event held by ``data``.
 
         Raises:
-            ValidationError: naming every missing and every unexpected key.
+            ValidationError: naming every missing and every unexpected key, and every subject
+                that is not a ``{"kind", "id"}`` mapping.
         """
-        names = [f.name for f in fields(cls)]
-        problems = [Problem(f"data.{n}", "missing") for n in names if n not in data]
-        problems += [Problem(f"data.{k}", "not in the schema") for k in data if k not in names]
+        keys = _keys(cls)
+        known = {key for _, key in keys}
+        problems = [
+            Problem(f"data.{key}", "missing")
+            for _, key in keys
+            if key not in data and key not in cls.OPTIONAL
+        ]
+        problems += [Problem(f"data.{k}", "not in the schema") for k in data if k not in known]
+        values: dict[str, Any] = {}
+        for name, key in keys:
+            value = data.get(key)
+            if key in cls.SUBJECTS and value is not None:
+                if not isinstance(value, Mapping) or set(value) != {"kind", "id"}:
+                    problems.append(Problem(f"data.{key}", "must be {kind, id}"))
+                    continue
+                value = (value["kind"], value["id"])
+            values[name] = value
         if problems:
             raise ValidationError(f"not a {cls.TYPE} v{cls.VERSION} entry", problems)
-        return cls(**{n: data[n] for n in names})
+        return cls(**values)
+
+
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _keys(cls: type[Event]) -> tuple[tuple[str, str], ...]:
+    """``(field name, data key)`` of each field of ``cls``."""
+    found = _KEYS.get(cls)
+    if found is None:
+        found = _KEYS[cls] = tuple((f.name, f.name.rstrip("_")) for f in fields(cls))
+    return found
 
 
 class EventRegistry:
@@ -111,6 +185,10 @@ class EventRegistry:
         """The entry types with a registered class."""
         return frozenset(t for t, _ in self._classes)
 
+    def classes(self) -> dict[tuple[str, int], type[Event]]:
+        """Every registered class by ``(type, version)``."""
+        return dict(self._classes)
+
     def read(self, type_: str, version: int, data: Mapping[str, Any]) -> Event:
         """The typed event of an entry, lifted to the latest version.
 
@@ -142,6 +220,23 @@ class EventRegistry:
             ValidationError: as :meth:`read`.
         """
         return self.read(entry.type, entry.version, entry.data)
+
+    def read_as(self, entry: _EntryLike, cls: type[V]) -> V:
+        """:meth:`read_entry` for an entry that must hold a ``cls`` (its type, lifted to
+        ``cls``'s version, which must be the latest).
+
+        Raises:
+            ValidationError: naming ``type`` if the entry is of another type, ``v`` if
+                ``cls`` is not the latest version, and as :meth:`read`.
+        """
+        if entry.type != cls.TYPE:
+            reason = f"{entry.type!r} is not {cls.TYPE}"
+            raise ValidationError("not the event asked for", [Problem("type", reason)])
+        event = self.read_entry(entry)
+        if not isinstance(event, cls):
+            reason = f"{cls.__name__} is not the latest version of {cls.TYPE}"
+            raise ValidationError("not the event asked for", [Problem("v", reason)])
+        return event
 
 
 #: The registry the packages register their events in.

@@ -13,7 +13,6 @@ from .entries import (
     PendingEntry,
     decode_entry,
     encode_entry,
-    register_entry_type,
 )
 from .ledger import AppendResult, AppendResults, Ledger, utc_now_us
 from .proofs import (
@@ -44,7 +43,6 @@ __all__ = [
     "decode_entry",
     "encode_entry",
     "inclusion_document",
-    "register_entry_type",
     "utc_now_us",
     "verify_ledger",
 ]

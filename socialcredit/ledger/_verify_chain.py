@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import StorageError
 from ..storage.port import LedgerStore, StoredCheckpoint
+from ..timeutil import format_time
 from .checkpoints import ChainLink, SignedCheckpoint
-from .entries import format_time
 
 __all__ = ["Base", "ChainStep", "LoadedCheckpoints", "load_checkpoints"]
 

@@ -36,9 +36,9 @@ import orjson
 
 from ..errors import StorageError
 from ..storage.port import LedgerStore, LogState
+from ..timeutil import format_time, parse_time
 from ._verify_chain import Base, ChainStep
 from .checkpoints import IndexDigest
-from .entries import format_time, parse_time
 from .hashing import NATIVE, bundle_leaf_hashes, subtree_root, unpack_bundle
 
 _Scanned = tuple[int, int, list[tuple[int, str]], bytes]
@@ -82,7 +82,7 @@ def hash_bundle(bundle: bytes) -> tuple[bytes, int, bytes | None, BundleFacts]:
 
     The C extension hashes and scans each entry in one pass, without a Python object per
     entry. Its scanner vouches only for what it reads exactly as :mod:`orjson` and
-    :func:`~socialcredit.ledger.entries.parse_time` would (well-formed entries, in time
+    :func:`~socialcredit.timeutil.parse_time` would (well-formed entries, in time
     order) and hands anything else back, whereupon every entry of the bundle is decoded here.
 
     Raises:

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..errors import ConfigurationError, Problem, ValidationError
 from ..storage.port import StoredCheckpoint
-from .entries import format_time, parse_time
+from ..timeutil import format_time, parse_time
 
 __all__ = [
     "ChainLink",

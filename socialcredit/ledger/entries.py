@@ -8,8 +8,9 @@ RFC 8785 (JSON Canonicalization Scheme) for every value the ledger accepts::
     {"at":"2026-11-27T19:18:38.123456Z","data":{...},"type":"RecordFiled","v":1}
 
 ``at`` is ledger time (``recorded_at``), assigned by the ledger when the entry is appended.
-Entry types are named in the past tense. Later parts of the system register their own types
-with :func:`register_entry_type`; decoding an unregistered type is an error.
+Entry types are named in the past tense. The ledger knows only "an entry of type T, version V"
+(:func:`check_entry_type`): the packages that write entries own their schemas as typed events,
+registered in :data:`socialcredit.events.EVENTS`, which a reader asks for the typed event.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
 from ..errors import Problem, StorageError, ValidationError
+from ..events import Event
+from ..timeutil import parse_time
 
 __all__ = [
     "ENCODING_VERSION",
@@ -31,110 +33,57 @@ __all__ = [
     "EntryTemplate",
     "PendingEntry",
     "check_canonical",
+    "check_entry_type",
     "decode_entry",
     "encode_batch",
     "encode_entry",
-    "entry_types",
-    "format_time",
-    "parse_time",
-    "register_entry_type",
+    "entry_of",
 ]
 
 ENCODING_VERSION = 1
 _MAX_SAFE_INT = 2**53 - 1
 
-# Entry type -> the versions of its data the code understands.
-_ENTRY_TYPES: dict[str, frozenset[int]] = {}
+_MAX_VERSION = 2**31 - 1
 
 
-def register_entry_type(name: str, versions: frozenset[int] = frozenset({1})) -> None:
-    """Declare an entry type (past-tense name) and the data versions the code understands.
+def check_entry_type(type_: object, version: object) -> str | None:
+    """Why ``type_`` and ``version`` cannot head an entry, or None if they can.
 
-    Raises:
-        ValueError: if the name is not CamelCase.
+    The ledger knows only "an entry of type T, version V": T a CamelCase name (past tense by
+    convention), V a positive integer. Which types and versions exist, and what their data
+    holds, is the business of the packages that write them and of the event registry
+    (:data:`socialcredit.events.EVENTS`), which refuses unknown ones when a reader asks.
     """
-    if not name[:1].isupper() or not name.isalnum():
-        raise ValueError(f"entry type {name!r} must be CamelCase")
-    _ENTRY_TYPES[name] = _ENTRY_TYPES.get(name, frozenset()) | versions
+    if not isinstance(type_, str) or not type_[:1].isupper() or not type_.isalnum():
+        return f"entry type {type_!r} must be a CamelCase name"
+    if not type_.isascii():
+        return f"entry type {type_!r} must be ASCII"
+    if isinstance(version, bool) or not isinstance(version, int):
+        return f"entry version {version!r} must be an integer"
+    if not 1 <= version <= _MAX_VERSION:
+        return f"entry version {version} must be between 1 and {_MAX_VERSION}"
+    return None
 
 
-def entry_types() -> dict[str, frozenset[int]]:
-    """The registered entry types and their known versions."""
-    return dict(_ENTRY_TYPES)
+# (type, version) pairs found well formed: decoding millions of entries checks each pair once.
+_WELL_FORMED: set[tuple[str, int]] = set()
 
 
-# Every entry type the system writes is declared here, so that any reader (whatever packages
-# it imported) can decode the whole ledger. Add new types to this tuple.
-CORE_ENTRY_TYPES = (
-    # records and policy
-    "RecordFiled",
-    "RecordCorrected",
-    "RecordWithdrawn",
-    "RecordRecertified",
-    "PolicyPublished",
-    "GovernanceRecorded",
-    "ImpactAssessed",
-    # rights: disputes, appeals, statements, reads
-    "DisputeOpened",
-    "DisputeAcknowledged",
-    "DisputeEvidenceAdded",
-    "DisputeDecided",
-    "AppealOpened",
-    "AppealDecided",
-    "StatementAttached",
-    "FileRead",
-    # rights: credit repair and its appeal
-    "RepairApplied",
-    "RepairDecided",
-    "RepairAppealOpened",
-    "RepairAppealDecided",
-    # consequences: lists, restoration, hardship, decisions
-    "ListingNoticed",
-    "RestorationRequested",
-    "RestorationGranted",
-    "HardshipRecorded",
-    "HardshipEnded",
-    "DecisionMade",
-    "LegalRepresentativeRecorded",
-    # ratings
-    "RatingTokenIssued",
-    "RatingGiven",
-    "RatingReplied",
-    "RatingDisputed",
-    "InteractionRecorded",
-    # notices: the outbox and its delivery attempts
-    "NoticeQueued",
-    "NoticeDelivered",
-    "NoticeDeliveryFailed",
-    # agencies and their joint memoranda
-    "AgencyRegistered",
-    "AgencyKeyRotated",
-    "MemorandumConcluded",
-    "MemorandumEnded",
-)
-for _name in CORE_ENTRY_TYPES:
-    register_entry_type(_name)
+def _refusal(type_: object, version: object) -> str | None:
+    """:func:`check_entry_type`, remembered for the pairs that pass."""
+    if type(type_) is str and type(version) is int and (type_, version) in _WELL_FORMED:
+        return None
+    reason = check_entry_type(type_, version)
+    if reason is None and len(_WELL_FORMED) < 4096:
+        _WELL_FORMED.add((type_, version))  # type: ignore[arg-type]
+    return reason
 
 
-def format_time(us: int) -> str:
-    """Microseconds since the Unix epoch as canonical UTC ISO 8601 (``...Z``)."""
-    seconds, micros = divmod(us, 1_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
-
-
-@lru_cache(maxsize=1 << 16)  # entries of one append share their time; records repeat theirs
-def parse_time(text: str) -> int:
-    """Inverse of :func:`format_time`: canonical ``...Z`` text to microseconds since the epoch.
-
-    Raises:
-        ValueError: if the text is not a UTC ISO 8601 time ending in ``Z``.
-    """
-    if not text.endswith("Z"):
-        raise ValueError(f"time {text!r} must be UTC and end in 'Z'")
-    moment = datetime.fromisoformat(text[:-1] + "+00:00")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+def entry_of(
+    event: Event, idempotency_key: str | None = None, subject: tuple[str, str] | None = None
+) -> PendingEntry:
+    """The entry to append for a typed ``event`` (its type, version and ``to_data()``)."""
+    return PendingEntry(event.TYPE, event.to_data(), idempotency_key, subject, event.VERSION)
 
 
 class PendingEntry(NamedTuple):
@@ -144,7 +93,7 @@ class PendingEntry(NamedTuple):
     dataclass costs four times as much to construct.
 
     Attributes:
-        type: a registered entry type, e.g. ``"RecordFiled"``.
+        type: a CamelCase entry type, e.g. ``"RecordFiled"``.
         data: JSON-able content (no floats).
         idempotency_key: a client key; appending the same key again is a no-op.
         subject: ``(subject_kind, external_id)`` when the entry concerns a subject, so the
@@ -185,8 +134,8 @@ def encode_entry(entry: PendingEntry, recorded_at: str, *, checked: bool = False
     construction (validated records on the ingest hot path).
 
     Raises:
-        ValidationError: if the type is unregistered or the data holds a float, a non-string
-            key or an integer outside ±(2**53 - 1).
+        ValidationError: if the type or version is malformed (:func:`check_entry_type`) or the
+            data holds a float, a non-string key or an integer outside ±(2**53 - 1).
     """
     _check_type(entry)
     if entry.data_json is not None:
@@ -218,7 +167,7 @@ class EncodedBatch(NamedTuple):
     """Entries of one type whose data is already canonical JSON, as parallel columns.
 
     Attributes:
-        type: a registered entry type.
+        type: a CamelCase entry type.
         data_json: each entry's data in canonical JSON.
         idempotency_keys: each entry's client key, or None.
         subjects: each entry's ``(subject_kind, external_id)``, or None.
@@ -236,7 +185,7 @@ class EntryTemplate:
     """Encodes many entries of one type and version from canonical data JSON.
 
     Raises:
-        ValidationError: on construction, if the type and version are not registered.
+        ValidationError: on construction, if the type or version is malformed.
     """
 
     def __init__(self, type: str, version: int = 1) -> None:
@@ -276,11 +225,9 @@ def encode_batch(
 
 
 def _check_type(entry: PendingEntry) -> None:
-    if entry.version not in _ENTRY_TYPES.get(entry.type, ()):
-        raise ValidationError(
-            "entry refused",
-            [Problem("type", f"unknown entry type {entry.type!r} v{entry.version}")],
-        )
+    reason = _refusal(entry.type, entry.version)
+    if reason is not None:
+        raise ValidationError("entry refused", [Problem("type", reason)])
 
 
 def check_canonical(data: Any, path: str = "data") -> None:
@@ -312,7 +259,8 @@ def decode_entry(position: int, raw: bytes) -> Entry:
     """Decode the canonical bytes of the entry at ``position``.
 
     Raises:
-        StorageError: if the bytes are not a well-formed EntryV1 of a registered type.
+        StorageError: if the bytes are not a well-formed EntryV1 (any CamelCase type and
+            positive version: the event registry, not the ledger, knows which exist).
     """
     try:
         document = orjson.loads(raw)
@@ -325,6 +273,10 @@ def decode_entry(position: int, raw: bytes) -> Entry:
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"entry {position} is not a valid EntryV1: {exc}") from exc
-    if entry.version not in _ENTRY_TYPES.get(entry.type, ()):
-        raise StorageError(f"entry {position} has unknown type {entry.type!r} v{entry.version}")
+    type_, version = entry.type, entry.version
+    if type(type_) is str and type(version) is int and (type_, version) in _WELL_FORMED:
+        return entry  # the usual case, checked inline
+    reason = _refusal(entry.type, entry.version)
+    if reason is not None:
+        raise StorageError(f"entry {position} is not a valid EntryV1: {reason}")
     return entry

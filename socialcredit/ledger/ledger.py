@@ -16,7 +16,7 @@ from typing import NamedTuple, TypeVar, overload
 
 from ..errors import ConfigurationError, LedgerError, NotFoundError, StorageError
 from ..storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
-from ..timeutil import utc_now_us
+from ..timeutil import format_time, utc_now_us
 from .checkpoints import (
     ChainLink,
     Checkpoint,
@@ -27,15 +27,7 @@ from .checkpoints import (
     public_key_from_text,
     public_key_text,
 )
-from .entries import (
-    EncodedBatch,
-    Entry,
-    EntryTemplate,
-    PendingEntry,
-    decode_entry,
-    encode_batch,
-    format_time,
-)
+from .entries import EncodedBatch, Entry, EntryTemplate, PendingEntry, decode_entry, encode_batch
 from .hashing import leaf_hash, unpack_bundle
 from .subject_index import Key, entry_keys
 from .tiles import append_entries, node_reader, root_at

@@ -1,4 +1,5 @@
-"""The entries of disputes and appeals, as typed events (the schema in code).
+"""The entries the rights package writes, as typed events (the schema in code): disputes
+and appeals, statements, file reads, and credit repair with its appeal.
 
 Each class is the data of one entry type at one version, registered in
 :data:`socialcredit.events.EVENTS`; :func:`dispute_event` reads a ledger entry into one.
@@ -12,22 +13,29 @@ functions in :mod:`socialcredit.rights.disputes` before they are written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.events import EVENTS, Event
 from socialcredit.ledger import Entry, PendingEntry
+from socialcredit.ledger.entries import entry_of
 
 __all__ = [
     "DISPUTE_EVENTS",
+    "RIGHTS_EVENTS",
     "AppealDecidedV1",
     "AppealOpenedV1",
     "DisputeAcknowledgedV1",
     "DisputeDecidedV1",
     "DisputeEvidenceAddedV1",
     "DisputeOpenedV1",
+    "FileReadV1",
+    "RepairAppealDecidedV1",
+    "RepairAppealOpenedV1",
+    "RepairAppliedV1",
+    "RepairDecidedV1",
+    "StatementAttachedV1",
     "dispute_event",
     "pending",
 ]
@@ -46,31 +54,7 @@ class DisputeOpenedV1(Event):
     subject: tuple[str, str]  # (kind, id); in the data {"kind": ..., "id": ...}
     grounds: str
 
-    def to_data(self) -> dict[str, Any]:
-        """The entry's data, the subject as ``{"kind", "id"}``."""
-        kind, id_ = self.subject
-        return {
-            "dispute": self.dispute,
-            "target": self.target,
-            "target_type": self.target_type,
-            "subject": {"kind": kind, "id": id_},
-            "grounds": self.grounds,
-        }
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        """The event of ``data``.
-
-        Raises:
-            ValidationError: naming a missing or unexpected key, or a malformed subject.
-        """
-        subject = data.get("subject")
-        if not isinstance(subject, Mapping) or set(subject) != {"kind", "id"}:
-            raise ValidationError(
-                "not a DisputeOpened v1 entry", [Problem("data.subject", "must be {kind, id}")]
-            )
-        flat = {**data, "subject": (subject["kind"], subject["id"])}
-        return super(DisputeOpenedV1, cls).from_data(flat)
+    SUBJECTS: ClassVar[frozenset[str]] = frozenset({"subject"})
 
 
 @EVENTS.register
@@ -135,6 +119,96 @@ class AppealDecidedV1(Event):
     reason: str
 
 
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class StatementAttachedV1(Event):
+    """The subject attached their statement to a record of their file."""
+
+    TYPE: ClassVar[str] = "StatementAttached"
+    VERSION: ClassVar[int] = 1
+    SUBJECTS: ClassVar[frozenset[str]] = frozenset({"subject"})
+    record: int
+    subject: tuple[str, str]
+    text: str
+
+
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class FileReadV1(Event):
+    """Someone read the subject's file (or one entry of it) for a whitelisted purpose."""
+
+    TYPE: ClassVar[str] = "FileRead"
+    VERSION: ClassVar[int] = 1
+    SUBJECTS: ClassVar[frozenset[str]] = frozenset({"subject"})
+    subject: tuple[str, str]
+    reader: str
+    purpose: str
+    what: str  # file, entry, ...
+
+
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class RepairAppliedV1(Event):
+    """The subject applied to end a published penalty early (credit repair); ``conditions``
+    are the rules' conditions as they stood (``{"name", "met", "detail"}`` each)."""
+
+    TYPE: ClassVar[str] = "RepairApplied"
+    VERSION: ClassVar[int] = 1
+    SUBJECTS: ClassVar[frozenset[str]] = frozenset({"subject"})
+    repair: str
+    record: int
+    subject: tuple[str, str]
+    grounds: str
+    conditions: list[dict[str, Any]]
+
+
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class RepairDecidedV1(Event):
+    """An officer granted or refused a repair application (``notice`` tells the subject)."""
+
+    TYPE: ClassVar[str] = "RepairDecided"
+    VERSION: ClassVar[int] = 1
+    repair: str
+    record: int
+    outcome: str  # granted or refused
+    by: str
+    reason: str
+    unmet: list[str]
+    ends_scoring: bool
+    notice: dict[str, Any]  # {"to": {"kind", "id"}, "text"}
+
+
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class RepairAppealOpenedV1(Event):
+    """The subject appealed a refused repair application."""
+
+    TYPE: ClassVar[str] = "RepairAppealOpened"
+    VERSION: ClassVar[int] = 1
+    appeal: str
+    repair: str
+    grounds: str
+
+
+@EVENTS.register
+@dataclass(frozen=True, slots=True)
+class RepairAppealDecidedV1(Event):
+    """Another officer decided the appeal: ``granted`` or ``confirmed``."""
+
+    TYPE: ClassVar[str] = "RepairAppealDecided"
+    VERSION: ClassVar[int] = 1
+    repair: str
+    record: int
+    outcome: str
+    by: str
+    reason: str
+    unmet: list[str]
+    ends_scoring: bool
+    notice: dict[str, Any]
+    appeal: str
+
+
 #: The dispute and appeal events, in the order a dispute's life writes them.
 DISPUTE_EVENTS: tuple[type[Event], ...] = (
     DisputeOpenedV1,
@@ -143,6 +217,16 @@ DISPUTE_EVENTS: tuple[type[Event], ...] = (
     DisputeDecidedV1,
     AppealOpenedV1,
     AppealDecidedV1,
+)
+
+#: The other rights entries: statements, reads and credit repair.
+RIGHTS_EVENTS: tuple[type[Event], ...] = (
+    StatementAttachedV1,
+    FileReadV1,
+    RepairAppliedV1,
+    RepairDecidedV1,
+    RepairAppealOpenedV1,
+    RepairAppealDecidedV1,
 )
 
 
@@ -163,4 +247,4 @@ def pending(
     event: Event, idempotency_key: str | None = None, subject: tuple[str, str] | None = None
 ) -> PendingEntry:
     """The entry to append for ``event``."""
-    return PendingEntry(event.TYPE, event.to_data(), idempotency_key, subject, event.VERSION)
+    return entry_of(event, idempotency_key, subject)

@@ -1,5 +1,6 @@
 """Scoring: one definition (:mod:`.definition`), evaluated per subject (:mod:`.engine`) and in
-batch with DuckDB (:mod:`.batch`), over records projected from the ledger (:mod:`.records`).
+batch with DuckDB (:mod:`.batch`), over the record rows and the record index of
+:mod:`socialcredit.records`.
 """
 
 from socialcredit.scoring.definition import CompiledPolicy, KindTerms, compile_policy
@@ -11,7 +12,6 @@ from socialcredit.scoring.engine import (
     explain,
     score,
 )
-from socialcredit.scoring.records import RecordIndex, RecordRow, record_rows
 from socialcredit.scoring.reports import Rescore, history, rescore
 
 __all__ = [
@@ -20,14 +20,11 @@ __all__ = [
     "ExpiryStep",
     "Explanation",
     "KindTerms",
-    "RecordIndex",
-    "RecordRow",
     "Rescore",
     "ScoreResult",
     "compile_policy",
     "explain",
     "history",
-    "record_rows",
     "rescore",
     "score",
 ]

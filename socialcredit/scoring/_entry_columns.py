@@ -7,7 +7,7 @@ then overwritten with spaces, which JSON readers skip, so the entries become one
 column over the same buffer.
 
 Canonical times (``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``) are read column-wise as well; any other
-text is left to :func:`~socialcredit.ledger.entries.parse_time`, which decides exactly as the
+text is left to :func:`~socialcredit.timeutil.parse_time`, which decides exactly as the
 per-entry path does.
 """
 
@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 
 from socialcredit.errors import LedgerError, StorageError
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import parse_time
 from socialcredit.storage.port import BUNDLE_SIZE
+from socialcredit.timeutil import parse_time
 
 __all__ = ["canonical_times_us", "entry_chunks"]
 
@@ -129,7 +129,7 @@ _SHORT, _LONG = 20, 27
 
 def canonical_times_us(texts: pa.Array) -> np.ndarray:
     """Microseconds since the epoch of every time text, exactly as
-    :func:`~socialcredit.ledger.entries.parse_time` reads it.
+    :func:`~socialcredit.timeutil.parse_time` reads it.
 
     Canonical texts (``YYYY-MM-DDTHH:MM:SSZ``, optionally with six fraction digits) are read
     column-wise; any other text is read by ``parse_time`` itself.

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import pyarrow as pa
 
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import CompiledPolicy, FeatureTerms, KindTerms, SchemeTerms
 from socialcredit.scoring.engine import to_us
-from socialcredit.scoring.records import RecordRow
 
 if TYPE_CHECKING:
     import duckdb

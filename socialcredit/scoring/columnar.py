@@ -1,6 +1,6 @@
 """A record index in columns: the whole ledger's records without a Python object per record.
 
-:class:`ColumnarRecords` answers every question of :class:`~socialcredit.scoring.records.
+:class:`ColumnarRecords` answers every question of :class:`~socialcredit.records.
 RecordIndex` (it is one), but holds the rows as flat typed arrays — position, kind code,
 occurred and recorded times, amount, subject slot and the previous row of the same subject —
 about 42 bytes a record instead of the ~400 of a row tuple in a dict of lists. A subject's
@@ -24,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from socialcredit.ledger.entries import Entry, parse_time
-from socialcredit.scoring.records import (
+from socialcredit.ledger.entries import Entry
+from socialcredit.records import (
     LIFECYCLE_ENTRY_TYPES,
     RECORD_FILED,
     RecordIndex,
     RecordRow,
 )
+from socialcredit.timeutil import parse_time
 
 __all__ = ["ColumnarRecords", "SubjectKeys"]
 

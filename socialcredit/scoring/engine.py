@@ -24,6 +24,7 @@ from typing import Any
 
 from socialcredit.ledger import Ledger
 from socialcredit.policy import PolicyBundle, bundle_in_force, default_bundle
+from socialcredit.records import RecordIndex, RecordRow, ledger_index, subject_index
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     aggregate,
@@ -35,7 +36,6 @@ from socialcredit.scoring.definition import (
     record_points,
     sector_grades,
 )
-from socialcredit.scoring.records import RecordIndex, RecordRow, ledger_index, subject_index
 from socialcredit.timeutil import from_us, to_us
 
 __all__ = [

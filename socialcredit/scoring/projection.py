@@ -34,6 +34,7 @@ from socialcredit.ledger import Entry, Ledger
 from socialcredit.ledger.entries import decode_entry
 from socialcredit.policy import default_bundle
 from socialcredit.policy.publish import PublishedBundle, in_force, published_bundles
+from socialcredit.records import RECORD_FILED, RecordIndex, RecordRow, project_entry
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     aggregate,
@@ -43,7 +44,6 @@ from socialcredit.scoring.definition import (
     sector_grades,
 )
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
-from socialcredit.scoring.records import RECORD_FILED, RecordIndex, RecordRow, project_entry
 
 __all__ = ["LIFECYCLE_TYPES", "LiveScore", "LiveScores"]
 

@@ -66,7 +66,13 @@ NAME = "record-columns"
 _MAGIC = b"socialcredit-record-columns/v1\n"
 _SIZES = struct.Struct(">QQQ")
 # The modules that decide which rows and entries the columns hold.
-_CODE = ("stream.py", "_entry_columns.py", "record_columns.py", "records.py")
+_CODE = (
+    "stream.py",
+    "_entry_columns.py",
+    "record_columns.py",
+    "../records/_rows.py",
+    "../records/_index.py",
+)
 _log = logging.getLogger("socialcredit.snapshots")
 
 

@@ -14,11 +14,11 @@ import pyarrow.compute as pc
 from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Entry, Ledger
 from socialcredit.policy.publish import in_force, read_published
+from socialcredit.records import ledger_index
 from socialcredit.scoring.batch import BatchScore, batch_scores_table, scores_of_table
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import ScoreResult, resolve_policy, score, to_us
 from socialcredit.scoring.record_columns import current_columns
-from socialcredit.scoring.records import ledger_index
 from socialcredit.scoring.stream import effective_of
 from socialcredit.scoring.vectorised import KindTable, record_points
 

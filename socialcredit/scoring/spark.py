@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from socialcredit.errors import ConfigurationError
+from socialcredit.records import RecordRow
 from socialcredit.scoring.batch import (
     SPARK,
     BatchScore,
@@ -42,7 +43,6 @@ from socialcredit.scoring.batch import (
 )
 from socialcredit.scoring.definition import CompiledPolicy
 from socialcredit.scoring.engine import to_us
-from socialcredit.scoring.records import RecordRow
 
 if TYPE_CHECKING:
     from pyspark import SparkConf

@@ -1,14 +1,14 @@
 """The effective records of a whole ledger as Arrow record batches, read in bulk.
 
 This is what :func:`~socialcredit.scoring.reports.rescore` scores. It gives exactly the rows
-of :meth:`RecordIndex.effective_rows <socialcredit.scoring.records.RecordIndex.effective_rows>`
+of :meth:`RecordIndex.effective_rows <socialcredit.records.RecordIndex.effective_rows>`
 (the replay of every entry into Python objects), without the replay:
 
 1. **Records, column-wise.** The stored bundles are read a few thousand at a time and split
    into entries as one Arrow column (:mod:`._entry_columns`); DuckDB's JSON reader extracts
    the fields of every ``RecordFiled`` entry in parallel, and its times are parsed with NumPy.
    A record whose fields are not plain JSON strings (or an integer or null amount) is read by
-   :func:`~socialcredit.scoring.records.project_entry` instead, as the replay reads it.
+   :func:`~socialcredit.records.project_entry` instead, as the replay reads it.
 2. **Lifecycle, per affected record.** The lifecycle entries (corrections, withdrawals,
    recertifications, disputes, appeals: few) are decoded one by one and applied, together with
    the rows of the records they name, to a :class:`RecordIndex` — the lifecycle rules live
@@ -37,14 +37,14 @@ from socialcredit.errors import StorageError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.entries import Entry, decode_entry
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
-from socialcredit.scoring._entry_columns import canonical_times_us, entry_chunks
-from socialcredit.scoring.batch import RECORDS_SCHEMA, records_table
-from socialcredit.scoring.records import (
+from socialcredit.records import (
     LIFECYCLE_ENTRY_TYPES,
     RecordIndex,
     RecordRow,
     project_entry,
 )
+from socialcredit.scoring._entry_columns import canonical_times_us, entry_chunks
+from socialcredit.scoring.batch import RECORDS_SCHEMA, records_table
 
 if TYPE_CHECKING:
     import duckdb

@@ -1,7 +1,6 @@
-"""The projection of records from the ledger into plain rows, with their lifecycle.
+"""The record index: the rows of each subject, and per record its lifecycle.
 
-A :class:`RecordRow` holds exactly what the scoring definition needs from a ``RecordFiled``
-entry. :class:`RecordIndex` keeps the rows per subject and, per record, its lifecycle: the
+:class:`RecordIndex` keeps the rows per subject and, per record, its lifecycle: the
 corrections, withdrawals, recertifications and disputes recorded about it. It can be rebuilt
 from the ledger at any time, or caught up incrementally (only entries after the last one it
 has seen are read), and both must give the same index.
@@ -32,7 +31,7 @@ one atomic append; the index applies the ``Record*`` entries and uses the disput
 the suspension rule:
 
     A record is *suspended* at ledger time K iff one of its disputes has a decision deadline
-    D <= K (:func:`socialcredit.records.deadlines.decision_deadline_us`) and was not decided
+    D <= K (:func:`socialcredit.records.decision_deadline_us`) and was not decided
     by K: suspended during [D, decided_at), or from D on while undecided. After a late
     decision the outcome applies (upheld: counts again; corrected: the corrected version;
     deleted: withdrawn).
@@ -49,51 +48,22 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import Entry, parse_time
+from socialcredit.ledger.entries import Entry
 from socialcredit.ledger.subject_index import subject_entries
-from socialcredit.records.deadlines import decision_deadline_us
-
-__all__ = [
-    "LIFECYCLE_ENTRY_TYPES",
-    "RECORD_FILED",
-    "RecordIndex",
-    "RecordRow",
-    "RecordStatus",
-    "ledger_index",
-    "project_entries",
-    "record_rows",
-    "subject_index",
-]
-
-RECORD_FILED = "RecordFiled"
-LIFECYCLE_ENTRY_TYPES = frozenset(
-    {
-        "RecordCorrected",
-        "RecordWithdrawn",
-        "RecordRecertified",
-        "DisputeOpened",
-        "DisputeEvidenceAdded",
-        "DisputeDecided",
-        "AppealDecided",
-    }
+from socialcredit.records._deadlines import decision_deadline_us
+from socialcredit.records._rows import (
+    LIFECYCLE_ENTRY_TYPES,
+    RECORD_FILED,
+    RecordRow,
+    SubjectKey,
+    project_entry,
 )
+from socialcredit.timeutil import parse_time
 
-SubjectKey = tuple[str, str]
-
-
-class RecordRow(NamedTuple):
-    """One filed record as plain values (times in microseconds since the epoch, UTC)."""
-
-    position: int
-    subject_kind: str
-    subject_id: str
-    kind: str
-    occurred_at_us: int
-    recorded_at_us: int
-    amount: int | None
+__all__ = ["RecordIndex", "RecordStatus", "ledger_index", "subject_index"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,41 +109,6 @@ class _Life:
     corrections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     presence: list[tuple[int, bool, str]] = field(default_factory=list)  # (at, withdrawn, why)
     disputes: list[_Dispute] = field(default_factory=list)
-
-
-def project_entry(entry: Entry) -> RecordRow | None:
-    """The row of a ``RecordFiled`` entry, or None for any other entry type.
-
-    Raises:
-        KeyError, ValueError: if a ``RecordFiled`` entry's data is not a record payload.
-    """
-    if entry.type != RECORD_FILED:
-        return None
-    data = entry.data
-    subject = data["subject"]
-    amount = data.get("amount")
-    return RecordRow(
-        position=entry.position,
-        subject_kind=str(subject["kind"]),
-        subject_id=str(subject["id"]),
-        kind=str(data["kind"]),
-        occurred_at_us=parse_time(data["occurred_at"]),
-        recorded_at_us=entry.recorded_at_us,
-        amount=None if amount is None else int(amount),
-    )
-
-
-def project_entries(entries: Iterable[Entry]) -> Iterator[RecordRow]:
-    """The rows of the ``RecordFiled`` entries among ``entries``, in order."""
-    for entry in entries:
-        row = project_entry(entry)
-        if row is not None:
-            yield row
-
-
-def record_rows(ledger: Ledger, start: int = 0, stop: int | None = None) -> Iterator[RecordRow]:
-    """The rows of the ``RecordFiled`` entries at ``start <= position < stop``, in order."""
-    return project_entries(ledger.entries(start, stop))
 
 
 def _corrected(row: RecordRow, changes: dict[str, Any]) -> RecordRow:
