@@ -47,7 +47,7 @@ from socialcredit.accounts import AccountStore, Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.demo.city import build_city
 from socialcredit.policy import default_bundle
-from socialcredit.scoring import RecordIndex
+from socialcredit.records import RecordIndex
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 

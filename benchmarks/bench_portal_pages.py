@@ -30,7 +30,7 @@ from bench_api_load import build, free_port, start_server
 
 from socialcredit.accounts import AccountStore, seed_demo_accounts
 from socialcredit.policy import default_bundle
-from socialcredit.scoring import RecordIndex
+from socialcredit.records import RecordIndex
 from socialcredit.service import open_ledger
 
 TARGET_MS = 300.0

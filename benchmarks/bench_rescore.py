@@ -50,9 +50,10 @@ from socialcredit.demo.city import ORGANISATION_KINDS, PERSON_KINDS
 from socialcredit.demo.filers import reference_of, source_of
 from socialcredit.ledger import Ledger, PendingEntry, create_key_file
 from socialcredit.ledger.checkpoints import Signer
-from socialcredit.ledger.entries import EncodedBatch, format_time
+from socialcredit.ledger.entries import EncodedBatch
 from socialcredit.policy import default_bundle, publish
-from socialcredit.scoring import RecordIndex, rescore
+from socialcredit.records import RecordIndex
+from socialcredit.scoring import rescore
 from socialcredit.scoring.batch import batch_scores_table, records_table
 from socialcredit.scoring.engine import compiled_bundle, resolve_policy, to_us
 from socialcredit.scoring.record_columns import (
@@ -63,6 +64,7 @@ from socialcredit.scoring.record_columns import (
 )
 from socialcredit.scoring.stream import effective_records, lifecycle_of, scan_columns
 from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.timeutil import format_time
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 START = date(2023, 11, 1)

@@ -80,7 +80,8 @@ def per_subject(scorecard: PolicyBundle) -> None:
     from socialcredit.demo.city import build_city
     from socialcredit.ingest import ingest_rows
     from socialcredit.ledger import Ledger, create_key_file
-    from socialcredit.scoring import RecordIndex, explain, score
+    from socialcredit.records import RecordIndex
+    from socialcredit.scoring import explain, score
     from socialcredit.storage.sqlite import SQLiteStore
 
     with tempfile.TemporaryDirectory() as tmp:

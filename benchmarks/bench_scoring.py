@@ -33,7 +33,8 @@ from socialcredit.demo.filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.policy import default_bundle
-from socialcredit.scoring import RecordIndex, explain, score
+from socialcredit.records import RecordIndex
+from socialcredit.scoring import explain, score
 from socialcredit.scoring.engine import compiled_bundle, from_us
 from socialcredit.scoring.projection import LiveScores
 from socialcredit.storage.sqlite import SQLiteStore

@@ -30,10 +30,10 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordRow
 from socialcredit.scoring.batch import RECORDS_SCHEMA, batch_scores_table
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
 from socialcredit.scoring.engine import compiled_bundle, evaluate, to_us
-from socialcredit.scoring.records import RecordRow
 from socialcredit.scoring.vectorised import KindTable
 from socialcredit.scoring.vectorised import evaluate as vector_evaluate
 

@@ -1,7 +1,7 @@
 """Batch scoring on Spark ``local[2]`` against DuckDB, on the same 10 million record rows.
 
 Writes seeded synthetic record rows (the Parquet ``records/`` layout of an export: the
-:class:`~socialcredit.scoring.records.RecordRow` columns) to the system temp dir, then scores
+:class:`~socialcredit.records.RecordRow` columns) to the system temp dir, then scores
 every subject with the same compiled policy (the default bundle with linear decay for the
 minor and positive tiers, so every step of the definition runs):
 

@@ -38,7 +38,7 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialcredit.api import AccountStore, RateLimit, Role, create_app
+from socialcredit.accounts import AccountStore, RateLimit, Role
 from socialcredit.catalogue.identifiers import make_resident_id
 from socialcredit.catalogue.sources import make_reference
 from socialcredit.errors import Problem, RatingRefusedError
@@ -55,6 +55,7 @@ from socialcredit.ratings.scenarios import (
     replay,
     world,
 )
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 

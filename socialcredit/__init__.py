@@ -3,19 +3,23 @@
 The engine keeps every fact in a tamper-evident ledger (RFC 6962 Merkle tree, Ed25519-signed
 checkpoints); everything else is a projection of it. See ``docs/`` and ``README.md``.
 
-The library's main entry points, importable from here::
+The application object is the one door into the engine: the command line, the HTTP API and
+the portal all call it, and so can any program::
 
     import socialcredit as sc
 
     settings = sc.Settings.load({})                      # from the environment, validated once
-    ledger = sc.open_ledger(settings, write=True)        # sc.init_ledger(...) makes a new one
-    sc.ingest_file(ledger, sc.catalogue_in_force(ledger), "records.csv", ...)   # file records
-    sc.score(ledger, "person", "110...")                 # score, explain, rescore
-    sc.DecisionService(ledger).decide("person", "110...", "rail-ticket")        # decide
-    sc.subject_report(ledger, "person", "110...", ...)   # the subject access report
-    sc.open_dispute(ledger, position, "not mine")        # disputes
-    sc.publish(ledger, sc.load_bundle("policy/"))        # policy
+    with sc.System.open(settings) as system:             # sc.System.create(...) makes a new one
+        me = sc.operator("officer:li")                   # who asks (logged with every read)
+        system.file_records(me, rows)                    # file records
+        system.score(me, ("person", "110..."), purpose="dispute_handling")   # a logged read
+        system.explain(me, ("person", "110..."), purpose="dispute_handling")
+        system.open_dispute(me, position, "not mine")    # disputes, repair, ratings, policy...
 
+A server serves it (``System.start``/``close``: the decision service runs); then
+``system.decide(me, subject, "air_travel")`` answers a point of service. The lower-level
+library calls (``score(ledger, ...)``, ``publish(ledger, bundle)``...) stay importable from
+here too, for notebooks and the lab,
 and the one error tree (:mod:`socialcredit.errors`), every class of which is exported here.
 
 The errors load with the package. Everything else loads on first use: importing one module
@@ -39,6 +43,7 @@ from socialcredit.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
     Problem,
+    ProblemCollector,
     RateLimitedError,
     RatingRefusedError,
     RecordRefusedError,
@@ -70,12 +75,15 @@ if _typing.TYPE_CHECKING:  # the real names for type checkers; at run time they 
     from socialcredit.scoring import Explanation, ScoreResult, explain, rescore, score
     from socialcredit.service import catalogue_in_force, init_ledger, open_ledger
     from socialcredit.settings import Settings
+    from socialcredit.system import System, operator
 
 __version__ = "0.1.0"
 
 #: Where each lazily loaded name lives (always a package's surface, never a private module).
 _LAZY = {
     "Settings": "settings",
+    "System": "system",
+    "operator": "system",
     "open_ledger": "service",
     "init_ledger": "service",
     "catalogue_in_force": "service",
@@ -123,6 +131,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyBundle",
     "Problem",
+    "ProblemCollector",
     "RateLimitedError",
     "RatingRefusedError",
     "RecordRefusedError",
@@ -131,6 +140,7 @@ __all__ = [
     "Settings",
     "SocialCreditError",
     "StorageError",
+    "System",
     "ValidationError",
     "VerifyReport",
     "__version__",
@@ -148,6 +158,7 @@ __all__ = [
     "load_bundle",
     "open_dispute",
     "open_ledger",
+    "operator",
     "publish",
     "rescore",
     "score",

@@ -45,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "Problem",
+    "ProblemCollector",
     "RecordRefusedError",
     "ScenarioError",
     "SocialCreditError",
@@ -66,6 +67,18 @@ class Problem:
     def as_dict(self) -> dict[str, str]:
         """The problem as a JSON-able mapping."""
         return {"field": self.field, "reason": self.reason}
+
+
+class ProblemCollector:
+    """The base of a checker that reads a whole document in one pass and collects every
+    problem (a bundle file, the catalogue): a caller gets them all at once, not the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def refuse(self, path: str, reason: str) -> None:
+        """Note that the value at ``path`` is refused, and why."""
+        self.problems.append(Problem(path, reason))
 
 
 class SocialCreditError(Exception):

@@ -59,7 +59,7 @@ from .storage import open_store, sqlite_path
 from .storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
 
 if TYPE_CHECKING:
-    from .scoring.records import RecordIndex
+    from .records import RecordIndex
 
 __all__ = ["FORMAT", "TransferReport", "transfer"]
 
@@ -379,8 +379,8 @@ def _to_parquet(reader: _Source, directory: Path, report: TransferReport) -> Non
 def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> CompactRange:
     """Write ``entries.parquet`` and ``records.parquet``; return the recomputed tree."""
     from .ledger.entries import decode_entry
+    from .records import RecordIndex, project_entry
     from .scoring.batch import records_table
-    from .scoring.records import RecordIndex, project_entry
 
     compact = CompactRange()
     index = RecordIndex()  # each record's lifecycle, for effective.parquet

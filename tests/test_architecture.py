@@ -14,6 +14,7 @@ import socialcredit
 import socialcredit.accounts
 import socialcredit.records
 import socialcredit.rights
+import socialcredit.system
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = [
@@ -62,8 +63,16 @@ def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         # the domain reaching up into an adapter
         ("scoring/engine.py", "import socialcredit.api.app", "layers"),
+        # the application object reaching up into an adapter
+        ("system/_core.py", "import socialcredit.api", "layers"),
+        # the portal reusing the API's helpers instead of the application object
+        ("web/subject.py", "import socialcredit.api.routes", "layers"),
+        # a domain package reaching up into the application object
+        ("records/_index.py", "import socialcredit.system", "layers"),
         # the lab importing the portal
         ("simulation/metrics.py", "import socialcredit.web", "lab"),
+        # the lab driving the application object
+        ("simulation/metrics.py", "import socialcredit.system", "lab"),
         # storage importing the ledger above it: a cycle between top-level packages
         ("storage/port.py", "import socialcredit.ledger", "acyclic"),
         # two leaf services coupled
@@ -98,7 +107,14 @@ def _is_submodule(module: object, name: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "module", [socialcredit, socialcredit.accounts, socialcredit.records, socialcredit.rights]
+    "module",
+    [
+        socialcredit,
+        socialcredit.accounts,
+        socialcredit.records,
+        socialcredit.rights,
+        socialcredit.system,
+    ],
 )
 def test_the_surface_exports_exactly_its_members(module: object) -> None:
     surface = sorted(n for n in module.__all__ if not n.startswith("_"))  # type: ignore[attr-defined]

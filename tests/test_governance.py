@@ -22,7 +22,7 @@ import yaml
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from socialcredit.api import AccountStore, Role, create_app
+from socialcredit.accounts import AccountStore, Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.cli import cli
 from socialcredit.errors import Problem
@@ -63,6 +63,7 @@ from socialcredit.policy.signatures import (
     GOVERNANCE_DOMAIN,
     sign_bundle_directory,
 )
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 

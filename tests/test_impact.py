@@ -22,7 +22,7 @@ from socialcredit.errors import ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.policy import PolicyBundle, default_bundle, load_bundle_from_files
 from socialcredit.policy.assessment import assessment_for, record_assessment
-from socialcredit.scoring.records import record_rows
+from socialcredit.records import record_rows
 from socialcredit.service import open_ledger
 from socialcredit.settings import Settings
 from socialcredit.simulation._impact_city import synthetic_city

@@ -14,7 +14,8 @@ from socialcredit.errors import IntegrityError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.policy import default_bundle, publish
-from socialcredit.scoring import RecordIndex, score
+from socialcredit.records import RecordIndex
+from socialcredit.scoring import score
 from socialcredit.scoring.batch import batch_scores
 from socialcredit.scoring.engine import from_us, resolve_policy
 from socialcredit.scoring.projection import LiveScores

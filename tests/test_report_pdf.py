@@ -34,9 +34,9 @@ from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import public_key_from_text
 from socialcredit.ledger.proofs import check_inclusion_proof
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordIndex
 from socialcredit.rights.reads import reads_of
 from socialcredit.rights.report import subject_report
-from socialcredit.scoring import RecordIndex
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 from tests.records_factory import organisation, person

@@ -18,15 +18,16 @@ from socialcredit.catalogue import default_catalogue
 from socialcredit.demo.city import build_city
 from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import format_time, parse_time
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordIndex
 from socialcredit.rights import disputes as d
-from socialcredit.scoring import RecordIndex, rescore
+from socialcredit.scoring import rescore
 from socialcredit.scoring._entry_columns import canonical_times_us
 from socialcredit.scoring.batch import batch_scores_table, records_table
 from socialcredit.scoring.definition import record_points
 from socialcredit.scoring.engine import resolve_policy, to_us
 from socialcredit.scoring.stream import effective_records
+from socialcredit.timeutil import format_time, parse_time
 
 from .conftest import Clock
 

@@ -21,14 +21,8 @@ from socialcredit.policy import (
     publish,
 )
 from socialcredit.policy.scoring import check_scoring
-from socialcredit.scoring import (
-    CompiledPolicy,
-    RecordIndex,
-    RecordRow,
-    compile_policy,
-    explain,
-    score,
-)
+from socialcredit.records import RecordIndex, RecordRow
+from socialcredit.scoring import CompiledPolicy, compile_policy, explain, score
 from socialcredit.scoring.engine import to_us
 from tests.records_factory import person
 from tests.test_governance import publish_governed

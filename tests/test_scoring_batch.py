@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.scoring import RecordIndex, RecordRow, score
+from socialcredit.records import RecordIndex, RecordRow
+from socialcredit.scoring import score
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.engine import from_us, to_us
 from tests.test_scoring import DEFAULT, LINEAR

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from socialcredit.catalogue import Gravity
 from socialcredit.policy import GradeBand, default_bundle
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, KindTerms
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
-from socialcredit.scoring.records import RecordRow
 from socialcredit.scoring.vectorised import KindTable, RunningScores
 from socialcredit.scoring.vectorised import evaluate as vector_evaluate
 

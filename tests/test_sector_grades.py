@@ -28,12 +28,12 @@ from socialcredit.demo.city import build_city
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle, load_bundle_from_files, publish
 from socialcredit.policy.scoring import check_scoring
+from socialcredit.records import RecordRow
 from socialcredit.scoring import rescore, score
 from socialcredit.scoring.batch import batch_scores, records_table, sector_column
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
 from socialcredit.scoring.projection import LiveScores
-from socialcredit.scoring.records import RecordRow
 from socialcredit.scoring.vectorised import KindTable
 from socialcredit.scoring.vectorised import evaluate as vector_evaluate
 from socialcredit.timeutil import to_us

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from socialcredit.policy import default_bundle
+from socialcredit.records import RecordRow
 from socialcredit.scoring.batch import batch_scores, records_table
 from socialcredit.scoring.definition import US_PER_DAY
 from socialcredit.scoring.engine import compiled_bundle, from_us
-from socialcredit.scoring.records import RecordRow
 from tests.test_sector_grades import AS_OF, KINDS, POLICIES, START, SUBJECTS
 
 pytest.importorskip("pyspark", reason="PySpark is not installed (extra 'spark')")

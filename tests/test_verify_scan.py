@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcredit.ledger import _verify_index
-from socialcredit.ledger.entries import format_time
 from socialcredit.ledger.hashing import bundle_leaf_hashes, pack_bundle, subtree_root, unpack_bundle
+from socialcredit.timeutil import format_time
 
 native = pytest.mark.skipif(
     _verify_index._verify_bundle is None, reason="the C extension is not built"

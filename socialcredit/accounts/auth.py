@@ -69,7 +69,7 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class AuthContext(Protocol):
-    """What authentication needs of the serving application's context (``app.state.ctx``)."""
+    """What authentication needs of the serving application (``app.state.auth``)."""
 
     @property
     def accounts(self) -> AccountStore:
@@ -83,7 +83,7 @@ class AuthContext(Protocol):
 
 
 def _ctx(request: Request) -> AuthContext:
-    ctx: AuthContext = request.app.state.ctx
+    ctx: AuthContext = request.app.state.auth
     return ctx
 
 

@@ -22,6 +22,7 @@ import hashlib
 
 import orjson
 
+from socialcredit.agencies.events import MemorandumEndedV1
 from socialcredit.agencies.memoranda import (
     MEMORANDUM_DOMAIN,
     RecordedMemorandum,
@@ -31,7 +32,9 @@ from socialcredit.agencies.memoranda import (
 from socialcredit.agencies.registry import find_agency, key_at
 from socialcredit.catalogue import firewall
 from socialcredit.errors import Problem, ValidationError
-from socialcredit.ledger import Ledger, PendingEntry, Signer
+from socialcredit.events import EVENTS
+from socialcredit.ledger import Ledger, Signer
+from socialcredit.ledger.entries import entry_of
 from socialcredit.policy.signatures import Signature, sign_digest, verifies
 
 __all__ = [
@@ -44,7 +47,7 @@ __all__ = [
     "verify_memorandum",
 ]
 
-MEMORANDUM_ENDED = "MemorandumEnded"
+MEMORANDUM_ENDED = MemorandumEndedV1.TYPE
 END_DOMAIN = b"socialcredit memorandum end v1\n"
 _MAX_REASON = 1_000
 
@@ -122,15 +125,15 @@ def end_memorandum(
     recorded, problems = check_ending(ledger, memo_id, reason, signature)
     if problems:
         raise ValidationError(f"ending refused ({len(problems)} problems)", problems)
-    data = {
-        "memorandum": memo_id,
-        "memorandum_digest": recorded.memorandum.digest(),
-        "reason": " ".join(reason.split()),
-        "agency": signature.role,
-        "public_key": signature.public_key,
-        "signature": signature.signature,
-    }
-    entry = PendingEntry(MEMORANDUM_ENDED, data, idempotency_key=ending_key(memo_id))
+    event = MemorandumEndedV1(
+        memorandum=memo_id,
+        memorandum_digest=recorded.memorandum.digest(),
+        reason=" ".join(reason.split()),
+        agency=signature.role,
+        public_key=signature.public_key,
+        signature=signature.signature,
+    )
+    entry = entry_of(event, idempotency_key=ending_key(memo_id))
     if ledger.append([entry])[0].duplicate:
         raise ValidationError("ending refused", [Problem("memorandum", "ended meanwhile")])
     return memorandum(ledger, memo_id)
@@ -145,9 +148,9 @@ def verify_memorandum(ledger: Ledger, recorded: RecordedMemorandum) -> list[Prob
         problems += _held(ledger, s, recorded.position, message, f"signatures.{s.role}")
     if recorded.ended is not None:
         entry = ledger.entry(recorded.ended.position)
-        data = entry.data
-        signed = Signature(str(data["agency"]), str(data["public_key"]), str(data["signature"]))
-        digest = end_digest(recorded, str(data["reason"]))
+        ended = EVENTS.read_as(entry, MemorandumEndedV1)
+        signed = Signature(ended.agency, ended.public_key, ended.signature)
+        digest = end_digest(recorded, ended.reason)
         where = f"ended.{signed.role}"
         problems += _held(ledger, signed, entry.position, END_DOMAIN + digest.encode(), where)
     return problems

@@ -63,12 +63,14 @@ from typing import Any, NamedTuple
 import orjson
 import yaml
 
+from socialcredit.agencies.events import MemorandumConcludedV1, MemorandumEndedV1
 from socialcredit.agencies.registry import Agency, find_agency
 from socialcredit.catalogue import firewall, registry
 from socialcredit.catalogue.loader import _UniqueKeyLoader
 from socialcredit.errors import NotFoundError, Problem, ValidationError
-from socialcredit.ledger import Entry, Ledger, PendingEntry, Signer
-from socialcredit.ledger.entries import format_time
+from socialcredit.events import EVENTS
+from socialcredit.ledger import Entry, Ledger, Signer
+from socialcredit.ledger.entries import entry_of
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.policy import PolicyBundle, bundle_in_force, default_bundle
 from socialcredit.policy.signatures import (
@@ -80,6 +82,7 @@ from socialcredit.policy.signatures import (
     with_signature,
 )
 from socialcredit.scoring.engine import from_us, to_us
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "MEMORANDUM_CONCLUDED",
@@ -100,7 +103,7 @@ __all__ = [
     "sign_memorandum_file",
 ]
 
-MEMORANDUM_CONCLUDED = "MemorandumConcluded"
+MEMORANDUM_CONCLUDED = MemorandumConcludedV1.TYPE
 MEMORANDUM_DOMAIN = b"socialcredit memorandum v1\n"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -509,14 +512,14 @@ def record_memorandum(ledger: Ledger, memo: Memorandum, signed: SignatureSet) ->
     if problems:
         raise ValidationError(f"memorandum refused ({len(problems)} problems)", problems)
     number = len(memoranda(ledger)) + 1
-    data = {
+    event = MemorandumConcludedV1(
         **memo.as_dict(),
-        "digest": memo.digest(),
-        "signatures": [
+        digest=memo.digest(),
+        signatures=[
             {"agency": s.role, "public_key": s.public_key, "signature": s.signature} for s in valid
         ],
-    }
-    entry = PendingEntry(MEMORANDUM_CONCLUDED, data, idempotency_key=f"memorandum#{number}")
+    )
+    entry = entry_of(event, idempotency_key=f"memorandum#{number}")
     result = ledger.append([entry])[0]
     if result.duplicate:
         reason = "another memorandum was recorded at the same moment: record again"
@@ -530,9 +533,12 @@ def read_memorandum(entry: Entry) -> RecordedMemorandum:
     Raises:
         ValidationError: if it no longer parses or its digest does not match.
     """
-    data = entry.data
-    memo, problems = parse_memorandum({k: data.get(k) for k in _KEYS - {"signatures"}})
-    if memo is None or memo.digest() != data.get("digest"):
+    try:
+        event = EVENTS.read_as(entry, MemorandumConcludedV1)
+        memo, problems = parse_memorandum(event.document())
+    except ValidationError as exc:
+        memo, problems = None, list(exc.problems)
+    if memo is None or memo.digest() != event.digest:
         problems = problems or [Problem("digest", "does not match the document")]
         raise ValidationError(
             f"entry {entry.position} is not a memorandum that replays",
@@ -540,7 +546,7 @@ def read_memorandum(entry: Entry) -> RecordedMemorandum:
         )
     signatures = tuple(
         Signature(str(s["agency"]), str(s["public_key"]), str(s["signature"]), memo.digest())
-        for s in data.get("signatures") or ()
+        for s in event.signatures
     )
     return RecordedMemorandum(memo, signatures, entry.position, entry.recorded_at_us)
 
@@ -574,10 +580,8 @@ def _with_endings(
         position = found.get(key)
         if position is not None and position < size:
             entry = ledger.entry(position)
-            data = entry.data
-            ending = Ending(
-                str(data["agency"]), str(data["reason"]), position, entry.recorded_at_us
-            )
+            ended = EVENTS.read_as(entry, MemorandumEndedV1)
+            ending = Ending(ended.agency, ended.reason, position, entry.recorded_at_us)
             r = replace(r, ended=ending)
         out.append(r)
     return out

@@ -32,14 +32,17 @@ from functools import cache
 
 import orjson
 
+from socialcredit.agencies.events import AgencyKeyRotatedV1, AgencyRegisteredV1
 from socialcredit.catalogue import firewall
 from socialcredit.catalogue.sources import Source
 from socialcredit.catalogue.taxonomy import conduct_taxonomy
 from socialcredit.errors import ConfigurationError, NotFoundError, Problem, ValidationError
-from socialcredit.ledger import Entry, Ledger, PendingEntry, Signer
+from socialcredit.events import EVENTS
+from socialcredit.ledger import Entry, Ledger, Signer
 from socialcredit.ledger.checkpoints import public_key_from_text, public_key_text
-from socialcredit.ledger.entries import format_time
+from socialcredit.ledger.entries import entry_of
 from socialcredit.policy.signatures import Signature, verifies
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "AGENCY_KEY_ROTATED",
@@ -60,8 +63,8 @@ __all__ = [
     "sign_rotation",
 ]
 
-AGENCY_REGISTERED = "AgencyRegistered"
-AGENCY_KEY_ROTATED = "AgencyKeyRotated"
+AGENCY_REGISTERED = AgencyRegisteredV1.TYPE
+AGENCY_KEY_ROTATED = AgencyKeyRotatedV1.TYPE
 ROTATION_DOMAIN = b"socialcredit agency key v1\n"
 _PROBE = 16  # rotation keys asked for at a time
 #: Contexts an authority kind is competent in besides those of the categories it establishes.
@@ -178,13 +181,10 @@ def register_agency(ledger: Ledger, name: str, title: str, public_key: str) -> A
         LedgerError: if the ledger is read-only.
     """
     source = check_agency(ledger, name, title, public_key)
-    data = {
-        "name": source.name,
-        "authority": source.authority,
-        "title": " ".join(title.split()),
-        "public_key": public_key.strip(),
-    }
-    entry = PendingEntry(AGENCY_REGISTERED, data, idempotency_key=_key(source.name))
+    event = AgencyRegisteredV1(
+        source.name, source.authority, " ".join(title.split()), public_key.strip()
+    )
+    entry = entry_of(event, idempotency_key=_key(source.name))
     result = ledger.append([entry])[0]
     if result.duplicate:  # registered by someone else meanwhile
         raise ValidationError("agency refused", [Problem("name", "registered meanwhile")])
@@ -219,14 +219,20 @@ def read_agency(entry: Entry) -> Agency:
     Raises:
         ValidationError: if the entry is of another type or lacks a field.
     """
-    data = entry.data
-    if entry.type != AGENCY_REGISTERED or not all(
-        isinstance(data.get(k), str) for k in ("name", "authority", "title", "public_key")
+    try:
+        event = EVENTS.read_as(entry, AgencyRegisteredV1)
+    except ValidationError as exc:
+        where = f"entry {entry.position}"
+        raise ValidationError(
+            "not an agency", [Problem(where, "not an AgencyRegistered entry")]
+        ) from exc
+    if not all(
+        isinstance(v, str) for v in (event.name, event.authority, event.title, event.public_key)
     ):
         where = f"entry {entry.position}"
         raise ValidationError("not an agency", [Problem(where, "not an AgencyRegistered entry")])
     return Agency(
-        data["name"], data["authority"], data["title"], data["public_key"], entry.position,
+        event.name, event.authority, event.title, event.public_key, entry.position,
         entry.recorded_at_us, entry.position,
     )  # fmt: skip
 
@@ -257,7 +263,8 @@ def agency_keys(ledger: Ledger, registered: Agency) -> list[AgencyKey]:
         positions = [found[k] for k in wanted if k in found and found[k] < size]
         for position in positions:
             entry = ledger.entry(position)
-            keys.append(AgencyKey(str(entry.data["public_key"]), position, entry.recorded_at_us))
+            rotated = EVENTS.read_as(entry, AgencyKeyRotatedV1)
+            keys.append(AgencyKey(rotated.public_key, position, entry.recorded_at_us))
         if len(positions) < len(wanted):
             return keys
 
@@ -321,13 +328,8 @@ def rotate_agency_key(ledger: Ledger, name: str, public_key: str, signature: str
     if problems or found is None:
         raise ValidationError("key rotation refused", problems)
     n = len(agency_keys(ledger, read_agency(ledger.entry(found.position))))
-    data = {
-        "agency": found.name,
-        "public_key": public_key.strip(),
-        "previous_key": found.public_key,
-        "signature": signature.strip(),
-    }
-    entry = PendingEntry(AGENCY_KEY_ROTATED, data, idempotency_key=_rotation_key(found.name, n))
+    event = AgencyKeyRotatedV1(found.name, public_key.strip(), found.public_key, signature.strip())
+    entry = entry_of(event, idempotency_key=_rotation_key(found.name, n))
     if ledger.append([entry])[0].duplicate:
         reason = "another rotation was recorded meanwhile: sign again over the key in force"
         raise ValidationError("key rotation refused", [Problem("signature", reason)])

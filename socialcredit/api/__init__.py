@@ -1,7 +1,10 @@
-"""The HTTP API: an ASGI application (FastAPI) over the library, with an OpenAPI description.
+"""The HTTP API: FastAPI routers over the application object, with an OpenAPI description.
 
-``create_app(settings)`` builds it; ``socialcredit serve`` runs it under uvicorn. See
-docs/api.md for the routes, the roles that may call each, and the one error shape.
+:func:`mount_api` adds the routers under :data:`API_PREFIX` to the application that
+:func:`socialcredit.server.create_app` builds; ``socialcredit serve`` runs that under uvicorn.
+See docs/api.md for the routes, the roles that may call each, and the one error shape.
+Accounts, roles and authentication live in :mod:`socialcredit.accounts` (shared with the
+portal).
 """
 
 from __future__ import annotations
@@ -10,36 +13,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from socialcredit.accounts import (
-        AccountStore,
-        DemoLogin,
-        Principal,
-        RateLimit,
-        Role,
-        seed_demo_accounts,
-    )
-    from socialcredit.accounts.auth import csrf_token, current_principal, require
+    from .app import API_PREFIX, mount_api
+    from .gate import BodyLimits, RequestGate
 
-    from .app import API_PREFIX, AppContext, create_app
-    from .gate import BodyLimits
-
-# Imported on first use, so that importing the package does not load the web framework (the
-# command line starts faster). Accounts, roles and authentication live in
-# :mod:`socialcredit.accounts` (shared with the portal); they are re-exported here.
+# Imported on first use, so that importing the package does not load the web framework.
 _HOME = {
-    "AccountStore": "socialcredit.accounts",
-    "DemoLogin": "socialcredit.accounts",
-    "seed_demo_accounts": "socialcredit.accounts",
-    "Principal": "socialcredit.accounts",
-    "RateLimit": "socialcredit.accounts",
-    "Role": "socialcredit.accounts",
     "API_PREFIX": f"{__name__}.app",
-    "AppContext": f"{__name__}.app",
-    "create_app": f"{__name__}.app",
+    "mount_api": f"{__name__}.app",
     "BodyLimits": f"{__name__}.gate",
-    "csrf_token": "socialcredit.accounts.auth",
-    "current_principal": "socialcredit.accounts.auth",
-    "require": "socialcredit.accounts.auth",
+    "RequestGate": f"{__name__}.gate",
 }
 
 
@@ -49,18 +31,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_HOME[name]), name)
 
 
-__all__ = [
-    "API_PREFIX",
-    "AccountStore",
-    "AppContext",
-    "BodyLimits",
-    "DemoLogin",
-    "Principal",
-    "RateLimit",
-    "Role",
-    "create_app",
-    "csrf_token",
-    "current_principal",
-    "require",
-    "seed_demo_accounts",
-]
+__all__ = ["API_PREFIX", "BodyLimits", "RequestGate", "mount_api"]

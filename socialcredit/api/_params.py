@@ -23,10 +23,15 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..catalogue.identifiers import subject_kind_of, validate_resident_id, validate_uscc
-from ..errors import Problem, RatingRefusedError, ValidationError
+from ..catalogue.identifiers import (
+    subject_key,
+    subject_kind_of,
+    validate_resident_id,
+    validate_uscc,
+)
+from ..errors import RatingRefusedError
 from ..ratings import PROFESSIONAL_ROLES, Ratee
-from ._moments import FIRST_YEAR, LAST_YEAR, MOMENT_RULE, parse_moment
+from ..timeutil import FIRST_YEAR, LAST_YEAR, MOMENT_RULE, parse_moment
 
 __all__ = [
     "FIRST_YEAR",
@@ -71,10 +76,7 @@ def subject_of(value: str, field: str = "subject") -> tuple[str, str]:
     Raises:
         ValidationError: naming ``field`` if the value is neither.
     """
-    try:
-        return subject_kind_of(value), value.strip().upper()
-    except ValueError as exc:
-        raise ValidationError("bad subject", [Problem(field, str(exc))]) from exc
+    return subject_key(value, field)
 
 
 def _checked(check: Any) -> Any:

@@ -149,7 +149,7 @@ class RequestGate:
         ``request``, from the headers only; the route (None if none will)."""
         route = self.routes.find(request.scope["path"], request.method)
         if route is not None and route.roles is not None:
-            check_admitted(admit(request.app.state.ctx, request).principal, route.roles)
+            check_admitted(admit(request.app.state.auth, request).principal, route.roles)
         return route
 
     def _limit(self, request: Request, route: ApiRoute | None) -> int:

@@ -41,6 +41,7 @@ __all__ = [
     "person_facts",
     "person_facts_columns",
     "resident_id_check_char",
+    "subject_key",
     "subject_kind_of",
     "uscc_check_char",
     "uscc_columns",
@@ -195,6 +196,21 @@ def subject_kind_of(value: str) -> str:
                 f"neither a resident identity number ({as_person}) nor a Unified Social "
                 f"Credit Code ({as_organisation})"
             ) from None
+
+
+def subject_key(value: str, field: str = "subject") -> tuple[str, str]:
+    """``(kind, id)`` of a resident identity number or USCC as typed (spaces stripped, upper
+    case): the one parse of a subject that every adapter uses.
+
+    Raises:
+        ValidationError: naming ``field`` if the value is neither.
+    """
+    from socialcredit.errors import Problem, ValidationError
+
+    try:
+        return subject_kind_of(value), value.strip().upper()
+    except ValueError as exc:
+        raise ValidationError("bad subject", [Problem(field, str(exc))]) from exc
 
 
 def validate_uscc(value: str) -> str:

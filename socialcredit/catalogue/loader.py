@@ -43,7 +43,7 @@ from socialcredit.catalogue.legal_basis import registry
 from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, SubjectKind
 from socialcredit.catalogue.records import Catalogue
 from socialcredit.catalogue.taxonomy import Category, conduct_taxonomy, retention_days
-from socialcredit.errors import CatalogueError, Problem
+from socialcredit.errors import CatalogueError, Problem, ProblemCollector
 
 __all__ = [
     "AMOUNT_UNITS",
@@ -153,16 +153,13 @@ def default_catalogue() -> Catalogue:
     return _Checker().catalogue(document)
 
 
-class _Checker:
+class _Checker(ProblemCollector):
     """One pass over a catalogue document, collecting every problem."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        super().__init__()
         self.taxonomy = conduct_taxonomy()
         self.registry = registry()
-
-    def refuse(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
 
     def catalogue(self, doc: object) -> Catalogue:
         if not isinstance(doc, Mapping):

@@ -6,14 +6,14 @@ naming the argument, never a traceback from deeper down.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from ..api._moments import check_year
-from ..catalogue.identifiers import subject_kind_of
+from ..catalogue.identifiers import subject_key
 from ..errors import Problem, ValidationError
+from ..timeutil import parse_moment as parse_moment_text
 
 __all__ = [
     "ISSUER",
@@ -33,25 +33,19 @@ POSITION = click.IntRange(0, MAX_POSITION)
 
 
 def parse_moment(value: str | None, name: str) -> datetime:
-    """A command-line time: ISO 8601 with a time zone, or a date (midnight UTC); None = now.
+    """A command-line time: an RFC 3339 date (midnight UTC) or date-time with its zone, in the
+    years :data:`~socialcredit.timeutil.FIRST_YEAR` to ``LAST_YEAR`` (the API's one parse,
+    :func:`socialcredit.timeutil.parse_moment`); None = now.
 
     Raises:
-        ValidationError: naming ``name`` if it is not such a time, or its year is out of range
-            (see :mod:`socialcredit.api._moments`).
+        ValidationError: naming ``name`` if it is not such a time, or its year is out of range.
     """
     if value is None:
         return datetime.now(UTC)
     try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        check_year(moment.year)
+        return parse_moment_text(value)
     except ValueError as exc:
         raise ValidationError("bad time", [Problem(name, str(exc))]) from exc
-    if moment.tzinfo is None:
-        raise ValidationError("bad time", [Problem(name, "give a time zone, e.g. Z")])
-    return moment.astimezone(UTC)
 
 
 class _Issuer(click.ParamType):
@@ -85,10 +79,7 @@ def parse_subject(subject: str) -> tuple[str, str]:
     Raises:
         ValidationError: naming SUBJECT if it is neither.
     """
-    try:
-        return subject_kind_of(subject), subject.strip().upper()
-    except ValueError as exc:
-        raise ValidationError("bad subject", [Problem("SUBJECT", str(exc))]) from exc
+    return subject_key(subject, "SUBJECT")
 
 
 time_options = [

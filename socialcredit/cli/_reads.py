@@ -1,22 +1,22 @@
 """The ``--purpose`` and ``--reader`` options of CLI commands that read a person's file.
 
-The logging itself is the library's (:mod:`socialcredit.rights.reads`): a command names the
-subjects it is about to show, the reader and the purpose, and ``logged_read`` appends the
-``FileRead`` entries before anything is printed. A missing or unlisted purpose is refused with
-exit status 2 naming ``--purpose``, and nothing is read.
+The logging itself is the application object's (:mod:`socialcredit.system`): a command checks
+the purpose (:func:`checked_purpose`) and passes it with the reader
+(:func:`socialcredit.system.operator`) to the use case, which appends the ``FileRead`` entries
+before anything is printed. A missing or unlisted purpose is refused with exit status 2 naming
+``--purpose``, and nothing is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from ..ledger import Ledger
-from ..rights.reads import PURPOSES, log_reads, required_purpose
+from ..rights.reads import PURPOSES, required_purpose
 
-__all__ = ["logged_read", "with_read"]
+__all__ = ["checked_purpose", "with_read"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -46,19 +46,11 @@ def with_read(
     return decorate
 
 
-def logged_read(
-    ledger: Ledger,
-    subjects: Iterable[tuple[str, str]],
-    reader: str,
-    purpose: str | None,
-    what: str = "file",
-) -> str:
-    """Log the read of each person's file in ``subjects`` (one append); the purpose.
+def checked_purpose(purpose: str | None) -> str:
+    """The ``--purpose`` of a read, which a read of a person's file must name, before anything
+    is read.
 
     Raises:
-        ValidationError: naming --purpose if it is missing, or the reader if it is not a
-            short code (exit 2); nothing is written then.
+        ValidationError: naming --purpose if it is missing or not whitelisted (exit 2).
     """
-    checked = required_purpose(purpose, "--purpose")
-    log_reads(ledger, subjects, reader, checked, what)
-    return checked
+    return required_purpose(purpose, "--purpose")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from ..policy import bundle_in_force, load_bundle
-from ..policy.assessment import record_assessment
-from ..service import open_ledger
+from ..policy import load_bundle
+from ..system import System
 from . import emit_json, settings_of
 from .policy_commands import policy
 
@@ -39,27 +37,17 @@ def assess(
 ) -> None:
     """Assess the bundle in DIR against the bundle in force on the synthetic city, and
     record the assessment in the ledger with the bundle's digest."""
-    from ..simulation.impact import DEFAULT_OBSERVATION_ERROR, assess_bundle  # slow import
-
     bundle = load_bundle(directory)
-    ledger = open_ledger(settings_of(ctx), write=True)
-    now = datetime.now(UTC)
-    published = bundle_in_force(ledger, now, now)
-    in_force = None if published is None else published.bundle
-    assessment = assess_bundle(
-        bundle,
-        in_force,
-        residents=residents,
-        organisations=organisations,
-        seed=seed,
-        observation_error=DEFAULT_OBSERVATION_ERROR
-        if observation_error is None
-        else observation_error,
-    )
-    data = assessment.to_json()
-    in_force_digest = None if in_force is None else in_force.digest
-    position = record_assessment(ledger, bundle.digest, bundle.revision, data, in_force_digest)
+    with System.open(settings_of(ctx)) as system:
+        assessment, position = system.assess_policy(
+            bundle,
+            residents=residents,
+            organisations=organisations,
+            seed=seed,
+            observation_error=observation_error,
+        )
     if as_json:
+        data = assessment.to_json()
         emit_json({"position": position, "digest": bundle.digest, "assessment": data})
         return
     for line in assessment.summary_lines():

@@ -8,26 +8,12 @@ from typing import Any, ClassVar
 
 import click
 
-from ..consequences import (
-    Decision,
-    DecisionService,
-    IdentifiedListing,
-    Membership,
-    PublicListing,
-    check_service,
-    end_hardship,
-    identified_members_of_list,
-    lists_in_force,
-    memberships_of_list,
-    record_hardship,
-    request_restoration,
-)
-from ..consequences.exchange import export_list, verify_export
+from ..consequences import Decision, IdentifiedListing, Membership, PublicListing
 from ..consequences.model import time_text
 from ..errors import Problem, ValidationError
 from ..policy import PolicyBundle
-from ..rights.reads import PURPOSES, purposes
-from ..service import open_ledger
+from ..rights.reads import PURPOSES
+from ..system import System, operator
 from . import Command, StorelessCommand, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject
 from ._reads import with_read
@@ -82,10 +68,8 @@ def decide_command(
     """Allow, deny or reward SERVICE to SUBJECT, with reasons and recourse (audited: the
     ``DecisionMade`` entry names --reader, who asks, and the purpose)."""
     when, who = parse_moment(at, "--at"), parse_subject(subject)
-    ledger = open_ledger(settings_of(ctx), write=True)
-    check_service(ledger, service, when)  # before any subject's entries are read
-    with DecisionService(ledger, subjects=[who]) as decisions:
-        decision = decisions.decide(*who, service, when, requester=reader, purpose=purpose)
+    with System.open(settings_of(ctx)) as system:
+        decision = system.decide(operator(reader), who, service, at=when, purpose=purpose)
     if as_json:
         emit_json(decision.to_json())
         return
@@ -165,15 +149,15 @@ def lists_command(
     """
     when = parse_moment(at, "--at")
     read = _unmasking(list_id, unmasked, purpose, reader)
-    if list_id is None:
-        _echo_definitions(lists_in_force(open_ledger(settings_of(ctx)), when), as_json)
-        return
     rows: Sequence[IdentifiedListing | PublicListing]
-    if read is not None:
-        ledger = open_ledger(settings_of(ctx), write=True)
-        rows = identified_members_of_list(ledger, list_id, *read, when)
-    else:
-        rows = memberships_of_list(open_ledger(settings_of(ctx)), list_id, when)
+    with System.open(settings_of(ctx), write=read is not None) as system:
+        if list_id is None:
+            _echo_definitions(system.lists(when), as_json)
+            return
+        if read is not None:
+            rows = system.identified_list_members(operator(read[0]), list_id, read[1], when)
+        else:
+            rows = system.list_members(list_id, when)
     if as_json:
         emit_json([row.to_json() for row in rows])
         return
@@ -194,7 +178,7 @@ def _unmasking(
         if list_id is None:
             problems.append(Problem("LIST", "--unmasked shows the members of one list"))
         if purpose is None:
-            allowed = ", ".join(p.id for p in purposes().values() if p.personal_data)
+            allowed = ", ".join(p.id for p in System.purposes() if p.personal_data)
             reason = f"unmasked identifiers need a permissible purpose: one of {allowed}"
             problems.append(Problem("--purpose", reason))
         if reader is None:
@@ -256,8 +240,9 @@ def hardship_group() -> None:
 @click.pass_context
 def hardship_record(ctx: click.Context, subject: str, reason: str, evidence: str | None) -> None:
     """Record that SUBJECT cannot pay (as opposed to will not pay)."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    position = record_hardship(ledger, *parse_subject(subject), reason, evidence)
+    who = parse_subject(subject)  # refuse a bad subject before opening anything
+    with System.open(settings_of(ctx)) as system:
+        position = system.record_hardship(who, reason, evidence)
     click.echo(f"hardship recorded for {subject} at position {position}")
 
 
@@ -267,8 +252,9 @@ def hardship_record(ctx: click.Context, subject: str, reason: str, evidence: str
 @click.pass_context
 def hardship_end(ctx: click.Context, subject: str, reason: str) -> None:
     """End SUBJECT's hardship period: frozen restrictions apply again."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    position = end_hardship(ledger, *parse_subject(subject), reason)
+    who = parse_subject(subject)
+    with System.open(settings_of(ctx)) as system:
+        position = system.end_hardship(who, reason)
     click.echo(f"hardship ended for {subject} at position {position}")
 
 
@@ -279,8 +265,9 @@ def hardship_end(ctx: click.Context, subject: str, reason: str) -> None:
 @click.pass_context
 def restore_command(ctx: click.Context, subject: str, list_id: str, reason: str) -> None:
     """Apply for early restoration of SUBJECT from LIST (granted where the list allows it)."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    position = request_restoration(ledger, *parse_subject(subject), list_id, reason)
+    who = parse_subject(subject)
+    with System.open(settings_of(ctx)) as system:
+        position = system.request_restoration(operator("operator"), who, list_id, reason)
     click.echo(f"restoration of {subject} from {list_id} granted at position {position}")
 
 
@@ -293,8 +280,9 @@ def restore_command(ctx: click.Context, subject: str, list_id: str, reason: str)
 def lists_export(ctx: click.Context, list_id: str, fmt: str, out: Path, at: str | None) -> None:
     """Export the public view of LIST (identifiers masked) for points of service outside the
     system: signed with the ledger's key, with a checkpoint (docs/memoranda.md)."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    export = export_list(ledger, list_id, parse_moment(at, "--at"))
+    when = parse_moment(at, "--at")
+    with System.open(settings_of(ctx)) as system:
+        export = system.export_list(list_id, when)
     data = export.encode(fmt)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(data)
@@ -313,7 +301,7 @@ def lists_verify_export(
 ) -> None:
     """Check an exported list offline: signature, checkpoint, rows, freshness; exit 1 on
     any failure."""
-    check = verify_export(path.read_bytes(), public_key, max_age_hours=max_age_hours)
+    check = System.verify_list_export(path.read_bytes(), public_key, max_age_hours=max_age_hours)
     if as_json:
         emit_json(check.to_json())
     else:

@@ -17,9 +17,8 @@ import click
 
 from ..demo import run_demo
 from ..errors import ConfigurationError, IntegrityError
-from ..ledger import Ledger
-from ..scoring import RecordIndex
 from ..settings import Settings
+from ..system import System
 from . import StorelessCommand, cli
 
 
@@ -86,7 +85,7 @@ def demo(
     if not (result.verified and result.proof_ok):
         raise IntegrityError("the demo ledger did not verify")
     if serve:
-        _serve(result.settings, result.ledger, host, port, serve_for)
+        _serve(result.settings, host, port, serve_for)
 
 
 def _refuse_to_replace(directory: Path) -> None:
@@ -113,17 +112,18 @@ def _refuse_to_replace(directory: Path) -> None:
     )
 
 
-def _serve(
-    settings: Settings, ledger: Ledger, host: str, port: int, serve_for: float | None
-) -> None:
+def _serve(settings: Settings, host: str, port: int, serve_for: float | None) -> None:
     """Seed the demo logins, print them, and serve until Ctrl-C or ``serve_for`` seconds."""
     import uvicorn
 
     from ..accounts import AccountStore, seed_demo_accounts
-    from ..api import create_app
+    from ..server import create_app
 
     accounts = AccountStore(settings.accounts_path())
-    logins = seed_demo_accounts(accounts, _most_recorded_first(ledger))
+    with System.open(settings, write=False) as system:
+        # the demo subject login gets the fullest file: every section of "my file" shows
+        subjects = system.subjects_most_recorded_first()
+    logins = seed_demo_accounts(accounts, subjects)
     sock = _bind(host, port)
     address = "http://{}:{}".format(*sock.getsockname()[:2])
     click.echo(f"portal      {address}/  (API under {address}/api/v1, docs {address}/api/v1/docs)")
@@ -139,13 +139,6 @@ def _serve(
     click.echo(f"serving     {until}")
     server.run(sockets=[sock])
     click.echo("stopped")
-
-
-def _most_recorded_first(ledger: Ledger) -> list[tuple[str, str]]:
-    """The city's subjects, those with the most records first (the demo subject login gets
-    the fullest file, so every section of "my file" has something to show)."""
-    index = RecordIndex.build(ledger)
-    return sorted(index.subjects(), key=lambda s: -len(index.records(*s)))
 
 
 def _bind(host: str, port: int) -> socket.socket:

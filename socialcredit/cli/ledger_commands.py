@@ -11,19 +11,10 @@ import orjson
 
 from ..catalogue import Source
 from ..errors import IntegrityError, Problem, ValidationError
-from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows, ingest_file
-from ..ledger import (
-    SignedCheckpoint,
-    check_consistency_proof,
-    check_inclusion_proof,
-    consistency_document,
-    utc_now_us,
-    verify_ledger,
-)
-from ..ledger.checkpoints import public_key_from_text, public_key_text
-from ..ledger.subject_index import check_subject_index
-from ..rights.reads import proof_for
-from ..service import catalogue_in_force, init_ledger, open_ledger, pinned_public_key
+from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows
+from ..ledger import SignedCheckpoint
+from ..ledger.checkpoints import public_key_from_text
+from ..system import System, operator
 from ..witness import COSIGNED_V1, CosignedCheckpoint
 from . import StorelessCommand, cli, emit_json, settings_of
 from ._reads import with_read
@@ -36,10 +27,11 @@ from .witness_commands import witnessed_checkpoint
 def init(ctx: click.Context, origin: str | None) -> None:
     """Create an empty ledger in the store, and its signing key if there is none."""
     settings = settings_of(ctx)
-    ledger = init_ledger(settings, origin)
-    click.echo(f"created ledger {ledger.origin} in {settings.store}")
+    with System.create(settings, origin) as system:
+        state = system.ledger_state()
+    click.echo(f"created ledger {state.origin} in {settings.store}")
     click.echo(f"signing key: {settings.signing_key_path()}")
-    click.echo(f"public key:  {public_key_text(ledger.public_key)}")
+    click.echo(f"public key:  {state.public_key}")
 
 
 @cli.command()
@@ -93,20 +85,18 @@ def ingest(
     required column or --source/--authority is not a registrable source.
     """
     filer = _filer(source, authority)
-    ledger = open_ledger(settings_of(ctx), write=True)
-    mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
-    total = estimate_rows(file, fmt) if mode == "bar" else 0
-    with _Progress(mode, total) as report:
-        summary = ingest_file(
-            ledger,
-            catalogue_in_force(ledger),
-            file,
-            fmt=fmt,
-            batch_size=batch_size,
-            rejects_path=rejects,
-            on_batch=report,
-            source=filer,
-        )
+    with System.open(settings_of(ctx), write=True) as system:
+        mode = progress if progress != "auto" else ("bar" if sys.stderr.isatty() else "none")
+        total = estimate_rows(file, fmt) if mode == "bar" else 0
+        with _Progress(mode, total) as report:
+            summary = system.ingest_file(
+                file,
+                fmt=fmt,
+                batch_size=batch_size,
+                rejects=rejects,
+                on_batch=report,
+                source=filer,
+            )
     _print_summary(summary, as_json)
 
 
@@ -217,17 +207,15 @@ def verify(
 
     Exit status 1 on any failure, with the first bad position.
     """
-    settings = settings_of(ctx)
-    ledger = open_ledger(settings)
-    pinned = pinned_public_key(settings, ledger, public_key)
-    if pinned.from_store:
-        click.echo("warning: no independent public key; trusting the store's own copy", err=True)
-    kept = _kept_checkpoint(_read_json(witness), witness_key) if witness else None
-    kept = witnessed_checkpoint(ledger, witness_dir, witness_key, kept)
-    report = verify_ledger(ledger.store, pinned.key, witness=kept, now_us=utc_now_us())
-    if check_index and report.ok:
-        for problem in check_subject_index(ledger):
-            report.fail(problem, check="subject_index")
+    with System.open(settings_of(ctx), write=False) as system:
+        pinned = system.pinned_key(public_key)
+        if pinned.from_store:
+            click.echo(
+                "warning: no independent public key; trusting the store's own copy", err=True
+            )
+        kept = _kept_checkpoint(_read_json(witness), witness_key) if witness else None
+        kept = witnessed_checkpoint(system, witness_dir, witness_key, kept)
+        report = system.verify_against(pinned, checkpoint=kept, check_index=check_index)
     result = {**report.to_json(), "public_key_source": pinned.source}
     if as_json:
         emit_json(result)
@@ -252,9 +240,9 @@ def verify(
 @click.pass_context
 def checkpoint(ctx: click.Context, sign_new: bool) -> None:
     """Print the latest signed checkpoint as JSON (keep it: it is a witness for `verify`)."""
-    ledger = open_ledger(settings_of(ctx), write=sign_new)
-    signed = ledger.checkpoint() if sign_new else ledger.latest_checkpoint()
-    emit_json({**signed.to_json(), "public_key": public_key_text(ledger.public_key)})
+    with System.open(settings_of(ctx), write=sign_new) as system:
+        signed = system.sign_checkpoint() if sign_new else system.latest_checkpoint()
+        emit_json({**signed.to_json(), "public_key": system.public_key_text()})
 
 
 @cli.command()
@@ -267,8 +255,8 @@ def prove(
     ctx: click.Context, entry: int, size: int | None, purpose: str | None, reader: str
 ) -> None:
     """Print the inclusion proof of ENTRY (its position) as JSON."""
-    ledger = open_ledger(settings_of(ctx), write=purpose is not None)
-    emit_json(proof_for(ledger, entry, size, reader, purpose))
+    with System.open(settings_of(ctx), write=purpose is not None) as system:
+        emit_json(system.inclusion_proof(operator(reader), entry, size, purpose))
 
 
 @cli.command()
@@ -277,7 +265,8 @@ def prove(
 @click.pass_context
 def consistency(ctx: click.Context, old_size: int, new_size: int | None) -> None:
     """Print the consistency proof between two checkpointed sizes as JSON."""
-    emit_json(consistency_document(open_ledger(settings_of(ctx)), old_size, new_size))
+    with System.open(settings_of(ctx), write=False) as system:
+        emit_json(system.consistency_proof(old_size, new_size))
 
 
 @cli.command("check-proof", cls=StorelessCommand)
@@ -285,13 +274,9 @@ def consistency(ctx: click.Context, old_size: int, new_size: int | None) -> None
 @click.option("--public-key", required=True, help="The ledger's Ed25519 public key (base64).")
 def check_proof(file: Path, public_key: str) -> None:
     """Check an inclusion or consistency proof FILE offline, with only the public key."""
-    from ..ledger.checkpoints import public_key_from_text
-
     document = _read_json(file)
-    key = public_key_from_text(public_key)
-    kind = document.get("version") if isinstance(document, dict) else None
-    checker = check_consistency_proof if kind == "ConsistencyProofV1" else check_inclusion_proof
-    result = checker(document, key)
+    kind = document.get("version")
+    result = System.check_proof(document, public_key)
     if not result.ok:
         raise IntegrityError("proof does not verify: " + "; ".join(result.problems))
     click.echo(f"ok: {kind} verifies")

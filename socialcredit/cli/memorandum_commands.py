@@ -6,29 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..agencies import (
-    RecordedMemorandum,
-    check_agency,
-    check_memorandum,
-    end_memorandum,
-    load_memorandum_file,
-    memoranda,
-    memorandum,
-    record_memorandum,
-    register_agency,
-    rotate_agency_key,
-    sign_ending,
-    sign_memorandum_file,
-    sign_rotation,
-    verify_memorandum,
-)
 from ..errors import Problem, ValidationError
-from ..ledger import Signer, create_key_file
-from ..ledger.checkpoints import public_key_text
-from ..ledger.entries import format_time
-from ..policy import bundle_in_force, default_bundle
-from ..scoring.engine import to_us
-from ..service import open_ledger
+from ..system import System
+from ..timeutil import format_time
 from . import StorelessCommand, cli, emit_json, settings_of
 from ._args import parse_moment
 
@@ -62,16 +42,8 @@ def register_agency_command(
     with its own Ed25519 key: --public-key, or --key KEYFILE (made if absent)."""
     if (public_key is None) == (key_path is None):
         raise ValidationError("no key", [Problem("--key", "give --public-key or --key")])
-    ledger = open_ledger(settings_of(ctx), write=True)
-    if key_path is not None:
-        if key_path.exists():
-            signer = Signer.from_key_file(key_path)
-        else:
-            check_agency(ledger, name, title)  # no key file is made for a refused agency
-            signer = create_key_file(key_path)
-        public_key = public_key_text(signer.public_key)
-    assert public_key is not None
-    found = register_agency(ledger, name, title, public_key)
+    with System.open(settings_of(ctx)) as system:
+        found = system.register_agency(name, title, public_key, key_file=key_path)
     if as_json:
         emit_json(found.to_json())
         return
@@ -85,7 +57,7 @@ def register_agency_command(
 @click.option("--agency", required=True, help="The agency signing (a party to the memorandum).")
 def sign_command(path: Path, key_path: Path, agency: str) -> None:
     """Sign the memorandum in FILE as AGENCY with its key (kept in FILE's signatures)."""
-    digest, count = sign_memorandum_file(path, Signer.from_key_file(key_path), agency)
+    digest, count = System.sign_memorandum_file(path, key_path, agency)
     click.echo(f"signed digest {digest} as {agency}; {path.name} holds {count} signatures")
 
 
@@ -97,15 +69,13 @@ def sign_command(path: Path, key_path: Path, agency: str) -> None:
 def propose_command(ctx: click.Context, path: Path, check_only: bool, as_json: bool) -> None:
     """Record the memorandum in FILE once every agency it names has signed it; every problem
     is listed (exit 2) and nothing is written otherwise. --check only checks."""
-    memo, signed = load_memorandum_file(path)
-    ledger = open_ledger(settings_of(ctx), write=not check_only)
-    if check_only:
-        _, problems = check_memorandum(ledger, memo, signed)
-        if problems:
-            raise ValidationError(f"memorandum refused ({len(problems)} problems)", problems)
-        click.echo(f"{memo.id}: checks; digest {memo.digest()}")
-        return
-    recorded = record_memorandum(ledger, memo, signed)
+    memo, signed = System.load_memorandum_file(path)
+    with System.open(settings_of(ctx), write=not check_only) as system:
+        if check_only:
+            system.check_memorandum(memo, signed)
+            click.echo(f"{memo.id}: checks; digest {memo.digest()}")
+            return
+        recorded = system.record_memorandum(memo, signed)
     if as_json:
         emit_json(recorded.to_json())
         return
@@ -121,18 +91,15 @@ def propose_command(ctx: click.Context, path: Path, check_only: bool, as_json: b
 def list_command(ctx: click.Context, at: str | None, show_all: bool, as_json: bool) -> None:
     """The memoranda in force (or --all), each with its parties and links."""
     when = parse_moment(at, "--at")
-    ledger = open_ledger(settings_of(ctx))
-    at_us = to_us(when)
-    shown = [r for r in memoranda(ledger) if show_all or r.in_force(at_us)]
-    published = bundle_in_force(ledger, when, when)
-    bundle = default_bundle() if published is None else published.bundle
+    with System.open(settings_of(ctx), write=False) as system:
+        shown = [memo.to_json() for memo in system.memoranda(when, every=show_all)]
     if as_json:
-        emit_json([r.to_json(bundle, at_us) for r in shown])
+        emit_json(shown)
         return
     if not shown:
         click.echo("no memorandum in force" if not show_all else "no memorandum recorded")
-    for recorded in shown:
-        _echo(recorded.to_json(bundle, at_us))
+    for data in shown:
+        _echo(data)
 
 
 @memorandum_group.command("show")
@@ -142,13 +109,10 @@ def list_command(ctx: click.Context, at: str | None, show_all: bool, as_json: bo
 def show_command(ctx: click.Context, memo_id: str, as_json: bool) -> None:
     """Memorandum ID: its links (and whether the policy in force carries each), parties and
     signatures."""
-    ledger = open_ledger(settings_of(ctx))
-    recorded: RecordedMemorandum = memorandum(ledger, memo_id)
-    when = parse_moment(None, "--at")
-    published = bundle_in_force(ledger, when, when)
-    bundle = default_bundle() if published is None else published.bundle
-    data = recorded.to_json(bundle, to_us(when))
-    problems = verify_memorandum(ledger, recorded)
+    with System.open(settings_of(ctx), write=False) as system:
+        shown = system.memorandum(memo_id)
+        problems = system.verify_memorandum(shown.recorded)
+    data = shown.to_json()
     data["signatures_verify"] = not problems
     if as_json:
         emit_json(data)
@@ -175,10 +139,8 @@ def end_command(
 ) -> None:
     """End memorandum ID now, signed by a joining AGENCY with its key, for REASON: decisions
     from now on no longer cite it. Every problem is listed (exit 2); nothing is written."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    signature = sign_ending(Signer.from_key_file(key_path), agency, memorandum(ledger, memo_id),
-                            reason)  # fmt: skip
-    ended = end_memorandum(ledger, memo_id, reason, signature)
+    with System.open(settings_of(ctx)) as system:
+        ended = system.end_memorandum_with_key(memo_id, reason, agency, key_path)
     if as_json:
         emit_json(ended.to_json())
         return
@@ -203,11 +165,8 @@ def rotate_key_command(
 ) -> None:
     """Replace agency NAME's key with the one in --new-key, the rotation signed by its key in
     force (--key). Signatures made before stay valid for the entries they were recorded in."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    old = Signer.from_key_file(key_path)
-    new = Signer.from_key_file(new_path) if new_path.exists() else create_key_file(new_path)
-    new_key = public_key_text(new.public_key)
-    found = rotate_agency_key(ledger, name, new_key, sign_rotation(old, name, new_key))
+    with System.open(settings_of(ctx)) as system:
+        found = system.rotate_agency_key_file(name, key_path, new_path)
     if as_json:
         emit_json(found.to_json())
         return

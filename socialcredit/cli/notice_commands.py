@@ -4,32 +4,18 @@ subject's address (``socialcredit notices ...``)."""
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
 import click
 
-from ..ledger import Ledger
-from ..notices import (
-    KINDS,
-    ContactStore,
-    RetryPolicy,
-    SmtpSettings,
-    contacts_path,
-    deliver_due,
-    outbox,
-    queue_notices,
-    read_notices,
-    render,
-    worker_lock,
-)
+from ..notices import KINDS, RetryPolicy, SmtpSettings, render
 from ..notices.contacts import LANGUAGE_TAGS
-from ..notices.delivery import run_worker
 from ..rights import PURPOSES
-from ..service import open_ledger
-from ..storage import sqlite_path
+from ..system import System, operator
 from . import cli, emit_json, settings_of
 from ._args import parse_subject
+
+#: Who a command acts as where no option names anyone (the "who did this" is not recorded).
+_OPERATOR = operator("operator")
 
 
 @cli.group("notices")
@@ -37,12 +23,8 @@ def notices() -> None:
     """Notices to subjects: the outbox in the ledger, and delivery by e-mail."""
 
 
-def _ledger(ctx: click.Context) -> Ledger:
-    return open_ledger(settings_of(ctx), write=True)
-
-
-def _contacts(ctx: click.Context) -> ContactStore:
-    return ContactStore(contacts_path(settings_of(ctx)))
+def _system(ctx: click.Context, *, write: bool = True) -> System:
+    return System.open(settings_of(ctx), write=write)
 
 
 @notices.command("queue")
@@ -51,7 +33,8 @@ def _contacts(ctx: click.Context) -> ContactStore:
 @click.pass_context
 def queue_command(ctx: click.Context, kinds: tuple[str, ...], as_json: bool) -> None:
     """Put every notice the rules require into the outbox (once per trigger; idempotent)."""
-    report = queue_notices(_ledger(ctx), kinds=kinds or None)
+    with _system(ctx) as system:
+        report = system.queue_notices(kinds or None)
     if as_json:
         emit_json(report.to_json())
         return
@@ -108,13 +91,10 @@ def deliver_command(
         password=os.environ.get("SOCIALCREDIT_SMTP_PASSWORD"),
     )  # fmt: skip
     policy = RetryPolicy(base=backoff, max_attempts=max_attempts)
-    ledger, contacts = _ledger(ctx), _contacts(ctx)
-    until = None if duration is None else time.monotonic() + duration
-    with worker_lock(_lock_path(ctx)):
-        passes = run_worker(
-            lambda: deliver_due(ledger, contacts, smtp, policy=policy, limit=limit,
-                                connections=connections),
-            interval=watch or 0.0, until=until if watch else time.monotonic(),
+    with _system(ctx) as system:
+        passes = system.deliver_notices(
+            smtp, policy=policy, limit=limit, connections=connections, every=watch,
+            duration=duration,
         )  # fmt: skip
         for report in passes:
             if as_json:
@@ -123,13 +103,6 @@ def deliver_command(
             line = (f"delivered {report.delivered}, failed {report.failed}, no address "
                     f"{report.no_address}, waiting for a retry {report.waiting}")  # fmt: skip
             click.echo(line + (f" (stopped: {report.stopped})" if report.stopped else ""))
-
-
-def _lock_path(ctx: click.Context) -> Path:
-    settings = settings_of(ctx)
-    path = sqlite_path(settings.store)
-    base = path if path is not None else contacts_path(settings)
-    return Path(f"{base}.notices.lock")
 
 
 @notices.command("list")
@@ -148,9 +121,9 @@ def list_command(
 ) -> None:
     """SUBJECT's notices in words, with their delivery (a logged read); without SUBJECT, the
     outbox: each notice's id, kind, trigger and delivery status (no personal data)."""
-    ledger = _ledger(ctx)
     if subject is None:
-        states = list(outbox(ledger).notices.values())
+        with _system(ctx) as system:
+            states = system.outbox()
         if as_json:
             emit_json([{k: v for k, v in s.to_json().items() if k not in ("subject", "content")}
                        for s in states])  # fmt: skip
@@ -159,7 +132,9 @@ def list_command(
             click.echo(f"{s.notice.id}  {s.notice.kind:<20} trigger {s.notice.trigger}  "
                        f"{s.status} ({s.attempts} attempts)")  # fmt: skip
         return
-    states = read_notices(ledger, parse_subject(subject), reader, purpose)
+    who = parse_subject(subject)
+    with _system(ctx) as system:
+        states = system.notices(operator(reader), who, purpose=purpose)
     if as_json:
         emit_json([s.to_json() for s in states])
         return
@@ -181,13 +156,10 @@ def contact_command(
 ) -> None:
     """Register ADDRESS (the subject's consent) for SUBJECT's notices, or --erase it."""
     who = parse_subject(subject)
-    contacts = _contacts(ctx)
-    try:
+    with _system(ctx, write=False) as system:
         if erase:
-            gone = contacts.erase(who)
+            gone = system.erase_contact(_OPERATOR, who)
             click.echo("address erased" if gone else "no address was registered")
             return
-        found = contacts.register(who, address or "", lang)
-        click.echo(f"notices to {who[0]} {who[1]} go to {found.address} in {found.language}")
-    finally:
-        contacts.close()
+        found = system.register_contact(_OPERATOR, who, address or "", lang)
+    click.echo(f"notices to {who[0]} {who[1]} go to {found.address} in {found.language}")

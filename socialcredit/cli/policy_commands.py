@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..ledger import Ledger, Signer, create_key_file
-from ..ledger.checkpoints import public_key_text
-from ..policy import (
-    RevisionStatus,
-    audit_publications,
-    bundle_in_force,
-    default_bundle,
-    diff,
-    governance_history,
-    governance_in_force,
-    load_bundle,
-    load_governance_file,
-    policy_revisions,
-    publish,
-    published_bundle,
-    published_bundles,
-    read_signatures,
-    record_governance,
-    revision_status,
-)
-from ..policy.governance import RecordedGovernance, sign_governance_file
-from ..policy.signatures import sign_bundle_directory
-from ..service import open_ledger
+from ..policy import RevisionStatus, load_bundle, load_governance_file, read_signatures
+from ..policy.governance import RecordedGovernance
+from ..system import System
 from . import StorelessCommand, cli, emit_json, settings_of
+
+if TYPE_CHECKING:
+    from ..simulation.impact import ImpactAssessment
 
 _BUNDLE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -49,9 +30,7 @@ def policy() -> None:
 def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
     """Check the bundle in DIR; print every problem (exit 2), or a summary and, per kind, list,
     measure and link, the legal-basis registry entry that authorises it."""
-    from ..catalogue import conduct_taxonomy, registry
-    from ..policy.bundle import PolicyError, authorisations
-    from ..policy.labels import label_warnings
+    from ..policy import PolicyError
 
     try:
         bundle = load_bundle(directory)
@@ -60,19 +39,18 @@ def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
             raise
         emit_json({"ok": False, **error.as_dict()})
         ctx.exit(2)
-    found = authorisations(bundle)
-    warnings = label_warnings(bundle)
+    review = System.review_bundle(bundle)
     if as_json:
         emit_json(
             {
                 "ok": True,
-                "warnings": [{"field": w.field, "reason": w.reason} for w in warnings],
+                "warnings": [{"field": w.field, "reason": w.reason} for w in review.warnings],
                 "revision": bundle.revision,
                 "effective_from": bundle.manifest.effective_from_text(),
                 "digest": bundle.digest,
-                "taxonomy": conduct_taxonomy().version,
-                "legal_basis_registry": registry().version,
-                "authorisations": [a.as_dict() for a in found],
+                "taxonomy": review.taxonomy,
+                "legal_basis_registry": review.registry,
+                "authorisations": [a.as_dict() for a in review.authorisations],
             }
         )
         return
@@ -81,10 +59,10 @@ def check(ctx: click.Context, directory: Path, as_json: bool) -> None:
         f"{len(bundle.catalogue.kinds)} kinds, {len(bundle.scoring.rules)} rules"
     )
     click.echo(f"digest: {bundle.digest}")
-    click.echo(f"taxonomy {conduct_taxonomy().version}, legal-basis registry {registry().version}:")
-    for item in found:
+    click.echo(f"taxonomy {review.taxonomy}, legal-basis registry {review.registry}:")
+    for item in review.authorisations:
         click.echo(f"  {item.describe()}")
-    for warning in warnings:
+    for warning in review.warnings:
         click.echo(f"warning: {warning}")
 
 
@@ -97,11 +75,10 @@ def publish_command(ctx: click.Context, directory: Path) -> None:
     in force, an effective date at least the notice period away, and an impact assessment
     (`policy assess DIR`); every missing one is listed (exit 2) and nothing is written."""
     bundle = load_bundle(directory)
-    ledger = open_ledger(settings_of(ctx), write=True)
-    position = publish(ledger, bundle, signatures=read_signatures(directory))
-    click.echo(f"published revision {bundle.revision} at position {position}")
+    with System.open(settings_of(ctx)) as system:
+        status = system.publish_policy(bundle, read_signatures(directory))
+    click.echo(f"published revision {bundle.revision} at position {status.published.position}")
     click.echo(f"digest: {bundle.digest}")
-    status = revision_status(ledger, position)
     click.echo(f"status: {status.describe()}")
 
 
@@ -111,8 +88,8 @@ def publish_command(ctx: click.Context, directory: Path) -> None:
 @click.pass_context
 def diff_command(ctx: click.Context, old: int, new: int) -> None:
     """Print what changed from published revision REV1 to REV2."""
-    ledger = open_ledger(settings_of(ctx))
-    changes = diff(published_bundle(ledger, old).bundle, published_bundle(ledger, new).bundle)
+    with System.open(settings_of(ctx), write=False) as system:
+        changes = system.policy_diff(old, new)
     for change in changes:
         click.echo(change.describe())
     if not changes:
@@ -128,9 +105,9 @@ def list_command(ctx: click.Context) -> None:
 
     Says so when none is in force now, and scoring uses the built-in default policy.
     """
-    ledger = open_ledger(settings_of(ctx))
-    published = published_bundles(ledger)
-    for status in policy_revisions(ledger):
+    with System.open(settings_of(ctx), write=False) as system:
+        found = system.policy_overview()
+    for status in found.revisions:
         item = status.published
         click.echo(
             f"revision {item.revision}  {status.describe()}  "
@@ -139,11 +116,11 @@ def list_command(ctx: click.Context) -> None:
             f"{item.bundle.digest}"
         )
         _echo_pending(status)
-    if not _in_force_now(ledger):
-        fallback = f"the built-in default policy (revision {default_bundle().revision}) is in force"
+    if found.in_force is None:
+        fallback = f"the built-in default policy (revision {found.default_revision}) is in force"
         click.echo(
             f"no bundle published; {fallback}"
-            if not published
+            if not found.published
             else f"none of these is in force yet; {fallback}"
         )
 
@@ -159,20 +136,20 @@ def _echo_pending(status: RevisionStatus) -> None:
     if found is None:
         click.echo("  impact assessment: none recorded")
         return
+    try:
+        assessment = System.assessment_of(status)
+    except ValueError as error:
+        line = str(error)
+    else:
+        line = "" if assessment is None else _assessment_line(assessment)
     click.echo(
         f"  impact assessment: recorded at position {found.position} "
-        f"on {found.recorded_at:%Y-%m-%d}; {_assessment_line(found.assessment)}"
+        f"on {found.recorded_at:%Y-%m-%d}; {line}"
     )
 
 
-def _assessment_line(data: Mapping[str, Any]) -> str:
+def _assessment_line(found: ImpactAssessment) -> str:
     """The assessment's headline figures (read back by the lab's own reader)."""
-    from ..simulation.impact import ImpactAssessment  # slow import, only when needed
-
-    try:
-        found = ImpactAssessment.from_json(data)
-    except ValueError as error:
-        return str(error)
     gaps = "".join(
         f"; approval gap by {g.grouping.replace('_', ' ')} {g.approval_before or '-'} -> "
         f"{g.approval_after}"
@@ -182,12 +159,6 @@ def _assessment_line(data: Mapping[str, Any]) -> str:
         f"grade down for {found.moved_down:,}, up for {found.moved_up:,}; newly restricted "
         f"{found.newly_restricted:,}; false-listing rate {found.false_listing.rate}{gaps}"
     )
-
-
-def _in_force_now(ledger: Ledger) -> bool:
-    """Whether a published bundle is in force now (else scoring uses the built-in default)."""
-    now = datetime.now(UTC)
-    return bundle_in_force(ledger, now, now) is not None
 
 
 _KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -200,9 +171,8 @@ _KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def sign_command(directory: Path, key_path: Path, role: str) -> None:
     """Sign the digest of the bundle in DIR as ROLE with the private key in KEY, and keep
     the signature in DIR/signatures.yaml (which is not part of the bundle)."""
-    signer = Signer.from_key_file(key_path)
-    digest, count = sign_bundle_directory(directory, signer, role)
-    click.echo(f"signed digest {digest} as {role} ({public_key_text(signer.public_key)})")
+    digest, count, public_key = System.sign_policy(directory, key_path, role)
+    click.echo(f"signed digest {digest} as {role} ({public_key})")
     click.echo(f"{count} signature{'s' if count != 1 else ''} in {directory / 'signatures.yaml'}")
 
 
@@ -212,14 +182,16 @@ def audit_command(ctx: click.Context) -> None:
     """Re-check from the ledger alone that every governance change and every publication
     obeyed the rules in force when it was recorded (signatures, notice, assessment); print
     every breach and exit 1 if there is any."""
-    ledger = open_ledger(settings_of(ctx))
-    problems = audit_publications(ledger)
-    for problem in problems:
+    with System.open(settings_of(ctx), write=False) as system:
+        found = system.audit_policy()
+    for problem in found.problems:
         click.echo(f"{problem.field}: {problem.reason}")
-    if problems:
+    if found.problems:
         ctx.exit(1)
-    published, changes = len(published_bundles(ledger)), len(governance_history(ledger))
-    click.echo(f"ok: {published} publications and {changes} governance entries obeyed the rules")
+    click.echo(
+        f"ok: {found.publications} publications and {found.governance_changes} governance "
+        "entries obeyed the rules"
+    )
 
 
 @policy.group()
@@ -232,7 +204,8 @@ def governance() -> None:
 @click.pass_context
 def governance_show(ctx: click.Context, as_json: bool) -> None:
     """Show the governance in force: roles and keys, threshold, notice period."""
-    found = governance_in_force(open_ledger(settings_of(ctx)))
+    with System.open(settings_of(ctx), write=False) as system:
+        found = system.governance()
     if as_json:
         emit_json(None if found is None else _governance_json(found))
         return
@@ -272,7 +245,8 @@ def governance_set(ctx: click.Context, file: Path) -> None:
     signatures). A change needs k signatures of the governance in force over its digest
     (`policy governance sign`); only a ledger's first governance needs none."""
     rule, signed = load_governance_file(file)
-    position = record_governance(open_ledger(settings_of(ctx), write=True), rule, signed)
+    with System.open(settings_of(ctx)) as system:
+        position = system.record_governance(rule, signed)
     click.echo(f"recorded governance {rule.describe()} at position {position}")
     click.echo(f"digest: {rule.digest()}")
 
@@ -284,8 +258,7 @@ def governance_set(ctx: click.Context, file: Path) -> None:
 def governance_sign(file: Path, key_path: Path, role: str) -> None:
     """Sign the governance document in FILE as ROLE with KEY; keep it in FILE's
     signatures list."""
-    signer = Signer.from_key_file(key_path)
-    digest, count = sign_governance_file(file, signer, role)
+    digest, count = System.sign_governance(file, key_path, role)
     click.echo(f"signed governance digest {digest} as {role}; {count} signature(s) in {file}")
 
 
@@ -294,4 +267,4 @@ def governance_sign(file: Path, key_path: Path, role: str) -> None:
 def governance_keygen(path: Path) -> None:
     """Make a new Ed25519 key in KEYFILE (mode 0600, never overwriting) for a role holder,
     and print its public key for the governance file."""
-    click.echo(public_key_text(create_key_file(path).public_key))
+    click.echo(System.make_role_key(path))

@@ -1,31 +1,26 @@
 """CLI commands for public ratings: rating-interaction record, rating-token issue, rate, ratings,
 rating reply/dispute/assess.
 
-Thin over :mod:`socialcredit.ratings`: parse, call one library function, print.
+Thin over the application object (:class:`socialcredit.system.System`): parse, call one use
+case as the operator, print.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..ratings import (
-    PublicRating,
-    RateeView,
-    dispute,
-    issue_token,
-    rate,
-    ratee_view,
-    record_interaction,
-    reply,
-)
-from ..ratings.assessment import assess
-from ..service import open_ledger
+from ..system import System, operator
 from . import cli, emit_json, settings_of
 from ._args import ISSUER, POSITION, parse_moment
 
+if TYPE_CHECKING:
+    from ..ratings import PublicRating, RateeView
+
 _STAR = click.IntRange(1, 5)
+#: Who the command line acts as (every rating command is the operator's).
+_OPERATOR = operator("operator")
 
 
 @cli.group("rating-interaction")
@@ -48,8 +43,8 @@ def interaction_command(
 ) -> None:
     """Record one interaction: BUYER (resident id) bought from SELLER (USCC, or
     RESIDENT_ID:ROLE). A token against it (--issuer record:N) makes BUYER a trust seed."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    position = record_interaction(ledger, source, buyer, seller, reference)
+    with System.open(settings_of(ctx)) as system:
+        position = system.record_interaction(_OPERATOR, buyer, seller, reference, source=source)
     click.echo(
         f"interaction recorded at entry {position}; issue its token with --issuer record:{position}"
     )
@@ -76,9 +71,8 @@ def issue_command(
     ctx: click.Context, rater: str, ratee: str, issuer: str, interaction: str, as_json: bool
 ) -> None:
     """Issue a token for RATER to rate RATEE (USCC, or RESIDENT_ID:ROLE) once."""
-    issued = issue_token(
-        open_ledger(settings_of(ctx), write=True), issuer, rater, ratee, interaction
-    )
+    with System.open(settings_of(ctx)) as system:
+        issued = system.issue_rating_token(_OPERATOR, issuer, rater, ratee, interaction)
     if as_json:
         emit_json(
             {
@@ -113,7 +107,8 @@ def rate_command(
 ) -> None:
     """Rate with TOKEN: 1-5 stars on integrity, professionalism and service."""
     stars = {"integrity": integrity, "professionalism": professionalism, "service": service}
-    position = rate(open_ledger(settings_of(ctx), write=True), token, rater, ratee, stars, text)
+    with System.open(settings_of(ctx)) as system:
+        position = system.rate(_OPERATOR, token, ratee, stars, text, rater=rater)
     click.echo(f"rating recorded at entry {position}")
 
 
@@ -124,7 +119,9 @@ def rate_command(
 @click.pass_context
 def ratings_command(ctx: click.Context, ratee: str, at: str | None, as_json: bool) -> None:
     """RATEE's public rating: score, credible interval, evidence, and each shown rating."""
-    view = ratee_view(open_ledger(settings_of(ctx)), ratee, parse_moment(at, "--at"))
+    when = parse_moment(at, "--at")
+    with System.open(settings_of(ctx), write=False) as system:
+        view = system.ratee_view(ratee, when)
     if as_json:
         emit_json(_view_json(view))
         return
@@ -212,7 +209,8 @@ def rating_group() -> None:
 @click.pass_context
 def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> None:
     """Post the one public reply to the rating at entry POSITION."""
-    done = reply(open_ledger(settings_of(ctx), write=True), position, ratee, text)
+    with System.open(settings_of(ctx)) as system:
+        done = system.reply_to_rating(_OPERATOR, position, ratee, text)
     click.echo(f"reply recorded at entry {done}")
 
 
@@ -223,7 +221,8 @@ def reply_command(ctx: click.Context, position: int, ratee: str, text: str) -> N
 @click.pass_context
 def dispute_command(ctx: click.Context, position: int, ratee: str, reason: str) -> None:
     """Dispute the rating at entry POSITION (the same dispute process as for records)."""
-    done = dispute(open_ledger(settings_of(ctx), write=True), position, ratee, reason)
+    with System.open(settings_of(ctx)) as system:
+        done = system.dispute_rating(_OPERATOR, position, ratee, reason)
     click.echo(f"dispute {done} opened (see `socialcredit dispute`)")
 
 
@@ -233,8 +232,9 @@ def dispute_command(ctx: click.Context, position: int, ratee: str, reason: str) 
 def assess_command(ctx: click.Context, at: str | None) -> None:
     """File each organisation's rating assessment (superseding its previous one), so that the
     policy's public_rating rules turn public opinion into points."""
-    ledger = open_ledger(settings_of(ctx), write=True)
-    done = assess(ledger, parse_moment(at, "--at") if at else None)
+    when = parse_moment(at, "--at") if at else None
+    with System.open(settings_of(ctx)) as system:
+        done = system.assess_ratings(when)
     click.echo(
         f"assessed as of {done.at:%Y-%m-%d %H:%M}Z: {done.filed} filed, "
         f"{done.withdrawn} superseded, {done.unchanged} unchanged"

@@ -1,6 +1,5 @@
 """CLI commands for credit repair (``socialcredit repair ...``) and credit commitments
-(``socialcredit commitment file``): thin over :mod:`socialcredit.rights.repair` and
-:mod:`socialcredit.rights.commitments`."""
+(``socialcredit commitment file``): thin over the system's repair use cases."""
 
 from __future__ import annotations
 
@@ -8,19 +7,19 @@ from typing import Any
 
 import click
 
-from ..ledger import Ledger
-from ..ledger.entries import format_time
 from ..rights import repair as r
-from ..rights.commitments import file_commitment
-from ..scoring.engine import to_us
-from ..service import catalogue_in_force, open_ledger
+from ..system import System, operator
+from ..timeutil import format_time, to_us
 from . import cli, emit_json, settings_of
 from ._args import POSITION, parse_moment, parse_subject
-from ._reads import logged_read, with_read
+from ._reads import checked_purpose, with_read
+
+#: Who a command acts as where no option names anyone (the "who did this" is not recorded).
+_OPERATOR = operator("operator")
 
 
-def _ledger(ctx: click.Context) -> Ledger:
-    return open_ledger(settings_of(ctx), write=True)
+def _system(ctx: click.Context) -> System:
+    return System.open(settings_of(ctx), write=True)
 
 
 def _echo_conditions(conditions: tuple[r.Condition, ...]) -> None:
@@ -38,8 +37,8 @@ def repair_group() -> None:
 @click.pass_context
 def repair_check(ctx: click.Context, position: int) -> None:
     """Show the conditions of repair of the penalty at ledger POSITION, as they stand now."""
-    ledger = _ledger(ctx)
-    found = r.conditions(ledger, position, catalogue_in_force(ledger))
+    with _system(ctx) as system:
+        found = system.repair_conditions(_OPERATOR, position, logged=False)
     click.echo(f"Record {position}: {sum(c.met for c in found)} of {len(found)} conditions met")
     _echo_conditions(found)
 
@@ -50,11 +49,10 @@ def repair_check(ctx: click.Context, position: int) -> None:
 @click.pass_context
 def repair_apply(ctx: click.Context, position: int, grounds: str) -> None:
     """Apply to end the publication of the penalty at ledger POSITION early."""
-    ledger = _ledger(ctx)
-    repair_id = r.apply_for_repair(ledger, position, grounds, catalogue_in_force(ledger))
-    found = r.repair_state(ledger, repair_id)
+    with _system(ctx) as system:
+        found = system.apply_for_repair(_OPERATOR, position, grounds)
     click.echo(
-        f"Application {repair_id} made on record {position}; the credit office decides by "
+        f"Application {found.id} made on record {position}; the credit office decides by "
         f"{found.decide_by.isoformat()}. Conditions as they stand:"
     )
     _echo_conditions(found.conditions)
@@ -68,9 +66,9 @@ def repair_apply(ctx: click.Context, position: int, grounds: str) -> None:
 @click.pass_context
 def repair_decide(ctx: click.Context, repair: str, outcome: str, by: str, reason: str) -> None:
     """Decide REPAIR: granted (every condition met) or refused."""
-    ledger = _ledger(ctx)
-    position = r.decide_repair(ledger, repair, outcome, by, reason, catalogue_in_force(ledger))
-    _echo_decision(ledger, repair, position)
+    with _system(ctx) as system:
+        position = system.decide_repair(operator(by), repair, outcome, reason)
+        _echo_decision(system, repair, position)
 
 
 @repair_group.command("appeal")
@@ -79,7 +77,8 @@ def repair_decide(ctx: click.Context, repair: str, outcome: str, by: str, reason
 @click.pass_context
 def repair_appeal(ctx: click.Context, repair: str, grounds: str) -> None:
     """Appeal the refusal of REPAIR (once)."""
-    appeal = r.appeal_repair(_ledger(ctx), repair, grounds)
+    with _system(ctx) as system:
+        appeal = system.appeal_repair(_OPERATOR, repair, grounds)
     click.echo(
         f"Appeal {appeal} of application {repair} opened; an officer other than the first "
         f"decides it with `socialcredit repair decide-appeal {repair} granted|confirmed "
@@ -97,15 +96,15 @@ def repair_decide_appeal(
     ctx: click.Context, repair: str, outcome: str, by: str, reason: str
 ) -> None:
     """Decide the appeal of REPAIR: granted or confirmed."""
-    ledger = _ledger(ctx)
-    position = r.decide_appeal(ledger, repair, outcome, by, reason, catalogue_in_force(ledger))
-    _echo_decision(ledger, repair, position)
+    with _system(ctx) as system:
+        position = system.decide_repair_appeal(operator(by), repair, outcome, reason)
+        _echo_decision(system, repair, position)
 
 
-def _echo_decision(ledger: Ledger, repair: str, position: int) -> None:
-    found = r.repair_state(ledger, repair)
+def _echo_decision(system: System, repair: str, position: int) -> None:
+    found, notice = system.repair_outcome(repair, position)
     click.echo(f"Application {repair}: {found.state} (entry {position}).")
-    click.echo(ledger.entry(position).data["notice"]["text"])
+    click.echo(notice)
 
 
 @repair_group.command("queue")
@@ -118,9 +117,9 @@ def repair_queue(
 ) -> None:
     """The officers' repair queue, most urgent first (each person on it is a logged read)."""
     at_us = to_us(parse_moment(at, "--at")) if at else None
-    ledger = _ledger(ctx)
-    items = r.repair_queue(ledger, at_us)
-    logged_read(ledger, (i.repair.subject for i in items), reader, purpose, "listing")
+    with _system(ctx) as system:  # no ledger is said before a missing purpose
+        checked = checked_purpose(purpose)
+        items = system.repair_queue(operator(reader), at_us=at_us, purpose=checked)
     if as_json:
         emit_json([_queue_json(i) for i in items])
         return
@@ -156,6 +155,6 @@ def commitment_file(
     """File SUBJECT's credit commitment concerning decision number CONCERNS."""
     who = parse_subject(subject)
     when = format_time(to_us(parse_moment(signed_at, "--signed-at"))) if signed_at else None
-    ledger = _ledger(ctx)
-    position = file_commitment(ledger, catalogue_in_force(ledger), who, concerns, source, when)
+    with _system(ctx) as system:
+        position = system.file_commitment(who, concerns, source, when)
     click.echo(f"Commitment of {who[1]} concerning {concerns} filed at entry {position}.")

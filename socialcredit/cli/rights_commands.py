@@ -15,15 +15,13 @@ import click
 import orjson
 
 from ..errors import Problem, ValidationError
-from ..ledger import Ledger
-from ..ledger.entries import format_time
-from ..rights import PURPOSES, attach_statement, export_file, subject_report
+from ..rights import PURPOSES
 from ..rights import disputes as d
-from ..scoring.engine import to_us
-from ..service import open_ledger
+from ..system import System, operator
+from ..timeutil import format_time, to_us
 from . import cli, emit_json, settings_of
 from ._args import POSITION, parse_moment, parse_subject
-from ._reads import logged_read, with_read
+from ._reads import checked_purpose, with_read
 
 _purpose = click.option(
     "--purpose",
@@ -37,8 +35,12 @@ _reader = click.option(
 )
 
 
-def _ledger(ctx: click.Context) -> Ledger:
-    return open_ledger(settings_of(ctx), write=True)
+#: Who a command acts as where no option names anyone (the "who did this" is not recorded).
+_OPERATOR = operator("operator")
+
+
+def _system(ctx: click.Context, *, write: bool = True) -> System:
+    return System.open(settings_of(ctx), write=write)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -81,17 +83,19 @@ def report_command(
     moment = parse_moment(at, "--at") if at else None
     who = parse_subject(subject)  # refuse a bad subject before opening anything
     if public:
-        _public_report(open_ledger(settings_of(ctx)), who, moment, pdf, as_json)  # reads only
+        with _system(ctx, write=False) as system:  # reads only
+            _public_report(system, who, moment, pdf, as_json)
         return
     if pdf is not None:
-        from ..documents import credit_report_pdf  # the PDF library only when asked for
+        from ..documents import render_credit_report  # the PDF library only when asked for
 
-        with _staged(pdf, "--pdf") as staging:  # an unwritable FILE is refused before the read
-            found, document = credit_report_pdf(_ledger(ctx), *who, moment, reader, purpose)
-            staging.write(document)
+        with _staged(pdf, "--pdf") as staging, _system(ctx) as system:  # FILE checked first
+            found, labels = system.credit_report(operator(reader), who, at=moment, purpose=purpose)
+            staging.write(render_credit_report(found, labels=labels))
         click.echo(f"wrote the credit report ({len(found['records'])} records) to {pdf}")
         return
-    found = subject_report(_ledger(ctx), *who, moment, reader, purpose)
+    with _system(ctx) as system:
+        found = system.report(operator(reader), who, at=moment, purpose=purpose)
     if as_json:
         emit_json(found)
         return
@@ -109,7 +113,7 @@ def report_command(
 
 
 def _public_report(
-    ledger: Ledger, who: tuple[str, str], at: datetime | None, pdf: Path | None, as_json: bool
+    system: System, who: tuple[str, str], at: datetime | None, pdf: Path | None, as_json: bool
 ) -> None:
     """Print or write (``pdf``) the public enterprise credit report of organisation ``who``.
 
@@ -119,17 +123,17 @@ def _public_report(
     if who[0] != "organisation":
         reason = "the public enterprise credit report is of an organisation (give its USCC)"
         raise ValidationError("not an organisation", [Problem("SUBJECT", reason)])
-    from ..documents import enterprise_report, enterprise_report_pdf
+    from ..documents import render_enterprise_report
 
     if pdf is not None:
         with _staged(pdf, "--pdf") as staging:
-            found, document = enterprise_report_pdf(ledger, who[1], at)
-            staging.write(document)
+            found = system.enterprise_report(who[1], at)
+            staging.write(render_enterprise_report(found))
         click.echo(
             f"wrote the public enterprise credit report of {found['organisation']['id']} to {pdf}"
         )
         return
-    found = enterprise_report(ledger, who[1], at)
+    found = system.enterprise_report(who[1], at)
     if as_json:
         emit_json(found)
         return
@@ -238,14 +242,14 @@ def _status(dispute: dict[str, Any]) -> str:
     }[dispute["state"]]
 
 
-def _echo_dispute(ledger: Ledger, dispute: str, done: str) -> None:
+def _echo_dispute(system: System, dispute: str, done: str) -> None:
     """Print what was done and where the dispute stands now."""
-    click.echo(f"{done}. Now {_status(d.dispute_state(ledger, dispute).to_json())}.")
+    click.echo(f"{done}. Now {_status(system.dispute_state(dispute).to_json())}.")
 
 
-def _effect(ledger: Ledger, dispute: str, outcome: str) -> str:
+def _effect(system: System, dispute: str, outcome: str) -> str:
     """What a decision's ``outcome`` does to the disputed record or rating, in words."""
-    if d.dispute_state(ledger, dispute).target_type == d.RATING_GIVEN:
+    if system.dispute_state(dispute).target_type == d.RATING_GIVEN:
         return {
             "deleted": "The rating is removed from view and from the aggregate.",
         }.get(outcome, "The rating stands.")
@@ -305,9 +309,9 @@ def _unwritable(out: Path, exc: OSError, option: str) -> ValidationError:
 @click.pass_context
 def export_command(ctx: click.Context, subject: str, out: Path, purpose: str, reader: str) -> None:
     """Write SUBJECT's whole file (report and every entry about them) as JSON to --out."""
-    ledger, who = _ledger(ctx), parse_subject(subject)
-    with _staged(out) as staging:
-        found = export_file(ledger, *who, reader, purpose)
+    who = parse_subject(subject)
+    with _system(ctx) as system, _staged(out) as staging:
+        found = system.export_file(operator(reader), who, purpose=purpose)
         staging.write(orjson.dumps(found, option=orjson.OPT_INDENT_2))
     click.echo(f"wrote {len(found['records'])} records to {out}")
 
@@ -326,9 +330,9 @@ def dispute_group() -> None:
 @click.pass_context
 def dispute_open(ctx: click.Context, position: int, grounds: str) -> None:
     """Dispute the record (or rating) at ledger POSITION."""
-    ledger = _ledger(ctx)
-    dispute = d.open_dispute(ledger, position, grounds)
-    _echo_dispute(ledger, dispute, f"Dispute {dispute} opened on entry {position}")
+    with _system(ctx) as system:
+        dispute = system.open_dispute(_OPERATOR, position, grounds)
+        _echo_dispute(system, dispute, f"Dispute {dispute} opened on entry {position}")
 
 
 @dispute_group.command("ack")
@@ -337,9 +341,9 @@ def dispute_open(ctx: click.Context, position: int, grounds: str) -> None:
 @click.pass_context
 def dispute_ack(ctx: click.Context, dispute: str, by: str) -> None:
     """Acknowledge DISPUTE (within 5 business days of opening)."""
-    ledger = _ledger(ctx)
-    position = d.acknowledge(ledger, dispute, by)
-    _echo_dispute(ledger, dispute, f"Dispute {dispute} acknowledged by {by} (entry {position})")
+    with _system(ctx) as system:
+        position = system.acknowledge_dispute(operator(by), dispute)
+        _echo_dispute(system, dispute, f"Dispute {dispute} acknowledged by {by} (entry {position})")
 
 
 @dispute_group.command("evidence")
@@ -349,9 +353,9 @@ def dispute_ack(ctx: click.Context, dispute: str, by: str) -> None:
 @click.pass_context
 def dispute_evidence(ctx: click.Context, dispute: str, text: str, by: str) -> None:
     """Add new evidence to DISPUTE (before day 30 it extends the deadline to 45 days)."""
-    ledger = _ledger(ctx)
-    position = d.add_evidence(ledger, dispute, text, by)
-    _echo_dispute(ledger, dispute, f"Evidence added to dispute {dispute} (entry {position})")
+    with _system(ctx) as system:
+        position = system.add_evidence(operator(by), dispute, text)
+        _echo_dispute(system, dispute, f"Evidence added to dispute {dispute} (entry {position})")
 
 
 def _changes(amount: int | None, occurred_at: str | None) -> dict[str, Any] | None:
@@ -392,13 +396,14 @@ def dispute_decide(
     occurred_at: str | None,
 ) -> None:
     """Decide DISPUTE: upheld, corrected (give --amount/--occurred-at) or deleted."""
-    ledger = _ledger(ctx)
-    position = d.decide(ledger, dispute, outcome, by, reason, _changes(amount, occurred_at))
-    click.echo(
-        f"Dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
-        f"{_effect(ledger, dispute, outcome)} It may be appealed once: "
-        f"`socialcredit dispute appeal {dispute} GROUNDS`."
-    )
+    changes = _changes(amount, occurred_at)
+    with _system(ctx) as system:
+        position = system.decide_dispute(operator(by), dispute, outcome, reason, changes)
+        click.echo(
+            f"Dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
+            f"{_effect(system, dispute, outcome)} It may be appealed once: "
+            f"`socialcredit dispute appeal {dispute} GROUNDS`."
+        )
 
 
 @dispute_group.command("appeal")
@@ -407,7 +412,8 @@ def dispute_decide(
 @click.pass_context
 def dispute_appeal(ctx: click.Context, dispute: str, grounds: str) -> None:
     """Appeal the decision of DISPUTE (once)."""
-    appeal = d.appeal(_ledger(ctx), dispute, grounds)
+    with _system(ctx) as system:
+        appeal = system.appeal_dispute(_OPERATOR, dispute, grounds)
     click.echo(
         f"Appeal {appeal} of dispute {dispute} opened; an officer other than the first decider "
         f"decides it with `socialcredit dispute decide-appeal {dispute} "
@@ -430,13 +436,13 @@ def dispute_decide_appeal(
     occurred_at: str | None,
 ) -> None:
     """Decide the appeal of DISPUTE (an officer other than the first decider)."""
-    ledger = _ledger(ctx)
     changes = _changes(amount, occurred_at)
-    position = d.decide_appeal(ledger, dispute, outcome, by, reason, changes)
-    click.echo(
-        f"Appeal of dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
-        f"{_effect(ledger, dispute, outcome)} The dispute is closed."
-    )
+    with _system(ctx) as system:
+        position = system.decide_dispute_appeal(operator(by), dispute, outcome, reason, changes)
+        click.echo(
+            f"Appeal of dispute {dispute} decided: {outcome}, by {by} (entry {position}). "
+            f"{_effect(system, dispute, outcome)} The dispute is closed."
+        )
 
 
 @dispute_group.command("queue")
@@ -449,9 +455,9 @@ def dispute_queue(
 ) -> None:
     """The officers' queue, most urgent first (each person on it is a logged read)."""
     at_us = to_us(parse_moment(at, "--at")) if at else None
-    ledger = _ledger(ctx)
-    items = d.queue(ledger, at_us)
-    logged_read(ledger, (i.dispute.subject for i in items), reader, purpose, "listing")
+    with _system(ctx) as system:  # no ledger is said before a missing purpose
+        checked = checked_purpose(purpose)
+        items = system.dispute_queue(operator(reader), at_us=at_us, purpose=checked)
     if as_json:
         emit_json([_queue_json(i) for i in items])
         return
@@ -483,7 +489,9 @@ def _next_step(item: d.QueueItem) -> str:
 @click.pass_context
 def statement_command(ctx: click.Context, subject: str, position: int, text: str) -> None:
     """Attach SUBJECT's statement TEXT to their record at POSITION."""
-    done = attach_statement(_ledger(ctx), parse_subject(subject), position, text)
+    who = parse_subject(subject)
+    with _system(ctx) as system:
+        done = system.attach_statement(_OPERATOR, who, position, text)
     click.echo(
         f"Statement attached to record {position} of {subject} (entry {done}); it is shown "
         "wherever the record is shown."
@@ -497,7 +505,8 @@ def statement_command(ctx: click.Context, subject: str, position: int, text: str
 @click.pass_context
 def recertify_command(ctx: click.Context, position: int, by: str, evidence: str) -> None:
     """Bring the withdrawn record at POSITION back (a notice goes to its subject)."""
-    done = d.recertify(_ledger(ctx), position, by, evidence)
+    with _system(ctx) as system:
+        done = system.recertify_record(operator(by), position, evidence)
     click.echo(
         f"Record {position} recertified by {by} (entry {done}); it counts again and its "
         "subject was sent a notice."

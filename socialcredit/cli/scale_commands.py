@@ -1,17 +1,17 @@
-"""CLI commands for scale-out (migrate, snapshot, export, import): thin over the library."""
+"""CLI commands for scale-out (migrate, snapshot, export, import): thin over the system."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import IntegrityError
-from ..ledger.subject_index import build_subject_index, compact_subject_index
-from ..service import check_store_exists, open_ledger
-from ..storage import migrate_store
-from ..transfer import TransferReport, transfer
+from ..system import System
 from . import cli, emit_json, settings_of
+
+if TYPE_CHECKING:
+    from ..transfer import TransferReport
 
 
 @cli.command()
@@ -19,18 +19,17 @@ from . import cli, emit_json, settings_of
 def migrate(ctx: click.Context) -> None:
     """Apply the store's pending schema migrations, in order, and build what they add (the
     per-subject index, once), then merge the index's bulk runs into it; safe to run again."""
-    store = settings_of(ctx).store
-    check_store_exists(store)
-    before, applied = migrate_store(store)
+    settings = settings_of(ctx)
+    store = settings.store
+    before, applied = System.migrate_schema(settings)
     if not applied:
         click.echo(f"{store}: already at schema version {before}")
     for version in applied:
         click.echo(f"{store}: schema {version - 1} -> {version}")
-    ledger = open_ledger(settings_of(ctx))
-    indexed = build_subject_index(ledger)
+    with System.open(settings, write=False) as system:
+        indexed, merged = system.index_subjects()
     if indexed:
         click.echo(f"{store}: per-subject index built over {indexed} entries")
-    merged = compact_subject_index(ledger)
     if merged:
         click.echo(f"{store}: {merged} entries of bulk runs merged into the per-subject index")
 
@@ -43,14 +42,8 @@ def snapshot(ctx: click.Context, as_json: bool) -> None:
     columns, the ratings state) into the store, each from the latest trusted one plus the
     entries after it, so that `serve` and `rescore` start without replaying the ledger. Needs
     the signing key; run it now and then (serve also does, in the background)."""
-    from ..consequences.snapshot import refresh_snapshot
-    from ..ratings.snapshot import refresh_ratings_snapshot
-    from ..scoring.record_columns import refresh_columns_snapshot
-
-    ledger = open_ledger(settings_of(ctx), write=True)
-    done = refresh_snapshot(ledger)
-    columns = refresh_columns_snapshot(ledger)
-    ratings = refresh_ratings_snapshot(ledger)
+    with System.open(settings_of(ctx), write=True) as system:
+        done, columns, ratings = system.refresh_snapshots()
     if as_json:
         emit_json({**done, "record_columns": columns, "ratings": ratings})
         return
@@ -94,9 +87,7 @@ def _finish(report: TransferReport, as_json: bool) -> None:
 @click.pass_context
 def export_command(ctx: click.Context, target: str, as_json: bool) -> None:
     """Copy the whole ledger to another store or to Parquet; the root must be identical."""
-    source = settings_of(ctx).store
-    check_store_exists(source)
-    _finish(transfer(source, target), as_json)
+    _finish(System.export_ledger(settings_of(ctx), target), as_json)
 
 
 @cli.command("import")
@@ -111,5 +102,4 @@ def export_command(ctx: click.Context, target: str, as_json: bool) -> None:
 @click.pass_context
 def import_command(ctx: click.Context, source: str, as_json: bool) -> None:
     """Load a whole ledger into the (empty) store, then verify it; the root must match."""
-    check_store_exists(source, "--from")
-    _finish(transfer(source, settings_of(ctx).store), as_json)
+    _finish(System.import_ledger(settings_of(ctx), source), as_json)

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import Problem, ValidationError
-from ..policy import bundle_in_force, default_bundle
-from ..service import open_ledger
+from ..system import System
 from . import cli, emit_json, settings_of
 from ._args import parse_moment
 
@@ -31,23 +30,12 @@ def fit(
     """Learn the scorecard from the outcomes known at --as-of; write DIR/bundle (the next
     bundle revision, to check, sign, assess and publish), DIR/report.json and
     DIR/reason_codes.csv. Nothing is written unless all of it is."""
-    from ..scorecard.learn import default_split, learn
-    from ..scorecard.ledger import credit_data  # heavy imports: only for this command
-    from ..scorecard.publish import write_fit
-
     when = parse_moment(as_of, "--as-of")
-    cut = default_split(when) if split is None else parse_moment(split, "--split")
+    cut = None if split is None else parse_moment(split, "--split")
     if out.exists() and any(out.iterdir()):
         raise ValidationError("scorecard fit refused", [Problem("--out", f"{out} is not empty")])
-    ledger = open_ledger(settings_of(ctx))
-    published = bundle_in_force(ledger, when, when)
-    base = default_bundle() if published is None else published.bundle
-    try:
-        data = credit_data(ledger, when)
-        learned = learn(data, base, as_of=when, split=cut, pdo=pdo)
-    except ValueError as exc:
-        raise ValidationError("scorecard fit refused", [Problem("(data)", str(exc))]) from exc
-    write_fit(out, learned, data.ids or [])
+    with System.open(settings_of(ctx), write=False) as system:
+        learned = system.fit_scorecard(when, out, split=cut, pdo=pdo)
     if as_json:
         emit_json(learned.report)
         return

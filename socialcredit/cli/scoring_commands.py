@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 import click
 
 from ..errors import Problem, ValidationError
-from ..rights import statements_of
-from ..scoring import Explanation, explain, history, rescore, score
-from ..scoring.engine import to_us
-from ..service import open_ledger
+from ..rights.reads import required_purpose
+from ..scoring import Explanation
+from ..system import System, operator
 from . import by_grade, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject, parse_times, with_times
-from ._reads import logged_read, with_read
+from ._reads import with_read
 
 _JSON_HELP = "Print the result as JSON."
 
@@ -36,9 +35,9 @@ def score_command(
     """The score, per dimension and in total, and the grade of SUBJECT (a logged read)."""
     when, known = parse_times(as_of, known_at)
     who = parse_subject(subject)  # refuse a bad subject before opening anything
-    ledger = open_ledger(settings_of(ctx), write=True)
-    logged_read(ledger, [who], reader, purpose)
-    result = score(ledger, *who, as_of=when, known_at=known)
+    with System.open(settings_of(ctx)) as system:
+        purpose = required_purpose(purpose, "--purpose")
+        result = system.score(operator(reader), who, as_of=when, known_at=known, purpose=purpose)
     if as_json:
         emit_json(result.to_json())
         return
@@ -72,10 +71,10 @@ def explain_command(
     read)."""
     when, known = parse_times(as_of, known_at)
     who = parse_subject(subject)  # refuse a bad subject before opening anything
-    ledger = open_ledger(settings_of(ctx), write=True)
-    logged_read(ledger, [who], reader, purpose)
-    found = explain(ledger, *who, as_of=when, known_at=known)
-    statements = statements_of(ledger, who, to_us(known))  # they travel with the record
+    with System.open(settings_of(ctx)) as system:
+        purpose = required_purpose(purpose, "--purpose")
+        found = system.explain(operator(reader), who, as_of=when, known_at=known, purpose=purpose)
+        statements = system.statements_about(who, known)  # they travel with the record
     if as_json:
         emit_json(
             found.to_json()
@@ -141,9 +140,8 @@ def rescore_command(
 ) -> None:
     """Score every subject at once (batch: DuckDB, or Spark) and print the grade distribution."""
     when, known = parse_times(as_of, known_at)
-    done = rescore(
-        open_ledger(settings_of(ctx)), as_of=when, known_at=known, engine=engine, master=master
-    )
+    with System.open(settings_of(ctx), write=False) as system:
+        done = system.rescore(as_of=when, known_at=known, engine=engine, master=master)
     if as_json:
         emit_json(
             {
@@ -188,15 +186,17 @@ def history_command(
     """SUBJECT's score over time, each point as known on its date (a logged read)."""
     first, last = _time_range(start, end)
     who = parse_subject(subject)  # refuse a bad subject before opening anything
-    ledger = open_ledger(settings_of(ctx), write=True)
-    logged_read(ledger, [who], reader, purpose)
-    points = history(
-        ledger,
-        *who,
-        start=first,
-        end=last,
-        every=timedelta(days=every_days),
-    )
+    with System.open(settings_of(ctx)) as system:
+        purpose = required_purpose(purpose, "--purpose")
+        points = system.history(
+            operator(reader),
+            who,
+            start=first,
+            end=last,
+            every=timedelta(days=every_days),
+            purpose=purpose,
+            max_points=None,
+        )
     if as_json:
         emit_json(
             [{"as_of": p.as_of.isoformat(), "total": p.total, "grade": p.grade} for p in points]

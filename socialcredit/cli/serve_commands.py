@@ -118,7 +118,7 @@ def serve(
     os.environ.update(env)  # the app factory reads them in every worker process
     click.echo(f"serving {settings.store} on http://{host}:{port} ({workers} worker(s))")
     uvicorn.run(
-        "socialcredit.api.serving:app_from_environment",
+        "socialcredit.server:app_from_environment",
         factory=True,
         host=host,
         port=port,

@@ -14,11 +14,11 @@ from typing import Any
 import click
 
 from ..errors import Problem, ValidationError
-from ..ledger import Ledger, SignedCheckpoint
-from ..ledger.checkpoints import public_key_from_text, public_key_text
-from ..ledger.entries import format_time
-from ..service import open_ledger, pinned_public_key
-from ..witness import Witness, fetch_update, witness_checkpoint
+from ..ledger import SignedCheckpoint
+from ..ledger.checkpoints import public_key_text
+from ..system import System
+from ..timeutil import format_time
+from ..witness import Witness
 from . import StorelessCommand, cli, emit_json, settings_of
 
 _DIR = click.option(
@@ -63,24 +63,14 @@ def cosign(ctx: click.Context, directory: Path, log_key: str | None, as_json: bo
     Exit status 1, with the reason, on a rollback, a fork, a changed log key, a bad
     signature or a checkpoint timed in the future.
     """
-    settings = settings_of(ctx)
-    ledger = open_ledger(settings)
-    opened = Witness.open(directory)
-    try:
-        update = fetch_update(ledger, opened.since(ledger.origin))
-        if log_key:
-            cosigned = opened.cosign_pinned(update, public_key_from_text(log_key))
-        else:
-            cosigned = opened.cosign(update, pinned_public_key(settings, ledger).key)
-        count = opened.store.count(ledger.origin)
-    finally:
-        opened.close()
-        ledger.store.close()
+    with System.open(settings_of(ctx), write=False) as system:
+        cosigned, count = system.cosign(directory, log_key)
+    origin = cosigned.checkpoint.checkpoint.origin
     if as_json:
         emit_json(cosigned.to_json())
         return
     click.echo(
-        f"cosigned {ledger.origin} at size {cosigned.size}, root {cosigned.root.hex()} "
+        f"cosigned {origin} at size {cosigned.size}, root {cosigned.root.hex()} "
         f"({count} checkpoints cosigned)"
     )
 
@@ -154,7 +144,7 @@ def _echo_log(log: dict[str, Any]) -> None:
 
 
 def witnessed_checkpoint(
-    ledger: Ledger,
+    system: System,
     directory: Path | None,
     witness_key: str | None,
     kept: SignedCheckpoint | None,
@@ -177,9 +167,8 @@ def witnessed_checkpoint(
         raise ValidationError(
             "bad options", [Problem("--witness-dir", "give --witness or --witness-dir, not both")]
         )
-    key = public_key_from_text(witness_key) if witness_key else None
-    checkpoint, source = witness_checkpoint(directory, ledger.origin, key)
-    if key is None:
+    checkpoint, source = system.witnessed_checkpoint(directory, witness_key)
+    if not witness_key:
         click.echo(
             f"warning: no --witness-key; trusting the witness key that {source} names", err=True
         )

@@ -33,10 +33,10 @@ from socialcredit.policy import PolicyBundle
 from socialcredit.policy.lists import ListDefinition
 from socialcredit.policy.measures import Effect, Measure
 from socialcredit.policy.repair import NDRC_2023, RepairRules
+from socialcredit.records import RecordRow
 from socialcredit.rights.repair import repairable_kind
 from socialcredit.scoring.definition import CompiledPolicy, raw_points
 from socialcredit.scoring.engine import compiled_bundle, from_us
-from socialcredit.scoring.records import RecordRow
 
 __all__ = [
     "PHRASES",

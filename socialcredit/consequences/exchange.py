@@ -52,9 +52,9 @@ from socialcredit.ledger.checkpoints import (
     public_key_from_text,
     public_key_text,
 )
-from socialcredit.ledger.entries import format_time, parse_time
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import format_time, parse_time
 
 __all__ = [
     "COLUMNS",

@@ -12,7 +12,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.ledger.entries import Entry
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "Decision",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from socialcredit.policy.lists import ListDefinition
+from socialcredit.records import RecordRow
 from socialcredit.scoring.definition import (
     CompiledPolicy,
     SchemeTerms,
@@ -23,7 +24,6 @@ from socialcredit.scoring.definition import (
     record_points,
     sector_grades,
 )
-from socialcredit.scoring.records import RecordRow
 from socialcredit.timeutil import DAY_US
 
 if TYPE_CHECKING:  # the projection calls this module: import its Listing on use

@@ -31,6 +31,7 @@ from itertools import islice
 from typing import Any
 
 from socialcredit._collector import collector_paused
+from socialcredit.agencies.events import MemorandumConcludedV1, MemorandumEndedV1
 from socialcredit.agencies.memoranda import (
     RecordedMemorandum,
     citations,
@@ -43,35 +44,43 @@ from socialcredit.consequences.decisions import (
     frozen_restrictions,
     make_decision,
 )
+from socialcredit.consequences.events import (
+    DecisionMadeV1,
+    HardshipEndedV1,
+    HardshipRecordedV1,
+    LegalRepresentativeRecordedV1,
+    RestorationGrantedV1,
+)
 from socialcredit.consequences.model import Decision, Membership, SubjectConsequences
 from socialcredit.consequences.projection import Listing, SubjectFacts, listings, membership_at
+from socialcredit.events import EVENTS
 from socialcredit.ledger import Entry, Ledger, PendingEntry
-from socialcredit.ledger.entries import parse_time
 from socialcredit.ledger.ledger import utc_now_us
 from socialcredit.ledger.subject_index import GLOBAL_TYPES, TYPE_KIND, entries_at
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.policy.publish import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy.publish import PublishedBundle, in_force, read_published
-from socialcredit.rights.reads import checked_purpose
-from socialcredit.scoring.columnar import ColumnarRecords
-from socialcredit.scoring.engine import from_us, to_us
-from socialcredit.scoring.records import (
+from socialcredit.records import (
     LIFECYCLE_ENTRY_TYPES,
     RECORD_FILED,
     RecordIndex,
     RecordRow,
 )
+from socialcredit.rights.reads import checked_purpose
+from socialcredit.scoring.columnar import ColumnarRecords
+from socialcredit.scoring.engine import from_us, to_us
+from socialcredit.timeutil import parse_time
 
 __all__ = ["ConsequenceView", "DecisionService", "effective_rows", "service_purpose"]
 
 Key = tuple[str, str]
-DECISION_MADE = "DecisionMade"
-MEMORANDUM_CONCLUDED = "MemorandumConcluded"
-MEMORANDUM_ENDED = "MemorandumEnded"
+DECISION_MADE = DecisionMadeV1.TYPE
+MEMORANDUM_CONCLUDED = MemorandumConcludedV1.TYPE
+MEMORANDUM_ENDED = MemorandumEndedV1.TYPE
 _DECISION_SUFFIX = b',"type":"DecisionMade","v":1}'
 _NO_FACTS = SubjectFacts()
 _CHUNK = 10_000
-_FACT_TYPES = ("RestorationGranted", "HardshipRecorded", "HardshipEnded")
+_FACT_TYPES = (RestorationGrantedV1.TYPE, HardshipRecordedV1.TYPE, HardshipEndedV1.TYPE)
 
 
 def effective_rows(
@@ -259,11 +268,15 @@ class ConsequenceView:
     def _represented_organisations(self, entries: Sequence[Entry]) -> set[Key]:
         """Organisations that a person in scope is recorded as legally representing."""
         scope = self._scope or set()
-        return {
-            ("organisation", str(e.data["organisation"]))
+        recorded = (
+            EVENTS.read_as(e, LegalRepresentativeRecordedV1)
             for e in entries
-            if e.type == "LegalRepresentativeRecorded"
-            and ("person", str(e.data.get("representative"))) in scope
+            if e.type == LegalRepresentativeRecordedV1.TYPE
+        )
+        return {
+            ("organisation", r.organisation)
+            for r in recorded
+            if ("person", str(r.representative)) in scope
         }
 
     def _apply(self, entry: Entry, dirty: set[Key]) -> bool:
@@ -291,7 +304,7 @@ class ConsequenceView:
                 return False
             key = found
             self._volatile.add(key)
-        elif kind == "LegalRepresentativeRecorded":
+        elif kind == LegalRepresentativeRecordedV1.TYPE:
             self._representative_recorded(entry, dirty)
             return False
         else:
@@ -300,10 +313,12 @@ class ConsequenceView:
                 return False
             if kind in _FACT_TYPES:
                 facts = self._facts.setdefault(key, SubjectFacts())
-                if kind == "RestorationGranted":
-                    facts.restorations.append((str(data["list"]), entry.recorded_at_us))
+                if kind == RestorationGrantedV1.TYPE:
+                    granted = EVENTS.read_as(entry, RestorationGrantedV1)
+                    facts.restorations.append((granted.list_, entry.recorded_at_us))
                 else:
-                    facts.hardship.append((entry.recorded_at_us, kind == "HardshipRecorded"))
+                    recorded = kind == HardshipRecordedV1.TYPE
+                    facts.hardship.append((entry.recorded_at_us, recorded))
         self._index.touch(key, entry.recorded_at_us)
         dirty.add(key)
         return False
@@ -326,8 +341,9 @@ class ConsequenceView:
         return None
 
     def _representative_recorded(self, entry: Entry, dirty: set[Key]) -> None:
-        org, person = str(entry.data["organisation"]), entry.data.get("representative")
-        since = parse_time(entry.data["from"])
+        recorded = EVENTS.read_as(entry, LegalRepresentativeRecordedV1)
+        org, person = recorded.organisation, recorded.representative
+        since = parse_time(recorded.from_)
         self._representative.setdefault(org, []).append((since, entry.recorded_at_us, person))
         self._representative[org].sort(key=lambda item: item[:2])
         if person is not None:
@@ -562,9 +578,9 @@ class DecisionService(ConsequenceView):
             compiled, key, service, at_us, members, represented, hardship_since_us=since,
             memoranda=self.citations(at_us),
         )  # fmt: skip
-        data = decision.to_json()
-        data["requested_by"] = requester
-        data["purpose"] = purpose or service_purpose(service)
+        data = DecisionMadeV1.data_of(
+            decision.to_json(), requester, purpose or service_purpose(service)
+        )
         self.writer.submit(PendingEntry(DECISION_MADE, data, subject=key))
         return decision
 

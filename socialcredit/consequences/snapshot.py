@@ -68,7 +68,8 @@ _CODE = (
     "service.py",
     "projection.py",
     "model.py",
-    "../scoring/records.py",
+    "../records/_rows.py",
+    "../records/_index.py",
     "../scoring/columnar.py",
 )
 

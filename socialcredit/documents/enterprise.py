@@ -22,13 +22,14 @@ from ..consequences import PUBLIC_STATUSES, public_records, subject_consequences
 from ..errors import NotFoundError, Problem, ValidationError
 from ..ledger import Ledger
 from ..ledger.checkpoints import public_key_text
-from ..ledger.entries import format_time
 from ..ledger.proofs import inclusion_document
 from ..policy import PolicyBundle, bundle_in_force
 from ..ratings import ratee_view
+from ..records import RecordIndex
 from ..rights.repair import repaired_positions
-from ..scoring import RecordIndex, explain
+from ..scoring import explain
 from ..scoring.engine import to_us
+from ..timeutil import format_time
 from ._layout import FontChoice, Page, choose_font
 from .credit_report import draw_checkpoint, proof_payload
 

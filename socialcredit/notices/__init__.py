@@ -19,7 +19,7 @@ from .access import read_notices
 from .contacts import Contact, ContactStore, contacts_path
 from .delivery import DeliveryReport, RetryPolicy, SmtpSettings, deliver_due, worker_lock
 from .model import KINDS, Notice, NoticeState, notices_of, outbox
-from .sources import QueueReport, queue_notices, register_source
+from .sources import QueueReport, queue_notices
 from .texts import Rendered, locale_of, page_texts, render
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "page_texts",
     "queue_notices",
     "read_notices",
-    "register_source",
     "render",
     "worker_lock",
 ]

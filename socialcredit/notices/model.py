@@ -29,9 +29,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..events import EVENTS
 from ..ledger import Entry, Ledger, PendingEntry
-from ..ledger.entries import decode_entry, format_time
+from ..ledger.entries import decode_entry, entry_of
 from ..ledger.subject_index import subject_entries
+from ..timeutil import format_time
+from .events import NoticeDeliveredV1, NoticeDeliveryFailedV1, NoticeQueuedV1
 
 __all__ = [
     "DELIVERED",
@@ -51,14 +54,13 @@ __all__ = [
     "scan_types",
 ]
 
-QUEUED = "NoticeQueued"
-DELIVERED = "NoticeDelivered"
-FAILED = "NoticeDeliveryFailed"
+QUEUED = NoticeQueuedV1.TYPE
+DELIVERED = NoticeDeliveredV1.TYPE
+FAILED = NoticeDeliveryFailedV1.TYPE
 NOTICE_TYPES = frozenset({QUEUED, DELIVERED, FAILED})
 CHANNEL = "email"
 
-#: Every kind of notice. ``repair_outcome`` is reserved for credit repair (issue 20): its
-#: source registers itself with :func:`socialcredit.notices.sources.register_source`.
+#: Every kind of notice (where each comes from: :mod:`socialcredit.notices.sources`).
 KINDS = (
     "listing_noticed",
     "adverse_decision",
@@ -150,51 +152,29 @@ class NoticeState:
         }
 
 
-def _subject_json(subject: tuple[str, str]) -> dict[str, str]:
-    return {"kind": subject[0], "id": subject[1]}
-
-
 def queued_entry(key: str, notice: Notice) -> PendingEntry:
     """The ``NoticeQueued`` entry of ``notice`` (whose id must be ``notice_id(key)``), with
     ``key`` as its idempotency key."""
-    data = {
-        "notice": notice.id,
-        "kind": notice.kind,
-        "subject": _subject_json(notice.subject),
-        "trigger": notice.trigger,
-        "content": dict(notice.content),
-    }
-    return PendingEntry(QUEUED, data, f"notice:{key}", notice.subject)
+    event = NoticeQueuedV1(
+        notice.id, notice.kind, notice.subject, notice.trigger, dict(notice.content)
+    )
+    return entry_of(event, f"notice:{key}", notice.subject)
 
 
 def delivered_entry(notice: Notice, attempt: int, message_id: str) -> PendingEntry:
     """The ``NoticeDelivered`` entry of ``notice`` (recorded once per notice)."""
-    data = {
-        "notice": notice.id,
-        "subject": _subject_json(notice.subject),
-        "attempt": attempt,
-        "channel": CHANNEL,
-        "message_id": message_id,
-    }
-    return PendingEntry(DELIVERED, data, f"notice-delivered:{notice.id}", notice.subject)
+    event = NoticeDeliveredV1(notice.id, notice.subject, attempt, CHANNEL, message_id)
+    return entry_of(event, f"notice-delivered:{notice.id}", notice.subject)
 
 
 def failed_entry(
     notice: Notice, attempt: int, code: int | None, error: str, *, transient: bool, final: bool
 ) -> PendingEntry:
     """The ``NoticeDeliveryFailed`` entry of one failed attempt (``error`` holds no address)."""
-    data = {
-        "notice": notice.id,
-        "subject": _subject_json(notice.subject),
-        "attempt": attempt,
-        "channel": CHANNEL,
-        "code": code,
-        "error": error,
-        "transient": transient,
-        "final": final,
-    }
-    key = f"notice-failed:{notice.id}:{attempt}"
-    return PendingEntry(FAILED, data, key, notice.subject)
+    event = NoticeDeliveryFailedV1(
+        notice.id, notice.subject, attempt, CHANNEL, code, error, transient, final
+    )
+    return entry_of(event, f"notice-failed:{notice.id}:{attempt}", notice.subject)
 
 
 def _entry_type(raw: bytes) -> bytes:
@@ -218,27 +198,30 @@ class Outbox:
 
     def apply(self, entry: Entry) -> None:
         """Fold one notice entry in (others are ignored)."""
-        data = entry.data
-        if entry.type == QUEUED:
-            subject = (str(data["subject"]["kind"]), str(data["subject"]["id"]))
+        if entry.type not in NOTICE_TYPES:
+            return
+        event = EVENTS.read_entry(entry)
+        if isinstance(event, NoticeQueuedV1):
             notice = Notice(
-                data["notice"], data["kind"], subject, data["trigger"], data["content"],
+                event.notice, event.kind, event.subject, event.trigger, event.content,
                 entry.position, entry.recorded_at_us,
             )  # fmt: skip
             self.notices.setdefault(notice.id, NoticeState(notice))
             return
-        state = self.notices.get(str(data.get("notice")))
-        if state is None or entry.type not in (DELIVERED, FAILED):
+        if not isinstance(event, NoticeDeliveredV1 | NoticeDeliveryFailedV1):
             return
-        state.attempts = max(state.attempts, int(data["attempt"]))
+        state = self.notices.get(event.notice)
+        if state is None:
+            return
+        state.attempts = max(state.attempts, event.attempt)
         state.last_attempt_us = entry.recorded_at_us
-        if entry.type == DELIVERED:
+        if isinstance(event, NoticeDeliveredV1):
             state.delivered_us = entry.recorded_at_us
-            state.message_id = data.get("message_id")
+            state.message_id = event.message_id
         else:
-            code = data.get("code")
-            state.last_error = f"{code} {data['error']}" if code else str(data["error"])
-            state.final = bool(data.get("final"))
+            code = event.code
+            state.last_error = f"{code} {event.error}" if code else event.error
+            state.final = event.final
 
 
 def outbox(ledger: Ledger) -> Outbox:

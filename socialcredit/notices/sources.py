@@ -10,8 +10,8 @@ in the outbox into it, as ``NoticeQueued`` entries:
 * ``dispute_overdue`` — a dispute was not decided in time, so its record is suspended;
 * ``listing_noticed`` — the advance notice of a listing (from the consequences projection):
   when it takes effect, on which records, and how to avoid or end it;
-* ``repair_outcome`` — reserved: credit repair registers its source with
-  :func:`register_source` when it exists.
+* ``repair_outcome`` — credit repair was decided, or its appeal (``RepairDecided``,
+  ``RepairAppealDecided``): the outcome and, for a refusal, the conditions not met.
 
 Each candidate carries a *trigger key* (kind + the entry or listing that calls for it); the
 notice's id and the entry's idempotency key derive from it, so queueing twice, or in two
@@ -28,8 +28,12 @@ from typing import Any, NamedTuple
 
 from ..catalogue.firewall import screen
 from ..catalogue.identifiers import person_facts
+from ..events import EVENTS
 from ..ledger import Entry, Ledger
-from ..ledger.entries import format_time
+from ..records.events import RecordRecertifiedV1
+from ..rights.events import RepairAppealDecidedV1, RepairDecidedV1
+from ..timeutil import format_time
+from .events import NoticeQueuedV1
 from .model import QUEUED, Notice, notice_id, queued_entry, scan_types
 
 __all__ = [
@@ -39,11 +43,12 @@ __all__ = [
     "list_recourse",
     "queue_notices",
     "refusal",
-    "register_source",
 ]
 
 _BATCH = 1_000
-_RECERTIFIED = "RecordRecertified"
+_RECERTIFIED = RecordRecertifiedV1.TYPE
+# Read as dicts: the consequences and rights event modules would close the import cycle that
+# rights.repair -> notices.sources still makes (issue 19: notices should pull repair's source).
 _DECISION = "DecisionMade"
 _DISPUTE_OPENED = "DisputeOpened"
 _SCANNED = (_RECERTIFIED, _DECISION, _DISPUTE_OPENED, QUEUED)
@@ -92,14 +97,6 @@ class _Read:
 
 
 Source = Callable[[Ledger, _Read, int], Iterable[Candidate]]
-_EXTRA: list[Source] = []
-
-
-def register_source(source: Source) -> None:
-    """Add a source of notices (credit repair's outcomes, when it exists): a function of
-    ``(ledger, what was read, now_us)`` yielding :class:`Candidate` s."""
-    if source not in _EXTRA:
-        _EXTRA.append(source)
 
 
 def _day(us: int) -> str:
@@ -112,17 +109,17 @@ def _subject(data: Mapping[str, Any]) -> tuple[str, str]:
 
 def _recertified(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate]:
     for entry in read.recertified:
-        data = entry.data
-        record = int(data["record"])
+        recertified = EVENTS.read_as(entry, RecordRecertifiedV1)
+        record = recertified.record
         kind = ledger.entry(record).data.get("kind")
         content = {
             "record": record,
             "record_kind": kind,
-            "by": data["by"],
+            "by": recertified.by,
             "day": _day(entry.recorded_at_us),
             "recourse": [{"code": "dispute_record", "records": [record]}],
         }
-        subject = _subject(data["notice"]["to"])
+        subject = _subject(recertified.notice["to"])
         yield candidate("record_recertified", str(entry.position), subject, entry.position, content)
 
 
@@ -238,14 +235,35 @@ def _listing_recourse(
     return head + list_recourse(definition, until)
 
 
-_SOURCES: tuple[Source, ...] = (_recertified, _decisions, _disputes, _listings)
+def _repairs(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate]:
+    """The ``repair_outcome`` notices: one per decision and one per appeal decision, to the
+    subject, with the unmet conditions of a refusal."""
+    for entry in scan_types(ledger, _REPAIR_DECIDED):
+        if entry.recorded_at_us > now_us:
+            break
+        data = entry.data
+        to = data["notice"]["to"]
+        content = {
+            "application": data["repair"],
+            "record": data["record"],
+            "day": _day(entry.recorded_at_us),
+            "outcome": data["outcome"],
+            "appeal": entry.type == RepairAppealDecidedV1.TYPE,
+            "unmet": list(data.get("unmet", ())),
+        }
+        key = f"{data['repair']}:{'appeal' if content['appeal'] else 'decision'}"
+        yield candidate("repair_outcome", key, _subject(to), entry.position, content)
+
+
+_REPAIR_DECIDED = (RepairDecidedV1.TYPE, RepairAppealDecidedV1.TYPE)
+_SOURCES: tuple[Source, ...] = (_recertified, _decisions, _disputes, _listings, _repairs)
 
 
 def _read(ledger: Ledger) -> _Read:
     read = _Read()
     for entry in scan_types(ledger, _SCANNED):
         if entry.type == QUEUED:
-            read.queued.add(entry.data["notice"])
+            read.queued.add(EVENTS.read_as(entry, NoticeQueuedV1).notice)
         elif entry.type == _RECERTIFIED:
             read.recertified.append(entry)
         elif entry.type == _DECISION and entry.data.get("outcome") == "deny":
@@ -306,7 +324,7 @@ def queue_notices(
     read = _read(ledger)
     report = QueueReport()
     pending = []
-    for source in (*_SOURCES, *_EXTRA):
+    for source in _SOURCES:
         for found in source(ledger, read, now):
             if wanted is not None and found.notice.kind not in wanted:
                 continue

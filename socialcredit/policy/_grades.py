@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
-from socialcredit.errors import Problem
+from socialcredit.errors import Problem, ProblemCollector
 
 __all__ = ["GRADES", "GradeBand", "check_grades"]
 
@@ -41,14 +41,11 @@ def _is_int(value: object) -> bool:
     return type(value) is int
 
 
-class _Checker:
+class _Checker(ProblemCollector):
     """One pass over a grades list, collecting every problem."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def refuse(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
+        super().__init__()
 
     def run(self, value: object, bounds: tuple[int, int] | None) -> tuple[GradeBand, ...]:
         if not isinstance(value, list) or not value:

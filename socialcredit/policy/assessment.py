@@ -1,6 +1,7 @@
 """Impact assessments in the ledger: what a bundle would do, recorded before it may take effect.
 
-An ``ImpactAssessed`` entry holds the assessment of one bundle, keyed by the bundle's digest::
+An ``ImpactAssessed`` entry (:class:`socialcredit.policy.events.ImpactAssessedV1`) holds the
+assessment of one bundle, keyed by the bundle's digest::
 
     {"digest": "<sha256 hex of the assessed bundle>", "revision": 2,
      "in_force_digest": "<digest of the bundle it was compared with, or null>",
@@ -23,12 +24,14 @@ from typing import Any
 
 import orjson
 
-from socialcredit.ledger import Entry, Ledger, PendingEntry
-from socialcredit.ledger.entries import check_canonical
+from socialcredit.events import EVENTS
+from socialcredit.ledger import Entry, Ledger
+from socialcredit.ledger.entries import check_canonical, entry_of
+from socialcredit.policy.events import ImpactAssessedV1
 
 __all__ = ["ENTRY_TYPE", "RecordedAssessment", "assessment_for", "record_assessment"]
 
-ENTRY_TYPE = "ImpactAssessed"
+ENTRY_TYPE = ImpactAssessedV1.TYPE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -71,16 +74,11 @@ def record_assessment(
             canonical JSON refuses (nothing is appended).
         LedgerError: if the ledger is read-only.
     """
-    data = {
-        "digest": digest,
-        "revision": revision,
-        "in_force_digest": in_force_digest,
-        "assessment": dict(assessment),
-    }
-    check_canonical(data)
-    content = hashlib.sha256(orjson.dumps(data["assessment"], option=orjson.OPT_SORT_KEYS))
+    event = ImpactAssessedV1(digest, revision, in_force_digest, dict(assessment))
+    check_canonical(event.to_data())
+    content = hashlib.sha256(orjson.dumps(event.assessment, option=orjson.OPT_SORT_KEYS))
     key = f"assessment:{digest}:{in_force_digest or '-'}:{content.hexdigest()[:32]}"
-    entry = PendingEntry(ENTRY_TYPE, data, idempotency_key=key)
+    entry = entry_of(event, idempotency_key=key)
     return ledger.append([entry])[0].position
 
 
@@ -109,12 +107,12 @@ def _read_all(ledger: Ledger) -> list[RecordedAssessment]:
 
 
 def _read(entry: Entry) -> RecordedAssessment:
-    data = entry.data
+    event = EVENTS.read_as(entry, ImpactAssessedV1)
     return RecordedAssessment(
-        digest=str(data.get("digest")),
-        revision=int(data.get("revision") or 0),
-        in_force_digest=data.get("in_force_digest"),
-        assessment=data.get("assessment") or {},
+        digest=event.digest,
+        revision=event.revision,
+        in_force_digest=event.in_force_digest,
+        assessment=event.assessment,
         position=entry.position,
         recorded_at=_EPOCH + timedelta(microseconds=entry.recorded_at_us),
     )

@@ -36,10 +36,13 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from socialcredit.catalogue.loader import _UniqueKeyLoader  # the same strict YAML as bundles
-from socialcredit.errors import ConfigurationError, Problem
+from socialcredit.errors import ConfigurationError, Problem, ValidationError
+from socialcredit.events import EVENTS
 from socialcredit.ledger import Entry, Ledger, PendingEntry, Signer
 from socialcredit.ledger.checkpoints import public_key_from_text, public_key_text
+from socialcredit.ledger.entries import entry_of
 from socialcredit.policy.bundle import PolicyError
+from socialcredit.policy.events import GovernanceRecordedV1
 from socialcredit.policy.signatures import (
     BUNDLE_DOMAIN,
     GOVERNANCE_DOMAIN,
@@ -76,7 +79,7 @@ __all__ = [
     "sign_governance_file",
 ]
 
-ENTRY_TYPE = "GovernanceRecorded"
+ENTRY_TYPE = GovernanceRecordedV1.TYPE
 DEFAULT_NOTICE_DAYS = 30
 MAX_NOTICE_DAYS = 3650
 MAX_ROLES = 32
@@ -400,15 +403,15 @@ def _too_few(
 
 def governance_entry(governance: Governance, signatures: Iterable[Signature]) -> PendingEntry:
     """The ``GovernanceRecorded`` entry for ``governance`` and the signatures that made it."""
-    data = {
+    event = GovernanceRecordedV1(
         **governance.as_dict(),
-        "digest": governance.digest(),
-        "signatures": [
+        digest=governance.digest(),
+        signatures=[
             {"role": s.role, "public_key": s.public_key, "signature": s.signature}
             for s in signatures
         ],
-    }
-    return PendingEntry(ENTRY_TYPE, data, idempotency_key=f"governance:{governance.digest()}")
+    )
+    return entry_of(event, idempotency_key=f"governance:{governance.digest()}")
 
 
 def record_governance(ledger: Ledger, governance: Governance, signed: SignatureSet) -> int:
@@ -513,16 +516,21 @@ def recorded_governance(entry: Entry) -> RecordedGovernance:
     Raises:
         GovernanceError: if it no longer checks or its digest does not match.
     """
-    data = entry.data
-    document = {k: data[k] for k in ("version", "roles", "threshold", "notice_days") if k in data}
-    governance, problems = check_governance(document)
-    if governance is None or governance.digest() != data.get("digest"):
+    try:
+        event = EVENTS.read_as(entry, GovernanceRecordedV1)
+    except ValidationError as exc:
+        raise GovernanceError(
+            f"entry {entry.position} is not a governance that replays",
+            [Problem(f"entry {entry.position}.{p.field}", p.reason) for p in exc.problems],
+        ) from exc
+    governance, problems = check_governance(event.document())
+    if governance is None or governance.digest() != event.digest:
         problems = problems or [Problem("digest", "does not match the document")]
         raise GovernanceError(
             f"entry {entry.position} is not a governance that replays",
             [Problem(f"entry {entry.position}.{p.field}", p.reason) for p in problems],
         )
-    listed = data.get("signatures") or []
+    listed = event.signatures
     signatures = tuple(
         Signature(str(s["role"]), str(s["public_key"]), str(s["signature"])) for s in listed
     )

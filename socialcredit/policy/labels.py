@@ -37,7 +37,7 @@ __all__ = ["AREAS", "LANGUAGES", "STATUSES", "Labels", "check_labels", "label_wa
 LANGUAGES = ("en", "zh-CN")
 #: What can be labelled, in the order of the file.
 AREAS = ("kinds", "dimensions", "lists", "measures", "services", "statuses")
-#: The engine's statuses a page shows: a record's (scoring.records) and a listing's
+#: The engine's statuses a page shows: a record's (records.RecordStatus) and a listing's
 #: (consequences.model.Status).
 STATUSES = (
     "active",

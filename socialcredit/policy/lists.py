@@ -44,7 +44,7 @@ from enum import StrEnum
 from typing import Any
 
 from socialcredit.catalogue import Catalogue, Gravity, conduct_taxonomy, firewall, registry
-from socialcredit.errors import Problem
+from socialcredit.errors import Problem, ProblemCollector
 from socialcredit.policy.scoring import ScoringPolicy, duration_days
 from socialcredit.policy.sector_grades import SectorScheme
 
@@ -188,7 +188,7 @@ def check_lists(
     return lists, checker.problems
 
 
-class _ListChecker:
+class _ListChecker(ProblemCollector):
     def __init__(
         self,
         catalogue: Catalogue | None,
@@ -198,10 +198,7 @@ class _ListChecker:
         self.catalogue = catalogue
         self.scoring = scoring
         self.schemes = {s.id: s for s in schemes}
-        self.problems: list[Problem] = []
-
-    def refuse(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
+        super().__init__()
 
     def run(self, doc: object) -> tuple[ListDefinition, ...]:
         if not isinstance(doc, Mapping) or set(doc) != {"lists"}:

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from socialcredit.errors import ConfigurationError, Problem
 from socialcredit.ledger.checkpoints import public_key_from_text, public_key_text
-from socialcredit.ledger.entries import format_time, parse_time
+from socialcredit.timeutil import format_time, parse_time
 
 __all__ = ["Manifest", "check_manifest", "file_hash", "manifest_document", "sign_manifest"]
 

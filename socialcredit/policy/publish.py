@@ -28,10 +28,11 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from socialcredit.errors import NotFoundError, Problem
+from socialcredit.errors import NotFoundError, Problem, ValidationError
+from socialcredit.events import EVENTS
 from socialcredit.ledger import Entry, Ledger, PendingEntry
 from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.ledger.entries import format_time
+from socialcredit.ledger.entries import entry_of
 from socialcredit.ledger.subject_index import TYPE_KIND, entries_at, index_complete
 from socialcredit.policy import governance as gov
 from socialcredit.policy import signatures as sig
@@ -45,6 +46,8 @@ from socialcredit.policy.bundle import (
     sign_bundle,
 )
 from socialcredit.policy.diff import Change, diff
+from socialcredit.policy.events import ImpactAssessedV1, PolicyPublishedV1
+from socialcredit.timeutil import format_time
 
 __all__ = [
     "ENTRY_TYPE",
@@ -61,7 +64,7 @@ __all__ = [
     "revision_status",
 ]
 
-ENTRY_TYPE = "PolicyPublished"
+ENTRY_TYPE = PolicyPublishedV1.TYPE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 IN_FORCE, PENDING, SUPERSEDED = "in force", "pending", "superseded"
 
@@ -228,20 +231,23 @@ def _assessment_problems(ledger: Ledger, bundle: PolicyBundle) -> list[Problem]:
 def _entry(
     bundle: PolicyBundle, governance: gov.Governance | None, signatures: list[sig.Signature]
 ) -> PendingEntry:
-    data = {
-        "revision": bundle.revision,
-        "effective_from": bundle.manifest.effective_from_text(),
-        "digest": bundle.digest,
-        "files": {name: raw.decode("utf-8") for name, raw in sorted(bundle.files.items())},
-        "signatures": [
+    event = PolicyPublishedV1(
+        revision=bundle.revision,
+        effective_from=bundle.manifest.effective_from_text(),
+        digest=bundle.digest,
+        files={name: raw.decode("utf-8") for name, raw in sorted(bundle.files.items())},
+        signatures=[
             {"role": s.role, "public_key": s.public_key, "signature": s.signature}
             for s in signatures
         ],
-    }
-    if governance is not None:
-        data["governance"] = {"version": governance.version, "digest": governance.digest()}
+        governance=(
+            None
+            if governance is None
+            else {"version": governance.version, "digest": governance.digest()}
+        ),
+    )
     # The digest doubles as an idempotency key: a retried publication is not appended twice.
-    return PendingEntry(ENTRY_TYPE, data, idempotency_key=f"policy:{bundle.digest}")
+    return entry_of(event, idempotency_key=f"policy:{bundle.digest}")
 
 
 def published_bundles(ledger: Ledger) -> list[PublishedBundle]:
@@ -281,14 +287,15 @@ def read_published(entry: Entry) -> PublishedBundle:
     Raises:
         PolicyError: if the entry holds no bundle, or its files do not give its digest.
     """
-    files = entry.data.get("files")
+    event = _published_event(entry)
+    files = event.files
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise PolicyError(
             f"entry {entry.position} is not a policy bundle",
             [Problem(f"entry {entry.position}.files", "must map names to text")],
         )
     bundle = load_bundle_from_files({name: text.encode("utf-8") for name, text in files.items()})
-    if bundle.digest != entry.data.get("digest"):
+    if bundle.digest != event.digest:
         raise PolicyError(
             f"entry {entry.position} does not replay",
             [Problem(f"entry {entry.position}.digest", "does not match the files")],
@@ -297,11 +304,26 @@ def read_published(entry: Entry) -> PublishedBundle:
     recorded_at = _EPOCH + timedelta(microseconds=entry.recorded_at_us)
     signatures = tuple(
         sig.Signature(str(s["role"]), str(s["public_key"]), str(s["signature"]))
-        for s in entry.data.get("signatures") or ()
+        for s in event.signatures or ()
     )
-    governance = entry.data.get("governance")
+    governance = event.governance
     version = governance.get("version") if isinstance(governance, dict) else None
     return PublishedBundle(bundle, entry.position, recorded_at, signatures, version)
+
+
+def _published_event(entry: Entry) -> PolicyPublishedV1:
+    """The typed event of a ``PolicyPublished`` entry.
+
+    Raises:
+        PolicyError: naming each key of the entry that does not fit the schema.
+    """
+    try:
+        return EVENTS.read_as(entry, PolicyPublishedV1)
+    except ValidationError as exc:
+        raise PolicyError(
+            f"entry {entry.position} is not a policy bundle",
+            [Problem(f"entry {entry.position}.{p.field}", p.reason) for p in exc.problems],
+        ) from exc
 
 
 def published_bundle(ledger: Ledger, revision: int) -> PublishedBundle:
@@ -436,7 +458,7 @@ class _Audit:
         if entry.type == gov.ENTRY_TYPE:
             self._governance(entry)
         elif entry.type == ASSESSED:
-            self.assessed.add(str(entry.data.get("digest")))
+            self.assessed.add(EVENTS.read_as(entry, ImpactAssessedV1).digest)
         elif entry.type == ENTRY_TYPE:
             self._publication(entry)
             self.genesis = False

@@ -42,7 +42,7 @@ from itertools import pairwise
 from typing import Any, TypeGuard
 
 from socialcredit.catalogue import Catalogue, Gravity, firewall
-from socialcredit.errors import Problem
+from socialcredit.errors import Problem, ProblemCollector
 from socialcredit.policy._grades import GRADES, GradeBand, check_grades
 
 __all__ = [
@@ -203,15 +203,12 @@ def check_scoring(
     return (None if checker.problems else policy), checker.problems
 
 
-class _Checker:
+class _Checker(ProblemCollector):
     """One pass over a scoring document, collecting every problem."""
 
     def __init__(self, catalogue: Catalogue | None) -> None:
         self.catalogue = catalogue
-        self.problems: list[Problem] = []
-
-    def refuse(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
+        super().__init__()
 
     def run(self, doc: object) -> ScoringPolicy | None:
         if not isinstance(doc, Mapping):

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from socialcredit.catalogue import Catalogue, Gravity, firewall, registry
-from socialcredit.errors import Problem
+from socialcredit.errors import Problem, ProblemCollector
 from socialcredit.policy.scoring import ScoringPolicy, duration_days
 
 __all__ = ["SectorBand", "SectorScheme", "SectorTrigger", "check_sector_grades"]
@@ -144,16 +144,13 @@ def check_sector_grades(
     return schemes, checker.problems
 
 
-class _Checker:
+class _Checker(ProblemCollector):
     """One pass over a sector-grades document, collecting every problem."""
 
     def __init__(self, catalogue: Catalogue | None, scoring: ScoringPolicy | None) -> None:
         self.catalogue = catalogue
         self.scoring = scoring
-        self.problems: list[Problem] = []
-
-    def refuse(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
+        super().__init__()
 
     def screen(self, path: str, value: object) -> None:
         if isinstance(value, str):

@@ -24,14 +24,14 @@ from datetime import datetime
 
 from socialcredit.catalogue import Catalogue
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import format_time
 from socialcredit.ratings.batch import aggregate_batch
 from socialcredit.ratings.model import RatingParams
 from socialcredit.ratings.projection import load_state, to_arrays
 from socialcredit.ratings.service import DEFAULT_PARAMS
+from socialcredit.records import RecordRow, ledger_index
 from socialcredit.rights.disputes import withdrawal_entry
 from socialcredit.scoring.engine import from_us, to_us
-from socialcredit.scoring.records import RecordRow, ledger_index
+from socialcredit.timeutil import format_time
 
 __all__ = ["ABOVE", "BELOW", "SOURCE", "AssessmentSummary", "assess", "assessment_of"]
 

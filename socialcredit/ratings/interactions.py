@@ -29,7 +29,10 @@ from typing import Any
 
 from ..catalogue import Source
 from ..errors import NotFoundError, Problem, RatingRefusedError, ValidationError
-from ..ledger import Ledger, PendingEntry
+from ..events import EVENTS
+from ..ledger import Ledger
+from ..ledger.entries import entry_of
+from .events import InteractionRecordedV1
 from .model import Ratee, check_rater
 
 __all__ = [
@@ -46,7 +49,7 @@ INTERACTION_AUTHORITIES = {
     "tax_authority": "e-invoice naming buyer and seller",
     "payment_institution": "payment record naming payer and payee",
 }
-ENTRY_TYPE = "InteractionRecorded"
+ENTRY_TYPE = InteractionRecordedV1.TYPE
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 
 
@@ -122,9 +125,9 @@ def record_interaction(
         raise _refused("reference", "1-64 letters, digits and ._/- (the source's own number)")
     if whom.person_id == who:
         raise _refused("buyer", "the buyer is the seller")
-    data = {"source": name, "buyer": who, "seller": whom.as_data(), "reference": what}
+    event = InteractionRecordedV1(name, who, whom.as_data(), what)
     key = f"interaction:{name}:{what}"
-    result = ledger.append([PendingEntry(ENTRY_TYPE, data, idempotency_key=key)])[0]
+    result = ledger.append([entry_of(event, idempotency_key=key)])[0]
     if result.duplicate:
         raise _refused("reference", f"already recorded by this source (entry {result.position})")
     return result.position
@@ -150,13 +153,13 @@ def interaction_at(ledger: Ledger, position: int) -> Interaction:
             f"({'; '.join(INTERACTION_AUTHORITIES.values())})"
         )
         raise _refused("issuer", reason, "token refused")
-    data = entry.data
+    recorded = EVENTS.read_as(entry, InteractionRecordedV1)
     return Interaction(
         position,
-        str(data["source"]),
-        str(data["buyer"]),
-        Ratee.from_data(data["seller"]),
-        str(data["reference"]),
+        recorded.source,
+        recorded.buyer,
+        Ratee.from_data(recorded.seller),
+        recorded.reference,
     )
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from ..events import EVENTS, Event
 from ..ledger import Entry, Ledger, decode_entry
+from ..rights.events import AppealDecidedV1, DisputeDecidedV1, DisputeOpenedV1
 from .batch import RatingArrays
+from .events import RatingDisputedV1, RatingGivenV1, RatingRepliedV1, RatingTokenIssuedV1
 from .model import DIMENSIONS, Ratee, RatingParams
 from .tokens import TokenState
 
@@ -37,15 +39,16 @@ __all__ = [
 ]
 
 _TYPES = frozenset(
-    {
-        "RatingTokenIssued",
-        "RatingGiven",
-        "RatingReplied",
-        "RatingDisputed",
-        "DisputeOpened",
-        "DisputeDecided",
-        "AppealDecided",
-    }
+    cls.TYPE
+    for cls in (
+        RatingTokenIssuedV1,
+        RatingGivenV1,
+        RatingRepliedV1,
+        RatingDisputedV1,
+        DisputeOpenedV1,
+        DisputeDecidedV1,
+        AppealDecidedV1,
+    )
 )
 
 _MARKERS = (b'"type":"Rating', b'"type":"Dispute', b'"type":"Appeal')
@@ -170,59 +173,60 @@ def _read(
 
 
 def _apply(state: RatingsState, entry: Entry) -> None:
-    data = entry.data
-    if entry.type == "RatingTokenIssued":
-        state.tokens[data["token_id"]] = TokenState(
+    if entry.type == RatingTokenIssuedV1.TYPE:
+        issued = EVENTS.read_as(entry, RatingTokenIssuedV1)
+        state.tokens[issued.token_id] = TokenState(
             position=entry.position,
-            token_id=data["token_id"],
-            token_hash=data["token_hash"],
-            issuer=dict(data["issuer"]),
-            rater=data["rater"],
-            ratee=Ratee.from_data(data["ratee"]),
-            interaction=data["interaction"],
+            token_id=issued.token_id,
+            token_hash=issued.token_hash,
+            issuer=dict(issued.issuer),
+            rater=issued.rater,
+            ratee=Ratee.from_data(issued.ratee),
+            interaction=issued.interaction,
             issued_us=entry.recorded_at_us,
-            expires_us=entry.recorded_at_us + int(data["valid_seconds"]) * 1_000_000,
+            expires_us=entry.recorded_at_us + issued.valid_seconds * 1_000_000,
         )
-    elif entry.type == "RatingGiven":
-        _given(state, entry, data)
-    elif entry.type == "RatingReplied":
-        rating = state.ratings.get(int(data["rating"]))
+    elif entry.type == RatingGivenV1.TYPE:
+        _given(state, entry, EVENTS.read_as(entry, RatingGivenV1))
+    elif entry.type == RatingRepliedV1.TYPE:
+        replied = EVENTS.read_as(entry, RatingRepliedV1)
+        rating = state.ratings.get(replied.rating)
         if rating is not None and rating.reply is None:
-            rating.reply = (entry.position, entry.recorded_at_us, data["text"])
+            rating.reply = (entry.position, entry.recorded_at_us, replied.text)
     else:
-        _disputed(state, entry.type, data)
+        _disputed(state, EVENTS.read_entry(entry))
 
 
-def _disputed(state: RatingsState, kind: str, data: dict[str, Any]) -> None:
+def _disputed(state: RatingsState, event: Event) -> None:
     """Disputes of ratings, opened and decided through the rights machinery."""
-    if kind == "DisputeOpened":
-        rating = state.ratings.get(int(data["target"]))
-        if data.get("target_type") == "RatingGiven" and rating is not None:
-            rating.disputes.append(str(data["dispute"]))
-            state.disputed[str(data["dispute"])] = rating.position
-    elif kind == "RatingDisputed":  # a dispute recorded without the rights machinery
-        rating = state.ratings.get(int(data["rating"]))
+    if isinstance(event, DisputeOpenedV1):
+        rating = state.ratings.get(event.target)
+        if event.target_type == RatingGivenV1.TYPE and rating is not None:
+            rating.disputes.append(event.dispute)
+            state.disputed[event.dispute] = rating.position
+    elif isinstance(event, RatingDisputedV1):  # recorded without the rights machinery
+        rating = state.ratings.get(event.rating)
         if rating is not None:
             rating.disputes.append(f"R{rating.position}")
-    elif kind in ("DisputeDecided", "AppealDecided") and data.get("dispute") in state.disputed:
-        rating = state.ratings[state.disputed[data["dispute"]]]
-        if data["outcome"] != "confirmed":  # an appeal that confirms leaves the decision
-            rating.deleted = data["outcome"] == "deleted"
+    elif isinstance(event, DisputeDecidedV1 | AppealDecidedV1) and event.dispute in state.disputed:
+        rating = state.ratings[state.disputed[event.dispute]]
+        if event.outcome != "confirmed":  # an appeal that confirms leaves the decision
+            rating.deleted = event.outcome == "deleted"
 
 
-def _given(state: RatingsState, entry: Entry, data: dict[str, Any]) -> None:
-    token = state.tokens.get(data["token_id"])
+def _given(state: RatingsState, entry: Entry, given: RatingGivenV1) -> None:
+    token = state.tokens.get(given.token_id)
     if token is not None:
         state.tokens[token.token_id] = _used(token, entry.position)
     state.ratings[entry.position] = RatingRecord(
         position=entry.position,
         t_us=entry.recorded_at_us,
-        token_id=data["token_id"],
-        rater=data["rater"],
-        ratee=Ratee.from_data(data["ratee"]),
-        interaction=data["interaction"],
-        stars={k: int(data["stars"][k]) for k in DIMENSIONS},
-        text=data.get("text"),
+        token_id=given.token_id,
+        rater=given.rater,
+        ratee=Ratee.from_data(given.ratee),
+        interaction=given.interaction,
+        stars={k: int(given.stars[k]) for k in DIMENSIONS},
+        text=given.text,
     )
 
 

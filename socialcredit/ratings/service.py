@@ -17,11 +17,13 @@ import numpy as np
 
 from ..catalogue.identifiers import mask_subject_id
 from ..errors import Problem, RatingRefusedError
-from ..ledger import Ledger, PendingEntry
+from ..ledger import Ledger
+from ..ledger.entries import entry_of
 from ..rights.disputes import open_dispute
 from ..timeutil import to_us
 from .aggregate import summarise
 from .batch import BatchResult, Status, aggregate_batch
+from .events import RatingGivenV1, RatingRepliedV1, RatingTokenIssuedV1
 from .interactions import token_issuer
 from .model import DIMENSIONS, Ratee, RatingParams, check_rater, check_stars, check_text
 from .projection import RatingsState, load_state, reveal_time, to_arrays
@@ -157,17 +159,17 @@ def issue_token(
         raise RatingRefusedError("token refused", problems)
     issued_by = token_issuer(ledger, issuer, who, whom, source)
     token_id, secret = new_token()
-    data = {
-        "token_id": token_id,
-        "token_hash": hash_secret(secret),
-        "issuer": issued_by,
-        "rater": who,
-        "ratee": whom.as_data(),
-        "interaction": what,
-        "valid_seconds": params.token_days * 86_400,
-    }
+    event = RatingTokenIssuedV1(
+        token_id=token_id,
+        token_hash=hash_secret(secret),
+        issuer=issued_by,
+        rater=who,
+        ratee=whom.as_data(),
+        interaction=what,
+        valid_seconds=params.token_days * 86_400,
+    )
     key = f"rating-token:{sorted(issued_by.items())}:{what}:{who}:{whom.key}"
-    result = ledger.append([PendingEntry("RatingTokenIssued", data, idempotency_key=key)])[0]
+    result = ledger.append([entry_of(event, idempotency_key=key)])[0]
     if result.duplicate:
         raise RatingRefusedError(
             "token refused",
@@ -198,16 +200,9 @@ def rate(
     state = load_state(ledger)
     check_token(state.tokens.get(token_id), secret, who, whom, _now(ledger))
     found = state.tokens[token_id]
-    data: dict[str, Any] = {
-        "token_id": token_id,
-        "rater": who,
-        "ratee": whom.as_data(),
-        "interaction": found.interaction,
-        "stars": given,
-        **({"text": said} if said else {}),
-    }
+    event = RatingGivenV1(token_id, who, whom.as_data(), found.interaction, given, said or None)
     subject = ("organisation", whom.id) if whom.kind == "organisation" else ("person", whom.id)
-    entry = PendingEntry("RatingGiven", data, f"rating-given:{token_id}", subject)
+    entry = entry_of(event, f"rating-given:{token_id}", subject)
     result = ledger.append([entry])[0]
     if result.duplicate:
         raise RatingRefusedError("rating refused", [Problem("token", "already used")])
@@ -235,8 +230,8 @@ def reply(ledger: Ledger, rating: int, ratee: Ratee | str, text: str) -> int:
     if said is None:
         raise RatingRefusedError("reply refused", [Problem("text", "must not be empty")])
     _rating_of(load_state(ledger), rating, whom, "reply")
-    data = {"rating": rating, "ratee": whom.as_data(), "text": said}
-    result = ledger.append([PendingEntry("RatingReplied", data, f"rating-reply:{rating}")])[0]
+    event = RatingRepliedV1(rating, whom.as_data(), said)
+    result = ledger.append([entry_of(event, f"rating-reply:{rating}")])[0]
     if result.duplicate:
         raise RatingRefusedError("reply refused", [Problem("rating", "already replied to")])
     return result.position

@@ -3,12 +3,12 @@ and the subject access report.
 
 Modules: :mod:`.disputes` (open, acknowledge, evidence, decide, appeal, recertify, queue),
 :mod:`.statements`, :mod:`.reads` (purpose whitelist, ``FileRead``), :mod:`.report` (subject
-access report and export), :mod:`.events` (the dispute and appeal entries as typed events, the
-pattern the readers move to; not loaded with the package until they do).
-The deadline rules live in :mod:`socialcredit.records.deadlines`, below scoring and rights.
+access report and export), :mod:`.events` (every entry the package writes, as typed events: its
+writers build entries from them and its readers read them).
+The deadline rules live in :mod:`socialcredit.records`, below scoring and rights.
 """
 
-from socialcredit.records.deadlines import dispute_deadlines
+from socialcredit.records import dispute_deadlines
 from socialcredit.rights.disputes import (
     DisputeRefusedError,
     DisputeState,

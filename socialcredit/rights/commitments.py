@@ -16,9 +16,9 @@ from socialcredit.catalogue import Catalogue, Source
 from socialcredit.errors import Problem, RecordRefusedError
 from socialcredit.ingest import BatchAck, ingest_rows
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import format_time
 from socialcredit.rights._scan import ledger_now
 from socialcredit.rights.repair import COMMITMENT
+from socialcredit.timeutil import format_time
 
 __all__ = ["commitment_row", "file_commitment"]
 

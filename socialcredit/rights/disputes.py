@@ -2,8 +2,8 @@
 
 A subject disputes a record (or a rating): the dispute must be acknowledged within 5 business
 days and decided within 30 days (45 if new evidence came in before the 30-day deadline; see
-:mod:`.deadlines`). An undecided dispute past its deadline suspends the record from scoring
-and lists (the rule lives in :class:`socialcredit.scoring.records.RecordIndex`). Outcomes:
+:mod:`socialcredit.records`). An undecided dispute past its deadline suspends the record from
+scoring and lists (the rule lives in :class:`socialcredit.records.RecordIndex`). Outcomes:
 
 * ``upheld`` — the record stands;
 * ``corrected`` — written with a ``RecordCorrected`` entry in the same append;
@@ -11,7 +11,7 @@ and lists (the rule lives in :class:`socialcredit.scoring.records.RecordIndex`).
   record comes back only through :func:`recertify`, which writes a notice to the subject.
 
 A decided dispute may be appealed once; the appeal is decided by an officer other than the
-one who decided the dispute. Entry data is documented in :mod:`socialcredit.scoring.records`
+one who decided the dispute. Entry data is documented in :mod:`socialcredit.records`
 and docs/rights.md. Every write checks first and appends one atomic batch, so refused input
 never half-writes; idempotency keys make a retried or racing second write a no-op.
 
@@ -26,19 +26,36 @@ from datetime import date
 from typing import Any
 
 from socialcredit.errors import DisputeRefusedError, NotFoundError, Problem, ValidationError
+from socialcredit.events import EVENTS, Event
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import Entry, decode_entry, format_time, parse_time
+from socialcredit.ledger.entries import Entry, decode_entry, entry_of
 from socialcredit.ledger.subject_index import subject_entries
-from socialcredit.records.deadlines import DisputeDeadlines, dispute_deadlines
-from socialcredit.rights._scan import entry_type, ledger_now, scan
-from socialcredit.rights._text import checked_actor, checked_text
-from socialcredit.scoring.records import (
+from socialcredit.records import (
     LIFECYCLE_ENTRY_TYPES,
     RECORD_FILED,
+    DisputeDeadlines,
     RecordIndex,
     RecordRow,
+    dispute_deadlines,
     project_entry,
 )
+from socialcredit.records.events import (
+    RecordCorrectedV1,
+    RecordRecertifiedV1,
+    RecordWithdrawnV1,
+)
+from socialcredit.rights._scan import entry_type, ledger_now, scan
+from socialcredit.rights._text import checked_actor, checked_text
+from socialcredit.rights.events import (
+    DISPUTE_EVENTS,
+    AppealDecidedV1,
+    AppealOpenedV1,
+    DisputeAcknowledgedV1,
+    DisputeDecidedV1,
+    DisputeEvidenceAddedV1,
+    DisputeOpenedV1,
+)
+from socialcredit.timeutil import format_time, parse_time
 
 __all__ = [
     "AppealState",
@@ -62,6 +79,8 @@ __all__ = [
     "withdraw_record",
     "withdrawal_entry",
 ]
+
+_DISPUTE_TYPES = frozenset(cls.TYPE for cls in DISPUTE_EVENTS)
 
 RATING_GIVEN = "RatingGiven"
 DISPUTABLE = (RECORD_FILED, RATING_GIVEN)
@@ -170,47 +189,50 @@ class _Draft:
 
 def _fold(entries: Iterable[Entry], known_us: int) -> dict[str, _Draft]:
     drafts: dict[str, _Draft] = {}
-    appeals: dict[str, str] = {}
     for entry in entries:
         if entry.recorded_at_us > known_us:
             break
-        data, at = entry.data, entry.recorded_at_us
-        if entry.type == "DisputeOpened":
-            subject = data["subject"]
-            drafts[data["dispute"]] = _Draft(
+        if entry.type not in _DISPUTE_TYPES:
+            continue
+        event, at = EVENTS.read_entry(entry), entry.recorded_at_us
+        if isinstance(event, DisputeOpenedV1):
+            drafts[event.dispute] = _Draft(
                 {
-                    "id": data["dispute"],
-                    "target": int(data["target"]),
-                    "target_type": data.get("target_type", RECORD_FILED),
-                    "subject": (subject["kind"], subject["id"]),
-                    "grounds": data["grounds"],
+                    "id": event.dispute,
+                    "target": event.target,
+                    "target_type": event.target_type,
+                    "subject": event.subject,
+                    "grounds": event.grounds,
                     "opened_us": at,
                 }
             )
             continue
-        draft = drafts.get(data.get("dispute", ""))
-        if draft is None:
-            continue
-        if entry.type == "DisputeAcknowledged":
-            draft.fields.setdefault("acknowledged_us", at)
-        elif entry.type == "DisputeEvidenceAdded":
-            draft.evidence.append((at, data["by"], data["evidence"]))
-        elif entry.type == "DisputeDecided":
-            draft.fields.update(
-                decided_us=at, outcome=data["outcome"], decided_by=data["by"], reason=data["reason"]
-            )
-        elif entry.type == "AppealOpened":
-            appeals[data["appeal"]] = data["dispute"]
-            draft.fields["appeal"] = AppealState(data["appeal"], at, data["grounds"])
-        elif entry.type == "AppealDecided" and draft.fields.get("appeal") is not None:
-            draft.fields["appeal"] = replace(
-                draft.fields["appeal"],
-                decided_us=at,
-                outcome=data["outcome"],
-                decided_by=data["by"],
-                reason=data["reason"],
-            )
+        draft = drafts.get(getattr(event, "dispute", ""))
+        if draft is not None:
+            _fold_one(draft, event, at)
     return drafts
+
+
+def _fold_one(draft: _Draft, event: Event, at: int) -> None:
+    """Apply one later event of a dispute to its draft."""
+    if isinstance(event, DisputeAcknowledgedV1):
+        draft.fields.setdefault("acknowledged_us", at)
+    elif isinstance(event, DisputeEvidenceAddedV1):
+        draft.evidence.append((at, event.by, event.evidence))
+    elif isinstance(event, DisputeDecidedV1):
+        draft.fields.update(
+            decided_us=at, outcome=event.outcome, decided_by=event.by, reason=event.reason
+        )
+    elif isinstance(event, AppealOpenedV1):
+        draft.fields["appeal"] = AppealState(event.appeal, at, event.grounds)
+    elif isinstance(event, AppealDecidedV1) and draft.fields.get("appeal") is not None:
+        draft.fields["appeal"] = replace(
+            draft.fields["appeal"],
+            decided_us=at,
+            outcome=event.outcome,
+            decided_by=event.by,
+            reason=event.reason,
+        )
 
 
 def _state_of(fields: Mapping[str, Any], deadlines: DisputeDeadlines, known_us: int) -> str:
@@ -415,14 +437,8 @@ def open_dispute(
     if any(d.decided_us is None for d in earlier):
         raise _refuse("target", f"a dispute is already open on entry {target_position}")
     dispute_id = f"D{target_position}-{len(earlier) + 1}"
-    data = {
-        "dispute": dispute_id,
-        "target": target_position,
-        "target_type": entry.type,
-        "subject": {"kind": subject[0], "id": subject[1]},
-        "grounds": text,
-    }
-    ledger.append([PendingEntry("DisputeOpened", data, f"dispute:{dispute_id}", subject)])
+    event = DisputeOpenedV1(dispute_id, target_position, entry.type, subject, text)
+    ledger.append([entry_of(event, f"dispute:{dispute_id}", subject)])
     return dispute_id
 
 
@@ -444,10 +460,8 @@ def acknowledge(ledger: Ledger, dispute_id: str, by: str) -> int:
     officer = checked_actor(by, "by")
     if found.acknowledged_us is not None:
         raise _refuse("dispute", f"dispute {dispute_id} is already acknowledged")
-    data = {"dispute": dispute_id, "by": officer}
-    return _append_one(
-        ledger, [PendingEntry("DisputeAcknowledged", data, f"ack:{dispute_id}", found.subject)]
-    )
+    event = DisputeAcknowledgedV1(dispute_id, officer)
+    return _append_one(ledger, [entry_of(event, f"ack:{dispute_id}", found.subject)])
 
 
 def add_evidence(ledger: Ledger, dispute_id: str, evidence: str, by: str) -> int:
@@ -460,12 +474,12 @@ def add_evidence(ledger: Ledger, dispute_id: str, evidence: str, by: str) -> int
         ValidationError: if the evidence text is empty, too long or names another person.
     """
     found = _open(ledger, dispute_id)
-    data = {
-        "dispute": dispute_id,
-        "by": checked_actor(by, "by", found.subject[1]),
-        "evidence": checked_text(evidence, "evidence", found.subject[1]),
-    }
-    return _append_one(ledger, [PendingEntry("DisputeEvidenceAdded", data, None, found.subject)])
+    event = DisputeEvidenceAddedV1(
+        dispute_id,
+        checked_actor(by, "by", found.subject[1]),
+        checked_text(evidence, "evidence", found.subject[1]),
+    )
+    return _append_one(ledger, [entry_of(event, None, found.subject)])
 
 
 def _changes(changes: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -510,20 +524,16 @@ def _effect(
         if outcome == "corrected":
             raise _refuse("outcome", "a rating cannot be corrected: uphold or delete it")
         return []
-    base: dict[str, Any] = {"record": found.target, "by": by, "reason": reason, "dispute": found.id}
-    if appeal_id is not None:
-        base["appeal"] = appeal_id
+    event: RecordCorrectedV1 | RecordWithdrawnV1
     if outcome == "corrected":
-        return [
-            PendingEntry(
-                "RecordCorrected", {**base, "changes": _changes(changes)}, key, found.subject
-            )
-        ]
-    return [
-        PendingEntry(
-            "RecordWithdrawn", {**base, "recertification_required": True}, key, found.subject
+        event = RecordCorrectedV1(
+            found.target, _changes(changes), by, reason, dispute=found.id, appeal=appeal_id
         )
-    ]
+    else:
+        event = RecordWithdrawnV1(
+            found.target, by, reason, True, dispute=found.id, appeal=appeal_id
+        )
+    return [entry_of(event, key, found.subject)]
 
 
 def decide(
@@ -548,8 +558,8 @@ def decide(
     officer = checked_actor(by, "by")
     text = checked_text(reason, "reason", found.subject[1])
     effect = _effect(found, outcome, officer, text, changes)
-    data = {"dispute": dispute_id, "outcome": outcome, "by": officer, "reason": text}
-    decided = PendingEntry("DisputeDecided", data, f"decide:{dispute_id}", found.subject)
+    event = DisputeDecidedV1(dispute_id, outcome, officer, text)
+    decided = entry_of(event, f"decide:{dispute_id}", found.subject)
     return _append_one(ledger, [decided, *effect])
 
 
@@ -566,12 +576,9 @@ def appeal(ledger: Ledger, dispute_id: str, grounds: str) -> str:
     if found.appeal is not None:
         raise _refuse("dispute", f"dispute {dispute_id} was already appealed ({found.appeal.id})")
     appeal_id = f"A{dispute_id}"
-    data = {
-        "appeal": appeal_id,
-        "dispute": dispute_id,
-        "grounds": checked_text(grounds, "grounds", found.subject[1]),
-    }
-    ledger.append([PendingEntry("AppealOpened", data, f"appeal:{dispute_id}", found.subject)])
+    text = checked_text(grounds, "grounds", found.subject[1])
+    event = AppealOpenedV1(appeal_id, dispute_id, text)
+    ledger.append([entry_of(event, f"appeal:{dispute_id}", found.subject)])
     return appeal_id
 
 
@@ -608,14 +615,8 @@ def decide_appeal(
             raise _refuse("outcome", f"record {found.target} is withdrawn: recertify it first")
     text = checked_text(reason, "reason", found.subject[1])
     effect = _effect(found, outcome, officer, text, changes, found.appeal.id)
-    data = {
-        "appeal": found.appeal.id,
-        "dispute": dispute_id,
-        "outcome": outcome,
-        "by": officer,
-        "reason": text,
-    }
-    decided = PendingEntry("AppealDecided", data, f"appeal-decided:{dispute_id}", found.subject)
+    event = AppealDecidedV1(found.appeal.id, dispute_id, outcome, officer, text)
+    decided = entry_of(event, f"appeal-decided:{dispute_id}", found.subject)
     return _append_one(ledger, [decided, *effect])
 
 
@@ -644,14 +645,14 @@ def recertify(ledger: Ledger, position: int, by: str, evidence: str) -> int:
         f"Record {position} ({row.kind}) was recertified as accurate by {source} on {day} "
         "and counts again. You may dispute it."
     )
-    data = {
-        "record": position,
-        "by": source,
-        "evidence": text,
-        "notice": {"to": {"kind": row.subject_kind, "id": row.subject_id}, "text": notice},
-    }
+    event = RecordRecertifiedV1(
+        position,
+        source,
+        text,
+        {"to": {"kind": row.subject_kind, "id": row.subject_id}, "text": notice},
+    )
     subject = (row.subject_kind, row.subject_id)
-    return _append_one(ledger, [PendingEntry("RecordRecertified", data, None, subject)])
+    return _append_one(ledger, [entry_of(event, None, subject)])
 
 
 def _repair_of_withdrawal(ledger: Ledger, subject: tuple[str, str], position: int) -> str | None:
@@ -660,9 +661,11 @@ def _repair_of_withdrawal(ledger: Ledger, subject: tuple[str, str], position: in
     entries = ledger.entries(0, ledger.size()) if found is None else found[1]
     last = None
     for entry in entries:
-        if entry.type == "RecordWithdrawn" and entry.data.get("record") == position:
-            last = entry.data.get("repair")
-    return None if last is None else str(last)
+        if entry.type == RecordWithdrawnV1.TYPE:
+            withdrawn = EVENTS.read_as(entry, RecordWithdrawnV1)
+            if withdrawn.record == position:
+                last = withdrawn.repair
+    return last
 
 
 def correct_record(
@@ -678,14 +681,14 @@ def correct_record(
     row, index = checked_record(ledger, position)
     if index.status(position, _now(ledger)).state == "withdrawn":
         raise _refuse("record", f"record {position} is withdrawn")
-    data = {
-        "record": position,
-        "changes": _changes(changes),
-        "by": checked_actor(by, "by"),
-        "reason": checked_text(reason, "reason", row.subject_id),
-    }
+    event = RecordCorrectedV1(
+        position,
+        _changes(changes),
+        checked_actor(by, "by"),
+        checked_text(reason, "reason", row.subject_id),
+    )
     subject = (row.subject_kind, row.subject_id)
-    return _append_one(ledger, [PendingEntry("RecordCorrected", data, None, subject)])
+    return _append_one(ledger, [entry_of(event, None, subject)])
 
 
 def withdraw_record(ledger: Ledger, position: int, by: str, reason: str) -> int:
@@ -708,10 +711,10 @@ def withdrawal_entry(row: RecordRow, by: str, reason: str) -> PendingEntry:
     Raises:
         ValidationError: on a bad actor or reason.
     """
-    data = {
-        "record": row.position,
-        "by": checked_actor(by, "by"),
-        "reason": checked_text(reason, "reason", row.subject_id),
-        "recertification_required": False,
-    }
-    return PendingEntry("RecordWithdrawn", data, None, (row.subject_kind, row.subject_id))
+    event = RecordWithdrawnV1(
+        row.position,
+        checked_actor(by, "by"),
+        checked_text(reason, "reason", row.subject_id),
+        recertification_required=False,
+    )
+    return entry_of(event, None, (row.subject_kind, row.subject_id))

@@ -27,12 +27,14 @@ from typing import Any
 import yaml
 
 from socialcredit.errors import Problem, ValidationError
+from socialcredit.events import EVENTS
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.ledger.entries import Entry, entry_of
 from socialcredit.ledger.proofs import inclusion_document
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_actor
-from socialcredit.timeutil import to_us
+from socialcredit.rights.events import FileReadV1 as _FileRead  # this module's FileReadV1 is a view
+from socialcredit.timeutil import format_time, to_us
 
 __all__ = [
     "DECISION_MADE",
@@ -56,7 +58,7 @@ __all__ = [
     "required_purpose",
 ]
 
-FILE_READ = "FileRead"
+FILE_READ = _FileRead.TYPE
 DECISION_MADE = "DecisionMade"  # an enquiry: a service asked about the subject
 # "listing": seen unmasked on a list; "entry": one entry's bytes (an inclusion proof)
 WHAT = ("report", "export", "file", "listing", "entry", "disputes", "consequences", "notices")
@@ -211,13 +213,7 @@ def read_entry(
     who = checked_actor(reader, "reader", subject[1])
     if what not in WHAT:
         raise ValidationError("read refused", [Problem("what", f"must be one of {WHAT}")])
-    data = {
-        "subject": {"kind": subject[0], "id": subject[1]},
-        "reader": who,
-        "purpose": purpose,
-        "what": what,
-    }
-    return PendingEntry(FILE_READ, data, None, subject)
+    return entry_of(_FileRead(subject, who, purpose, what), None, subject)
 
 
 def read_file(
@@ -270,12 +266,12 @@ def project_reads(
     """:func:`reads_of` over already-read entries (in ledger order; other types ignored)."""
     out = []
     for entry in entries:
-        d = entry.data
         if entry.type != FILE_READ or entry.recorded_at_us > known_us:
             continue
-        if (d["subject"]["kind"], d["subject"]["id"]) == subject:
+        logged = EVENTS.read_as(entry, _FileRead)
+        if logged.subject == subject:
             read = FileReadV1(
-                entry.position, entry.recorded_at_us, d["reader"], d["purpose"], d["what"]
+                entry.position, entry.recorded_at_us, logged.reader, logged.purpose, logged.what
             )
             out.append(read)
     return out

@@ -32,10 +32,11 @@ from socialcredit.catalogue.identifiers import mask_subject_id
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.ledger.entries import Entry, decode_entry, format_time
+from socialcredit.ledger.entries import Entry, decode_entry
 from socialcredit.ledger.proofs import inclusion_document
 from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.policy import bundle_in_force, default_bundle
+from socialcredit.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, RecordIndex
 from socialcredit.rights._scan import entry_type, ledger_now
 from socialcredit.rights.disputes import DISPUTE_TYPES, project_disputes
 from socialcredit.rights.reads import (
@@ -48,7 +49,7 @@ from socialcredit.rights.reads import (
 )
 from socialcredit.rights.statements import STATEMENT_ATTACHED, group
 from socialcredit.scoring.engine import Explanation, explain, from_us, to_us
-from socialcredit.scoring.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, RecordIndex
+from socialcredit.timeutil import format_time
 
 __all__ = ["REPORT_VERSION", "build_report", "export_file", "subject_report"]
 

@@ -14,17 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialcredit.errors import Problem, ValidationError
-from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.events import EVENTS
+from socialcredit.ledger import Ledger
+from socialcredit.ledger.entries import Entry, entry_of
 from socialcredit.ledger.subject_index import subject_entries
 from socialcredit.rights._scan import ledger_now, scan
 from socialcredit.rights._text import checked_text
 from socialcredit.rights.disputes import checked_record
+from socialcredit.rights.events import StatementAttachedV1
+from socialcredit.timeutil import format_time
 
 __all__ = ["MAX_STATEMENT", "Statement", "attach_statement", "statements_of"]
 
 MAX_STATEMENT = 1_000
-STATEMENT_ATTACHED = "StatementAttached"
+STATEMENT_ATTACHED = StatementAttachedV1.TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,10 @@ def attach_statement(ledger: Ledger, subject: tuple[str, str], position: int, te
     if (row.subject_kind, row.subject_id) != subject:
         reason = "only the record's subject may attach a statement to it"
         raise ValidationError("statement refused", [Problem("SUBJECT", reason)])
-    data = {
-        "record": position,
-        "subject": {"kind": subject[0], "id": subject[1]},
-        "text": checked_text(text, "text", subject[1], MAX_STATEMENT),
-    }
-    return ledger.append([PendingEntry(STATEMENT_ATTACHED, data, None, subject)])[0].position
+    event = StatementAttachedV1(
+        position, subject, checked_text(text, "text", subject[1], MAX_STATEMENT)
+    )
+    return ledger.append([entry_of(event, None, subject)])[0].position
 
 
 def statements_of(
@@ -83,12 +84,11 @@ def group(
     ``known_us``, by record position."""
     out: dict[int, list[Statement]] = {}
     for entry in entries:
-        d = entry.data
         if entry.type != STATEMENT_ATTACHED or entry.recorded_at_us > known_us:
             continue
-        if (d["subject"]["kind"], d["subject"]["id"]) != subject:
+        attached = EVENTS.read_as(entry, StatementAttachedV1)
+        if attached.subject != subject:
             continue
-        record = int(d["record"])
-        found = Statement(entry.position, record, entry.recorded_at_us, d["text"])
-        out.setdefault(record, []).append(found)
+        found = Statement(entry.position, attached.record, entry.recorded_at_us, attached.text)
+        out.setdefault(attached.record, []).append(found)
     return out

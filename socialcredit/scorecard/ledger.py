@@ -1,6 +1,6 @@
 """Credit data from the ledger as known at a date: the input of ``socialcredit scorecard fit``.
 
-Records are the effective rows of the one record index (:func:`~socialcredit.scoring.records.
+Records are the effective rows of the one record index (:func:`~socialcredit.records.
 ledger_index`: corrections applied, withdrawn and suspended records left out) known at
 ``as_of``. Each outcome record (:data:`~socialcredit.demo.credit_outcomes.OUTCOME_KINDS`) is
 one obligation, originated :data:`~socialcredit.demo.credit_outcomes.PERFORMANCE_DAYS` before
@@ -15,9 +15,9 @@ import numpy as np
 
 from socialcredit.demo.credit_outcomes import OUTCOME_KINDS, PERFORMANCE_DAYS, US_PER_DAY
 from socialcredit.ledger import Ledger
+from socialcredit.records import ledger_index
 from socialcredit.scorecard.learn import CreditData
 from socialcredit.scoring.engine import to_us
-from socialcredit.scoring.records import ledger_index
 
 __all__ = ["credit_data"]
 

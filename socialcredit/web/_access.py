@@ -1,13 +1,10 @@
-"""Who is asking, and the shared objects: the portal's one door to the API's auth and context.
-
-The HTTP API (:mod:`socialcredit.api`) owns accounts, sessions, roles and CSRF; the portal
-reads them through this module only, so a change there touches one file here.
+"""Who is asking, and the application object: the portal's one door to the accounts'
+authentication (:mod:`socialcredit.accounts.auth`: sessions, roles, CSRF) and to the
+:class:`~socialcredit.system.System` every page calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +24,13 @@ from ..accounts.auth import (
     set_session_cookie,
 )
 from ..errors import SocialCreditError
-from ..ledger import Ledger
-from ..scoring import RecordIndex
+from ..system import System
 from ._i18n import gettext as _
 
 __all__ = [
     "Principal",
     "Role",
     "check_login_csrf",
-    "context",
     "csrf",
     "end_session",
     "issue_login_csrf",
@@ -44,29 +39,24 @@ __all__ = [
     "role_of",
     "set_login_csrf_cookie",
     "signed_in",
-    "system",
+    "system_of",
 ]
 
 
-def context(request: Request) -> Any:
-    """The API's shared context (``app.state.ctx``)."""
-    return request.app.state.ctx
+def system_of(request: Request) -> System:
+    """The application object (``app.state.ctx``)."""
+    found: System = request.app.state.ctx
+    return found
 
 
 def consequences_of(
-    request: Request, ledger: Ledger, subject: tuple[str, str], now: datetime
+    request: Request, who: Principal, subject: tuple[str, str], now: datetime
 ) -> dict[str, Any]:
-    """A subject's list memberships and the decisions about them (as JSON): from the app's
-    decision service (kept current in memory) when it runs, else projected from the ledger.
-    Call with the app's lock held (:func:`system`)."""
-    from ..consequences import subject_consequences
-    from ..scoring.engine import to_us
-
-    view = context(request).decisions
-    if view is None:
-        return subject_consequences(ledger, *subject, now).to_json()
-    found: dict[str, Any] = view.consequences(*subject, to_us(now)).to_json()
-    return found
+    """A subject's list memberships and the decisions about them (as JSON), as part of a
+    page whose read of the file is already logged."""
+    found = system_of(request).consequences(who, subject, at=now, logged=False)
+    result: dict[str, Any] = found.to_json()
+    return result
 
 
 def grade_scale(bundle: Any) -> dict[str, Any] | None:
@@ -111,18 +101,9 @@ def witnessed(request: Request) -> dict[str, Any]:
     checkpoint and whether the ledger still holds it), or ``problem`` saying why there is
     none; both None when the server publishes no witness."""
     try:
-        return {"cosigned": context(request).cosigned(), "problem": None}
+        return {"cosigned": system_of(request).cosigned(), "problem": None}
     except SocialCreditError as exc:
         return {"cosigned": None, "problem": str(exc)}
-
-
-@contextmanager
-def system(request: Request) -> Iterator[tuple[Ledger, RecordIndex]]:
-    """The app's ledger and its record index (caught up), with the app's lock held: the
-    ledger has one SQLite connection shared by the worker threads."""
-    ctx = context(request)
-    with ctx.fresh_index() as index:
-        yield ctx.ledger, index
 
 
 async def principal(request: Request) -> Principal:
@@ -151,13 +132,9 @@ def login(request: Request, response: Response, username: str, password: str) ->
     Raises:
         AuthenticationError: if the username or password is wrong.
     """
-    accounts = context(request).accounts
-    session_id = accounts.login(username, password)
-    set_session_cookie(response, request, session_id)
-    session = accounts.session(session_id)
-    assert session is not None  # just opened
-    found: Principal = session.principal
-    return found
+    opened = system_of(request).login(username, password)
+    set_session_cookie(response, request, opened.id)
+    return opened.principal
 
 
 def end_session(request: Request, response: Response) -> None:
@@ -166,5 +143,5 @@ def end_session(request: Request, response: Response) -> None:
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        context(request).accounts.logout(cookie)
+        system_of(request).logout(cookie)
     clear_session_cookie(response)

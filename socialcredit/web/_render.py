@@ -13,7 +13,6 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
 from ..catalogue import default_catalogue, mask_subject_id
-from ..policy import bundle_in_force
 from ..rights.repair import repairable_kind
 from . import _i18n, _summary, _words
 from ._access import Principal, csrf, role_of
@@ -197,12 +196,10 @@ def render(
 
 def _policy(request: Request) -> Any:
     """The bundle in force now (its labels name the codes a page shows), or None."""
-    ctx = getattr(request.app.state, "ctx", None)
-    if ctx is None:
+    system = getattr(request.app.state, "ctx", None)
+    if system is None:
         return None
-    now = datetime.now(UTC)
-    with ctx.lock:
-        found = bundle_in_force(ctx.ledger, now, now)
+    found = system.in_force()
     return None if found is None else found.bundle
 
 

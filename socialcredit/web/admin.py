@@ -7,23 +7,13 @@ in force or pending until its date.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from ..errors import Problem
-from ..policy import (
-    PolicyError,
-    bundle_in_force,
-    diff,
-    load_bundle_from_files,
-    publish,
-    revision_status,
-    split_signatures,
-)
-from ..policy.labels import label_warnings
+from ..policy import PolicyError, RevisionStatus
 from . import _access
 from ._access import Principal, Role
 from ._i18n import gettext as _
@@ -46,9 +36,7 @@ def policy_form(request: Request, who: Principal = _ADMIN) -> Response:
 
 
 def _form(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
-    now = datetime.now(UTC)
-    with _access.system(request) as (ledger, _):
-        in_force = bundle_in_force(ledger, now, now)
+    in_force = _access.system_of(request).in_force()
     return render(request, who, "admin_policy.html", status, in_force=in_force, **values)
 
 
@@ -87,33 +75,30 @@ def _checked(
     passes every check, signatures, notice period and assessment included)."""
     names = sorted(contents)
     carried = [f"{name}:{base64.b64encode(data).decode()}" for name, data in contents.items()]
-    contents, signatures = split_signatures(contents)
+    system = _access.system_of(request)
     try:
         if problems:
             raise PolicyError("upload refused", problems)
-        bundle = load_bundle_from_files(contents)
+        checked = system.check_policy(contents)
     except PolicyError as error:
         return _form(request, who, 422, names=names, problems=error.problems)
-    now = datetime.now(UTC)
-    published = None
-    with _access.system(request) as (ledger, _):
-        in_force = bundle_in_force(ledger, now, now)
-        changes = [] if in_force is None else diff(in_force.bundle, bundle)
-        try:
-            if publish_it:
-                published = revision_status(ledger, publish(ledger, bundle, signatures=signatures))
-        except PolicyError as error:
-            problems = list(error.problems)
+    published: RevisionStatus | None = None
+    try:
+        if publish_it:
+            published = system.publish_policy(checked.bundle, checked.signatures)
+    except PolicyError as error:
+        problems = list(error.problems)
     values: dict[str, Any] = {
         "names": names,
-        "bundle": bundle,
-        "changes": changes,
+        "bundle": checked.bundle,
+        "changes": checked.changes,
         "carried": None if published else carried,
-        "label_warnings": label_warnings(bundle),
+        "label_warnings": checked.warnings,
     }
     if problems:
         return _form(request, who, 422, problems=problems, **values)
-    return _form(request, who, published=published, signatures=signatures.signatures, **values)
+    signatures = checked.signatures.signatures
+    return _form(request, who, published=published, signatures=signatures, **values)
 
 
 def _carried(fields: list[str]) -> tuple[dict[str, bytes], list[Problem]]:

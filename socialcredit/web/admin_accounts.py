@@ -1,8 +1,9 @@
 """The administrator's accounts page: every API key and user (never a secret), and keys made,
 revoked and rotated — a new key is shown once, on the page that made it.
 
-The page calls the account store (:class:`socialcredit.accounts.AccountStore`) exactly as
-``socialcredit account`` and ``POST /accounts/keys`` do: the same checks, the same errors.
+The page calls the application object's account use cases exactly as ``POST /accounts/keys``
+does, over the same account store as ``socialcredit account``: the same checks, the same
+errors.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..api._params import subject_of
-from ..catalogue import default_catalogue
+from ..catalogue.identifiers import subject_key
 from ..errors import Problem, ValidationError
 from . import _access
 from ._access import Principal, Role
@@ -36,8 +36,8 @@ def accounts_page(request: Request, who: Principal = _ADMIN) -> Response:
 
 
 def _page(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
-    accounts = _access.context(request).accounts.accounts()
-    kinds = sorted(kind.id for kind in default_catalogue())
+    system = _access.system_of(request)
+    accounts, kinds = system.account_list(), system.key_kinds()
     return render(request, who, "admin_accounts.html", status, accounts=accounts,
                   roles=KEY_ROLES, kinds=kinds, **values)  # fmt: skip
 
@@ -54,12 +54,12 @@ def make_key(
     """Make a key; it is shown once, next to the form. A refusal keeps what was typed."""
     typed = {"role": role, "name": name, "subject": subject, "kinds": kinds or []}
     try:
-        key = _access.context(request).accounts.create_api_key(
+        made = _access.system_of(request).create_api_key(
             role, name, subject=_subject(role, subject), allowed_kinds=kinds or ()
         )
     except ValidationError as refused:
         return _page(request, who, 422, problems=refused.problems, typed=typed)
-    return _page(request, who, made={"name": name, "role": role, "key": key})
+    return _page(request, who, made={"name": name, "role": role, "key": made.key})
 
 
 def _subject(role: str, text: str) -> tuple[str, str] | None:
@@ -72,13 +72,13 @@ def _subject(role: str, text: str) -> tuple[str, str] | None:
         if text.strip():
             raise ValidationError("bad key", [Problem("subject", _("only a subject key has one"))])
         return None
-    return subject_of(text, "subject")
+    return subject_key(text, "subject")
 
 
 @router.post("/admin/accounts/keys/{key_id}/revoke", response_class=HTMLResponse)
 def revoke_key(request: Request, key_id: str, who: Principal = _ADMIN) -> Response:
     """Revoke a key at once (NotFoundError: a 404 page)."""
-    _access.context(request).accounts.revoke_key(key_id)
+    _access.system_of(request).revoke_api_key(key_id)
     return _page(request, who, revoked=key_id)
 
 
@@ -86,11 +86,9 @@ def revoke_key(request: Request, key_id: str, who: Principal = _ADMIN) -> Respon
 def rotate_key(request: Request, key_id: str, who: Principal = _ADMIN) -> Response:
     """Replace a key by a new one with the same role, name, subject and kinds; the new key is
     shown once and the old one stops working."""
-    store = _access.context(request).accounts
-    old = next((a for a in store.accounts() if a.kind == "api_key" and a.id == key_id), None)
     try:
-        key = store.rotate_key(key_id)
+        new = _access.system_of(request).rotate_api_key(key_id)
     except ValidationError as refused:
         return _page(request, who, 422, problems=refused.problems)
-    made = {"name": old.name if old else key_id, "role": old.role.value if old else "", "key": key}
+    made = {"name": new.name, "role": new.role.value, "key": new.key}
     return _page(request, who, made=made, rotated=key_id)

@@ -11,8 +11,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..ledger import Ledger, check_inclusion_proof, inclusion_document
-from ..ledger.checkpoints import public_key_text
 from . import _access
 from ._access import Principal, Role
 from ._render import render
@@ -24,14 +22,15 @@ router = page_router()
 _AUDITOR = _access.signed_in(Role.AUDITOR)
 
 
-def _page(request: Request, who: Principal, ledger: Ledger, **values: Any) -> Response:
+def _page(request: Request, who: Principal, **values: Any) -> Response:
+    state = _access.system_of(request).ledger_state()
     return render(
         request,
         who,
         "audit.html",
-        size=ledger.size(),
-        checkpoint=ledger.latest_checkpoint().to_json(),
-        public_key=public_key_text(ledger.public_key),
+        size=state.size,
+        checkpoint=state.checkpoint.to_json(),
+        public_key=state.public_key,
         witness=_access.witnessed(request),
         **values,
     )
@@ -40,19 +39,15 @@ def _page(request: Request, who: Principal, ledger: Ledger, **values: Any) -> Re
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request, position: int | None = None, who: Principal = _AUDITOR) -> Response:
     """The ledger at a glance, and the inclusion proof of entry ``position`` if asked."""
-    with _access.system(request) as (ledger, _):
-        if position is None:
-            return _page(request, who, ledger)
-        document = inclusion_document(ledger, position)
-        check = check_inclusion_proof(document, ledger.public_key)
-        document.pop("entry")  # the entry may hold personal data; its leaf hash stands in
-        return _page(request, who, ledger, proof=document, proof_check=check, position=position)
+    if position is None:
+        return _page(request, who)
+    document, check = _access.system_of(request).audit_proof(position)
+    return _page(request, who, proof=document, proof_check=check, position=position)
 
 
 @router.post("/audit/verify", response_class=HTMLResponse)
 def verify(request: Request, who: Principal = _AUDITOR) -> Response:
     """Recompute every hash and check every signed checkpoint (``socialcredit verify``), against
     the server's clock and the witness's latest cosignature if one is published."""
-    report, _ = _access.context(request).verify()
-    with _access.system(request) as (ledger, _):
-        return _page(request, who, ledger, report=report)
+    report, _ = _access.system_of(request).verify()
+    return _page(request, who, report=report)

@@ -10,25 +10,16 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from ..documents import (
-    enterprise_report,
-    kind_labels,
-    render_credit_report,
-    render_enterprise_report,
-)
-from ..rights import subject_report
+from ..documents import render_credit_report, render_enterprise_report
 from . import _access
 from ._access import Principal, Role
 from ._routing import page_router
-from .public import _organisation_at
 
 __all__ = ["router"]
 
 router = page_router()
 _ANYONE = _access.signed_in(Role.PUBLIC)
 _SUBJECT = _access.signed_in(Role.SUBJECT)
-#: The purpose of a subject reading their own file (from the rights whitelist).
-SUBJECT_ACCESS = "subject_access"
 
 
 def _pdf(document: bytes, filename: str) -> Response:
@@ -46,9 +37,7 @@ def organisation_report(request: Request, number: int, who: Principal = _ANYONE)
     Raises:
         NotFoundError: if there is no organisation ``number``.
     """
-    with _access.system(request) as (ledger, index):
-        subject = _organisation_at(ledger, number)
-        report = enterprise_report(ledger, subject[1], index=index)
+    report = _access.system_of(request).organisation_report(number)
     return _pdf(render_enterprise_report(report), f"enterprise-credit-report-{number}.pdf")
 
 
@@ -56,7 +45,5 @@ def organisation_report(request: Request, number: int, who: Principal = _ANYONE)
 def my_report(request: Request, who: Principal = _SUBJECT) -> Response:
     """My credit report as a PDF: a logged read with the purpose ``subject_access``."""
     assert who.subject is not None  # a subject account always has its file
-    with _access.system(request) as (ledger, _):
-        report = subject_report(ledger, *who.subject, reader=who.account, purpose=SUBJECT_ACCESS)
-        labels = kind_labels(ledger, report)
+    report, labels = _access.system_of(request).credit_report(who, who.subject)
     return _pdf(render_credit_report(report, labels=labels), "my-credit-report.pdf")

@@ -1,4 +1,5 @@
-"""Logging in and out of the portal (accounts and sessions belong to the API).
+"""Logging in and out of the portal (accounts and sessions are the application object's, shared
+with the API: :mod:`socialcredit.system`).
 
 The login form is a form like every other: it carries a CSRF token. Before there is a
 session, that token is the one in the login cookie the form was served with (a double-submit

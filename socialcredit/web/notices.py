@@ -13,10 +13,9 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..api.routes.notices import contacts_of
 from ..errors import ValidationError
-from ..ledger.entries import format_time
-from ..notices import NoticeState, page_texts, read_notices, render
+from ..notices import NoticeState, page_texts, render
+from ..timeutil import format_time
 from . import _access, _i18n
 from ._access import Principal, Role
 from ._render import render as render_page
@@ -26,8 +25,6 @@ __all__ = ["router"]
 
 router = page_router()
 _SUBJECT = _access.signed_in(Role.SUBJECT)
-#: The purpose of a subject reading their own notices (from the rights whitelist).
-SUBJECT_ACCESS = "subject_access"
 
 
 def _subject(who: Principal) -> tuple[str, str]:
@@ -63,10 +60,9 @@ def _view(states: list[NoticeState], locale: str, has_address: bool) -> list[dic
 def _page(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
     subject = _subject(who)
     locale = _i18n.choose(request)
-    contact = contacts_of(request).get(subject)
-    ctx = _access.context(request)
-    with ctx.lock:  # the app's one ledger connection
-        states = read_notices(ctx.ledger, subject, who.account, SUBJECT_ACCESS)
+    system = _access.system_of(request)
+    contact = system.contact(who, subject)
+    states = system.notices(who, subject)
     texts = page_texts(locale)
     now = None
     if contact is not None:
@@ -96,7 +92,7 @@ def my_contact(
 ) -> Response:
     """Register (or replace) my e-mail address for notices."""
     try:
-        contacts_of(request).register(_subject(who), address, language)
+        _access.system_of(request).register_contact(who, _subject(who), address, language)
     except ValidationError as error:
         return _page(request, who, 422, error=error, typed_address=address)
     return RedirectResponse("/me/notices?done=saved#contact", status_code=303)
@@ -105,5 +101,5 @@ def my_contact(
 @router.post("/me/notices/contact/erase", response_class=HTMLResponse)
 def my_contact_erase(request: Request, who: Principal = _SUBJECT) -> Response:
     """Remove my address (consent withdrawn): notices stay here."""
-    contacts_of(request).erase(_subject(who))
+    _access.system_of(request).erase_contact(who, _subject(who))
     return RedirectResponse("/me/notices?done=removed#contact", status_code=303)

@@ -12,8 +12,6 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..errors import SocialCreditError
-from ..ledger import Ledger
-from ..rights import acknowledge, decide, decide_appeal, dispute_state, log_read, queue
 from ..rights.disputes import APPEAL_OUTCOMES, OUTCOMES, QueueItem
 from . import _access
 from ._access import Principal, Role
@@ -25,36 +23,25 @@ __all__ = ["router"]
 router = page_router()
 _OFFICER = _access.signed_in(Role.OFFICER)
 _APPEALS = _access.signed_in(Role.OFFICER, Role.APPEAL_OFFICER)
-#: The purpose of an officer reading a disputed record (from the rights whitelist).
-DISPUTE_HANDLING = "dispute_handling"
 
 
-def _record(ledger: Ledger, position: int) -> dict[str, Any]:
-    """What the officer needs to judge a disputed record: its kind, dates, source, amount."""
-    entry = ledger.entry(position)
-    data = dict(entry.data)
-    data.pop("subject", None)  # shown masked beside it
-    data.pop("idempotency_key", None)
-    return {"type": entry.type, "recorded_at": entry.recorded_at, **data}
-
-
-def _queue(ledger: Ledger, appeals: bool) -> list[QueueItem]:
-    return [i for i in queue(ledger) if (i.action == "decide-appeal") == appeals]
+def _queue(request: Request, who: Principal, appeals: bool) -> list[QueueItem]:
+    """The queue's disputes (or appeals), shown without personal data: not a logged read."""
+    items = _access.system_of(request).dispute_queue(who, logged=False)
+    return [i for i in items if (i.action == "decide-appeal") == appeals]
 
 
 @router.get("/officer/disputes", response_class=HTMLResponse)
 def disputes(request: Request, who: Principal = _OFFICER) -> Response:
     """Open disputes, overdue first, then by the next deadline (no record content here)."""
-    with _access.system(request) as (ledger, _):
-        items = _queue(ledger, appeals=False)
+    items = _queue(request, who, appeals=False)
     return render(request, who, "disputes.html", items=items)
 
 
 @router.get("/officer/appeals", response_class=HTMLResponse)
 def appeals(request: Request, who: Principal = _APPEALS) -> Response:
     """Appealed disputes waiting for a second officer."""
-    with _access.system(request) as (ledger, _):
-        items = _queue(ledger, appeals=True)
+    items = _queue(request, who, appeals=True)
     return render(request, who, "appeals.html", items=items)
 
 
@@ -68,10 +55,7 @@ def _case(
 ) -> Response:
     """One dispute with the disputed record: reading it is a logged read of the subject's file
     (purpose ``dispute_handling``)."""
-    with _access.system(request) as (ledger, _):
-        found = dispute_state(ledger, dispute_id)
-        log_read(ledger, found.subject, who.account, DISPUTE_HANDLING, "file")
-        record = _record(ledger, found.target)
+    found, record = _access.system_of(request).dispute_case(who, dispute_id)
     return render(
         request,
         who,
@@ -101,8 +85,7 @@ def appeal_page(request: Request, dispute_id: str, who: Principal = _APPEALS) ->
 def acknowledge_dispute(request: Request, dispute_id: str, who: Principal = _OFFICER) -> Response:
     """Acknowledge receipt of a dispute (due within 5 business days of its opening)."""
     try:
-        with _access.system(request) as (ledger, _):
-            acknowledge(ledger, dispute_id, who.account)
+        _access.system_of(request).acknowledge_dispute(who, dispute_id)
     except SocialCreditError as error:
         return _case(request, who, dispute_id, False, _status(error), error=error)
     return RedirectResponse(f"/officer/disputes/{dispute_id}", status_code=303)
@@ -135,8 +118,7 @@ def decide_dispute(
     """Decide a dispute: upheld, corrected (with the corrected values) or deleted."""
     changes = _changes(amount, occurred_at) if outcome == "corrected" else None
     try:
-        with _access.system(request) as (ledger, _):
-            decide(ledger, dispute_id, outcome, who.account, reason, changes)
+        _access.system_of(request).decide_dispute(who, dispute_id, outcome, reason, changes)
     except SocialCreditError as error:
         typed = {"outcome": outcome, "reason": reason, "amount": amount, "occurred_at": occurred_at}
         return _case(request, who, dispute_id, False, _status(error), error=error, decided=True,
@@ -157,8 +139,7 @@ def decide_an_appeal(
     """Decide an appeal (confirmed, corrected or deleted) as a different officer."""
     changes = _changes(amount, occurred_at) if outcome == "corrected" else None
     try:
-        with _access.system(request) as (ledger, _):
-            decide_appeal(ledger, dispute_id, outcome, who.account, reason, changes)
+        _access.system_of(request).decide_dispute_appeal(who, dispute_id, outcome, reason, changes)
     except SocialCreditError as error:
         typed = {"outcome": outcome, "reason": reason, "amount": amount, "occurred_at": occurred_at}
         return _case(request, who, dispute_id, True, _status(error), error=error, decided=True,

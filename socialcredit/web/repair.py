@@ -1,13 +1,14 @@
 """Credit repair in the portal: a subject applies for the repair of one of their penalties (and
 appeals a refusal); officers work the repair queue and decide; appeal officers decide appeals.
 
-Thin over :mod:`socialcredit.rights.repair`: every page reads the ledger through it, every
+Thin over the system's repair use cases: every page reads through one of them, every
 form calls one of its writes and shows its refusal (each unmet condition named) next to the
 form, with nothing written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -15,9 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
 from ..errors import NotFoundError, SocialCreditError
-from ..ledger import Ledger
-from ..rights import log_read
-from ..rights import repair as r
+from ..system import System
 from . import _access, _i18n
 from ._access import Principal, Role
 from ._i18n import N_
@@ -29,9 +28,6 @@ __all__ = ["WORDS", "router", "said"]
 router = page_router()
 _SUBJECT = _access.signed_in(Role.SUBJECT)
 _APPEALS = _access.signed_in(Role.OFFICER, Role.APPEAL_OFFICER)
-#: The purposes of the reads these pages log (from the rights whitelist).
-SUBJECT_ACCESS = "subject_access"
-DISPUTE_HANDLING = "dispute_handling"
 
 #: Words for the repair codes the pages show: states, outcomes, conditions.
 WORDS = {
@@ -59,40 +55,16 @@ def said(code: str) -> Markup:
     return Markup('<span translate="no">{}</span>').format(code)
 
 
-def _catalogue(request: Request) -> Any:
-    return _access.context(request).catalogue()
-
-
 # -- the subject ----------------------------------------------------------------------------------
-
-
-def _own_record(ledger: Ledger, subject: tuple[str, str], position: int) -> None:
-    """Raises NotFoundError unless ``position`` is a record about ``subject``."""
-    try:
-        data = ledger.entry(position).data
-    except NotFoundError:
-        data = {}
-    found = data.get("subject") if isinstance(data, dict) else None
-    if not isinstance(found, dict) or (found.get("kind"), found.get("id")) != subject:
-        raise NotFoundError(f"entry {position} is not a record in your file")
 
 
 def _subject_page(
     request: Request, who: Principal, position: int, status: int = 200, **values: Any
 ) -> Response:
-    assert who.subject is not None  # a subject account always has its file
-    catalogue = _catalogue(request)
-    with _access.system(request) as (ledger, _):
-        _own_record(ledger, who.subject, position)
-        log_read(ledger, who.subject, who.account, SUBJECT_ACCESS, "file")
-        try:
-            conditions: tuple[r.Condition, ...] = r.conditions(ledger, position, catalogue)
-            refusal = None
-        except SocialCreditError as error:
-            conditions, refusal = (), error
-        repairs = [x for x in r.repairs_of(ledger, subject=who.subject) if x.record == position]
-    return render(request, who, "repair.html", status, position=position, conditions=conditions,
-                  refusal=refusal, repairs=repairs, said=said, **values)  # fmt: skip
+    found = _access.system_of(request).own_repair(who, position)
+    return render(request, who, "repair.html", status, position=position,
+                  conditions=found.conditions, refusal=found.refusal, repairs=found.repairs,
+                  said=said, **values)  # fmt: skip
 
 
 @router.get("/me/repair/{position}", response_class=HTMLResponse)
@@ -102,12 +74,11 @@ def my_repair(request: Request, position: int, who: Principal = _SUBJECT) -> Res
     return _subject_page(request, who, position)
 
 
-def _subject_write(request: Request, who: Principal, position: int, write: Any) -> Response:
-    assert who.subject is not None
+def _subject_write(
+    request: Request, who: Principal, position: int, write: Callable[[System], object]
+) -> Response:
     try:
-        with _access.system(request) as (ledger, _):
-            _own_record(ledger, who.subject, position)
-            write(ledger)
+        write(_access.system_of(request))
     except SocialCreditError as error:
         status = 404 if isinstance(error, NotFoundError) else 422
         return _subject_page(request, who, position, status, error=error)
@@ -122,11 +93,9 @@ def apply_for_repair(
     who: Principal = _SUBJECT,
 ) -> Response:
     """Apply for the repair of one of my penalties."""
-    catalogue = _catalogue(request)
     return _subject_write(
-        request, who, position, lambda ledger: r.apply_for_repair(ledger, position, grounds,
-                                                                  catalogue)
-    )  # fmt: skip
+        request, who, position, lambda system: system.apply_for_own_repair(who, position, grounds)
+    )
 
 
 @router.post("/me/repair/{position}/appeal", response_class=HTMLResponse)
@@ -138,13 +107,10 @@ def appeal_repair(
     who: Principal = _SUBJECT,
 ) -> Response:
     """Appeal the refusal of my application (once, to another officer)."""
-
-    def write(ledger: Ledger) -> None:
-        if r.repair_state(ledger, repair).record != position:
-            raise NotFoundError(f"no application {repair!r} on entry {position}")
-        r.appeal_repair(ledger, repair, grounds)
-
-    return _subject_write(request, who, position, write)
+    return _subject_write(
+        request, who, position,
+        lambda system: system.appeal_own_repair(who, position, repair, grounds),
+    )  # fmt: skip
 
 
 # -- the officers ---------------------------------------------------------------------------------
@@ -153,8 +119,7 @@ def appeal_repair(
 @router.get("/officer/repairs", response_class=HTMLResponse)
 def repair_queue(request: Request, who: Principal = _APPEALS) -> Response:
     """Repair applications and appeals waiting, overdue first (no personal data here)."""
-    with _access.system(request) as (ledger, _):
-        items = r.repair_queue(ledger)
+    items = _access.system_of(request).repair_queue(who, logged=False)
     return render(request, who, "repairs.html", items=items, said=said)
 
 
@@ -162,11 +127,7 @@ def _case(request: Request, who: Principal, repair_id: str, status: int = 200,
           **values: Any) -> Response:  # fmt: skip
     """One application with the conditions as they stand now: a logged read of the subject's
     file (purpose ``dispute_handling``)."""
-    catalogue = _catalogue(request)
-    with _access.system(request) as (ledger, _):
-        found = r.repair_state(ledger, repair_id)
-        log_read(ledger, found.subject, who.account, DISPUTE_HANDLING, "file")
-        now = r.conditions(ledger, found.record, catalogue)
+    found, now = _access.system_of(request).repair_case(who, repair_id)
     return render(request, who, "repair_case.html", status, repair=found, conditions=now,
                   said=said, **values)  # fmt: skip
 
@@ -186,15 +147,8 @@ def decide_repair(
     who: Principal = _APPEALS,
 ) -> Response:
     """Decide an application (an officer) or the appeal of a refusal (another officer)."""
-    catalogue = _catalogue(request)
     try:
-        with _access.system(request) as (ledger, _):
-            if r.repair_state(ledger, repair_id).state == "appealed":
-                r.decide_appeal(ledger, repair_id, outcome, who.account, reason, catalogue)
-            elif who.role is Role.OFFICER:
-                r.decide_repair(ledger, repair_id, outcome, who.account, reason, catalogue)
-            else:
-                raise NotFoundError(f"application {repair_id} has no open appeal")
+        _access.system_of(request).decide_repair_case(who, repair_id, outcome, reason)
     except SocialCreditError as error:
         status = 404 if isinstance(error, NotFoundError) else 422
         return _case(request, who, repair_id, status, error=error,

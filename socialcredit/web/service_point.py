@@ -7,18 +7,15 @@ subject's recourse — never the records behind them. Every decision is audited 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..catalogue.identifiers import subject_kind_of
-from ..errors import ConfigurationError, Problem, SocialCreditError, ValidationError
-from ..policy import bundle_in_force
+from ..errors import Problem, SocialCreditError, ValidationError
 from . import _access
 from ._access import Principal, Role
-from ._i18n import gettext as _
 from ._render import render
 from ._routing import page_router
 
@@ -28,16 +25,9 @@ router = page_router()
 _SERVICE_POINT = _access.signed_in(Role.SERVICE_POINT)
 
 
-def _services(request: Request) -> list[Any]:
-    """The services of the policy in force (what a point of service may ask about)."""
-    now = datetime.now(UTC)
-    with _access.system(request) as (ledger, _):
-        in_force = bundle_in_force(ledger, now, now)
-    return [] if in_force is None else list(in_force.bundle.measures.services)
-
-
 def _page(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
-    return render(request, who, "check.html", status, services=_services(request), **values)
+    services = _access.system_of(request).services()
+    return render(request, who, "check.html", status, services=services, **values)
 
 
 @router.get("/check", response_class=HTMLResponse)
@@ -56,11 +46,7 @@ def check(
     """Decide: allow, deny or reward, with the reasons and the recourse."""
     given = subject.strip().upper()
     try:
-        kind = _kind(given)
-        decisions = _access.context(request).decisions
-        if decisions is None:
-            raise ConfigurationError(_("the decision service is not running"))
-        decision = decisions.decide(kind, given, service, requester=who.account)
+        decision = _access.system_of(request).decide(who, (_kind(given), given), service)
     except SocialCreditError as error:
         return _page(request, who, 422, error=error, subject=given, service=service)
     return _page(request, who, decision=decision, subject=given, service=service)

@@ -2,8 +2,8 @@
 refused row with its problems, next to the form that sent it.
 
 A source files as itself, exactly as through the API (``POST /records``, ``POST
-/records/file``): the same functions, the same checks against the catalogue in force, the same
-refusals. The kinds offered are the ones the account may file.
+/records/file``): the same use cases of the system, the same checks against the catalogue in
+force, the same refusals. The kinds offered are the ones the account may file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from ..api.routes.records import file_one, file_uploaded
 from ..errors import RecordRefusedError, ValidationError
 from . import _access
 from ._access import Principal, Role
@@ -35,7 +34,7 @@ def source_page(request: Request, who: Principal = _SOURCE) -> Response:
 
 
 def _page(request: Request, who: Principal, status: int = 200, **values: Any) -> Response:
-    kinds = [k for k in _access.context(request).catalogue() if k.id in who.allowed_kinds]
+    kinds = _access.system_of(request).filing_kinds(who)
     return render(request, who, "source.html", status, kinds=kinds, **values)
 
 
@@ -55,10 +54,10 @@ def file_record(
            "occurred_at": occurred_at.strip()}  # fmt: skip
     row |= {k: v.strip() for k, v in (("amount", amount), ("evidence", evidence)) if v.strip()}
     try:
-        filed = file_one(_access.context(request), who, row)
+        filed = _access.system_of(request).file_record(who, row)
     except (RecordRefusedError, ValidationError) as refused:
         return _page(request, who, 422, typed=row, problems=refused.problems)
-    return _page(request, who, filed=filed)
+    return _page(request, who, filed={"position": filed.position, "duplicate": filed.duplicate})
 
 
 @router.post("/source/upload", response_class=HTMLResponse)
@@ -70,8 +69,11 @@ def upload(
 ) -> Response:
     """File the records of a file; the result lists every refused row (the first 200)."""
     try:
-        result = file_uploaded(_access.context(request), who, file, format or None)
+        filed = _access.system_of(request).file_upload(
+            who, file.file, file.filename, format or None
+        )
     except ValidationError as refused:
         return _page(request, who, 422, upload_problems=refused.problems)
+    result = filed.to_json()
     shown = result["refused_rows"][:SHOWN_REFUSALS]
     return _page(request, who, uploaded=result, refused_rows=shown)

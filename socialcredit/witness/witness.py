@@ -36,8 +36,8 @@ from ..ledger.checkpoints import (
     public_key_from_text,
     public_key_text,
 )
-from ..ledger.entries import format_time
 from ..ledger.merkle import verify_consistency
+from ..timeutil import format_time
 from .cosignature import Cosignature, CosignedCheckpoint, cosignature_message
 from .log import LogUpdate
 from .store import KnownLog, Refusal, WitnessStore

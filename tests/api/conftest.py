@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from socialcredit.api import AccountStore, RateLimit, Role, create_app
+from socialcredit.accounts import AccountStore, RateLimit, Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import BatchAck, ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle, publish
 from socialcredit.rights import open_dispute
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 from tests.api.client import SyncClient

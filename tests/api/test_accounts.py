@@ -8,7 +8,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from socialcredit.api import AccountStore, Role, seed_demo_accounts
+from socialcredit.accounts import AccountStore, Role, seed_demo_accounts
 from socialcredit.cli import cli
 from socialcredit.errors import ValidationError
 from socialcredit.settings import Settings

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from socialcredit.api import AccountStore, BodyLimits, RateLimit, Role, create_app
+from socialcredit.accounts import AccountStore, RateLimit, Role
+from socialcredit.api import BodyLimits
 from socialcredit.errors import ValidationError
+from socialcredit.server import create_app
 from tests.api.conftest import World, build_settings, world_over
 
 MIB = 1 << 20

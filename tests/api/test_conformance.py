@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.api._params import MAX_POSITION
 from socialcredit.api.errors import REQUEST_INVALID
 from socialcredit.catalogue.identifiers import (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.api.errors import ERROR_RESPONSES
 from socialcredit.cli import cli
 from socialcredit.rights.disputes import APPEAL_OUTCOMES, OUTCOMES

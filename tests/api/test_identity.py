@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit.api import AccountStore, Role
+from socialcredit.accounts import AccountStore, Role
 from socialcredit.errors import ValidationError
 from socialcredit.rights import open_dispute
 from tests.api.conftest import World, _file, make_world

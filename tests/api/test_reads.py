@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from tests.api.conftest import World
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.ledger import Entry
 from socialcredit.rights import disputes_of
 from tests.api.conftest import World

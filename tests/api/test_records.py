@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.errors import ValidationError
 from tests.api.conftest import SOURCE, World
 

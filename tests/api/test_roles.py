@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.policy import default_bundle
 from tests.api.conftest import PASSWORD, SOURCE_KINDS, World
 

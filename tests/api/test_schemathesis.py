@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from tests.api.conftest import World, build_app, world_over
 
 _DIRECTORY = Path(tempfile.mkdtemp(prefix="socialcredit-fuzz-"))

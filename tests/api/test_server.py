@@ -15,7 +15,8 @@ import httpx
 import pytest
 import uvicorn
 
-from socialcredit.api import AccountStore, RateLimit, Role, create_app
+from socialcredit.accounts import AccountStore, RateLimit, Role
+from socialcredit.server import create_app
 from socialcredit.service import open_ledger
 from tests.api.conftest import build_settings
 

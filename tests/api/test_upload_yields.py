@@ -12,13 +12,13 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from socialcredit.api.routes.records import UPLOAD_BATCH
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import BatchAck, ingest_file, ingest_rows
 from socialcredit.policy import default_bundle
 from socialcredit.policy.publish import publish
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
+from socialcredit.system import UPLOAD_BATCH
 from tests.records_factory import valid_rows, write_csv
 
 

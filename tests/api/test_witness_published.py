@@ -12,10 +12,11 @@ from pathlib import Path
 import orjson
 from click.testing import CliRunner
 
-from socialcredit.api import AccountStore, RateLimit, Role, create_app
+from socialcredit.accounts import AccountStore, RateLimit, Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.cli import cli
 from socialcredit.ingest import ingest_rows
+from socialcredit.server import create_app
 from socialcredit.service import open_ledger, pinned_public_key
 from socialcredit.settings import Settings
 from socialcredit.witness import Witness, fetch_update

@@ -13,7 +13,7 @@ from socialcredit.catalogue import Gravity
 from socialcredit.consequences import CompiledConsequences, Outcome, make_decision
 from socialcredit.consequences.projection import DAY_US, SubjectFacts, listings, membership_at
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.records import RecordRow
+from socialcredit.records import RecordRow
 
 BUNDLE = default_bundle()
 COMPILED = CompiledConsequences(BUNDLE)

@@ -171,7 +171,7 @@ def test_restoration_refusals_name_the_field(
 def test_writer_errors_surface_on_flush(make_ledger: Callable[..., Ledger]) -> None:
     ledger = make_ledger()
     service = DecisionService(ledger)
-    service.writer.submit(PendingEntry("NoSuchType", {}))
+    service.writer.submit(PendingEntry("no such type", {}))  # malformed: refused
     with pytest.raises(LedgerError, match="audit writer failed"):
         service.flush()
     with pytest.raises(LedgerError):

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from socialcredit.accounts import Role
 from socialcredit.agencies.memoranda import MEMORANDUM_DOMAIN, Memorandum, parse_memorandum
-from socialcredit.api import Role
 from socialcredit.consequences.exchange import verify_export
 from socialcredit.ledger import create_key_file
 from socialcredit.ledger.checkpoints import public_key_text

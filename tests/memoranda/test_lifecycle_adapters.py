@@ -11,8 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from socialcredit.accounts import Role
 from socialcredit.agencies import memorandum, sign_ending, sign_rotation
-from socialcredit.api import Role
 from socialcredit.cli import cli
 from socialcredit.ledger import Signer, create_key_file
 from socialcredit.ledger.checkpoints import public_key_text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.notices import queue_notices
 from socialcredit.rights import reads_of
 from tests.api.conftest import World, make_world

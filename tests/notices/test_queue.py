@@ -116,7 +116,7 @@ def test_nothing_is_written_about_a_minor_or_on_a_prohibited_ground(
             ),
         ]
 
-    monkeypatch.setattr(sources_module, "_EXTRA", [source])
+    monkeypatch.setattr(sources_module, "_SOURCES", (*sources_module._SOURCES, source))
     report = queue_notices(story)
     reasons = dict(report.skipped)
     assert "minor" in reasons["repair_outcome:1"]

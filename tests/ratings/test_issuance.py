@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.errors import RatingRefusedError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ratings import issue_token, load_state, rate

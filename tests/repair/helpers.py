@@ -52,7 +52,7 @@ def file(ledger: Ledger, kind: str, evidence: str | None, subject: tuple[str, st
 
 def ledger_day(ledger: Ledger) -> str:
     """Today in ledger time, as a record's ``occurred_at`` (midnight UTC)."""
-    from socialcredit.ledger.entries import format_time
+    from socialcredit.timeutil import format_time
 
     return format_time(ledger.clock() // 86_400_000_000 * 86_400_000_000)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from socialcredit.api import Role
+from socialcredit.accounts import Role
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import BatchAck, ingest_rows
 from tests.api.conftest import World, make_world

@@ -15,11 +15,11 @@ from socialcredit.catalogue import default_catalogue
 from socialcredit.consequences import public_records
 from socialcredit.errors import DisputeRefusedError, NotFoundError, ValidationError
 from socialcredit.ledger import Ledger
+from socialcredit.records import RecordIndex
 from socialcredit.rights import repair as r
 from socialcredit.rights.commitments import file_commitment
 from socialcredit.scoring import rescore, score
 from socialcredit.scoring.projection import LiveScores
-from socialcredit.scoring.records import RecordIndex
 from tests.repair.helpers import (
     ALICE,
     DECISION,

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 
-from socialcredit.api.app import create_app
 from socialcredit.catalogue import default_catalogue, make_uscc
 from socialcredit.documents.enterprise import enterprise_report
 from socialcredit.ledger import Ledger
@@ -23,6 +22,7 @@ from socialcredit.policy.repair import NDRC_2023
 from socialcredit.rights import repair as r
 from socialcredit.scoring import score
 from socialcredit.scoring.engine import to_us
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 from tests.api.client import SyncClient

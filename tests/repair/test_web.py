@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from socialcredit.accounts import AccountStore, DemoLogin, seed_demo_accounts
-from socialcredit.api.app import create_app
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import ingest_rows
 from socialcredit.policy import default_bundle, publish
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 from tests.api.client import SyncClient

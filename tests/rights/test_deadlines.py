@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from socialcredit.errors import ValidationError
-from socialcredit.records.deadlines import (
+from socialcredit.records import (
     add_business_days,
     day_end_us,
     decision_deadline_us,

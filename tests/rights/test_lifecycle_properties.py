@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import Entry, format_time
+from socialcredit.ledger.entries import Entry
+from socialcredit.records import RecordIndex
 from socialcredit.rights import disputes as d
-from socialcredit.scoring import RecordIndex, score
+from socialcredit.scoring import score
 from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
 from socialcredit.scoring.engine import from_us
+from socialcredit.timeutil import format_time
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 from tests.test_scoring import DEFAULT
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import Ledger
+from socialcredit.records import RecordIndex
 from socialcredit.rights import disputes as d
 from socialcredit.rights._scan import ledger_now
-from socialcredit.scoring import RecordIndex, score
+from socialcredit.scoring import score
 from socialcredit.scoring.engine import from_us
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 

@@ -17,10 +17,10 @@ import yaml
 
 from socialcredit.policy import default_bundle
 from socialcredit.policy.scoring import check_scoring
+from socialcredit.records import RecordRow
 from socialcredit.scoring.batch import batch_scores, records_table
 from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
 from socialcredit.scoring.engine import evaluate, from_us
-from socialcredit.scoring.records import RecordRow
 from socialcredit.scoring.vectorised import KindTable
 from socialcredit.scoring.vectorised import evaluate as vector_evaluate
 
@@ -226,8 +226,8 @@ def test_bad_binned_rules_are_refused_naming_the_field(binned: Any, path: str, w
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_expiry_schedule_equals_a_full_evaluation_at_each_date(seed: int) -> None:
+    from socialcredit.records import RecordIndex
     from socialcredit.scoring.engine import explain
-    from socialcredit.scoring.records import RecordIndex
 
     policy = compiled(scoring_doc())
     rows = [r._replace(subject_id="s0") for r in random_rows(seed, 60)]

@@ -10,11 +10,11 @@ from sklearn.metrics import roc_auc_score
 
 from socialcredit.demo.credit_outcomes import credit_city
 from socialcredit.policy import default_bundle, load_bundle_from_files
+from socialcredit.records import RecordRow
 from socialcredit.scorecard import from_city, learn
 from socialcredit.scorecard.features import candidates
 from socialcredit.scorecard.fit import total_points
 from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
-from socialcredit.scoring.records import RecordRow
 
 pytestmark = pytest.mark.slow
 

@@ -19,13 +19,13 @@ from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import PolicyBundle, default_bundle, publish
 from socialcredit.policy.scoring import Bin, BinnedRule
+from socialcredit.records import ledger_index
 from socialcredit.scorecard import learn
 from socialcredit.scorecard.features import candidate_policy, candidates, count_features
 from socialcredit.scorecard.ledger import credit_data
 from socialcredit.scorecard.publish import scorecard_bundle
 from socialcredit.scorecard.validation import reason_codes, rule_points
 from socialcredit.scoring.engine import compiled_bundle, explain, to_us
-from socialcredit.scoring.records import ledger_index
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 

@@ -19,13 +19,13 @@ import pytest
 import uvicorn
 
 from socialcredit.accounts import AccountStore, DemoLogin, seed_demo_accounts
-from socialcredit.api.app import create_app
 from socialcredit.catalogue import default_catalogue
 from socialcredit.demo.city import build_city
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
 from socialcredit.ratings import issue_token, rate
-from socialcredit.scoring import RecordIndex
+from socialcredit.records import RecordIndex
+from socialcredit.server import create_app
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from socialcredit.notices import notices_of, queue_notices
+from socialcredit.records import RecordIndex
 from socialcredit.rights import open_dispute
-from socialcredit.scoring import RecordIndex
 from tests.web.conftest import Portal
 from tests.web.test_browser import log_in
 from tests.web.test_languages import english_runs

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
+from socialcredit.records import RecordIndex
 from socialcredit.rights import open_dispute
-from socialcredit.scoring import RecordIndex
 
 from .conftest import Portal
 from .test_pages import csrf_of, logged_in

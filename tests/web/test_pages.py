@@ -14,9 +14,10 @@ import pytest
 
 from socialcredit.catalogue.identifiers import mask_subject_id
 from socialcredit.consequences import memberships_of_list
-from socialcredit.scoring import RecordIndex, RecordRow, history
+from socialcredit.records import RecordIndex, RecordRow
+from socialcredit.scoring import history
+from socialcredit.system import HISTORY_SPAN, HISTORY_STEP, score_points
 from socialcredit.web.charts import line_chart
-from socialcredit.web.subject import HISTORY_SPAN, HISTORY_STEP, score_history
 
 from .conftest import Portal
 
@@ -263,7 +264,7 @@ def test_my_score_chart_is_the_library_history(portal: Portal) -> None:
     assert subject is not None
     now = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     index = RecordIndex.build(portal.ledger)
-    shown = score_history(index, subject, now)
+    shown = score_points(index, subject, now - HISTORY_SPAN, now, HISTORY_STEP)  # the page's
     expected = history(
         portal.ledger, *subject, start=now - HISTORY_SPAN, end=now, every=HISTORY_STEP
     )

@@ -12,7 +12,7 @@ import httpx
 
 from socialcredit.consequences import subject_consequences
 from socialcredit.policy import default_bundle
-from socialcredit.scoring import RecordIndex
+from socialcredit.records import RecordIndex
 from socialcredit.web import _i18n, _words
 
 from .conftest import Portal

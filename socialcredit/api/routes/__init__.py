@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ...system import System
 
-__all__ = ["ctx_of", "routers"]
+__all__ = ["routers", "system_of"]
 
 
-def ctx_of(request: Request) -> AppContext:
-    """The application's shared context."""
-    ctx: AppContext = request.app.state.ctx
-    return ctx
+def system_of(request: Request) -> System:
+    """The application object every handler calls (``app.state.ctx``)."""
+    system: System = request.app.state.ctx
+    return system
 
 
 def routers() -> list[APIRouter]:

@@ -11,21 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
-from ...consequences import (
-    end_hardship,
-    lists_in_force,
-    memberships_of_list,
-    record_hardship,
-    record_legal_representative,
-    request_restoration,
-    subject_consequences,
-)
-from ...errors import LedgerOverloadedError
+from ...accounts.auth import Principal, Role, require
 from .._json import OrjsonResponse
 from .._params import Moment, ResidentId, SubjectId, Text, Uscc, subject_of
-from . import ctx_of
-from ._reads import PurposeField, PurposeQuery, log_file_read
+from . import system_of
+from ._reads import PurposeField, PurposeQuery
 
 router = APIRouter(tags=["consequences"])
 
@@ -82,12 +72,8 @@ async def decide(
     """Allow, deny or reward a service, with reasons and recourse; every decision is written
     to the ledger (``DecisionMade``, attributed to the calling account and its purpose, default
     the service decision) by the group-commit audit writer (503 if it is full)."""
-    key = subject_of(body.subject)
-    service = ctx_of(request).decisions
-    if service is None:  # only between lifespans (the server is starting or stopping)
-        raise LedgerOverloadedError("the decision service is not running", retry_after=1.0)
-    decision = service.decide(
-        key[0], key[1], body.service, body.at, requester=principal.account, purpose=body.purpose
+    decision = system_of(request).decide(
+        principal, subject_of(body.subject), body.service, at=body.at, purpose=body.purpose
     )
     # A response rather than a dict: skips FastAPI's response-model pass on the hot path.
     return OrjsonResponse(decision.to_json())
@@ -98,10 +84,7 @@ def lists(
     request: Request, _: Annotated[Principal, Depends(require(Role.PUBLIC))], at: _At = None
 ) -> list[dict[str, Any]]:
     """The lists of the policy in force (red and black), with their rules."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = lists_in_force(ctx.ledger, _now(at))
-    return [{"id": d.id, **d.as_dict()} for d in found]
+    return [{"id": d.id, **d.as_dict()} for d in system_of(request).lists(at)]
 
 
 @router.get("/lists/{list_id}")
@@ -112,10 +95,8 @@ def list_members(
     at: _At = None,
 ) -> dict[str, Any]:
     """Everyone on a list (in effect, frozen or noticed), with masked identifiers only."""
-    ctx = ctx_of(request)
-    when = _now(at)
-    with ctx.lock:
-        rows = memberships_of_list(ctx.ledger, list_id, when, view=ctx.decisions)
+    when = at or datetime.now(UTC)
+    rows = system_of(request).list_members(list_id, when)
     return {"list": list_id, "at": when.isoformat(), "members": [r.to_json() for r in rows]}
 
 
@@ -129,12 +110,7 @@ def consequences(
 ) -> dict[str, Any]:
     """SUBJECT's list memberships (status, from, until, grounds) and every decision about them
     (the read is logged)."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    log_file_read(request, principal, key, purpose, "consequences")
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = subject_consequences(ctx.ledger, *key, _now(at))
+    found = system_of(request).consequences(principal, subject_of(subject), at=at, purpose=purpose)
     result: dict[str, Any] = found.to_json()
     return result
 
@@ -147,10 +123,8 @@ def hardship(
     _: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Record that SUBJECT cannot pay: restrictions that hardship freezes are frozen."""
-    key = subject_of(subject)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": record_hardship(ctx.ledger, *key, body.reason, body.evidence)}
+    found = system_of(request).record_hardship(subject_of(subject), body.reason, body.evidence)
+    return {"position": found}
 
 
 @router.post("/subjects/{subject}/hardship/end", status_code=201)
@@ -161,10 +135,7 @@ def hardship_end(
     _: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """End SUBJECT's hardship period (422 if none is open)."""
-    key = subject_of(subject)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": end_hardship(ctx.ledger, *key, body.reason)}
+    return {"position": system_of(request).end_hardship(subject_of(subject), body.reason)}
 
 
 @router.post("/subjects/{subject}/restoration", status_code=201)
@@ -175,11 +146,10 @@ def restoration(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, int]:
     """Apply for early restoration from a list (granted by rule where the list allows it)."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": request_restoration(ctx.ledger, *key, body.list, body.reason)}
+    found = system_of(request).request_restoration(
+        principal, subject_of(subject), body.list, body.reason
+    )
+    return {"position": found}
 
 
 @router.post("/organisations/{uscc}/representative", status_code=201)
@@ -191,11 +161,5 @@ def representative(
 ) -> dict[str, int]:
     """Record an organisation's legal representative (only role-bound measures reach them)."""
     person = subject_of(body.representative)[1] if body.representative else None
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = record_legal_representative(ctx.ledger, uscc.strip().upper(), person, body.since)
+    found = system_of(request).record_representative(uscc, person, body.since)
     return {"position": found}
-
-
-def _now(at: datetime | None) -> datetime:
-    return at or datetime.now(UTC)

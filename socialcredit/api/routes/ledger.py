@@ -11,13 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
+from ...accounts.auth import Principal, Role, require
 from ...errors import NotFoundError
-from ...ledger import consistency_document, inclusion_document
-from ...ledger.checkpoints import public_key_text
 from .._params import Position
-from . import ctx_of
-from ._reads import PurposeQuery, entry_subject, log_file_read, sees_content
+from . import system_of
+from ._reads import PurposeQuery
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -33,16 +31,7 @@ def ledger_state(
     request: Request, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
 ) -> dict[str, Any]:
     """The ledger's name, size, public key and latest signed checkpoint."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        checkpoint = ctx.ledger.latest_checkpoint()
-        size = ctx.ledger.size()
-    return {
-        "origin": ctx.ledger.origin,
-        "size": size,
-        "public_key": public_key_text(ctx.ledger.public_key),
-        "checkpoint": checkpoint.to_json(),
-    }
+    return system_of(request).ledger_state().to_json()
 
 
 @router.get("/checkpoints/latest")
@@ -50,9 +39,7 @@ def latest_checkpoint(
     request: Request, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
 ) -> dict[str, Any]:
     """The latest signed checkpoint (keep it: it is a witness for later verification)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return ctx.ledger.latest_checkpoint().to_json()
+    return system_of(request).latest_checkpoint().to_json()
 
 
 @router.get("/checkpoints/{size}")
@@ -60,9 +47,7 @@ def checkpoint_at(
     request: Request, size: Position, _: Annotated[Principal, Depends(require(*_LEDGER_READERS))]
 ) -> dict[str, Any]:
     """The signed checkpoint of exactly ``size`` entries (404 if none was signed)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return ctx.ledger.checkpoint_at(size).to_json()
+    return system_of(request).checkpoint_at(size).to_json()
 
 
 @router.get("/proofs/inclusion/{position}")
@@ -76,17 +61,7 @@ def inclusion_proof(
     """The inclusion proof (InclusionProofV1) of the entry at ``position``. The entry itself
     comes only to its subject, or to a caller naming a purpose that covers personal data (the
     read is logged); anyone else gets the leaf hash without the entry."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        about = entry_subject(ctx.ledger, position)
-        if principal.role is Role.SUBJECT:
-            require_own_subject(principal, about)
-        document = inclusion_document(ctx.ledger, position, size)
-    if not sees_content(principal, purpose):
-        document.pop("entry", None)
-    elif about is not None:
-        log_file_read(request, principal, about, purpose, "entry")
-    return document
+    return system_of(request).inclusion_proof(principal, position, size, purpose)
 
 
 @router.get("/proofs/consistency")
@@ -97,9 +72,7 @@ def consistency_proof(
     new: _Size = None,
 ) -> dict[str, Any]:
     """The consistency proof (ConsistencyProofV1) between two checkpointed sizes."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return consistency_document(ctx.ledger, old, new)
+    return system_of(request).consistency_proof(old, new)
 
 
 @router.get(
@@ -112,7 +85,7 @@ def cosigned(
     """The latest checkpoint an independent witness cosigned (CosignedCheckpointV1), and
     whether this ledger still holds it (``holds_it``; False is a rollback or a fork). Keep
     it: ``socialcredit verify --witness ...`` checks a ledger against it."""
-    published = ctx_of(request).cosigned()
+    published = system_of(request).cosigned()
     if published is None:
         raise NotFoundError("this server publishes no witness's cosignature")
     return published
@@ -124,5 +97,5 @@ def verify(
 ) -> dict[str, Any]:
     """Recompute every hash and check every checkpoint (on a connection of its own), against
     the server's clock and, when the server publishes a witness, its latest cosignature."""
-    report, pinned = ctx_of(request).verify()
+    report, pinned = system_of(request).verify()
     return {**report.to_json(), "public_key_source": pinned.source}

@@ -5,7 +5,6 @@ recording a memorandum are the operator's; a signed list export is for points of
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,22 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ...accounts.auth import Principal, Role, require
-from ...agencies import (
-    end_memorandum,
-    memoranda,
-    memorandum,
-    record_memorandum,
-    register_agency,
-    rotate_agency_key,
-)
-from ...agencies.memoranda import parse_memorandum
-from ...consequences.exchange import export_list
-from ...errors import Problem, ValidationError
-from ...policy import bundle_in_force, default_bundle
-from ...policy.signatures import Signature, signature_set
-from ...scoring.engine import to_us
 from .._params import Moment
-from . import ctx_of
+from . import system_of
 
 router = APIRouter(tags=["memoranda"])
 
@@ -79,18 +64,12 @@ class EndingIn(BaseModel):
 AgencyName = Annotated[str, Path(max_length=100)]
 
 
-def _now(at: datetime | None) -> datetime:
-    return at or datetime.now(UTC)
-
-
 @router.post("/agencies", status_code=201)
 def post_agency(
     request: Request, body: AgencyIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     """Register an agency with its own key (refused once registered; nothing half-written)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = register_agency(ctx.ledger, body.name, body.title, body.public_key)
+    found = system_of(request).register_agency(body.name, body.title, body.public_key)
     return found.to_json()
 
 
@@ -102,9 +81,7 @@ def post_agency_key(
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> dict[str, Any]:
     """Rotate an agency's key; the rotation is signed by its key in force (422 otherwise)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = rotate_agency_key(ctx.ledger, name, body.public_key, body.signature)
+    found = system_of(request).rotate_agency_key(name, body.public_key, body.signature)
     return found.to_json()
 
 
@@ -116,10 +93,9 @@ def post_memorandum_end(
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> dict[str, Any]:
     """End a memorandum early, signed by a joining agency with a reason (404 if none)."""
-    signature = Signature(body.agency, body.public_key, body.signature)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        ended = end_memorandum(ctx.ledger, memo_id, body.reason, signature)
+    ended = system_of(request).end_memorandum(
+        memo_id, body.reason, body.agency, body.public_key, body.signature
+    )
     return ended.to_json()
 
 
@@ -128,15 +104,9 @@ def post_memorandum(
     request: Request, body: MemorandumIn, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     """Record a memorandum signed by every agency it names; every problem is listed (422)."""
-    memo, problems = parse_memorandum(body.document)
-    if memo is None:
-        problems = [Problem(f"document.{p.field}", p.reason) for p in problems]
-        raise ValidationError(f"memorandum refused ({len(problems)} problems)", problems)
-    signed = signature_set(body.signatures, "signatures", present=True)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        recorded = record_memorandum(ctx.ledger, memo, signed)
-    return recorded.to_json()
+    system = system_of(request)
+    memo, signed = system.parse_memorandum(body.document, body.signatures)
+    return system.record_memorandum(memo, signed).to_json()
 
 
 @router.get("/memoranda")
@@ -148,14 +118,7 @@ def get_memoranda(
 ) -> list[dict[str, Any]]:
     """The memoranda in force at AT (default now), or all: parties, links, whether the
     policy in force carries each link."""
-    when = _now(at)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = memoranda(ctx.ledger)
-        published = bundle_in_force(ctx.ledger, when, when)
-    bundle = default_bundle() if published is None else published.bundle
-    at_us = to_us(when)
-    return [r.to_json(bundle, at_us) for r in found if all or r.in_force(at_us)]
+    return [shown.to_json() for shown in system_of(request).memoranda(at, every=all)]
 
 
 @router.get("/memoranda/{memo_id}")
@@ -163,13 +126,7 @@ def get_memorandum(
     request: Request, memo_id: MemoId, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
 ) -> dict[str, Any]:
     """One memorandum (404 if none)."""
-    when = _now(None)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = memorandum(ctx.ledger, memo_id)
-        published = bundle_in_force(ctx.ledger, when, when)
-    bundle = default_bundle() if published is None else published.bundle
-    return found.to_json(bundle, to_us(when))
+    return system_of(request).memorandum(memo_id).to_json()
 
 
 @router.get("/lists/{list_id}/export")
@@ -182,8 +139,6 @@ def get_list_export(
 ) -> Response:
     """The public view of a list, signed with the ledger's key and carrying a checkpoint, in
     the exchange format (docs/memoranda.md)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        export = export_list(ctx.ledger, list_id, _now(at), view=ctx.decisions)
+    export = system_of(request).export_list(list_id, at)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
     return Response(export.encode(format), media_type=media)

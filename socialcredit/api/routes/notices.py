@@ -8,26 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
-from ...notices import ContactStore, contacts_path, read_notices
+from ...accounts.auth import Principal, Role, require
 from .._params import SubjectId, subject_of
-from . import ctx_of
-from ._reads import PurposeQuery, purpose_of
+from . import system_of
+from ._reads import PurposeQuery
 
-__all__ = ["contacts_of", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["notices"])
 
 _READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
-
-
-def contacts_of(request: Request) -> ContactStore:
-    """The app's contacts store (opened on first use beside the accounts store)."""
-    state = request.app.state
-    found: ContactStore | None = getattr(state, "notice_contacts", None)
-    if found is None:
-        found = state.notice_contacts = ContactStore(contacts_path(ctx_of(request).settings))
-    return found
 
 
 class ContactIn(BaseModel):
@@ -48,11 +38,7 @@ def subject_notices(
 ) -> list[dict[str, Any]]:
     """Every notice to the subject (language-neutral content: codes, positions, dates,
     recourse), oldest first, with its e-mail delivery status. The read is logged."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = read_notices(ctx.ledger, key, principal.account, purpose_of(principal, purpose))
+    found = system_of(request).notices(principal, subject_of(subject), purpose=purpose)
     return [state.to_json() for state in found]
 
 
@@ -64,9 +50,9 @@ def register_contact(
     principal: Annotated[Principal, Depends(require(Role.SUBJECT))],
 ) -> dict[str, Any]:
     """Register (or replace) the subject's own address for notices: their consent."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    found = contacts_of(request).register(key, body.address, body.language)
+    found = system_of(request).register_contact(
+        principal, subject_of(subject), body.address, body.language
+    )
     return {"address": found.address, "language": found.language}
 
 
@@ -77,6 +63,4 @@ def erase_contact(
     principal: Annotated[Principal, Depends(require(Role.SUBJECT))],
 ) -> dict[str, bool]:
     """Erase the subject's own address (consent withdrawn); notices stay in the portal."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    return {"erased": contacts_of(request).erase(key)}
+    return {"erased": system_of(request).erase_contact(principal, subject_of(subject))}

@@ -5,31 +5,15 @@ says."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...accounts.auth import Principal, Role, require
-from ...errors import NotFoundError
-from ...policy import (
-    Change,
-    PolicyBundle,
-    PublishedBundle,
-    RevisionStatus,
-    SignatureSet,
-    bundle_in_force,
-    diff,
-    load_bundle_from_files,
-    policy_revisions,
-    publish,
-    published_bundle,
-    revision_status,
-    split_signatures,
-)
+from ...policy import Change, PublishedBundle, RevisionStatus
 from .._params import Moment
-from . import ctx_of
+from . import system_of
 
 router = APIRouter(prefix="/policy", tags=["policy"])
 
@@ -58,10 +42,6 @@ def _published_json(item: PublishedBundle, *, files: bool = False) -> dict[str, 
     return found
 
 
-def _changes(old: PolicyBundle, new: PolicyBundle) -> list[dict[str, Any]]:
-    return [_change_json(c) for c in diff(old, new)]
-
-
 def _change_json(c: Change) -> dict[str, Any]:
     return {
         "area": str(c.area),
@@ -81,10 +61,7 @@ def list_bundles(
     """Every published bundle: revision, status (``in force``, ``pending``, ``superseded``),
     effective date, ledger position and time, digest, signers; a pending one with its changes
     from the bundle in force and whether it was assessed."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        revisions = policy_revisions(ctx.ledger)
-    return [_revision_json(r) for r in revisions]
+    return [_revision_json(r) for r in system_of(request).policy_revisions()]
 
 
 def _revision_json(revision: RevisionStatus) -> dict[str, Any]:
@@ -101,9 +78,7 @@ def read_bundle(
     request: Request, revision: int, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
 ) -> dict[str, Any]:
     """A published bundle with its files."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return _published_json(published_bundle(ctx.ledger, revision), files=True)
+    return _published_json(system_of(request).published_policy(revision), files=True)
 
 
 @router.get("/in-force")
@@ -113,13 +88,7 @@ def in_force(
     at: Annotated[Moment | None, Query(description="Default: now.")] = None,
 ) -> dict[str, Any]:
     """The bundle in force at ``at`` as known now (404 if none is published)."""
-    when = at or datetime.now(UTC)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = bundle_in_force(ctx.ledger, when, datetime.now(UTC))
-    if found is None:
-        raise NotFoundError(f"no policy bundle in force at {when.isoformat()}")
-    return _published_json(found, files=True)
+    return _published_json(system_of(request).policy_in_force(at), files=True)
 
 
 @router.get("/diff")
@@ -130,16 +99,12 @@ def diff_revisions(
     _: Annotated[Principal, Depends(require(Role.PUBLIC))],
 ) -> dict[str, Any]:
     """What changed from published revision ``old`` to ``new``, rule by rule."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        before = published_bundle(ctx.ledger, old).bundle
-        after = published_bundle(ctx.ledger, new).bundle
-    return {"old": old, "new": new, "changes": _changes(before, after)}
+    changes = system_of(request).policy_diff(old, new)
+    return {"old": old, "new": new, "changes": [_change_json(c) for c in changes]}
 
 
-def _load(body: BundleIn) -> tuple[PolicyBundle, SignatureSet]:
-    files, signatures = split_signatures({n: text.encode() for n, text in body.files.items()})
-    return load_bundle_from_files(files), signatures
+def _files(body: BundleIn) -> dict[str, bytes]:
+    return {name: text.encode() for name, text in body.files.items()}
 
 
 @router.post("/check")
@@ -148,11 +113,8 @@ def check_bundle(
 ) -> dict[str, Any]:
     """Run the load-time checks on a bundle (422 with every problem) and diff it against the
     bundle in force now."""
-    bundle = _load(body)[0]
-    ctx = ctx_of(request)
-    now = datetime.now(UTC)
-    with ctx.lock:
-        current = bundle_in_force(ctx.ledger, now, now)
+    checked = system_of(request).check_policy(_files(body))
+    bundle, current = checked.bundle, checked.in_force
     return {
         "ok": True,
         "revision": bundle.revision,
@@ -161,7 +123,7 @@ def check_bundle(
         "kinds": len(bundle.catalogue.kinds),
         "rules": len(bundle.scoring.rules),
         "in_force_revision": current.revision if current else None,
-        "changes_from_in_force": _changes(current.bundle, bundle) if current else [],
+        "changes_from_in_force": [_change_json(c) for c in checked.changes],
     }
 
 
@@ -173,14 +135,12 @@ def publish_bundle(
     published one and, after genesis, it needs k signatures of the governance in force
     (``signatures.yaml``), an effective date past the notice period and an impact assessment.
     A published revision is pending until its effective date."""
-    bundle, signatures = _load(body)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        position = publish(ctx.ledger, bundle, signatures=signatures)
-        status = revision_status(ctx.ledger, position)
+    system = system_of(request)
+    bundle, signatures = system.load_policy(_files(body))
+    status = system.publish_policy(bundle, signatures)
     return {
         "revision": bundle.revision,
-        "position": position,
+        "position": status.published.position,
         "digest": bundle.digest,
         "status": status.status,
         "effective_from": bundle.manifest.effective_from_text(),

@@ -8,10 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from ...accounts.auth import Principal, Role, require
-from ...catalogue import validate_uscc
-from ...scoring import score
 from .._params import Uscc
-from . import ctx_of
+from . import system_of
 
 router = APIRouter(tags=["public"])
 
@@ -22,12 +20,10 @@ def organisation(
 ) -> dict[str, Any]:
     """An organisation's grade today and its records (a USCC is public; people are never
     shown here)."""
-    key = ("organisation", validate_uscc(uscc))
     now = datetime.now(UTC)
-    with ctx_of(request).fresh_index(key) as index:
-        found = score(index, *key, as_of=now)
+    found = system_of(request).organisation_score(uscc, now)
     return {
-        "organisation": key[1],
+        "organisation": found.subject_id,
         "as_of": now.isoformat(),
         "total": found.total,
         "grade": found.grade,

@@ -5,26 +5,17 @@ public ratee page. Who may issue a token: see :mod:`socialcredit.ratings.interac
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
-from ...accounts import source_authority
 from ...accounts.auth import Principal, Role, require
 from ...errors import RatingRefusedError
-from ...ratings import dispute, issue_token, rate, ratee_view, reply
-from ...ratings.interactions import (
-    INTERACTION_AUTHORITIES,
-    issues_interactions,
-    record_interaction,
-)
 from ...ratings.model import MAX_TEXT, Ratee
 from .._params import MAX_POSITION, Moment, Position, RateeId, ResidentId, Stars, Text, text
-from ..errors import PermissionDeniedError
-from . import ctx_of
+from . import system_of
 
 
 class _RateeConvertor(Convertor[str]):
@@ -147,43 +138,6 @@ class RatingDisputeIn(BaseModel):
     text: Text
 
 
-def _as_ratee(principal: Principal, ratee: str) -> str:
-    """A subject may act only as the ratee that is themselves (a professional)."""
-    if principal.role is Role.SUBJECT:
-        parsed = Ratee.parse(ratee)
-        if principal.subject is None or parsed.id != principal.subject[1]:
-            raise PermissionDeniedError("a subject may act only for their own ratings")
-    return ratee
-
-
-def _may_issue(principal: Principal, body: TokenIn) -> str | None:
-    """The source to check the record's filer against (None for the ratee's own account).
-
-    Raises:
-        PermissionDeniedError: unless the caller is the ratee's own account issuing as the
-            ratee, or a source of an authority kind that files interaction records issuing
-            against such a record.
-    """
-    third_party = body.issuer.startswith("record:")
-    if principal.role is Role.SUBJECT:
-        _as_ratee(principal, body.ratee)
-        if third_party:
-            raise PermissionDeniedError(
-                "the ratee's account issues tokens as the ratee; a token against an interaction "
-                "record is issued by the source that filed it"
-            )
-        return None
-    authority = source_authority(principal.role, principal.name)
-    if not issues_interactions(authority):
-        kinds = ", ".join(sorted(INTERACTION_AUTHORITIES))
-        raise PermissionDeniedError(
-            f"a {authority or 'unregistered'} source may not issue rating tokens (only {kinds})"
-        )
-    if not third_party:
-        raise PermissionDeniedError("a source issues tokens only against its interaction records")
-    return principal.name
-
-
 @router.post("/interactions", status_code=201)
 def interaction(
     request: Request,
@@ -192,14 +146,9 @@ def interaction(
 ) -> dict[str, int]:
     """File the record of one interaction naming buyer and seller (an e-invoice or payment
     record); a token against it (``record:<position>``) is third-party verified."""
-    if not issues_interactions(source_authority(principal.role, principal.name)):
-        kinds = ", ".join(sorted(INTERACTION_AUTHORITIES))
-        raise PermissionDeniedError(f"only a source of {kinds} files interaction records")
-    ctx = ctx_of(request)
-    with ctx.lock:
-        position = record_interaction(
-            ctx.ledger, principal.name, body.buyer, body.seller, body.reference
-        )
+    position = system_of(request).record_interaction(
+        principal, body.buyer, body.seller, body.reference
+    )
     return {"position": position}
 
 
@@ -211,12 +160,9 @@ def token(
 ) -> dict[str, Any]:
     """Issue a single-use rating token for one verified interaction (give it to the rater):
     the ratee's own account as the ratee, or a source against its interaction record."""
-    source = _may_issue(principal, body)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        issued = issue_token(
-            ctx.ledger, body.issuer, body.rater, body.ratee, body.interaction, source=source
-        )
+    issued = system_of(request).issue_rating_token(
+        principal, body.issuer, body.rater, body.ratee, body.interaction
+    )
     return {
         "token": issued.token,
         "token_id": issued.token_id,
@@ -232,16 +178,9 @@ def give(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUBJECT))],
 ) -> dict[str, int]:
     """Rate with a token; a subject rates as themselves, an admin names the rater."""
-    if principal.role is Role.SUBJECT:
-        if principal.subject is None:
-            raise PermissionDeniedError("this account has no resident id to rate as")
-        rater = principal.subject[1]
-    else:
-        rater = body.rater or ""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        stars = body.stars.model_dump()
-        position = rate(ctx.ledger, body.token, rater, body.ratee, stars, body.text)
+    position = system_of(request).rate(
+        principal, body.token, body.ratee, body.stars.model_dump(), body.text, rater=body.rater
+    )
     return {"position": position}
 
 
@@ -253,10 +192,8 @@ def reply_(
     principal: Annotated[Principal, Depends(require(*_RATEES))],
 ) -> dict[str, int]:
     """The ratee's one public reply to a rating."""
-    ratee = _as_ratee(principal, body.ratee)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": reply(ctx.ledger, position, ratee, body.text)}
+    system = system_of(request)
+    return {"position": system.reply_to_rating(principal, position, body.ratee, body.text)}
 
 
 @router.post("/{position}/dispute", status_code=201)
@@ -267,10 +204,8 @@ def dispute_(
     principal: Annotated[Principal, Depends(require(*_RATEES))],
 ) -> dict[str, str]:
     """The ratee disputes a rating (the same dispute machinery as records)."""
-    ratee = _as_ratee(principal, body.ratee)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"dispute": dispute(ctx.ledger, position, ratee, body.text)}
+    system = system_of(request)
+    return {"dispute": system.dispute_rating(principal, position, body.ratee, body.text)}
 
 
 @router.get("/{ratee:ratee}")
@@ -282,8 +217,4 @@ def ratee_page(
 ) -> dict[str, Any]:
     """A ratee's public page: aggregate with its interval, shown ratings (raters masked),
     how many are still sealed."""
-    when = at or datetime.now(UTC)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        view = ratee_view(ctx.ledger, ratee, when)
-    return dataclasses.asdict(view)
+    return dataclasses.asdict(system_of(request).ratee_view(ratee, at))

@@ -8,11 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
-from ...rights import repair as r
+from ...accounts.auth import Principal, Role, require
 from .._params import Position, PositionValue, Text
-from . import ctx_of
-from ._reads import PurposeQuery, log_file_read, log_reads
+from . import system_of
+from ._reads import PurposeQuery
 
 router = APIRouter(tags=["repair"])
 
@@ -61,23 +60,6 @@ class GroundsIn(BaseModel):
     text: Text
 
 
-def _subject_of_record(request: Request, position: int) -> tuple[str, str] | None:
-    ctx = ctx_of(request)
-    with ctx.lock:
-        subject = ctx.ledger.entry(position).data.get("subject")
-    if isinstance(subject, dict):
-        return str(subject.get("kind")), str(subject.get("id"))
-    return None
-
-
-def _own_repair(request: Request, principal: Principal, repair_id: str) -> r.RepairState:
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = r.repair_state(ctx.ledger, repair_id)
-    require_own_subject(principal, found.subject)
-    return found
-
-
 @router.get("/records/{position}/repair")
 def repair_conditions(
     request: Request,
@@ -87,14 +69,7 @@ def repair_conditions(
 ) -> dict[str, Any]:
     """The conditions of repair of the penalty at ``position``, each met or not (a logged
     read of its subject's file)."""
-    subject = _subject_of_record(request, position)
-    require_own_subject(principal, subject)
-    if subject is not None:
-        log_file_read(request, principal, subject, purpose, "file")
-    ctx = ctx_of(request)
-    catalogue = ctx.catalogue()
-    with ctx.lock:
-        found = r.conditions(ctx.ledger, position, catalogue)
+    found = system_of(request).repair_conditions(principal, position, purpose=purpose)
     return {"record": position, "conditions": [c.to_json() for c in found]}
 
 
@@ -105,12 +80,9 @@ def apply_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, Any]:
     """Apply for the repair of a penalty (a subject: only their own)."""
-    require_own_subject(principal, _subject_of_record(request, body.record))
-    ctx = ctx_of(request)
-    catalogue = ctx.catalogue()
-    with ctx.lock:
-        repair_id = r.apply_for_repair(ctx.ledger, body.record, body.grounds, catalogue)
-        return r.repair_state(ctx.ledger, repair_id).to_json()
+    found = system_of(request).apply_for_repair(principal, body.record, body.grounds)
+    result: dict[str, Any] = found.to_json()
+    return result
 
 
 @router.get("/repairs/queue")
@@ -122,10 +94,7 @@ def queue_(
     purpose: PurposeQuery = None,
 ) -> list[dict[str, Any]]:
     """The officers' repair work, overdue first; each person on it is logged as read."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        items = r.repair_queue(ctx.ledger)
-    log_reads(request, principal, (i.repair.subject for i in items), purpose, "listing")
+    items = system_of(request).repair_queue(principal, purpose=purpose)
     return [
         {
             "action": i.action,
@@ -145,8 +114,7 @@ def repair_(
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """One application now: conditions, deadline, decision, appeal (the read is logged)."""
-    found = _own_repair(request, principal, repair_id)
-    log_file_read(request, principal, found.subject, purpose, "file")
+    found = system_of(request).repair(principal, repair_id, purpose=purpose)
     result: dict[str, Any] = found.to_json()
     return result
 
@@ -159,12 +127,7 @@ def decide_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER))],
 ) -> dict[str, int]:
     """Decide an application: granted (every condition met) or refused."""
-    ctx = ctx_of(request)
-    catalogue = ctx.catalogue()
-    with ctx.lock:
-        position = r.decide_repair(
-            ctx.ledger, repair_id, body.outcome, principal.account, body.reason, catalogue
-        )
+    position = system_of(request).decide_repair(principal, repair_id, body.outcome, body.reason)
     return {"position": position}
 
 
@@ -176,10 +139,7 @@ def appeal_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUBJECT))],
 ) -> dict[str, str]:
     """Appeal a refused application (once)."""
-    _own_repair(request, principal, repair_id)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"appeal": r.appeal_repair(ctx.ledger, repair_id, body.text)}
+    return {"appeal": system_of(request).appeal_repair(principal, repair_id, body.text)}
 
 
 @router.post("/repairs/{repair_id}/appeal/decision", status_code=201)
@@ -190,10 +150,7 @@ def decide_appeal_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.APPEAL_OFFICER))],
 ) -> dict[str, int]:
     """Decide the appeal of a refusal (granted or confirmed), by another officer."""
-    ctx = ctx_of(request)
-    catalogue = ctx.catalogue()
-    with ctx.lock:
-        position = r.decide_appeal(
-            ctx.ledger, repair_id, body.outcome, principal.account, body.reason, catalogue
-        )
+    position = system_of(request).decide_repair_appeal(
+        principal, repair_id, body.outcome, body.reason
+    )
     return {"position": position}

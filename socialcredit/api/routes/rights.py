@@ -9,31 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
-from ...errors import NotFoundError
-from ...rights import (
-    acknowledge,
-    add_evidence,
-    appeal,
-    attach_statement,
-    correct_record,
-    decide,
-    decide_appeal,
-    dispute_state,
-    disputes_of,
-    export_file,
-    open_dispute,
-    queue,
-    reads_of,
-    recertify,
-    subject_report,
-    withdraw_record,
-)
-from ...rights.reads import purposes
+from ...accounts.auth import Principal, Role, require
 from .._params import Amount, Moment, Position, PositionValue, SubjectId, Text, subject_of
-from ..errors import PermissionDeniedError
-from . import ctx_of
-from ._reads import PurposeQuery, log_file_read, log_reads, purpose_of
+from . import system_of
+from ._reads import PurposeQuery
 
 router = APIRouter(tags=["rights"])
 
@@ -126,46 +105,14 @@ def _changes(changes: ChangesIn | None) -> dict[str, Any] | None:
     return None if changes is None else changes.as_changes()
 
 
-def _target_subject(request: Request, position: int) -> tuple[str, str] | None:
-    ctx = ctx_of(request)
-    with ctx.lock:
-        data = ctx.ledger.entry(position).data
-    subject = data.get("subject") if isinstance(data, dict) else None
-    if isinstance(subject, dict):
-        return str(subject.get("kind")), str(subject.get("id"))
-    return None
-
-
-def _own_dispute(request: Request, principal: Principal, dispute_id: str) -> None:
-    if principal.role is not Role.SUBJECT:
-        return
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = dispute_state(ctx.ledger, dispute_id)
-    require_own_subject(principal, found.subject)
-
-
-def _source_may_touch(request: Request, principal: Principal, position: int) -> None:
-    if principal.role is not Role.SOURCE:
-        return
-    ctx = ctx_of(request)
-    with ctx.lock:
-        entry = ctx.ledger.entry(position)
-    if entry.data.get("kind") not in principal.allowed_kinds:
-        raise PermissionDeniedError("this source may not change records of this kind")
-    if entry.data.get("source") != principal.name:
-        raise PermissionDeniedError(
-            f"record {position} was filed by another source; only its own source may "
-            "correct, withdraw or recertify it"
-        )
-
-
 @router.get("/purposes")
-def list_purposes(_: Annotated[Principal, Depends(require(Role.PUBLIC))]) -> list[dict[str, Any]]:
+def list_purposes(
+    request: Request, _: Annotated[Principal, Depends(require(Role.PUBLIC))]
+) -> list[dict[str, Any]]:
     """The whitelist of purposes for which a file may be read."""
     return [
         {"id": p.id, "description": p.description, "personal_data": p.personal_data}
-        for p in purposes().values()
+        for p in system_of(request).purposes()
     ]
 
 
@@ -178,13 +125,7 @@ def report(
 ) -> dict[str, Any]:
     """The subject access report (records with source, legal basis, contribution, status,
     statements and inclusion proofs; disputes; reads; consequences). The read is logged."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return subject_report(
-            ctx.ledger, *key, None, principal.account, purpose_of(principal, purpose)
-        )
+    return system_of(request).report(principal, subject_of(subject), purpose=purpose)
 
 
 @router.get("/subjects/{subject}/export")
@@ -195,11 +136,7 @@ def export(
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """The whole file as JSON: the report plus every ledger entry about the subject."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return export_file(ctx.ledger, *key, principal.account, purpose_of(principal, purpose))
+    return system_of(request).export_file(principal, subject_of(subject), purpose=purpose)
 
 
 @router.get("/subjects/{subject}/reads")
@@ -209,11 +146,7 @@ def reads(
     principal: Annotated[Principal, Depends(require(*_FILE_READERS))],
 ) -> list[dict[str, Any]]:
     """Every logged read of the subject's file: who, when, for which purpose."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return [read.to_json() for read in reads_of(ctx.ledger, key)]
+    return [read.to_json() for read in system_of(request).reads(principal, subject_of(subject))]
 
 
 @router.get("/subjects/{subject}/disputes")
@@ -225,12 +158,8 @@ def subject_disputes(
 ) -> list[dict[str, Any]]:
     """Every dispute about the subject's records and ratings, with state and deadlines (the
     read is logged)."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
-    log_file_read(request, principal, key, purpose, "disputes")
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return [found.to_json() for found in disputes_of(ctx.ledger, subject=key)]
+    found = system_of(request).disputes(principal, subject_of(subject), purpose=purpose)
+    return [dispute.to_json() for dispute in found]
 
 
 @router.post("/disputes", status_code=201)
@@ -240,11 +169,7 @@ def open_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, str]:
     """Open a dispute against a record (a subject: only one about themselves)."""
-    if principal.role is Role.SUBJECT:
-        require_own_subject(principal, _target_subject(request, body.target))
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"dispute": open_dispute(ctx.ledger, body.target, body.grounds)}
+    return {"dispute": system_of(request).open_dispute(principal, body.target, body.grounds)}
 
 
 @router.get("/disputes/queue")
@@ -257,10 +182,7 @@ def dispute_queue(
 ) -> list[dict[str, Any]]:
     """The officers' work, most urgent first: what to do, by when, whether overdue. Each
     person on it is logged as read (``listing``, default purpose ``dispute_handling``)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        items = queue(ctx.ledger)
-    log_reads(request, principal, (i.dispute.subject for i in items), purpose, "listing")
+    items = system_of(request).dispute_queue(principal, purpose=purpose)
     return [
         {
             "action": i.action,
@@ -280,12 +202,9 @@ def dispute(
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """One dispute now: state, deadlines, evidence, decision, appeal (the read is logged)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = dispute_state(ctx.ledger, dispute_id)
-    require_own_subject(principal, found.subject)
-    log_file_read(request, principal, found.subject, purpose, "disputes")
-    result: dict[str, Any] = found.to_json()
+    result: dict[str, Any] = (
+        system_of(request).dispute(principal, dispute_id, purpose=purpose).to_json()
+    )
     return result
 
 
@@ -296,9 +215,7 @@ def acknowledge_(
     principal: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Acknowledge an open dispute (due within 5 business days of opening)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": acknowledge(ctx.ledger, dispute_id, principal.account)}
+    return {"position": system_of(request).acknowledge_dispute(principal, dispute_id)}
 
 
 @router.post("/disputes/{dispute_id}/evidence", status_code=201)
@@ -309,10 +226,7 @@ def evidence(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.OFFICER, Role.SUBJECT))],
 ) -> dict[str, int]:
     """Add new evidence (before the 30-day deadline it extends the decision deadline)."""
-    _own_dispute(request, principal, dispute_id)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": add_evidence(ctx.ledger, dispute_id, body.text, principal.account)}
+    return {"position": system_of(request).add_evidence(principal, dispute_id, body.text)}
 
 
 @router.post("/disputes/{dispute_id}/decision", status_code=201)
@@ -323,16 +237,9 @@ def decide_(
     principal: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Decide a dispute: upheld, corrected (with changes) or deleted (unverifiable)."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        position = decide(
-            ctx.ledger,
-            dispute_id,
-            body.outcome,
-            principal.account,
-            body.reason,
-            _changes(body.changes),
-        )
+    position = system_of(request).decide_dispute(
+        principal, dispute_id, body.outcome, body.reason, _changes(body.changes)
+    )
     return {"position": position}
 
 
@@ -344,10 +251,7 @@ def appeal_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUBJECT))],
 ) -> dict[str, str]:
     """Appeal a decided dispute (once)."""
-    _own_dispute(request, principal, dispute_id)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"appeal": appeal(ctx.ledger, dispute_id, body.text)}
+    return {"appeal": system_of(request).appeal_dispute(principal, dispute_id, body.text)}
 
 
 @router.post("/disputes/{dispute_id}/appeal/decision", status_code=201)
@@ -358,16 +262,9 @@ def decide_appeal_(
     principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.APPEAL_OFFICER))],
 ) -> dict[str, int]:
     """Decide an appeal (confirmed, corrected, deleted) — by another officer than the first."""
-    ctx = ctx_of(request)
-    with ctx.lock:
-        position = decide_appeal(
-            ctx.ledger,
-            dispute_id,
-            body.outcome,
-            principal.account,
-            body.reason,
-            _changes(body.changes),
-        )
+    position = system_of(request).decide_dispute_appeal(
+        principal, dispute_id, body.outcome, body.reason, _changes(body.changes)
+    )
     return {"position": position}
 
 
@@ -379,12 +276,8 @@ def statement(
     principal: Annotated[Principal, Depends(require(Role.SUBJECT))],
 ) -> dict[str, int]:
     """Attach the subject's statement to their record; it travels with the record."""
-    if principal.subject is None:
-        raise NotFoundError("this account has no file")
-    require_own_subject(principal, _target_subject(request, position))
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": attach_statement(ctx.ledger, principal.subject, position, body.text)}
+    found = system_of(request).attach_statement(principal, principal.subject, position, body.text)
+    return {"position": found}
 
 
 @router.post("/records/{position}/correction", status_code=201)
@@ -395,12 +288,9 @@ def correction(
     principal: Annotated[Principal, Depends(require(*_SOURCES))],
 ) -> dict[str, int]:
     """The source corrects a record (amount and/or occurred_at)."""
-    _source_may_touch(request, principal, position)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        found = correct_record(
-            ctx.ledger, position, body.changes.as_changes(), principal.name, body.reason
-        )
+    found = system_of(request).correct_record(
+        principal, position, body.changes.as_changes(), body.reason
+    )
     return {"position": found}
 
 
@@ -412,10 +302,7 @@ def withdrawal(
     principal: Annotated[Principal, Depends(require(*_SOURCES))],
 ) -> dict[str, int]:
     """The source withdraws a record; it stops counting until recertified."""
-    _source_may_touch(request, principal, position)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": withdraw_record(ctx.ledger, position, principal.name, body.text)}
+    return {"position": system_of(request).withdraw_record(principal, position, body.text)}
 
 
 @router.post("/records/{position}/recertification", status_code=201)
@@ -426,7 +313,4 @@ def recertification(
     principal: Annotated[Principal, Depends(require(*_SOURCES))],
 ) -> dict[str, int]:
     """Bring a withdrawn record back on the source's certification (the subject is told)."""
-    _source_may_touch(request, principal, position)
-    ctx = ctx_of(request)
-    with ctx.lock:
-        return {"position": recertify(ctx.ledger, position, principal.name, body.text)}
+    return {"position": system_of(request).recertify_record(principal, position, body.text)}

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ...accounts.auth import Principal, Role, require, require_own_subject
-from ...errors import Problem, ValidationError
-from ...scoring import explain, score
-from ...scoring.engine import resolve_policy
+from ...accounts.auth import Principal, Role, require
 from .._params import Moment, SubjectId, subject_of, times
-from . import ctx_of
-from ._reads import PurposeQuery, log_file_read
+from . import system_of
+from ._reads import PurposeQuery
 
 router = APIRouter(tags=["scores"])
 
 _READERS = (Role.ADMIN, Role.OFFICER, Role.APPEAL_OFFICER, Role.SUBJECT)
-MAX_HISTORY_POINTS = 400
 _AsOf = Annotated[Moment | None, Query(description="Default: now.")]
 _KnownAt = Annotated[Moment | None, Query(description="What the ledger knew then; default as_of.")]
 
@@ -33,12 +29,11 @@ def subject_score(
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """SUBJECT's score per dimension and in total, and the grade."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
     when, known = times(as_of, known_at)
-    log_file_read(request, principal, key, purpose)
-    with ctx_of(request).fresh_index(key) as index:
-        return score(index, *key, as_of=when, known_at=known).to_json()
+    found = system_of(request).score(
+        principal, subject_of(subject), as_of=when, known_at=known, purpose=purpose
+    )
+    return found.to_json()
 
 
 @router.get("/subjects/{subject}/explanation")
@@ -51,12 +46,11 @@ def subject_explanation(
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """Every record's contribution, the top reasons, the way up and when records expire."""
-    key = subject_of(subject)
-    require_own_subject(principal, key)
     when, known = times(as_of, known_at)
-    log_file_read(request, principal, key, purpose)
-    with ctx_of(request).fresh_index(key) as index:
-        return explain(index, *key, as_of=when, known_at=known).to_json()
+    found = system_of(request).explain(
+        principal, subject_of(subject), as_of=when, known_at=known, purpose=purpose
+    )
+    return found.to_json()
 
 
 @router.get("/subjects/{subject}/history")
@@ -71,22 +65,12 @@ def subject_history(
 ) -> dict[str, Any]:
     """SUBJECT's score from ``from`` to ``to`` every ``every_days``, each as known then."""
     key = subject_of(subject)
-    require_own_subject(principal, key)
-    first, last = start, end or datetime.now(UTC)
-    every = timedelta(days=every_days)
-    if first > last or (last - first) / every > MAX_HISTORY_POINTS:
-        raise ValidationError(
-            "bad period",
-            [Problem("from", f"must be before 'to', with at most {MAX_HISTORY_POINTS} points")],
-        )
-    log_file_read(request, principal, key, purpose)
-    ctx = ctx_of(request)
-    points = []
-    with ctx.fresh_index(key) as index:
-        at = first
-        while at <= last:
-            policy = resolve_policy(ctx.ledger, at, at)
-            found = score(index, *key, as_of=at, policy=policy)
-            points.append({"as_of": at.isoformat(), "total": found.total, "grade": found.grade})
-            at += every
-    return {"subject": {"kind": key[0], "id": key[1]}, "points": points}
+    points = system_of(request).history(
+        principal, key, start=start, end=end, every=timedelta(days=every_days), purpose=purpose
+    )
+    return {
+        "subject": {"kind": key[0], "id": key[1]},
+        "points": [
+            {"as_of": p.as_of.isoformat(), "total": p.total, "grade": p.grade} for p in points
+        ],
+    }

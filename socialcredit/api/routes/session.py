@@ -18,7 +18,7 @@ from ...accounts.auth import (
 )
 from .._json import OrjsonResponse
 from .._params import SubjectId, subject_of
-from . import ctx_of
+from . import system_of
 
 router = APIRouter(tags=["session"])
 
@@ -93,11 +93,8 @@ def login(
 ) -> dict[str, Any]:
     """Log in: sets the session cookie and returns the CSRF token unsafe requests must send
     (header ``X-CSRF-Token``)."""
-    accounts = ctx_of(request).accounts
-    session_id = accounts.login(body.username, body.password)
-    session = accounts.session(session_id)
-    assert session is not None
-    set_session_cookie(response, request, session_id)
+    session = system_of(request).login(body.username, body.password)
+    set_session_cookie(response, request, session.id)
     return {**principal_json(session.principal), "csrf_token": session.csrf}
 
 
@@ -108,7 +105,7 @@ def logout(
     """End the session (if any) and clear the cookie."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is not None:
-        ctx_of(request).accounts.logout(cookie)
+        system_of(request).logout(cookie)
     clear_session_cookie(response)
     return {"logged_out": True}
 
@@ -118,7 +115,7 @@ def list_accounts(
     request: Request, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> list[dict[str, Any]]:
     """Every API key and user (never a secret)."""
-    return [account.to_json() for account in ctx_of(request).accounts.accounts()]
+    return [account.to_json() for account in system_of(request).account_list()]
 
 
 @router.post("/accounts/keys", status_code=201)
@@ -127,10 +124,10 @@ def create_key(
 ) -> dict[str, Any]:
     """Create an API key; the key is in this response only."""
     subject = subject_of(body.subject) if body.subject else None
-    key = ctx_of(request).accounts.create_api_key(
+    made = system_of(request).create_api_key(
         body.role, body.name, subject=subject, allowed_kinds=body.allowed_kinds
     )
-    return {"key": key, "id": key.split("_", 2)[1], "role": body.role.value, "name": body.name}
+    return {"key": made.key, "id": made.id, "role": made.role.value, "name": made.name}
 
 
 _KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The key's id.")]
@@ -142,8 +139,8 @@ def rotate_key(
 ) -> dict[str, Any]:
     """Replace a key by a new one with the same role, name, subject and kinds; the new key is
     in this response only, and the old one stops working."""
-    key = ctx_of(request).accounts.rotate_key(key_id)
-    return {"key": key, "id": key.split("_", 2)[1], "replaces": key_id}
+    made = system_of(request).rotate_api_key(key_id)
+    return {"key": made.key, "id": made.id, "replaces": key_id}
 
 
 @router.post("/accounts/keys/{key_id}/revoke")
@@ -151,5 +148,5 @@ def revoke_key(
     request: Request, key_id: _KeyId, _: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     """Revoke a key: it stops working at once."""
-    ctx_of(request).accounts.revoke_key(key_id)
+    system_of(request).revoke_api_key(key_id)
     return {"revoked": key_id}

@@ -21,7 +21,7 @@ from ..settings import Settings
 
 __all__ = ["SnapshotSchedule"]
 
-_log = logging.getLogger("socialcredit.api")
+_log = logging.getLogger("socialcredit.system")
 
 
 class SnapshotSchedule:
