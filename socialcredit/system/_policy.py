@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFoundError, Problem
-from ._core import SystemCore
+from ._scores import ScoreUseCases
 
 if TYPE_CHECKING:
     from ..accounts import Principal
@@ -159,21 +159,9 @@ def _now(at: datetime | None) -> datetime:
     return at or datetime.now(UTC)
 
 
-class PolicyUseCases(SystemCore):
+class PolicyUseCases(ScoreUseCases):
     """The policy and the public pages. Nothing here reads a person's file: the public pages
     show organisations only, and public lists masked."""
-
-    if TYPE_CHECKING:  # provided by ScoreUseCases in the System
-
-        def consequences(
-            self,
-            who: Principal,
-            subject: tuple[str, str],
-            *,
-            at: datetime | None = None,
-            purpose: str | None = None,
-            logged: bool = True,
-        ) -> SubjectConsequences: ...
 
     # ------------------------------------------------------------ the published policy
 

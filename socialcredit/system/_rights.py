@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..accounts import Principal, Role
 from ..errors import NotFoundError, PermissionDeniedError
-from ._core import DEFAULT_PURPOSE, SUBJECT_ACCESS, SystemCore
-from ._scores import score_points
+from ._core import DEFAULT_PURPOSE, SUBJECT_ACCESS
+from ._scores import ScoreUseCases, score_points
 
 if TYPE_CHECKING:
-    from ..consequences import SubjectConsequences
     from ..policy import PublishedBundle
     from ..records import RecordStatus
     from ..rights.disputes import DisputeState, QueueItem
@@ -55,25 +54,13 @@ class OwnFile:
     consequences: dict[str, Any]
 
 
-class RightsUseCases(SystemCore):
+class RightsUseCases(ScoreUseCases):
     """A subject's rights: disputes and appeals, statements, the report and export of the
     file, who read it, and the lifecycle of a record (correct, withdraw, recertify).
 
     Own-subject rule: a subject may act only on their own file (``PermissionDeniedError``);
     the ``own_*`` methods, for the subject's own pages, answer a position or dispute outside
     the file with ``NotFoundError`` instead, as if it did not exist."""
-
-    if TYPE_CHECKING:  # provided by ScoreUseCases in the System
-
-        def consequences(
-            self,
-            who: Principal,
-            subject: tuple[str, str],
-            *,
-            at: datetime | None = None,
-            purpose: str | None = None,
-            logged: bool = True,
-        ) -> SubjectConsequences: ...
 
     # ------------------------------------------------------------------ small shared reads
 

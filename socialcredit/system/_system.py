@@ -17,7 +17,6 @@ __all__ = ["System"]
 
 
 class System(
-    ScoreUseCases,
     RecordUseCases,
     LedgerUseCases,
     PolicyUseCases,
@@ -26,6 +25,7 @@ class System(
     NoticeUseCases,
     RatingUseCases,
     MemorandumUseCases,
+    ScoreUseCases,
     AccountUseCases,
 ):
     """The running engine over one ledger: open it with :meth:`open` (a command) or serve it
