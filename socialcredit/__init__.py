@@ -60,20 +60,15 @@ if _typing.TYPE_CHECKING:  # the real names for type checkers; at run time they 
     from socialcredit.policy import (
         PolicyBundle,
         bundle_in_force,
+        catalogue_in_force,
         default_bundle,
         load_bundle,
         publish,
     )
-    from socialcredit.rights import (
-        attach_statement,
-        dispute_state,
-        disputes_of,
-        export_file,
-        open_dispute,
-        subject_report,
-    )
+    from socialcredit.reports import export_file, subject_report
+    from socialcredit.rights import attach_statement, dispute_state, disputes_of, open_dispute
     from socialcredit.scoring import Explanation, ScoreResult, explain, rescore, score
-    from socialcredit.service import catalogue_in_force, init_ledger, open_ledger
+    from socialcredit.service import init_ledger, open_ledger
     from socialcredit.settings import Settings
     from socialcredit.system import System, operator
 
@@ -86,7 +81,7 @@ _LAZY = {
     "operator": "system",
     "open_ledger": "service",
     "init_ledger": "service",
-    "catalogue_in_force": "service",
+    "catalogue_in_force": "policy",
     "Ledger": "ledger",
     "VerifyReport": "ledger",
     "verify_ledger": "ledger",
@@ -100,8 +95,8 @@ _LAZY = {
     "Decision": "consequences",
     "DecisionService": "consequences",
     "subject_consequences": "consequences",
-    "subject_report": "rights",
-    "export_file": "rights",
+    "subject_report": "reports",
+    "export_file": "reports",
     "open_dispute": "rights",
     "dispute_state": "rights",
     "disputes_of": "rights",

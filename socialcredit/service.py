@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .catalogue import Catalogue, default_catalogue
 from .errors import ConfigurationError
 from .ledger import Ledger, Signer, create_key_file
 from .ledger.checkpoints import public_key_from_text
@@ -16,7 +15,6 @@ from .storage import open_store, sqlite_path
 
 __all__ = [
     "PinnedKey",
-    "catalogue_in_force",
     "check_store_exists",
     "init_ledger",
     "open_ledger",
@@ -102,15 +100,3 @@ def pinned_public_key(settings: Settings, ledger: Ledger, explicit: str | None =
     if key_path.exists():
         return PinnedKey(Signer.from_key_file(key_path).public_key, str(key_path))
     return PinnedKey(ledger.public_key, "store")
-
-
-def catalogue_in_force(ledger: Ledger) -> Catalogue:
-    """The catalogue that incoming records are checked against now: the one of the policy
-    bundle in force at the ledger's current time, or the default catalogue when no bundle
-    has been published."""
-    from .policy import bundle_in_force
-    from .scoring.engine import from_us
-
-    now = from_us(ledger.clock())
-    published = bundle_in_force(ledger, now, now)
-    return default_catalogue() if published is None else published.bundle.catalogue

@@ -69,6 +69,8 @@ def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("web/subject.py", "import socialcredit.api.routes", "layers"),
         # a domain package reaching up into the application object
         ("records/_index.py", "import socialcredit.system", "layers"),
+        # rights reaching up into the consequences (the subject report lives above both)
+        ("rights/disputes.py", "import socialcredit.consequences", "layers"),
         # the lab importing the portal
         ("simulation/metrics.py", "import socialcredit.web", "lab"),
         # the lab driving the application object

@@ -4,7 +4,8 @@ Each package's ``__init__`` exports its surface with ``__all__``; adapters and o
 import from it. A change to a surface is a deliberate change to :data:`SURFACES` below. The
 record rows, the record index and the lifecycle have one home, :mod:`socialcredit.records`,
 whose implementation modules are private, as are the application object's
-(:mod:`socialcredit.system`).
+(:mod:`socialcredit.system`). The subject access report has one home too,
+:mod:`socialcredit.reports`, above rights and consequences.
 """
 
 from __future__ import annotations
@@ -115,17 +116,21 @@ SURFACES: dict[str, list[str]] = {
         "dispute_state",
         "disputes_of",
         "enquiries_of",
-        "export_file",
         "log_read",
         "log_reads",
         "open_dispute",
         "queue",
-        "read_file",
         "reads_of",
         "recertify",
         "statements_of",
-        "subject_report",
         "withdraw_record",
+    ],
+    "reports": [
+        "REPORT_VERSION",
+        "build_report",
+        "export_file",
+        "read_file",
+        "subject_report",
     ],
     "consequences": [
         "AuditWriter",
@@ -190,6 +195,7 @@ SURFACES: dict[str, list[str]] = {
         "Tier",
         "audit_publications",
         "bundle_in_force",
+        "catalogue_in_force",
         "default_bundle",
         "diff",
         "file_hash",
@@ -291,6 +297,21 @@ def test_the_application_objects_modules_are_private() -> None:
 
     found = [m.name for m in pkgutil.iter_modules(socialcredit.system.__path__)]
     assert "_core" in found and [name for name in found if not name.startswith("_")] == []
+
+
+def test_the_subject_report_has_one_home_above_rights() -> None:
+    import socialcredit.reports
+    import socialcredit.rights
+
+    assert importlib.util.find_spec("socialcredit.rights.report") is None
+    for name in SURFACES["reports"]:
+        assert not hasattr(socialcredit.rights, name), name
+    assert not hasattr(importlib.import_module("socialcredit.rights.reads"), "read_file")
+    found = [m.name for m in pkgutil.iter_modules(socialcredit.reports.__path__)]
+    assert found == ["_subject"]
+    assert socialcredit.reports.subject_report.__module__ == "socialcredit.reports._subject"
+    assert socialcredit.subject_report is socialcredit.reports.subject_report
+    assert socialcredit.export_file is socialcredit.reports.export_file
 
 
 def test_the_records_have_one_home() -> None:

@@ -35,8 +35,8 @@ from socialcredit.ledger.checkpoints import public_key_from_text
 from socialcredit.ledger.proofs import check_inclusion_proof
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
+from socialcredit.reports import subject_report
 from socialcredit.rights.reads import reads_of
-from socialcredit.rights.report import subject_report
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 from tests.records_factory import organisation, person
@@ -177,7 +177,7 @@ def test_rendering_the_pdf_is_a_logged_read(city: City) -> None:
 
 def test_a_purpose_without_personal_data_gets_a_redacted_pdf(city: City) -> None:
     # Not the subject of the logged-read test, who read their own file under their own id:
-    # the redacted report (rights.report) masks the subject but not the readers.
+    # the redacted report (reports.subject_report) masks the subject but not the readers.
     subject = [s for s in city.subjects if s[0] == "person"][-2]
     report, document = credit_report_pdf(
         city.ledger, *subject, reader="auditor:wang", purpose="audit_without_personal_data"

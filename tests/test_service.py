@@ -7,8 +7,7 @@ from typing import Any
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ledger import Ledger
-from socialcredit.policy import publish
-from socialcredit.service import catalogue_in_force
+from socialcredit.policy import catalogue_in_force, publish
 from tests.test_scoring import loan_default_doubled
 
 YEAR_S = 365 * 86_400

@@ -31,8 +31,8 @@ from socialcredit.ledger import Ledger
 from socialcredit.ledger.subject_index import build_subject_index, subject_entries
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
+from socialcredit.reports import build_report
 from socialcredit.rights.disputes import correct_record, decide, open_dispute, withdraw_record
-from socialcredit.rights.report import build_report
 from socialcredit.rights.statements import attach_statement
 from socialcredit.scoring import explain, score
 from socialcredit.scoring.engine import from_us

@@ -1,6 +1,6 @@
 """``socialcredit demo``: build the synthetic city, then serve the portal over it.
 
-The build step is :func:`socialcredit.demo.run_demo`. Serving opens the HTTP API's app (which
+The build step is :meth:`socialcredit.System.build_demo`. Serving opens the HTTP API's app (which
 mounts the portal) with one demo login per role, prints the address and the logins, fetches
 its own front page once to prove it serves, and runs until Ctrl-C or ``--serve-for`` seconds.
 """
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from ..demo import run_demo
 from ..errors import ConfigurationError, IntegrityError
 from ..settings import Settings
 from ..system import System
@@ -79,7 +78,7 @@ def demo(
     """
     if not force:
         _refuse_to_replace(directory)
-    result = run_demo(
+    result = System.build_demo(
         directory, click.echo, residents=residents, organisations=organisations, seed=seed
     )
     if not (result.verified and result.proof_ok):
@@ -116,21 +115,17 @@ def _serve(settings: Settings, host: str, port: int, serve_for: float | None) ->
     """Seed the demo logins, print them, and serve until Ctrl-C or ``serve_for`` seconds."""
     import uvicorn
 
-    from ..accounts import AccountStore, seed_demo_accounts
     from ..server import create_app
 
-    accounts = AccountStore(settings.accounts_path())
     with System.open(settings, write=False) as system:
-        # the demo subject login gets the fullest file: every section of "my file" shows
-        subjects = system.subjects_most_recorded_first()
-    logins = seed_demo_accounts(accounts, subjects)
+        logins = system.seed_demo_logins()
     sock = _bind(host, port)
     address = "http://{}:{}".format(*sock.getsockname()[:2])
     click.echo(f"portal      {address}/  (API under {address}/api/v1, docs {address}/api/v1/docs)")
     click.echo("logins      role            user                  password")
     for login in logins:
         click.echo(f"            {login.role.value:15s} {login.username:21s} {login.password}")
-    app = create_app(settings, accounts=accounts)
+    app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     threading.Thread(
         target=_watch, args=(server, address, serve_for), name="demo-watch", daemon=True

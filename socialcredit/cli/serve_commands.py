@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from ..accounts import Role
 from ..errors import Problem, ValidationError
 from ..settings import Settings
+from ..system import System
 from . import cli, emit_json, settings_of
 from ._args import parse_subject
-
-if TYPE_CHECKING:
-    from ..accounts import AccountStore
 
 _ROLES = click.Choice([role.value for role in Role if role is not Role.PUBLIC])
 
 
-def _accounts(settings: Settings, path: Path | None) -> AccountStore:
-    from ..accounts import AccountStore
-
-    return AccountStore(path or settings.accounts_path())
+def _accounts(settings: Settings, path: Path | None) -> Settings:
+    """``settings`` with ``--accounts`` (if given) as the accounts file."""
+    return settings if path is None else dataclasses.replace(settings, accounts=path)
 
 
 _accounts_option = click.option(
@@ -168,15 +165,15 @@ def add_key(
     accounts_path: Path | None,
 ) -> None:
     """Create an API key with ROLE named NAME and print it (shown only this once)."""
-    store = _accounts(settings_of(ctx), accounts_path)
-    key = store.create_api_key(
+    issued = System.add_api_key(
+        _accounts(settings_of(ctx), accounts_path),
         role,
         name,
         subject=parse_subject(subject) if subject else None,
         allowed_kinds=kinds,
         authority=_source_authority(role, authority),
     )
-    click.echo(key)
+    click.echo(issued.key)
 
 
 @account.command("add-user")
@@ -199,8 +196,8 @@ def add_user(
     accounts_path: Path | None,
 ) -> None:
     """Create a portal user USERNAME with ROLE (password hashed with scrypt)."""
-    store = _accounts(settings_of(ctx), accounts_path)
-    store.create_user(
+    System.add_user(
+        _accounts(settings_of(ctx), accounts_path),
         username,
         password,
         role,
@@ -217,7 +214,7 @@ def add_user(
 @click.pass_context
 def list_accounts(ctx: click.Context, as_json: bool, accounts_path: Path | None) -> None:
     """List API keys (by id) and users, never a secret."""
-    found = _accounts(settings_of(ctx), accounts_path).accounts()
+    found = System.list_accounts(_accounts(settings_of(ctx), accounts_path))
     if as_json:
         emit_json([a.to_json() for a in found])
         return

@@ -2,7 +2,7 @@
 enterprise credit report, as PDF files with inclusion proofs (QR codes and an appendix).
 
 Each document is a rendering of a report that the library already computes
-(:func:`socialcredit.rights.report.subject_report`, :func:`enterprise_report`); fonts come
+(:func:`socialcredit.reports.subject_report`, :func:`enterprise_report`); fonts come
 from the system (a CJK font when one is installed, see :func:`choose_font`).
 """
 

@@ -1,5 +1,5 @@
 """The subject's credit report as a PDF: a rendering of the subject access report
-(:func:`socialcredit.rights.report.subject_report`, ``SubjectReportV1``), never a second
+(:func:`socialcredit.reports.subject_report`, ``SubjectReportV1``), never a second
 computation.
 
 Each record carries a QR code holding its inclusion proof (``InclusionProofV1`` without the
@@ -19,7 +19,7 @@ import orjson
 
 from ..ledger import Ledger
 from ..policy import bundle_in_force, default_bundle
-from ..rights.report import subject_report
+from ..reports import subject_report
 from ._layout import FontChoice, Page, choose_font
 
 __all__ = [

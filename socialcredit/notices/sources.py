@@ -28,10 +28,11 @@ from typing import Any, NamedTuple
 
 from ..catalogue.firewall import screen
 from ..catalogue.identifiers import person_facts
+from ..consequences.events import DecisionMadeV1
 from ..events import EVENTS
 from ..ledger import Entry, Ledger
 from ..records.events import RecordRecertifiedV1
-from ..rights.events import RepairAppealDecidedV1, RepairDecidedV1
+from ..rights.events import DisputeOpenedV1, RepairAppealDecidedV1, RepairDecidedV1
 from ..timeutil import format_time
 from .events import NoticeQueuedV1
 from .model import QUEUED, Notice, notice_id, queued_entry, scan_types
@@ -47,10 +48,8 @@ __all__ = [
 
 _BATCH = 1_000
 _RECERTIFIED = RecordRecertifiedV1.TYPE
-# Read as dicts: the consequences and rights event modules would close the import cycle that
-# rights.repair -> notices.sources still makes (issue 19: notices should pull repair's source).
-_DECISION = "DecisionMade"
-_DISPUTE_OPENED = "DisputeOpened"
+_DECISION = DecisionMadeV1.TYPE
+_DISPUTE_OPENED = DisputeOpenedV1.TYPE
 _SCANNED = (_RECERTIFIED, _DECISION, _DISPUTE_OPENED, QUEUED)
 
 
@@ -91,7 +90,7 @@ class _Read:
     """What one scan of the ledger gathered for the sources."""
 
     recertified: list[Entry] = field(default_factory=list)
-    decisions: list[Entry] = field(default_factory=list)
+    decisions: list[tuple[Entry, DecisionMadeV1]] = field(default_factory=list)  # denials
     disputes: dict[str, int] = field(default_factory=dict)  # dispute id -> DisputeOpened position
     queued: set[str] = field(default_factory=set)  # ids already in the outbox
 
@@ -125,12 +124,11 @@ def _recertified(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate
 
 def _decisions(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate]:
     view = _consequence_view(ledger) if read.decisions else None
-    for entry in read.decisions:
-        data = entry.data
+    for entry, decision in read.decisions:
         reasons = [
             {"measure": r["measure"], "list": r["list"], "grounds": list(r["grounds"]),
              "legal_basis": r["legal_basis"]}
-            for r in data.get("reasons", ())
+            for r in decision.reasons
         ]  # fmt: skip
         grounds = sorted({g for r in reasons for g in r["grounds"]})
         recourse: list[dict[str, Any]] = []
@@ -145,13 +143,13 @@ def _decisions(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate]:
         recourse.append({"code": "human_review"})
         content = {
             "decision": entry.position,
-            "service": data["service"],
-            "day": str(data["at"])[:10],
-            "measures": list(data.get("measures", ())),
+            "service": decision.service,
+            "day": decision.at[:10],
+            "measures": list(decision.measures),
             "reasons": reasons,
             "recourse": recourse,
         }
-        subject = _subject(data["subject"])
+        subject = decision.subject
         yield candidate("adverse_decision", str(entry.position), subject, entry.position, content)
 
 
@@ -241,18 +239,23 @@ def _repairs(ledger: Ledger, read: _Read, now_us: int) -> Iterator[Candidate]:
     for entry in scan_types(ledger, _REPAIR_DECIDED):
         if entry.recorded_at_us > now_us:
             break
-        data = entry.data
-        to = data["notice"]["to"]
+        appeal = entry.type == RepairAppealDecidedV1.TYPE
+        decided: RepairDecidedV1 | RepairAppealDecidedV1 = (
+            EVENTS.read_as(entry, RepairAppealDecidedV1)
+            if appeal
+            else EVENTS.read_as(entry, RepairDecidedV1)
+        )
         content = {
-            "application": data["repair"],
-            "record": data["record"],
+            "application": decided.repair,
+            "record": decided.record,
             "day": _day(entry.recorded_at_us),
-            "outcome": data["outcome"],
-            "appeal": entry.type == RepairAppealDecidedV1.TYPE,
-            "unmet": list(data.get("unmet", ())),
+            "outcome": decided.outcome,
+            "appeal": appeal,
+            "unmet": list(decided.unmet),
         }
-        key = f"{data['repair']}:{'appeal' if content['appeal'] else 'decision'}"
-        yield candidate("repair_outcome", key, _subject(to), entry.position, content)
+        key = f"{decided.repair}:{'appeal' if appeal else 'decision'}"
+        to = _subject(decided.notice["to"])
+        yield candidate("repair_outcome", key, to, entry.position, content)
 
 
 _REPAIR_DECIDED = (RepairDecidedV1.TYPE, RepairAppealDecidedV1.TYPE)
@@ -266,10 +269,12 @@ def _read(ledger: Ledger) -> _Read:
             read.queued.add(EVENTS.read_as(entry, NoticeQueuedV1).notice)
         elif entry.type == _RECERTIFIED:
             read.recertified.append(entry)
-        elif entry.type == _DECISION and entry.data.get("outcome") == "deny":
-            read.decisions.append(entry)
+        elif entry.type == _DECISION:
+            decision = EVENTS.read_as(entry, DecisionMadeV1)
+            if decision.outcome == "deny":
+                read.decisions.append((entry, decision))
         elif entry.type == _DISPUTE_OPENED:
-            read.disputes[str(entry.data["dispute"])] = entry.position
+            read.disputes[EVENTS.read_as(entry, DisputeOpenedV1).dispute] = entry.position
     return read
 
 

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from socialcredit.catalogue import Catalogue, default_catalogue
 from socialcredit.errors import NotFoundError, Problem, ValidationError
 from socialcredit.events import EVENTS
 from socialcredit.ledger import Entry, Ledger, PendingEntry
@@ -47,7 +48,7 @@ from socialcredit.policy.bundle import (
 )
 from socialcredit.policy.diff import Change, diff
 from socialcredit.policy.events import ImpactAssessedV1, PolicyPublishedV1
-from socialcredit.timeutil import format_time
+from socialcredit.timeutil import format_time, from_us
 
 __all__ = [
     "ENTRY_TYPE",
@@ -56,6 +57,7 @@ __all__ = [
     "RevisionStatus",
     "audit_publications",
     "bundle_in_force",
+    "catalogue_in_force",
     "policy_revisions",
     "publish",
     "published_bundle",
@@ -352,6 +354,19 @@ def bundle_in_force(
     if at.tzinfo is None or (known_at is not None and known_at.tzinfo is None):
         raise ValueError("at and known_at must be timezone-aware")
     return in_force(_read_all(ledger), at, known_at)
+
+
+def catalogue_in_force(ledger: Ledger, at: datetime | None = None) -> Catalogue:
+    """The catalogue that incoming records are checked against ``at`` (default: the ledger's
+    current time), as known then: the one of the bundle in force, or the default catalogue
+    when none had been published. The one home of that rule.
+
+    Raises:
+        ValueError: if ``at`` is a naive datetime.
+    """
+    when = from_us(ledger.clock()) if at is None else at
+    published = bundle_in_force(ledger, when, when)
+    return default_catalogue() if published is None else published.bundle.catalogue
 
 
 def in_force(

@@ -76,7 +76,7 @@ def assess(
         RecordRefusedError: if the policy in force does not admit the assessment kinds.
         ValueError: if ``at`` is naive.
     """
-    from socialcredit.service import catalogue_in_force
+    from socialcredit.policy import catalogue_in_force
 
     at_us = ledger.clock() if at is None else to_us(at)
     wanted = _assessments(ledger, at_us, params)

@@ -1,11 +1,12 @@
-"""The subject's rights: disputes with deadlines, appeals, statements, purpose-bound reads,
-and the subject access report.
+"""The subject's rights: disputes with deadlines, appeals, statements and purpose-bound reads.
 
 Modules: :mod:`.disputes` (open, acknowledge, evidence, decide, appeal, recertify, queue),
-:mod:`.statements`, :mod:`.reads` (purpose whitelist, ``FileRead``), :mod:`.report` (subject
-access report and export), :mod:`.events` (every entry the package writes, as typed events: its
-writers build entries from them and its readers read them).
-The deadline rules live in :mod:`socialcredit.records`, below scoring and rights.
+:mod:`.statements`, :mod:`.reads` (purpose whitelist, ``FileRead``), :mod:`.events` (every
+entry the package writes, as typed events: its writers build entries from them and its readers
+read them).
+The deadline rules live in :mod:`socialcredit.records`, below scoring and rights. The subject
+access report, which also shows the consequences, lives above both in
+:mod:`socialcredit.reports`.
 """
 
 from socialcredit.records import dispute_deadlines
@@ -30,10 +31,8 @@ from socialcredit.rights.reads import (
     enquiries_of,
     log_read,
     log_reads,
-    read_file,
     reads_of,
 )
-from socialcredit.rights.report import export_file, subject_report
 from socialcredit.rights.statements import attach_statement, statements_of
 
 __all__ = [
@@ -51,15 +50,12 @@ __all__ = [
     "dispute_state",
     "disputes_of",
     "enquiries_of",
-    "export_file",
     "log_read",
     "log_reads",
     "open_dispute",
     "queue",
-    "read_file",
     "reads_of",
     "recertify",
     "statements_of",
-    "subject_report",
     "withdraw_record",
 ]

@@ -53,7 +53,6 @@ __all__ = [
     "proof_for",
     "purposes",
     "read_entry",
-    "read_file",
     "reads_of",
     "required_purpose",
 ]
@@ -214,19 +213,6 @@ def read_entry(
     if what not in WHAT:
         raise ValidationError("read refused", [Problem("what", f"must be one of {WHAT}")])
     return entry_of(_FileRead(subject, who, purpose, what), None, subject)
-
-
-def read_file(
-    ledger: Ledger, subject: tuple[str, str], reader: str, purpose: str
-) -> dict[str, Any]:
-    """The subject's file (the subject access report, now), after logging the read.
-
-    Raises:
-        ValidationError: as :func:`log_read`; nothing is read or written then.
-    """
-    from socialcredit.rights.report import subject_report  # the report builds on this module
-
-    return subject_report(ledger, subject[0], subject[1], None, reader, purpose, what="file")
 
 
 @dataclass(frozen=True, slots=True)

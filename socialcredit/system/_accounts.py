@@ -1,10 +1,13 @@
 """Use cases: accounts (:class:`socialcredit.accounts.AccountStore`): logging in and out, and
 the administrator's API keys, made, listed, revoked and rotated (a key's secret is returned
-only when it is made)."""
+only when it is made). The command line's account commands need no ledger: they call the
+static methods (:meth:`AccountUseCases.add_api_key`, :meth:`~AccountUseCases.add_user`,
+:meth:`~AccountUseCases.list_accounts`), which open only the accounts file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,7 +15,8 @@ from ..accounts import Principal, Role
 from ._core import SystemCore
 
 if TYPE_CHECKING:
-    from ..accounts import Account
+    from ..accounts import Account, AccountStore
+    from ..settings import Settings
 
 __all__ = ["AccountUseCases", "IssuedKey", "OpenedSession"]
 
@@ -110,3 +114,82 @@ class AccountUseCases(SystemCore):
         key = self.accounts.rotate_key(key_id)
         assert old is not None  # a key that was not live is refused above
         return IssuedKey(key, old.role, old.name)
+
+    # ------------------------------------------- without a ledger: the accounts file alone
+
+    @staticmethod
+    def add_api_key(
+        settings: Settings,
+        role: Role | str,
+        name: str,
+        *,
+        subject: tuple[str, str] | None = None,
+        allowed_kinds: Iterable[str] = (),
+        authority: str | None = None,
+    ) -> IssuedKey:
+        """Make an API key of ``role`` called ``name`` in the accounts file ``settings`` names
+        (no ledger is opened; the file is made if there is none): as :meth:`create_api_key`,
+        and a source's ``authority`` kind, if given, is the one its name must carry.
+
+        Raises:
+            ConfigurationError: if the accounts file cannot be opened or is not named.
+            ValidationError: naming the field, as :meth:`create_api_key`; nothing is made.
+        """
+        with _account_store(settings) as store:
+            key = store.create_api_key(
+                role, name, subject=subject, allowed_kinds=allowed_kinds, authority=authority
+            )
+        return IssuedKey(key, Role(role), name)
+
+    @staticmethod
+    def add_user(
+        settings: Settings,
+        username: str,
+        password: str,
+        role: Role | str,
+        *,
+        subject: tuple[str, str] | None = None,
+        allowed_kinds: Iterable[str] = (),
+        authority: str | None = None,
+    ) -> None:
+        """Make a portal user ``username`` with ``role`` (its password hashed with scrypt) in
+        the accounts file ``settings`` names (no ledger is opened).
+
+        Raises:
+            ConfigurationError: if the accounts file cannot be opened or is not named.
+            ValidationError: naming the field: an empty or taken username, a password under
+                8 characters, an unknown role, a subject user without its subject, a source
+                name of no authority kind; nothing is made then.
+        """
+        with _account_store(settings) as store:
+            store.create_user(
+                username,
+                password,
+                role,
+                subject=subject,
+                allowed_kinds=allowed_kinds,
+                authority=authority,
+            )
+
+    @staticmethod
+    def list_accounts(settings: Settings) -> list[Account]:
+        """Every live API key and every user in the accounts file ``settings`` names, keys
+        first, never a secret (no ledger is opened).
+
+        Raises:
+            ConfigurationError: if the accounts file cannot be opened or is not named.
+        """
+        with _account_store(settings) as store:
+            return store.accounts()
+
+
+@contextmanager
+def _account_store(settings: Settings) -> Iterator[AccountStore]:
+    """The accounts file ``settings`` names, open for the block and closed after it."""
+    from ..accounts import AccountStore
+
+    store = AccountStore(settings.accounts_path())
+    try:
+        yield store
+    finally:
+        store.close()

@@ -154,10 +154,10 @@ class SystemCore:
 
     def catalogue(self, at: datetime | None = None) -> Catalogue:
         """The catalogue of the bundle in force ``at`` (default now), else the default one."""
-        from ..catalogue import default_catalogue
+        from ..policy import catalogue_in_force
 
-        published = self.in_force(at)
-        return default_catalogue() if published is None else published.bundle.catalogue
+        with self.lock:
+            return catalogue_in_force(self.ledger, at or datetime.now(UTC))
 
     # ------------------------------------------------------------- who reads, and why
 

@@ -115,7 +115,7 @@ class RightsUseCases(ScoreUseCases):
             PermissionDeniedError: if a subject asks about someone else.
             ValidationError: if the purpose or the reader is refused (nothing is written).
         """
-        from ..rights import subject_report
+        from ..reports import subject_report
 
         self.check_own(who, subject)
         with self.lock:
@@ -152,7 +152,7 @@ class RightsUseCases(ScoreUseCases):
         Raises:
             PermissionDeniedError, ValidationError: as :meth:`report`.
         """
-        from ..rights import export_file
+        from ..reports import export_file
 
         self.check_own(who, subject)
         with self.lock:

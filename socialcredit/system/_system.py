@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._accounts import AccountUseCases
+from ._demo import DemoUseCases
 from ._ledger import LedgerUseCases
 from ._memoranda import MemorandumUseCases
 from ._notices import NoticeUseCases
@@ -17,6 +18,7 @@ __all__ = ["System"]
 
 
 class System(
+    DemoUseCases,
     RecordUseCases,
     LedgerUseCases,
     PolicyUseCases,

@@ -12,8 +12,8 @@ import pytest
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.records import RecordIndex
+from socialcredit.reports import build_report
 from socialcredit.rights import disputes as d
-from socialcredit.rights.report import build_report
 from socialcredit.scoring import rescore, score
 from socialcredit.scoring.engine import to_us
 from tests.rights.helpers import ALICE, at, file_record, set_time

@@ -1,22 +1,23 @@
-"""Purpose-bound reads, statements, and the subject access report with offline proofs."""
+"""Purpose-bound reads, statements, and the subject access report (:mod:`socialcredit.reports`)
+with offline proofs."""
 
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from socialcredit.consequences import subject_consequences
 from socialcredit.errors import ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import public_key_from_text
 from socialcredit.ledger.proofs import check_inclusion_proof
+from socialcredit.reports import export_file, read_file, subject_report
 from socialcredit.rights import disputes as d
-from socialcredit.rights.reads import PURPOSES, read_file, reads_of
-from socialcredit.rights.report import export_file, subject_report
+from socialcredit.rights.reads import PURPOSES, reads_of
 from socialcredit.rights.statements import MAX_STATEMENT, attach_statement, statements_of
 from socialcredit.scoring import explain
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
@@ -78,13 +79,8 @@ def test_report_contents_and_offline_proofs(ledger: Ledger, clock: Any) -> None:
     assert report["score"]["total"] == found.result.total
     assert [x["id"] for x in report["disputes"]] == [dispute]
     assert report["disputes"][0]["deadlines"]["decide_by"] == "2026-03-09"
-    try:
-        provider = importlib.import_module("socialcredit.consequences").subject_consequences
-    except (ImportError, AttributeError):
-        assert report["consequences"] == []
-    else:
-        expected = provider(ledger, *ALICE, at(2026, 2, 5)).to_json()
-        assert report["consequences"] == json.loads(json.dumps(expected))
+    expected = subject_consequences(ledger, *ALICE, at(2026, 2, 5)).to_json()
+    assert report["consequences"] == json.loads(json.dumps(expected))
     key = public_key_from_text(report["public_key"])
     for record in report["records"]:
         proof = record["inclusion_proof"]

@@ -67,3 +67,38 @@ def test_a_bad_key_names_the_field_and_nothing_is_made(system: System) -> None:
     assert [p.field for p in public.value.problems] == ["role"]
     assert system.account_list() == before
     assert "debtor_refuses_to_perform" in System.key_kinds()
+
+
+def test_the_account_commands_need_no_ledger(tmp_path: Path) -> None:
+    settings = Settings(store=f"sqlite:///{tmp_path / 'none-yet.db'}")
+    made = System.add_api_key(
+        settings, "source", "court:no-ledger", allowed_kinds=["debtor_refuses_to_perform"]
+    )
+    assert made.role is Role.SOURCE and made.name == "court:no-ledger"
+    me = ("person", person(2))
+    System.add_user(settings, "li", "a long password", Role.SUBJECT, subject=me)
+    listed = System.list_accounts(settings)
+    assert [(a.kind, a.name) for a in listed] == [("api_key", made.name), ("user", "li")]
+    assert made.key not in str([a.to_json() for a in listed])
+    assert not (tmp_path / "none-yet.db").exists()  # the accounts file only
+    assert settings.accounts_path().exists()
+    with System.create(settings, "test/accounts") as system:  # the ledger's system sees them
+        assert system.accounts.authenticate_key(made.key) is not None
+        assert system.login("li", "a long password").principal.subject == me
+
+
+def test_a_bad_account_without_a_ledger_names_the_field_and_nothing_is_made(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(store=f"sqlite:///{tmp_path / 'none-yet.db'}")
+    with pytest.raises(ValidationError) as wrong_authority:
+        System.add_api_key(settings, "source", "court:somewhere", authority="bank")
+    assert [p.field for p in wrong_authority.value.problems] == ["authority"]
+    with pytest.raises(ValidationError) as short:
+        System.add_user(settings, "zhao", "short", Role.OFFICER)
+    assert "password" in [p.field for p in short.value.problems]
+    System.add_user(settings, "zhao", "a long password", Role.OFFICER)
+    with pytest.raises(ValidationError) as taken:
+        System.add_user(settings, "zhao", "another long one", Role.AUDITOR)
+    assert [p.field for p in taken.value.problems] == ["username"]
+    assert [(a.name, a.role) for a in System.list_accounts(settings)] == [("zhao", Role.OFFICER)]

@@ -19,7 +19,7 @@ from socialcredit.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from socialcredit.rights import subject_report
+from socialcredit.reports import subject_report
 from socialcredit.rights.reads import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System

@@ -1,7 +1,8 @@
 """The subject access report and the export of the whole file.
 
-:func:`subject_report` logs the read (``FileRead``, purpose-bound, see :mod:`.reads`) and then
-returns a JSON-able ``SubjectReportV1`` as the ledger held it at ``at``:
+:func:`subject_report` logs the read (``FileRead``, purpose-bound, see
+:mod:`socialcredit.rights.reads`) and then returns a JSON-able ``SubjectReportV1`` as the
+ledger held it at ``at``:
 
 * every record with its source, legal basis (from the catalogue of the policy in force),
   contribution to the score (:func:`socialcredit.scoring.explain`), lifecycle status and
@@ -11,17 +12,18 @@ returns a JSON-able ``SubjectReportV1`` as the ledger held it at ``at``:
 * every read of the file: who, when, for which permitted purpose (this one included);
 * every enquiry about the subject (a decision at a point of service): who asked, for which
   service and purpose, when, and the outcome;
-* the consequences: list memberships with their end dates and what each list restricts, an
-  open hardship period and the restrictions it freezes, and decisions.
+* the consequences (:func:`socialcredit.consequences.subject_consequences`): list
+  memberships with their end dates and what each list restricts, an open hardship period and
+  the restrictions it freezes, and decisions.
 
-:func:`export_file` is the same report plus every ledger entry about the subject.
+:func:`export_file` is the same report plus every ledger entry about the subject, and
+:func:`read_file` the report read under the name ``file``.
 Only the subject's own entries are read (the per-subject index), or, in a store whose index
 is not yet built, the whole ledger once, decoding only the entries a report needs.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,7 @@ from typing import Any
 
 from socialcredit.catalogue import Catalogue
 from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.consequences import subject_consequences
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.ledger.checkpoints import public_key_text
@@ -51,7 +54,7 @@ from socialcredit.rights.statements import STATEMENT_ATTACHED, group
 from socialcredit.scoring.engine import Explanation, explain, from_us, to_us
 from socialcredit.timeutil import format_time
 
-__all__ = ["REPORT_VERSION", "build_report", "export_file", "subject_report"]
+__all__ = ["REPORT_VERSION", "build_report", "export_file", "read_file", "subject_report"]
 
 REPORT_VERSION = "SubjectReportV1"
 _PER_SUBJECT = frozenset({RECORD_FILED, STATEMENT_ATTACHED, FILE_READ, DECISION_MADE})
@@ -116,19 +119,6 @@ def _sorted_file(subject: Subject, entries: Iterable[tuple[int, str, Entry | byt
         else:
             found.own.append(entry)
     return found
-
-
-def _consequences(ledger: Ledger, subject: Subject, at: datetime) -> Any:
-    """List memberships and decisions, from :mod:`socialcredit.consequences` when that package
-    provides ``subject_consequences``; an empty list until it does."""
-    try:
-        module = importlib.import_module("socialcredit.consequences")
-    except ImportError:
-        return []
-    provider = getattr(module, "subject_consequences", None)
-    if provider is None:
-        return []
-    return provider(ledger, subject[0], subject[1], at).to_json()
 
 
 def _catalogue(ledger: Ledger, at: datetime) -> Catalogue:
@@ -258,7 +248,7 @@ def build_report(
         "notices": _notices(file, known_us),
         "reads": [r.to_json() for r in project_reads(file.own, subject, known_us)],
         "enquiries": [e.to_json() for e in project_enquiries(file.own, subject, known_us)],
-        "consequences": _consequences(ledger, subject, moment),
+        "consequences": subject_consequences(ledger, subject_kind, subject_id, moment).to_json(),
         "checkpoint": checkpoint.to_json(),
         "public_key": public_key_text(ledger.public_key),
     }
@@ -283,11 +273,10 @@ def _redacted(report: dict[str, Any]) -> dict[str, Any]:
         dispute["grounds"] = None
         dispute["evidence"] = [{"at": e["at"], "by": e["by"]} for e in dispute["evidence"]]
     report["notices"] = [{k: v for k, v in n.items() if k != "text"} for n in report["notices"]]
-    consequences = report["consequences"]
-    if consequences:  # it and every decision in it name the subject
-        consequences["subject"] = report["subject"]
-        for decision in consequences["decisions"]:
-            decision["subject"] = report["subject"]
+    consequences = report["consequences"]  # it and every decision in it name the subject
+    consequences["subject"] = report["subject"]
+    for decision in consequences["decisions"]:
+        decision["subject"] = report["subject"]
     report["redacted"] = True
     return report
 
@@ -317,6 +306,17 @@ def subject_report(
     report = build_report(ledger, subject_kind, subject_id, at)
     report["read"] = {"reader": reader, "purpose": purpose}
     return report if purpose_terms.personal_data else _redacted(report)
+
+
+def read_file(
+    ledger: Ledger, subject: tuple[str, str], reader: str, purpose: str
+) -> dict[str, Any]:
+    """The subject's file (the subject access report, now), after logging the read.
+
+    Raises:
+        ValidationError: as :func:`subject_report`; nothing is read or written then.
+    """
+    return subject_report(ledger, subject[0], subject[1], None, reader, purpose, what="file")
 
 
 def export_file(
