@@ -45,7 +45,7 @@ import orjson
 
 from socialcredit.accounts import AccountStore, Role
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
 from socialcredit.service import init_ledger, open_ledger

@@ -4,8 +4,8 @@ Writes N synthetic record rows for M subjects to Parquet (system temp dir; defau
 records for 1 million subjects, heavy-tailed: most subjects have few records), then scores
 every subject with
 
-* **ours**: :func:`socialcredit.scoring.batch.batch_scores_table`, the scoring definition's
-  relational plan compiled from the default policy (:func:`~socialcredit.scoring.batch.
+* **ours**: :func:`socialcredit.scoring._batch.batch_scores_table`, the scoring definition's
+  relational plan compiled from the default policy (:func:`~socialcredit.scoring._batch.
   relational_plan`), with exact integer types chosen per kind;
 * **peer**: the query a DuckDB user would write by hand for the same policy — rules inlined as
   ``CASE`` constants, no joins (generated from the same compiled policy so it cannot drift).
@@ -36,8 +36,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
-from socialcredit.scoring.engine import to_us
+from socialcredit.scoring import CompiledPolicy, compile_policy
+from socialcredit.timeutil import DAY_US, to_us
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 5_000_000
@@ -71,8 +71,8 @@ def write_records(path: Path, records: int, subjects: int, policy: CompiledPolic
             n = min(CHUNK, records - start)
             subject = np.searchsorted(cumulative, rng.random(n)).clip(0, subjects - 1)
             kind = rng.integers(0, len(kinds), n)
-            occurred = as_of_us - rng.integers(0, 3 * 365 * US_PER_DAY, n)
-            recorded = occurred + rng.integers(0, 90 * US_PER_DAY, n)
+            occurred = as_of_us - rng.integers(0, 3 * 365 * DAY_US, n)
+            recorded = occurred + rng.integers(0, 90 * DAY_US, n)
             amount = rng.integers(1, 50_000, n)
             batch = pa.record_batch(
                 [
@@ -152,7 +152,7 @@ def child(engine: str, source: str, out: str, threads: int, memory: str) -> None
     """One scoring run in this (child) process; prints its wall time in seconds."""
     import duckdb
 
-    from socialcredit.scoring.batch import batch_scores_table
+    from socialcredit.scoring._batch import batch_scores_table
 
     policy = plain_policy()
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory})

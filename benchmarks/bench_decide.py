@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue, make_resident_id, make_uscc
 from socialcredit.consequences import DecisionService
-from socialcredit.demo.filers import reference_of, source_of
+from socialcredit.demo._filers import reference_of, source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 SERVICES = [
     "air_travel",

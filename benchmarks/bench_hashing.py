@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialcredit.ledger import hashing
+from socialcredit.ledger import _hashing as hashing
 
 
 def load_hashing(pure: bool) -> ModuleType:

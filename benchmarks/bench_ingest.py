@@ -38,12 +38,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
-from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
-from socialcredit.demo.filers import reference_of, source_of
+from socialcredit.catalogue import RECORD_FIELDS, default_catalogue, make_resident_id, make_uscc
+from socialcredit.demo._filers import reference_of, source_of
 from socialcredit.ingest import ingest_file, ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 FIELDS = list(RECORD_FIELDS)
 BATCH = 10_000

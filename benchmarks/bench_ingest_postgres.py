@@ -39,8 +39,8 @@ from socialcredit.catalogue import default_catalogue  # noqa: E402
 from socialcredit.ingest import ingest_rows  # noqa: E402
 from socialcredit.ledger import Ledger, create_key_file  # noqa: E402
 from socialcredit.storage import LedgerStore  # noqa: E402
-from socialcredit.storage.postgres import PostgresStore  # noqa: E402
-from socialcredit.storage.sqlite import SQLiteStore  # noqa: E402
+from socialcredit.storage._postgres import PostgresStore  # noqa: E402
+from socialcredit.storage._sqlite import SQLiteStore  # noqa: E402
 from socialcredit.transfer import transfer  # noqa: E402
 from tests.pg import ClusterUnavailableError, PgCluster, throwaway_cluster  # noqa: E402
 

@@ -97,12 +97,12 @@ class Server:
 
 def build(directory: Path, notices: int) -> tuple[Any, Any]:
     """A ledger with ``notices`` queued notices and a contacts store addressing all of them."""
-    from socialcredit.catalogue.identifiers import make_resident_id
+    from socialcredit.catalogue import make_resident_id
     from socialcredit.ledger import Ledger, create_key_file
     from socialcredit.notices import ContactStore
-    from socialcredit.notices.model import queued_entry
-    from socialcredit.notices.sources import candidate
-    from socialcredit.storage.sqlite import SQLiteStore
+    from socialcredit.notices._model import queued_entry
+    from socialcredit.notices._sources import candidate
+    from socialcredit.storage._sqlite import SQLiteStore
 
     ledger = Ledger.create(
         SQLiteStore(directory / "bench.db"), create_key_file(directory / "k"), "bench/notices"
@@ -131,9 +131,8 @@ def build(directory: Path, notices: int) -> tuple[Any, Any]:
 
 def peer_messages(ledger: Any, contacts: Any, smtp: Any) -> list[tuple[str, bytes]]:
     """The same messages the worker sends, rendered to bytes beforehand."""
-    from socialcredit.notices import outbox, render
-    from socialcredit.notices.delivery import build_message
-    from socialcredit.notices.texts import locale_of
+    from socialcredit.notices import locale_of, outbox, render
+    from socialcredit.notices._delivery import build_message
 
     states = list(outbox(ledger).notices.values())
     found = contacts.many(s.notice.subject for s in states)
@@ -173,7 +172,7 @@ def one_run(
 ) -> tuple[float, float]:
     """Ours on a fresh ledger and the peer, in the order given: notices/s of each; every
     notice checked to have arrived once and its delivery to be recorded once."""
-    from socialcredit.notices.model import DELIVERED, scan_types
+    from socialcredit.notices._model import DELIVERED, scan_types
 
     with tempfile.TemporaryDirectory() as tmp:
         ledger, contacts = build(Path(tmp), notices)

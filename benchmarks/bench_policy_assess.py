@@ -3,7 +3,7 @@
 Both sides work on the same seeded synthetic city (default 100,000 residents and 5,000
 organisations, seed 2026):
 
-* **peer**: :func:`socialcredit.demo.city.build_city` files the city month by month into a
+* **peer**: :func:`socialcredit.demo._city.build_city` files the city month by month into a
   fresh SQLite ledger with the default bundle published (what ``socialcredit demo`` does
   before it serves), in this process;
 * **assess**: ``socialcredit policy assess`` as a user runs it — a fresh process, CLI start-up
@@ -33,7 +33,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.policy import default_bundle, file_hash
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings

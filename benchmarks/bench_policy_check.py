@@ -23,9 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from socialcredit.catalogue import firewall, legal_basis  # noqa: E402
-from socialcredit.catalogue import taxonomy as taxonomy_module  # noqa: E402
-from socialcredit.policy.bundle import authorisations, load_bundle  # noqa: E402
+from socialcredit.catalogue import _firewall as firewall  # noqa: E402
+from socialcredit.catalogue import _legal_basis as legal_basis  # noqa: E402
+from socialcredit.catalogue import _taxonomy as taxonomy_module  # noqa: E402
+from socialcredit.policy import authorisations, load_bundle  # noqa: E402
 
 RUNS = 7
 DEFAULT_DIR = ROOT / "socialcredit" / "policy" / "default"

@@ -29,8 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.ratings import RatingParams, Status, aggregate_batch
-from socialcredit.ratings.aggregate import plain_mean
-from socialcredit.ratings.synthetic import marketplace
+from socialcredit.ratings._aggregate import plain_mean
+from socialcredit.ratings._synthetic import marketplace
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, list[float]]:

@@ -3,14 +3,14 @@
 Builds a ledger of N entries with a fast bulk builder (the same entries the product writes:
 canonical ``RecordFiled`` data through :meth:`Ledger.append_encoded`, and the lifecycle entries
 — corrections, withdrawals, recertifications, disputes with evidence, decisions and appeals —
-in the shapes :mod:`socialcredit.rights.disputes` writes, through :meth:`Ledger.append`), or
+in the shapes :mod:`socialcredit.rights._disputes` writes, through :meth:`Ledger.append`), or
 takes an existing ledger (``--store``). Then, in the same run and process, medians over repeats:
 
 * **ours**: :func:`socialcredit.scoring.rescore` from the ledger, whole (the effective records
   streamed from the store into the compiled DuckDB plan), three ways: *cold* (no snapshot: the
   whole ledger scanned), *behind* (a record-columns snapshot about ``--behind`` entries old:
   the entries after it scanned) and *warm* (a snapshot of the whole ledger); the snapshots
-  are written by :mod:`socialcredit.scoring.record_columns` (write time reported);
+  are written by :mod:`socialcredit.scoring._record_columns` (write time reported);
 * **peer**: the same effective records exported once to Parquet (export timed separately),
   then a hand-written DuckDB query over the Parquet file (the policy's rules inlined as
   ``CASE`` constants, generated from the same compiled policy so that it cannot drift).
@@ -46,25 +46,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_batch_scoring import hand_written_query
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import ORGANISATION_KINDS, PERSON_KINDS
-from socialcredit.demo.filers import reference_of, source_of
-from socialcredit.ledger import Ledger, PendingEntry, create_key_file
-from socialcredit.ledger.checkpoints import Signer
-from socialcredit.ledger.entries import EncodedBatch
+from socialcredit.demo import ORGANISATION_KINDS, PERSON_KINDS
+from socialcredit.demo._filers import reference_of, source_of
+from socialcredit.ledger import EncodedBatch, Ledger, PendingEntry, Signer, create_key_file
 from socialcredit.policy import default_bundle, publish
 from socialcredit.records import RecordIndex
 from socialcredit.scoring import rescore
-from socialcredit.scoring.batch import batch_scores_table, records_table
-from socialcredit.scoring.engine import compiled_bundle, resolve_policy, to_us
-from socialcredit.scoring.record_columns import (
+from socialcredit.scoring._batch import batch_scores_table, records_table
+from socialcredit.scoring._engine import compiled_bundle, resolve_policy
+from socialcredit.scoring._record_columns import (
     NAME,
     CurrentColumns,
     refresh_columns_snapshot,
     write_columns_snapshot,
 )
-from socialcredit.scoring.stream import effective_records, lifecycle_of, scan_columns
-from socialcredit.storage.sqlite import SQLiteStore
-from socialcredit.timeutil import format_time
+from socialcredit.scoring._stream import effective_records, lifecycle_of, scan_columns
+from socialcredit.storage._sqlite import SQLiteStore
+from socialcredit.timeutil import format_time, to_us
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 START = date(2023, 11, 1)

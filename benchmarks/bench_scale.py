@@ -1,6 +1,6 @@
 """Single-subject commands on ledgers 10x apart: whole-process wall time and peak RSS.
 
-Builds demo-city ledgers (``socialcredit.demo.city.build_city``: the real ingest path, seeded,
+Builds demo-city ledgers (``socialcredit.demo._city.build_city``: the real ingest path, seeded,
 with a published policy) of about 0.1M and 1M entries — and 10M with ``--sizes 0.1,1,10`` if
 there is time (the build runs at the ingest rate, roughly 100k records/s here) — then runs
 each of ``score``, ``explain``, ``decide`` and ``report`` about one person (and ``decide``
@@ -57,10 +57,10 @@ def build_here(path: Path, millions: float) -> None:
     """The build itself (``--build``): the demo city, through the real ingest path."""
     sys.path.insert(0, str(ROOT))
     from socialcredit.catalogue import default_catalogue
-    from socialcredit.demo.city import build_city
+    from socialcredit.demo._city import build_city
     from socialcredit.ledger import Ledger, create_key_file
     from socialcredit.policy import default_bundle
-    from socialcredit.storage.sqlite import SQLiteStore
+    from socialcredit.storage._sqlite import SQLiteStore
 
     residents = int(millions * 1_000_000 / ENTRIES_PER_RESIDENT)
     ledger = Ledger.create(SQLiteStore(path), create_key_file(Path(f"{path}.key")), "bench/scale")

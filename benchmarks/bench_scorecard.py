@@ -1,7 +1,7 @@
 """The learned scorecard: accuracy against the true process, fitting time, and scoring cost.
 
 1. **Accuracy and fitting time.** A seeded synthetic city of ``--subjects`` subjects
-   (:mod:`socialcredit.demo.credit_outcomes`, default 1,000,000) is drawn; :func:`learn` fits
+   (:mod:`socialcredit.demo._credit_outcomes`, default 1,000,000) is drawn; :func:`learn` fits
    the scorecard on the obligations originated before 2023-07-01 and validates it on the later
    ones. Printed: the fit's wall time (target < 120 s: features by the scoring definition,
    optimal binning, constrained regression, validation, fairness, reason codes for everyone),
@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sklearn.metrics import roc_auc_score
 
-from socialcredit.demo.credit_outcomes import credit_city
+from socialcredit.demo import credit_city
 from socialcredit.policy import PolicyBundle, default_bundle
 from socialcredit.scorecard import from_city, learn
-from socialcredit.scoring.engine import compiled_bundle
+from socialcredit.scoring import compiled_bundle
 
 AS_OF = datetime(2026, 1, 20, tzinfo=UTC)
 SPLIT = datetime(2023, 7, 1, tzinfo=UTC)
@@ -77,12 +77,12 @@ def per_subject(scorecard: PolicyBundle) -> None:
     import bench_scoring as bs
 
     from socialcredit.catalogue import default_catalogue
-    from socialcredit.demo.city import build_city
+    from socialcredit.demo._city import build_city
     from socialcredit.ingest import ingest_rows
     from socialcredit.ledger import Ledger, create_key_file
     from socialcredit.records import RecordIndex
     from socialcredit.scoring import explain, score
-    from socialcredit.storage.sqlite import SQLiteStore
+    from socialcredit.storage._sqlite import SQLiteStore
 
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger.create(
@@ -123,7 +123,7 @@ def live_projection(ledger: Any, policies: dict[str, Any]) -> None:
 
     from socialcredit.catalogue import default_catalogue
     from socialcredit.ingest import ingest_rows
-    from socialcredit.scoring.projection import LiveScores
+    from socialcredit.scoring._projection import LiveScores
 
     lives = {name: LiveScores.follow(ledger, p) for name, p in policies.items()}
     spent: dict[str, list[float]] = {name: [] for name in lives}
@@ -164,7 +164,7 @@ def batch(scorecard: PolicyBundle, records: int, subjects: int) -> None:
     import bench_batch_scoring as bb
     import duckdb
 
-    from socialcredit.scoring.batch import batch_scores_table
+    from socialcredit.scoring._batch import batch_scores_table
 
     default = compiled_bundle(default_bundle())
     learned = compiled_bundle(scorecard)

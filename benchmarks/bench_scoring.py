@@ -28,16 +28,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue, make_resident_id
-from socialcredit.demo.city import build_city
-from socialcredit.demo.filers import source_of
+from socialcredit.demo._city import build_city
+from socialcredit.demo._filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
-from socialcredit.scoring import explain, score
-from socialcredit.scoring.engine import compiled_bundle, from_us
-from socialcredit.scoring.projection import LiveScores
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.scoring import compiled_bundle, explain, score
+from socialcredit.scoring._projection import LiveScores
+from socialcredit.storage._sqlite import SQLiteStore
+from socialcredit.timeutil import from_us
 
 CATALOGUE = default_catalogue()
 SUBJECT = make_resident_id("110101", datetime(1980, 5, 17).date(), 123)

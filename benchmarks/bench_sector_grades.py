@@ -3,10 +3,10 @@
 The peer is the same evaluator on the same records under the same scoring policy compiled
 without ``sector_grades.yaml`` (total and grade only), so the ratio is the price of step 7:
 
-* **DuckDB** (:func:`~socialcredit.scoring.batch.batch_scores_table`): N seeded records over M
+* **DuckDB** (:func:`~socialcredit.scoring._batch.batch_scores_table`): N seeded records over M
   subjects, Arrow in memory;
-* **NumPy** (:func:`~socialcredit.scoring.vectorised.evaluate`): the same records as arrays;
-* **engine** (:func:`~socialcredit.scoring.engine.evaluate`): one subject with 100 records.
+* **NumPy** (:func:`~socialcredit.scoring._vectorised.evaluate`): the same records as arrays;
+* **engine** (:func:`~socialcredit.scoring._engine.evaluate`): one subject with 100 records.
 
 Medians over repeats; the grades of the two DuckDB runs' totals are checked identical first.
 
@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordRow
-from socialcredit.scoring.batch import RECORDS_SCHEMA, batch_scores_table
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
-from socialcredit.scoring.engine import compiled_bundle, evaluate, to_us
-from socialcredit.scoring.vectorised import KindTable
-from socialcredit.scoring.vectorised import evaluate as vector_evaluate
+from socialcredit.scoring import CompiledPolicy, KindTable, compile_policy, compiled_bundle
+from socialcredit.scoring._batch import RECORDS_SCHEMA, batch_scores_table
+from socialcredit.scoring._engine import evaluate
+from socialcredit.scoring._vectorised import evaluate as vector_evaluate
+from socialcredit.timeutil import DAY_US, to_us
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ def records(n: int, subjects: int, policy: CompiledPolicy) -> pa.Table:
     rng = np.random.default_rng(2026)
     kinds = np.array([*sorted(policy.kinds), "judgment_performed"])
     now = to_us(AS_OF)
-    occurred = now - rng.integers(0, 4 * 365 * US_PER_DAY, n)
+    occurred = now - rng.integers(0, 4 * 365 * DAY_US, n)
     subject = rng.integers(0, subjects, n)
     return pa.table(
         {
@@ -59,7 +59,7 @@ def records(n: int, subjects: int, policy: CompiledPolicy) -> pa.Table:
             "subject_id": pa.array([f"O{i:08d}" for i in subject]),
             "kind": pa.array(kinds[rng.integers(0, len(kinds), n)]),
             "occurred_at_us": occurred,
-            "recorded_at_us": occurred + rng.integers(0, 30 * US_PER_DAY, n),
+            "recorded_at_us": occurred + rng.integers(0, 30 * DAY_US, n),
             "amount": rng.integers(0, 40, n),
         },
         schema=RECORDS_SCHEMA,

@@ -3,7 +3,7 @@
 A full step is: the game, the agents' other acts (obligations, trust-game returns, civic acts,
 expression — each decided against its expected sanction), the trust game,
 observation (coverage, labelling errors) as records of real catalogue kinds, scoring by the
-real default policy bundle through ``socialcredit.scoring.vectorised`` (running sums with the
+real default policy bundle through ``socialcredit.scoring._vectorised`` (running sums with the
 expiry ring buffer), due process (disputes of false records, restoration, expiry),
 consequences (grades → payoff per tie), learning (perceived detection, arbitrary sanctions,
 expression risk), the step's measures, and adaptation (Fermi imitation plus deliberation).
@@ -55,23 +55,21 @@ import numpy as np  # noqa: E402
 from mesa_twin import PublicGoodsModel, neighbour_lists  # noqa: E402
 from mesa_twin_full import LawfulCoreModel  # noqa: E402
 
-from socialcredit.simulation import (  # noqa: E402
+from socialcredit.simulation import (  # noqa: E402  # noqa: E402
     Fermi,
     Network,
     PublicGoods,
+    Scenario,
     Simulation,
     SimulationConfig,
     assortativity,
     component_count,
     gini,
-    small_world,
-)
-from socialcredit.simulation.lab import build  # noqa: E402
-from socialcredit.simulation.scenario import (  # noqa: E402
-    Scenario,
     shipped_scenarios,
+    small_world,
     with_overrides,
 )
+from socialcredit.simulation._lab import build  # noqa: E402
 
 
 def peak_rss_gib() -> float:

@@ -151,9 +151,9 @@ def write_records(path: Path, count: int, residents: list[str]) -> None:
 
 def catch_up(path: Path) -> float:
     """Seconds to start a consequence view from the latest snapshot (load and catch-up)."""
-    from socialcredit.consequences.service import ConsequenceView
+    from socialcredit.consequences import ConsequenceView
     from socialcredit.ledger import Ledger
-    from socialcredit.storage.sqlite import SQLiteStore
+    from socialcredit.storage._sqlite import SQLiteStore
 
     store = SQLiteStore(path)
     started = time.perf_counter()

@@ -38,11 +38,11 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.policy.scoring import check_scoring
-from socialcredit.scoring.batch import batch_scores_table
-from socialcredit.scoring.definition import CompiledPolicy, compile_policy
-from socialcredit.scoring.engine import to_us
-from socialcredit.scoring.spark import read_parquet_records, spark_scores, spark_session
+from socialcredit.policy._scoring import check_scoring
+from socialcredit.scoring import CompiledPolicy, compile_policy
+from socialcredit.scoring._batch import batch_scores_table
+from socialcredit.scoring._spark import read_parquet_records, spark_scores, spark_session
+from socialcredit.timeutil import to_us
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)

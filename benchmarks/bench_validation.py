@@ -32,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.catalogue import default_catalogue, make_resident_id, make_uscc
+from socialcredit.catalogue._identifiers import organisation_facts, person_facts
 from socialcredit.catalogue._timestamps import parse_timestamp
-from socialcredit.catalogue.identifiers import organisation_facts, person_facts
-from socialcredit.demo.filers import reference_of, source_of
+from socialcredit.demo._filers import reference_of, source_of
 
 N = 200_000
 CATALOGUE = default_catalogue()
@@ -149,8 +149,8 @@ def main() -> None:
 def run_columns(text: str) -> float:
     """CPU seconds the ingest check (Arrow column kernels, encoding included) spends on ``text``
     read as a CSV file in chunks of 10,000 rows; reading is not counted."""
-    from socialcredit.ingest.checking import check_chunk
-    from socialcredit.ingest.readers import read_chunks
+    from socialcredit.ingest import read_chunks
+    from socialcredit.ingest._checking import check_chunk
 
     catalogue = default_catalogue()
     with tempfile.TemporaryDirectory() as directory:

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.ledger import Ledger, PendingEntry, create_key_file, verify_ledger
-from socialcredit.ledger.hashing import NATIVE
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.ledger._hashing import NATIVE
+from socialcredit.storage._sqlite import SQLiteStore
 
 
 def build(directory: Path, entries: int, *, keyed: bool = False) -> Ledger:

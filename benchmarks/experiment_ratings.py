@@ -32,8 +32,8 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.ratings import RatingParams, aggregate_batch
-from socialcredit.ratings.aggregate import plain_mean
-from socialcredit.ratings.synthetic import ATTACKS, Market, attack, marketplace
+from socialcredit.ratings._aggregate import plain_mean
+from socialcredit.ratings._synthetic import ATTACKS, Market, attack, marketplace
 
 SYSTEM = RatingParams()
 NO_DETECTION = RatingParams(burst_min=10**9, ring_min=10**9)

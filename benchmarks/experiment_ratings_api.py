@@ -7,7 +7,7 @@ is replayed through the API, history and all, with the ledger's injectable clock
 authority source key files e-invoices (``POST /ratings/interactions``) and issues tokens
 against them, each organisation issues its own customers' tokens through its own subject key,
 each rater rates through their own subject key, and a transport operator's key granted only
-``fare_evasion`` files the "unrelated record". The attacks (``socialcredit.ratings.scenarios``):
+``fare_evasion`` files the "unrelated record". The attacks (``socialcredit.ratings._scenarios``):
 7 self-issued sybils; 7 record-issued sybils (refused, then real purchases); the same
 camouflaged by rating 2 honest organisations each; 40 at once; 7 a week for 12 weeks; 7
 sybils that build a reputation for 3 months first; 30 competitors brigading; one rater
@@ -39,11 +39,10 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socialcredit.accounts import AccountStore, RateLimit, Role
-from socialcredit.catalogue.identifiers import make_resident_id
-from socialcredit.catalogue.sources import make_reference
+from socialcredit.catalogue import make_reference, make_resident_id
 from socialcredit.errors import Problem, RatingRefusedError
 from socialcredit.policy import default_bundle, publish
-from socialcredit.ratings.scenarios import (
+from socialcredit.ratings._scenarios import (
     ATTACKS,
     FARE_SOURCE,
     TAX_SOURCE,

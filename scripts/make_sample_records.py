@@ -2,7 +2,7 @@
 
 About 200 records over 40 residents and 10 organisations, each filed by a source whose authority
 kind may establish it, with evidence in that authority kind's reference form
-(``socialcredit/demo/filers.py``), plus a handful of rows the engine must refuse — a kind
+(``socialcredit/demo/_filers.py``), plus a handful of rows the engine must refuse — a kind
 outside the catalogue, a record about a minor, a time without a time zone, a fractional amount,
 a bad check character, and the smuggling attempts: a prohibited ground in prose evidence from a
 source that is no authority (``church:st-mary``: ``religion catholic; location 39.9,116.4``),
@@ -38,7 +38,7 @@ from socialcredit.catalogue import (  # noqa: E402
     make_resident_id,
     make_uscc,
 )
-from socialcredit.demo.filers import reference_of, source_of  # noqa: E402
+from socialcredit.demo._filers import reference_of, source_of  # noqa: E402
 
 DEFAULT_OUT = ROOT / "socialcredit" / "demo" / "sample_records.csv"
 DEFAULT_SEED = 2026

@@ -12,7 +12,7 @@ Who checks what:
 
 * **The ledger** knows only "an entry of type T, version V": it writes and decodes any entry
   whose type is a CamelCase name and whose version is a positive integer, and refuses the
-  rest (:func:`socialcredit.ledger.entries.check_entry_type`). It lists no domain type, so a
+  rest (:func:`socialcredit.ledger._entries.check_entry_type`). It lists no domain type, so a
   reader that imported only some packages still decodes (and verifies) the whole ledger.
 * **The registry** refuses, when a reader asks it for a typed event (:meth:`EventRegistry.read`),
   a type no package registered, a version newer than the code, a version without its chain of
@@ -38,8 +38,8 @@ The hot record entries (``RecordFiled`` and its lifecycle, :mod:`socialcredit.re
 have classes too, for the schema in code, but ingest, the record index, rescoring and verify
 keep reading and writing them as dicts and pre-encoded JSON: building a dataclass per record
 would cost more than the rest of their loops. Two other readers keep dicts for now, each for a
-layering reason: :mod:`socialcredit.rights.reads` reads ``DecisionMade`` (owned by
-consequences, a layer above rights) and :mod:`socialcredit.notices.sources` reads
+layering reason: :mod:`socialcredit.rights._reads` reads ``DecisionMade`` (owned by
+consequences, a layer above rights) and :mod:`socialcredit.notices._sources` reads
 ``DecisionMade`` and ``DisputeOpened`` (importing their modules would close the import cycle
 ``rights.repair -> notices.sources`` still makes).
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from socialcredit.ledger import public_key_from_text
+
 from .errors import ConfigurationError
 from .ledger import Ledger, Signer, create_key_file
-from .ledger.checkpoints import public_key_from_text
 from .settings import Settings
 from .storage import open_store, sqlite_path
 

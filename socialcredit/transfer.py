@@ -6,7 +6,7 @@ their dense ids, the idempotency keys, and every signed checkpoint as it was sig
 re-signed — no key is needed — and nothing is trusted: the target's bundles and Merkle tiles
 are rebuilt from the entry bytes, the root is recomputed while streaming and must equal the
 source's latest signed checkpoint, and a store target is then checked end to end with
-:func:`~socialcredit.ledger.verify.verify_ledger` (every leaf, tile and checkpoint signature).
+:func:`~socialcredit.ledger._verify.verify_ledger` (every leaf, tile and checkpoint signature).
 The target must be empty. An import into SQLite is built beside the target and moved into
 place only when it checks out; a failed import into PostgreSQL leaves a partial target to be
 discarded.
@@ -24,7 +24,7 @@ Parquet layout (a directory, ``DIR.parquet`` by convention), one file per table:
   export's last entry (``last_recorded_at_us``): corrections applied, withdrawn and suspended
   records left out, grouped by subject — what a rescore reads, so DuckDB or Spark over it
   give the scores ``socialcredit rescore`` gives from the ledger
-  (:mod:`socialcredit.scoring.spark`);
+  (:mod:`socialcredit.scoring._spark`);
 * ``subjects.parquet`` — ``id`` int64, ``kind``, ``external_id``;
 * ``idempotency.parquet`` — ``key``, ``position`` int64;
 * ``checkpoints.parquet`` — ``size`` int64, ``root`` binary, ``time_us`` int64,
@@ -47,16 +47,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialcredit.ledger import (
+    CompactRange,
+    Ledger,
+    append_entries,
+    build_subject_index,
+    leaf_hashes,
+    public_key_from_text,
+    unpack_bundle,
+    verify_ledger,
+)
+from socialcredit.storage import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
+
 from .errors import ConfigurationError, StorageError
-from .ledger.checkpoints import public_key_from_text
-from .ledger.hashing import leaf_hashes, unpack_bundle
-from .ledger.ledger import Ledger
-from .ledger.merkle import CompactRange
-from .ledger.subject_index import build_subject_index
-from .ledger.tiles import append_entries
-from .ledger.verify import verify_ledger
 from .storage import open_store, sqlite_path
-from .storage.port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint
 
 if TYPE_CHECKING:
     from .records import RecordIndex
@@ -378,9 +382,10 @@ def _to_parquet(reader: _Source, directory: Path, report: TransferReport) -> Non
 
 def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> CompactRange:
     """Write ``entries.parquet`` and ``records.parquet``; return the recomputed tree."""
-    from .ledger.entries import decode_entry
+    from socialcredit.ledger import decode_entry
+    from socialcredit.scoring import records_table
+
     from .records import RecordIndex, project_entry
-    from .scoring.batch import records_table
 
     compact = CompactRange()
     index = RecordIndex()  # each record's lifecycle, for effective.parquet
@@ -406,7 +411,7 @@ def _write_entries(reader: _Source, directory: Path, report: TransferReport) -> 
 
 def _write_effective(directory: Path, index: RecordIndex, known_us: int) -> None:
     """Write ``effective.parquet``: the records in effect at ledger time ``known_us``."""
-    from .scoring.batch import records_table
+    from socialcredit.scoring import records_table
 
     schema = records_table([]).schema
     with pq.ParquetWriter(directory / "effective.parquet", schema) as writer:

@@ -1,7 +1,7 @@
 """Valid (and deliberately invalid) input rows built from the default catalogue.
 
 Each kind is filed by a source whose authority kind may establish it, with evidence in that
-authority kind's reference form (the demo's filers, :mod:`socialcredit.demo.filers`).
+authority kind's reference form (the demo's filers, :mod:`socialcredit.demo._filers`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
-from socialcredit.catalogue.identifiers import make_resident_id, make_uscc
-from socialcredit.demo.filers import reference_of, source_of
+from socialcredit.catalogue import RECORD_FIELDS, default_catalogue, make_resident_id, make_uscc
+from socialcredit.demo._filers import reference_of, source_of
 
 FIELDS = list(RECORD_FIELDS)
 

@@ -11,14 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.catalogue import Source, default_catalogue
-from socialcredit.catalogue._timestamps import (
-    COLUMN_WIDTH,
-    parse_timestamp,
-    parse_timestamp_columns,
-)
-from socialcredit.catalogue.batch import EncodedRecord, _kernels, rows_to_arrays
-from socialcredit.catalogue.identifiers import (
+from socialcredit.catalogue import Catalogue, Source, default_catalogue
+from socialcredit.catalogue._batch import EncodedRecord, _kernels, rows_to_arrays
+from socialcredit.catalogue._identifiers import (
     make_resident_id,
     make_uscc,
     organisation_facts,
@@ -26,7 +21,11 @@ from socialcredit.catalogue.identifiers import (
     person_facts_columns,
     uscc_columns,
 )
-from socialcredit.catalogue.records import Catalogue
+from socialcredit.catalogue._timestamps import (
+    COLUMN_WIDTH,
+    parse_timestamp,
+    parse_timestamp_columns,
+)
 from socialcredit.errors import RecordRefusedError
 
 from .records_factory import valid_rows

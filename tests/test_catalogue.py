@@ -23,12 +23,14 @@ from socialcredit.catalogue import (
     SubjectKind,
     conduct_taxonomy,
     default_catalogue,
-    firewall,
     load_catalogue,
     registry,
 )
-from socialcredit.catalogue.legal_basis import parse_registry
-from socialcredit.catalogue.taxonomy import parse_taxonomy
+from socialcredit.catalogue import (
+    _firewall as firewall,
+)
+from socialcredit.catalogue._legal_basis import parse_registry
+from socialcredit.catalogue._taxonomy import parse_taxonomy
 from socialcredit.errors import CatalogueError, NotFoundError, Problem
 from socialcredit.policy import default_bundle
 
@@ -697,7 +699,7 @@ def test_catalogue_refuses_duplicate_kinds() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["socialcredit.catalogue", "taxonomy", "legal_basis", "firewall"]
+    "module", ["socialcredit.catalogue", "_taxonomy", "_legal_basis", "_firewall"]
 )
 def test_docstring_examples_run(module: str) -> None:
     name = module if "." in module else f"socialcredit.catalogue.{module}"

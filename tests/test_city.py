@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
 from socialcredit.scoring import rescore, score
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 from .conftest import Clock
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 
 from socialcredit.cli import by_grade, cli
 from socialcredit.errors import ValidationError
-from socialcredit.ingest.readers import check_header
+from socialcredit.ingest._readers import check_header
 from socialcredit.policy import GRADES
-from socialcredit.simulation.scenario import shipped_scenarios
+from socialcredit.simulation import shipped_scenarios
 
 from .records_factory import FIELDS, organisation, person, valid_rows, write_csv
 

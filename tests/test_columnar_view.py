@@ -25,14 +25,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from socialcredit.consequences import CompiledConsequences
-from socialcredit.consequences.service import ConsequenceView
-from socialcredit.consequences.snapshot import COLUMNS, write_view_snapshot
+from socialcredit.consequences import CompiledConsequences, ConsequenceView
+from socialcredit.consequences._snapshot import COLUMNS, write_view_snapshot
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
-from socialcredit.scoring import columnar
-from socialcredit.scoring.columnar import ColumnarRecords, SubjectKeys
+from socialcredit.scoring import _columnar as columnar
+from socialcredit.scoring._columnar import ColumnarRecords, SubjectKeys
 
 from .backends import Stores
 from .conftest import Clock
@@ -161,11 +160,11 @@ def test_single_subject_views_answer_like_a_full_replay(city: tuple[Ledger, Cloc
 # writes the columns, then the rest, each in 256-byte parts (hundreds of transactions)
 _WRITER = """
 import sys
-from socialcredit.consequences.service import ConsequenceView
-from socialcredit.consequences.snapshot import write_view_snapshot
+from socialcredit.consequences._service import ConsequenceView
+from socialcredit.consequences._snapshot import write_view_snapshot
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import Signer
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.ledger._checkpoints import Signer
+from socialcredit.storage._sqlite import SQLiteStore
 
 path = sys.argv[1]
 ledger = Ledger(SQLiteStore(path), Signer.from_key_file(path + ".key"))

@@ -26,20 +26,16 @@ from socialcredit.catalogue import default_catalogue
 from socialcredit.consequences import DecisionService
 from socialcredit.demo import run_demo
 from socialcredit.events import EVENTS
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import decode_entry, encode_entry, entry_of
+from socialcredit.ledger import Ledger, decode_entry, encode_entry, entry_of
 from socialcredit.notices import queue_notices
-from socialcredit.notices.model import delivered_entry, failed_entry, outbox
-from socialcredit.policy.assessment import record_assessment
-from socialcredit.ratings import issue_token, rate
-from socialcredit.ratings.interactions import record_interaction
-from socialcredit.ratings.service import dispute as dispute_rating
-from socialcredit.ratings.service import reply
-from socialcredit.rights import disputes as d
-from socialcredit.rights import repair as r
-from socialcredit.rights.reads import log_read
-from socialcredit.rights.statements import attach_statement
-from socialcredit.scoring.engine import to_us
+from socialcredit.notices._model import delivered_entry, failed_entry, outbox
+from socialcredit.policy import record_assessment
+from socialcredit.ratings import dispute as dispute_rating
+from socialcredit.ratings import issue_token, rate, record_interaction, reply
+from socialcredit.rights import _disputes as d
+from socialcredit.rights import _repair as r
+from socialcredit.rights import attach_statement, log_read
+from socialcredit.timeutil import to_us
 from tests.consequences.helpers import moment, play, subject
 from tests.memoranda.test_lifecycle import _step, _world
 from tests.records_factory import organisation, person

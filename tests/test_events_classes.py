@@ -23,7 +23,7 @@ from socialcredit.consequences.events import DecisionMadeV1, LegalRepresentative
 from socialcredit.errors import StorageError, ValidationError
 from socialcredit.events import EVENTS, Event
 from socialcredit.ledger import Entry, Ledger, PendingEntry
-from socialcredit.ledger.entries import check_canonical, check_entry_type, decode_entry
+from socialcredit.ledger._entries import check_canonical, check_entry_type, decode_entry
 from socialcredit.records.events import RecordFiledV1, RecordWithdrawnV1
 
 CLASSES = sorted(EVENTS.classes().values(), key=lambda cls: (cls.TYPE, cls.VERSION))

@@ -23,11 +23,11 @@ from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, PendingEntry, verify_ledger
 from socialcredit.policy import default_bundle
 from socialcredit.records import record_rows
-from socialcredit.rights.disputes import correct_record, withdraw_record
-from socialcredit.scoring.batch import batch_scores, records_table
-from socialcredit.scoring.engine import compiled_bundle, from_us
-from socialcredit.scoring.reports import rescore
+from socialcredit.rights import correct_record, withdraw_record
+from socialcredit.scoring import compiled_bundle, rescore
+from socialcredit.scoring._batch import batch_scores, records_table
 from socialcredit.storage import LedgerStore
+from socialcredit.timeutil import from_us
 from socialcredit.transfer import transfer
 
 from .backends import Stores

@@ -27,8 +27,7 @@ from socialcredit.catalogue import default_catalogue
 from socialcredit.cli import cli
 from socialcredit.errors import Problem
 from socialcredit.ingest import ingest_rows
-from socialcredit.ledger import Ledger, PendingEntry, Signer
-from socialcredit.ledger.checkpoints import public_key_from_text, public_key_text
+from socialcredit.ledger import Ledger, PendingEntry, Signer, public_key_from_text, public_key_text
 from socialcredit.policy import (
     Governance,
     GovernanceError,
@@ -48,17 +47,17 @@ from socialcredit.policy import (
     publish,
     published_bundles,
     read_signatures,
+    record_assessment,
     record_governance,
     sign_digest,
 )
-from socialcredit.policy.assessment import record_assessment
-from socialcredit.policy.governance import (
+from socialcredit.policy._governance import (
     OPERATOR_ROLE,
     check_governance,
     governance_entry,
     in_genesis,
 )
-from socialcredit.policy.signatures import (
+from socialcredit.policy._signatures import (
     BUNDLE_DOMAIN,
     GOVERNANCE_DOMAIN,
     sign_bundle_directory,
@@ -596,7 +595,7 @@ def test_cli_governance_sign_assess_publish_list(tmp_path: Path) -> None:
 def test_api_and_portal_publish_with_signatures_and_show_the_pending_revision(
     tmp_path: Path,
 ) -> None:
-    from socialcredit.simulation.impact import assess_bundle
+    from socialcredit.simulation import assess_bundle
 
     from .api.client import SyncClient
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger import hashing
+from socialcredit.ledger import _hashing as hashing
 
 PROPERTY = settings(max_examples=100, deadline=None)
 
@@ -232,7 +232,7 @@ def _run_isolated(env_value: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "SOCIALCREDIT_PURE_PYTHON"}
     if env_value is not None:
         env["SOCIALCREDIT_PURE_PYTHON"] = env_value
-    code = "from socialcredit.ledger.hashing import NATIVE; print(NATIVE)"
+    code = "from socialcredit.ledger._hashing import NATIVE; print(NATIVE)"
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )

@@ -40,10 +40,10 @@ from socialcredit.policy import (
     PolicyBundle,
     PolicyError,
     default_bundle,
+    file_hash,
     load_bundle_from_files,
     publish,
 )
-from socialcredit.policy.manifest import file_hash
 
 from .test_policy_cases import assert_problems, parent, segments, step
 

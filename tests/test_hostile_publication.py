@@ -62,11 +62,11 @@ from socialcredit.policy import (
     governance_in_force,
     load_governance_file,
     publish,
+    record_assessment,
     record_governance,
     sign_digest,
 )
-from socialcredit.policy.assessment import record_assessment
-from socialcredit.policy.signatures import BUNDLE_DOMAIN, GOVERNANCE_DOMAIN, Signature
+from socialcredit.policy._signatures import BUNDLE_DOMAIN, GOVERNANCE_DOMAIN, Signature
 
 from .conftest import Clock
 from .records_factory import valid_rows

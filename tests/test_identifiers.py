@@ -15,7 +15,7 @@ from socialcredit.catalogue import (
     validate_resident_id,
     validate_uscc,
 )
-from socialcredit.catalogue.identifiers import (
+from socialcredit.catalogue._identifiers import (
     USCC_ALPHABET,
     resident_id_check_char,
     uscc_check_char,

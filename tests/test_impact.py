@@ -17,16 +17,16 @@ from click.testing import CliRunner
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.cli import cli
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.errors import ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.policy import PolicyBundle, default_bundle, load_bundle_from_files
-from socialcredit.policy.assessment import assessment_for, record_assessment
+from socialcredit.policy._assessment import assessment_for, record_assessment
 from socialcredit.records import record_rows
 from socialcredit.service import open_ledger
 from socialcredit.settings import Settings
+from socialcredit.simulation import ImpactAssessment, assess_bundle
 from socialcredit.simulation._impact_city import synthetic_city
-from socialcredit.simulation.impact import ImpactAssessment, assess_bundle
 
 from .test_policy_cases import edit_files
 

@@ -13,15 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from socialcredit.cli import cli
-from socialcredit.policy import PolicyBundle, default_bundle
-from socialcredit.policy.assessment import assessment_for
-from socialcredit.policy.scoring import Bin, BinnedRule
-from socialcredit.scorecard import fairness as fair
-from socialcredit.scorecard.publish import scorecard_bundle
-from socialcredit.scorecard.validation import fairness as report_fairness
+from socialcredit.policy import Bin, BinnedRule, PolicyBundle, default_bundle
+from socialcredit.policy._assessment import assessment_for
+from socialcredit.scorecard import _fairness as fair
+from socialcredit.scorecard._publish import scorecard_bundle
+from socialcredit.scorecard._validation import fairness as report_fairness
 from socialcredit.service import open_ledger
 from socialcredit.settings import Settings
-from socialcredit.simulation.impact import ImpactAssessment, assess_bundle
+from socialcredit.simulation import ImpactAssessment, assess_bundle
 
 SMALL: dict[str, Any] = {"residents": 3_000, "organisations": 150, "lab_steps": 0, "seed": 4}
 

@@ -14,11 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from socialcredit.catalogue import Source, default_catalogue
-from socialcredit.catalogue.identifiers import make_resident_id
+from socialcredit.catalogue import Source, default_catalogue, make_resident_id
 from socialcredit.errors import ConfigurationError, RecordRefusedError, ValidationError
 from socialcredit.ingest import BatchAck, ingest_file, ingest_rows, read_chunks
-from socialcredit.ingest.checking import check_chunk
+from socialcredit.ingest._checking import check_chunk
 from socialcredit.ledger import Ledger, verify_ledger
 
 from .records_factory import FIELDS, valid_rows, write_csv

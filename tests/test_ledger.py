@@ -17,9 +17,9 @@ from socialcredit.ledger import (
     consistency_document,
     create_key_file,
     inclusion_document,
+    leaf_hash,
+    root_from_leaf_hashes,
 )
-from socialcredit.ledger.hashing import leaf_hash
-from socialcredit.ledger.merkle import root_from_leaf_hashes
 
 from .conftest import Clock
 
@@ -156,7 +156,7 @@ def test_proof_for_unknown_size_or_position(make_ledger: MakeLedger) -> None:
 def test_pre_encoded_data_gives_the_same_canonical_bytes() -> None:
     import orjson
 
-    from socialcredit.ledger.entries import encode_entry
+    from socialcredit.ledger import encode_entry
 
     data = {"b": [1, "é\n"], "a": {"z": None, "y": True}}
     plain = PendingEntry("RecordFiled", data)

@@ -19,7 +19,7 @@ from socialcredit.ledger import (
     inclusion_document,
     verify_ledger,
 )
-from socialcredit.ledger.hashing import pack_bundle, unpack_bundle
+from socialcredit.ledger._hashing import pack_bundle, unpack_bundle
 
 from .backends import Stores, examples
 

@@ -1,7 +1,7 @@
 """The Merkle algorithms against a reference written straight from RFC 6962's recursions.
 
 The reference (``ref_*``) uses hashlib directly and the RFC's recursive definitions of MTH,
-PATH and PROOF/SUBPROOF; ``socialcredit.ledger.merkle`` computes the same things bottom-up from
+PATH and PROOF/SUBPROOF; ``socialcredit.ledger._merkle`` computes the same things bottom-up from
 perfect-subtree nodes and verifies them with RFC 9162's iterative algorithms.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger.merkle import (
+from socialcredit.ledger._merkle import (
     CompactRange,
     consistency_nodes,
     consistency_proof,

@@ -18,8 +18,8 @@ from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError
 from socialcredit.ledger import Ledger, PendingEntry, create_key_file, verify_ledger
 from socialcredit.storage import _pg_schema, open_store, sqlite_path
-from socialcredit.storage.postgres import PostgresStore
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._postgres import PostgresStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 from .backends import Stores
 from .conftest import Clock

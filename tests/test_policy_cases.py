@@ -16,8 +16,13 @@ import pytest
 import yaml
 
 from socialcredit.errors import Problem
-from socialcredit.policy import PolicyBundle, PolicyError, default_bundle, load_bundle_from_files
-from socialcredit.policy.manifest import file_hash
+from socialcredit.policy import (
+    PolicyBundle,
+    PolicyError,
+    default_bundle,
+    file_hash,
+    load_bundle_from_files,
+)
 
 CASES_DIR = Path(__file__).parent / "cases" / "policy"
 _SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[(\w+)=([^\]]+)\]")

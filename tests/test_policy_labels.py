@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from socialcredit.policy import PolicyError, default_bundle, load_bundle_from_files
-from socialcredit.policy.labels import LANGUAGES, STATUSES, label_warnings, used_codes
-from socialcredit.policy.manifest import file_hash
+from socialcredit.policy import PolicyError, default_bundle, file_hash, load_bundle_from_files
+from socialcredit.policy._labels import LANGUAGES, STATUSES, label_warnings, used_codes
 
 
 def _with_labels(document: Any) -> dict[str, bytes]:

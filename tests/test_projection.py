@@ -16,9 +16,10 @@ from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.policy import default_bundle, publish
 from socialcredit.records import RecordIndex
 from socialcredit.scoring import score
-from socialcredit.scoring.batch import batch_scores
-from socialcredit.scoring.engine import from_us, resolve_policy
-from socialcredit.scoring.projection import LiveScores
+from socialcredit.scoring._batch import batch_scores
+from socialcredit.scoring._engine import resolve_policy
+from socialcredit.scoring._projection import LiveScores
+from socialcredit.timeutil import from_us
 from tests.records_factory import valid_rows
 from tests.test_governance import publish_governed
 from tests.test_scoring import loan_default_doubled

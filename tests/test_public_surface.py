@@ -306,7 +306,7 @@ def test_the_subject_report_has_one_home_above_rights() -> None:
     assert importlib.util.find_spec("socialcredit.rights.report") is None
     for name in SURFACES["reports"]:
         assert not hasattr(socialcredit.rights, name), name
-    assert not hasattr(importlib.import_module("socialcredit.rights.reads"), "read_file")
+    assert not hasattr(importlib.import_module("socialcredit.rights._reads"), "read_file")
     found = [m.name for m in pkgutil.iter_modules(socialcredit.reports.__path__)]
     assert found == ["_subject"]
     assert socialcredit.reports.subject_report.__module__ == "socialcredit.reports._subject"

@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
-from socialcredit.ledger import Ledger, PendingEntry, create_key_file
-from socialcredit.ledger.snapshots import load_snapshot, save_snapshot
+from socialcredit.demo._city import build_city
+from socialcredit.ledger import Ledger, PendingEntry, create_key_file, load_snapshot, save_snapshot
 from socialcredit.policy import default_bundle
 from socialcredit.scoring import rescore
-from socialcredit.scoring.record_columns import (
+from socialcredit.scoring._record_columns import (
     NAME,
     columns_bytes,
     columns_format,
@@ -35,8 +34,8 @@ from socialcredit.scoring.record_columns import (
     refresh_columns_snapshot,
     write_columns_snapshot,
 )
-from socialcredit.scoring.stream import FiledColumns, lifecycle_of, scan_columns
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.scoring._stream import FiledColumns, lifecycle_of, scan_columns
+from socialcredit.storage._sqlite import SQLiteStore
 
 from .conftest import Clock
 from .test_rescore_stream import _lifecycle
@@ -66,7 +65,7 @@ def _city(base: Path, clock: Clock, seed: int, origin: str = "test/columns") -> 
 @pytest.fixture(autouse=True)
 def short_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs of 16 kept rows are sliced (as runs of 8192 are at scale), the rest copied."""
-    from socialcredit.scoring import stream
+    from socialcredit.scoring import _stream as stream
 
     monkeypatch.setattr(stream, "_RUN", 16)
 
@@ -226,9 +225,9 @@ def test_a_snapshot_of_another_ledger_is_refused(tmp_path: Path) -> None:
 _WRITER = """
 import sys
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import Signer
-from socialcredit.scoring.record_columns import current_columns, write_columns_snapshot
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.ledger._checkpoints import Signer
+from socialcredit.scoring._record_columns import current_columns, write_columns_snapshot
+from socialcredit.storage._sqlite import SQLiteStore
 
 path = sys.argv[1]
 ledger = Ledger(SQLiteStore(path), Signer.from_key_file(path + ".key"))

@@ -21,11 +21,13 @@ from socialcredit.catalogue import (
     Source,
     conduct_taxonomy,
     default_catalogue,
-    firewall,
     make_reference,
 )
-from socialcredit.catalogue.taxonomy import parse_taxonomy
-from socialcredit.demo.filers import FILED_BY, SOURCES, authority_of
+from socialcredit.catalogue import (
+    _firewall as firewall,
+)
+from socialcredit.catalogue._taxonomy import parse_taxonomy
+from socialcredit.demo._filers import FILED_BY, SOURCES, authority_of
 from socialcredit.errors import CatalogueError, ValidationError
 from socialcredit.ledger import Ledger
 

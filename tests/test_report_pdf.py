@@ -15,11 +15,10 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner, Result
 
-from socialcredit.catalogue import default_catalogue
-from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.catalogue import default_catalogue, mask_subject_id
 from socialcredit.cli import cli
 from socialcredit.consequences import PUBLISHED_GRAVITIES
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.documents import (
     choose_font,
     credit_report_pdf,
@@ -30,13 +29,11 @@ from socialcredit.documents import (
     render_credit_report,
 )
 from socialcredit.errors import NotFoundError, ValidationError
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import public_key_from_text
-from socialcredit.ledger.proofs import check_inclusion_proof
+from socialcredit.ledger import Ledger, check_inclusion_proof, public_key_from_text
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
 from socialcredit.reports import subject_report
-from socialcredit.rights.reads import reads_of
+from socialcredit.rights import reads_of
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
 from tests.records_factory import organisation, person

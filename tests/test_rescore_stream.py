@@ -15,19 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.errors import SocialCreditError
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
-from socialcredit.rights import disputes as d
-from socialcredit.scoring import rescore
+from socialcredit.rights import _disputes as d
+from socialcredit.scoring import record_points, rescore
+from socialcredit.scoring._batch import batch_scores_table, records_table
+from socialcredit.scoring._engine import resolve_policy
 from socialcredit.scoring._entry_columns import canonical_times_us
-from socialcredit.scoring.batch import batch_scores_table, records_table
-from socialcredit.scoring.definition import record_points
-from socialcredit.scoring.engine import resolve_policy, to_us
-from socialcredit.scoring.stream import effective_records
-from socialcredit.timeutil import format_time, parse_time
+from socialcredit.scoring._stream import effective_records
+from socialcredit.timeutil import format_time, parse_time, to_us
 
 from .conftest import Clock
 
@@ -97,7 +96,7 @@ def _lifecycle(ledger: Ledger, clock: Clock, rng: random.Random, steps: int) -> 
 def city(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
     """A small demo city, then three months of lifecycle."""
     from socialcredit.ledger import create_key_file
-    from socialcredit.storage.sqlite import SQLiteStore
+    from socialcredit.storage._sqlite import SQLiteStore
 
     directory = tmp_path_factory.mktemp("city")
     clock = Clock(to_us(_day(2026, 11, 2)))
@@ -158,7 +157,7 @@ def test_the_city_has_every_kind_of_lifecycle(city: Ledger) -> None:
 def test_streamed_records_equal_the_replay(
     city: Ledger, bundles: int, run: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from socialcredit.scoring import stream
+    from socialcredit.scoring import _stream as stream
 
     monkeypatch.setattr(stream, "_RUN", run)  # runs of kept rows this long are sliced
     for known in _moments(city):
@@ -257,7 +256,7 @@ def test_canonical_times_read_as_parse_time_reads_them(moment: datetime, style: 
 
 
 def test_rescore_from_a_record_columns_snapshot_equals_the_replay(city: Ledger) -> None:
-    from socialcredit.scoring.record_columns import refresh_columns_snapshot
+    from socialcredit.scoring import refresh_columns_snapshot
 
     done = refresh_columns_snapshot(city)
     assert done["size"] == city.size() and done["refused"] == []

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.filers import source_of
+from socialcredit.demo._filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import (
@@ -20,10 +20,10 @@ from socialcredit.policy import (
     load_bundle_from_files,
     publish,
 )
-from socialcredit.policy.scoring import check_scoring
+from socialcredit.policy._scoring import check_scoring
 from socialcredit.records import RecordIndex, RecordRow
 from socialcredit.scoring import CompiledPolicy, compile_policy, explain, score
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 from tests.records_factory import person
 from tests.test_governance import publish_governed
 
@@ -300,7 +300,8 @@ def test_expiry_schedule_equals_scoring_at_each_date() -> None:
     """The schedule's fast path (no decay) equals a full evaluation on each expiry date."""
     import random
 
-    from socialcredit.scoring.engine import compiled_bundle, evaluate
+    from socialcredit.scoring import compiled_bundle
+    from socialcredit.scoring._engine import evaluate
 
     policy = compiled_bundle(default_bundle())
     kinds = [

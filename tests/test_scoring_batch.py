@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from socialcredit.records import RecordIndex, RecordRow
 from socialcredit.scoring import score
-from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
-from socialcredit.scoring.engine import from_us, to_us
+from socialcredit.scoring._batch import BatchScore, batch_scores, records_table
+from socialcredit.timeutil import from_us, to_us
 from tests.test_scoring import DEFAULT, LINEAR
 
 START = to_us(datetime(2024, 1, 1, tzinfo=UTC))

@@ -28,10 +28,9 @@ from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordRow, record_rows
-from socialcredit.scoring import rescore
-from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
-from socialcredit.scoring.definition import CompiledPolicy
-from socialcredit.scoring.engine import compiled_bundle, from_us, to_us
+from socialcredit.scoring import CompiledPolicy, compiled_bundle, rescore
+from socialcredit.scoring._batch import BatchScore, batch_scores, records_table
+from socialcredit.timeutil import from_us, to_us
 from socialcredit.transfer import transfer
 from tests.pg import PgCluster
 from tests.records_factory import valid_rows, write_csv
@@ -42,7 +41,7 @@ pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (extra
 if shutil.which("java") is None:
     pytest.skip("Java is not installed; Spark needs a JVM (Java 17)", allow_module_level=True)
 
-from socialcredit.scoring.spark import (  # noqa: E402
+from socialcredit.scoring._spark import (  # noqa: E402
     needs_decimal,
     read_jdbc_records,
     read_parquet_records,

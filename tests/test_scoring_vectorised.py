@@ -2,8 +2,8 @@
 
 Hypothesis draws random records — ruled and neutral kinds, missing and huge amounts, times
 around expiry boundaries, late filings — and random policies (fixed and per-unit rules,
-linear decay), and checks :func:`socialcredit.scoring.vectorised.evaluate` against
-:func:`socialcredit.scoring.engine.evaluate` subject by subject; then the incremental
+linear decay), and checks :func:`socialcredit.scoring._vectorised.evaluate` against
+:func:`socialcredit.scoring._engine.evaluate` subject by subject; then the incremental
 :class:`RunningScores` against the batch form over a simulated run.
 """
 
@@ -22,14 +22,20 @@ from hypothesis import strategies as st
 from socialcredit.catalogue import Gravity
 from socialcredit.policy import GradeBand, default_bundle
 from socialcredit.records import RecordRow
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, KindTerms
-from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
-from socialcredit.scoring.vectorised import KindTable, RunningScores
-from socialcredit.scoring.vectorised import evaluate as vector_evaluate
+from socialcredit.scoring import (
+    CompiledPolicy,
+    KindTable,
+    KindTerms,
+    RunningScores,
+    compiled_bundle,
+)
+from socialcredit.scoring._engine import evaluate
+from socialcredit.scoring._vectorised import evaluate as vector_evaluate
+from socialcredit.timeutil import DAY_US, from_us
 
 DEFAULT = compiled_bundle(default_bundle())
 ORIGIN = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
-SPAN = 4 * 365 * US_PER_DAY
+SPAN = 4 * 365 * DAY_US
 
 
 @st.composite
@@ -45,7 +51,7 @@ def policies(draw: st.DrawFn) -> CompiledPolicy:
             points=0 if per_unit else draw(st.integers(-200, 200)),
             per_unit=per_unit,
             cap=draw(st.integers(1, 500)) if per_unit else 0,
-            expiry_us=draw(st.integers(1, 800)) * US_PER_DAY + draw(st.integers(0, 10**6)),
+            expiry_us=draw(st.integers(1, 800)) * DAY_US + draw(st.integers(0, 10**6)),
             linear=draw(st.booleans()),
         )
         kinds[terms.kind] = terms
@@ -125,7 +131,7 @@ def test_running_scores_equal_batch_evaluation_every_step(
 ) -> None:
     rng = np.random.default_rng(seed)
     table, n = KindTable.of(policy), 7
-    running = RunningScores(table, n, step_days * US_PER_DAY, ORIGIN)
+    running = RunningScores(table, n, step_days * DAY_US, ORIGIN)
     for _ in range(25):
         # a restoration before the step's filings (as the lab's deletions by a compromised
         # official do) must void only the records filed before it, and one after them all

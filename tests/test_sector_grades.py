@@ -23,20 +23,25 @@ from hypothesis import strategies as st
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.consequences import subject_consequences
-from socialcredit.consequences.sector_listings import sector_grade_at, sector_grade_listings
-from socialcredit.demo.city import build_city
+from socialcredit.consequences._sector_listings import sector_grade_at, sector_grade_listings
+from socialcredit.demo._city import build_city
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle, load_bundle_from_files, publish
-from socialcredit.policy.scoring import check_scoring
+from socialcredit.policy._scoring import check_scoring
 from socialcredit.records import RecordRow
-from socialcredit.scoring import rescore, score
-from socialcredit.scoring.batch import batch_scores, records_table, sector_column
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
-from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
-from socialcredit.scoring.projection import LiveScores
-from socialcredit.scoring.vectorised import KindTable
-from socialcredit.scoring.vectorised import evaluate as vector_evaluate
-from socialcredit.timeutil import to_us
+from socialcredit.scoring import (
+    CompiledPolicy,
+    KindTable,
+    compile_policy,
+    compiled_bundle,
+    rescore,
+    score,
+)
+from socialcredit.scoring._batch import batch_scores, records_table, sector_column
+from socialcredit.scoring._engine import evaluate
+from socialcredit.scoring._projection import LiveScores
+from socialcredit.scoring._vectorised import evaluate as vector_evaluate
+from socialcredit.timeutil import DAY_US, from_us, to_us
 from tests.consequences.helpers import play
 from tests.consequences.helpers import subject as subject_of
 from tests.records_factory import valid_rows, write_csv
@@ -45,7 +50,7 @@ from tests.test_policy_cases import edit_files
 
 CASES = Path(__file__).parent / "cases" / "sector_grades"
 AS_OF = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z
-START = AS_OF - 4 * 365 * US_PER_DAY
+START = AS_OF - 4 * 365 * DAY_US
 KINDS = ["tax_arrears", "tax_evasion", "false_vat_invoices", "a_grade_taxpayer"]
 KINDS += ["environmental_violation", "loan_default", "judgment_performed", "not_a_kind"]
 SUBJECTS = [("organisation", "o1"), ("organisation", "o2"), ("person", "p1"), ("person", "p2")]
@@ -199,10 +204,10 @@ def test_shipped_scheme_case(case: dict[str, Any]) -> None:
     subject = ("organisation", "o1")
     rows = []
     for position, record in enumerate(case["records"], 1):
-        occurred = AS_OF - record["days_ago"] * US_PER_DAY
-        recorded = occurred + record.get("recorded_after", 0) * US_PER_DAY
+        occurred = AS_OF - record["days_ago"] * DAY_US
+        recorded = occurred + record.get("recorded_after", 0) * DAY_US
         rows.append(RecordRow(position, *subject, record["kind"], occurred, recorded, None))
-    known = AS_OF + case.get("known_lag", 0) * US_PER_DAY
+    known = AS_OF + case.get("known_lag", 0) * DAY_US
     got = all_agree(_default(), rows, [subject], AS_OF, known)[subject]
     assert {k: got[k] for k in case["expect"]} == case["expect"]
 
@@ -215,8 +220,8 @@ def records(draw: st.DrawFn) -> list[RecordRow]:
     out = []
     for position in range(draw(st.integers(0, 30))):
         subject_kind, subject_id = draw(st.sampled_from(SUBJECTS))
-        occurred = draw(st.integers(START, AS_OF + 60 * US_PER_DAY))
-        recorded = occurred + draw(st.integers(0, 400 * US_PER_DAY))
+        occurred = draw(st.integers(START, AS_OF + 60 * DAY_US))
+        recorded = occurred + draw(st.integers(0, 400 * DAY_US))
         amount = draw(st.none() | st.integers(0, 60))
         kind = draw(st.sampled_from(KINDS))
         out.append(RecordRow(position, subject_kind, subject_id, kind, occurred, recorded, amount))
@@ -227,8 +232,8 @@ def records(draw: st.DrawFn) -> list[RecordRow]:
 @given(
     rows=records(),
     policy_name=st.sampled_from(sorted(POLICIES)),
-    as_of=st.integers(AS_OF - 400 * US_PER_DAY, AS_OF),
-    lag=st.sampled_from([0, 0, 30 * US_PER_DAY, -30 * US_PER_DAY, 500 * US_PER_DAY]),
+    as_of=st.integers(AS_OF - 400 * DAY_US, AS_OF),
+    lag=st.sampled_from([0, 0, 30 * DAY_US, -30 * DAY_US, 500 * DAY_US]),
 )
 def test_every_evaluator_gives_the_same_sector_grades(
     rows: list[RecordRow], policy_name: str, as_of: int, lag: int
@@ -290,7 +295,7 @@ def test_a_tax_d_list_holds_the_subject_while_its_grade_is_d() -> None:
     definition = bundle.list_definition("tax_grade_d")
     assert definition is not None and definition.sector_grade is not None
     policy = compiled_bundle(bundle)
-    day = US_PER_DAY
+    day = DAY_US
     evasion = RecordRow(1, "organisation", "o1", "tax_evasion", AS_OF, AS_OF + 2 * day, None)
     arrears = RecordRow(2, "organisation", "o1", "tax_arrears", AS_OF, AS_OF, None)
     assert sector_grade_listings(definition, policy, [arrears]) == []  # B: not listed

@@ -13,16 +13,16 @@ import pytest
 
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordRow
-from socialcredit.scoring.batch import batch_scores, records_table
-from socialcredit.scoring.definition import US_PER_DAY
-from socialcredit.scoring.engine import compiled_bundle, from_us
+from socialcredit.scoring import compiled_bundle
+from socialcredit.scoring._batch import batch_scores, records_table
+from socialcredit.timeutil import DAY_US, from_us
 from tests.test_sector_grades import AS_OF, KINDS, POLICIES, START, SUBJECTS
 
 pytest.importorskip("pyspark", reason="PySpark is not installed (extra 'spark')")
 if shutil.which("java") is None:
     pytest.skip("Java is not installed; Spark needs a JVM (Java 17)", allow_module_level=True)
 
-from socialcredit.scoring.spark import spark_batch_scores, spark_session
+from socialcredit.scoring._spark import spark_batch_scores, spark_session
 from tests.test_scoring_spark import JDBC_JAR
 
 pytestmark = [
@@ -44,8 +44,8 @@ def seeded_rows(seed: int, count: int) -> list[RecordRow]:
     subjects = SUBJECTS + [("organisation", f"o{i}") for i in range(3, 40)]
     rows = []
     for position in range(count):
-        occurred = START + rng.randrange(AS_OF + 60 * US_PER_DAY - START)
-        recorded = occurred + rng.randrange(400 * US_PER_DAY)
+        occurred = START + rng.randrange(AS_OF + 60 * DAY_US - START)
+        recorded = occurred + rng.randrange(400 * DAY_US)
         amount = rng.choice([None, rng.randrange(61)])
         kind = rng.choice(KINDS)
         rows.append(RecordRow(position, *rng.choice(subjects), kind, occurred, recorded, amount))
@@ -56,7 +56,7 @@ def seeded_rows(seed: int, count: int) -> list[RecordRow]:
 def test_spark_sector_grades_equal_duckdb(spark: object, policy_name: str) -> None:
     policy = POLICIES[policy_name]()
     rows = seeded_rows(sorted(POLICIES).index(policy_name), 600)
-    for known_lag in (0, 90 * US_PER_DAY):
+    for known_lag in (0, 90 * DAY_US):
         when, known = from_us(AS_OF), from_us(AS_OF + known_lag)
         duck = batch_scores(records_table(rows), policy, as_of=when, known_at=known)
         got = spark_batch_scores(spark, rows, policy, as_of=when, known_at=known)  # type: ignore[arg-type]

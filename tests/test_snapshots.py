@@ -20,15 +20,18 @@ import numpy as np
 import pytest
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.consequences import CompiledConsequences, DecisionService, record_hardship
-from socialcredit.consequences.service import ConsequenceView
-from socialcredit.consequences.snapshot import NAME, view_format, write_view_snapshot
-from socialcredit.demo.city import build_city
-from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.ledger.snapshots import load_snapshot, save_snapshot
+from socialcredit.consequences import (
+    CompiledConsequences,
+    ConsequenceView,
+    DecisionService,
+    record_hardship,
+)
+from socialcredit.consequences._snapshot import NAME, view_format, write_view_snapshot
+from socialcredit.demo._city import build_city
+from socialcredit.ledger import Ledger, create_key_file, load_snapshot, save_snapshot
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
-from socialcredit.scoring.engine import from_us
+from socialcredit.timeutil import from_us
 
 from .api.client import SyncClient
 from .backends import Stores
@@ -167,7 +170,7 @@ def test_a_tampered_snapshot_is_refused_and_the_view_rebuilt(
 
 
 def _snapshot_of(ledger: Ledger) -> tuple[int, bytes]:
-    from socialcredit.consequences.snapshot import view_bytes
+    from socialcredit.consequences._snapshot import view_bytes
 
     return view_bytes(_fresh(ledger))
 
@@ -192,11 +195,11 @@ def test_a_snapshot_of_another_ledger_or_a_longer_one_is_refused(
 
 _WRITER = """
 import sys
-from socialcredit.consequences.service import ConsequenceView
-from socialcredit.consequences.snapshot import NAME, view_bytes, view_format
+from socialcredit.consequences._service import ConsequenceView
+from socialcredit.consequences._snapshot import NAME, view_bytes, view_format
 from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import Signer
-from socialcredit.ledger.snapshots import save_snapshot
+from socialcredit.ledger._checkpoints import Signer
+from socialcredit.ledger._snapshots import save_snapshot
 from socialcredit.storage import open_store
 
 ledger = Ledger(open_store(sys.argv[1]), Signer.from_key_file(sys.argv[2]))

@@ -31,7 +31,7 @@ from socialcredit.ledger import (
     verify_ledger,
 )
 from socialcredit.storage import LogState, open_store
-from socialcredit.storage.postgres import PostgresStore
+from socialcredit.storage._postgres import PostgresStore
 
 from . import pg
 from .conftest import Clock

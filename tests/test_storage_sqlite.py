@@ -9,7 +9,7 @@ import pytest
 
 from socialcredit.errors import ConfigurationError
 from socialcredit.storage import open_store, sqlite_path
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 from .storage_contract import StoreContract
 
@@ -50,7 +50,7 @@ def test_a_server_store_checkpoints_its_wal_in_the_background(tmp_path: Path) ->
     import sqlite3
     import time
 
-    from socialcredit.storage.port import LogState
+    from socialcredit.storage import LogState
 
     store = SQLiteStore(tmp_path / "w.db")
     store.initialise({"origin": "test/wal"})

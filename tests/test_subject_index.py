@@ -25,17 +25,21 @@ from socialcredit.consequences import (
     record_hardship,
     record_legal_representative,
 )
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.errors import DisputeRefusedError, ValidationError
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.subject_index import build_subject_index, subject_entries
+from socialcredit.ledger import Ledger, build_subject_index, subject_entries
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordIndex
 from socialcredit.reports import build_report
-from socialcredit.rights.disputes import correct_record, decide, open_dispute, withdraw_record
-from socialcredit.rights.statements import attach_statement
+from socialcredit.rights import (
+    attach_statement,
+    correct_record,
+    decide,
+    open_dispute,
+    withdraw_record,
+)
 from socialcredit.scoring import explain, score
-from socialcredit.scoring.engine import from_us
+from socialcredit.timeutil import from_us
 
 from .backends import Stores
 from .conftest import Clock
@@ -221,7 +225,7 @@ def test_ingested_runs_index_every_record_before_and_after_compaction(
     rows): every subject's positions are still exactly those an independent derivation gives,
     and merging changes no answer."""
     from socialcredit.ingest import ingest_file
-    from socialcredit.ledger.subject_index import KeyDerivation
+    from socialcredit.ledger._subject_index import KeyDerivation
 
     ledger = make_ledger("runs")
     sample = Path(__file__).parents[1] / "socialcredit" / "demo" / "sample_records.csv"
@@ -296,7 +300,7 @@ def _attack_the_index(
 
     from socialcredit.cli import cli
     from socialcredit.ingest import ingest_file
-    from socialcredit.ledger.subject_index import check_subject_index
+    from socialcredit.ledger import check_subject_index
 
     ledger = make_ledger("indexed")
     # The key file: the CLI wants one for a PostgreSQL store even to verify.

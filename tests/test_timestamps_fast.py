@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.catalogue import default_catalogue
+from socialcredit.catalogue import default_catalogue, make_resident_id
+from socialcredit.catalogue._batch import _kernels, rows_to_arrays
 from socialcredit.catalogue._timestamps import (
     COLUMN_WIDTH,
     EARLIEST,
@@ -28,8 +29,6 @@ from socialcredit.catalogue._timestamps import (
     parse_timestamp,
     parse_timestamp_columns,
 )
-from socialcredit.catalogue.batch import _kernels, rows_to_arrays
-from socialcredit.catalogue.identifiers import make_resident_id
 
 from .records_factory import valid_rows
 from .test_batch_validation import outcome, per_record

@@ -19,14 +19,14 @@ from socialcredit.ledger import (
     Ledger,
     PendingEntry,
     SignedCheckpoint,
+    VerifyReport,
     check_inclusion_proof,
     create_key_file,
     inclusion_document,
     utc_now_us,
     verify_ledger,
 )
-from socialcredit.ledger.hashing import leaf_hashes, pack_bundle, unpack_bundle
-from socialcredit.ledger.verify import VerifyReport
+from socialcredit.ledger._hashing import leaf_hashes, pack_bundle, unpack_bundle
 from socialcredit.storage import LedgerStore
 
 from .backends import Stores

@@ -18,7 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcredit.ledger import _verify_index
-from socialcredit.ledger.hashing import bundle_leaf_hashes, pack_bundle, subtree_root, unpack_bundle
+from socialcredit.ledger._hashing import (
+    bundle_leaf_hashes,
+    pack_bundle,
+    subtree_root,
+    unpack_bundle,
+)
 from socialcredit.timeutil import format_time
 
 native = pytest.mark.skipif(

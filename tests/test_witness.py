@@ -20,8 +20,14 @@ from click.testing import CliRunner
 
 from socialcredit.cli import cli
 from socialcredit.errors import ConfigurationError, IntegrityError, NotFoundError
-from socialcredit.ledger import Ledger, PendingEntry, Signer, create_key_file, verify_ledger
-from socialcredit.ledger.checkpoints import public_key_text
+from socialcredit.ledger import (
+    Ledger,
+    PendingEntry,
+    Signer,
+    create_key_file,
+    public_key_text,
+    verify_ledger,
+)
 from socialcredit.witness import CosignedCheckpoint, Witness, fetch_update, witness_checkpoint
 
 from .backends import Stores

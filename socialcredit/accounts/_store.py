@@ -34,8 +34,9 @@ from typing import Any
 
 import orjson
 
+from socialcredit.catalogue import mask_subject_id
+
 from ..catalogue import Source
-from ..catalogue.identifiers import mask_subject_id
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
@@ -504,8 +505,9 @@ def seed_demo_accounts(
     """
     import random
 
+    from socialcredit.catalogue import make_resident_id
+
     from ..catalogue import conduct_taxonomy, default_catalogue
-    from ..catalogue.identifiers import make_resident_id
 
     rng = random.Random(seed)
     person = next((s for s in (city or ()) if s[0] == "person"), None)

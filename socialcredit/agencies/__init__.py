@@ -7,12 +7,12 @@
 
 See ``docs/memoranda.md``. The exchange of public lists with points of service (signed,
 checkpointed exports) builds on the lists, so it lives above them in
-:mod:`socialcredit.consequences.exchange`; this package sits below consequences, whose decisions
+:mod:`socialcredit.consequences._exchange`; this package sits below consequences, whose decisions
 cite the memoranda.
 """
 
-from socialcredit.agencies.endings import end_memorandum, sign_ending, verify_memorandum
-from socialcredit.agencies.memoranda import (
+from socialcredit.agencies._endings import end_memorandum, sign_ending, verify_memorandum
+from socialcredit.agencies._memoranda import (
     Citation,
     Ending,
     Memorandum,
@@ -26,7 +26,7 @@ from socialcredit.agencies.memoranda import (
     record_memorandum,
     sign_memorandum_file,
 )
-from socialcredit.agencies.registry import (
+from socialcredit.agencies._registry import (
     Agency,
     agency,
     check_agency,
@@ -37,6 +37,8 @@ from socialcredit.agencies.registry import (
     rotate_agency_key,
     sign_rotation,
 )
+
+from ._memoranda import parse_memorandum, read_memorandum
 
 __all__ = [
     "Agency",
@@ -56,6 +58,8 @@ __all__ = [
     "load_memorandum_file",
     "memoranda",
     "memorandum",
+    "parse_memorandum",
+    "read_memorandum",
     "record_memorandum",
     "register_agency",
     "rotate_agency_key",

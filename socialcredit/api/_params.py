@@ -23,12 +23,13 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..catalogue.identifiers import (
+from socialcredit.catalogue import (
     subject_key,
     subject_kind_of,
     validate_resident_id,
     validate_uscc,
 )
+
 from ..errors import RatingRefusedError
 from ..ratings import PROFESSIONAL_ROLES, Ratee
 from ..timeutil import FIRST_YEAR, LAST_YEAR, MOMENT_RULE, parse_moment

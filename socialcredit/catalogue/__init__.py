@@ -25,20 +25,30 @@ problem; validation raises :class:`~socialcredit.errors.RecordRefusedError` list
 problem.
 """
 
-from socialcredit.catalogue.firewall import PROHIBITED_CATEGORIES, PROHIBITED_TERMS
-from socialcredit.catalogue.identifiers import (
+from socialcredit.catalogue._firewall import (
+    PROHIBITED_CATEGORIES,
+    PROHIBITED_TERMS,
+    prohibited_category_reason,
+    term_reasons,
+)
+from socialcredit.catalogue._identifiers import (
     make_resident_id,
     make_uscc,
     mask_subject_id,
     validate_resident_id,
     validate_uscc,
 )
-from socialcredit.catalogue.legal_basis import Registry, registry
-from socialcredit.catalogue.loader import AMOUNT_UNITS, default_catalogue, load_catalogue
-from socialcredit.catalogue.model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
-from socialcredit.catalogue.records import RECORD_FIELDS, Catalogue
-from socialcredit.catalogue.sources import Source, make_reference
-from socialcredit.catalogue.taxonomy import AuthorityKind, Category, Taxonomy, conduct_taxonomy
+from socialcredit.catalogue._legal_basis import Registry, registry
+from socialcredit.catalogue._loader import AMOUNT_UNITS, default_catalogue, load_catalogue
+from socialcredit.catalogue._model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
+from socialcredit.catalogue._records import RECORD_FIELDS, Catalogue
+from socialcredit.catalogue._sources import Source, make_reference
+from socialcredit.catalogue._taxonomy import AuthorityKind, Category, Taxonomy, conduct_taxonomy
+
+from ._batch import EncodedRecord, rows_to_arrays, validate_arrays, validate_batch, validate_columns
+from ._firewall import screen
+from ._identifiers import person_facts, person_facts_columns, subject_key, subject_kind_of
+from ._loader import UniqueKeyLoader
 
 __all__ = [
     "AMOUNT_UNITS",
@@ -48,6 +58,7 @@ __all__ = [
     "AuthorityKind",
     "Catalogue",
     "Category",
+    "EncodedRecord",
     "FieldSpec",
     "Gravity",
     "RecordKind",
@@ -55,6 +66,7 @@ __all__ = [
     "Source",
     "SubjectKind",
     "Taxonomy",
+    "UniqueKeyLoader",
     "ValidRecord",
     "conduct_taxonomy",
     "default_catalogue",
@@ -63,7 +75,18 @@ __all__ = [
     "make_resident_id",
     "make_uscc",
     "mask_subject_id",
+    "person_facts",
+    "person_facts_columns",
+    "prohibited_category_reason",
     "registry",
+    "rows_to_arrays",
+    "screen",
+    "subject_key",
+    "subject_kind_of",
+    "term_reasons",
+    "validate_arrays",
+    "validate_batch",
+    "validate_columns",
     "validate_resident_id",
     "validate_uscc",
 ]

@@ -12,6 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from numbers import Integral
 
+from socialcredit.catalogue._identifiers import organisation_facts, person_facts
+from socialcredit.catalogue._model import RecordKind, SubjectKind, ValidRecord
+from socialcredit.catalogue._sources import MAX_SOURCE, Source, source_facts
+from socialcredit.catalogue._taxonomy import AuthorityKind, conduct_taxonomy
 from socialcredit.catalogue._timestamps import (
     EARLIEST_US,
     UTC,
@@ -19,10 +23,6 @@ from socialcredit.catalogue._timestamps import (
     from_datetime,
     parse_timestamp,
 )
-from socialcredit.catalogue.identifiers import organisation_facts, person_facts
-from socialcredit.catalogue.model import RecordKind, SubjectKind, ValidRecord
-from socialcredit.catalogue.sources import MAX_SOURCE, Source, source_facts
-from socialcredit.catalogue.taxonomy import AuthorityKind, conduct_taxonomy
 from socialcredit.errors import Problem, RecordRefusedError
 
 __all__ = [

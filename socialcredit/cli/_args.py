@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from ..catalogue.identifiers import subject_key
+from socialcredit.catalogue import subject_key
+
 from ..errors import Problem, ValidationError
 from ..timeutil import parse_moment as parse_moment_text
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..rights.reads import PURPOSES, required_purpose
+from socialcredit.rights import PURPOSES, required_purpose
 
 __all__ = ["checked_purpose", "with_read"]
 

@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 
 import click
 
+from socialcredit.consequences import time_text
+from socialcredit.rights import PURPOSES
+
 from ..consequences import Decision, IdentifiedListing, Membership, PublicListing
-from ..consequences.model import time_text
 from ..errors import Problem, ValidationError
 from ..policy import PolicyBundle
-from ..rights.reads import PURPOSES
 from ..system import System, operator
 from . import Command, StorelessCommand, cli, emit_json, settings_of
 from ._args import parse_moment, parse_subject

@@ -9,11 +9,12 @@ from typing import Any
 import click
 import orjson
 
+from socialcredit.ledger import public_key_from_text
+
 from ..catalogue import Source
 from ..errors import IntegrityError, Problem, ValidationError
 from ..ingest import FORMATS, BatchAck, IngestSummary, estimate_rows
 from ..ledger import SignedCheckpoint
-from ..ledger.checkpoints import public_key_from_text
 from ..system import System, operator
 from ..witness import COSIGNED_V1, CosignedCheckpoint
 from . import StorelessCommand, cli, emit_json, settings_of

@@ -7,8 +7,9 @@ import os
 
 import click
 
+from socialcredit.notices import LANGUAGE_TAGS
+
 from ..notices import KINDS, RetryPolicy, SmtpSettings, render
-from ..notices.contacts import LANGUAGE_TAGS
 from ..rights import PURPOSES
 from ..system import System, operator
 from . import cli, emit_json, settings_of

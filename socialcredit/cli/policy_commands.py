@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from socialcredit.policy import RecordedGovernance
+
 from ..policy import RevisionStatus, load_bundle, load_governance_file, read_signatures
-from ..policy.governance import RecordedGovernance
 from ..system import System
 from . import StorelessCommand, cli, emit_json, settings_of
 
 if TYPE_CHECKING:
-    from ..simulation.impact import ImpactAssessment
+    from socialcredit.simulation import ImpactAssessment
 
 _BUNDLE_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 

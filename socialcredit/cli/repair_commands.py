@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..rights import repair as r
+from ..rights import REPAIR_APPEAL_OUTCOMES, REPAIR_OUTCOMES, Condition, RepairQueueItem
 from ..system import System, operator
 from ..timeutil import format_time, to_us
 from . import cli, emit_json, settings_of
@@ -22,7 +22,7 @@ def _system(ctx: click.Context) -> System:
     return System.open(settings_of(ctx), write=True)
 
 
-def _echo_conditions(conditions: tuple[r.Condition, ...]) -> None:
+def _echo_conditions(conditions: tuple[Condition, ...]) -> None:
     for c in conditions:
         click.echo(f"  {'met  ' if c.met else 'UNMET'} {c.name:17s} {c.detail}")
 
@@ -60,7 +60,7 @@ def repair_apply(ctx: click.Context, position: int, grounds: str) -> None:
 
 @repair_group.command("decide")
 @click.argument("repair")
-@click.argument("outcome", type=click.Choice(r.OUTCOMES))
+@click.argument("outcome", type=click.Choice(REPAIR_OUTCOMES))
 @click.option("--by", required=True, help="The deciding officer.")
 @click.option("--reason", required=True, help="The reasons of the decision.")
 @click.pass_context
@@ -88,7 +88,7 @@ def repair_appeal(ctx: click.Context, repair: str, grounds: str) -> None:
 
 @repair_group.command("decide-appeal")
 @click.argument("repair")
-@click.argument("outcome", type=click.Choice(r.APPEAL_OUTCOMES))
+@click.argument("outcome", type=click.Choice(REPAIR_APPEAL_OUTCOMES))
 @click.option("--by", required=True, help="The deciding officer (not the first decider).")
 @click.option("--reason", required=True, help="The reasons of the decision.")
 @click.pass_context
@@ -131,7 +131,7 @@ def repair_queue(
         click.echo(f"{i.repair.id:14s} {i.action} {due}{late}  (record {i.repair.record})")
 
 
-def _queue_json(item: r.RepairQueueItem) -> dict[str, Any]:
+def _queue_json(item: RepairQueueItem) -> dict[str, Any]:
     due = item.due.isoformat() if item.due else None
     return {"action": item.action, "due": due, "overdue": item.overdue, **item.repair.to_json()}
 

@@ -15,8 +15,7 @@ import click
 import orjson
 
 from ..errors import Problem, ValidationError
-from ..rights import PURPOSES
-from ..rights import disputes as d
+from ..rights import DISPUTE_APPEAL_OUTCOMES, DISPUTE_OUTCOMES, PURPOSES, RATING_GIVEN, QueueItem
 from ..system import System, operator
 from ..timeutil import format_time, to_us
 from . import cli, emit_json, settings_of
@@ -249,7 +248,7 @@ def _echo_dispute(system: System, dispute: str, done: str) -> None:
 
 def _effect(system: System, dispute: str, outcome: str) -> str:
     """What a decision's ``outcome`` does to the disputed record or rating, in words."""
-    if system.dispute_state(dispute).target_type == d.RATING_GIVEN:
+    if system.dispute_state(dispute).target_type == RATING_GIVEN:
         return {
             "deleted": "The rating is removed from view and from the aggregate.",
         }.get(outcome, "The rating stands.")
@@ -383,7 +382,7 @@ def _decision(command: Any) -> Any:
 
 @dispute_group.command("decide")
 @click.argument("dispute")
-@click.argument("outcome", type=click.Choice(d.OUTCOMES))
+@click.argument("outcome", type=click.Choice(DISPUTE_OUTCOMES))
 @_decision
 @click.pass_context
 def dispute_decide(
@@ -423,7 +422,7 @@ def dispute_appeal(ctx: click.Context, dispute: str, grounds: str) -> None:
 
 @dispute_group.command("decide-appeal")
 @click.argument("dispute")
-@click.argument("outcome", type=click.Choice(d.APPEAL_OUTCOMES))
+@click.argument("outcome", type=click.Choice(DISPUTE_APPEAL_OUTCOMES))
 @_decision
 @click.pass_context
 def dispute_decide_appeal(
@@ -467,12 +466,12 @@ def dispute_queue(
         click.echo(f"{i.dispute.id:14s} {_next_step(i)}  (dispute of entry {i.dispute.target})")
 
 
-def _queue_json(item: d.QueueItem) -> dict[str, Any]:
+def _queue_json(item: QueueItem) -> dict[str, Any]:
     due = item.due.isoformat() if item.due else None
     return {"action": item.action, "due": due, "overdue": item.overdue, **item.dispute.to_json()}
 
 
-def _next_step(item: d.QueueItem) -> str:
+def _next_step(item: QueueItem) -> str:
     """What an officer must do next and by when, e.g. ``acknowledge by 2026-03-05 (overdue)``."""
     if item.due is None:
         return "decide the appeal (no statutory deadline)"

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import click
 
+from socialcredit.rights import required_purpose
+
 from ..errors import Problem, ValidationError
-from ..rights.reads import required_purpose
 from ..scoring import Explanation
 from ..system import System, operator
 from . import by_grade, cli, emit_json, settings_of

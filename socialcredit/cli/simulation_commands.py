@@ -22,8 +22,9 @@ class _ListsShippedScenarios(StorelessCommand):
     """A command whose ``--help`` ends with the shipped scenarios, read from the library."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from socialcredit.simulation import DERIVED
+
         from ..simulation import shipped_scenarios
-        from ..simulation.lab import DERIVED
 
         shipped = shipped_scenarios()
         listed = {name: s.description for name, s in shipped.items()}
@@ -70,7 +71,7 @@ def simulate_command(
 
     Prints, per scenario, the cooperator share over the steps after the scenario's burn-in.
     """
-    from ..simulation.lab import (
+    from socialcredit.simulation import (
         lab_scenario,
         lab_scenario_names,
         run_seeds,
@@ -133,8 +134,7 @@ def sweep_command(
     progress: bool,
 ) -> None:
     """Run SCENARIO at every point of the --vary grid, in parallel processes."""
-    from ..simulation.lab import lab_scenario, write_parquet
-    from ..simulation.sweep import parse_vary, sweep
+    from socialcredit.simulation import lab_scenario, parse_vary, sweep, write_parquet
 
     loaded = lab_scenario(scenario)
     grid = parse_vary(list(vary))
@@ -212,8 +212,13 @@ def report_command(
     Each finding's verdict is "holds" only if its sign holds on both halves of the seeds and
     across the plausible range of the behavioural parameters (--sensitivity).
     """
-    from ..simulation.report import findings, findings_markdown, load_results, render_html
-    from ..simulation.sensitivity import read_sensitivity
+    from socialcredit.simulation import (
+        findings,
+        findings_markdown,
+        load_results,
+        read_sensitivity,
+        render_html,
+    )
 
     table = load_results(results)
     kept = results / "sensitivity.json"
@@ -244,9 +249,14 @@ def _run_sensitivity(
 ) -> None:
     """Analyse the claims among the RESULTS scenarios, re-running the shipped scenarios (and
     derived arms) of those names, and keep the result."""
-    from ..simulation.lab import lab_scenario, lab_scenario_names
-    from ..simulation.report import CLAIMS
-    from ..simulation.sensitivity import load_ranges, run_sensitivity, write_sensitivity
+    from socialcredit.simulation import (
+        CLAIMS,
+        lab_scenario,
+        lab_scenario_names,
+        load_ranges,
+        run_sensitivity,
+        write_sensitivity,
+    )
 
     names = set(table["scenario"].tolist())
     scenarios = {n: lab_scenario(n) for n in lab_scenario_names() if n in names}

@@ -13,9 +13,10 @@ from typing import Any
 
 import click
 
+from socialcredit.ledger import public_key_text
+
 from ..errors import Problem, ValidationError
 from ..ledger import SignedCheckpoint
-from ..ledger.checkpoints import public_key_text
 from ..system import System
 from ..timeutil import format_time
 from ..witness import Witness

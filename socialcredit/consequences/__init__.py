@@ -12,7 +12,7 @@ is written to the ledger as a ``DecisionMade`` entry with the policy revision::
 See docs/consequences.md for the rules.
 """
 
-from socialcredit.consequences.actions import (
+from socialcredit.consequences._actions import (
     PUBLIC_STATUSES,
     PUBLISHED_GRAVITIES,
     IdentifiedListing,
@@ -28,13 +28,13 @@ from socialcredit.consequences.actions import (
     request_restoration,
     subject_consequences,
 )
-from socialcredit.consequences.audit import AuditWriter
-from socialcredit.consequences.decisions import (
+from socialcredit.consequences._audit import AuditWriter
+from socialcredit.consequences._decisions import (
     CompiledConsequences,
     frozen_restrictions,
     make_decision,
 )
-from socialcredit.consequences.model import (
+from socialcredit.consequences._model import (
     Decision,
     FrozenRestriction,
     ListTerms,
@@ -44,7 +44,14 @@ from socialcredit.consequences.model import (
     Status,
     SubjectConsequences,
 )
-from socialcredit.consequences.service import ConsequenceView, DecisionService
+from socialcredit.consequences._service import ConsequenceView, DecisionService
+
+from ._decisions import read_phrase
+from ._exchange import ExportCheck, ListExport, export_list, verify_export
+from ._model import time_text
+from ._projection import Listing, SubjectFacts, listings, membership_at, restoration_refusal
+from ._sector_listings import grade_moments, sector_grade_at
+from ._snapshot import refresh_snapshot
 
 __all__ = [
     "PUBLIC_STATUSES",
@@ -54,25 +61,39 @@ __all__ = [
     "ConsequenceView",
     "Decision",
     "DecisionService",
+    "ExportCheck",
     "FrozenRestriction",
     "IdentifiedListing",
+    "ListExport",
     "ListTerms",
+    "Listing",
     "Membership",
     "Outcome",
     "PublicListing",
     "Reason",
     "Status",
     "SubjectConsequences",
+    "SubjectFacts",
     "check_service",
     "end_hardship",
+    "export_list",
     "frozen_restrictions",
+    "grade_moments",
     "identified_members_of_list",
+    "listings",
     "lists_in_force",
     "make_decision",
+    "membership_at",
     "memberships_of_list",
     "public_records",
+    "read_phrase",
     "record_hardship",
     "record_legal_representative",
+    "refresh_snapshot",
     "request_restoration",
+    "restoration_refusal",
+    "sector_grade_at",
     "subject_consequences",
+    "time_text",
+    "verify_export",
 ]

@@ -103,7 +103,7 @@ class LegalRepresentativeRecordedV1(Event):
 class DecisionMadeV1(Event):
     """A service asked about the subject and was allowed, denied or rewarded, with the
     reasons and recourse, under the bundle ``revision``/``digest``
-    (:meth:`socialcredit.consequences.model.Decision.to_json`).
+    (:meth:`socialcredit.consequences._model.Decision.to_json`).
 
     ``frozen`` is present only when hardship froze a restriction. ``requested_by`` (null
     when the caller named nobody) and ``purpose`` are in every decision recorded since

@@ -16,17 +16,41 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from socialcredit.ledger import public_key_text
+
 from ..catalogue import default_catalogue
 from ..ingest import IngestSummary, ingest_file
 from ..ledger import Ledger, check_inclusion_proof, inclusion_document, verify_ledger
-from ..ledger.checkpoints import public_key_text
 from ..policy import GRADES, default_bundle
 from ..scoring import rescore
 from ..service import init_ledger
 from ..settings import Settings
-from .city import build_city
+from ._city import (
+    DISTRICTS,
+    ORGANISATION_KINDS,
+    PERSON_KINDS,
+    build_city,
+    city_people,
+    city_records,
+    month_end,
+)
+from ._credit_outcomes import OUTCOME_KINDS, PERFORMANCE_DAYS, CreditCity, credit_city
 
-__all__ = ["DemoResult", "run_demo", "sample_records_path"]
+__all__ = [
+    "DISTRICTS",
+    "ORGANISATION_KINDS",
+    "OUTCOME_KINDS",
+    "PERFORMANCE_DAYS",
+    "PERSON_KINDS",
+    "CreditCity",
+    "DemoResult",
+    "city_people",
+    "city_records",
+    "credit_city",
+    "month_end",
+    "run_demo",
+    "sample_records_path",
+]
 
 
 def sample_records_path() -> Path:

@@ -8,20 +8,20 @@ from the system (a CJK font when one is installed, see :func:`choose_font`).
 
 from __future__ import annotations
 
-from ._layout import FontChoice, choose_font
-from .credit_report import (
+from ._credit_report import (
     checkpoint_payload,
     credit_report_pdf,
     kind_labels,
     proof_payload,
     render_credit_report,
 )
-from .enterprise import (
+from ._enterprise import (
     ENTERPRISE_REPORT_VERSION,
     enterprise_report,
     enterprise_report_pdf,
     render_enterprise_report,
 )
+from ._layout import FontChoice, choose_font
 
 __all__ = [
     "ENTERPRISE_REPORT_VERSION",

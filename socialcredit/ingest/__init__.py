@@ -1,7 +1,7 @@
 """Ingest of conduct records from files (CSV, JSON Lines, Parquet) into the ledger."""
 
-from .pipeline import BatchAck, IngestSummary, ingest_file, ingest_rows, rejects_path_for
-from .readers import (
+from ._pipeline import BatchAck, IngestSummary, ingest_file, ingest_rows, rejects_path_for
+from ._readers import (
     FORMATS,
     RawChunk,
     RowError,

@@ -1,7 +1,7 @@
 """``verify``'s reading of the signed checkpoints: signatures, the chain, and what it commits.
 
 Every stored checkpoint must be well formed and signed by the pinned key. Chained checkpoints
-(see :mod:`socialcredit.ledger.checkpoints`) are numbered 0, 1, 2, ... in size order and name
+(see :mod:`socialcredit.ledger._checkpoints`) are numbered 0, 1, 2, ... in size order and name
 their predecessor by size and hash, so a checkpoint missing from the store shows as a jump in
 the numbers: the report names how many are missing and the last stored checkpoint before the
 gap. Each chained checkpoint becomes a :class:`ChainStep` that tells the index checks which
@@ -16,10 +16,11 @@ from enum import Enum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from socialcredit.storage import LedgerStore, StoredCheckpoint
+
 from ..errors import StorageError
-from ..storage.port import LedgerStore, StoredCheckpoint
 from ..timeutil import format_time
-from .checkpoints import ChainLink, SignedCheckpoint
+from ._checkpoints import ChainLink, SignedCheckpoint
 
 __all__ = ["Base", "ChainStep", "LoadedCheckpoints", "load_checkpoints"]
 

@@ -34,12 +34,13 @@ from typing import Any
 
 import orjson
 
+from socialcredit.storage import LedgerStore, LogState
+
 from ..errors import StorageError
-from ..storage.port import LedgerStore, LogState
 from ..timeutil import format_time, parse_time
+from ._checkpoints import IndexDigest
+from ._hashing import NATIVE, bundle_leaf_hashes, subtree_root, unpack_bundle
 from ._verify_chain import Base, ChainStep
-from .checkpoints import IndexDigest
-from .hashing import NATIVE, bundle_leaf_hashes, subtree_root, unpack_bundle
 
 _Scanned = tuple[int, int, list[tuple[int, str]], bytes]
 _verify_bundle: Callable[[bytes], tuple[bytes, int, bytes | None, _Scanned | None]] | None = None

@@ -15,15 +15,23 @@ notice), :mod:`.contacts`, :mod:`.texts`, :mod:`.delivery`. docs/notices.md has 
 
 from __future__ import annotations
 
-from .access import read_notices
-from .contacts import Contact, ContactStore, contacts_path
-from .delivery import DeliveryReport, RetryPolicy, SmtpSettings, deliver_due, worker_lock
-from .model import KINDS, Notice, NoticeState, notices_of, outbox
-from .sources import QueueReport, queue_notices
-from .texts import Rendered, locale_of, page_texts, render
+from ._access import read_notices
+from ._contacts import LANGUAGE_TAGS, Contact, ContactStore, contacts_path
+from ._delivery import (
+    DeliveryReport,
+    RetryPolicy,
+    SmtpSettings,
+    deliver_due,
+    run_worker,
+    worker_lock,
+)
+from ._model import KINDS, Notice, NoticeState, notices_of, outbox
+from ._sources import QueueReport, queue_notices
+from ._texts import Rendered, locale_of, page_texts, render
 
 __all__ = [
     "KINDS",
+    "LANGUAGE_TAGS",
     "Contact",
     "ContactStore",
     "DeliveryReport",
@@ -42,5 +50,6 @@ __all__ = [
     "queue_notices",
     "read_notices",
     "render",
+    "run_worker",
     "worker_lock",
 ]

@@ -5,7 +5,7 @@ Each class is the data of one entry type at one version, registered in
 :data:`socialcredit.events.EVENTS`. ``to_data()`` gives back exactly the data the entry holds,
 so the canonical bytes are those written before the classes existed. No e-mail address ever
 enters the ledger: a notice names its subject (``(kind, id)`` here, ``{"kind", "id"}`` in the
-data) and its content is language-neutral (:mod:`socialcredit.notices.model`).
+data) and its content is language-neutral (:mod:`socialcredit.notices._model`).
 """
 
 from __future__ import annotations

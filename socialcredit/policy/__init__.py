@@ -19,7 +19,7 @@ assessment recorded for its digest; until its date a published revision is pendi
 (:func:`policy_revisions`).
 """
 
-from socialcredit.policy.bundle import (
+from socialcredit.policy._bundle import (
     BUNDLE_FILES,
     PolicyBundle,
     PolicyError,
@@ -28,8 +28,8 @@ from socialcredit.policy.bundle import (
     load_bundle_from_files,
     sign_bundle,
 )
-from socialcredit.policy.diff import Action, Area, Change, diff
-from socialcredit.policy.governance import (
+from socialcredit.policy._diff import Action, Area, Change, diff
+from socialcredit.policy._governance import (
     Governance,
     GovernanceError,
     GovernanceRole,
@@ -38,10 +38,10 @@ from socialcredit.policy.governance import (
     load_governance_file,
     record_governance,
 )
-from socialcredit.policy.lists import Colour, ListDefinition
-from socialcredit.policy.manifest import Manifest, file_hash
-from socialcredit.policy.measures import Effect, Link, Measure, MeasurePolicy, Service
-from socialcredit.policy.publish import (
+from socialcredit.policy._lists import Colour, ListDefinition
+from socialcredit.policy._manifest import Manifest, file_hash
+from socialcredit.policy._measures import Effect, Link, Measure, MeasurePolicy, Service
+from socialcredit.policy._publish import (
     PublicationRefusedError,
     PublishedBundle,
     RevisionStatus,
@@ -54,7 +54,7 @@ from socialcredit.policy.publish import (
     published_bundles,
     revision_status,
 )
-from socialcredit.policy.scoring import (
+from socialcredit.policy._scoring import (
     DEFAULT_TIERS,
     GRADES,
     Decay,
@@ -64,7 +64,7 @@ from socialcredit.policy.scoring import (
     ScoringPolicy,
     Tier,
 )
-from socialcredit.policy.signatures import (
+from socialcredit.policy._signatures import (
     Signature,
     SignatureSet,
     read_signatures,
@@ -72,12 +72,28 @@ from socialcredit.policy.signatures import (
     split_signatures,
 )
 
+from ._assessment import record_assessment
+from ._bundle import Authorisation, authorisations
+from ._governance import RecordedGovernance, sign_governance_file
+from ._labels import label_warnings
+from ._manifest import manifest_document
+from ._publish import ENTRY_TYPE, in_force, read_published
+from ._repair import NDRC_2023, RepairRules
+from ._scoring import Bin, BinnedRule
+from ._sector_grades import SectorScheme
+from ._signatures import sign_bundle_directory, signature_set, verifies, with_signature
+
 __all__ = [
     "BUNDLE_FILES",
     "DEFAULT_TIERS",
+    "ENTRY_TYPE",
     "GRADES",
+    "NDRC_2023",
     "Action",
     "Area",
+    "Authorisation",
+    "Bin",
+    "BinnedRule",
     "Change",
     "Colour",
     "Decay",
@@ -96,14 +112,18 @@ __all__ = [
     "PolicyError",
     "PublicationRefusedError",
     "PublishedBundle",
+    "RecordedGovernance",
+    "RepairRules",
     "RevisionStatus",
     "Rule",
     "ScoringPolicy",
+    "SectorScheme",
     "Service",
     "Signature",
     "SignatureSet",
     "Tier",
     "audit_publications",
+    "authorisations",
     "bundle_in_force",
     "catalogue_in_force",
     "default_bundle",
@@ -111,17 +131,27 @@ __all__ = [
     "file_hash",
     "governance_history",
     "governance_in_force",
+    "in_force",
+    "label_warnings",
     "load_bundle",
     "load_bundle_from_files",
     "load_governance_file",
+    "manifest_document",
     "policy_revisions",
     "publish",
     "published_bundle",
     "published_bundles",
+    "read_published",
     "read_signatures",
+    "record_assessment",
     "record_governance",
     "revision_status",
     "sign_bundle",
+    "sign_bundle_directory",
     "sign_digest",
+    "sign_governance_file",
+    "signature_set",
     "split_signatures",
+    "verifies",
+    "with_signature",
 ]

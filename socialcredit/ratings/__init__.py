@@ -9,11 +9,12 @@ little; bursts, rings and sustained shifts by new or low-trust raters (CUSUM) ar
 kept and excluded from the aggregate. See ``docs/ratings.md``.
 """
 
-from .batch import BatchResult, RatingArrays, Status, aggregate_batch, rank_order
-from .interactions import INTERACTION_AUTHORITIES, record_interaction
-from .model import DIMENSIONS, PROFESSIONAL_ROLES, Ratee, RatingParams
-from .projection import RatingsState, load_state
-from .service import (
+from ._assessment import AssessmentSummary, assess
+from ._batch import BatchResult, RatingArrays, Status, aggregate_batch, rank_order
+from ._interactions import INTERACTION_AUTHORITIES, issues_interactions, record_interaction
+from ._model import DIMENSIONS, MAX_TEXT, PROFESSIONAL_ROLES, Ratee, RatingParams
+from ._projection import RatingsState, load_state
+from ._service import (
     DEFAULT_PARAMS,
     IssuedToken,
     PublicRating,
@@ -26,12 +27,15 @@ from .service import (
     rating_aggregate,
     reply,
 )
+from ._snapshot import refresh_ratings_snapshot
 
 __all__ = [
     "DEFAULT_PARAMS",
     "DIMENSIONS",
     "INTERACTION_AUTHORITIES",
+    "MAX_TEXT",
     "PROFESSIONAL_ROLES",
+    "AssessmentSummary",
     "BatchResult",
     "IssuedToken",
     "PublicRating",
@@ -43,13 +47,16 @@ __all__ = [
     "RatingsState",
     "Status",
     "aggregate_batch",
+    "assess",
     "dispute",
     "issue_token",
+    "issues_interactions",
     "load_state",
     "rank_order",
     "rate",
     "ratee_view",
     "rating_aggregate",
     "record_interaction",
+    "refresh_ratings_snapshot",
     "reply",
 ]

@@ -4,7 +4,7 @@ tokens, ratings, replies and the interactions a third party records.
 Each class is the data of one entry type at one version, registered in
 :data:`socialcredit.events.EVENTS`. ``to_data()`` gives back exactly the data the entry holds,
 so the canonical bytes are those written before the classes existed. A ratee is
-``{"kind", "id", "role"?}`` in the data (:meth:`socialcredit.ratings.model.Ratee.as_data`);
+``{"kind", "id", "role"?}`` in the data (:meth:`socialcredit.ratings._model.Ratee.as_data`);
 an issuer is a ratee's mapping or ``{"source": ...}`` for a third party.
 
 A rating is disputed through the rights machinery (``DisputeOpened`` with target type

@@ -38,7 +38,7 @@ the suspension rule:
 
 Withdrawn records stay out until a ``RecordRecertified`` entry brings them back. A granted
 credit repair whose rules end the penalty's effect is written as a ``RecordWithdrawn`` naming
-the repair, in the same append as its ``RepairDecided`` (:mod:`socialcredit.rights.repair`), so
+the repair, in the same append as its ``RepairDecided`` (:mod:`socialcredit.rights._repair`), so
 every evaluator leaves it out by this one rule.
 """
 
@@ -50,9 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import Entry
-from socialcredit.ledger.subject_index import subject_entries
+from socialcredit.ledger import Entry, Ledger, subject_entries
 from socialcredit.records._deadlines import decision_deadline_us
 from socialcredit.records._rows import (
     LIFECYCLE_ENTRY_TYPES,

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import Entry
+from socialcredit.ledger import Entry, Ledger
 from socialcredit.timeutil import parse_time
 
 __all__ = [

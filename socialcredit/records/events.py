@@ -5,7 +5,7 @@ Each class is the data of one entry type at one version, registered in
 Positions are ledger positions of ``RecordFiled`` entries; times are canonical UTC text.
 
 These four types are the hot path: ingest writes ``RecordFiled`` from pre-encoded JSON
-(:meth:`socialcredit.catalogue.model.ValidRecord.payload_json`), and the record index,
+(:meth:`socialcredit.catalogue._model.ValidRecord.payload_json`), and the record index,
 rescoring, the columnar projections and verify read them as dicts or bytes at millions of
 entries. Those loops do not build these classes (a dataclass per record would cost more than
 the rest of the loop); the classes hold the schema, and the writers of lifecycle entries

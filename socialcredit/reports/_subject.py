@@ -1,13 +1,13 @@
 """The subject access report and the export of the whole file.
 
 :func:`subject_report` logs the read (``FileRead``, purpose-bound, see
-:mod:`socialcredit.rights.reads`) and then returns a JSON-able ``SubjectReportV1`` as the
+:mod:`socialcredit.rights._reads`) and then returns a JSON-able ``SubjectReportV1`` as the
 ledger held it at ``at``:
 
 * every record with its source, legal basis (from the catalogue of the policy in force),
   contribution to the score (:func:`socialcredit.scoring.explain`), lifecycle status and
   history, the subject's statements, and an inclusion proof against the latest signed
-  checkpoint (checkable offline with :func:`socialcredit.ledger.proofs.check_inclusion_proof`);
+  checkpoint (checkable offline with :func:`socialcredit.ledger._proofs.check_inclusion_proof`);
 * every dispute and appeal, and every recertification notice;
 * every read of the file: who, when, for which permitted purpose (this one included);
 * every enquiry about the subject (a decision at a point of service): who asked, for which
@@ -29,30 +29,35 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from socialcredit.catalogue import Catalogue
-from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.catalogue import Catalogue, mask_subject_id
 from socialcredit.consequences import subject_consequences
 from socialcredit.errors import NotFoundError
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.ledger.entries import Entry, decode_entry
-from socialcredit.ledger.proofs import inclusion_document
-from socialcredit.ledger.subject_index import subject_entries
+from socialcredit.ledger import (
+    Entry,
+    Ledger,
+    decode_entry,
+    entry_type,
+    inclusion_document,
+    ledger_now,
+    public_key_text,
+    subject_entries,
+)
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, RecordIndex
-from socialcredit.rights._scan import entry_type, ledger_now
-from socialcredit.rights.disputes import DISPUTE_TYPES, project_disputes
-from socialcredit.rights.reads import (
+from socialcredit.rights import (
     DECISION_MADE,
+    DISPUTE_TYPES,
     FILE_READ,
+    STATEMENT_ATTACHED,
     checked_purpose,
     log_read,
+    project_disputes,
     project_enquiries,
     project_reads,
+    statements_by_position,
 )
-from socialcredit.rights.statements import STATEMENT_ATTACHED, group
-from socialcredit.scoring.engine import Explanation, explain, from_us, to_us
-from socialcredit.timeutil import format_time
+from socialcredit.scoring import Explanation, explain
+from socialcredit.timeutil import format_time, from_us, to_us
 
 __all__ = ["REPORT_VERSION", "build_report", "export_file", "read_file", "subject_report"]
 
@@ -162,7 +167,7 @@ def _records(
     catalogue = _catalogue(ledger, found.result.as_of)
     effective = {r.position: r for r in index.effective(*subject, known_us)}
     parts = {c.position: c for c in found.result.contributions}
-    statements = group(file.own, subject, known_us)
+    statements = statements_by_position(file.own, subject, known_us)
     for row in index.records(*subject):
         if row.recorded_at_us > known_us:
             continue

@@ -10,7 +10,9 @@ access report, which also shows the consequences, lives above both in
 """
 
 from socialcredit.records import dispute_deadlines
-from socialcredit.rights.disputes import (
+from socialcredit.rights._disputes import APPEAL_OUTCOMES as DISPUTE_APPEAL_OUTCOMES
+from socialcredit.rights._disputes import OUTCOMES as DISPUTE_OUTCOMES
+from socialcredit.rights._disputes import (
     DisputeRefusedError,
     DisputeState,
     acknowledge,
@@ -26,36 +28,116 @@ from socialcredit.rights.disputes import (
     recertify,
     withdraw_record,
 )
-from socialcredit.rights.reads import (
+from socialcredit.rights._reads import (
     PURPOSES,
     enquiries_of,
     log_read,
     log_reads,
     reads_of,
 )
-from socialcredit.rights.statements import attach_statement, statements_of
+from socialcredit.rights._repair import APPEAL_OUTCOMES as REPAIR_APPEAL_OUTCOMES
+from socialcredit.rights._repair import OUTCOMES as REPAIR_OUTCOMES
+from socialcredit.rights._repair import decide_appeal as decide_repair_appeal
+from socialcredit.rights._statements import attach_statement, statements_of
+
+from ._commitments import file_commitment
+from ._disputes import DISPUTE_TYPES, RATING_GIVEN, QueueItem, project_disputes, withdrawal_entry
+from ._reads import (
+    DECISION_MADE,
+    FILE_READ,
+    EnquiryV1,
+    FileReadV1,
+    Purpose,
+    checked_purpose,
+    checked_reader,
+    entry_subject,
+    project_enquiries,
+    project_reads,
+    purposes,
+    read_entry,
+    required_purpose,
+)
+from ._repair import (
+    FACT_KINDS,
+    Condition,
+    RepairQueueItem,
+    RepairState,
+    appeal_repair,
+    apply_for_repair,
+    conditions,
+    decide_repair,
+    repair_conditions_from_facts,
+    repair_queue,
+    repair_state,
+    repairable_kind,
+    repaired_positions,
+    repairs_of,
+)
+from ._statements import MAX_STATEMENT, STATEMENT_ATTACHED, Statement, statements_by_position
 
 __all__ = [
+    "DECISION_MADE",
+    "DISPUTE_APPEAL_OUTCOMES",
+    "DISPUTE_OUTCOMES",
+    "DISPUTE_TYPES",
+    "FACT_KINDS",
+    "FILE_READ",
+    "MAX_STATEMENT",
     "PURPOSES",
+    "RATING_GIVEN",
+    "REPAIR_APPEAL_OUTCOMES",
+    "REPAIR_OUTCOMES",
+    "STATEMENT_ATTACHED",
+    "Condition",
     "DisputeRefusedError",
     "DisputeState",
+    "EnquiryV1",
+    "FileReadV1",
+    "Purpose",
+    "QueueItem",
+    "RepairQueueItem",
+    "RepairState",
+    "Statement",
     "acknowledge",
     "add_evidence",
     "appeal",
+    "appeal_repair",
+    "apply_for_repair",
     "attach_statement",
+    "checked_purpose",
+    "checked_reader",
+    "conditions",
     "correct_record",
     "decide",
     "decide_appeal",
+    "decide_repair",
+    "decide_repair_appeal",
     "dispute_deadlines",
     "dispute_state",
     "disputes_of",
     "enquiries_of",
+    "entry_subject",
+    "file_commitment",
     "log_read",
     "log_reads",
     "open_dispute",
+    "project_disputes",
+    "project_enquiries",
+    "project_reads",
+    "purposes",
     "queue",
+    "read_entry",
     "reads_of",
     "recertify",
+    "repair_conditions_from_facts",
+    "repair_queue",
+    "repair_state",
+    "repairable_kind",
+    "repaired_positions",
+    "repairs_of",
+    "required_purpose",
+    "statements_by_position",
     "statements_of",
     "withdraw_record",
+    "withdrawal_entry",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from socialcredit.catalogue.identifiers import validate_resident_id
+from socialcredit.catalogue import validate_resident_id
 from socialcredit.errors import Problem, ValidationError
 
 MAX_TEXT = 2_000

@@ -8,7 +8,7 @@ classes encodes to the same canonical bytes as today's dicts.
 
 Identifiers: a dispute is ``D<target position>-<n>``, its appeal ``A<dispute>``; ``by`` is an
 officer (or, for evidence, the subject or the source); free texts are checked by the
-functions in :mod:`socialcredit.rights.disputes` before they are written.
+functions in :mod:`socialcredit.rights._disputes` before they are written.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.events import EVENTS, Event
-from socialcredit.ledger import Entry, PendingEntry
-from socialcredit.ledger.entries import entry_of
+from socialcredit.ledger import Entry, PendingEntry, entry_of
 
 __all__ = [
     "DISPUTE_EVENTS",

@@ -5,6 +5,24 @@ weight of evidence, a constrained logistic regression, points to double the odds
 it out of time and by group, and returns the next revision of the bundle with its rules.
 """
 
-from socialcredit.scorecard.learn import CreditData, Learned, from_city, learn
+from socialcredit.scorecard._learn import CreditData, Learned, from_city, learn
 
-__all__ = ["CreditData", "Learned", "from_city", "learn"]
+from ._fairness import SCORED_AT, GroupCount, applications, approved, group_counts
+from ._learn import default_split
+from ._ledger import credit_data
+from ._publish import write_fit
+
+__all__ = [
+    "SCORED_AT",
+    "CreditData",
+    "GroupCount",
+    "Learned",
+    "applications",
+    "approved",
+    "credit_data",
+    "default_split",
+    "from_city",
+    "group_counts",
+    "learn",
+    "write_fit",
+]

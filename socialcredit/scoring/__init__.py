@@ -3,8 +3,8 @@ batch with DuckDB (:mod:`.batch`), over the record rows and the record index of
 :mod:`socialcredit.records`.
 """
 
-from socialcredit.scoring.definition import CompiledPolicy, KindTerms, compile_policy
-from socialcredit.scoring.engine import (
+from socialcredit.scoring._definition import CompiledPolicy, KindTerms, compile_policy
+from socialcredit.scoring._engine import (
     Contribution,
     ExpiryStep,
     Explanation,
@@ -12,19 +12,52 @@ from socialcredit.scoring.engine import (
     explain,
     score,
 )
-from socialcredit.scoring.reports import Rescore, history, rescore
+from socialcredit.scoring._reports import Rescore, history, rescore
+from socialcredit.scoring._vectorised import bin_points as bin_points_array
+from socialcredit.scoring._vectorised import feature_counts as feature_counts_array
+
+from ._batch import records_table
+from ._columnar import ColumnarRecords
+from ._definition import (
+    SchemeTerms,
+    bin_points,
+    clamp,
+    feature_counts,
+    raw_points,
+    record_points,
+    sector_grades,
+)
+from ._engine import compiled_bundle
+from ._record_columns import refresh_columns_snapshot
+from ._vectorised import KindTable, RunningScores, evaluate
 
 __all__ = [
+    "ColumnarRecords",
     "CompiledPolicy",
     "Contribution",
     "ExpiryStep",
     "Explanation",
+    "KindTable",
     "KindTerms",
     "Rescore",
+    "RunningScores",
+    "SchemeTerms",
     "ScoreResult",
+    "bin_points",
+    "bin_points_array",
+    "clamp",
     "compile_policy",
+    "compiled_bundle",
+    "evaluate",
     "explain",
+    "feature_counts",
+    "feature_counts_array",
     "history",
+    "raw_points",
+    "record_points",
+    "records_table",
+    "refresh_columns_snapshot",
     "rescore",
     "score",
+    "sector_grades",
 ]

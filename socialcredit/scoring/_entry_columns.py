@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from socialcredit.errors import LedgerError, StorageError
 from socialcredit.ledger import Ledger
-from socialcredit.storage.port import BUNDLE_SIZE
+from socialcredit.storage import BUNDLE_SIZE
 from socialcredit.timeutil import parse_time
 
 __all__ = ["canonical_times_us", "entry_chunks"]

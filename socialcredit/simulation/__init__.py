@@ -14,7 +14,7 @@ Layers, bottom up (each a module of its own):
 * :mod:`.config` / :mod:`.engine` — the seeded :class:`Simulation` loop and its
   :class:`Institution` seam.
 * The policy lab on top: :mod:`.scenario` (YAML scenarios), :mod:`.institution` (observation
-  → scoring by the real policy bundle via :mod:`socialcredit.scoring.vectorised` →
+  → scoring by the real policy bundle via :mod:`socialcredit.scoring._vectorised` →
   consequences; binned rules through :mod:`._binned`), :mod:`.whole_bundle` (every kind,
   list and measure of a bundle), :mod:`.observation`, :mod:`.mechanics` (the article's mechanics),
   :mod:`.lab_metrics`, :mod:`.lab` (runs), :mod:`.sweep` (parallel sweeps), :mod:`.report`
@@ -26,7 +26,7 @@ Everything random takes an explicit ``numpy.random.Generator``; a :class:`Simula
 fully determined by ``(config, seed)``.
 """
 
-from socialcredit.simulation.config import (
+from socialcredit.simulation._config import (
     METRICS,
     BlocksSpec,
     LatticeSpec,
@@ -35,8 +35,8 @@ from socialcredit.simulation.config import (
     SimulationConfig,
     SmallWorldSpec,
 )
-from socialcredit.simulation.engine import Acts, Institution, Response, Simulation, to_arrow
-from socialcredit.simulation.games import (
+from socialcredit.simulation._engine import Acts, Institution, Response, Simulation, to_arrow
+from socialcredit.simulation._games import (
     Game,
     PrisonersDilemma,
     PublicGoods,
@@ -45,7 +45,7 @@ from socialcredit.simulation.games import (
     public_goods_payoffs,
     trust_game_payoffs,
 )
-from socialcredit.simulation.imitation import (
+from socialcredit.simulation._imitation import (
     BestNeighbour,
     Fermi,
     FermiMonteCarlo,
@@ -58,10 +58,10 @@ from socialcredit.simulation.imitation import (
     fermi_probability,
     fermi_synchronous,
 )
-from socialcredit.simulation.initial import Clusters, InitialCondition, RandomShare, SingleDefector
-from socialcredit.simulation.institution import Deliberation, PolicyInstitution
-from socialcredit.simulation.lab import run_scenario, run_seeds
-from socialcredit.simulation.metrics import (
+from socialcredit.simulation._initial import Clusters, InitialCondition, RandomShare, SingleDefector
+from socialcredit.simulation._institution import Deliberation, PolicyInstitution
+from socialcredit.simulation._lab import run_scenario, run_seeds
+from socialcredit.simulation._metrics import (
     assortativity,
     component_count,
     cooperation_share,
@@ -69,34 +69,43 @@ from socialcredit.simulation.metrics import (
     gini,
     mean,
 )
-from socialcredit.simulation.networks import (
+from socialcredit.simulation._networks import (
     Network,
     scale_free,
     small_world,
     square_lattice,
     stochastic_blocks,
 )
-from socialcredit.simulation.population import (
+from socialcredit.simulation._population import (
     COOPERATE,
     DEFECT,
     BetaTrait,
     Population,
     TraitParameters,
 )
-from socialcredit.simulation.report import findings, render_html
-from socialcredit.simulation.rewiring import rewire
-from socialcredit.simulation.scenario import (
+from socialcredit.simulation._report import findings, render_html
+from socialcredit.simulation._rewiring import rewire
+from socialcredit.simulation._scenario import (
     Scenario,
     load_scenario,
     shipped_scenarios,
     with_overrides,
 )
-from socialcredit.simulation.sensitivity import load_ranges, run_sensitivity
-from socialcredit.simulation.sweep import sweep
+from socialcredit.simulation._sensitivity import load_ranges, run_sensitivity
+from socialcredit.simulation._sweep import sweep
+
+from ._impact import DEFAULT_OBSERVATION_ERROR, ImpactAssessment, assess_bundle
+from ._lab import DERIVED, lab_scenario, lab_scenario_names, summarise, write_parquet
+from ._report import CLAIMS, findings_markdown, load_results
+from ._sensitivity import read_sensitivity, write_sensitivity
+from ._sweep import parse_vary
 
 __all__ = [
+    "CLAIMS",
     "COOPERATE",
+    "DEFAULT_OBSERVATION_ERROR",
     "DEFECT",
+    "DERIVED",
     "METRICS",
     "Acts",
     "BestNeighbour",
@@ -107,6 +116,7 @@ __all__ = [
     "Fermi",
     "FermiMonteCarlo",
     "Game",
+    "ImpactAssessment",
     "InitialCondition",
     "Institution",
     "LatticeSpec",
@@ -129,6 +139,7 @@ __all__ = [
     "TrustGame",
     "UpdateContext",
     "UpdateRule",
+    "assess_bundle",
     "assortativity",
     "best_neighbour",
     "component_count",
@@ -139,12 +150,18 @@ __all__ = [
     "fermi_probability",
     "fermi_synchronous",
     "findings",
+    "findings_markdown",
     "gini",
+    "lab_scenario",
+    "lab_scenario_names",
     "load_ranges",
+    "load_results",
     "load_scenario",
     "mean",
+    "parse_vary",
     "prisoners_dilemma_payoffs",
     "public_goods_payoffs",
+    "read_sensitivity",
     "render_html",
     "rewire",
     "run_scenario",
@@ -155,8 +172,11 @@ __all__ = [
     "small_world",
     "square_lattice",
     "stochastic_blocks",
+    "summarise",
     "sweep",
     "to_arrow",
     "trust_game_payoffs",
     "with_overrides",
+    "write_parquet",
+    "write_sensitivity",
 ]

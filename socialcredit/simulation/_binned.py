@@ -1,13 +1,13 @@
 """Binned rules (step 6 of the scoring definition) kept step by step for the simulator.
 
-:class:`~socialcredit.scoring.vectorised.RunningScores` keeps per-record points and refuses a
+:class:`~socialcredit.scoring._vectorised.RunningScores` keeps per-record points and refuses a
 policy with binned rules; the lab scores such a bundle (a learned scorecard, issue 21) by
 splitting it: the per-record rules run in ``RunningScores`` over :func:`per_record_table`,
 and :class:`BinnedCounts` keeps each agent's count of active records of every binned rule,
 with the same lifetimes (a record counts for ``ceil(expiry / step)`` steps), the same
 withdrawals (upheld disputes, granted repairs) and the same restoration (negative records
 voided). The points of the counts are read with
-:func:`socialcredit.scoring.vectorised.bin_points`, the definition's own bin lookup, and added
+:func:`socialcredit.scoring._vectorised.bin_points`, the definition's own bin lookup, and added
 before the clamp, as step 6 says. The sum equals the per-subject engine on the same records
 (``tests/simulation/test_lab_whole_bundle.py``, ``test_lab_withdraw.py``).
 """
@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from socialcredit.scoring.vectorised import KindTable, bin_points
+from socialcredit.scoring import KindTable, bin_points_array
 
 __all__ = ["BinnedCounts", "per_record_table"]
 
@@ -74,7 +74,7 @@ class BinnedCounts:
         self, subject: np.ndarray, kind: np.ndarray, withdraw_after: np.ndarray | None = None
     ) -> None:
         """Count records filed now (kind codes of ``table``); ``withdraw_after`` as in
-        :meth:`RunningScores.file <socialcredit.scoring.vectorised.RunningScores.file>`."""
+        :meth:`RunningScores.file <socialcredit.scoring._vectorised.RunningScores.file>`."""
         kind = np.asarray(kind, dtype=np.int64)
         rule = self._rule[kind]
         keep = rule >= 0
@@ -113,7 +113,7 @@ class BinnedCounts:
     def withdraw(self, subject: int, kind: int, filed: int, leaves: int | None = None) -> bool:
         """Stop counting from now on one live record of agent ``subject`` with kind code
         ``kind`` filed at step ``filed`` (a granted credit repair), as
-        :meth:`RunningScores.withdraw <socialcredit.scoring.vectorised.RunningScores.withdraw>`
+        :meth:`RunningScores.withdraw <socialcredit.scoring._vectorised.RunningScores.withdraw>`
         takes its points out (``leaves`` as there).
 
         Returns:
@@ -151,7 +151,7 @@ class BinnedCounts:
         """Every agent's points from its counts, summed over the binned rules (``int64``)."""
         out = np.zeros(self.n, dtype=np.int64)
         for i, feature in enumerate(self.table.policy.features):
-            out += bin_points(feature, self.counts[:, i])
+            out += bin_points_array(feature, self.counts[:, i])
         return out
 
     def marginal(self, kind: int) -> int:
@@ -161,7 +161,7 @@ class BinnedCounts:
         if rule < 0:
             return 0
         feature = self.table.policy.features[rule]
-        return int(bin_points(feature, np.array([1]))[0])
+        return int(bin_points_array(feature, np.array([1]))[0])
 
     def live_records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(subject, kind code, filed step)`` of every counted record still live."""

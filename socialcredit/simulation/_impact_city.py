@@ -1,9 +1,9 @@
 """The synthetic city in memory, for impact assessments: records as arrays, no ledger.
 
-:func:`synthetic_city` draws the same seeded city as :func:`socialcredit.demo.city.build_city`
+:func:`synthetic_city` draws the same seeded city as :func:`socialcredit.demo._city.build_city`
 (the same generator, the same random stream, so the same subjects and records) and, instead
 of filing it month by month into a ledger, validates the rows against the engine's
-catalogue (:func:`socialcredit.catalogue.batch.validate_batch`, the ingest path's check) and
+catalogue (:func:`socialcredit.catalogue._batch.validate_batch`, the ingest path's check) and
 keeps the accepted ones as arrays: dense subject ids, kinds, times, amounts. ``recorded_at``
 is what the ledger would say: the end of the month a record occurred in.
 
@@ -22,19 +22,29 @@ from typing import Any
 
 import numpy as np
 
-from socialcredit.catalogue import Catalogue, make_uscc
-from socialcredit.catalogue.batch import EncodedRecord, validate_batch
-from socialcredit.catalogue.identifiers import person_facts_columns
-from socialcredit.demo import city as _city
+from socialcredit.catalogue import (
+    Catalogue,
+    EncodedRecord,
+    make_uscc,
+    person_facts_columns,
+    validate_batch,
+)
+from socialcredit.demo import (
+    DISTRICTS,
+    ORGANISATION_KINDS,
+    PERSON_KINDS,
+    city_people,
+    city_records,
+    month_end,
+)
 from socialcredit.records import RecordRow
-from socialcredit.scoring.definition import US_PER_DAY
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import DAY_US, to_us
 
 __all__ = ["AGE_BANDS", "CityRecords", "synthetic_city"]
 
 #: Age bands of residents (lower bound in years, label), youngest first.
 AGE_BANDS = ((18, "18-29"), (30, "30-44"), (45, "45-59"), (60, "60+"))
-_US_PER_YEAR = 3_652_425 * US_PER_DAY // 10_000  # the mean Gregorian year, 365.2425 days
+_US_PER_YEAR = 3_652_425 * DAY_US // 10_000  # the mean Gregorian year, 365.2425 days
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,14 +192,12 @@ def synthetic_city(
         raise ValueError("residents and organisations must be >= 0 and years >= 1")
     rng = np.random.default_rng(seed)
     start = end.replace(year=end.year - years)
-    people = _city._people(rng, residents, start)
-    districts = _city._DISTRICTS
+    people = city_people(rng, residents, start)
+    districts = DISTRICTS
     firms = [make_uscc(districts[i % len(districts)], 10_000 + i) for i in range(organisations)]
     rows = [
-        *_city._records(rng, people, "person", _city.PERSON_KINDS, 0.9, catalogue, start, end),
-        *_city._records(
-            rng, firms, "organisation", _city.ORGANISATION_KINDS, 6.0, catalogue, start, end
-        ),
+        *city_records(rng, people, "person", PERSON_KINDS, 0.9, catalogue, start, end),
+        *city_records(rng, firms, "organisation", ORGANISATION_KINDS, 6.0, catalogue, start, end),
     ]
     as_of = datetime.combine(end, datetime.min.time(), UTC)
     results = validate_batch(catalogue, rows, now=as_of) if rows else []
@@ -235,4 +243,4 @@ def _us(text: str) -> int:
 
 def _filed(month: str) -> datetime:
     """When the city files the records of ``month`` (``YYYY-MM``): the first day after it."""
-    return datetime.combine(_city._month_end(month), datetime.min.time(), UTC)
+    return datetime.combine(month_end(month), datetime.min.time(), UTC)

@@ -1,6 +1,6 @@
 """The impact assessment as a value: JSON without floats, read back, and rendered as text.
 
-:class:`ImpactAssessment` is what :func:`socialcredit.simulation.impact.assess_bundle`
+:class:`ImpactAssessment` is what :func:`socialcredit.simulation._impact.assess_bundle`
 returns and what the ledger stores (:meth:`ImpactAssessment.to_json`, version 1). Counts are
 integers; rates are exact decimal strings with 4 places plus an integer in parts per
 million, so the stored form is canonical JSON and the same run gives the same bytes.

@@ -2,7 +2,7 @@
 
 :class:`AuditedLog` keeps a small RFC 6962 log of the run's records (``leaves_per_step``
 leaves a step, each the leaf hash of a record's bytes) with the real functions of
-:mod:`socialcredit.ledger.merkle`. A witness cosigns the log's checkpoint (size, root) every
+:mod:`socialcredit.ledger._merkle`. A witness cosigns the log's checkpoint (size, root) every
 ``witness_every`` steps. A compromised official tries one of three things against a record
 filed ``age`` steps ago (``age`` uniform over ``lookback`` steps):
 
@@ -28,11 +28,11 @@ import hashlib
 
 import numpy as np
 
-from socialcredit.ledger.hashing import leaf_hash
-from socialcredit.ledger.merkle import (
+from socialcredit.ledger import (
     GetNode,
     consistency_proof,
     inclusion_proof,
+    leaf_hash,
     root_from_leaf_hashes,
     verify_consistency,
     verify_inclusion,

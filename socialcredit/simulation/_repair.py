@@ -5,18 +5,18 @@ Two routes out of a listing, both the engine's:
 
 * ``restoration``: a list with ``restoration.on_application_after`` lets a subject apply for
   early restoration once the wait has passed since its listing took effect (the engine's
-  :func:`~socialcredit.consequences.projection.restoration_refusal`); a grant is a restoration fact
-  (:class:`~socialcredit.consequences.projection.SubjectFacts`) at the step's time, which the
-  engine's :func:`~socialcredit.consequences.projection.listings` turns into the end of every
+  :func:`~socialcredit.consequences._projection.restoration_refusal`); a grant is a restoration fact
+  (:class:`~socialcredit.consequences._projection.SubjectFacts`) at the step's time, which the
+  engine's :func:`~socialcredit.consequences._projection.listings` turns into the end of every
   listing on that list noticed by then.
 * ``repair``: a listing grounded on a published, repairable penalty
-  (:func:`socialcredit.rights.repair.repairable_kind` under the bundle's ``repair.yaml``) may
+  (:func:`socialcredit.rights._repair.repairable_kind` under the bundle's ``repair.yaml``) may
   be ended by credit repair of that penalty. The conditions are the engine's own
   (``performed``, ``publicity_period``, ``commitment``, ``training`` for the gravities that
   need it: :func:`repair_conditions`); a grant withdraws the penalty (``ends_scoring``), so the
   listing it grounds disappears from the engine's listings and the sector grades, and its
   points from the running scores
-  (:meth:`~socialcredit.scoring.vectorised.RunningScores.withdraw`), as a withdrawal does in
+  (:meth:`~socialcredit.scoring._vectorised.RunningScores.withdraw`), as a withdrawal does in
   the engine.
 
 The decision to apply is the agent's: for a listing in effect on a black list, the gain of
@@ -38,13 +38,10 @@ from typing import Any
 import numpy as np
 
 from socialcredit.catalogue import Catalogue
-from socialcredit.consequences.model import Status
-from socialcredit.consequences.projection import Listing, membership_at, restoration_refusal
-from socialcredit.policy import PolicyBundle
-from socialcredit.policy.repair import RepairRules
+from socialcredit.consequences import Listing, Status, membership_at, restoration_refusal
+from socialcredit.policy import PolicyBundle, RepairRules
 from socialcredit.records import RecordRow
-from socialcredit.rights import repair as engine_repair
-from socialcredit.rights.repair import FACT_KINDS, Condition, repair_conditions_from_facts
+from socialcredit.rights import FACT_KINDS, Condition, repair_conditions_from_facts, repairable_kind
 
 __all__ = ["FACT_KINDS", "ROUTES", "Application", "Applications", "repair_conditions"]
 
@@ -82,8 +79,8 @@ def repair_conditions(
 ) -> tuple[Condition, ...]:
     """The engine's conditions of credit repair of ``penalty`` at ``known_us``, from the
     subject's effective records ``rows`` (in filing order):
-    :func:`socialcredit.rights.repair.repair_conditions_from_facts`, the function
-    :func:`socialcredit.rights.repair.conditions` applies to a ledger. The lab's penalties
+    :func:`socialcredit.rights._repair.repair_conditions_from_facts`, the function
+    :func:`socialcredit.rights._repair.conditions` applies to a ledger. The lab's penalties
     carry no decision number, so every performance record and commitment concerns them.
 
     Raises:
@@ -119,9 +116,7 @@ class Applications:
         self.log: list[Application] = []
         black = [d.colour.value == "black" for d in bundle.lists]
         self._repairable = {
-            k.id
-            for k in bundle.catalogue
-            if engine_repair.repairable_kind(bundle.catalogue, k.id, bundle.repair)
+            k.id for k in bundle.catalogue if repairable_kind(bundle.catalogue, k.id, bundle.repair)
         }
         self.columns = np.array(
             [
@@ -201,7 +196,7 @@ class Applications:
 
     def restoration_granted(self, list_id: str, found: tuple[Listing, ...], now: int) -> bool:
         """Whether an early restoration from ``list_id`` applied for at ``now`` is granted, by
-        the engine's rule (:func:`~socialcredit.consequences.projection.restoration_refusal`,
+        the engine's rule (:func:`~socialcredit.consequences._projection.restoration_refusal`,
         which :func:`socialcredit.consequences.request_restoration` applies) over the agent's
         ground listings ``found`` as memberships at ``now``. The lab applies only while
         listed on a list that allows it, so a refusal here is always the wait."""

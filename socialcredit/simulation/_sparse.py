@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.simulation.networks import Network
+from socialcredit.simulation._networks import Network
 
 
 def segment_reduce(

@@ -10,13 +10,21 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigurationError
-from .port import BUNDLE_SIZE, LedgerStore, LogState, StoredCheckpoint, WriteTransaction
+from ._port import (
+    BUNDLE_SIZE,
+    LedgerStore,
+    LogState,
+    StoredCheckpoint,
+    StoredSnapshot,
+    WriteTransaction,
+)
 
 __all__ = [
     "BUNDLE_SIZE",
     "LedgerStore",
     "LogState",
     "StoredCheckpoint",
+    "StoredSnapshot",
     "WriteTransaction",
     "migrate_store",
     "open_store",
@@ -48,14 +56,14 @@ def open_store(url: str) -> LedgerStore:
     """
     path = sqlite_path(url)
     if path is not None:
-        from .sqlite import SQLiteStore
+        from ._sqlite import SQLiteStore
 
         return SQLiteStore(path)
     scheme = urlparse(url).scheme or "(none)"
     if scheme in ("postgresql", "postgres"):
         # Imported here so that the embedded default never needs the PostgreSQL driver.
         try:
-            from .postgres import PostgresStore
+            from ._postgres import PostgresStore
         except ImportError as exc:
             raise ConfigurationError(
                 f"store URL {url!r} needs the PostgreSQL driver: pip install 'psycopg[binary]>=3.1'"

@@ -8,7 +8,7 @@ Schema versions (``meta.schema_version``):
    a few GB of entries per partition), created on demand by the writer that first needs one;
 3. the **per-subject position index** ``subject_positions (kind, external_id, position)``,
    created empty and marked (``meta.subject_index_size = 0``) as covering no entry until it
-   is built (:func:`socialcredit.ledger.subject_index.build_subject_index`).
+   is built (:func:`socialcredit.ledger._subject_index.build_subject_index`).
 
 The migration from 1 to 2 copies nothing: each old table is renamed, given a CHECK constraint
 on its index range (one scan), and attached as the first partition ``[0, n * span)`` of a new

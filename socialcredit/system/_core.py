@@ -24,7 +24,7 @@ from ..errors import (
 from ..ledger import Ledger, VerifyReport, verify_ledger
 from ..policy import PublishedBundle, bundle_in_force
 from ..records import RecordIndex, subject_index
-from ..rights import reads as _reads
+from ..rights import log_read, log_reads
 from ..service import PinnedKey, open_ledger, pinned_public_key
 from ..settings import Settings
 from ..storage import open_store
@@ -202,7 +202,7 @@ class SystemCore:
             return
         with self.lock:
             purpose = self.read_purpose(who, purpose)
-            _reads.log_reads(self.ledger, people, who.account, purpose, what)
+            log_reads(self.ledger, people, who.account, purpose, what)
 
     def subject_at(self, position: int) -> tuple[str, str] | None:
         """Whom the entry at ``position`` names as its subject (None: nobody).
@@ -240,7 +240,7 @@ class SystemCore:
             ValidationError: if the purpose or the reader is refused (nothing is written).
         """
         with self.lock:
-            _reads.log_read(self.ledger, subject, who.account, purpose, what)
+            log_read(self.ledger, subject, who.account, purpose, what)
 
     # ---------------------------------------------------------------- the ledger's integrity
 

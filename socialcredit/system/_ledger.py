@@ -118,7 +118,7 @@ class LedgerUseCases(SystemCore):
         Raises:
             StorageError: if the store fails.
         """
-        from ..ledger.subject_index import build_subject_index, compact_subject_index
+        from socialcredit.ledger import build_subject_index, compact_subject_index
 
         with self.lock:
             return build_subject_index(self.ledger), compact_subject_index(self.ledger)
@@ -131,9 +131,9 @@ class LedgerUseCases(SystemCore):
         Raises:
             ConfigurationError: if the system was opened without the signing key.
         """
-        from ..consequences.snapshot import refresh_snapshot
-        from ..ratings.snapshot import refresh_ratings_snapshot
-        from ..scoring.record_columns import refresh_columns_snapshot
+        from socialcredit.consequences import refresh_snapshot
+        from socialcredit.ratings import refresh_ratings_snapshot
+        from socialcredit.scoring import refresh_columns_snapshot
 
         with self.lock:
             return [
@@ -153,7 +153,7 @@ class LedgerUseCases(SystemCore):
         Raises:
             LedgerError: if no checkpoint was ever signed.
         """
-        from ..ledger.checkpoints import public_key_text
+        from socialcredit.ledger import public_key_text
 
         with self.lock:
             checkpoint = self.ledger.latest_checkpoint()
@@ -164,7 +164,7 @@ class LedgerUseCases(SystemCore):
 
     def public_key_text(self) -> str:
         """The ledger's Ed25519 public key, base64 (how auditors pin it)."""
-        from ..ledger.checkpoints import public_key_text
+        from socialcredit.ledger import public_key_text
 
         return public_key_text(self.ledger.public_key)
 
@@ -214,8 +214,9 @@ class LedgerUseCases(SystemCore):
             PermissionDeniedError: if a subject asks about an entry not about them.
             ValidationError: if the purpose is not on the whitelist.
         """
+        from socialcredit.rights import entry_subject
+
         from ..ledger import inclusion_document
-        from ..rights.reads import entry_subject
 
         with self.lock:
             about = entry_subject(self.ledger, self.ledger.entry(position))
@@ -252,8 +253,9 @@ class LedgerUseCases(SystemCore):
         Raises:
             ConfigurationError: if the public key is malformed.
         """
+        from socialcredit.ledger import public_key_from_text
+
         from ..ledger import check_consistency_proof, check_inclusion_proof
-        from ..ledger.checkpoints import public_key_from_text
 
         key = public_key_from_text(public_key)
         kind = document.get("version") if isinstance(document, dict) else None
@@ -300,8 +302,9 @@ class LedgerUseCases(SystemCore):
         Raises:
             StorageError: if the store fails.
         """
+        from socialcredit.ledger import check_subject_index
+
         from ..ledger import utc_now_us, verify_ledger
-        from ..ledger.subject_index import check_subject_index
 
         with self.lock:
             report = verify_ledger(
@@ -324,7 +327,8 @@ class LedgerUseCases(SystemCore):
             NotFoundError: if the witness never cosigned this ledger.
             IntegrityError: if the cosignature does not verify.
         """
-        from ..ledger.checkpoints import public_key_from_text
+        from socialcredit.ledger import public_key_from_text
+
         from ..witness import witness_checkpoint
 
         key = public_key_from_text(witness_key) if witness_key else None
@@ -341,7 +345,8 @@ class LedgerUseCases(SystemCore):
                 checkpoint timed in the future (the witness records the refusal).
             ConfigurationError: if ``directory`` holds no witness.
         """
-        from ..ledger.checkpoints import public_key_from_text
+        from socialcredit.ledger import public_key_from_text
+
         from ..witness import Witness, fetch_update
 
         opened = Witness.open(directory)
@@ -369,6 +374,6 @@ def _sees_content(who: Principal, purpose: str | None) -> bool:
         return True
     if who.role is Role.AUDITOR or purpose is None:
         return False
-    from ..rights.reads import checked_purpose
+    from socialcredit.rights import checked_purpose
 
     return bool(checked_purpose(purpose).personal_data)

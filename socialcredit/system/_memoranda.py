@@ -15,9 +15,10 @@ from ..errors import Problem, ValidationError
 from ._core import SystemCore
 
 if TYPE_CHECKING:
+    from socialcredit.policy import SignatureSet
+
     from ..agencies import Agency, Memorandum, RecordedMemorandum
     from ..policy import PolicyBundle
-    from ..policy.signatures import SignatureSet
 
 __all__ = ["MemorandumUseCases", "ShownMemorandum"]
 
@@ -60,9 +61,10 @@ class MemorandumUseCases(SystemCore):
                 registered, or neither (or both of) ``public_key`` and ``key_file``; nothing is
                 written then.
         """
+        from socialcredit.ledger import public_key_text
+
         from ..agencies import check_agency, register_agency
         from ..ledger import Signer, create_key_file
-        from ..ledger.checkpoints import public_key_text
 
         if (public_key is None) == (key_file is None):
             raise ValidationError("no key", [Problem("public_key", "give a key or a key file")])
@@ -100,9 +102,10 @@ class MemorandumUseCases(SystemCore):
             ConfigurationError: if a key file cannot be read or made.
             NotFoundError, ValidationError: as for :meth:`rotate_agency_key`.
         """
+        from socialcredit.ledger import public_key_text
+
         from ..agencies import sign_rotation
         from ..ledger import Signer, create_key_file
-        from ..ledger.checkpoints import public_key_text
 
         old = Signer.from_key_file(key_file)
         exists = new_key_file.exists()
@@ -122,8 +125,8 @@ class MemorandumUseCases(SystemCore):
             ValidationError: listing every problem of the document (each field prefixed
                 ``document.``).
         """
-        from ..agencies.memoranda import parse_memorandum
-        from ..policy.signatures import signature_set
+        from socialcredit.agencies import parse_memorandum
+        from socialcredit.policy import signature_set
 
         memo, problems = parse_memorandum(document)
         if memo is None:
@@ -194,8 +197,9 @@ class MemorandumUseCases(SystemCore):
             ValidationError: naming each problem (ended already, a bad reason, not a party,
                 not the key in force, a signature that does not verify); nothing is written.
         """
+        from socialcredit.policy import Signature
+
         from ..agencies import end_memorandum
-        from ..policy.signatures import Signature
 
         with self.lock:
             signed = Signature(agency, public_key, signature)

@@ -151,8 +151,9 @@ class NoticeUseCases(SystemCore):
             LedgerOverloadedError: if another delivery worker runs on this ledger.
             ConfigurationError: if the lock file cannot be opened.
         """
+        from socialcredit.notices import run_worker
+
         from ..notices import deliver_due, worker_lock
-        from ..notices.delivery import run_worker
 
         until = None if duration is None else time.monotonic() + duration
         contacts = self.contacts

@@ -18,6 +18,10 @@ from ..errors import NotFoundError, Problem
 from ._scores import ScoreUseCases
 
 if TYPE_CHECKING:
+    from socialcredit.policy import Authorisation, RecordedGovernance, SignatureSet
+    from socialcredit.scorecard import Learned
+    from socialcredit.simulation import ImpactAssessment
+
     from ..accounts import Principal
     from ..catalogue import RecordKind
     from ..consequences import PublicListing, SubjectConsequences
@@ -30,14 +34,9 @@ if TYPE_CHECKING:
         PublishedBundle,
         RevisionStatus,
     )
-    from ..policy.bundle import Authorisation
-    from ..policy.governance import RecordedGovernance
-    from ..policy.signatures import SignatureSet
     from ..ratings import RateeView
     from ..records import RecordIndex
-    from ..scorecard.learn import Learned
     from ..scoring import Contribution, Explanation, ScoreResult
-    from ..simulation.impact import ImpactAssessment
 
 __all__ = [
     "BundleReview",
@@ -245,7 +244,7 @@ class PolicyUseCases(ScoreUseCases):
         """
         if revision.assessment is None:
             return None
-        from ..simulation.impact import ImpactAssessment  # slow import, only when needed
+        from socialcredit.simulation import ImpactAssessment  # slow import, only when needed
 
         return ImpactAssessment.from_json(revision.assessment.assessment)
 
@@ -255,9 +254,9 @@ class PolicyUseCases(ScoreUseCases):
     def review_bundle(bundle: PolicyBundle) -> BundleReview:
         """Which legal-basis registry entry authorises each kind, list, measure, link and
         sector grade scheme of ``bundle``, and its label warnings (needs no ledger)."""
+        from socialcredit.policy import authorisations, label_warnings
+
         from ..catalogue import conduct_taxonomy, registry
-        from ..policy.bundle import authorisations
-        from ..policy.labels import label_warnings
 
         return BundleReview(
             bundle,
@@ -287,8 +286,9 @@ class PolicyUseCases(ScoreUseCases):
         Raises:
             PolicyError: listing every problem of the bundle.
         """
+        from socialcredit.policy import label_warnings
+
         from ..policy import diff
-        from ..policy.labels import label_warnings
 
         bundle, signatures = self.load_policy(files)
         in_force = self.in_force()
@@ -341,8 +341,8 @@ class PolicyUseCases(ScoreUseCases):
         Raises:
             ValidationError: naming the parameter if one is out of range.
         """
-        from ..policy.assessment import record_assessment
-        from ..simulation.impact import DEFAULT_OBSERVATION_ERROR, assess_bundle  # slow import
+        from socialcredit.policy import record_assessment
+        from socialcredit.simulation import DEFAULT_OBSERVATION_ERROR, assess_bundle  # slow import
 
         published = self.in_force()
         in_force = None if published is None else published.bundle
@@ -393,9 +393,10 @@ class PolicyUseCases(ScoreUseCases):
             PolicyError: if the bundle does not load.
             ConfigurationError: if the key file cannot be read.
         """
+        from socialcredit.ledger import public_key_text
+        from socialcredit.policy import sign_bundle_directory
+
         from ..ledger import Signer
-        from ..ledger.checkpoints import public_key_text
-        from ..policy.signatures import sign_bundle_directory
 
         signer = Signer.from_key_file(key_file)
         digest, count = sign_bundle_directory(directory, signer, role)
@@ -410,8 +411,9 @@ class PolicyUseCases(ScoreUseCases):
             PolicyError: if the document does not load.
             ConfigurationError: if the key file cannot be read.
         """
+        from socialcredit.policy import sign_governance_file
+
         from ..ledger import Signer
-        from ..policy.governance import sign_governance_file
 
         return sign_governance_file(file, Signer.from_key_file(key_file), role)
 
@@ -423,8 +425,9 @@ class PolicyUseCases(ScoreUseCases):
         Raises:
             ConfigurationError: if ``path`` exists or cannot be written.
         """
+        from socialcredit.ledger import public_key_text
+
         from ..ledger import create_key_file
-        from ..ledger.checkpoints import public_key_text
 
         return public_key_text(create_key_file(path).public_key)
 
@@ -442,11 +445,15 @@ class PolicyUseCases(ScoreUseCases):
             ValidationError: naming ``(data)`` if the ledger holds too little to learn from.
             OSError: if ``out`` is not an empty directory or a write fails.
         """
+        from socialcredit.scorecard import (
+            credit_data,  # heavy imports: only for this use case
+            default_split,
+            learn,
+            write_fit,
+        )
+
         from ..errors import Problem, ValidationError
         from ..policy import default_bundle
-        from ..scorecard.learn import default_split, learn
-        from ..scorecard.ledger import credit_data  # heavy imports: only for this use case
-        from ..scorecard.publish import write_fit
 
         cut = default_split(as_of) if split is None else split
         published = self.in_force(as_of)
@@ -513,9 +520,10 @@ class PolicyUseCases(ScoreUseCases):
             NotFoundError: if there is no such organisation (a person's number is not found
                 either).
         """
+        from socialcredit.rights import repaired_positions
+
         from ..catalogue import mask_subject_id
         from ..ratings import ratee_view
-        from ..rights.repair import repaired_positions
         from ..scoring import explain
 
         when = _now(at)

@@ -1,7 +1,7 @@
 """Use cases: ratings of businesses and professionals: interaction records, tokens, ratings,
 replies, disputes, the public ratee page and the organisations' rating assessments.
 
-Who may do what (:mod:`socialcredit.ratings.interactions`): a source of an authority kind that
+Who may do what (:mod:`socialcredit.ratings._interactions`): a source of an authority kind that
 files interaction records (tax, payment) files them and issues tokens against them; a ratee's
 own account issues tokens as the ratee and replies to or disputes its ratings; a subject rates
 as themselves. An operator (an admin, such as the command line's) acts for anyone it names.
@@ -18,8 +18,9 @@ from ..errors import PermissionDeniedError, Problem, ValidationError
 from ._core import SystemCore
 
 if TYPE_CHECKING:
+    from socialcredit.ratings import AssessmentSummary
+
     from ..ratings import IssuedToken, RateeView
-    from ..ratings.assessment import AssessmentSummary
 
 __all__ = ["RatingUseCases"]
 
@@ -30,8 +31,9 @@ def _interaction_source(who: Principal, action: str) -> str:
     Raises:
         PermissionDeniedError: if it is not such a source (``action`` says what was refused).
     """
+    from socialcredit.ratings import INTERACTION_AUTHORITIES, issues_interactions
+
     from ..accounts import source_authority
-    from ..ratings.interactions import INTERACTION_AUTHORITIES, issues_interactions
 
     authority = source_authority(who.role, who.name)
     if not issues_interactions(authority):
@@ -207,7 +209,7 @@ class RatingUseCases(SystemCore):
         Raises:
             RecordRefusedError: if the policy in force does not admit the assessment kinds.
         """
-        from ..ratings.assessment import assess
+        from socialcredit.ratings import assess
 
         with self.lock:
             return assess(self.ledger, at)

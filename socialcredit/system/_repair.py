@@ -11,8 +11,9 @@ from ..errors import NotFoundError, SocialCreditError
 from ._core import DEFAULT_PURPOSE, SUBJECT_ACCESS, SystemCore
 
 if TYPE_CHECKING:
+    from socialcredit.rights import Condition, RepairQueueItem, RepairState
+
     from ..catalogue import Catalogue
-    from ..rights.repair import Condition, RepairQueueItem, RepairState
 
 __all__ = ["OwnRepair", "RepairUseCases"]
 
@@ -38,7 +39,7 @@ class RepairUseCases(SystemCore):
     policy in force at the ledger's time."""
 
     def _repair_catalogue(self) -> Catalogue:
-        from ..scoring.engine import from_us
+        from socialcredit.timeutil import from_us
 
         return self.catalogue(from_us(self.ledger.clock()))
 
@@ -68,7 +69,7 @@ class RepairUseCases(SystemCore):
             PermissionDeniedError: if a subject asks about someone else's penalty.
             DisputeRefusedError: if the entry is not a repairable penalty.
         """
-        from ..rights.repair import conditions
+        from socialcredit.rights import conditions
 
         if logged or who.role is Role.SUBJECT:
             subject = self.subject_at(position)
@@ -89,7 +90,7 @@ class RepairUseCases(SystemCore):
             DisputeRefusedError: if the penalty cannot be repaired or an application is open.
             ValidationError: if the grounds are bad.
         """
-        from ..rights.repair import apply_for_repair, repair_state
+        from socialcredit.rights import apply_for_repair, repair_state
 
         self.check_own(who, self.subject_at(position))
         catalogue = self._repair_catalogue()
@@ -112,7 +113,7 @@ class RepairUseCases(SystemCore):
         Raises:
             ValidationError: if the purpose is not on the whitelist (nothing is logged).
         """
-        from ..rights.repair import repair_queue
+        from socialcredit.rights import repair_queue
 
         with self.lock:
             items = repair_queue(self.ledger, at_us)
@@ -128,7 +129,7 @@ class RepairUseCases(SystemCore):
         Raises:
             NotFoundError: if there is no such application.
         """
-        from ..rights.repair import repair_state
+        from socialcredit.rights import repair_state
 
         with self.lock:
             return repair_state(self.ledger, repair_id)
@@ -155,7 +156,7 @@ class RepairUseCases(SystemCore):
             DisputeRefusedError: if it cannot be decided so (each unmet condition named).
             ValidationError: naming the field of a bad outcome or reason.
         """
-        from ..rights.repair import decide_repair
+        from socialcredit.rights import decide_repair
 
         catalogue = self._repair_catalogue()
         with self.lock:
@@ -172,7 +173,7 @@ class RepairUseCases(SystemCore):
             PermissionDeniedError: if a subject appeals someone else's.
             DisputeRefusedError: if it is undecided, was granted, or was already appealed.
         """
-        from ..rights.repair import appeal_repair
+        from socialcredit.rights import appeal_repair
 
         found = self.repair_state(repair_id)
         if record is not None and found.record != record:
@@ -192,11 +193,13 @@ class RepairUseCases(SystemCore):
             DisputeRefusedError: if there is no open appeal or ``who`` decided it first.
             ValidationError: naming the field of a bad outcome or reason.
         """
-        from ..rights.repair import decide_appeal
+        from socialcredit.rights import decide_repair_appeal
 
         catalogue = self._repair_catalogue()
         with self.lock:
-            return decide_appeal(self.ledger, repair_id, outcome, who.account, reason, catalogue)
+            return decide_repair_appeal(
+                self.ledger, repair_id, outcome, who.account, reason, catalogue
+            )
 
     def decide_repair_case(self, who: Principal, repair_id: str, outcome: str, reason: str) -> int:
         """Decide what the application waits for: its appeal if appealed (an appeal officer
@@ -235,7 +238,7 @@ class RepairUseCases(SystemCore):
         Raises:
             NotFoundError: if ``position`` is not an entry about ``who``.
         """
-        from ..rights.repair import conditions, repairs_of
+        from socialcredit.rights import conditions, repairs_of
 
         self._check_own_penalty(who, position)
         assert who.subject is not None  # checked above
@@ -280,7 +283,7 @@ class RepairUseCases(SystemCore):
         Raises:
             NotFoundError: if there is no such application.
         """
-        from ..rights.repair import conditions
+        from socialcredit.rights import conditions
 
         catalogue = self._repair_catalogue()
         with self.lock:
@@ -303,7 +306,7 @@ class RepairUseCases(SystemCore):
         Raises:
             ValidationError: naming the field if a value is bad.
         """
-        from ..rights.commitments import file_commitment
+        from socialcredit.rights import file_commitment
 
         catalogue = self._repair_catalogue()
         with self.lock:

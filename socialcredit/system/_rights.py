@@ -13,11 +13,17 @@ from ._core import DEFAULT_PURPOSE, SUBJECT_ACCESS
 from ._scores import ScoreUseCases, score_points
 
 if TYPE_CHECKING:
+    from socialcredit.rights import (
+        DisputeState,
+        EnquiryV1,
+        FileReadV1,
+        Purpose,
+        QueueItem,
+        Statement,
+    )
+
     from ..policy import PublishedBundle
     from ..records import RecordStatus
-    from ..rights.disputes import DisputeState, QueueItem
-    from ..rights.reads import EnquiryV1, FileReadV1, Purpose
-    from ..rights.statements import Statement
     from ..scoring import Explanation, ScoreResult
 
 __all__ = ["HISTORY_SPAN", "HISTORY_STEP", "OwnFile", "RightsUseCases"]
@@ -93,7 +99,7 @@ class RightsUseCases(ScoreUseCases):
     @staticmethod
     def purposes() -> list[Purpose]:
         """The whitelist of purposes for which a file may be read."""
-        from ..rights.reads import purposes
+        from socialcredit.rights import purposes
 
         return list(purposes().values())
 
@@ -203,9 +209,10 @@ class RightsUseCases(ScoreUseCases):
         Raises:
             NotFoundError: if ``who`` has no file.
         """
+        from socialcredit.timeutil import to_us
+
         from ..rights import disputes_of, enquiries_of, reads_of, statements_of
         from ..scoring import explain
-        from ..scoring.engine import to_us
 
         subject = self._own_subject(who)
         now = at or datetime.now(UTC)

@@ -6,19 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from socialcredit.timeutil import to_us
+
 from ..accounts import Principal
 from ..errors import Problem, ValidationError
 from ..scoring import Explanation, Rescore, ScoreResult, explain, score
-from ..scoring.engine import to_us
 from ._core import SystemCore
 
 if TYPE_CHECKING:
+    from socialcredit.consequences import ExportCheck, ListExport
+    from socialcredit.policy import Service
+    from socialcredit.rights import Statement
+
     from ..consequences import Decision, IdentifiedListing, PublicListing, SubjectConsequences
-    from ..consequences.exchange import ExportCheck, ListExport
     from ..policy import ListDefinition
-    from ..policy.measures import Service
     from ..records import RecordIndex
-    from ..rights.statements import Statement
 
 __all__ = ["MAX_HISTORY_POINTS", "ScoreUseCases", "score_points"]
 
@@ -226,7 +228,7 @@ class ScoreUseCases(SystemCore):
             NotFoundError: if the policy in force has no such list.
             LedgerError: if the system was opened without the signing key.
         """
-        from ..consequences.exchange import export_list
+        from socialcredit.consequences import export_list
 
         with self.lock:
             return export_list(self.ledger, list_id, at, view=self.decisions)
@@ -242,7 +244,7 @@ class ScoreUseCases(SystemCore):
             ValidationError: naming ``file`` if ``data`` is not an export at all, or
                 ``public_key`` if the pinned key is malformed.
         """
-        from ..consequences.exchange import verify_export
+        from socialcredit.consequences import verify_export
 
         return verify_export(data, public_key, max_age_hours=max_age_hours)
 

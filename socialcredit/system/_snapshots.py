@@ -3,7 +3,7 @@ own, whenever the ledger has grown by ``every`` entries since the last one.
 
 The writer is ``python -m socialcredit snapshot`` (the same command an operator can run from
 cron): it starts from the latest trusted snapshot, reads the entries after it and stores the
-new one in short transactions (:mod:`socialcredit.ledger.snapshots`). It runs beside the
+new one in short transactions (:mod:`socialcredit.ledger._snapshots`). It runs beside the
 server, so the server's requests, its decision audit writer and the ledger's other writers
 never wait for the pickling; the next process to start (a restart, another worker) reads
 only the entries after it.

@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
+from socialcredit.rights import repairable_kind
+
 from ..catalogue import default_catalogue, mask_subject_id
-from ..rights.repair import repairable_kind
 from . import _i18n, _summary, _words
 from ._access import Principal, csrf, role_of
 from ._i18n import N_

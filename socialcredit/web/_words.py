@@ -1,7 +1,7 @@
 """Words for people on every page: the policy's labels for its codes, dates, amounts, why a
 record counts, a rule in a sentence, in the request's language (:mod:`._i18n`).
 
-The labels come from the bundle in force (``labels.yaml``, :mod:`socialcredit.policy.labels`);
+The labels come from the bundle in force (``labels.yaml``, :mod:`socialcredit.policy._labels`);
 a bundle without one shows its own names, else the code. Officers, appeal officers, auditors
 and admins also see the code itself, as a secondary detail after the label; other roles see
 words only. :func:`speaking` sets, for one rendering, which bundle and which role.
@@ -19,7 +19,8 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
-from ..consequences.decisions import read_phrase
+from socialcredit.consequences import read_phrase
+
 from . import _i18n
 from ._i18n import N_
 from ._i18n import gettext as _

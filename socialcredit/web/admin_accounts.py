@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..catalogue.identifiers import subject_key
+from socialcredit.catalogue import subject_key
+
 from ..errors import Problem, ValidationError
 from . import _access
 from ._access import Principal, Role

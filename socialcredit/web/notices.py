@@ -2,7 +2,7 @@
 language, with whether it reached them by e-mail; and the form that registers or removes
 their address for notices (their consent).
 
-The notices' words come from the ``notices`` gettext domain (:mod:`socialcredit.notices.texts`),
+The notices' words come from the ``notices`` gettext domain (:mod:`socialcredit.notices._texts`),
 not from the portal's catalogue: the notices and the page that lists them speak with one voice.
 """
 

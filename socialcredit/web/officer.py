@@ -12,7 +12,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..errors import SocialCreditError
-from ..rights.disputes import APPEAL_OUTCOMES, OUTCOMES, QueueItem
+from ..rights import DISPUTE_APPEAL_OUTCOMES, DISPUTE_OUTCOMES, QueueItem
 from . import _access
 from ._access import Principal, Role
 from ._render import render
@@ -64,7 +64,7 @@ def _case(
         dispute=found,
         record=record,
         appeal=appeal,
-        outcomes=APPEAL_OUTCOMES if appeal else OUTCOMES,
+        outcomes=DISPUTE_APPEAL_OUTCOMES if appeal else DISPUTE_OUTCOMES,
         **values,
     )
 

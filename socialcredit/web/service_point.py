@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..catalogue.identifiers import subject_kind_of
+from socialcredit.catalogue import subject_kind_of
+
 from ..errors import Problem, SocialCreditError, ValidationError
 from . import _access
 from ._access import Principal, Role

@@ -14,9 +14,10 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from socialcredit.rights import MAX_STATEMENT
+
 from ..errors import NotFoundError, SocialCreditError
 from ..policy import PerUnit, PublishedBundle
-from ..rights.statements import MAX_STATEMENT
 from ..system import System
 from . import _access
 from ._access import Principal, Role

@@ -9,10 +9,10 @@ cosignature (:func:`witness_checkpoint`), so that a history rolled back or forke
 log's own key is caught without the auditor keeping any file.
 """
 
-from .cosignature import COSIGNED_V1, Cosignature, CosignedCheckpoint, cosignature_message
-from .log import LogUpdate, fetch_update
-from .store import KnownLog, Refusal, WitnessStore
-from .witness import (
+from ._cosignature import COSIGNED_V1, Cosignature, CosignedCheckpoint, cosignature_message
+from ._log import LogUpdate, fetch_update
+from ._store import KnownLog, Refusal, WitnessStore
+from ._witness import (
     CLOCK_SKEW_S,
     Witness,
     latest_cosigned,

@@ -39,13 +39,13 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from socialcredit.accounts import Role
 from socialcredit.api._params import MAX_POSITION
 from socialcredit.api.errors import REQUEST_INVALID
-from socialcredit.catalogue.identifiers import (
+from socialcredit.catalogue._identifiers import (
     RESIDENT_ID_PROVINCES,
     USCC_ALPHABET,
     make_resident_id,
     uscc_check_char,
 )
-from socialcredit.ratings.model import PROFESSIONAL_ROLES
+from socialcredit.ratings import PROFESSIONAL_ROLES
 from tests.api.conftest import World, build_app, world_over
 
 # 50 examples x 57 operations with every check: about a minute, so it runs in `make validate`

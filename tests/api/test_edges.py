@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from socialcredit.accounts import Role
 from socialcredit.api.errors import ERROR_RESPONSES
 from socialcredit.cli import cli
-from socialcredit.rights.disputes import APPEAL_OUTCOMES, OUTCOMES
+from socialcredit.rights._disputes import APPEAL_OUTCOMES, OUTCOMES
 from tests.api.conftest import World
 
 TOO_BIG = 99999999999999999999999999  # the 26 digits: an OverflowError (500) before

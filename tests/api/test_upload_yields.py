@@ -14,8 +14,7 @@ from types import TracebackType
 
 from socialcredit.catalogue import default_catalogue
 from socialcredit.ingest import BatchAck, ingest_file, ingest_rows
-from socialcredit.policy import default_bundle
-from socialcredit.policy.publish import publish
+from socialcredit.policy import default_bundle, publish
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
 from socialcredit.system import UPLOAD_BATCH

@@ -13,10 +13,10 @@ from socialcredit.consequences import (
     record_legal_representative,
     request_restoration,
 )
-from socialcredit.demo.filers import reference_of, source_of
+from socialcredit.demo._filers import reference_of, source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 
 from ..records_factory import organisation, person
 

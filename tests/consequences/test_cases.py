@@ -18,7 +18,7 @@ import yaml
 
 from socialcredit.consequences import DecisionService, Membership
 from socialcredit.ledger import Ledger
-from socialcredit.scoring.engine import from_us, to_us
+from socialcredit.timeutil import from_us, to_us
 
 from .helpers import moment, play, subject
 

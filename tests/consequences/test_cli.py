@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from socialcredit.cli import cli
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.policy import default_bundle
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 from .helpers import play, subject
 

@@ -9,7 +9,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from socialcredit.consequences.decisions import PHRASES, Phrase, phrase_text, read_phrase
+from socialcredit.consequences._decisions import PHRASES, Phrase, phrase_text, read_phrase
 
 _NAME = st.text(string.ascii_letters + " -,'()", min_size=1, max_size=40).filter(
     lambda s: s.strip() == s and s != ""

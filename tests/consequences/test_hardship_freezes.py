@@ -12,15 +12,15 @@ import pytest
 from socialcredit.consequences import (
     CompiledConsequences,
     DecisionService,
+    SubjectFacts,
     identified_members_of_list,
     make_decision,
     subject_consequences,
 )
-from socialcredit.consequences.projection import SubjectFacts
 from socialcredit.errors import ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 
 from .helpers import play, subject
 

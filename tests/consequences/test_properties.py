@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from socialcredit.catalogue import Gravity
 from socialcredit.consequences import CompiledConsequences, Outcome, make_decision
-from socialcredit.consequences.projection import DAY_US, SubjectFacts, listings, membership_at
+from socialcredit.consequences._projection import DAY_US, SubjectFacts, listings, membership_at
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordRow
 

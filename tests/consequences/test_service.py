@@ -22,7 +22,7 @@ from socialcredit.errors import LedgerError, LedgerOverloadedError, ValidationEr
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.policy import default_bundle
 from socialcredit.scoring import score
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 
 from .helpers import play, subject
 

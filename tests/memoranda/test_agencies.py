@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from socialcredit.agencies import agency, competence, find_agency, register_agency
 from socialcredit.cli import cli
 from socialcredit.errors import NotFoundError, ValidationError
-from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
+from socialcredit.ledger import Ledger, create_key_file, public_key_text
 
 
 def _key(tmp_path: Path, name: str = "a.pem") -> str:

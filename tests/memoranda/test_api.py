@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from socialcredit.accounts import Role
-from socialcredit.agencies.memoranda import MEMORANDUM_DOMAIN, Memorandum, parse_memorandum
-from socialcredit.consequences.exchange import verify_export
-from socialcredit.ledger import create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.policy.signatures import sign_digest
+from socialcredit.agencies._memoranda import MEMORANDUM_DOMAIN, Memorandum, parse_memorandum
+from socialcredit.consequences import verify_export
+from socialcredit.ledger import create_key_file, public_key_text
+from socialcredit.policy import sign_digest
 from tests.api.conftest import World, make_world
 
 from .test_cli import CAAC, COURT, MEMORANDUM

@@ -27,10 +27,9 @@ from socialcredit.agencies import (
 )
 from socialcredit.consequences import DecisionService, make_decision
 from socialcredit.errors import ValidationError
-from socialcredit.ledger import Ledger, Signer, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
+from socialcredit.ledger import Ledger, Signer, create_key_file, public_key_text
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 
 from ..consequences.helpers import moment, play, subject
 

@@ -10,9 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from socialcredit.cli import cli
-from socialcredit.ledger import Ledger, Signer, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.ledger import Ledger, Signer, create_key_file, public_key_text
+from socialcredit.storage._sqlite import SQLiteStore
 
 from ..consequences.helpers import play
 

@@ -10,17 +10,16 @@ from typing import Any
 import orjson
 import pytest
 
-from socialcredit.catalogue.identifiers import mask_subject_id
-from socialcredit.consequences.exchange import (
+from socialcredit.catalogue import mask_subject_id
+from socialcredit.consequences._exchange import (
     EXPORT_DOMAIN,
     export_list,
     read_export,
     verify_export,
 )
 from socialcredit.errors import ValidationError
-from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.scoring.engine import to_us
+from socialcredit.ledger import Ledger, create_key_file, public_key_text
+from socialcredit.timeutil import to_us
 
 from ..consequences.helpers import moment, play, subject
 

@@ -17,6 +17,8 @@ import yaml
 from socialcredit.agencies import (
     citations,
     end_memorandum,
+    find_agency,
+    key_at,
     load_memorandum_file,
     memoranda,
     record_memorandum,
@@ -27,12 +29,10 @@ from socialcredit.agencies import (
     sign_rotation,
     verify_memorandum,
 )
-from socialcredit.agencies.registry import find_agency, key_at
 from socialcredit.consequences import DecisionService, make_decision
 from socialcredit.errors import ValidationError
-from socialcredit.ledger import Ledger, Signer, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
-from socialcredit.scoring.engine import to_us
+from socialcredit.ledger import Ledger, Signer, create_key_file, public_key_text
+from socialcredit.timeutil import to_us
 
 from ..consequences.helpers import moment, play, subject
 

@@ -14,8 +14,7 @@ from click.testing import CliRunner
 from socialcredit.accounts import Role
 from socialcredit.agencies import memorandum, sign_ending, sign_rotation
 from socialcredit.cli import cli
-from socialcredit.ledger import Signer, create_key_file
-from socialcredit.ledger.checkpoints import public_key_text
+from socialcredit.ledger import Signer, create_key_file, public_key_text
 from tests.api.conftest import World, make_world
 
 from .test_api import _signed

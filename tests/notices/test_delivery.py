@@ -21,7 +21,7 @@ from socialcredit.notices import (
     queue_notices,
     worker_lock,
 )
-from socialcredit.notices.model import DELIVERED, FAILED
+from socialcredit.notices._model import DELIVERED, FAILED
 from tests.notices.conftest import Inbox, SmtpServer
 from tests.rights.helpers import ALICE
 

@@ -9,16 +9,14 @@ from typing import Any
 
 import pytest
 
-from socialcredit.catalogue.identifiers import make_resident_id
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.subject_index import build_subject_index
-from socialcredit.ledger.verify import verify_ledger
+from socialcredit.catalogue import make_resident_id
+from socialcredit.ledger import Ledger, build_subject_index, verify_ledger
+from socialcredit.notices import _sources as sources_module
 from socialcredit.notices import notices_of, outbox, queue_notices, read_notices
-from socialcredit.notices import sources as sources_module
-from socialcredit.notices.model import QUEUED
-from socialcredit.notices.sources import candidate
+from socialcredit.notices._model import QUEUED
+from socialcredit.notices._sources import candidate
 from socialcredit.rights import open_dispute, reads_of
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 from tests.notices.conftest import file_ground
 from tests.rights.helpers import ALICE, at, set_time
 

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from socialcredit.ledger import Ledger
 from socialcredit.notices import KINDS, Notice, outbox, queue_notices, render
-from socialcredit.notices.texts import LOCALE_DIR, page_texts
+from socialcredit.notices._texts import LOCALE_DIR, page_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from socialcredit.ratings import RatingArrays, RatingParams, Status, aggregate_batch, rank_order
-from socialcredit.ratings.aggregate import (
+from socialcredit.ratings._aggregate import (
     dirichlet_evidence,
     dirichlet_moments,
     forgetting,
@@ -15,10 +15,10 @@ from socialcredit.ratings.aggregate import (
     summarise,
     summarise_moments,
 )
-from socialcredit.ratings.calibration import rater_bias
-from socialcredit.ratings.detection import burst_flags, ring_flags
-from socialcredit.ratings.synthetic import ATTACKS, attack, marketplace
-from socialcredit.ratings.trust import eigentrust, trust_weights
+from socialcredit.ratings._calibration import rater_bias
+from socialcredit.ratings._detection import burst_flags, ring_flags
+from socialcredit.ratings._synthetic import ATTACKS, attack, marketplace
+from socialcredit.ratings._trust import eigentrust, trust_weights
 
 DAY_US = 86_400_000_000
 T0 = 1_767_225_600_000_000

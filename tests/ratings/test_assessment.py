@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from socialcredit.ledger import Ledger
 from socialcredit.ratings import RatingParams, issue_token, rate, rating_aggregate
-from socialcredit.ratings.assessment import ABOVE, BELOW, assess, assessment_of
+from socialcredit.ratings._assessment import ABOVE, BELOW, assess, assessment_of
 from socialcredit.records import ledger_index
 from socialcredit.scoring import score
 

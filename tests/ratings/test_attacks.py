@@ -4,7 +4,7 @@ least as high as the plain mean's, and keep its ratings visible with a suspiciou
 attack-free world must mark at most 1 % of honest ratings suspicious.
 
 Every case is replayed through the real service functions on a real SQLite ledger with the
-settable clock (:class:`socialcredit.ratings.scenarios.LedgerDriver`); the HTTP version with
+settable clock (:class:`socialcredit.ratings._scenarios.LedgerDriver`); the HTTP version with
 real keys is ``benchmarks/experiment_ratings_api.py``.
 """
 
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from socialcredit.ledger import Ledger, create_key_file
-from socialcredit.ratings.scenarios import (
+from socialcredit.ratings._scenarios import (
     LedgerDriver,
     Outcome,
     World,
@@ -27,7 +27,7 @@ from socialcredit.ratings.scenarios import (
     replay,
     world,
 )
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "cases/attacks.yaml").read_text()

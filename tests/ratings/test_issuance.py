@@ -12,11 +12,9 @@ import pytest
 from socialcredit.accounts import Role
 from socialcredit.errors import RatingRefusedError
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.ratings import issue_token, load_state, rate
-from socialcredit.ratings.drift import cusum
-from socialcredit.ratings.interactions import record_interaction
-from socialcredit.ratings.projection import to_arrays
-from socialcredit.ratings.service import DEFAULT_PARAMS
+from socialcredit.ratings import DEFAULT_PARAMS, issue_token, load_state, rate, record_interaction
+from socialcredit.ratings._drift import cusum
+from socialcredit.ratings._projection import to_arrays
 from tests.api.conftest import World, make_world
 
 from ..conftest import Clock

@@ -20,7 +20,7 @@ from socialcredit.ratings import (
     rating_aggregate,
     reply,
 )
-from socialcredit.rights.disputes import decide
+from socialcredit.rights import decide
 
 from ..conftest import Clock
 from ..records_factory import organisation, person

@@ -10,9 +10,9 @@ import pytest
 
 from socialcredit.ledger import Ledger
 from socialcredit.ratings import dispute, issue_token, load_state, rate, reply
-from socialcredit.ratings.projection import SharedRatings
-from socialcredit.ratings.snapshot import NAME, refresh_ratings_snapshot
-from socialcredit.rights.disputes import decide
+from socialcredit.ratings._projection import SharedRatings
+from socialcredit.ratings._snapshot import NAME, refresh_ratings_snapshot
+from socialcredit.rights import decide
 
 from ..conftest import Clock
 from ..records_factory import organisation, person
@@ -88,7 +88,7 @@ def test_a_bad_snapshot_is_refused_and_the_state_rebuilt(ledger: Ledger, attack:
         else:  # a snapshot signed as another format (older code) is not loaded
             from dataclasses import replace
 
-            from socialcredit.ledger.snapshots import snapshot_message
+            from socialcredit.ledger._snapshots import snapshot_message
 
             other = replace(header, format="pickle5/py3.0/0000000000000000")
             assert ledger.signer is not None

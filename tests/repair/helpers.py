@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.filers import source_of
+from socialcredit.demo._filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
-from socialcredit.rights.repair import BREACH, PERFORMED, TRAINING
+from socialcredit.rights._repair import BREACH, PERFORMED, TRAINING
 from tests.rights.helpers import ALICE, at, set_time
 
 __all__ = ["ALICE", "DAY0", "DECISION", "OTHER_DECISION", "file", "file_facts", "on_day"]

@@ -16,10 +16,10 @@ from socialcredit.consequences import public_records
 from socialcredit.errors import DisputeRefusedError, NotFoundError, ValidationError
 from socialcredit.ledger import Ledger
 from socialcredit.records import RecordIndex
-from socialcredit.rights import repair as r
-from socialcredit.rights.commitments import file_commitment
+from socialcredit.rights import _repair as r
+from socialcredit.rights import file_commitment
 from socialcredit.scoring import rescore, score
-from socialcredit.scoring.projection import LiveScores
+from socialcredit.scoring._projection import LiveScores
 from tests.repair.helpers import (
     ALICE,
     DECISION,
@@ -258,8 +258,7 @@ def test_publication_ends_even_where_the_rules_keep_the_effect(
 
 
 def test_a_decision_offers_credit_repair_where_the_rules_allow_it() -> None:
-    from socialcredit.consequences.decisions import CompiledConsequences, make_decision
-    from socialcredit.consequences.model import Membership, Status
+    from socialcredit.consequences import CompiledConsequences, Membership, Status, make_decision
     from socialcredit.policy import default_bundle
 
     compiled = CompiledConsequences(default_bundle())
@@ -303,7 +302,7 @@ def test_a_repaired_penalty_is_not_brought_back_by_recertification(
     make_ledger: Callable[..., Ledger], clock: Any
 ) -> None:
     from socialcredit.errors import DisputeRefusedError
-    from socialcredit.rights.disputes import recertify
+    from socialcredit.rights import recertify
 
     ledger, position, _ = _granted(make_ledger, clock)
     size = ledger.size()

@@ -13,18 +13,23 @@ import pytest
 import yaml
 
 from socialcredit.catalogue import default_catalogue, make_uscc
-from socialcredit.documents.enterprise import enterprise_report
+from socialcredit.documents import enterprise_report
 from socialcredit.ledger import Ledger
-from socialcredit.policy import PolicyBundle, PolicyError, default_bundle, load_bundle_from_files
+from socialcredit.policy import (
+    NDRC_2023,
+    PolicyBundle,
+    PolicyError,
+    default_bundle,
+    file_hash,
+    load_bundle_from_files,
+)
 from socialcredit.policy import publish as publish_bundle
-from socialcredit.policy.manifest import file_hash
-from socialcredit.policy.repair import NDRC_2023
-from socialcredit.rights import repair as r
+from socialcredit.rights import _repair as r
 from socialcredit.scoring import score
-from socialcredit.scoring.engine import to_us
 from socialcredit.server import create_app
 from socialcredit.service import init_ledger, open_ledger
 from socialcredit.settings import Settings
+from socialcredit.timeutil import to_us
 from tests.api.client import SyncClient
 from tests.repair.helpers import DAY0, DECISION, file
 from tests.test_policy_cases import edit_files
@@ -168,8 +173,7 @@ def test_the_public_organisation_page_leaves_out_a_repaired_penalty(
 
 
 def test_a_decision_offers_repair_only_where_the_bundles_rules_allow_it() -> None:
-    from socialcredit.consequences.decisions import CompiledConsequences, make_decision
-    from socialcredit.consequences.model import Membership, Status
+    from socialcredit.consequences import CompiledConsequences, Membership, Status, make_decision
 
     day = 86_400_000_000
     listed = Membership(

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.filers import source_of
+from socialcredit.demo._filers import source_of
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 from tests.records_factory import person
 
 ALICE = ("person", person(1))

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from socialcredit.cli import cli
 from socialcredit.ledger import Ledger
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 from tests.consequences.helpers import play, subject
 from tests.records_factory import person, write_csv
 

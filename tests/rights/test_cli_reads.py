@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from socialcredit.ledger import Entry, Ledger
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.storage._sqlite import SQLiteStore
 from tests.rights.test_cli import ALICE, _filed, run
 
 OFFICER = ("--reader", "officer:li")

@@ -16,7 +16,7 @@ from socialcredit.records import (
     is_business_day,
     load_holidays,
 )
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 from tests.rights.helpers import at
 
 XMAS = frozenset({date(2026, 12, 25), date(2027, 1, 1)})

@@ -9,8 +9,8 @@ import pytest
 
 from socialcredit.errors import NotFoundError, ValidationError
 from socialcredit.ledger import Ledger, PendingEntry
-from socialcredit.rights import disputes as d
-from socialcredit.scoring.engine import to_us
+from socialcredit.rights import _disputes as d
+from socialcredit.timeutil import to_us
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 
 

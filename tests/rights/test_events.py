@@ -13,7 +13,7 @@ import pytest
 from socialcredit.errors import ValidationError
 from socialcredit.events import EVENTS, Event, EventRegistry
 from socialcredit.ledger import Entry, Ledger
-from socialcredit.rights import disputes as d
+from socialcredit.rights import _disputes as d
 from socialcredit.rights.events import (
     DISPUTE_EVENTS,
     AppealDecidedV1,

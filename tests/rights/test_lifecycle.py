@@ -13,9 +13,9 @@ from socialcredit.errors import NotFoundError
 from socialcredit.ledger import Ledger
 from socialcredit.records import RecordIndex
 from socialcredit.reports import build_report
-from socialcredit.rights import disputes as d
+from socialcredit.rights import _disputes as d
 from socialcredit.scoring import rescore, score
-from socialcredit.scoring.engine import to_us
+from socialcredit.timeutil import to_us
 from tests.rights.helpers import ALICE, at, file_record, set_time
 
 US = timedelta(microseconds=1)

@@ -10,14 +10,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.entries import Entry
+from socialcredit.ledger import Entry, Ledger
 from socialcredit.records import RecordIndex
-from socialcredit.rights import disputes as d
+from socialcredit.rights import _disputes as d
 from socialcredit.scoring import score
-from socialcredit.scoring.batch import BatchScore, batch_scores, records_table
-from socialcredit.scoring.engine import from_us
-from socialcredit.timeutil import format_time
+from socialcredit.scoring._batch import BatchScore, batch_scores, records_table
+from socialcredit.timeutil import format_time, from_us
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 from tests.test_scoring import DEFAULT
 

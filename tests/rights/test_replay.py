@@ -7,12 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from socialcredit.errors import SocialCreditError
-from socialcredit.ledger import Ledger
+from socialcredit.ledger import Ledger, ledger_now
 from socialcredit.records import RecordIndex
-from socialcredit.rights import disputes as d
-from socialcredit.rights._scan import ledger_now
+from socialcredit.rights import _disputes as d
 from socialcredit.scoring import score
-from socialcredit.scoring.engine import from_us
+from socialcredit.timeutil import from_us
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 
 HOUR_S = 3_600

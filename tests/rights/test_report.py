@@ -12,13 +12,10 @@ import pytest
 
 from socialcredit.consequences import subject_consequences
 from socialcredit.errors import ValidationError
-from socialcredit.ledger import Ledger
-from socialcredit.ledger.checkpoints import public_key_from_text
-from socialcredit.ledger.proofs import check_inclusion_proof
+from socialcredit.ledger import Ledger, check_inclusion_proof, public_key_from_text
 from socialcredit.reports import export_file, read_file, subject_report
-from socialcredit.rights import disputes as d
-from socialcredit.rights.reads import PURPOSES, reads_of
-from socialcredit.rights.statements import MAX_STATEMENT, attach_statement, statements_of
+from socialcredit.rights import MAX_STATEMENT, PURPOSES, attach_statement, reads_of, statements_of
+from socialcredit.rights import _disputes as d
 from socialcredit.scoring import explain
 from tests.rights.helpers import ALICE, BOB, at, file_record, set_time
 

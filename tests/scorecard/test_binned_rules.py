@@ -16,16 +16,16 @@ import pytest
 import yaml
 
 from socialcredit.policy import default_bundle
-from socialcredit.policy.scoring import check_scoring
+from socialcredit.policy._scoring import check_scoring
 from socialcredit.records import RecordRow
-from socialcredit.scoring.batch import batch_scores, records_table
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, compile_policy
-from socialcredit.scoring.engine import evaluate, from_us
-from socialcredit.scoring.vectorised import KindTable
-from socialcredit.scoring.vectorised import evaluate as vector_evaluate
+from socialcredit.scoring import CompiledPolicy, KindTable, compile_policy
+from socialcredit.scoring._batch import batch_scores, records_table
+from socialcredit.scoring._engine import evaluate
+from socialcredit.scoring._vectorised import evaluate as vector_evaluate
+from socialcredit.timeutil import DAY_US, from_us
 
 START = 1_704_067_200_000_000  # 2024-01-01T00:00:00Z
-SPAN = 3 * 365 * US_PER_DAY
+SPAN = 3 * 365 * DAY_US
 KINDS = ["loan_default", "credit_card_default", "tax_arrears", "a_grade_taxpayer"]
 KINDS += ["fare_evasion", "overdue_debt_settled", "not_a_kind"]
 BINNED = [
@@ -70,7 +70,7 @@ def random_rows(seed: int, count: int) -> list[RecordRow]:
     rows = []
     for position in range(count):
         occurred = START + rng.randrange(SPAN)
-        recorded = occurred + rng.randrange(200 * US_PER_DAY)
+        recorded = occurred + rng.randrange(200 * DAY_US)
         subject = f"s{rng.randrange(12)}"
         kind = rng.choice(KINDS)
         rows.append(RecordRow(position, "person", subject, kind, occurred, recorded, 100))
@@ -116,7 +116,7 @@ def test_engine_numpy_and_duckdb_agree_on_binned_rules(seed: int) -> None:
     rng = random.Random(seed)
     rows = random_rows(seed, rng.randrange(20, 200))
     as_of = START + rng.randrange(SPAN)
-    known = as_of + rng.choice([0, 90 * US_PER_DAY, -30 * US_PER_DAY])
+    known = as_of + rng.choice([0, 90 * DAY_US, -30 * DAY_US])
     expected = engine_scores(policy, rows, as_of, known)
     assert vector_scores(policy, rows, as_of, known) == expected
     duck = batch_scores(records_table(rows), policy, as_of=from_us(as_of), known_at=from_us(known))
@@ -127,7 +127,7 @@ def test_engine_numpy_and_duckdb_agree_on_binned_rules(seed: int) -> None:
 
 def test_a_hand_example_counts_only_active_records_of_the_kinds() -> None:
     policy = compiled(scoring_doc())
-    day = US_PER_DAY
+    day = DAY_US
     rows = [
         RecordRow(0, "person", "p", "loan_default", START, START, 500),
         RecordRow(1, "person", "p", "credit_card_default", START + 10 * day, START, 500),
@@ -227,7 +227,7 @@ def test_bad_binned_rules_are_refused_naming_the_field(binned: Any, path: str, w
 @pytest.mark.parametrize("seed", range(6))
 def test_the_expiry_schedule_equals_a_full_evaluation_at_each_date(seed: int) -> None:
     from socialcredit.records import RecordIndex
-    from socialcredit.scoring.engine import explain
+    from socialcredit.scoring import explain
 
     policy = compiled(scoring_doc())
     rows = [r._replace(subject_id="s0") for r in random_rows(seed, 60)]
@@ -251,8 +251,7 @@ def test_the_expiry_schedule_equals_a_full_evaluation_at_each_date(seed: int) ->
 
 
 def test_the_diff_lists_binned_rules_added_changed_and_removed() -> None:
-    from socialcredit.policy import load_bundle_from_files
-    from socialcredit.policy.diff import diff
+    from socialcredit.policy import diff, load_bundle_from_files
     from tests.test_policy_cases import edit_files
 
     def bundle(rules: list[dict[str, Any]]) -> Any:

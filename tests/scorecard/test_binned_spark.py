@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from socialcredit.scoring.batch import batch_scores, records_table
-from socialcredit.scoring.engine import from_us
+from socialcredit.scoring._batch import batch_scores, records_table
+from socialcredit.timeutil import from_us
 from tests.scorecard.test_binned_rules import SPAN, START, compiled, random_rows, scoring_doc
 
 if shutil.which("java") is None:
     pytest.skip("Java is not installed; Spark needs a JVM (Java 17)", allow_module_level=True)
 
-from socialcredit.scoring.spark import spark_batch_scores, spark_session
+from socialcredit.scoring._spark import spark_batch_scores, spark_session
 
 pytestmark = [
     pytest.mark.slow,

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from socialcredit.demo.credit_outcomes import credit_city
+from socialcredit.demo import credit_city
 from socialcredit.policy import default_bundle, load_bundle_from_files
 from socialcredit.records import RecordRow
 from socialcredit.scorecard import from_city, learn
-from socialcredit.scorecard.features import candidates
-from socialcredit.scorecard.fit import total_points
-from socialcredit.scoring.engine import compiled_bundle, evaluate, from_us
+from socialcredit.scorecard._features import candidates
+from socialcredit.scorecard._fit import total_points
+from socialcredit.scoring import compiled_bundle
+from socialcredit.scoring._engine import evaluate
+from socialcredit.timeutil import from_us
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +108,7 @@ def test_features_refuse_kinds_outside_credit_contexts() -> None:
 
 
 def test_training_points_equal_the_definitions(fitted: tuple) -> None:
-    from socialcredit.scorecard.fit import FittedFeature  # noqa: F401  (shape only)
+    from socialcredit.scorecard._fit import FittedFeature  # noqa: F401  (shape only)
 
     _, learned = fitted
     compiled = compiled_bundle(learned.bundle)
@@ -117,7 +119,7 @@ def test_training_points_equal_the_definitions(fitted: tuple) -> None:
 
 
 def test_psi_is_zero_for_the_same_population_and_grows_with_a_shift() -> None:
-    from socialcredit.scorecard.validation import psi
+    from socialcredit.scorecard._validation import psi
 
     train = np.array([0] * 900 + [-30] * 100)
     assert psi(train, train) == 0.0

@@ -14,20 +14,19 @@ import pytest
 from click.testing import CliRunner
 
 from socialcredit.cli import cli
-from socialcredit.demo.credit_outcomes import credit_city, credit_city_rows
+from socialcredit.demo._credit_outcomes import credit_city, credit_city_rows
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
-from socialcredit.policy import PolicyBundle, default_bundle, publish
-from socialcredit.policy.scoring import Bin, BinnedRule
+from socialcredit.policy import Bin, BinnedRule, PolicyBundle, default_bundle, publish
 from socialcredit.records import ledger_index
-from socialcredit.scorecard import learn
-from socialcredit.scorecard.features import candidate_policy, candidates, count_features
-from socialcredit.scorecard.ledger import credit_data
-from socialcredit.scorecard.publish import scorecard_bundle
-from socialcredit.scorecard.validation import reason_codes, rule_points
-from socialcredit.scoring.engine import compiled_bundle, explain, to_us
+from socialcredit.scorecard import credit_data, learn
+from socialcredit.scorecard._features import candidate_policy, candidates, count_features
+from socialcredit.scorecard._publish import scorecard_bundle
+from socialcredit.scorecard._validation import reason_codes, rule_points
+from socialcredit.scoring import compiled_bundle, explain
 from socialcredit.service import init_ledger
 from socialcredit.settings import Settings
+from socialcredit.timeutil import to_us
 
 pytestmark = pytest.mark.slow
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialcredit.demo.credit_outcomes import credit_city
+from socialcredit.demo import credit_city
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle, publish
 from socialcredit.scorecard import from_city, learn
 from socialcredit.scoring import score
-from socialcredit.scoring.engine import from_us
-from socialcredit.scoring.projection import LiveScores
+from socialcredit.scoring._projection import LiveScores
+from socialcredit.timeutil import from_us
 from tests.conftest import Clock
 from tests.records_factory import person
 from tests.test_governance import publish_governed

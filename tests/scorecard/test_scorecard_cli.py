@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from socialcredit.cli import cli
-from socialcredit.demo.credit_outcomes import credit_city, credit_city_rows
+from socialcredit.demo._credit_outcomes import credit_city, credit_city_rows
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle, load_bundle

@@ -1,6 +1,6 @@
 """A Mesa twin of the policy lab's FULL step of the ``lawful_core`` scenario, agent by agent.
 
-The engine (``socialcredit.simulation.lab.build``) runs one step of ``lawful_core`` as whole
+The engine (``socialcredit.simulation._lab.build``) runs one step of ``lawful_core`` as whole
 arrays; this model restates the same rules for one agent at a time, in plain Python:
 
 1. **game** — the public goods game on the agent's groups (the stages of
@@ -19,14 +19,14 @@ arrays; this model restates the same rules for one agent at a time, in plain Pyt
    ``coverage``; a seen obligation or game act is mislabelled with ``label_error`` (a met
    obligation or a contribution recorded as a violation, a violation missed); hardship
    defaults are never recorded (the hardship freeze). Acts become records of the catalogue
-   kinds named in ``acts.yaml`` (:func:`socialcredit.simulation.observation.act_catalogue`);
+   kinds named in ``acts.yaml`` (:func:`socialcredit.simulation._observation.act_catalogue`);
 4. **due process** — a false record is disputed each step with ``dispute_rate`` and upheld
    with ``dispute_success``: it is withdrawn after a geometric number of steps (at least 1),
    drawn when it is filed; after ``restoration_steps`` steps in a row without a violation
    (free riding or any default) the agent's negative records are removed, those filed this
    step included; records stop counting when they expire;
 5. **scoring** — every agent scores its own records with the scoring definition
-   (:func:`socialcredit.scoring.definition.record_points` and ``aggregate``) under the
+   (:func:`socialcredit.scoring._definition.record_points` and ``aggregate``) under the
    compiled default policy, at the step's policy time ``ORIGIN_US + step * step_days`` days;
    the grade is ``CompiledPolicy.grade``;
 6. **consequences** — the payoff changes by ``per_tie[grade] * degree`` this very step;
@@ -67,15 +67,12 @@ import mesa
 from mesa_twin import PublicGoodsAgent
 
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, aggregate, record_points
-from socialcredit.scoring.engine import compiled_bundle
-from socialcredit.simulation.games import PublicGoods
-from socialcredit.simulation.imitation import Fermi
-from socialcredit.simulation.initial import RandomShare
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.observation import act_catalogue
-from socialcredit.simulation.population import TraitParameters
-from socialcredit.simulation.scenario import Scenario
+from socialcredit.scoring import compiled_bundle
+from socialcredit.scoring._definition import CompiledPolicy, aggregate, record_points
+from socialcredit.simulation import Fermi, PublicGoods, RandomShare, Scenario, TraitParameters
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._observation import act_catalogue
+from socialcredit.timeutil import DAY_US
 
 __all__ = ["Citizen", "LawfulCoreModel", "Record"]
 
@@ -390,7 +387,7 @@ class LawfulCoreModel(mesa.Model):
         self.hardship_freeze = dp.hardship
         self.per_tie = dict(spec.measures.per_tie)
         self.low_grades = set(spec.mechanics.ostracism.low_grades)
-        self.step_us = scenario.step_days * US_PER_DAY
+        self.step_us = scenario.step_days * DAY_US
         self.step_index = 0
         self.grade_shares: dict[str, float] = {}
         self.members = self._populate(len(neighbours), scenario.initial.cooperators)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from socialcredit.cli import cli
-from socialcredit.simulation.report import load_results
+from socialcredit.simulation import load_results
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.policy import default_bundle
-from socialcredit.scoring.engine import compiled_bundle
-from socialcredit.scoring.vectorised import KindTable
-from socialcredit.simulation import small_world
+from socialcredit.scoring import KindTable, compiled_bundle
+from socialcredit.simulation import PublicGoods, run_scenario, small_world
+from socialcredit.simulation._decisions import Perception, Sanctions, free_riding_gain
 from socialcredit.simulation._ledger_audit import ALTER, BACKDATE, DELETE, AuditedLog
-from socialcredit.simulation.decisions import Perception, Sanctions, free_riding_gain
-from socialcredit.simulation.games import PublicGoods
-from socialcredit.simulation.lab import run_scenario
-from socialcredit.simulation.scenario import Behaviour, shipped_scenarios, with_overrides
+from socialcredit.simulation._scenario import Behaviour, shipped_scenarios, with_overrides
 
 SMALL = {"agents": 300, "steps": 30, "network": {"kind": "small_world", "k": 6, "p": 0.1}}
 

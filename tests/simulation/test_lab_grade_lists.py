@@ -3,8 +3,8 @@ step (issue 16).
 
 The lab follows grade lists with vector code (an agent's grade from the running scores, in
 the list's grades for the list's notice) and freezes the lists that say so for a step of
-hardship. Here the engine's :func:`~socialcredit.consequences.projection.listings` and
-:func:`~socialcredit.consequences.projection.membership_at` answer the same questions from
+hardship. Here the engine's :func:`~socialcredit.consequences._projection.listings` and
+:func:`~socialcredit.consequences._projection.membership_at` answer the same questions from
 every record the lab filed (as known at the step: a record voided by a restoration or
 withdrawn after an upheld dispute no longer counts), with the step's hardship as a hardship
 fact, and every agent's lists in effect must be the same at every step.
@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from socialcredit.consequences.model import Status
-from socialcredit.consequences.projection import SubjectFacts, listings, membership_at
+from socialcredit.consequences import Status, SubjectFacts, listings, membership_at
 from socialcredit.records import RecordRow
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.lab import build
-from socialcredit.simulation.scenario import shipped_scenarios, with_overrides
+from socialcredit.simulation import shipped_scenarios, with_overrides
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._lab import build
 from tests.test_policy_cases import edit_files
 
 # a black list entered by grade D after a 30-day notice, and the red list after 21 days

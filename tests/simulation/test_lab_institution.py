@@ -7,13 +7,14 @@ import pytest
 
 from socialcredit.policy import default_bundle
 from socialcredit.records import RecordRow
-from socialcredit.scoring.engine import compiled_bundle, from_us
-from socialcredit.scoring.engine import evaluate as engine_evaluate
-from socialcredit.scoring.vectorised import KindTable, evaluate
-from socialcredit.simulation.lab import build, run_scenario
-from socialcredit.simulation.mechanics import NOT_LAWFUL
-from socialcredit.simulation.observation import Conduct, act_catalogue, act_codes, observe
-from socialcredit.simulation.scenario import Scenario, shipped_scenarios, with_overrides
+from socialcredit.scoring import KindTable, compiled_bundle
+from socialcredit.scoring._engine import evaluate as engine_evaluate
+from socialcredit.scoring._vectorised import evaluate
+from socialcredit.simulation import Scenario, shipped_scenarios, with_overrides
+from socialcredit.simulation._lab import build, run_scenario
+from socialcredit.simulation._mechanics import NOT_LAWFUL
+from socialcredit.simulation._observation import Conduct, act_catalogue, act_codes, observe
+from socialcredit.timeutil import from_us
 
 SMALL = {
     "agents": 300,

@@ -3,7 +3,7 @@ equals the engine's on a real ledger (issue 16).
 
 The differential test replays a small run's applications through the engine's own functions
 (:func:`socialcredit.consequences.request_restoration`,
-:func:`socialcredit.rights.repair.apply_for_repair` and ``decide_repair``) on a real SQLite
+:func:`socialcredit.rights._repair.apply_for_repair` and ``decide_repair``) on a real SQLite
 ``Ledger`` holding the applicants' records, filed at the lab's times, and requires the same
 outcome, the same unmet conditions, and at the end the same listings (status, notice, start,
 end and why it ended) as the lab's tracker.
@@ -20,22 +20,21 @@ import numpy as np
 import pytest
 
 from socialcredit.catalogue import Catalogue
-from socialcredit.consequences import request_restoration, subject_consequences
-from socialcredit.consequences.projection import membership_at
-from socialcredit.demo.filers import source_of
+from socialcredit.consequences import membership_at, request_restoration, subject_consequences
+from socialcredit.demo._filers import source_of
 from socialcredit.errors import ValidationError
 from socialcredit.ingest import ingest_rows
 from socialcredit.ledger import Ledger, create_key_file
 from socialcredit.policy import PolicyBundle, default_bundle, load_bundle_from_files, publish
 from socialcredit.records import RecordRow
-from socialcredit.rights import repair as engine_repair
-from socialcredit.scoring.engine import evaluate
+from socialcredit.rights import _repair as engine_repair
+from socialcredit.scoring._engine import evaluate
+from socialcredit.simulation import shipped_scenarios, with_overrides
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._lab import build
 from socialcredit.simulation._repair import Application, Applications
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.lab import build
-from socialcredit.simulation.scenario import shipped_scenarios, with_overrides
-from socialcredit.simulation.whole_bundle import whole_bundle_data
-from socialcredit.storage.sqlite import SQLiteStore
+from socialcredit.simulation._whole_bundle import whole_bundle_data
+from socialcredit.storage._sqlite import SQLiteStore
 from socialcredit.timeutil import DAY_US, format_time
 from tests.conftest import Clock
 from tests.records_factory import organisation, person

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from socialcredit.simulation.lab import run_scenario
-from socialcredit.simulation.lab_metrics import METRIC_NAMES, _histogram_gini
-from socialcredit.simulation.metrics import gini
-from socialcredit.simulation.report import (
+from socialcredit.simulation import gini, run_scenario, shipped_scenarios, with_overrides
+from socialcredit.simulation._lab_metrics import METRIC_NAMES, _histogram_gini
+from socialcredit.simulation._report import (
     MIN_SEEDS,
     UNIT_MEASURES,
     findings,
@@ -20,7 +19,6 @@ from socialcredit.simulation.report import (
     render_html,
     summarise,
 )
-from socialcredit.simulation.scenario import shipped_scenarios, with_overrides
 
 
 def synthetic(values: dict[str, list[float]], steps: int = 8) -> dict[str, np.ndarray]:

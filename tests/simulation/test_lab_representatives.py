@@ -9,15 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from socialcredit.consequences import make_decision
-from socialcredit.consequences.projection import membership_at
-from socialcredit.policy import default_bundle
-from socialcredit.policy.measures import Effect
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.lab import build
-from socialcredit.simulation.networks import small_world
-from socialcredit.simulation.scenario import shipped_scenarios, with_overrides
-from socialcredit.simulation.whole_bundle import MeasureEffects
+from socialcredit.consequences import make_decision, membership_at
+from socialcredit.policy import Effect, default_bundle
+from socialcredit.simulation import shipped_scenarios, small_world, with_overrides
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._lab import build
+from socialcredit.simulation._whole_bundle import MeasureEffects
 
 
 def test_a_listed_organisations_representative_alone_is_restricted_until_it_ends() -> None:

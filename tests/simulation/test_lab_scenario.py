@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from socialcredit.errors import ScenarioError
-from socialcredit.simulation.scenario import (
+from socialcredit.simulation._scenario import (
     load_scenario,
     parse_scenario,
     shipped_scenarios,

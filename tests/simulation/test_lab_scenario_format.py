@@ -30,8 +30,8 @@ from socialcredit.simulation import (
     SingleDefector,
     TrustGame,
 )
-from socialcredit.simulation.lab import build, run_scenario
-from socialcredit.simulation.scenario import (
+from socialcredit.simulation._lab import build, run_scenario
+from socialcredit.simulation._scenario import (
     GameSpec,
     InitialSpec,
     NetworkParams,

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from socialcredit.cli import cli
 from socialcredit.errors import ScenarioError
-from socialcredit.simulation.report import CLAIMS, Estimate, findings, load_results
-from socialcredit.simulation.scenario import shipped_scenarios
-from socialcredit.simulation.sensitivity import (
+from socialcredit.simulation import shipped_scenarios
+from socialcredit.simulation._report import CLAIMS, Estimate, findings, load_results
+from socialcredit.simulation._sensitivity import (
     Design,
     FindingSensitivity,
     Ranges,

@@ -14,18 +14,15 @@ from click.testing import CliRunner
 
 from socialcredit.catalogue import registry
 from socialcredit.cli import cli
-from socialcredit.consequences.model import Status
-from socialcredit.consequences.projection import SubjectFacts, listings, membership_at
+from socialcredit.consequences import Status, SubjectFacts, listings, membership_at
 from socialcredit.errors import ScenarioError
-from socialcredit.policy import default_bundle
-from socialcredit.policy.manifest import file_hash
+from socialcredit.policy import default_bundle, file_hash
 from socialcredit.records import RecordRow
-from socialcredit.scoring.engine import evaluate
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.lab import build, run_scenario
-from socialcredit.simulation.networks import small_world
-from socialcredit.simulation.scenario import load_scenario, shipped_scenarios, with_overrides
-from socialcredit.simulation.whole_bundle import (
+from socialcredit.scoring._engine import evaluate
+from socialcredit.simulation import load_scenario, shipped_scenarios, small_world, with_overrides
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._lab import build, run_scenario
+from socialcredit.simulation._whole_bundle import (
     ACTS,
     CHANNELS,
     MeasureEffects,
@@ -273,7 +270,7 @@ def test_measures_change_payoffs_in_their_context() -> None:
     debtors = [d.id for d in bundle.lists].index("dishonest_judgment_debtors")
     listed[:, debtors] = True
     change = effects.payoff(network, payoff, organisation, listed)
-    from socialcredit.simulation.whole_bundle import distant_share
+    from socialcredit.simulation._whole_bundle import distant_share
 
     far = distant_share(network)
     assert (far == 0).any() and (far > 0).any()

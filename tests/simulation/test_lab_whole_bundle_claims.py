@@ -17,12 +17,11 @@ from click.testing import CliRunner
 
 from socialcredit.cli import cli
 from socialcredit.policy import default_bundle, load_bundle
+from socialcredit.simulation import DERIVED, lab_scenario, lab_scenario_names, shipped_scenarios
+from socialcredit.simulation._lab_metrics import METRIC_NAMES
+from socialcredit.simulation._report import CLAIMS, Estimate, Finding, findings, range_text
 from socialcredit.simulation._schema import as_data
-from socialcredit.simulation.lab import DERIVED, lab_scenario, lab_scenario_names
-from socialcredit.simulation.lab_metrics import METRIC_NAMES
-from socialcredit.simulation.report import CLAIMS, Estimate, Finding, findings, range_text
-from socialcredit.simulation.scenario import shipped_scenarios
-from socialcredit.simulation.sensitivity import (
+from socialcredit.simulation._sensitivity import (
     Design,
     FindingSensitivity,
     Sensitivity,

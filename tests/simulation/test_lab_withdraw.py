@@ -16,10 +16,16 @@ from hypothesis import strategies as st
 
 from socialcredit.policy import default_bundle, load_bundle
 from socialcredit.records import RecordRow
-from socialcredit.scoring.definition import US_PER_DAY, CompiledPolicy, raw_points
-from socialcredit.scoring.engine import compiled_bundle, evaluate
-from socialcredit.scoring.vectorised import KindTable, RunningScores
+from socialcredit.scoring import (
+    CompiledPolicy,
+    KindTable,
+    RunningScores,
+    compiled_bundle,
+    raw_points,
+)
+from socialcredit.scoring._engine import evaluate
 from socialcredit.simulation._binned import BinnedCounts, per_record_table
+from socialcredit.timeutil import DAY_US
 from tests.simulation.test_lab_whole_bundle import binned_scoring, write_bundle
 
 ORIGIN = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
@@ -113,7 +119,7 @@ def drive(
     withdrawals through the lab's structures and the reference, comparing every step;
     returns how many withdrawals took points out."""
     rng = np.random.default_rng(seed)
-    step_us = step_days * US_PER_DAY
+    step_us = step_days * DAY_US
     table = KindTable.of(policy)
     filed_table = per_record_table(table) if policy.features else table
     running = RunningScores(filed_table, n, step_us, ORIGIN)
@@ -213,7 +219,7 @@ def test_withdrawals_take_points_out(tmp_path: Path) -> None:
 
 def test_a_withdrawn_record_is_not_retired_again() -> None:
     table = KindTable.of(DEFAULT)
-    running = RunningScores(table, 2, 30 * US_PER_DAY, ORIGIN)
+    running = RunningScores(table, 2, 30 * DAY_US, ORIGIN)
     code = table.code("fare_evasion")
     running.file(np.array([0, 0]), np.array([code, code]))
     one = int(running.points()[0]) // 2
@@ -231,6 +237,6 @@ def test_a_withdrawn_record_is_not_retired_again() -> None:
 @pytest.mark.parametrize("kind", ["judgment_performed", "no_such_kind"])
 def test_a_kind_without_points_has_nothing_to_withdraw(kind: str) -> None:
     table = KindTable.of(DEFAULT)
-    running = RunningScores(table, 1, US_PER_DAY, ORIGIN)
+    running = RunningScores(table, 1, DAY_US, ORIGIN)
     running.file(np.array([0]), np.array([table.code(kind)]))
     assert not running.withdraw(0, table.code(kind), 0)

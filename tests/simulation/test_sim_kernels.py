@@ -8,17 +8,18 @@ import numpy as np
 import pytest
 
 from socialcredit.simulation import (
+    Network,
+    fermi_probability,
+    fermi_synchronous,
     prisoners_dilemma_payoffs,
     public_goods_payoffs,
     scale_free,
     small_world,
 )
+from socialcredit.simulation._decisions import Perception, trust_game
+from socialcredit.simulation._scenario import Behaviour
 from socialcredit.simulation._sparse import random_neighbours
 from socialcredit.simulation._step_kernels import public_goods, unsigned
-from socialcredit.simulation.decisions import Perception, trust_game
-from socialcredit.simulation.imitation import fermi_probability, fermi_synchronous
-from socialcredit.simulation.networks import Network
-from socialcredit.simulation.scenario import Behaviour
 
 
 def networks() -> list[Network]:

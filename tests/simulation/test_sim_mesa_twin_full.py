@@ -39,12 +39,17 @@ import pytest
 from mesa_twin import neighbour_lists
 from mesa_twin_full import LawfulCoreModel
 
-from socialcredit.scoring.vectorised import KindTable, RunningScores
-from socialcredit.simulation import Network, small_world
-from socialcredit.simulation.institution import ORIGIN_US
-from socialcredit.simulation.lab import build
-from socialcredit.simulation.observation import act_codes
-from socialcredit.simulation.scenario import Scenario, shipped_scenarios, with_overrides
+from socialcredit.scoring import KindTable, RunningScores
+from socialcredit.simulation import (
+    Network,
+    Scenario,
+    shipped_scenarios,
+    small_world,
+    with_overrides,
+)
+from socialcredit.simulation._institution import ORIGIN_US
+from socialcredit.simulation._lab import build
+from socialcredit.simulation._observation import act_codes
 
 N_AGENTS = 900
 DEGREE = 4

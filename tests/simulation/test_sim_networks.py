@@ -13,7 +13,7 @@ from socialcredit.simulation import (
     square_lattice,
     stochastic_blocks,
 )
-from socialcredit.simulation.networks import _triangle_pair
+from socialcredit.simulation._networks import _triangle_pair
 
 
 def same(a: Network, b: Network) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from socialcredit.accounts import Principal, Role
 from socialcredit.errors import NotFoundError, PermissionDeniedError
 from socialcredit.ledger import check_consistency_proof, check_inclusion_proof
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System, operator
 from socialcredit.witness import Witness

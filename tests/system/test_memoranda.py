@@ -15,10 +15,9 @@ import yaml
 
 from socialcredit.agencies import agency, memoranda
 from socialcredit.errors import NotFoundError, ValidationError
-from socialcredit.ledger import Signer
-from socialcredit.ledger.checkpoints import public_key_text
+from socialcredit.ledger import Signer, public_key_text
 from socialcredit.policy import default_bundle
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System, operator
 from tests.consequences.helpers import record_row

@@ -12,7 +12,7 @@ import pytest
 from socialcredit.accounts import Principal, Role
 from socialcredit.errors import LedgerOverloadedError, PermissionDeniedError, ValidationError
 from socialcredit.notices import SmtpSettings, worker_lock
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System
 from tests.notices.conftest import Inbox, SmtpServer

@@ -23,10 +23,10 @@ from socialcredit.policy import (
     read_signatures,
     sign_digest,
 )
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.scoring import explain, score
 from socialcredit.settings import Settings
-from socialcredit.simulation.impact import ImpactAssessment
+from socialcredit.simulation import ImpactAssessment
 from socialcredit.system import System, operator
 from tests.records_factory import valid_rows
 from tests.test_governance import revised

@@ -18,7 +18,7 @@ from socialcredit.errors import (
     RecordRefusedError,
     ValidationError,
 )
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System, operator
 from tests.records_factory import valid_rows, write_csv

@@ -13,7 +13,7 @@ import pytest
 
 from socialcredit.accounts import Principal, Role
 from socialcredit.errors import DisputeRefusedError, NotFoundError, PermissionDeniedError
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System, operator
 from tests.conftest import Clock

@@ -20,7 +20,7 @@ from socialcredit.errors import (
     ValidationError,
 )
 from socialcredit.reports import subject_report
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.settings import Settings
 from socialcredit.system import System
 from tests.conftest import Clock

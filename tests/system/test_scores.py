@@ -14,7 +14,7 @@ import pytest
 
 from socialcredit.accounts import Principal, Role
 from socialcredit.errors import PermissionDeniedError, ValidationError
-from socialcredit.rights.reads import FILE_READ
+from socialcredit.rights import FILE_READ
 from socialcredit.scoring import explain, score
 from socialcredit.settings import Settings
 from socialcredit.system import MAX_HISTORY_POINTS, System, operator

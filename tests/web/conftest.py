@@ -20,7 +20,7 @@ import uvicorn
 
 from socialcredit.accounts import AccountStore, DemoLogin, seed_demo_accounts
 from socialcredit.catalogue import default_catalogue
-from socialcredit.demo.city import build_city
+from socialcredit.demo._city import build_city
 from socialcredit.ledger import Ledger
 from socialcredit.policy import default_bundle
 from socialcredit.ratings import issue_token, rate

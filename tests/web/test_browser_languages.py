@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.catalogue import mask_subject_id
 
 from .conftest import Portal
 

@@ -8,8 +8,8 @@ import re
 
 import pypdfium2 as pdfium
 
-from socialcredit.catalogue.identifiers import mask_subject_id
-from socialcredit.rights.reads import reads_of
+from socialcredit.catalogue import mask_subject_id
+from socialcredit.rights import reads_of
 
 from .conftest import Portal
 from .test_pages import client, logged_in

@@ -12,7 +12,7 @@ from itertools import pairwise
 import httpx
 import pytest
 
-from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.catalogue import mask_subject_id
 from socialcredit.consequences import memberships_of_list
 from socialcredit.records import RecordIndex, RecordRow
 from socialcredit.scoring import history

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from socialcredit.catalogue.identifiers import mask_subject_id
+from socialcredit.catalogue import mask_subject_id
 from socialcredit.consequences import PUBLIC_STATUSES, subject_consequences
 from socialcredit.policy import default_bundle
 

@@ -9,9 +9,8 @@ import io
 import re
 
 from socialcredit.accounts import DEMO_SOURCE
-from socialcredit.catalogue import RECORD_FIELDS, default_catalogue
-from socialcredit.catalogue.identifiers import make_resident_id
-from socialcredit.demo.filers import authority_of, reference_of
+from socialcredit.catalogue import RECORD_FIELDS, default_catalogue, make_resident_id
+from socialcredit.demo._filers import authority_of, reference_of
 
 from .conftest import Portal
 from .test_pages import client, csrf_of, logged_in, post_login

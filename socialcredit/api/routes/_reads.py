@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import AfterValidator, Field, WithJsonSchema
 
-from ...rights import reads as rights
+from ...rights import PURPOSES as _PURPOSES
 
 __all__ = ["PURPOSES", "PurposeField", "PurposeQuery"]
 
 
 #: The permissible purposes of a read (``socialcredit.rights``' whitelist).
-PURPOSES = tuple(rights.PURPOSES)
+PURPOSES = tuple(_PURPOSES)
 
 
 def _whitelisted(purpose: str) -> str:

@@ -1,6 +1,6 @@
 """Ratings of organisations and professionals (``socialcredit.ratings``): interaction records
 and tokens for verified interactions, ratings, replies and disputes by the ratee, and the
-public ratee page. Who may issue a token: see :mod:`socialcredit.ratings.interactions`."""
+public ratee page. Who may issue a token: see :mod:`socialcredit.ratings._interactions`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
+from socialcredit.ratings import MAX_TEXT, Ratee
+
 from ...accounts.auth import Principal, Role, require
 from ...errors import RatingRefusedError
-from ...ratings.model import MAX_TEXT, Ratee
 from .._params import MAX_POSITION, Moment, Position, RateeId, ResidentId, Stars, Text, text
 from . import system_of
 

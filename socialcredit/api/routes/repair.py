@@ -1,4 +1,4 @@
-"""Credit repair (``socialcredit.rights.repair``): the conditions of a penalty's repair, the
+"""Credit repair (``socialcredit.rights._repair``): the conditions of a penalty's repair, the
 application, the officer's decision, the appeal and the queue. Thin: parse, call, render."""
 
 from __future__ import annotations
