@@ -2,7 +2,7 @@
 :class:`~socialcredit.system.System` (``socialcredit serve`` runs it under uvicorn).
 
 ``create_app(settings)`` opens the system (``app.state.ctx``), mounts the API's routers under
-``/api/v1`` and the portal at ``/``, and puts the :class:`~socialcredit.api.gate.RequestGate`
+``/api/v1`` and the portal at ``/``, and puts the :class:`~socialcredit.api._gate.RequestGate`
 in front of both: it checks the caller, the rate limit and the body's size before a body is
 read. ``app_from_environment`` is the factory each uvicorn worker calls.
 """
@@ -18,9 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from .accounts import AccountStore, RateLimit, RateLimiter
-from .api._json import OrjsonResponse
-from .api.app import API_PREFIX, mount_api
-from .api.gate import BodyLimits, RequestGate
+from .api import API_PREFIX, BodyLimits, OrjsonResponse, RequestGate, mount_api
 from .errors import ConfigurationError
 from .settings import Settings
 from .system import System

@@ -62,23 +62,23 @@ def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("module", "bad_import", "broken"),
     [
         # the domain reaching up into an adapter
-        ("scoring/engine.py", "import socialcredit.api.app", "layers"),
+        ("scoring/_engine.py", "import socialcredit.api", "layers"),
         # the application object reaching up into an adapter
         ("system/_core.py", "import socialcredit.api", "layers"),
         # the portal reusing the API's helpers instead of the application object
-        ("web/subject.py", "import socialcredit.api.routes", "layers"),
+        ("web/_subject.py", "import socialcredit.api", "layers"),
         # a domain package reaching up into the application object
         ("records/_index.py", "import socialcredit.system", "layers"),
         # rights reaching up into the consequences (the subject report lives above both)
-        ("rights/disputes.py", "import socialcredit.consequences", "layers"),
+        ("rights/_disputes.py", "import socialcredit.consequences", "layers"),
         # the lab importing the portal
-        ("simulation/metrics.py", "import socialcredit.web", "lab"),
+        ("simulation/_metrics.py", "import socialcredit.web", "lab"),
         # the lab driving the application object
-        ("simulation/metrics.py", "import socialcredit.system", "lab"),
+        ("simulation/_metrics.py", "import socialcredit.system", "lab"),
         # storage importing the ledger above it: a cycle between top-level packages
-        ("storage/port.py", "import socialcredit.ledger", "acyclic"),
+        ("storage/_port.py", "import socialcredit.ledger", "acyclic"),
         # two leaf services coupled
-        ("witness/log.py", "import socialcredit.documents", "leaves"),
+        ("witness/_log.py", "import socialcredit.documents", "leaves"),
     ],
 )
 def test_a_bad_import_is_caught(

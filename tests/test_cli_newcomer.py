@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from socialcredit.cli import by_grade, cli
+from socialcredit.cli import cli
+from socialcredit.cli._main import by_grade
 from socialcredit.errors import ValidationError
 from socialcredit.ingest._readers import check_header
 from socialcredit.policy import GRADES

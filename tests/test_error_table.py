@@ -29,7 +29,7 @@ def test_every_error_is_in_the_table_with_its_statuses(error: type[SocialCreditE
 
 
 def test_the_api_and_the_portal_read_the_table() -> None:
-    from socialcredit.api.errors import error_response
+    from socialcredit.api._errors import error_response
     from socialcredit.errors import LedgerError, LedgerOverloadedError
 
     busy = error_response(LedgerOverloadedError("busy", 2.5))

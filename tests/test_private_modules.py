@@ -77,6 +77,21 @@ def test_no_package_imports_another_packages_modules() -> None:
     assert found == []
 
 
+def test_no_module_imports_its_own_packages_surface() -> None:
+    """A module behind a surface imports its siblings, never the ``__init__`` that imports it
+    (a cycle that breaks as soon as the surface's imports are reordered)."""
+    found = []
+    for module in sorted(ROOT.rglob("_*.py")):
+        if module.parent == ROOT or module.name == "__init__.py":
+            continue
+        package = "socialcredit." + ".".join(module.relative_to(ROOT).parts[:-1])
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and absolute(module, node) == package:
+                names = [a.name for a in node.names if not a.name.startswith("_")]
+                found += [f"{module.relative_to(ROOT)}:{node.lineno}: {n}" for n in names]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "bad",
     [

@@ -23,6 +23,8 @@ from socialcredit.agencies._memoranda import (
     load_memorandum_file,
     memoranda,
     memorandum,
+    parse_memorandum,
+    read_memorandum,
     record_memorandum,
     sign_memorandum_file,
 )
@@ -37,8 +39,6 @@ from socialcredit.agencies._registry import (
     rotate_agency_key,
     sign_rotation,
 )
-
-from ._memoranda import parse_memorandum, read_memorandum
 
 __all__ = [
     "Agency",

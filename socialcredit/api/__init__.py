@@ -7,28 +7,32 @@ Accounts, roles and authentication live in :mod:`socialcredit.accounts` (shared 
 portal).
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .app import API_PREFIX, mount_api
-    from .gate import BodyLimits, RequestGate
+if _typing.TYPE_CHECKING:
+    from ._app import API_PREFIX, mount_api
+    from ._gate import BodyLimits, RequestGate
+    from ._json import OrjsonResponse
 
 # Imported on first use, so that importing the package does not load the web framework.
 _HOME = {
-    "API_PREFIX": f"{__name__}.app",
-    "mount_api": f"{__name__}.app",
-    "BodyLimits": f"{__name__}.gate",
-    "RequestGate": f"{__name__}.gate",
+    "API_PREFIX": f"{__name__}._app",
+    "mount_api": f"{__name__}._app",
+    "BodyLimits": f"{__name__}._gate",
+    "RequestGate": f"{__name__}._gate",
+    "OrjsonResponse": f"{__name__}._json",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+    return getattr(_importlib.import_module(_HOME[name]), name)
 
 
-__all__ = ["API_PREFIX", "BodyLimits", "RequestGate", "mount_api"]
+__all__ = ["API_PREFIX", "BodyLimits", "OrjsonResponse", "RequestGate", "mount_api"]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))

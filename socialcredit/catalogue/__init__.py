@@ -25,30 +25,42 @@ problem; validation raises :class:`~socialcredit.errors.RecordRefusedError` list
 problem.
 """
 
+from socialcredit.catalogue._batch import (
+    EncodedRecord,
+    rows_to_arrays,
+    validate_arrays,
+    validate_batch,
+    validate_columns,
+)
 from socialcredit.catalogue._firewall import (
     PROHIBITED_CATEGORIES,
     PROHIBITED_TERMS,
     prohibited_category_reason,
+    screen,
     term_reasons,
 )
 from socialcredit.catalogue._identifiers import (
     make_resident_id,
     make_uscc,
     mask_subject_id,
+    person_facts,
+    person_facts_columns,
+    subject_key,
+    subject_kind_of,
     validate_resident_id,
     validate_uscc,
 )
 from socialcredit.catalogue._legal_basis import Registry, registry
-from socialcredit.catalogue._loader import AMOUNT_UNITS, default_catalogue, load_catalogue
+from socialcredit.catalogue._loader import (
+    AMOUNT_UNITS,
+    UniqueKeyLoader,
+    default_catalogue,
+    load_catalogue,
+)
 from socialcredit.catalogue._model import FieldSpec, Gravity, RecordKind, SubjectKind, ValidRecord
 from socialcredit.catalogue._records import RECORD_FIELDS, Catalogue
 from socialcredit.catalogue._sources import Source, make_reference
 from socialcredit.catalogue._taxonomy import AuthorityKind, Category, Taxonomy, conduct_taxonomy
-
-from ._batch import EncodedRecord, rows_to_arrays, validate_arrays, validate_batch, validate_columns
-from ._firewall import screen
-from ._identifiers import person_facts, person_facts_columns, subject_key, subject_kind_of
-from ._loader import UniqueKeyLoader
 
 __all__ = [
     "AMOUNT_UNITS",

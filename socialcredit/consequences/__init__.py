@@ -33,7 +33,9 @@ from socialcredit.consequences._decisions import (
     CompiledConsequences,
     frozen_restrictions,
     make_decision,
+    read_phrase,
 )
+from socialcredit.consequences._exchange import ExportCheck, ListExport, export_list, verify_export
 from socialcredit.consequences._model import (
     Decision,
     FrozenRestriction,
@@ -43,15 +45,18 @@ from socialcredit.consequences._model import (
     Reason,
     Status,
     SubjectConsequences,
+    time_text,
 )
+from socialcredit.consequences._projection import (
+    Listing,
+    SubjectFacts,
+    listings,
+    membership_at,
+    restoration_refusal,
+)
+from socialcredit.consequences._sector_listings import grade_moments, sector_grade_at
 from socialcredit.consequences._service import ConsequenceView, DecisionService
-
-from ._decisions import read_phrase
-from ._exchange import ExportCheck, ListExport, export_list, verify_export
-from ._model import time_text
-from ._projection import Listing, SubjectFacts, listings, membership_at, restoration_refusal
-from ._sector_listings import grade_moments, sector_grade_at
-from ._snapshot import refresh_snapshot
+from socialcredit.consequences._snapshot import refresh_snapshot
 
 __all__ = [
     "PUBLIC_STATUSES",

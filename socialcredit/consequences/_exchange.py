@@ -42,9 +42,9 @@ from typing import Any
 import orjson
 from cryptography.exceptions import InvalidSignature
 
-from socialcredit.consequences import ConsequenceView, memberships_of_list
-from socialcredit.consequences._actions import lists_in_force
+from socialcredit.consequences._actions import lists_in_force, memberships_of_list
 from socialcredit.consequences._model import time_text
+from socialcredit.consequences._service import ConsequenceView
 from socialcredit.errors import ConfigurationError, LedgerError, Problem, ValidationError
 from socialcredit.ledger import (
     Ledger,

@@ -63,8 +63,8 @@ from socialcredit.ledger import (
     entries_at,
     utc_now_us,
 )
-from socialcredit.policy import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy import (
+    POLICY_PUBLISHED,
     PolicyBundle,
     PublishedBundle,
     default_bundle,

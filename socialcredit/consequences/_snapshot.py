@@ -36,8 +36,7 @@ from socialcredit.ledger import (
     save_snapshot,
 )
 from socialcredit.ledger import entries_at as _entries_at
-from socialcredit.policy import ENTRY_TYPE as POLICY_PUBLISHED
-from socialcredit.policy import PublishedBundle, read_published
+from socialcredit.policy import POLICY_PUBLISHED, PublishedBundle, read_published
 from socialcredit.storage import StoredSnapshot
 
 from .._collector import collector_paused

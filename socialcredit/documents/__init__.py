@@ -6,8 +6,6 @@ Each document is a rendering of a report that the library already computes
 from the system (a CJK font when one is installed, see :func:`choose_font`).
 """
 
-from __future__ import annotations
-
 from ._credit_report import (
     checkpoint_payload,
     credit_report_pdf,

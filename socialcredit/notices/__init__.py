@@ -13,8 +13,6 @@ Modules: :mod:`.model` (entries, the outbox projection), :mod:`.sources` (what c
 notice), :mod:`.contacts`, :mod:`.texts`, :mod:`.delivery`. docs/notices.md has the rest.
 """
 
-from __future__ import annotations
-
 from ._access import read_notices
 from ._contacts import LANGUAGE_TAGS, Contact, ContactStore, contacts_path
 from ._delivery import (

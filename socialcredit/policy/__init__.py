@@ -19,10 +19,13 @@ assessment recorded for its digest; until its date a published revision is pendi
 (:func:`policy_revisions`).
 """
 
+from socialcredit.policy._assessment import record_assessment
 from socialcredit.policy._bundle import (
     BUNDLE_FILES,
+    Authorisation,
     PolicyBundle,
     PolicyError,
+    authorisations,
     default_bundle,
     load_bundle,
     load_bundle_from_files,
@@ -33,14 +36,18 @@ from socialcredit.policy._governance import (
     Governance,
     GovernanceError,
     GovernanceRole,
+    RecordedGovernance,
     governance_history,
     governance_in_force,
     load_governance_file,
     record_governance,
+    sign_governance_file,
 )
+from socialcredit.policy._labels import label_warnings
 from socialcredit.policy._lists import Colour, ListDefinition
-from socialcredit.policy._manifest import Manifest, file_hash
+from socialcredit.policy._manifest import Manifest, file_hash, manifest_document
 from socialcredit.policy._measures import Effect, Link, Measure, MeasurePolicy, Service
+from socialcredit.policy._publish import ENTRY_TYPE as POLICY_PUBLISHED
 from socialcredit.policy._publish import (
     PublicationRefusedError,
     PublishedBundle,
@@ -48,15 +55,20 @@ from socialcredit.policy._publish import (
     audit_publications,
     bundle_in_force,
     catalogue_in_force,
+    in_force,
     policy_revisions,
     publish,
     published_bundle,
     published_bundles,
+    read_published,
     revision_status,
 )
+from socialcredit.policy._repair import NDRC_2023, RepairRules
 from socialcredit.policy._scoring import (
     DEFAULT_TIERS,
     GRADES,
+    Bin,
+    BinnedRule,
     Decay,
     GradeBand,
     PerUnit,
@@ -64,31 +76,25 @@ from socialcredit.policy._scoring import (
     ScoringPolicy,
     Tier,
 )
+from socialcredit.policy._sector_grades import SectorScheme
 from socialcredit.policy._signatures import (
     Signature,
     SignatureSet,
     read_signatures,
+    sign_bundle_directory,
     sign_digest,
+    signature_set,
     split_signatures,
+    verifies,
+    with_signature,
 )
-
-from ._assessment import record_assessment
-from ._bundle import Authorisation, authorisations
-from ._governance import RecordedGovernance, sign_governance_file
-from ._labels import label_warnings
-from ._manifest import manifest_document
-from ._publish import ENTRY_TYPE, in_force, read_published
-from ._repair import NDRC_2023, RepairRules
-from ._scoring import Bin, BinnedRule
-from ._sector_grades import SectorScheme
-from ._signatures import sign_bundle_directory, signature_set, verifies, with_signature
 
 __all__ = [
     "BUNDLE_FILES",
     "DEFAULT_TIERS",
-    "ENTRY_TYPE",
     "GRADES",
     "NDRC_2023",
+    "POLICY_PUBLISHED",
     "Action",
     "Area",
     "Authorisation",

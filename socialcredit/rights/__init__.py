@@ -10,11 +10,14 @@ access report, which also shows the consequences, lives above both in
 """
 
 from socialcredit.records import dispute_deadlines
+from socialcredit.rights._commitments import file_commitment
 from socialcredit.rights._disputes import APPEAL_OUTCOMES as DISPUTE_APPEAL_OUTCOMES
-from socialcredit.rights._disputes import OUTCOMES as DISPUTE_OUTCOMES
 from socialcredit.rights._disputes import (
+    DISPUTE_TYPES,
+    RATING_GIVEN,
     DisputeRefusedError,
     DisputeState,
+    QueueItem,
     acknowledge,
     add_evidence,
     appeal,
@@ -24,47 +27,41 @@ from socialcredit.rights._disputes import (
     dispute_state,
     disputes_of,
     open_dispute,
+    project_disputes,
     queue,
     recertify,
     withdraw_record,
+    withdrawal_entry,
 )
+from socialcredit.rights._disputes import OUTCOMES as DISPUTE_OUTCOMES
 from socialcredit.rights._reads import (
-    PURPOSES,
-    enquiries_of,
-    log_read,
-    log_reads,
-    reads_of,
-)
-from socialcredit.rights._repair import APPEAL_OUTCOMES as REPAIR_APPEAL_OUTCOMES
-from socialcredit.rights._repair import OUTCOMES as REPAIR_OUTCOMES
-from socialcredit.rights._repair import decide_appeal as decide_repair_appeal
-from socialcredit.rights._statements import attach_statement, statements_of
-
-from ._commitments import file_commitment
-from ._disputes import DISPUTE_TYPES, RATING_GIVEN, QueueItem, project_disputes, withdrawal_entry
-from ._reads import (
     DECISION_MADE,
     FILE_READ,
+    PURPOSES,
     EnquiryV1,
     FileReadV1,
     Purpose,
     checked_purpose,
     checked_reader,
+    enquiries_of,
     entry_subject,
+    log_read,
+    log_reads,
     project_enquiries,
     project_reads,
     purposes,
     read_entry,
+    reads_of,
     required_purpose,
 )
-from ._repair import (
+from socialcredit.rights._repair import APPEAL_OUTCOMES as REPAIR_APPEAL_OUTCOMES
+from socialcredit.rights._repair import (
     FACT_KINDS,
     Condition,
     RepairQueueItem,
     RepairState,
     appeal_repair,
     apply_for_repair,
-    conditions,
     decide_repair,
     repair_conditions_from_facts,
     repair_queue,
@@ -73,7 +70,17 @@ from ._repair import (
     repaired_positions,
     repairs_of,
 )
-from ._statements import MAX_STATEMENT, STATEMENT_ATTACHED, Statement, statements_by_position
+from socialcredit.rights._repair import OUTCOMES as REPAIR_OUTCOMES
+from socialcredit.rights._repair import conditions as repair_conditions
+from socialcredit.rights._repair import decide_appeal as decide_repair_appeal
+from socialcredit.rights._statements import (
+    MAX_STATEMENT,
+    STATEMENT_ATTACHED,
+    Statement,
+    attach_statement,
+    statements_by_position,
+    statements_of,
+)
 
 __all__ = [
     "DECISION_MADE",
@@ -106,7 +113,6 @@ __all__ = [
     "attach_statement",
     "checked_purpose",
     "checked_reader",
-    "conditions",
     "correct_record",
     "decide",
     "decide_appeal",
@@ -129,6 +135,7 @@ __all__ = [
     "read_entry",
     "reads_of",
     "recertify",
+    "repair_conditions",
     "repair_conditions_from_facts",
     "repair_queue",
     "repair_state",

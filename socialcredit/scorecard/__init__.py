@@ -5,12 +5,16 @@ weight of evidence, a constrained logistic regression, points to double the odds
 it out of time and by group, and returns the next revision of the bundle with its rules.
 """
 
-from socialcredit.scorecard._learn import CreditData, Learned, from_city, learn
-
-from ._fairness import SCORED_AT, GroupCount, applications, approved, group_counts
-from ._learn import default_split
-from ._ledger import credit_data
-from ._publish import write_fit
+from socialcredit.scorecard._fairness import (
+    SCORED_AT,
+    GroupCount,
+    applications,
+    approved,
+    group_counts,
+)
+from socialcredit.scorecard._learn import CreditData, Learned, default_split, from_city, learn
+from socialcredit.scorecard._ledger import credit_data
+from socialcredit.scorecard._publish import write_fit
 
 __all__ = [
     "SCORED_AT",

@@ -22,7 +22,7 @@ import numpy as np
 
 from socialcredit.demo import CreditCity, credit_city
 from socialcredit.policy import PolicyBundle
-from socialcredit.scoring import KindTable, compiled_bundle, evaluate
+from socialcredit.scoring import KindTable, compiled_bundle, evaluate_arrays
 from socialcredit.timeutil import to_us
 
 __all__ = [
@@ -114,7 +114,7 @@ def approved(
     city = found.city
     table = KindTable.of(compiled_bundle(bundle))
     at = to_us(SCORED_AT)
-    scores = evaluate(
+    scores = evaluate_arrays(
         table, city.subject, table.encode(city.kinds)[city.kind], city.amount, city.occurred_us,
         city.size, at, recorded_us=city.recorded_us, known_at_us=at,
     )  # fmt: skip

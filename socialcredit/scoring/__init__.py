@@ -3,33 +3,35 @@ batch with DuckDB (:mod:`.batch`), over the record rows and the record index of
 :mod:`socialcredit.records`.
 """
 
-from socialcredit.scoring._definition import CompiledPolicy, KindTerms, compile_policy
-from socialcredit.scoring._engine import (
-    Contribution,
-    ExpiryStep,
-    Explanation,
-    ScoreResult,
-    explain,
-    score,
-)
-from socialcredit.scoring._reports import Rescore, history, rescore
-from socialcredit.scoring._vectorised import bin_points as bin_points_array
-from socialcredit.scoring._vectorised import feature_counts as feature_counts_array
-
-from ._batch import records_table
-from ._columnar import ColumnarRecords
-from ._definition import (
+from socialcredit.scoring._batch import records_table
+from socialcredit.scoring._columnar import ColumnarRecords
+from socialcredit.scoring._definition import (
+    CompiledPolicy,
+    KindTerms,
     SchemeTerms,
     bin_points,
     clamp,
+    compile_policy,
     feature_counts,
     raw_points,
     record_points,
     sector_grades,
 )
-from ._engine import compiled_bundle
-from ._record_columns import refresh_columns_snapshot
-from ._vectorised import KindTable, RunningScores, evaluate
+from socialcredit.scoring._engine import (
+    Contribution,
+    ExpiryStep,
+    Explanation,
+    ScoreResult,
+    compiled_bundle,
+    explain,
+    score,
+)
+from socialcredit.scoring._record_columns import refresh_columns_snapshot
+from socialcredit.scoring._reports import Rescore, history, rescore
+from socialcredit.scoring._vectorised import KindTable, RunningScores
+from socialcredit.scoring._vectorised import bin_points as bin_points_array
+from socialcredit.scoring._vectorised import evaluate as evaluate_arrays
+from socialcredit.scoring._vectorised import feature_counts as feature_counts_array
 
 __all__ = [
     "ColumnarRecords",
@@ -48,7 +50,7 @@ __all__ = [
     "clamp",
     "compile_policy",
     "compiled_bundle",
-    "evaluate",
+    "evaluate_arrays",
     "explain",
     "feature_counts",
     "feature_counts_array",

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from socialcredit.errors import StorageError
 from socialcredit.ledger import Entry, Ledger, decode_entry
-from socialcredit.policy import ENTRY_TYPE as POLICY_PUBLISHED
+from socialcredit.policy import POLICY_PUBLISHED
 from socialcredit.records import (
     LIFECYCLE_ENTRY_TYPES,
     RecordIndex,

@@ -58,9 +58,22 @@ from socialcredit.simulation._imitation import (
     fermi_probability,
     fermi_synchronous,
 )
+from socialcredit.simulation._impact import (
+    DEFAULT_OBSERVATION_ERROR,
+    ImpactAssessment,
+    assess_bundle,
+)
 from socialcredit.simulation._initial import Clusters, InitialCondition, RandomShare, SingleDefector
 from socialcredit.simulation._institution import Deliberation, PolicyInstitution
-from socialcredit.simulation._lab import run_scenario, run_seeds
+from socialcredit.simulation._lab import (
+    DERIVED,
+    lab_scenario,
+    lab_scenario_names,
+    run_scenario,
+    run_seeds,
+    summarise,
+    write_parquet,
+)
 from socialcredit.simulation._metrics import (
     assortativity,
     component_count,
@@ -83,7 +96,13 @@ from socialcredit.simulation._population import (
     Population,
     TraitParameters,
 )
-from socialcredit.simulation._report import findings, render_html
+from socialcredit.simulation._report import (
+    CLAIMS,
+    findings,
+    findings_markdown,
+    load_results,
+    render_html,
+)
 from socialcredit.simulation._rewiring import rewire
 from socialcredit.simulation._scenario import (
     Scenario,
@@ -91,14 +110,13 @@ from socialcredit.simulation._scenario import (
     shipped_scenarios,
     with_overrides,
 )
-from socialcredit.simulation._sensitivity import load_ranges, run_sensitivity
-from socialcredit.simulation._sweep import sweep
-
-from ._impact import DEFAULT_OBSERVATION_ERROR, ImpactAssessment, assess_bundle
-from ._lab import DERIVED, lab_scenario, lab_scenario_names, summarise, write_parquet
-from ._report import CLAIMS, findings_markdown, load_results
-from ._sensitivity import read_sensitivity, write_sensitivity
-from ._sweep import parse_vary
+from socialcredit.simulation._sensitivity import (
+    load_ranges,
+    read_sensitivity,
+    run_sensitivity,
+    write_sensitivity,
+)
+from socialcredit.simulation._sweep import parse_vary, sweep
 
 __all__ = [
     "CLAIMS",

@@ -50,7 +50,7 @@ from socialcredit.consequences import (
 from socialcredit.errors import Problem, ValidationError
 from socialcredit.policy import GRADES, Colour, Effect, PolicyBundle
 from socialcredit.scorecard import SCORED_AT, GroupCount, applications, approved, group_counts
-from socialcredit.scoring import KindTable, compiled_bundle, evaluate
+from socialcredit.scoring import KindTable, compiled_bundle, evaluate_arrays
 from socialcredit.simulation._impact_city import CityRecords, synthetic_city
 from socialcredit.simulation._impact_report import (
     BundleRef,
@@ -237,7 +237,7 @@ def _ranks(bundle: PolicyBundle, city: CityRecords) -> np.ndarray:
     """Every subject's grade (index into :data:`GRADES`) by the vectorised evaluator."""
     table = KindTable.of(compiled_bundle(bundle))
     codes = table.encode(city.kinds)[city.kind] if city.kinds else city.kind
-    scores = evaluate(
+    scores = evaluate_arrays(
         table, city.subject, codes, city.amounts_or_zero(), city.occurred_us, city.size,
         city.as_of_us, recorded_us=city.recorded_us, known_at_us=city.as_of_us,
     )  # fmt: skip

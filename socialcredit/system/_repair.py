@@ -69,7 +69,7 @@ class RepairUseCases(SystemCore):
             PermissionDeniedError: if a subject asks about someone else's penalty.
             DisputeRefusedError: if the entry is not a repairable penalty.
         """
-        from socialcredit.rights import conditions
+        from socialcredit.rights import repair_conditions
 
         if logged or who.role is Role.SUBJECT:
             subject = self.subject_at(position)
@@ -78,7 +78,7 @@ class RepairUseCases(SystemCore):
                 self.log_reads(who, [subject], purpose, "file")
         catalogue = self._repair_catalogue()
         with self.lock:
-            return conditions(self.ledger, position, catalogue)
+            return repair_conditions(self.ledger, position, catalogue)
 
     def apply_for_repair(self, who: Principal, position: int, grounds: str) -> RepairState:
         """Apply to end the publication of the penalty at ``position`` early (a subject: only
@@ -238,7 +238,7 @@ class RepairUseCases(SystemCore):
         Raises:
             NotFoundError: if ``position`` is not an entry about ``who``.
         """
-        from socialcredit.rights import conditions, repairs_of
+        from socialcredit.rights import repair_conditions, repairs_of
 
         self._check_own_penalty(who, position)
         assert who.subject is not None  # checked above
@@ -246,7 +246,7 @@ class RepairUseCases(SystemCore):
         with self.lock:
             self.log_page_read(who, who.subject, SUBJECT_ACCESS)
             try:
-                found: tuple[Condition, ...] = conditions(self.ledger, position, catalogue)
+                found: tuple[Condition, ...] = repair_conditions(self.ledger, position, catalogue)
                 refusal = None
             except SocialCreditError as error:
                 found, refusal = (), error
@@ -283,13 +283,13 @@ class RepairUseCases(SystemCore):
         Raises:
             NotFoundError: if there is no such application.
         """
-        from socialcredit.rights import conditions
+        from socialcredit.rights import repair_conditions
 
         catalogue = self._repair_catalogue()
         with self.lock:
             found = self.repair_state(repair_id)
             self.log_page_read(who, found.subject, DEFAULT_PURPOSE)
-            return found, conditions(self.ledger, found.record, catalogue)
+            return found, repair_conditions(self.ledger, found.record, catalogue)
 
     # ------------------------------------------------------------------- commitments
 

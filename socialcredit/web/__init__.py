@@ -1,6 +1,6 @@
 """The portal: server-rendered pages over the library, for the public and for each role.
 
-``router`` is a FastAPI router that the HTTP API's app (:func:`socialcredit.api.app.create_app`)
+``router`` is a FastAPI router that the HTTP API's app (:func:`socialcredit.server.create_app`)
 mounts at ``/``; the app also serves ``static/`` at ``/static``. Pages are plain HTML from
 Jinja2 templates with one small stylesheet and server-drawn SVG charts: they work without
 JavaScript and without any network beyond this server.
@@ -27,38 +27,10 @@ Library errors raised by a page are shown as an HTML page with the same code and
 API uses; a page that needs a login redirects to ``/login``.
 """
 
-from __future__ import annotations
-
-from fastapi import APIRouter
-
+from ._pages import router
 from ._routing import install_page_errors
 
-__all__ = ["install_page_errors", "router"]
-
-
-def _router() -> APIRouter:
-    from . import (
-        admin,
-        admin_accounts,
-        audit,
-        downloads,
-        login,
-        memoranda,
-        notices,
-        officer,
-        public,
-        repair,
-        service_point,
-        source,
-        subject,
-    )
-
-    main = APIRouter(include_in_schema=False)
-    modules = (public, login, subject, notices, source, officer, service_point, audit, admin,
-               admin_accounts, downloads, memoranda, repair)  # fmt: skip
-    for module in modules:
-        main.include_router(module.router)
-    return main
-
-
-router = _router()
+__all__ = [
+    "install_page_errors",
+    "router",
+]

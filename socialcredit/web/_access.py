@@ -1,5 +1,5 @@
 """Who is asking, and the application object: the portal's one door to the accounts'
-authentication (:mod:`socialcredit.accounts.auth`: sessions, roles, CSRF) and to the
+authentication (:mod:`socialcredit.accounts._auth`: sessions, roles, CSRF) and to the
 :class:`~socialcredit.system.System` every page calls.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from ..accounts.auth import (
+from socialcredit.accounts import (
     Principal,
     Role,
     check_login_csrf,
@@ -23,6 +23,7 @@ from ..accounts.auth import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
+
 from ..errors import SocialCreditError
 from ..system import System
 from ._i18n import gettext as _
@@ -139,7 +140,7 @@ def login(request: Request, response: Response, username: str, password: str) ->
 
 def end_session(request: Request, response: Response) -> None:
     """Log out: end the session (if any) and clear its cookie on ``response``."""
-    from ..accounts.auth import SESSION_COOKIE
+    from socialcredit.accounts import SESSION_COOKIE
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

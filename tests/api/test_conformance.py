@@ -37,8 +37,8 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from socialcredit.accounts import Role
+from socialcredit.api._errors import REQUEST_INVALID
 from socialcredit.api._params import MAX_POSITION
-from socialcredit.api.errors import REQUEST_INVALID
 from socialcredit.catalogue._identifiers import (
     RESIDENT_ID_PROVINCES,
     USCC_ALPHABET,

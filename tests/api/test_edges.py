@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from socialcredit.accounts import Role
-from socialcredit.api.errors import ERROR_RESPONSES
+from socialcredit.api._errors import ERROR_RESPONSES
 from socialcredit.cli import cli
 from socialcredit.rights._disputes import APPEAL_OUTCOMES, OUTCOMES
 from tests.api.conftest import World
@@ -104,7 +104,7 @@ def test_purposes_outside_the_whitelist_are_refused_before_any_read(world: World
 
 
 def test_decision_outcomes_are_the_librarys() -> None:
-    from socialcredit.api.routes.rights import AppealDecisionIn, DecisionIn
+    from socialcredit.api._routes.rights import AppealDecisionIn, DecisionIn
 
     def choices(model: Any) -> tuple[str, ...]:
         return tuple(model.model_json_schema()["properties"]["outcome"]["enum"])

@@ -9,9 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from socialcredit.accounts import RateLimit, Role
-from socialcredit.accounts.auth import SESSION_COOKIE
-from socialcredit.api.errors import error_response
+from socialcredit.accounts import SESSION_COOKIE, RateLimit, Role
+from socialcredit.api._errors import error_response
 from socialcredit.errors import LedgerOverloadedError, NotFoundError
 from tests.api.conftest import PASSWORD, World, make_world
 

@@ -124,7 +124,7 @@ def test_help_names_the_services_and_lists_of_the_policy() -> None:
 
 def test_every_json_option_of_these_commands_has_help() -> None:
     """Issue 22, point 8, for the rights, consequence and rating commands."""
-    mine = ("rights_commands", "consequence_commands", "rating_commands")
+    mine = ("_rights_commands", "_consequence_commands", "_rating_commands")
     checked = 0
     for command in _commands(cli):
         if getattr(command.callback, "__module__", "").rsplit(".", 1)[-1] not in mine:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialcredit.web.charts import line_chart
+from socialcredit.web._charts import line_chart
 
 POINTS = [(datetime(2025, 1, 1, tzinfo=UTC), 1000), (datetime(2025, 6, 1, tzinfo=UTC), 970)]
 

@@ -17,7 +17,7 @@ from socialcredit.consequences import memberships_of_list
 from socialcredit.records import RecordIndex, RecordRow
 from socialcredit.scoring import history
 from socialcredit.system import HISTORY_SPAN, HISTORY_STEP, score_points
-from socialcredit.web.charts import line_chart
+from socialcredit.web._charts import line_chart
 
 from .conftest import Portal
 

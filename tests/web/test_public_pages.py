@@ -80,7 +80,7 @@ def test_a_list_has_one_row_per_subject_linked_and_paged(
     portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from socialcredit.consequences import memberships_of_list
-    from socialcredit.web import public
+    from socialcredit.web import _public as public
 
     list_id = "abnormal_operations"
     published = memberships_of_list(portal.ledger, list_id)
