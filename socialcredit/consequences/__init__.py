@@ -35,6 +35,12 @@ from socialcredit.consequences._decisions import (
     make_decision,
     read_phrase,
 )
+from socialcredit.consequences._enquiries import (
+    DECISION_MADE,
+    EnquiryV1,
+    enquiries_of,
+    project_enquiries,
+)
 from socialcredit.consequences._exchange import ExportCheck, ListExport, export_list, verify_export
 from socialcredit.consequences._model import (
     Decision,
@@ -59,6 +65,7 @@ from socialcredit.consequences._service import ConsequenceView, DecisionService
 from socialcredit.consequences._snapshot import refresh_snapshot
 
 __all__ = [
+    "DECISION_MADE",
     "PUBLIC_STATUSES",
     "PUBLISHED_GRAVITIES",
     "AuditWriter",
@@ -66,6 +73,7 @@ __all__ = [
     "ConsequenceView",
     "Decision",
     "DecisionService",
+    "EnquiryV1",
     "ExportCheck",
     "FrozenRestriction",
     "IdentifiedListing",
@@ -81,6 +89,7 @@ __all__ = [
     "SubjectFacts",
     "check_service",
     "end_hardship",
+    "enquiries_of",
     "export_list",
     "frozen_restrictions",
     "grade_moments",
@@ -90,6 +99,7 @@ __all__ = [
     "make_decision",
     "membership_at",
     "memberships_of_list",
+    "project_enquiries",
     "public_records",
     "read_phrase",
     "record_hardship",

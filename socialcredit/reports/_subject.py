@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from socialcredit.catalogue import Catalogue, mask_subject_id
-from socialcredit.consequences import subject_consequences
+from socialcredit.consequences import DECISION_MADE, project_enquiries, subject_consequences
 from socialcredit.errors import NotFoundError
 from socialcredit.ledger import (
     Entry,
@@ -45,14 +45,12 @@ from socialcredit.ledger import (
 from socialcredit.policy import bundle_in_force, default_bundle
 from socialcredit.records import LIFECYCLE_ENTRY_TYPES, RECORD_FILED, RecordIndex
 from socialcredit.rights import (
-    DECISION_MADE,
     DISPUTE_TYPES,
     FILE_READ,
     STATEMENT_ATTACHED,
     checked_purpose,
     log_read,
     project_disputes,
-    project_enquiries,
     project_reads,
     statements_by_position,
 )

@@ -35,19 +35,15 @@ from socialcredit.rights._disputes import (
 )
 from socialcredit.rights._disputes import OUTCOMES as DISPUTE_OUTCOMES
 from socialcredit.rights._reads import (
-    DECISION_MADE,
     FILE_READ,
     PURPOSES,
-    EnquiryV1,
     FileReadV1,
     Purpose,
     checked_purpose,
     checked_reader,
-    enquiries_of,
     entry_subject,
     log_read,
     log_reads,
-    project_enquiries,
     project_reads,
     purposes,
     read_entry,
@@ -83,7 +79,6 @@ from socialcredit.rights._statements import (
 )
 
 __all__ = [
-    "DECISION_MADE",
     "DISPUTE_APPEAL_OUTCOMES",
     "DISPUTE_OUTCOMES",
     "DISPUTE_TYPES",
@@ -98,7 +93,6 @@ __all__ = [
     "Condition",
     "DisputeRefusedError",
     "DisputeState",
-    "EnquiryV1",
     "FileReadV1",
     "Purpose",
     "QueueItem",
@@ -121,14 +115,12 @@ __all__ = [
     "dispute_deadlines",
     "dispute_state",
     "disputes_of",
-    "enquiries_of",
     "entry_subject",
     "file_commitment",
     "log_read",
     "log_reads",
     "open_dispute",
     "project_disputes",
-    "project_enquiries",
     "project_reads",
     "purposes",
     "queue",

@@ -42,18 +42,14 @@ from socialcredit.rights.events import FileReadV1 as _FileRead  # this module's 
 from socialcredit.timeutil import format_time, to_us
 
 __all__ = [
-    "DECISION_MADE",
     "PURPOSES",
-    "EnquiryV1",
     "FileReadV1",
     "Purpose",
     "checked_purpose",
     "checked_reader",
-    "enquiries_of",
     "entry_subject",
     "log_read",
     "log_reads",
-    "project_enquiries",
     "project_reads",
     "proof_for",
     "purposes",
@@ -63,7 +59,6 @@ __all__ = [
 ]
 
 FILE_READ = _FileRead.TYPE
-DECISION_MADE = "DecisionMade"  # an enquiry: a service asked about the subject
 # "listing": seen unmasked on a list; "entry": one entry's bytes (an inclusion proof)
 WHAT = ("report", "export", "file", "listing", "entry", "disputes", "consequences", "notices")
 
@@ -246,7 +241,7 @@ def reads_of(
 ) -> list[FileReadV1]:
     """Every logged read of the subject's file recorded by ``at`` (default now), oldest first."""
     known = ledger_now(ledger) if at is None else at
-    known_us = known if isinstance(known, int) else _us(known)
+    known_us = known if isinstance(known, int) else to_us(known)
     entries = scan_entries(ledger, {FILE_READ}, containing=subject[1].encode())
     return project_reads(entries, subject, known_us)
 
@@ -266,64 +261,3 @@ def project_reads(
             )
             out.append(read)
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class EnquiryV1:
-    """One enquiry about the subject: who asked for which service, when, and the outcome
-    (a ``DecisionMade`` entry; ``requested_by`` is None for decisions made before they were
-    attributed)."""
-
-    position: int
-    at_us: int
-    requested_by: str | None
-    purpose: str | None
-    service: str
-    outcome: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The enquiry as JSON-able values."""
-        return {
-            "position": self.position,
-            "at": format_time(self.at_us),
-            "requested_by": self.requested_by,
-            "purpose": self.purpose,
-            "service": self.service,
-            "outcome": self.outcome,
-        }
-
-
-def enquiries_of(
-    ledger: Ledger, subject: tuple[str, str], at: datetime | int | None = None
-) -> list[EnquiryV1]:
-    """Every decision asked about the subject recorded by ``at`` (default now), oldest first."""
-    known = ledger_now(ledger) if at is None else at
-    known_us = known if isinstance(known, int) else _us(known)
-    entries = scan_entries(ledger, {DECISION_MADE}, containing=subject[1].encode())
-    return project_enquiries(entries, subject, known_us)
-
-
-def project_enquiries(
-    entries: Iterable[Entry], subject: tuple[str, str], known_us: int
-) -> list[EnquiryV1]:
-    """:func:`enquiries_of` over already-read entries (in ledger order; other types ignored)."""
-    out = []
-    for entry in entries:
-        d = entry.data
-        if entry.type != DECISION_MADE or entry.recorded_at_us > known_us:
-            continue
-        if (d["subject"]["kind"], d["subject"]["id"]) == subject:
-            found = EnquiryV1(
-                entry.position,
-                entry.recorded_at_us,
-                d.get("requested_by"),
-                d.get("purpose"),
-                d["service"],
-                d["outcome"],
-            )
-            out.append(found)
-    return out
-
-
-def _us(moment: datetime) -> int:
-    return to_us(moment)

@@ -15,13 +15,13 @@ from ._scores import ScoreUseCases, score_points
 if TYPE_CHECKING:
     from socialcredit.rights import (
         DisputeState,
-        EnquiryV1,
         FileReadV1,
         Purpose,
         QueueItem,
         Statement,
     )
 
+    from ..consequences import EnquiryV1
     from ..policy import PublishedBundle
     from ..records import RecordStatus
     from ..scoring import Explanation, ScoreResult
@@ -211,7 +211,8 @@ class RightsUseCases(ScoreUseCases):
         """
         from socialcredit.timeutil import to_us
 
-        from ..rights import disputes_of, enquiries_of, reads_of, statements_of
+        from ..consequences import enquiries_of
+        from ..rights import disputes_of, reads_of, statements_of
         from ..scoring import explain
 
         subject = self._own_subject(who)
