@@ -175,3 +175,14 @@ def test_migrate_command(stores: Stores, tmp_path: Path, clock: Clock) -> None:
     assert "1 -> 2" in first.output and "2 -> 3" in first.output and "4 -> 5" in first.output
     again = runner.invoke(cli, [*given, "migrate"])
     assert again.exit_code == 0 and "already at schema version 5" in again.output
+
+
+def test_migrate_needs_no_signing_key(stores: Stores, tmp_path: Path, clock: Clock) -> None:
+    """Migrating writes no entry, so it asks for no key: not even a server store's, which has
+    no key file to derive from its URL."""
+    url, key = stores.url("keyless"), tmp_path / "k.key"
+    Ledger.create(open_store(url), create_key_file(key), "t/c", clock).store.close()
+    key.unlink()
+    result = CliRunner().invoke(cli, ["--store", url, "migrate"], env={"SOCIALCREDIT_KEY_FILE": ""})
+    assert result.exit_code == 0, result.output
+    assert "already at schema version 5" in result.output

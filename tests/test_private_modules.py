@@ -15,6 +15,7 @@ import ast
 import pkgutil
 from pathlib import Path
 
+import grimp
 import pytest
 
 import socialcredit
@@ -113,3 +114,74 @@ def test_a_package_may_import_its_own_modules_and_others_surfaces() -> None:
     fine = "from ._reads import log_read\nfrom socialcredit.ledger import Entry, events\n"
     fine += "from socialcredit.records.events import RecordFiledV1\n"
     assert reaches_into(module, fine) == []
+
+
+@pytest.fixture(scope="module")
+def runtime_graph() -> grimp.ImportGraph:
+    """The package's import graph at run time: imports under ``TYPE_CHECKING`` are left out
+    (they only name types), imports inside functions are kept (they run)."""
+    return grimp.build_graph("socialcredit", exclude_type_checking_imports=True, cache_dir=None)
+
+
+def sibling_cycles(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
+    """The cycles among ``package``'s children, each child standing for itself and its
+    descendants: every strongly connected group of more than one child, sorted."""
+    children = sorted(graph.find_children(package))
+    home = {}
+    for child in children:
+        for module in {child} | graph.find_descendants(child):
+            home[module] = child
+    edges: dict[str, set[str]] = {child: set() for child in children}
+    for module, child in home.items():
+        for imported in graph.find_modules_directly_imported_by(module):
+            target = home.get(imported)
+            if target is not None and target != child:
+                edges[child].add(target)
+    return [group for group in _strongly_connected(edges) if len(group) > 1]
+
+
+def _strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components of ``edges``, each sorted, in sorted order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_cycles_between_the_modules_of_a_package(
+    runtime_graph: grimp.ImportGraph, package: str
+) -> None:
+    assert sibling_cycles(runtime_graph, f"socialcredit.{package}") == []
+
+
+def test_a_cycle_inside_a_package_is_caught() -> None:
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert [g for g in _strongly_connected(edges) if len(g) > 1] == [["a", "b", "c"]]
+    assert [g for g in _strongly_connected({"a": {"b"}, "b": set()}) if len(g) > 1] == []

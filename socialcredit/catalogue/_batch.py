@@ -29,7 +29,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialcredit.catalogue import _records
+from socialcredit.catalogue._fast_facts import (
+    ORG_FACTS,
+    PARSED,
+    PERSON_FACTS,
+    filer_facts,
+    organisation_facts_checked,
+    parse_checked,
+    person_facts_checked,
+)
 from socialcredit.catalogue._identifiers import person_facts_columns, uscc_columns
 from socialcredit.catalogue._model import _json_text, encode_payload
 from socialcredit.catalogue._sources import Source
@@ -210,9 +218,9 @@ def _good_key(key: object) -> bool:
 
 def _time(value: Any) -> Any:
     """(datetime, microseconds) from the shared memo, or None for the per-record path."""
-    parsed = _records._PARSED.get(value) if value.__class__ is str else None
+    parsed = PARSED.get(value) if value.__class__ is str else None
     if parsed is None:
-        parsed = _records._parse_checked(value)
+        parsed = parse_checked(value)
     return None if parsed.__class__ is str else parsed
 
 
@@ -220,21 +228,21 @@ def _source(value: Any, filer: Source | None) -> Any:
     """(name, authority kind) of who files the record, or None for the per-record path."""
     if filer is None and value.__class__ is not str:
         return None
-    facts = _records._filer_facts(filer, value)
+    facts = filer_facts(filer, value)
     return None if facts is None or facts.__class__ is str else facts
 
 
 def _subjects(rule: list[Any], kinds: list[Any], ids: list[Any]) -> list[Any]:
     """Memoised identifier facts where kind and rule allow the subject; None elsewhere."""
-    people, organisations = _records._PERSON_FACTS, _records._ORG_FACTS
+    people, organisations = PERSON_FACTS, ORG_FACTS
     out: list[Any] = []
     for ru, kind, subject in zip(rule, kinds, ids, strict=True):
         fact: Any = None
         if ru is not None and subject.__class__ is str:
             if kind == "person" and ru.person:
-                fact = people.get(subject) or _records._person_facts_checked(subject)
+                fact = people.get(subject) or person_facts_checked(subject)
             elif kind == "organisation" and ru.organisation:
-                fact = organisations.get(subject) or _records._organisation_facts_checked(subject)
+                fact = organisations.get(subject) or organisation_facts_checked(subject)
         out.append(None if fact.__class__ is str else fact)
     return out
 

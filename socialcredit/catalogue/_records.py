@@ -6,10 +6,10 @@ refuses it with every problem listed.
 
 Two paths give the same answers. A fast path handles the common shape (text values, a string or
 int amount) with no exceptions raised and no regexes, using per-kind rules compiled at load and
-bounded memos of identifier checks, sources and timestamps (``YYYY-MM-DDTHH:MM:SSZ`` is cheaper
-to parse than to memoise, so only other forms are remembered); on anything unusual it gives up
-and the thorough path (``_values.check_record``) re-examines the record, collecting every
-problem. Tests check that the two agree.
+bounded memos of identifier checks, sources and timestamps (:mod:`._fast_facts`, shared with the
+batch path; ``YYYY-MM-DDTHH:MM:SSZ`` is cheaper to parse than to memoise, so only other forms are
+remembered); on anything unusual it gives up and the thorough path (``_values.check_record``)
+re-examines the record, collecting every problem. Tests check that the two agree.
 
 Evidence is accepted for every kind unless its catalogue entry says otherwise: a reference to the
 document behind a record (case or decision number) is what lets the subject contest it. It must
@@ -23,15 +23,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from socialcredit.catalogue import _values
-from socialcredit.catalogue._identifiers import organisation_facts, person_facts
+from socialcredit.catalogue._batch import EncodedRecord, validate_batch
+from socialcredit.catalogue._fast_facts import (
+    ORG_FACTS,
+    PARSED,
+    PERSON_FACTS,
+    filer_facts,
+    organisation_facts_checked,
+    parse_checked,
+    person_facts_checked,
+)
 from socialcredit.catalogue._legal_basis import registry
 from socialcredit.catalogue._model import RecordKind, SubjectKind, ValidRecord
-from socialcredit.catalogue._sources import MAX_SOURCE, Source, source_facts
-from socialcredit.catalogue._taxonomy import AuthorityKind, conduct_taxonomy
-from socialcredit.catalogue._timestamps import EARLIEST_US, UTC, parse_timestamp, to_us
+from socialcredit.catalogue._sources import Source
+from socialcredit.catalogue._taxonomy import conduct_taxonomy
+from socialcredit.catalogue._timestamps import EARLIEST_US, UTC, to_us
 from socialcredit.catalogue._values import (
     FUTURE_TOLERANCE_US,
     MAX_AMOUNT,
@@ -42,17 +51,10 @@ from socialcredit.catalogue._values import (
 )
 from socialcredit.errors import CatalogueError, NotFoundError, Problem, RecordRefusedError
 
-if TYPE_CHECKING:
-    from socialcredit.catalogue._batch import EncodedRecord
-
 __all__ = ["RECORD_FIELDS", "Catalogue"]
 
 _FIELD_SET = frozenset(RECORD_FIELDS)
 _SUBJECT_KINDS = {kind.value: kind for kind in SubjectKind}
-_PERSON_FACTS = person_facts.values
-_ORG_FACTS = organisation_facts.values
-_PARSED = parse_timestamp.values
-_fromisoformat = datetime.fromisoformat
 _new = object.__new__
 
 
@@ -197,11 +199,11 @@ class Catalogue:
             facts: Any = None
             if subject_kind == "person":
                 if rule.person:
-                    facts = _PERSON_FACTS.get(subject_id) or _person_facts_checked(subject_id)
+                    facts = PERSON_FACTS.get(subject_id) or person_facts_checked(subject_id)
             elif subject_kind == "organisation" and rule.organisation:
-                facts = _ORG_FACTS.get(subject_id) or _organisation_facts_checked(subject_id)
-            parsed: Any = _PARSED.get(when) or _parse_checked(when)
-            filer: Any = _filer_facts(source, get("source"))
+                facts = ORG_FACTS.get(subject_id) or organisation_facts_checked(subject_id)
+            parsed: Any = PARSED.get(when) or parse_checked(when)
+            filer: Any = filer_facts(source, get("source"))
         except TypeError:  # an unhashable value; the thorough path names it
             return _values.check_record(self._rules, raw, now_us, source)
         if (
@@ -280,8 +282,6 @@ class Catalogue:
         Raises:
             ValueError: if ``now`` is naive.
         """
-        from socialcredit.catalogue._batch import validate_batch
-
         return validate_batch(self, rows, now=now, source=source)
 
     def _set_clock(self, now: datetime) -> int:
@@ -290,53 +290,3 @@ class Catalogue:
         now_us = to_us(now.astimezone(UTC))
         self._clock = (now, now_us)  # one tuple, so concurrent readers never see a torn pair
         return now_us
-
-
-def _person_facts_checked(value: object) -> tuple[str, int, int] | str | None:
-    """Memoised resident-id facts, or None when the value is not something to memoise."""
-    if value.__class__ is not str or len(value) > 32:
-        return None  # keeps junk out of the memo; the thorough path explains the problem
-    return person_facts.compute(value)
-
-
-def _organisation_facts_checked(value: object) -> tuple[str] | str | None:
-    if value.__class__ is not str or len(value) > 32:
-        return None
-    return organisation_facts.compute(value)
-
-
-def _source_checked(value: object) -> tuple[str, AuthorityKind] | str | None:
-    """Memoised source facts, or None when the value is not something to memoise."""
-    if value.__class__ is not str or len(value) > 4 * MAX_SOURCE:
-        return None
-    return source_facts.compute(value)
-
-
-def _filer_facts(filer: Source | None, value: Any) -> tuple[str, AuthorityKind] | str | None:
-    """Who files the record, as (name, authority kind), for the fast path; None or a string
-    when the thorough path must decide. Raises TypeError for an unhashable value."""
-    if filer is None:
-        return _SOURCES.get(value) or _source_checked(value)
-    if value is None or value == "" or value == filer.name:
-        return filer.name, filer.authority_kind
-    return None
-
-
-def _parse_checked(value: object) -> tuple[datetime, int] | str:
-    """Parse a timestamp the memo missed, or say the fast path cannot use it."""
-    if value.__class__ is not str or len(value) > 40:
-        return "not handled by the fast path"
-    if len(value) == 20 and value[19] == "Z" and value[10] == "T":
-        # The usual form costs less to parse than to memoise (second-resolution timestamps are
-        # mostly distinct), so it is parsed here and not remembered.
-        try:
-            moment = _fromisoformat(value)
-        except ValueError:
-            return "not an ISO 8601 date-time"
-        if moment.tzinfo is UTC:  # always so for ...Z; to_us relies on it
-            return moment, to_us(moment)
-    return parse_timestamp.compute(value)
-
-
-# Sources are few: their facts are memoised (sources.source_facts).
-_SOURCES = source_facts.values

@@ -45,6 +45,7 @@ from socialcredit.consequences._exchange import ExportCheck, ListExport, export_
 from socialcredit.consequences._model import (
     Decision,
     FrozenRestriction,
+    Listing,
     ListTerms,
     Membership,
     Outcome,
@@ -54,7 +55,6 @@ from socialcredit.consequences._model import (
     time_text,
 )
 from socialcredit.consequences._projection import (
-    Listing,
     SubjectFacts,
     listings,
     membership_at,
@@ -62,7 +62,7 @@ from socialcredit.consequences._projection import (
 )
 from socialcredit.consequences._sector_listings import grade_moments, sector_grade_at
 from socialcredit.consequences._service import ConsequenceView, DecisionService
-from socialcredit.consequences._snapshot import refresh_snapshot
+from socialcredit.consequences._snapshot_refresh import refresh_snapshot
 
 __all__ = [
     "DECISION_MADE",

@@ -1,4 +1,4 @@
-"""Plain values of the consequences layer: memberships, decisions, reasons and recourse.
+"""Plain values of the consequences layer: listings, memberships, decisions, reasons and recourse.
 
 Times inside are integer microseconds since the epoch (UTC); ``to_json`` renders them as
 canonical ``...Z`` text.
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from socialcredit.ledger import Entry
 from socialcredit.timeutil import format_time
@@ -19,6 +19,7 @@ __all__ = [
     "Decision",
     "FrozenRestriction",
     "ListTerms",
+    "Listing",
     "Membership",
     "Outcome",
     "Reason",
@@ -55,6 +56,18 @@ class Outcome(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
     REWARD = "reward"
+
+
+class Listing(NamedTuple):
+    """One listing as an interval; ``until_us`` None only while a grade listing is open."""
+
+    list_id: str
+    noticed_us: int
+    from_us: int
+    until_us: int | None
+    grounds: tuple[int, ...]
+    kinds: tuple[str, ...]
+    ended_by: str | None
 
 
 @dataclass(frozen=True, slots=True)

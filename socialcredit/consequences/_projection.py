@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from socialcredit.consequences._model import Membership, Status
+from socialcredit.consequences._model import Listing, Membership, Status
 from socialcredit.consequences._sector_listings import sector_grade_listings
 from socialcredit.errors import Problem
 from socialcredit.policy import ListDefinition, PolicyBundle
@@ -42,18 +42,6 @@ __all__ = [
     "membership_at",
     "restoration_refusal",
 ]
-
-
-class Listing(NamedTuple):
-    """One listing as an interval; ``until_us`` None only while a grade listing is open."""
-
-    list_id: str
-    noticed_us: int
-    from_us: int
-    until_us: int | None
-    grounds: tuple[int, ...]
-    kinds: tuple[str, ...]
-    ended_by: str | None
 
 
 @dataclass(slots=True)

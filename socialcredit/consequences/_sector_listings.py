@@ -12,8 +12,8 @@ grade lists of the total score, :mod:`.projection`). A listing states the grade 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from socialcredit.consequences._model import Listing
 from socialcredit.policy import ListDefinition
 from socialcredit.records import RecordRow
 from socialcredit.scoring import (
@@ -25,9 +25,6 @@ from socialcredit.scoring import (
     sector_grades,
 )
 from socialcredit.timeutil import DAY_US
-
-if TYPE_CHECKING:  # the projection calls this module: import its Listing on use
-    from socialcredit.consequences._projection import Listing
 
 __all__ = ["grade_moments", "sector_grade_at", "sector_grade_listings"]
 
@@ -128,8 +125,6 @@ def grade_moments(
 def _listing(
     definition: ListDefinition, scheme: str, opened: tuple[int, str], end: int | None
 ) -> Listing:
-    from socialcredit.consequences._projection import Listing
-
     start, grade = opened
     effective = start + definition.notice_days * DAY_US
     kinds = (f"{scheme} grade {grade}",)

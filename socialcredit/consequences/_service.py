@@ -44,8 +44,9 @@ from socialcredit.consequences._decisions import (
     frozen_restrictions,
     make_decision,
 )
-from socialcredit.consequences._model import Decision, Membership, SubjectConsequences
-from socialcredit.consequences._projection import Listing, SubjectFacts, listings, membership_at
+from socialcredit.consequences._model import Decision, Listing, Membership, SubjectConsequences
+from socialcredit.consequences._projection import SubjectFacts, listings, membership_at
+from socialcredit.consequences._snapshot import restore_view
 from socialcredit.consequences.events import (
     DecisionMadeV1,
     HardshipEndedV1,
@@ -149,8 +150,6 @@ class ConsequenceView:
         self.restored_from = 0  # the size of the snapshot the view started from, if any
         self.refused_snapshots: tuple[str, ...] = ()  # and why newer ones were not trusted
         if snapshot and self._scope is None:
-            from ._snapshot import restore_view
-
             with self.lock:
                 found = restore_view(self)
             self.restored_from, self.refused_snapshots = found.size, found.refused

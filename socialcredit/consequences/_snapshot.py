@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "NAME",
-    "refresh_snapshot",
     "restore_view",
     "view_format",
     "write_view_snapshot",
@@ -176,34 +174,3 @@ def _policies_below(ledger: Ledger, size: int) -> list[PublishedBundle] | None:
         return None
     positions = ledger.store.subject_positions([(TYPE_KIND, POLICY_PUBLISHED)], size)
     return [read_published(entry) for entry in _entries_at(ledger, positions)]
-
-
-def refresh_snapshot(ledger: Ledger) -> dict[str, Any]:
-    """Write a fresh consequences snapshot of ``ledger`` (a writable one): start from the
-    latest trusted snapshot, read the entries after it, save. Returns what was done: the
-    snapshot's size, bytes and parts, the size it started from, the snapshots refused (with
-    why) and the seconds taken.
-
-    Raises:
-        As :func:`write_view_snapshot`.
-    """
-    from ._service import ConsequenceView
-
-    started = time.perf_counter()
-    view = ConsequenceView(ledger, snapshot=True)
-    try:
-        refused = list(view.refused_snapshots)
-        header = None
-        if view.restored_from < ledger.size():  # else the trusted one is current
-            header = write_view_snapshot(view)
-    finally:
-        view.close()
-    return {
-        "projection": NAME,
-        "written": header is not None,
-        "size": view.restored_from if header is None else header.size,
-        "parts": None if header is None else header.parts,
-        "started_from": view.restored_from,
-        "refused": refused,
-        "seconds": round(time.perf_counter() - started, 3),
-    }

@@ -13,7 +13,7 @@ from ._assessment import AssessmentSummary, assess
 from ._batch import BatchResult, RatingArrays, Status, aggregate_batch, rank_order
 from ._interactions import INTERACTION_AUTHORITIES, issues_interactions, record_interaction
 from ._model import DIMENSIONS, MAX_TEXT, PROFESSIONAL_ROLES, Ratee, RatingParams
-from ._projection import RatingsState, load_state
+from ._projection import RatingsState
 from ._service import (
     DEFAULT_PARAMS,
     IssuedToken,
@@ -27,7 +27,7 @@ from ._service import (
     rating_aggregate,
     reply,
 )
-from ._snapshot import refresh_ratings_snapshot
+from ._shared import load_state, refresh_ratings_snapshot
 
 __all__ = [
     "DEFAULT_PARAMS",

@@ -26,8 +26,9 @@ from socialcredit.catalogue import Catalogue
 from socialcredit.ledger import Ledger, PendingEntry
 from socialcredit.ratings._batch import aggregate_batch
 from socialcredit.ratings._model import RatingParams
-from socialcredit.ratings._projection import load_state, to_arrays
+from socialcredit.ratings._projection import to_arrays
 from socialcredit.ratings._service import DEFAULT_PARAMS
+from socialcredit.ratings._shared import load_state
 from socialcredit.records import RecordRow, ledger_index
 from socialcredit.rights import withdrawal_entry
 from socialcredit.timeutil import format_time, from_us, to_us

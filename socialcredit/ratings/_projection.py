@@ -1,9 +1,10 @@
 """The ratings projection: tokens, ratings, replies and disputes, rebuilt from the ledger.
 
-:func:`load_state` reads the ``Rating*`` entries recorded by ``known_at`` into plain objects;
-:func:`to_arrays` turns them into the dense arrays of :mod:`.batch`, with the simultaneous
-reveal applied. Both are pure functions of the entries (and parameters and time), so the
-projection can always be rebuilt and is then identical.
+:func:`apply_entries` reads the ``Rating*`` entries recorded by ``known_at`` into plain objects
+(:func:`~._shared.load_state` keeps them per ledger object); :func:`to_arrays` turns them into
+the dense arrays of :mod:`.batch`, with the simultaneous reveal applied. Both are pure functions
+of the entries (and parameters and time), so the projection can always be rebuilt and is then
+identical.
 
 **Simultaneous reveal (sealed until the window ends).** When both sides of one interaction
 hold a token to rate each other (a professional and a client who is also rated in a
@@ -15,7 +16,6 @@ views show only that a rating is sealed. The entry itself is in the ledger from 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,9 +31,8 @@ from .events import RatingDisputedV1, RatingGivenV1, RatingRepliedV1, RatingToke
 __all__ = [
     "RatingRecord",
     "RatingsState",
-    "SharedRatings",
+    "apply_entries",
     "counterpart",
-    "load_state",
     "reveal_time",
     "to_arrays",
 ]
@@ -100,58 +99,14 @@ class RatingsState:
         return [r for r in self.ratings.values() if r.ratee == ratee and not r.deleted]
 
 
-def load_state(ledger: Ledger, known_at_us: int | None = None) -> RatingsState:
-    """The ratings state from entries recorded at or before ``known_at_us`` (None: all).
-
-    The current state (``known_at_us`` None or not before the ledger's last entry) comes from
-    a projection attached to the ledger object and caught up with the entries appended since
-    the last call, so that a page view does not re-read the whole ledger; a past state is
-    read from the start. Either way the result equals a rebuild from the entries. The
-    returned state is the caller's (a snapshot of the projection's tables).
-    """
-    shared = ledger.projection("ratings_state", SharedRatings)
-    with shared.lock:
-        shared.catch_up(ledger)
-        if known_at_us is None or known_at_us >= shared.last_recorded_us:
-            return shared.snapshot()
-    state = RatingsState()
-    _read(state, ledger, 0, None, known_at_us)
+def apply_entries(
+    state: RatingsState, ledger: Ledger, start: int, stop: int | None, known_at_us: int | None
+) -> None:
+    """Apply to ``state`` the rating entries at ``start <= position < stop`` (``stop`` None:
+    to the end) recorded at or before ``known_at_us`` (None: all), then mark its mutual
+    ratings; ``state`` then equals a rebuild from those entries."""
+    _read(state, ledger, start, stop, known_at_us)
     _set_reveal(state)
-    return state
-
-
-class SharedRatings:
-    """The ratings state of every entry of one ledger object read so far, started from the
-    newest trusted snapshot (:mod:`.snapshot`) on the first :meth:`catch_up`."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.state = RatingsState()
-        self.next_position = 0
-        self.last_recorded_us = 0
-        self.restored_from = 0  # the size of the snapshot the state started from (0: none)
-        self._started = False
-        self.lock = threading.Lock()
-
-    def catch_up(self, ledger: Ledger) -> None:
-        """Apply the entries appended since the last call (up to the size read now)."""
-        if not self._started:
-            self._started = True
-            from ._snapshot import restored_ratings  # the snapshot module builds on this one
-
-            found = restored_ratings(ledger)
-            if found is not None:
-                self.state, self.next_position = found
-                self.restored_from = self.next_position
-        log = ledger.store.state()
-        if log.size > self.next_position:
-            _read(self.state, ledger, self.next_position, log.size, None)
-            _set_reveal(self.state)
-            self.next_position = log.size
-        self.last_recorded_us = log.last_recorded_at_us
-
-    def snapshot(self) -> RatingsState:
-        state = self.state
-        return RatingsState(dict(state.tokens), dict(state.ratings), dict(state.disputed))
 
 
 def _read(

@@ -26,7 +26,8 @@ from ._aggregate import summarise
 from ._batch import BatchResult, Status, aggregate_batch
 from ._interactions import token_issuer
 from ._model import DIMENSIONS, Ratee, RatingParams, check_rater, check_stars, check_text
-from ._projection import RatingsState, load_state, reveal_time, to_arrays
+from ._projection import RatingsState, reveal_time, to_arrays
+from ._shared import load_state
 from ._tokens import check_token, hash_secret, new_token, split_token
 from .events import RatingGivenV1, RatingRepliedV1, RatingTokenIssuedV1
 

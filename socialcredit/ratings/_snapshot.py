@@ -7,8 +7,9 @@ as projection ``ratings-state``: signed by the ledger's key, checked against the
 checkpoint of its size and against this code's digest (the format). A snapshot that fails a
 check, or whose bytes do not unpickle to a ratings state, is refused with its reason and the
 state is read from the ledger instead: the answers are the same either way (tested). The
-ledger-attached projection of :func:`~.projection.load_state` starts from the newest trusted
-snapshot; ``socialcredit snapshot`` (and ``serve --snapshot-every``) writes a fresh one.
+ledger-attached projection of :func:`~._shared.load_state` starts from the newest trusted
+snapshot; ``socialcredit snapshot`` (and ``serve --snapshot-every``) writes a fresh one through
+:func:`~._shared.refresh_ratings_snapshot`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import hashlib
 import logging
 import pickle
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from socialcredit._collector import collector_paused
-from socialcredit.ledger import Ledger, load_snapshot, save_snapshot
+from socialcredit.ledger import Ledger, load_snapshot
 
-from ._projection import RatingsState, SharedRatings
+from ._projection import RatingsState
 
-__all__ = ["NAME", "ratings_format", "refresh_ratings_snapshot", "restored_ratings"]
+__all__ = ["NAME", "ratings_format", "restored_ratings"]
 
 NAME = "ratings-state"
 _CODE = ("_projection.py", "_model.py", "_tokens.py", "_snapshot.py")
@@ -60,30 +59,3 @@ def restored_ratings(ledger: Ledger) -> tuple[RatingsState, int] | None:
         _log.warning("snapshot %r of %d entries refused: not a ratings state", NAME, found.size)
         return None
     return state, found.size
-
-
-def refresh_ratings_snapshot(ledger: Ledger) -> dict[str, Any]:
-    """Write a fresh ratings snapshot of ``ledger`` (a writable one): start from the newest
-    trusted snapshot, read the entries after it, save. Returns what was done, as
-    :func:`~socialcredit.consequences._snapshot.refresh_snapshot` does.
-
-    Raises:
-        As :func:`~socialcredit.ledger._snapshots.save_snapshot`.
-    """
-    started = time.perf_counter()
-    shared = SharedRatings(ledger)
-    shared.catch_up(ledger)
-    written = shared.restored_from < shared.next_position
-    parts = None
-    if written:
-        data = pickle.dumps(shared.state, protocol=5)
-        parts = save_snapshot(ledger, NAME, ratings_format(), shared.next_position, data).parts
-    return {
-        "projection": NAME,
-        "written": written,
-        "size": shared.next_position,
-        "parts": parts,
-        "started_from": shared.restored_from,
-        "refused": [],
-        "seconds": round(time.perf_counter() - started, 3),
-    }

@@ -195,7 +195,7 @@ def write_columns_snapshot(
 def refresh_columns_snapshot(ledger: Ledger) -> dict[str, Any]:
     """Write a fresh record-columns snapshot of ``ledger`` (a writable one): start from the
     latest trusted snapshot, scan the entries after it, save. Returns what was done, as
-    :func:`~socialcredit.consequences._snapshot.refresh_snapshot` does.
+    :func:`~socialcredit.consequences.refresh_snapshot` does.
 
     Raises:
         As :func:`current_columns` and :func:`write_columns_snapshot`.

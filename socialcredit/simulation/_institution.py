@@ -54,14 +54,13 @@ from socialcredit.simulation._networks import Network
 from socialcredit.simulation._observation import Batch, act_codes, behave, observe
 from socialcredit.simulation._population import COOPERATE, DEFECT
 from socialcredit.simulation._rewiring import rewire
-from socialcredit.simulation._scenario import Behaviour, InstitutionSpec
+from socialcredit.simulation._scenario import ORIGIN_US, Behaviour, InstitutionSpec
 from socialcredit.simulation._sparse import random_neighbours
 from socialcredit.simulation._whole_bundle import WholeBundle
 from socialcredit.timeutil import DAY_US
 
 __all__ = ["Deliberation", "PolicyInstitution", "policy_table"]
 
-ORIGIN_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z: policy time of step 0
 _FALSE = (1, 2, 3)  # label error, false informant report, planted by tampering
 _IS_FALSE = np.isin(np.arange(9), _FALSE)  # by cause code: a lookup, cheaper than isin
 _LABEL, _INF_FALSE, _TAMPER, _INF_TRUE, _FAKE = 1, 2, 3, 4, 5

@@ -8,7 +8,7 @@ interval over seeds: a percentile bootstrap for the measures confined to [0, 1]
 others. :func:`findings` compares scenarios claim by claim, as paired differences over common
 seeds (same seed, same network and population; Student t), on all seeds and on the two
 halves of the seeds (disjoint seed sets), and gives each its robustness verdict
-(:func:`.sensitivity.verdict`: the sign on both seed sets and, given a sensitivity analysis,
+(:func:`verdict`: the sign on both seed sets and, given a sensitivity analysis,
 across the plausible range of the behavioural parameters). With fewer than
 :data:`MIN_SEEDS` seeds no interval is given, nor a verdict. :func:`render_html` writes a
 self-contained page — inline SVG charts generated here, no CDN, no JavaScript — and
@@ -43,6 +43,7 @@ __all__ = [
     "load_results",
     "render_html",
     "summarise",
+    "verdict",
 ]
 
 _HEAVY = {"payoff_gini", "score_assortativity", "components"}
@@ -229,7 +230,7 @@ class Finding:
         first, second: the difference on the first and the second half of the common
             seeds (two disjoint seed sets, ``halves`` names them); no interval when a half
             has fewer than :data:`MIN_SEEDS` seeds.
-        robustness: the verdict of :func:`.sensitivity.verdict`.
+        robustness: the verdict of :func:`verdict`.
         sensitivity: the finding's sensitivity analysis, if one was given.
     """
 
@@ -370,11 +371,40 @@ def summarise(table: dict[str, np.ndarray]) -> dict[str, dict[str, Estimate]]:
     return out
 
 
+def _sign(e: Estimate) -> int:
+    if math.isnan(e.low) or math.isnan(e.high):
+        return 0
+    return 1 if e.low > 0 else -1 if e.high < 0 else 0
+
+
+def verdict(
+    first: Estimate,
+    second: Estimate,
+    sensitivity: Sensitivity | None,
+    finding: FindingSensitivity | None,
+) -> str:
+    """``holds`` if the difference has the same sign (its 95 % interval excludes 0) on both
+    seed sets and keeps it at a share ``agreement`` of the sampled points; else ``no clear
+    sign`` (on neither set; ``no difference on any seed`` when every paired difference is
+    exactly 0, as for a measure both arms never produce), ``depends on the seeds``, or
+    ``depends on <parameter>``. Without an analysis: ``holds on both seed sets (range not
+    analysed)``."""
+    a, b = _sign(first), _sign(second)
+    if a == 0 and b == 0:
+        exact = all(e.n and e.mean == e.low == e.high == 0.0 for e in (first, second))
+        return "no difference on any seed" if exact else "no clear sign"
+    if a != b:
+        return "depends on the seeds"
+    if sensitivity is None or finding is None:
+        return "holds on both seed sets (range not analysed)"
+    if finding.share(a) >= sensitivity.sizes.agreement:
+        return "holds"
+    return f"depends on {sensitivity.against(finding, a)}"
+
+
 def findings(table: dict[str, np.ndarray], sensitivity: Sensitivity | None = None) -> list[Finding]:
     """The :data:`CLAIMS` whose scenarios are in ``table``, as paired comparisons, each with
     its robustness verdict (over ``sensitivity`` when given)."""
-    from socialcredit.simulation._sensitivity import verdict
-
     present = set(table["scenario"].tolist())
     out = []
     for claim, scenario, baseline, measure in CLAIMS:

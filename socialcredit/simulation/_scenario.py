@@ -45,8 +45,10 @@ from socialcredit.simulation._imitation import BestNeighbour, Fermi, FermiMonteC
 from socialcredit.simulation._initial import Clusters, RandomShare, SingleDefector
 from socialcredit.simulation._population import TraitParameters
 from socialcredit.simulation._schema import as_data, build, join, merged
+from socialcredit.simulation._whole_bundle_data import unmapped_kinds
 
 __all__ = [
+    "ORIGIN_US",
     "Behaviour",
     "BlocksNetwork",
     "Contagion",
@@ -72,6 +74,10 @@ __all__ = [
     "shipped_scenarios",
     "with_overrides",
 ]
+
+ORIGIN_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z
+"""Policy time of step 0 (µs): step ``s`` of a scenario is at ``ORIGIN_US + s * step_days``
+days."""
 
 _FRACTIONS = {
     "coverage",
@@ -550,8 +556,6 @@ def _check_bundle(scenario: Scenario) -> list[Problem]:
     except PolicyError as error:
         return [Problem(key, f"{scenario.policy}: {p.field}: {p.reason}") for p in error.problems]
     if scenario.institution is not None and scenario.institution.acts == "bundle":
-        from socialcredit.simulation._whole_bundle import unmapped_kinds
-
         missing = unmapped_kinds(bundle)
         if missing:
             reason = f"{scenario.policy}: no act of whole_bundle.yaml files {', '.join(missing)}"

@@ -13,7 +13,7 @@ difference. Its robustness is asked of two things:
    paired difference. The sign holds across the range when it has the finding's sign at a
    share ``agreement`` of all sampled points (Morris and Sobol alike).
 
-:func:`verdict` says ``holds`` only when both hold; otherwise ``depends on the seeds`` or
+:func:`.report.verdict` says ``holds`` only when both hold; otherwise ``depends on the seeds`` or
 ``depends on <parameter>``, naming the parameter whose values most separate the points where
 the sign fails from those where it holds (the difference of their mean positions in the
 range). :func:`screen` is the analysis alone, over any function of the parameters, so that
@@ -37,7 +37,7 @@ import yaml
 
 from socialcredit.errors import Problem, ScenarioError
 from socialcredit.simulation._lab import run_scenario
-from socialcredit.simulation._report import Estimate, _per_seed
+from socialcredit.simulation._report import _per_seed
 from socialcredit.simulation._scenario import Behaviour, Scenario, with_overrides
 from socialcredit.simulation._schema import build
 
@@ -51,7 +51,6 @@ __all__ = [
     "read_sensitivity",
     "run_sensitivity",
     "screen",
-    "verdict",
     "write_sensitivity",
 ]
 
@@ -332,40 +331,6 @@ def _sobol_keys(morris: list[dict[str, list[float]]], keys: list[str], design: D
     ranked = sorted((k for k in keys if weight[k] > 0), key=lambda k: -weight[k])
     chosen = ranked[: design.sobol_max] or keys[: min(design.sobol_max, len(keys))]
     return [k for k in keys if k in chosen]  # keep the ranges' order
-
-
-# -- verdicts -------------------------------------------------------------------------------
-
-
-def _sign(e: Estimate) -> int:
-    if math.isnan(e.low) or math.isnan(e.high):
-        return 0
-    return 1 if e.low > 0 else -1 if e.high < 0 else 0
-
-
-def verdict(
-    first: Estimate,
-    second: Estimate,
-    sensitivity: Sensitivity | None,
-    finding: FindingSensitivity | None,
-) -> str:
-    """``holds`` if the difference has the same sign (its 95 % interval excludes 0) on both
-    seed sets and keeps it at a share ``agreement`` of the sampled points; else ``no clear
-    sign`` (on neither set; ``no difference on any seed`` when every paired difference is
-    exactly 0, as for a measure both arms never produce), ``depends on the seeds``, or
-    ``depends on <parameter>``. Without an analysis: ``holds on both seed sets (range not
-    analysed)``."""
-    a, b = _sign(first), _sign(second)
-    if a == 0 and b == 0:
-        exact = all(e.n and e.mean == e.low == e.high == 0.0 for e in (first, second))
-        return "no difference on any seed" if exact else "no clear sign"
-    if a != b:
-        return "depends on the seeds"
-    if sensitivity is None or finding is None:
-        return "holds on both seed sets (range not analysed)"
-    if finding.share(a) >= sensitivity.sizes.agreement:
-        return "holds"
-    return f"depends on {sensitivity.against(finding, a)}"
 
 
 # -- running the scenarios ------------------------------------------------------------------

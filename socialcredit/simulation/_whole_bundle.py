@@ -1,8 +1,8 @@
 """The whole bundle in the lab: every kind, list and measure (``institution.acts: bundle``).
 
 Three parts, each driven by the bundle being simulated and by the data file
-``whole_bundle.yaml`` (which says how synthetic acts become record kinds and what each
-measure type does to a payoff — never points, lists or rules):
+``whole_bundle.yaml`` (read by :mod:`._whole_bundle_data`; it says how synthetic acts become
+record kinds and what each measure type does to a payoff — never points, lists or rules):
 
 * :class:`ActFiling` files a seen act as one of the bundle's kinds: an agent is a person or
   an organisation (``institution.organisations``), and each act draws the kind among those
@@ -29,11 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import numpy as np
-import yaml
 
 from socialcredit.consequences import (
     CompiledConsequences,
@@ -51,70 +48,31 @@ from socialcredit.simulation._engine import Acts
 from socialcredit.simulation._networks import Network
 from socialcredit.simulation._observation import Batch, Conduct
 from socialcredit.simulation._repair import FACT_KINDS, Application, Applications
-from socialcredit.simulation._scenario import InstitutionSpec
+from socialcredit.simulation._scenario import ORIGIN_US, InstitutionSpec
 from socialcredit.simulation._sector_grades import SectorTracker
+from socialcredit.simulation._whole_bundle_data import (
+    ACTS,
+    SUBJECTS,
+    act_kinds,
+    mapped_kinds,
+    unmapped_kinds,
+    whole_bundle_data,
+)
 from socialcredit.timeutil import DAY_US
 
 __all__ = [
-    "ACTS",
     "CHANNELS",
     "ActFiling",
     "ListTracker",
     "MeasureEffects",
     "WholeBundle",
     "distant_share",
-    "unmapped_kinds",
-    "whole_bundle_data",
 ]
 
-ACTS = (
-    "obligation_default",
-    "hardship",
-    "obligation_met",
-    "free_riding",
-    "civic_act",
-    "fake_rating",
-    "clean_record",
-)
-"""The synthetic acts and outcomes that file records."""
 CHANNELS = ("distant_ties", "own_payoff", "public_income")
 """How a measure changes a payoff (see ``whole_bundle.yaml``)."""
-_SUBJECTS = ("person", "organisation")
 _NO_FACTS = SubjectFacts()
 _FAR = 2**62
-
-
-@cache
-def whole_bundle_data() -> dict[str, dict[str, object]]:
-    """The shipped ``whole_bundle.yaml`` (acts, kinds not simulated, measure effects)."""
-    text = (resources.files("socialcredit.simulation") / "whole_bundle.yaml").read_text()
-    data: dict[str, dict[str, object]] = yaml.safe_load(text)
-    return data
-
-
-def _mapping(act: str, subject: str) -> dict[str, tuple[float, int]]:
-    """``kind -> (probability, amount)`` of ``act`` for ``subject`` (person/organisation)."""
-    raw = whole_bundle_data()["acts"][act]
-    assert isinstance(raw, Mapping)
-    out = {}
-    for kind, value in (raw.get(subject) or {}).items():
-        if isinstance(value, Mapping):
-            out[kind] = (float(value["p"]), int(value.get("amount", 0)))
-        else:
-            out[kind] = (float(value), 0)
-    return out
-
-
-def mapped_kinds() -> frozenset[str]:
-    """Every kind some act files."""
-    return frozenset(k for act in ACTS for s in _SUBJECTS for k in _mapping(act, s))
-
-
-def unmapped_kinds(bundle: PolicyBundle) -> list[str]:
-    """The bundle's kinds that no act files and the data file does not list as not
-    simulated (with its reason): what the lab could not express of this bundle."""
-    listed = set(whole_bundle_data()["not_simulated"])
-    return sorted(k.id for k in bundle.catalogue if k.id not in mapped_kinds() | listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +118,10 @@ class ActFiling:
         local = {name: i for i, name in enumerate(self.names)}
         self._draws: dict[tuple[str, int], _Draw] = {}
         for act in ACTS:
-            for s, subject in enumerate(_SUBJECTS):
+            for s, subject in enumerate(SUBJECTS):
                 pairs = [
                     (name, p, amount)
-                    for name, (p, amount) in _mapping(act, subject).items()
+                    for name, (p, amount) in act_kinds(act, subject).items()
                     if name in kinds and subject in kinds[name].subject_kinds
                 ]
                 self._draws[act, s] = _Draw(
@@ -562,8 +520,6 @@ class WholeBundle:
         """Draw which agents are organisations, each organisation's legal representative
         (a person, uniformly) and the agents' costs of applying; index the filing and the
         lists."""
-        from socialcredit.simulation._institution import ORIGIN_US
-
         self.organisation = rng.random(self.n) < self.spec.organisations
         persons = np.flatnonzero(~self.organisation)
         if persons.size:

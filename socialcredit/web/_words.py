@@ -24,6 +24,7 @@ from socialcredit.consequences import read_phrase
 from . import _i18n
 from ._i18n import N_
 from ._i18n import gettext as _
+from ._labels import label
 
 __all__ = [
     "CODE_ROLES",
@@ -101,8 +102,6 @@ def plain(area: str, code: object) -> str:
 
 def status(code: object) -> Markup:
     """A record's or a listing's status in words: the policy's label, else the portal's."""
-    from ._render import label  # the portal's own words for the engine's codes
-
     words, labelled = text_of("statuses", code)
     return Markup(escape(words)) if labelled else label(code)
 

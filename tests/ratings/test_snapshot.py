@@ -10,8 +10,8 @@ import pytest
 
 from socialcredit.ledger import Ledger
 from socialcredit.ratings import dispute, issue_token, load_state, rate, reply
-from socialcredit.ratings._projection import SharedRatings
-from socialcredit.ratings._snapshot import NAME, refresh_ratings_snapshot
+from socialcredit.ratings._shared import SharedRatings, refresh_ratings_snapshot
+from socialcredit.ratings._snapshot import NAME
 from socialcredit.rights import decide
 
 from ..conftest import Clock

@@ -70,8 +70,8 @@ from socialcredit.policy import default_bundle
 from socialcredit.scoring import compiled_bundle
 from socialcredit.scoring._definition import CompiledPolicy, aggregate, record_points
 from socialcredit.simulation import Fermi, PublicGoods, RandomShare, Scenario, TraitParameters
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._observation import act_catalogue
+from socialcredit.simulation._scenario import ORIGIN_US
 from socialcredit.timeutil import DAY_US
 
 __all__ = ["Citizen", "LawfulCoreModel", "Record"]

@@ -21,8 +21,8 @@ import pytest
 from socialcredit.consequences import Status, SubjectFacts, listings, membership_at
 from socialcredit.records import RecordRow
 from socialcredit.simulation import shipped_scenarios, with_overrides
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._lab import build
+from socialcredit.simulation._scenario import ORIGIN_US
 from tests.test_policy_cases import edit_files
 
 # a black list entered by grade D after a 30-day notice, and the red list after 21 days

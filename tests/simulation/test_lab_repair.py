@@ -30,10 +30,10 @@ from socialcredit.records import RecordRow
 from socialcredit.rights import _repair as engine_repair
 from socialcredit.scoring._engine import evaluate
 from socialcredit.simulation import shipped_scenarios, with_overrides
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._lab import build
 from socialcredit.simulation._repair import Application, Applications
-from socialcredit.simulation._whole_bundle import whole_bundle_data
+from socialcredit.simulation._scenario import ORIGIN_US
+from socialcredit.simulation._whole_bundle_data import whole_bundle_data
 from socialcredit.storage._sqlite import SQLiteStore
 from socialcredit.timeutil import DAY_US, format_time
 from tests.conftest import Clock

@@ -12,8 +12,8 @@ import pytest
 from socialcredit.consequences import make_decision, membership_at
 from socialcredit.policy import Effect, default_bundle
 from socialcredit.simulation import shipped_scenarios, small_world, with_overrides
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._lab import build
+from socialcredit.simulation._scenario import ORIGIN_US
 from socialcredit.simulation._whole_bundle import MeasureEffects
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from socialcredit.cli import cli
 from socialcredit.errors import ScenarioError
 from socialcredit.simulation import shipped_scenarios
-from socialcredit.simulation._report import CLAIMS, Estimate, findings, load_results
+from socialcredit.simulation._report import CLAIMS, Estimate, findings, load_results, verdict
 from socialcredit.simulation._sensitivity import (
     Design,
     FindingSensitivity,
@@ -25,7 +25,6 @@ from socialcredit.simulation._sensitivity import (
     read_sensitivity,
     run_sensitivity,
     screen,
-    verdict,
     write_sensitivity,
 )
 

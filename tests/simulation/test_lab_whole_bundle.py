@@ -20,12 +20,11 @@ from socialcredit.policy import default_bundle, file_hash
 from socialcredit.records import RecordRow
 from socialcredit.scoring._engine import evaluate
 from socialcredit.simulation import load_scenario, shipped_scenarios, small_world, with_overrides
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._lab import build, run_scenario
-from socialcredit.simulation._whole_bundle import (
+from socialcredit.simulation._scenario import ORIGIN_US
+from socialcredit.simulation._whole_bundle import CHANNELS, MeasureEffects
+from socialcredit.simulation._whole_bundle_data import (
     ACTS,
-    CHANNELS,
-    MeasureEffects,
     mapped_kinds,
     unmapped_kinds,
     whole_bundle_data,

@@ -19,14 +19,20 @@ from socialcredit.cli import cli
 from socialcredit.policy import default_bundle, load_bundle
 from socialcredit.simulation import DERIVED, lab_scenario, lab_scenario_names, shipped_scenarios
 from socialcredit.simulation._lab_metrics import METRIC_NAMES
-from socialcredit.simulation._report import CLAIMS, Estimate, Finding, findings, range_text
+from socialcredit.simulation._report import (
+    CLAIMS,
+    Estimate,
+    Finding,
+    findings,
+    range_text,
+    verdict,
+)
 from socialcredit.simulation._schema import as_data
 from socialcredit.simulation._sensitivity import (
     Design,
     FindingSensitivity,
     Sensitivity,
     load_ranges,
-    verdict,
 )
 
 WHOLE = [c for c in CLAIMS if c[1] == "whole_bundle"]

@@ -47,9 +47,9 @@ from socialcredit.simulation import (
     small_world,
     with_overrides,
 )
-from socialcredit.simulation._institution import ORIGIN_US
 from socialcredit.simulation._lab import build
 from socialcredit.simulation._observation import act_codes
+from socialcredit.simulation._scenario import ORIGIN_US
 
 N_AGENTS = 900
 DEGREE = 4
