@@ -104,12 +104,12 @@ def test_purposes_outside_the_whitelist_are_refused_before_any_read(world: World
 
 
 def test_decision_outcomes_are_the_librarys() -> None:
-    from socialcredit.api._routes.rights import AppealDecisionIn, DecisionIn
+    from socialcredit.api._routes.rights import AppealDecisionIn, DisputeDecisionIn
 
     def choices(model: Any) -> tuple[str, ...]:
         return tuple(model.model_json_schema()["properties"]["outcome"]["enum"])
 
-    assert choices(DecisionIn) == OUTCOMES and choices(AppealDecisionIn) == APPEAL_OUTCOMES
+    assert choices(DisputeDecisionIn) == OUTCOMES and choices(AppealDecisionIn) == APPEAL_OUTCOMES
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,12 @@ def test_the_cli_refuses_a_token_issuer_past_the_ledgers_range(tmp_path: Path) -
         "--issuer", f"record:{TOO_BIG}", "--interaction", "x",
     )  # fmt: skip
     assert result.exit_code == 2 and "--issuer" in result.output
+
+
+def test_no_schema_name_leaks_a_module_path(world: World) -> None:
+    """The description names every body by its own name, never by the module that defines it
+    (FastAPI falls back to ``package__module__Name`` when two models share a name, and the
+    implementation modules are private and may move)."""
+    names = list(world.app.openapi()["components"]["schemas"])
+    assert [name for name in names if "__" in name or name.startswith("socialcredit")] == []
+    assert {"DecisionIn", "DisputeDecisionIn", "AppealDecisionIn"} <= set(names)

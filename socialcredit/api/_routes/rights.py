@@ -73,7 +73,7 @@ class ChangesIn(BaseModel):
         return found
 
 
-class DecisionIn(BaseModel):
+class DisputeDecisionIn(BaseModel):
     """An officer's decision: the outcome, the reason, and changes for ``corrected``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -234,7 +234,7 @@ def evidence(
 def decide_(
     request: Request,
     dispute_id: DisputeId,
-    body: DecisionIn,
+    body: DisputeDecisionIn,
     principal: Annotated[Principal, Depends(require(*_OFFICERS))],
 ) -> dict[str, int]:
     """Decide a dispute: upheld, corrected (with changes) or deleted (unverifiable)."""
