@@ -85,9 +85,9 @@ class MemorandumUseCases(SystemCore):
         were recorded in.
 
         Raises:
-            NotFoundError: if no agency ``name`` is registered.
-            ValidationError: naming ``public_key`` or ``signature`` if the key is bad or the
-                signature does not verify under the key in force.
+            ValidationError: naming ``agency`` if no agency ``name`` is registered, and
+                ``public_key`` or ``signature`` if the key is bad or the signature does not
+                verify under the key in force.
         """
         from ..agencies import rotate_agency_key
 
@@ -96,22 +96,26 @@ class MemorandumUseCases(SystemCore):
 
     def rotate_agency_key_file(self, name: str, key_file: Path, new_key_file: Path) -> Agency:
         """As :meth:`rotate_agency_key`, signed with the key in force in ``key_file``, to the
-        key in ``new_key_file`` (made, mode 0600, if it does not exist).
+        key in ``new_key_file`` (made, mode 0600, if it does not exist; removed again if the
+        rotation is refused, so a refusal leaves no key behind).
 
         Raises:
             ConfigurationError: if a key file cannot be read or made.
-            NotFoundError, ValidationError: as for :meth:`rotate_agency_key`.
+            ValidationError: as for :meth:`rotate_agency_key`.
         """
-        from socialcredit.ledger import public_key_text
-
         from ..agencies import sign_rotation
-        from ..ledger import Signer, create_key_file
+        from ..ledger import Signer, create_key_file, public_key_text
 
         old = Signer.from_key_file(key_file)
-        exists = new_key_file.exists()
-        new = Signer.from_key_file(new_key_file) if exists else create_key_file(new_key_file)
+        made = not new_key_file.exists()
+        new = create_key_file(new_key_file) if made else Signer.from_key_file(new_key_file)
         new_key = public_key_text(new.public_key)
-        return self.rotate_agency_key(name, new_key, sign_rotation(old, name, new_key))
+        try:
+            return self.rotate_agency_key(name, new_key, sign_rotation(old, name, new_key))
+        except Exception:
+            if made:
+                new_key_file.unlink(missing_ok=True)
+            raise
 
     # ------------------------------------------------------------------------ memoranda
 

@@ -96,8 +96,17 @@ def test_a_key_rotation_is_signed_by_the_key_in_force(system: System, tmp_path: 
     rotated = system.rotate_agency_key_file(COURT, tmp_path / "court.pem", new_file)
     assert rotated.public_key == public_key_text(Signer.from_key_file(new_file).public_key)
     assert agency(system.ledger, COURT).public_key == rotated.public_key
+    refused = tmp_path / "court-3.pem"
     with pytest.raises(ValidationError):  # the old key is no longer in force
-        system.rotate_agency_key_file(COURT, tmp_path / "court.pem", tmp_path / "court-3.pem")
+        system.rotate_agency_key_file(COURT, tmp_path / "court.pem", refused)
+    assert not refused.exists()  # no key file for a refused rotation
+    with pytest.raises(ValidationError, match="agency"):
+        system.rotate_agency_key_file("no-such-agency", new_file, refused)
+    assert not refused.exists() and new_file.exists()  # a key given, not made, is kept
+    kept = new_file.read_bytes()
+    with pytest.raises(ValidationError, match="agency"):
+        system.rotate_agency_key_file("no-such-agency", tmp_path / "court.pem", new_file)
+    assert new_file.read_bytes() == kept
 
 
 def test_an_export_checks_offline_and_an_unmasked_list_is_a_logged_read(system: System) -> None:
